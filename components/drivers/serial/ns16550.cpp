@@ -1,0 +1,68 @@
+// NS16550A UART (QEMU riscv64 virt). TX polled; RX interrupt-driven.
+#include <rtos/console.hpp>
+#include <rtos/irq.hpp>
+
+#include "drivers/mmio.hpp"
+#include "uart.hpp"
+
+namespace rtos::drivers {
+namespace {
+
+// Register indices (multiplied by the register stride).
+enum Reg : unsigned { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, DLL = 0, DLM = 1 };
+constexpr uint8_t kLcrDlab = 0x80, kLcr8N1 = 0x03;
+constexpr uint8_t kLsrDataReady = 0x01, kLsrThrEmpty = 0x20;
+constexpr uint8_t kIerRxAvailable = 0x01;
+constexpr uint8_t kFcrEnable = 0x05;  // FIFO on, TX cleared; keep bytes already received
+constexpr uint8_t kMcrOut2 = 0x08;  // gates the interrupt line on PC-style wiring
+
+struct Ns16550 {
+    uintptr_t base = 0;
+    unsigned shift = 0;
+
+    uint8_t read(Reg r) const { return mmio::read8(base + (r << shift)); }
+    void write(Reg r, uint8_t v) const { mmio::write8(base + (r << shift), v); }
+} uart;
+
+void put(void*, char c) {
+    while (!(uart.read(LSR) & kLsrThrEmpty)) {
+    }
+    uart.write(RBR_THR, static_cast<uint8_t>(c));
+}
+
+int get(void*) { return (uart.read(LSR) & kLsrDataReady) ? uart.read(RBR_THR) : -1; }
+
+const console::Driver console_driver{put, get, nullptr};
+
+void rx_isr(void*) {
+    while (uart.read(LSR) & kLsrDataReady) console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
+}
+
+void init(const UartConfig& cfg) {
+    uart.base = cfg.base;
+    uart.shift = cfg.reg_shift;
+    uart.write(IER, 0);
+    if (cfg.clock_hz && cfg.baud) {
+        uint32_t divisor = cfg.clock_hz / (16 * cfg.baud);
+        if (divisor == 0) divisor = 1;
+        uart.write(LCR, kLcrDlab);
+        uart.write(DLL, static_cast<uint8_t>(divisor));
+        uart.write(DLM, static_cast<uint8_t>(divisor >> 8));
+    }
+    uart.write(LCR, kLcr8N1);
+    uart.write(IIR_FCR, kFcrEnable);
+    uart.write(MCR, kMcrOut2);
+    console::set_driver(&console_driver);
+}
+
+bool enable_rx(unsigned irq) {
+    if (!irq::attach(irq, rx_isr, nullptr)) return false;
+    uart.write(IER, kIerRxAvailable);
+    return true;
+}
+
+}  // namespace
+
+const ConsoleUart ns16550_uart{"ns16550a", init, enable_rx};
+
+}  // namespace rtos::drivers

@@ -1,0 +1,81 @@
+// The architecture port interface: everything the kernel needs from a CPU.
+//
+// Each port (rtos/arch/<arch>/) implements these free functions once; the
+// kernel never includes an arch header directly. A new port is this file
+// plus a trap entry that honours the context-switch contract below.
+//
+// Context-switch contract (both ports):
+//   * Every trap (interrupt, exception, explicit switch request) pushes a full
+//   register frame on the current stack.
+//   * At the exit of the outermost trap the port calls
+//   rtos_kernel_switch_context(sp) with interrupts masked; it returns the
+//   stack pointer of the thread to resume (the same one if nothing changed)
+//   and the port pops that thread's frame.
+//   * request_context_switch() from thread context traps synchronously (ecall /
+//   svc), so the switch happens before it returns; from an ISR it is a no-op
+//   because the outermost trap exit always consults the kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rtos::arch {
+
+/// Saved interrupt-enable state returned by irq_save().
+using IrqState = unsigned long;
+
+/// Masks interrupts and returns the previous state (nestable).
+IrqState irq_save();
+/// Restores the state saved by irq_save().
+void irq_restore(IrqState state);
+/// Unmasks interrupts unconditionally (used once, when the scheduler starts).
+void irq_enable();
+/// True while executing a trap handler (interrupt or exception).
+bool in_isr();
+/// Nesting depth of traps; 0 in thread context.
+unsigned isr_nesting();
+
+/// Sleeps the CPU until an interrupt arrives (with the barriers the arch needs
+/// before its wait instruction). Called with interrupts enabled.
+void wait_for_interrupt();
+
+/// Builds an initial trap frame on a fresh stack so that the first switch to
+/// the thread "returns" into entry(arg); if entry returns, exit_fn() is called.
+/// Returns the stack pointer to store in the thread control block.
+void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)());
+
+/// Leaves the boot stack and enters the thread whose saved sp is given.
+[[noreturn]] void start_first_thread(void* sp);
+
+/// Asks for a reschedule now (see contract above).
+void request_context_switch();
+
+/// Starts the periodic kernel tick at `hz`; each tick calls
+/// rtos::kernel::tick_from_isr().
+void timer_start(uint32_t hz);
+/// Free-running counter (rdtime / cntvct_el0) and its frequency in Hz.
+uint64_t counter_read();
+uint64_t counter_frequency();
+
+/// Machine control. poweroff() exits QEMU with status 0; fail_exit() ends it
+/// with a non-zero status where the platform allows, else halts forever.
+[[noreturn]] void poweroff();
+[[noreturn]] void reboot();
+[[noreturn]] void fail_exit();
+
+/// Prints the registers of a trap frame (for panic reports); frame may be null.
+void dump_frame(const void* frame);
+
+/// Name of the architecture, e.g. "riscv64".
+const char* name();
+
+}  // namespace rtos::arch
+
+/// Implemented by the kernel; called by the port at the outermost trap exit.
+extern "C" void* rtos_kernel_switch_context(void* sp);
+
+namespace rtos::arch {
+/// For platforms whose counter rate the CPU cannot report (riscv64: the
+/// device tree's timebase-frequency). A no-op where the CPU knows it.
+void set_counter_frequency(uint64_t hz);
+}  // namespace rtos::arch

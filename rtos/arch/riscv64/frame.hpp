@@ -1,0 +1,28 @@
+// The trap frame pushed by trap.S: x1..x31 (x2 = sp before the trap), then
+// sepc and sstatus. Keep in sync with the offsets in trap.S.
+#pragma once
+
+#include <cstdint>
+
+namespace rtos::arch::riscv {
+
+struct TrapFrame {
+    uint64_t x[31];  // x[i-1] holds register xi
+    uint64_t sepc;
+    uint64_t sstatus;
+    uint64_t pad;
+};
+static_assert(sizeof(TrapFrame) == 272, "trap.S assumes a 272-byte frame");
+
+constexpr unsigned kRegRa = 1, kRegSp = 2, kRegT0 = 5, kRegA0 = 10;
+inline uint64_t& reg(TrapFrame& f, unsigned i) { return f.x[i - 1]; }
+
+constexpr uint64_t kSstatusSie = 1u << 1;
+constexpr uint64_t kSstatusSpie = 1u << 5;
+constexpr uint64_t kSstatusSpp = 1u << 8;
+
+/// Marker in t0 that tells an ebreak is a context-switch request, not a
+/// breakpoint (S-mode cannot trap to itself with ecall: that goes to OpenSBI).
+constexpr uint64_t kSwitchMagic = 0x5357495443480000ull;  // "SWITCH"
+
+}  // namespace rtos::arch::riscv

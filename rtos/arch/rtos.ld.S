@@ -1,0 +1,76 @@
+/* One linker script for every port, preprocessed with the build's autoconf.h.
+ * The image starts with its entry code: QEMU's riscv64 loader enters an ELF
+ * at its lowest loaded address. Written data starts on its own 4 KiB page,
+ * away from code (TCG retranslates pages that are written). */
+#if defined(CONFIG_ARCH_RISCV64)
+OUTPUT_ARCH(riscv)
+#elif defined(CONFIG_ARCH_AARCH64)
+OUTPUT_ARCH(aarch64)
+#endif
+ENTRY(_start)
+
+PHDRS
+{
+    text PT_LOAD FLAGS(5);
+    rodata PT_LOAD FLAGS(4);
+    data PT_LOAD FLAGS(6);
+}
+
+SECTIONS
+{
+    . = CONFIG_PLATFORM_KERNEL_BASE;
+    __image_start = .;
+
+    .text : {
+        KEEP(*(.text.boot))
+        *(.text .text.*)
+    } :text
+
+    . = ALIGN(4096);
+    .rodata : {
+        *(.rodata .rodata.*)
+        *(.srodata .srodata.*)
+        . = ALIGN(8);
+        __rtos_init_start = .;
+        KEEP(*(SORT(.rtos_init.*)))
+        __rtos_init_end = .;
+        . = ALIGN(8);
+        __shell_commands_start = .;
+        KEEP(*(.rtos_shell_commands))
+        __shell_commands_end = .;
+        . = ALIGN(8);
+        __init_array_start = .;
+        KEEP(*(SORT(.init_array.*)))
+        KEEP(*(.init_array))
+        __init_array_end = .;
+    } :rodata
+
+    . = ALIGN(4096);
+    .data : {
+        __data_start = .;
+        *(.data .data.*)
+        *(.sdata .sdata.*)
+    } :data
+
+    .bss (NOLOAD) : ALIGN(16) {
+        __bss_start = .;
+        *(.sbss .sbss.*)
+        *(.bss .bss.*)
+        *(COMMON)
+        . = ALIGN(16);
+        __bss_end = .;
+    } :data
+
+    .boot_stack (NOLOAD) : ALIGN(4096) {
+        __boot_stack_bottom = .;
+        . += 16384;
+        __boot_stack_top = .;
+    } :data
+
+    . = ALIGN(4096);
+    __image_end = .;
+
+    /DISCARD/ : {
+        *(.comment) *(.note*) *(.eh_frame*) *(.riscv.attributes) *(.interp) *(.dynamic)
+    }
+}

@@ -1,0 +1,26 @@
+// What the kernel needs from the board (implemented once, for every QEMU
+// virt board, in components/platform/ from the device tree).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rtos::board {
+
+struct MemoryRange {
+    uintptr_t base;
+    std::size_t size;
+};
+
+/// Console output works after this (polled UART at its fallback address):
+/// the boot banner comes right after.
+void early_init();
+/// Device tree, interrupt controller, console input. `boot_arg` is what the
+/// boot loader passed (device tree address, or 0).
+void init(uintptr_t boot_arg);
+/// RAM left free for the heap once the image and the device tree are excluded.
+MemoryRange heap_range();
+/// Total RAM as found at boot.
+MemoryRange ram();
+
+}  // namespace rtos::board

@@ -1,0 +1,42 @@
+// Device interrupts, independent of the interrupt controller (PLIC, GIC).
+#pragma once
+
+namespace rtos::irq {
+
+using Handler = void (*)(void* arg);
+
+/// Installs the handler for interrupt `irq` (controller numbering: PLIC
+/// source, GIC INTID) and enables it. Returns false if irq is out of range.
+bool attach(unsigned irq, Handler handler, void* arg);
+void enable(unsigned irq);
+void disable(unsigned irq);
+
+/// The interface a controller driver implements (components/drivers/irq/).
+class Controller {
+public:
+    /// Highest interrupt number + 1.
+    virtual unsigned count() const = 0;
+    virtual void enable(unsigned irq) = 0;
+    virtual void disable(unsigned irq) = 0;
+    /// Returns the pending interrupt, or count() when none is pending.
+    virtual unsigned claim() = 0;
+    virtual void complete(unsigned irq) = 0;
+    /// Short name for the boot log.
+    virtual const char* name() const = 0;
+
+protected:
+    ~Controller() = default;
+};
+
+/// Selects the controller (platform code, once at boot).
+void set_controller(Controller* controller);
+Controller* controller();
+
+/// Called by the arch port for an external interrupt: claims and runs
+/// handlers until none is pending.
+void dispatch();
+
+/// Interrupts taken per source since boot (for diagnostics).
+unsigned long count(unsigned irq);
+
+}  // namespace rtos::irq

@@ -1,0 +1,44 @@
+// Counting and binary semaphores.
+#pragma once
+
+#include <cstdint>
+
+#include "types.hpp"
+#include "wait_queue.hpp"
+
+namespace rtos {
+
+class Semaphore {
+public:
+    /// `max` bounds the count (give() past it returns Status::overflow).
+    constexpr explicit Semaphore(uint32_t initial = 0, uint32_t max = UINT32_MAX)
+        : count_(initial), max_(max) {}
+    ~Semaphore();
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
+
+    /// Takes one unit, waiting up to `timeout`: ok, timeout or deleted.
+    Status take(Timeout timeout = Timeout::forever());
+    /// Gives one unit (wakes the highest-priority waiter). Thread context.
+    Status give();
+    /// Same as give(), callable from an interrupt handler.
+    Status give_from_isr();
+    /// Wakes every waiter with Status::deleted; the semaphore is unusable after.
+    void destroy();
+
+    uint32_t count() const { return count_; }
+
+private:
+    Status give_locked();
+    volatile uint32_t count_;
+    uint32_t max_;
+    WaitQueue waiters_;
+};
+
+/// A semaphore whose count never exceeds one.
+class BinarySemaphore : public Semaphore {
+public:
+    constexpr explicit BinarySemaphore(bool given = false) : Semaphore(given ? 1 : 0, 1) {}
+};
+
+}  // namespace rtos

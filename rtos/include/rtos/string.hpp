@@ -1,0 +1,13 @@
+// Declarations of the freestanding C string primitives (rtos/lib/string.cpp).
+#pragma once
+#include <cstddef>
+
+extern "C" {
+void* memcpy(void* __restrict dst, const void* __restrict src, std::size_t n);
+void* memmove(void* dst, const void* src, std::size_t n);
+void* memset(void* dst, int c, std::size_t n);
+int memcmp(const void* a, const void* b, std::size_t n);
+std::size_t strlen(const char* s);
+int strcmp(const char* a, const char* b);
+int strncmp(const char* a, const char* b, std::size_t n);
+}

@@ -1,0 +1,121 @@
+// Threads: creation with a static stack (StaticThread<N>) or from the heap
+// (Thread::create), priorities (0 = highest), round-robin slices, sleep,
+// suspend/resume, join.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "list.hpp"
+#include "types.hpp"
+#include "wait_queue.hpp"
+
+namespace rtos {
+
+class Mutex;
+
+enum class ThreadState : uint8_t { created, ready, running, blocked, sleeping, suspended, exited };
+
+const char* thread_state_name(ThreadState s);
+
+class Thread {
+public:
+    using Entry = void (*)(void* arg);
+
+    struct Params {
+        const char* name = "thread";
+        unsigned priority = 10;
+        /// Round-robin slice in ticks; 0 = CONFIG_RTOS_TIMESLICE_TICKS.
+        unsigned timeslice = 0;
+    };
+
+    constexpr Thread() = default;
+    Thread(const Thread&) = delete;
+    Thread& operator=(const Thread&) = delete;
+
+    /// Prepares a thread on caller-provided stack memory; start() runs it.
+    Status init(const Params& params, Entry entry, void* arg, void* stack, std::size_t stack_size);
+    /// Makes an initialised thread ready to run.
+    Status start();
+
+    /// Allocates control block and stack from the heap and starts the thread.
+    /// The memory is returned by join() (or at exit for detached threads).
+    static Thread* create(const Params& params, Entry entry, void* arg, std::size_t stack_size,
+                          bool detached = false);
+
+    /// Waits until the thread has exited. Returns ok, or timeout.
+    Status join(Timeout timeout = Timeout::forever());
+
+    Status suspend();
+    Status resume();
+
+    /// Changes the base priority (effective priority may be raised by
+    /// priority inheritance while the thread holds mutexes).
+    Status set_priority(unsigned priority);
+    unsigned priority() const { return prio; }
+    unsigned base_priority() const { return base_prio; }
+    const char* name() const { return thread_name; }
+    ThreadState state() const { return run_state; }
+
+    /// Bytes of stack never touched since the thread started.
+    std::size_t stack_unused() const;
+    std::size_t stack_size() const { return stack_bytes; }
+    /// Counter ticks (arch::counter_read units) spent running.
+    uint64_t cpu_time() const { return cpu_counter; }
+
+    static Thread* current();
+    /// Gives the CPU to the next ready thread of the same priority.
+    static void yield();
+    static void sleep(Tick ticks);
+    /// Sleeps until the tick count reaches `deadline` (no drift in loops).
+    static void sleep_until(Tick deadline);
+    [[noreturn]] static void exit();
+
+    // ---- Kernel-internal state: kernel code only; applications use the
+    // ---- methods above.
+    void* sp = nullptr;  ///< saved stack pointer (trap frame on the stack)
+    const char* thread_name = "?";
+    unsigned prio = 0;       ///< effective priority (raised by inheritance)
+    unsigned base_prio = 0;  ///< priority set by the application
+    ThreadState run_state = ThreadState::created;
+    bool heap_allocated = false;
+    bool detached = false;
+    bool suspend_pending = false;
+    unsigned timeslice = 0;
+    unsigned slice_left = 0;
+    Entry entry = nullptr;
+    void* arg = nullptr;
+    uint8_t* stack_base = nullptr;
+    std::size_t stack_bytes = 0;
+    ListNode sched_node;    ///< ready list or a WaitQueue
+    ListNode timeout_node;  ///< the kernel's timeout list
+    ListNode all_node;      ///< list of every thread (ps)
+    Tick wake_tick = 0;
+    WaitQueue* waiting_on = nullptr;
+    Status wait_status = Status::ok;
+    uintptr_t wait_data = 0;          ///< per-object wait argument (event bits, message...)
+    Mutex* blocked_on_mutex = nullptr;
+    ListNode owned_mutexes;           ///< mutexes held, for priority inheritance
+    uint64_t cpu_counter = 0;         ///< arch counter ticks spent running
+    WaitQueue joiners;
+};
+
+/// A thread that owns its stack: `StaticThread<4096> t; t.init(...)`.
+template <std::size_t StackSize>
+class StaticThread : public Thread {
+public:
+    static_assert(StackSize >= 1024, "thread stacks must be at least 1 KiB");
+    Status init(const Params& params, Entry entry, void* arg) {
+        return Thread::init(params, entry, arg, stack_, StackSize);
+    }
+    Status start(const Params& params, Entry entry, void* arg) {
+        Status s = init(params, entry, arg);
+        return s == Status::ok ? Thread::start() : s;
+    }
+    using Thread::start;
+
+private:
+    alignas(16) uint8_t stack_[StackSize];
+};
+
+}  // namespace rtos

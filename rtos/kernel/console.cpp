@@ -1,0 +1,53 @@
+#include <rtos/console.hpp>
+#include <rtos/config.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/semaphore.hpp>
+
+namespace rtos::console {
+namespace {
+
+const Driver* driver = nullptr;
+
+// Received bytes wait here until a thread reads them.
+constexpr unsigned kRxSize = 256;
+char rx_ring[kRxSize];
+volatile unsigned rx_head = 0;  // written by the ISR
+volatile unsigned rx_tail = 0;  // written by readers
+Semaphore rx_ready(0, kRxSize);
+
+}  // namespace
+
+void set_driver(const Driver* d) { driver = d; }
+
+void write(const char* s, std::size_t n) {
+    if (!driver) return;
+    IrqLock lock;  // keeps a caller's output contiguous
+    for (std::size_t i = 0; i < n; ++i) {
+        if (s[i] == '\n') driver->putc(driver->ctx, '\r');
+        driver->putc(driver->ctx, s[i]);
+    }
+}
+
+void puts(const char* s) {
+    std::size_t n = 0;
+    while (s[n]) ++n;
+    write(s, n);
+}
+
+void rx_from_isr(char c) {
+    unsigned next = (rx_head + 1) % kRxSize;
+    if (next == rx_tail) return;  // full: drop, the reader is too slow
+    rx_ring[rx_head] = c;
+    rx_head = next;
+    rx_ready.give_from_isr();
+}
+
+int getc(Timeout timeout) {
+    if (rx_ready.take(timeout) != Status::ok) return -1;
+    IrqLock lock;
+    char c = rx_ring[rx_tail];
+    rx_tail = (rx_tail + 1) % kRxSize;
+    return static_cast<unsigned char>(c);
+}
+
+}  // namespace rtos::console

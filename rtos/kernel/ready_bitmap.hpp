@@ -1,0 +1,44 @@
+// O(1) highest-priority lookup: one bit per priority level, two levels of
+// 64-bit words for up to 4096 levels (8, 32 and 256 use one or four words).
+// Priority 0 is the highest, so the answer is the lowest set bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rtos::kernel {
+
+template <unsigned Levels>
+class ReadyBitmap {
+    static_assert(Levels >= 1 && Levels <= 4096, "1..4096 priority levels");
+    static constexpr unsigned kWords = (Levels + 63) / 64;
+
+public:
+    static constexpr unsigned kNone = Levels;
+
+    void set(unsigned prio) {
+        words_[prio / 64] |= bit(prio % 64);
+        summary_ |= bit(prio / 64);
+    }
+
+    void clear(unsigned prio) {
+        words_[prio / 64] &= ~bit(prio % 64);
+        if (words_[prio / 64] == 0) summary_ &= ~bit(prio / 64);
+    }
+
+    bool test(unsigned prio) const { return words_[prio / 64] & bit(prio % 64); }
+
+    /// Highest priority (lowest number) with its bit set, or kNone.
+    unsigned highest() const {
+        if (summary_ == 0) return kNone;
+        unsigned w = static_cast<unsigned>(__builtin_ctzll(summary_));
+        return w * 64 + static_cast<unsigned>(__builtin_ctzll(words_[w]));
+    }
+
+private:
+    static constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
+    uint64_t words_[kWords] = {};
+    uint64_t summary_ = 0;
+};
+
+}  // namespace rtos::kernel

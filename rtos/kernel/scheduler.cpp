@@ -1,0 +1,259 @@
+// The scheduler: ready lists with an O(1) priority bitmap, the timeout list,
+// the tick, and the context-switch decision taken at every trap exit.
+#include "scheduler.hpp"
+
+#include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/panic.hpp>
+
+#include "arch/port.hpp"
+#include "ready_bitmap.hpp"
+#include "timer_service.hpp"
+
+namespace rtos::kernel {
+namespace {
+
+List<Thread, &Thread::sched_node> ready_lists[kPriorityLevels];
+ReadyBitmap<kPriorityLevels> ready_bitmap;
+List<Thread, &Thread::timeout_node> timeout_list;  // ascending wake_tick
+List<Thread, &Thread::all_node> thread_list;
+List<Thread, &Thread::sched_node> zombie_list;      // detached heap threads to free
+
+Thread* current_thread = nullptr;
+volatile Tick tick_count = 0;
+unsigned sched_lock_depth = 0;
+bool switch_deferred = false;
+bool is_started = false;
+uint64_t last_switch_counter = 0;
+
+StaticThread<CONFIG_RTOS_IDLE_STACK_SIZE> idle_thread;
+
+constexpr uint8_t kStackFill = 0xa5;
+constexpr std::size_t kGuardBytes = 64;
+
+void reap_zombies();
+
+void idle_entry(void*) {
+    for (;;) {
+        reap_zombies();
+        arch::wait_for_interrupt();
+    }
+}
+
+}  // namespace
+
+Thread* current() { return current_thread; }
+bool started() { return is_started; }
+List<Thread, &Thread::all_node>& all_threads() { return thread_list; }
+
+void make_ready(Thread* t) {
+    t->run_state = ThreadState::ready;
+    ready_lists[t->prio].push_back(t);
+    ready_bitmap.set(t->prio);
+}
+
+void make_unready(Thread* t) {
+    List<Thread, &Thread::sched_node>::remove(t);
+    if (ready_lists[t->prio].empty()) ready_bitmap.clear(t->prio);
+}
+
+void reschedule() {
+    if (!is_started || arch::in_isr()) return;  // the trap exit decides
+    if (sched_lock_depth > 0) {
+        switch_deferred = true;
+        return;
+    }
+    Thread* cur = current_thread;
+    unsigned best = ready_bitmap.highest();
+    if (cur->run_state != ThreadState::running || best < cur->prio ||
+        ready_lists[cur->prio].front() != cur) {
+        arch::request_context_switch();
+    }
+}
+
+void rotate_current() {
+    Thread* cur = current_thread;
+    auto& list = ready_lists[cur->prio];
+    if (cur->run_state == ThreadState::running && list.front() == cur && list.back() != cur) {
+        List<Thread, &Thread::sched_node>::remove(cur);
+        list.push_back(cur);
+    }
+    cur->slice_left = cur->timeslice;
+}
+
+Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state) {
+    if (arch::in_isr()) panic("blocking call from an interrupt handler");
+    if (sched_lock_depth > 0) panic("blocking call with the scheduler locked");
+    Thread* cur = current_thread;
+    if (timeout.is_none()) return Status::timeout;
+    make_unready(cur);
+    cur->run_state = state;
+    cur->wait_status = Status::ok;
+    cur->waiting_on = wq;
+    if (wq) wq->insert(cur);
+    if (!timeout.is_forever()) {
+        cur->wake_tick = tick_count + timeout.count();
+        timeout_list.insert_sorted(cur, [](const Thread* a, const Thread* b) {
+            return a->wake_tick < b->wake_tick;
+        });
+    }
+    arch::request_context_switch();
+    return cur->wait_status;
+}
+
+void wake(Thread* t, Status status) {
+    if (t->waiting_on) {
+        t->waiting_on->remove(t);
+        t->waiting_on = nullptr;
+    }
+    t->timeout_node.unlink();
+    t->wait_status = status;
+    if (t->suspend_pending) {
+        t->suspend_pending = false;
+        t->run_state = ThreadState::suspended;
+        return;
+    }
+    make_ready(t);
+}
+
+void set_effective_priority(Thread* t, unsigned prio) {
+    if (t->prio == prio) return;
+    bool on_ready_list = t->run_state == ThreadState::ready || t->run_state == ThreadState::running;
+    if (on_ready_list) {
+        bool was_front = ready_lists[t->prio].front() == t;
+        make_unready(t);
+        t->prio = prio;
+        // The running thread keeps the CPU among its new equals.
+        if (t == current_thread && was_front) ready_lists[prio].push_front(t);
+        else ready_lists[prio].push_back(t);
+        ready_bitmap.set(prio);
+    } else {
+        t->prio = prio;
+        if (t->waiting_on) t->waiting_on->reposition(t);
+    }
+}
+
+void scheduler_lock() {
+    IrqLock lock;
+    ++sched_lock_depth;
+}
+
+void scheduler_unlock() {
+    IrqLock lock;
+    RTOS_ASSERT(sched_lock_depth > 0);
+    if (--sched_lock_depth == 0 && switch_deferred) {
+        switch_deferred = false;
+        reschedule();
+    }
+}
+
+bool scheduler_locked() { return sched_lock_depth > 0; }
+
+void register_thread(Thread* t) {
+    IrqLock lock;
+    thread_list.push_back(t);
+}
+
+void unregister_thread(Thread* t) {
+    IrqLock lock;
+    t->all_node.unlink();
+}
+
+void prepare_stack(uint8_t* base, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) base[i] = kStackFill;
+}
+
+void check_stack(Thread* t, void* sp) {
+    auto* s = static_cast<uint8_t*>(sp);
+    bool sp_out = s < t->stack_base + kGuardBytes || s > t->stack_base + t->stack_bytes;
+    bool guard_hit = false;
+    for (std::size_t i = 0; i < kGuardBytes && !guard_hit; ++i)
+        guard_hit = t->stack_base[i] != kStackFill;
+    if (sp_out || guard_hit) {
+        panic("stack overflow in thread '%s' (stack %p..%p, sp %p)", t->thread_name,
+              static_cast<void*>(t->stack_base),
+              static_cast<void*>(t->stack_base + t->stack_bytes), sp);
+    }
+}
+
+void tick_from_isr() {
+    ++tick_count;
+    while (Thread* t = timeout_list.front()) {
+        if (t->wake_tick > tick_count) break;
+        wake(t, Status::timeout);
+    }
+    Thread* cur = current_thread;
+    if (cur && cur->run_state == ThreadState::running && cur != &idle_thread) {
+        if (cur->slice_left > 0 && --cur->slice_left == 0) rotate_current();
+    }
+    timer_service_tick_from_isr(tick_count);
+}
+
+[[noreturn]] void start(Thread* first) {
+    idle_thread.init({.name = "idle", .priority = kIdlePriority, .timeslice = 0}, idle_entry,
+                     nullptr);
+    idle_thread.start();
+    arch::irq_save();
+    make_unready(first);
+    first->run_state = ThreadState::running;
+    ready_lists[first->prio].push_front(first);
+    ready_bitmap.set(first->prio);
+    current_thread = first;
+    is_started = true;
+    last_switch_counter = arch::counter_read();
+    arch::timer_start(CONFIG_RTOS_TICK_HZ);
+    arch::start_first_thread(first->sp);
+}
+
+namespace {
+void reap_zombies() {
+    for (;;) {
+        Thread* t;
+        {
+            IrqLock lock;
+            t = zombie_list.pop_front();
+        }
+        if (!t) return;
+        thread_release_memory(t);
+    }
+}
+}  // namespace
+
+void add_zombie(Thread* t) { zombie_list.push_back(t); }
+uint64_t last_switch_time() { return last_switch_counter; }
+
+}  // namespace rtos::kernel
+
+namespace rtos::clock {
+
+Tick ticks() { return kernel::tick_count; }
+
+uint64_t now_ns() {
+    uint64_t c = arch::counter_read();
+    uint64_t f = arch::counter_frequency();
+    return c / f * 1000000000ull + c % f * 1000000000ull / f;
+}
+
+}  // namespace rtos::clock
+
+// Called by the arch port at the exit of the outermost trap, interrupts masked.
+extern "C" void* rtos_kernel_switch_context(void* sp) {
+    using namespace rtos;
+    using namespace rtos::kernel;
+    if (!is_started) return sp;
+    Thread* cur = current_thread;
+    cur->sp = sp;
+#if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
+    check_stack(cur, sp);
+#endif
+    if (sched_lock_depth > 0 && cur->run_state == ThreadState::running) return sp;
+    Thread* next = ready_lists[ready_bitmap.highest()].front();
+    if (next == cur) return sp;
+    uint64_t now = arch::counter_read();
+    cur->cpu_counter += now - last_switch_counter;
+    last_switch_counter = now;
+    if (cur->run_state == ThreadState::running) cur->run_state = ThreadState::ready;
+    next->run_state = ThreadState::running;
+    current_thread = next;
+    return next->sp;
+}

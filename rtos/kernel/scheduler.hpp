@@ -1,0 +1,79 @@
+// Kernel-internal scheduler interface. Every function here expects the
+// caller to hold an IrqLock (single core: masking interrupts is the lock).
+#pragma once
+
+#include <rtos/config.hpp>
+
+#include <rtos/thread.hpp>
+#include <rtos/types.hpp>
+
+namespace rtos::kernel {
+
+constexpr unsigned kPriorityLevels = CONFIG_RTOS_PRIORITY_LEVELS;
+/// The idle thread runs at the lowest priority; applications use the rest.
+constexpr unsigned kIdlePriority = kPriorityLevels - 1;
+
+Thread* current();
+
+/// Puts a thread on its ready list (state ready) and requests a switch if it
+/// outranks the running thread.
+void make_ready(Thread* t);
+/// Takes a thread off its ready list.
+void make_unready(Thread* t);
+
+/// Blocks the current thread on `wq` (may be null: pure sleep) for at most
+/// `timeout`, switches away, and returns the status it was woken with.
+/// Must not be called from an ISR or with the scheduler locked.
+Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state = ThreadState::blocked);
+/// Wakes a blocked thread with `status` (removes it from its wait queue and
+/// the timeout list).
+void wake(Thread* t, Status status);
+
+/// Changes a thread's effective priority, keeping ready lists and wait
+/// queues ordered. Does not touch base priority.
+void set_effective_priority(Thread* t, unsigned prio);
+
+/// Requests a context switch if a higher-priority thread is ready.
+void reschedule();
+/// Moves the current thread behind its equals (yield / slice expiry).
+void rotate_current();
+
+void scheduler_lock();
+void scheduler_unlock();
+bool scheduler_locked();
+
+/// Registers a new thread in the list of all threads.
+void register_thread(Thread* t);
+void unregister_thread(Thread* t);
+template <typename F>
+void for_each_thread(F f);
+
+/// Called by the arch timer interrupt.
+void tick_from_isr();
+
+/// Boot: creates the idle thread and enters `first` (never returns).
+[[noreturn]] void start(Thread* first);
+bool started();
+
+/// Fills a new stack with the pattern used for high-water marks and guards.
+void prepare_stack(uint8_t* base, std::size_t size);
+/// Checks the guard of `t`; panics naming the thread on overflow.
+void check_stack(Thread* t, void* sp);
+
+/// Detached heap threads that exited: the idle thread frees their memory.
+void add_zombie(Thread* t);
+/// Frees the control block and stack of a heap-allocated thread (thread.cpp).
+void thread_release_memory(Thread* t);
+
+/// Counter value at the last context switch (CPU accounting of the running thread).
+uint64_t last_switch_time();
+
+/// The list of all threads (for ps).
+List<Thread, &Thread::all_node>& all_threads();
+
+template <typename F>
+void for_each_thread(F f) {
+    all_threads().for_each(f);
+}
+
+}  // namespace rtos::kernel

@@ -1,0 +1,47 @@
+#include <rtos/critical.hpp>
+#include <rtos/semaphore.hpp>
+
+#include "scheduler.hpp"
+
+namespace rtos {
+
+Semaphore::~Semaphore() { destroy(); }
+
+Status Semaphore::take(Timeout timeout) {
+    IrqLock lock;
+    if (count_ > 0) {
+        count_ = count_ - 1;
+        return Status::ok;
+    }
+    if (in_isr()) return Status::invalid;
+    // give() hands the unit straight to the woken waiter (count stays 0).
+    return kernel::block_current(&waiters_, timeout);
+}
+
+Status Semaphore::give_locked() {
+    if (!waiters_.empty()) {
+        waiters_.wake_one(Status::ok);
+        kernel::reschedule();
+        return Status::ok;
+    }
+    if (count_ >= max_) return Status::overflow;
+    count_ = count_ + 1;
+    return Status::ok;
+}
+
+Status Semaphore::give() {
+    IrqLock lock;
+    return give_locked();
+}
+
+Status Semaphore::give_from_isr() {
+    IrqLock lock;
+    return give_locked();
+}
+
+void Semaphore::destroy() {
+    IrqLock lock;
+    if (waiters_.wake_all(Status::deleted)) kernel::reschedule();
+}
+
+}  // namespace rtos

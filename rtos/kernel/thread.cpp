@@ -1,0 +1,203 @@
+#include <new>
+
+#include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/heap.hpp>
+#include <rtos/mutex.hpp>
+#include <rtos/panic.hpp>
+#include <rtos/thread.hpp>
+
+#include "arch/port.hpp"
+#include "scheduler.hpp"
+
+namespace rtos {
+
+namespace {
+
+void thread_exit_trampoline() { Thread::exit(); }
+
+constexpr std::size_t kMinStack = 1024;
+
+}  // namespace
+
+const char* thread_state_name(ThreadState s) {
+    switch (s) {
+    case ThreadState::created: return "created";
+    case ThreadState::ready: return "ready";
+    case ThreadState::running: return "running";
+    case ThreadState::blocked: return "blocked";
+    case ThreadState::sleeping: return "sleeping";
+    case ThreadState::suspended: return "suspended";
+    case ThreadState::exited: return "exited";
+    }
+    return "?";
+}
+
+Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
+                    std::size_t size) {
+    if (!entry_fn || !stack || size < kMinStack || params.priority >= kernel::kPriorityLevels)
+        return Status::invalid;
+    if (run_state != ThreadState::created && run_state != ThreadState::exited)
+        return Status::busy;
+    thread_name = params.name ? params.name : "thread";
+    prio = base_prio = params.priority;
+    timeslice = params.timeslice ? params.timeslice : CONFIG_RTOS_TIMESLICE_TICKS;
+    slice_left = timeslice;
+    entry = entry_fn;
+    arg = entry_arg;
+    // Keep the stack 16-byte aligned at both ends.
+    auto base = (reinterpret_cast<uintptr_t>(stack) + 15) & ~uintptr_t{15};
+    auto top = (reinterpret_cast<uintptr_t>(stack) + size) & ~uintptr_t{15};
+    stack_base = reinterpret_cast<uint8_t*>(base);
+    stack_bytes = top - base;
+    kernel::prepare_stack(stack_base, stack_bytes);
+    sp = arch::init_stack(reinterpret_cast<void*>(top), entry, arg, thread_exit_trampoline);
+    cpu_counter = 0;
+    run_state = ThreadState::created;
+    kernel::register_thread(this);
+    return Status::ok;
+}
+
+Status Thread::start() {
+    IrqLock lock;
+    if (run_state != ThreadState::created) return Status::busy;
+    kernel::make_ready(this);
+    kernel::reschedule();
+    return Status::ok;
+}
+
+Thread* Thread::create(const Params& params, Entry entry_fn, void* entry_arg,
+                       std::size_t stack_size, bool detach) {
+    void* mem = heap::alloc(sizeof(Thread));
+    void* stack = heap::alloc_aligned(stack_size, 16, false);
+    if (!mem || !stack) {
+        heap::free(mem);
+        heap::free(stack);
+        return nullptr;
+    }
+    auto* t = new (mem) Thread();
+    if (t->init(params, entry_fn, entry_arg, stack, stack_size) != Status::ok) {
+        heap::free(stack);
+        heap::free(mem);
+        return nullptr;
+    }
+    t->heap_allocated = true;
+    t->detached = detach;
+    t->start();
+    return t;
+}
+
+void kernel::thread_release_memory(Thread* t) {
+    kernel::unregister_thread(t);
+    void* stack = t->stack_base;
+    bool heap_owned = t->heap_allocated;
+    t->run_state = ThreadState::exited;
+    if (heap_owned) {
+        heap::free(stack);
+        t->~Thread();
+        heap::free(t);
+    }
+}
+
+Status Thread::join(Timeout timeout) {
+    if (this == current()) return Status::invalid;
+    {
+        IrqLock lock;
+        if (detached) return Status::invalid;
+        while (run_state != ThreadState::exited) {
+            Status s = kernel::block_current(&joiners, timeout);
+            if (s != Status::ok) return s;
+        }
+    }
+    if (heap_allocated) kernel::thread_release_memory(this);
+    else kernel::unregister_thread(this);
+    return Status::ok;
+}
+
+void Thread::exit() {
+    Thread* self = current();
+    {
+        IrqLock lock;
+        Mutex::release_all_owned_by(self);
+        kernel::make_unready(self);
+        self->run_state = ThreadState::exited;
+        self->joiners.wake_all(Status::ok);
+        if (self->detached) kernel::add_zombie(self);
+        arch::request_context_switch();
+    }
+    panic("exited thread '%s' was resumed", self->thread_name);
+}
+
+Status Thread::suspend() {
+    IrqLock lock;
+    switch (run_state) {
+    case ThreadState::ready:
+    case ThreadState::running:
+        kernel::make_unready(this);
+        run_state = ThreadState::suspended;
+        if (this == current()) kernel::reschedule();
+        return Status::ok;
+    case ThreadState::blocked:
+    case ThreadState::sleeping:
+        suspend_pending = true;  // takes effect when the wait ends
+        return Status::ok;
+    default:
+        return Status::invalid;
+    }
+}
+
+Status Thread::resume() {
+    IrqLock lock;
+    if (suspend_pending) {
+        suspend_pending = false;
+        return Status::ok;
+    }
+    if (run_state != ThreadState::suspended) return Status::invalid;
+    kernel::make_ready(this);
+    kernel::reschedule();
+    return Status::ok;
+}
+
+Status Thread::set_priority(unsigned priority) {
+    if (priority >= kernel::kIdlePriority && this != current() &&
+        priority >= kernel::kPriorityLevels)
+        return Status::invalid;
+    if (priority >= kernel::kPriorityLevels) return Status::invalid;
+    IrqLock lock;
+    base_prio = priority;
+    Mutex::update_inherited_priority(this);
+    kernel::reschedule();
+    return Status::ok;
+}
+
+std::size_t Thread::stack_unused() const {
+    std::size_t n = 0;
+    while (n < stack_bytes && stack_base[n] == 0xa5) ++n;
+    return n;
+}
+
+Thread* Thread::current() { return kernel::current(); }
+
+void Thread::yield() {
+    IrqLock lock;
+    kernel::rotate_current();
+    kernel::reschedule();
+}
+
+void Thread::sleep(Tick ticks) {
+    if (ticks == 0) {
+        yield();
+        return;
+    }
+    IrqLock lock;
+    kernel::block_current(nullptr, Timeout::ticks(ticks), ThreadState::sleeping);
+}
+
+void Thread::sleep_until(Tick deadline) {
+    IrqLock lock;
+    Tick now = clock::ticks();
+    if (deadline <= now) return;
+    kernel::block_current(nullptr, Timeout::ticks(deadline - now), ThreadState::sleeping);
+}
+
+}  // namespace rtos

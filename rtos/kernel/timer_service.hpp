@@ -1,0 +1,11 @@
+// Hook from the tick into the software-timer service (timer.cpp).
+#pragma once
+
+#include <rtos/types.hpp>
+
+namespace rtos::kernel {
+
+/// Called from the tick interrupt; wakes the timer thread when a timer is due.
+void timer_service_tick_from_isr(Tick now);
+
+}  // namespace rtos::kernel
