@@ -103,7 +103,7 @@ Node Tree::walk(Visitor visit, void* ctx) const {
         } else if (token == kProp) {
             uint32_t len = be32(off + 4);
             const char* pname = string_at(be32(off + 8));
-            if (len > struct_size_ - off) return {};
+            if (off + 12 > struct_size_ || len > struct_size_ - off - 12) return {};
             if (depth && len == 4) {
                 uint32_t v = be32(off + 12);
                 if (str_eq(pname, "#address-cells") && v <= 4) addr[depth - 1] = static_cast<uint8_t>(v);
@@ -138,7 +138,7 @@ const void* Tree::prop(Node n, const char* pname, std::size_t* len) const {
         }
         if (token != kProp) return nullptr;  // properties precede subnodes
         uint32_t plen = be32(off + 4);
-        if (plen > struct_size_ - off - 12 && off + 12 <= struct_size_) return nullptr;
+        if (off + 12 > struct_size_ || plen > struct_size_ - off - 12) return nullptr;
         if (str_eq(string_at(be32(off + 8)), pname)) {
             if (len) *len = plen;
             return base_ + struct_off_ + off + 12;
@@ -247,7 +247,7 @@ Node Tree::find_path(const char* path) const {
             ++depth;
         } else if (token == kProp) {
             uint32_t len = be32(off + 4);
-            if (len > struct_size_ - off) return {};
+            if (off + 12 > struct_size_ || len > struct_size_ - off - 12) return {};
             if (depth && len == 4) {
                 const char* pname = string_at(be32(off + 8));
                 uint32_t v = be32(off + 12);

@@ -138,6 +138,7 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
 
 }  // namespace rtos
 
+#if !defined(RTOS_HOST_TEST)  // the host has its own C library
 namespace {
 struct BufferSink {
     char* buf;
@@ -166,3 +167,4 @@ extern "C" int snprintf(char* buf, std::size_t size, const char* fmt, ...) {
     va_end(ap);
     return n;
 }
+#endif

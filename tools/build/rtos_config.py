@@ -12,6 +12,7 @@ menuconfig edits survive until an input changes.
 """
 
 import hashlib
+import json
 import os
 import sys
 
@@ -85,11 +86,7 @@ def _merge(kconf, inputs):
     for index, path in enumerate(inputs):
         if not os.path.isfile(path):
             raise ConfigError(f'configuration fragment not found: {path}')
-        kconf.warnings.clear()
         kconf.load_config(path, replace=(index == 0))
-        for warning in kconf.warnings:
-            if 'undefined symbol' in warning:
-                raise ConfigError(f'{path}: {warning.strip()}')
         for name, (value, lineno) in _requested_values(path).items():
             sym = kconf.syms.get(name)
             if sym is None or not sym.nodes:
@@ -143,24 +140,36 @@ def header_path(build_dir):
     return os.path.join(build_dir, 'include', 'generated', 'autoconf.h')
 
 
-def prepare(srctree, bsp, build_dir, fragments):
-    """Produces <build>/.config and autoconf.h; returns a Config."""
+def prepare(srctree, bsp, build_dir, fragments=None):
+    """Produces <build>/.config and autoconf.h; returns a Config.
+
+    fragments=None reuses the fragments this build folder was configured with
+    last time (so `scons --menuconfig` after `scons CONFIG=x` keeps x)."""
     kconf = _load_kconfig(srctree, bsp)
+    dotconfig = config_path(build_dir)
+    stamp = dotconfig + '.inputs'
+    previous = {}
+    if os.path.isfile(stamp):
+        try:
+            with open(stamp) as f:
+                previous = json.load(f)
+        except ValueError:
+            previous = {}
+    if fragments is None:
+        fragments = previous.get('fragments', [])
     defconfig = os.path.join(srctree, 'bsp', bsp, 'defconfig')
     inputs = [defconfig] + list(fragments)
     for path in inputs:
         if not os.path.isfile(path):
             raise ConfigError(f'configuration file not found: {path}')
-    dotconfig = config_path(build_dir)
-    stamp = dotconfig + '.inputs'
     fingerprint = _fingerprint(inputs + _kconfig_files(kconf))
-    previous = open(stamp).read().strip() if os.path.isfile(stamp) else None
     os.makedirs(build_dir, exist_ok=True)
-    if previous != fingerprint or not os.path.isfile(dotconfig):
+    if previous.get('fingerprint') != fingerprint or not os.path.isfile(dotconfig):
         _merge(kconf, inputs)
         kconf.write_config(dotconfig, header='# Generated from ' + ', '.join(inputs) +
                            '\n# Edit with: scons BSP=' + bsp + ' --menuconfig\n')
-        _write_if_changed(stamp, fingerprint + '\n')
+        _write_if_changed(stamp, json.dumps({'fingerprint': fingerprint,
+                                             'fragments': list(fragments)}, indent=1) + '\n')
     else:
         kconf.warnings.clear()
         kconf.load_config(dotconfig)

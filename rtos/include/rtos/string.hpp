@@ -2,6 +2,10 @@
 #pragma once
 #include <cstddef>
 
+#if defined(RTOS_HOST_TEST)
+#include <cstring>  // host unit tests use the C library's
+#else
+
 extern "C" {
 void* memcpy(void* __restrict dst, const void* __restrict src, std::size_t n);
 void* memmove(void* dst, const void* src, std::size_t n);
@@ -11,3 +15,4 @@ std::size_t strlen(const char* s);
 int strcmp(const char* a, const char* b);
 int strncmp(const char* a, const char* b, std::size_t n);
 }
+#endif

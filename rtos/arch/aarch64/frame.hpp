@@ -1,0 +1,36 @@
+// The trap frame pushed by vectors.S on the current stack (SP_EL1): x0..x30,
+// the stack pointer before the trap, ELR_EL1 and SPSR_EL1. 272 bytes, so sp
+// stays 16-byte aligned. Keep in sync with the offsets in vectors.S.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rtos::arch::aarch64 {
+
+struct TrapFrame {
+    uint64_t x[31];  // x[30] is the link register
+    uint64_t sp;
+    uint64_t elr;
+    uint64_t spsr;
+};
+static_assert(sizeof(TrapFrame) == 272, "vectors.S assumes a 272-byte frame");
+static_assert(offsetof(TrapFrame, sp) == 248 && offsetof(TrapFrame, elr) == 256 &&
+                  offsetof(TrapFrame, spsr) == 264,
+              "vectors.S frame offsets");
+
+// SPSR_EL1 / PSTATE bits (ARM ARM C5.2.18).
+constexpr uint64_t kSpsrEl1h = 0x5;  // M[3:0]: return to EL1 using SP_EL1
+constexpr uint64_t kSpsrF = 1u << 6, kSpsrI = 1u << 7, kSpsrA = 1u << 8, kSpsrD = 1u << 9;
+/// DAIF as seen by mrs/msr: the same bit positions as in SPSR.
+constexpr uint64_t kDaifIrqFiq = kSpsrI | kSpsrF;
+
+/// Vector slot of the trap, passed by vectors.S to rtos_aarch64_trap_handler.
+enum class TrapKind : unsigned {
+    sync_sp0, irq_sp0, fiq_sp0, serror_sp0,        // current EL, SP_EL0 (unused)
+    sync, irq, fiq, serror,                         // current EL, SP_EL1 (ours)
+    sync_lower, irq_lower, fiq_lower, serror_lower, // lower EL, AArch64
+    sync_a32, irq_a32, fiq_a32, serror_a32,         // lower EL, AArch32
+};
+
+}  // namespace rtos::arch::aarch64

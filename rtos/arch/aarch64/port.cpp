@@ -1,0 +1,305 @@
+// aarch64 EL1 port: interrupt masking, trap dispatch, the generic-timer
+// tick, thread stacks, and machine control through PSCI and semihosting.
+#include <rtos/config.hpp>
+#include <rtos/irq.hpp>
+#include <rtos/panic.hpp>
+#include <rtos/printk.hpp>
+
+#include "arch/port.hpp"
+#include "firmware.hpp"
+#include "frame.hpp"
+#include "kernel/scheduler.hpp"
+#include "sysreg.hpp"
+
+extern "C" volatile unsigned rtos_aarch64_trap_depth;
+volatile unsigned rtos_aarch64_trap_depth = 0;
+extern "C" unsigned rtos_aarch64_boot_el;
+unsigned rtos_aarch64_boot_el = 1;
+extern "C" [[noreturn]] void rtos_aarch64_restore_frame();
+
+namespace rtos::arch {
+namespace {
+
+using aarch64::TrapFrame;
+using aarch64::TrapKind;
+
+// The virtual timer: usable at EL1 whatever EL2 does (CNTVOFF_EL2 is 0 when
+// start.S came from EL2 and when there is no EL2). Its PPI is INTID 27.
+constexpr unsigned kVirtualTimerIntid = 27;
+constexpr uint64_t kCntCtlEnable = 1;
+
+uint64_t tick_period = 0;
+uint64_t next_deadline = 0;
+
+void on_timer(void*) {
+    // Drift-free: the next compare value follows the previous one, not "now".
+    // A deadline in the past fires again at once, so missed ticks are caught
+    // up; after a long stall (a debugger) the phase is reset instead.
+    uint64_t now = counter_read();
+    next_deadline += tick_period;
+    if (now > next_deadline && now - next_deadline > counter_frequency())
+        next_deadline = now + tick_period;
+    write_sysreg(cntv_cval_el0, next_deadline);
+    aarch64::isb();  // the line drops before the GIC is told the interrupt is done
+    kernel::tick_from_isr();
+}
+
+// ESR_EL1 exception classes (ARM ARM D17.2.37).
+enum Ec : uint64_t {
+    kEcUnknown = 0x00,
+    kEcWfx = 0x01,
+    kEcFpAccess = 0x07,
+    kEcIllegalState = 0x0e,
+    kEcSvc64 = 0x15,
+    kEcHvc64 = 0x16,
+    kEcSmc64 = 0x17,
+    kEcSysReg = 0x18,
+    kEcSve = 0x19,
+    kEcInsnAbortLower = 0x20,
+    kEcInsnAbort = 0x21,
+    kEcPcAlign = 0x22,
+    kEcDataAbortLower = 0x24,
+    kEcDataAbort = 0x25,
+    kEcSpAlign = 0x26,
+    kEcSError = 0x2f,
+    kEcBreakpoint = 0x31,
+    kEcStep = 0x33,
+    kEcWatchpoint = 0x35,
+    kEcBrk = 0x3c,
+};
+
+const char* ec_name(uint64_t ec) {
+    switch (ec) {
+    case kEcUnknown: return "undefined instruction";
+    case kEcWfx: return "trapped WFI/WFE";
+    case kEcFpAccess: return "FP/SIMD access";
+    case kEcIllegalState: return "illegal execution state";
+    case kEcSvc64: return "svc";
+    case kEcHvc64: return "hvc";
+    case kEcSmc64: return "smc";
+    case kEcSysReg: return "trapped system register access";
+    case kEcSve: return "SVE access";
+    case kEcInsnAbortLower:
+    case kEcInsnAbort: return "instruction abort";
+    case kEcPcAlign: return "misaligned pc";
+    case kEcDataAbortLower:
+    case kEcDataAbort: return "data abort";
+    case kEcSpAlign: return "misaligned sp";
+    case kEcSError: return "SError";
+    case kEcBreakpoint: return "hardware breakpoint";
+    case kEcStep: return "software step";
+    case kEcWatchpoint: return "watchpoint";
+    case kEcBrk: return "brk";
+    default: return "exception";
+    }
+}
+
+// Data/instruction fault status code, ESR ISS[5:0] (ARM ARM D17.2.37).
+const char* fault_status_name(uint64_t fsc) {
+    switch (fsc & 0x3c) {
+    case 0x00: return "address size fault";
+    case 0x04: return "translation fault";
+    case 0x08: return "access flag fault";
+    case 0x0c: return "permission fault";
+    default: break;
+    }
+    switch (fsc) {
+    case 0x10: return "external abort";
+    case 0x21: return "alignment fault";
+    case 0x30: return "TLB conflict";
+    default: return "fault";
+    }
+}
+
+// An hvc, smc or hlt in firmware.S with nothing behind it: resume after it
+// with x0 = -1 (PSCI NOT_SUPPORTED) so the caller can try something else.
+bool fixup_firmware_call(TrapFrame* f) {
+    auto pc = reinterpret_cast<const char*>(f->elr);
+    if (pc != rtos_aarch64_hvc_insn && pc != rtos_aarch64_smc_insn &&
+        pc != rtos_aarch64_semihost_insn)
+        return false;
+    f->x[0] = static_cast<uint64_t>(aarch64::kPsciNotSupported);
+    f->elr += 4;
+    return true;
+}
+
+[[noreturn]] void fatal_sync(TrapFrame* f, uint64_t esr) {
+    uint64_t ec = esr >> 26;
+    uint64_t iss = esr & 0x1ffffff;
+    const char* what = ec_name(ec);
+    switch (ec) {
+    case kEcDataAbort:
+    case kEcDataAbortLower:
+        panic_with_frame(f, "%s (%s, %s) at %016lx, pc %016lx (ESR %08lx)", what,
+                         (iss & (1u << 6)) ? "write" : "read", fault_status_name(iss & 0x3f),
+                         read_sysreg(far_el1), f->elr, esr);
+    case kEcInsnAbort:
+    case kEcInsnAbortLower:
+        panic_with_frame(f, "%s (%s) at %016lx (ESR %08lx)", what, fault_status_name(iss & 0x3f),
+                         read_sysreg(far_el1), esr);
+    case kEcPcAlign:
+    case kEcWatchpoint:
+        panic_with_frame(f, "%s at %016lx, pc %016lx (ESR %08lx)", what, read_sysreg(far_el1),
+                         f->elr, esr);
+    case kEcBrk:
+        panic_with_frame(f, "brk #%lu at %016lx (ESR %08lx)", iss & 0xffff, f->elr, esr);
+    default:
+        panic_with_frame(f, "%s at %016lx (ESR %08lx)", what, f->elr, esr);
+    }
+}
+
+}  // namespace
+
+IrqState irq_save() {
+    IrqState old = read_sysreg(daif);
+    asm volatile("msr daifset, #3" ::: "memory");  // I and F
+    return old;
+}
+
+void irq_restore(IrqState state) { write_sysreg(daif, state); }
+
+void irq_enable() { asm volatile("msr daifclr, #3" ::: "memory"); }
+
+bool in_isr() { return rtos_aarch64_trap_depth != 0; }
+unsigned isr_nesting() { return rtos_aarch64_trap_depth; }
+
+void wait_for_interrupt() { asm volatile("dsb sy\n\twfi" ::: "memory"); }
+
+void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)()) {
+    auto top = reinterpret_cast<uintptr_t>(stack_top) & ~uintptr_t{15};
+    auto* f = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
+    for (auto& r : f->x) r = 0;  // x29 = 0 ends backtraces
+    f->x[0] = reinterpret_cast<uint64_t>(arg);
+    f->x[30] = reinterpret_cast<uint64_t>(exit_fn);
+    f->sp = top;
+    f->elr = reinterpret_cast<uint64_t>(entry);
+    f->spsr = aarch64::kSpsrEl1h;  // EL1h, D A I F clear: interrupts on
+    return f;
+}
+
+void start_first_thread(void* sp) {
+    asm volatile("mov sp, %0\n\tb rtos_aarch64_restore_frame" ::"r"(sp) : "memory");
+    __builtin_unreachable();
+}
+
+void request_context_switch() {
+    if (in_isr()) return;  // the trap exit reschedules anyway
+    asm volatile("svc #0" ::: "memory");
+}
+
+void timer_start(uint32_t hz) {
+    tick_period = counter_frequency() / hz;
+    next_deadline = counter_read() + tick_period;
+    write_sysreg(cntv_cval_el0, next_deadline);
+    write_sysreg(cntv_ctl_el0, kCntCtlEnable);
+    aarch64::isb();
+    if (!irq::attach(kVirtualTimerIntid, on_timer, nullptr))
+        panic("aarch64: cannot attach the timer interrupt %u", kVirtualTimerIntid);
+}
+
+uint64_t counter_read() {
+    aarch64::isb();  // no reading ahead of earlier instructions
+    return read_sysreg(cntvct_el0);
+}
+
+uint64_t counter_frequency() { return read_sysreg(cntfrq_el0); }
+void set_counter_frequency(uint64_t) {}
+
+void poweroff() {
+    irq_save();
+    aarch64::psci_call(aarch64::kPsciSystemOff);
+#if defined(CONFIG_ARCH_AARCH64_SEMIHOSTING_EXIT)
+    aarch64::semihosting_exit(0);  // no PSCI (QEMU secure=on without firmware)
+#endif
+    for (;;) wait_for_interrupt();
+}
+
+void reboot() {
+    irq_save();
+    aarch64::psci_call(aarch64::kPsciSystemReset);
+    for (;;) wait_for_interrupt();
+}
+
+void fail_exit() {
+    irq_save();
+#if defined(CONFIG_ARCH_AARCH64_SEMIHOSTING_EXIT)
+    aarch64::semihosting_exit(1);
+#endif
+    for (;;) wait_for_interrupt();
+}
+
+void dump_frame(const void* frame) {
+    const auto* f = static_cast<const TrapFrame*>(frame);
+    for (unsigned i = 0; i < 31; ++i) {
+        printk("  %sx%u %016lx%s", i < 10 ? " " : "", i, f->x[i], (i % 4 == 3) ? "\n" : "");
+    }
+    printk("   sp %016lx\n  elr %016lx  spsr %08lx  esr %08lx  far %016lx\n", f->sp, f->elr,
+           f->spsr, read_sysreg(esr_el1), read_sysreg(far_el1));
+}
+
+const char* name() { return "aarch64"; }
+
+namespace aarch64 {
+namespace {
+PsciConduit conduit_override = PsciConduit::none;
+bool conduit_set = false;
+}  // namespace
+
+unsigned boot_el() { return rtos_aarch64_boot_el; }
+
+void set_psci_conduit(PsciConduit c) {
+    conduit_override = c;
+    conduit_set = true;
+}
+
+PsciConduit psci_conduit() {
+    if (conduit_set) return conduit_override;
+    switch (boot_el()) {
+    case 1: return PsciConduit::hvc;
+    case 2: return PsciConduit::smc;
+    default: return PsciConduit::none;
+    }
+}
+
+int64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+    switch (psci_conduit()) {
+    case PsciConduit::hvc: return rtos_aarch64_hvc_call(fn, a1, a2, a3);
+    case PsciConduit::smc: return rtos_aarch64_smc_call(fn, a1, a2, a3);
+    case PsciConduit::none: break;
+    }
+    return kPsciNotSupported;
+}
+
+void semihosting_exit(uint32_t code) {
+    constexpr uint64_t kSysExit = 0x18;
+    constexpr uint64_t kAdpStoppedApplicationExit = 0x20026;
+    const uint64_t params[2] = {kAdpStoppedApplicationExit, code};
+    rtos_aarch64_semihost_call(kSysExit, params);
+}
+
+}  // namespace aarch64
+}  // namespace rtos::arch
+
+extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::TrapFrame* frame) {
+    using namespace rtos::arch;
+    using aarch64::TrapKind;
+    switch (static_cast<TrapKind>(kind)) {
+    case TrapKind::irq:
+        rtos::irq::dispatch();
+        return;
+    case TrapKind::sync: {
+        uint64_t esr = read_sysreg(esr_el1);
+        uint64_t ec = esr >> 26;
+        if (ec == kEcSvc64) return;  // a switch request: the trap exit switches
+        if (ec == kEcUnknown && fixup_firmware_call(frame)) return;
+        fatal_sync(frame, esr);
+    }
+    case TrapKind::serror:
+        rtos::panic_with_frame(frame, "SError (ESR %08lx)", read_sysreg(esr_el1));
+    case TrapKind::fiq:
+        rtos::panic_with_frame(frame, "unexpected FIQ");
+    default:
+        rtos::panic_with_frame(frame, "exception from an unexpected mode (vector slot %u, ESR %08lx)",
+                               kind, read_sysreg(esr_el1));
+    }
+}

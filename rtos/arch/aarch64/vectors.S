@@ -1,0 +1,105 @@
+/* Exception vectors, trap entry and exit. Every exception pushes a TrapFrame
+ * (frame.hpp) on the current stack; the outermost exit asks the kernel which
+ * stack to resume (rtos_kernel_switch_context) and pops that thread's frame.
+ * Handlers run with D, A, I and F masked, as the exception entry leaves them:
+ * interrupts do not nest. */
+#define FRAME_SIZE 272
+#define X30_OFF    240     /* x30, then sp before the trap */
+#define ELR_OFF    256     /* ELR_EL1, then SPSR_EL1 */
+
+/* One 128-byte slot: make room, free x0/x1, say which slot it was. */
+.macro VECTOR kind
+    .balign 128
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       rtos_aarch64_trap_entry
+.endm
+
+    .section .text.vectors, "ax"
+    .balign 2048
+    .global rtos_aarch64_vectors
+rtos_aarch64_vectors:
+    VECTOR 0        /* current EL, SP_EL0: sync */
+    VECTOR 1        /* irq */
+    VECTOR 2        /* fiq */
+    VECTOR 3        /* serror */
+    VECTOR 4        /* current EL, SP_EL1: sync */
+    VECTOR 5        /* irq */
+    VECTOR 6        /* fiq */
+    VECTOR 7        /* serror */
+    VECTOR 8        /* lower EL, AArch64 */
+    VECTOR 9
+    VECTOR 10
+    VECTOR 11
+    VECTOR 12       /* lower EL, AArch32 */
+    VECTOR 13
+    VECTOR 14
+    VECTOR 15
+
+    .section .text, "ax"
+    .balign 4
+rtos_aarch64_trap_entry:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    add     x1, sp, #FRAME_SIZE
+    stp     x30, x1, [sp, #X30_OFF]
+    mrs     x1, elr_el1
+    mrs     x2, spsr_el1
+    stp     x1, x2, [sp, #ELR_OFF]
+
+    adrp    x19, rtos_aarch64_trap_depth
+    ldr     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    add     w20, w20, #1
+    str     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+
+    mov     x1, sp                  /* x0 = slot, x1 = frame */
+    mov     x29, xzr                /* backtraces stop here */
+    bl      rtos_aarch64_trap_handler
+
+    ldr     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    sub     w20, w20, #1
+    str     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    cbnz    w20, rtos_aarch64_restore_frame
+    mov     x0, sp
+    bl      rtos_kernel_switch_context
+    mov     sp, x0
+
+/* Pops the frame at sp and returns into it. Also the way into the first
+ * thread (start_first_thread). Interrupts are masked until the eret. */
+    .global rtos_aarch64_restore_frame
+rtos_aarch64_restore_frame:
+    ldp     x0, x1, [sp, #ELR_OFF]
+    msr     elr_el1, x0
+    msr     spsr_el1, x1
+    isb                             /* explicit, though eret synchronises too */
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldr     x30, [sp, #X30_OFF]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret

@@ -1,0 +1,54 @@
+"""Shared fixtures: building a configuration once (safe under pytest-xdist)
+and booting it in QEMU."""
+import fcntl
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'system'))
+
+from guest import Guest  # noqa: E402
+
+BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
+
+
+def build(bsp, name=None, config=(), jobs=2):
+    """Builds BSP into build/test/<name> (default: the BSP's own build folder)
+    with the given Kconfig fragments; returns the build folder. Concurrent
+    callers (xdist workers) wait for each other through a lock file."""
+    out = os.path.join(ROOT, 'build', 'test', name) if name else os.path.join(ROOT, 'build', bsp)
+    os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
+    lock_path = os.path.join(ROOT, 'build', 'locks', (name or bsp) + '.lock')
+    with open(lock_path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}']
+        if config:
+            argv.append('CONFIG=' + ','.join(os.path.join(ROOT, c) for c in config))
+        r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode != 0:
+            pytest.fail(f'build failed: {" ".join(argv)}\n{r.stdout}', pytrace=False)
+    return out
+
+
+@pytest.fixture
+def boot(request):
+    """boot(bsp, build=..., **qemu options) -> a Guest at the shell prompt.
+    Every guest is killed at the end of the test."""
+    guests = []
+
+    def start(bsp, build_dir=None, wait_prompt=True, **kw):
+        g = Guest(bsp, build_dir or os.path.join(ROOT, 'build', bsp), log_name=request.node.name,
+                  **kw)
+        guests.append(g)
+        if wait_prompt:
+            g.wait_prompt()
+        return g
+
+    yield start
+    for g in guests:
+        g.close()

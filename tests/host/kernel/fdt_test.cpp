@@ -1,0 +1,118 @@
+// The device-tree reader against QEMU's own trees, plus corrupt input.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "fdt/fdt.hpp"
+
+namespace {
+
+std::vector<uint8_t> load(const std::string& name) {
+    std::ifstream f(std::string(FDT_FIXTURES) + "/" + name + ".dtb", std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+TEST(Fdt, RiscvVirt) {
+    auto blob = load("qemu-virt-riscv64-128M");
+    ASSERT_FALSE(blob.empty());
+    fdt::Tree t;
+    ASSERT_TRUE(t.init(blob.data()));
+    uint64_t a, s;
+    fdt::Node mem = t.find_path("/memory");
+    ASSERT_TRUE(mem.valid());
+    ASSERT_TRUE(t.reg(mem, 0, a, s));
+    EXPECT_EQ(a, 0x80000000u);
+    EXPECT_EQ(s, 128u << 20);
+    uint32_t tb = 0;
+    EXPECT_TRUE(t.prop_u32(t.find_path("/cpus"), "timebase-frequency", tb));
+    EXPECT_EQ(tb, 10000000u);
+    fdt::Node uart = t.find_compatible("ns16550a");
+    ASSERT_TRUE(uart.valid());
+    ASSERT_TRUE(t.reg(uart, 0, a, s));
+    EXPECT_EQ(a, 0x10000000u);
+    uint32_t irq = 0;
+    ASSERT_TRUE(t.interrupt(uart, 0, irq));
+    EXPECT_EQ(irq, 10u);
+    fdt::Node plic = t.find_compatible("riscv,plic0");
+    ASSERT_TRUE(plic.valid());
+    ASSERT_TRUE(t.reg(plic, 0, a, s));
+    EXPECT_EQ(a, 0x0c000000u);
+    // Eight virtio-mmio slots, IRQ 1..8.
+    int count = 0;
+    for (fdt::Node n = t.find_compatible("virtio,mmio"); n.valid();
+         n = t.find_compatible("virtio,mmio", n)) {
+        ASSERT_TRUE(t.reg(n, 0, a, s));
+        ASSERT_TRUE(t.interrupt(n, 0, irq));
+        EXPECT_EQ(a, 0x10001000u + (irq - 1) * 0x1000u);
+        ++count;
+    }
+    EXPECT_EQ(count, 8);
+    EXPECT_STREQ(t.prop_string(t.find_path("/chosen"), "stdout-path"), "/soc/serial@10000000");
+    EXPECT_TRUE(t.find_path("/soc/serial@10000000").valid());
+    EXPECT_TRUE(t.find_path("/soc/serial").valid());
+    EXPECT_FALSE(t.find_path("/soc/serial@10000001").valid());
+    EXPECT_FALSE(t.find_path("/nonexistent/node").valid());
+}
+
+TEST(Fdt, Aarch64GicV2AndV3) {
+    for (const char* name : {"qemu-virt-aarch64-gicv2-128M", "qemu-virt-aarch64-gicv3-1G"}) {
+        auto blob = load(name);
+        fdt::Tree t;
+        ASSERT_TRUE(t.init(blob.data())) << name;
+        bool v3 = std::string(name).find("gicv3") != std::string::npos;
+        uint64_t a, s;
+        ASSERT_TRUE(t.reg(t.find_path("/memory"), 0, a, s));
+        EXPECT_EQ(a, 0x40000000u);
+        EXPECT_EQ(s, v3 ? (1ull << 30) : (128ull << 20));
+        fdt::Node gic = t.find_compatible(v3 ? "arm,gic-v3" : "arm,cortex-a15-gic");
+        ASSERT_TRUE(gic.valid()) << name;
+        ASSERT_TRUE(t.reg(gic, 0, a, s));
+        EXPECT_EQ(a, 0x08000000u);
+        ASSERT_TRUE(t.reg(gic, 1, a, s));
+        EXPECT_EQ(a, v3 ? 0x080a0000u : 0x08010000u);
+        fdt::Node uart = t.find_compatible("arm,pl011");
+        uint32_t irq = 0;
+        ASSERT_TRUE(t.interrupt(uart, 0, irq));
+        EXPECT_EQ(irq, 33u);  // SPI 1
+        int count = 0;
+        for (fdt::Node n = t.find_compatible("virtio,mmio"); n.valid();
+             n = t.find_compatible("virtio,mmio", n)) {
+            ASSERT_TRUE(t.reg(n, 0, a, s));
+            ASSERT_TRUE(t.interrupt(n, 0, irq));
+            EXPECT_EQ(a, 0x0a000000u + (irq - 48) * 0x200u);
+            ++count;
+        }
+        EXPECT_EQ(count, 32);
+        EXPECT_STREQ(t.prop_string(t.find_path("/psci"), "method"), "hvc");
+    }
+}
+
+TEST(Fdt, CorruptInputIsRejectedOrYieldsNothing) {
+    auto good = load("qemu-virt-riscv64-128M");
+    fdt::Tree t;
+    std::vector<uint8_t> bad = good;
+    bad[0] ^= 0xff;
+    EXPECT_FALSE(t.init(bad.data()));
+    bad = good;
+    bad[4] = 0x7f;  // totalsize far beyond the limit
+    EXPECT_FALSE(t.init(bad.data(), bad.size()));
+    // Scribble over the structure block: lookups must stay in bounds.
+    for (std::size_t pos = 64; pos < good.size(); pos += 97) {
+        bad = good;
+        bad[pos] ^= 0x5a;
+        if (!t.init(bad.data(), bad.size())) continue;
+        uint64_t a, s;
+        uint32_t irq;
+        fdt::Node n = t.find_compatible("virtio,mmio");
+        (void)t.reg(n, 0, a, s);
+        (void)t.interrupt(n, 0, irq);
+        (void)t.find_path("/soc/serial@10000000");
+        (void)t.prop_string(t.find_path("/chosen"), "stdout-path");
+    }
+    SUCCEED();
+}
+
+}  // namespace

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Boot a built image in QEMU with the BSP's default devices.
+
+  tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--cpu CPU]
+               [--machine-opts OPTS] [-m SIZE] [--gdb] [--dry-run] [-- QEMU ARGS...]
+
+Examples:
+  tools/run.py                                   # riscv64, serial on this terminal
+  tools/run.py --bsp qemu-virt64-aarch64 --cpu cortex-a72 --machine-opts gic-version=3
+  tools/run.py --modern -- -drive file=disk.img,if=none,format=raw,id=d0 \\
+               -device virtio-blk-device,drive=d0
+  tools/run.py --gdb                             # waits for the debugger; prints how to attach
+
+Quit QEMU with Ctrl-A X (or the shell's poweroff).
+"""
+import argparse
+import os
+import shlex
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_cmd  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split('\n', 2)[2])
+    p.add_argument('--bsp', default='qemu-virt64-riscv')
+    p.add_argument('--build', help='build folder (default build/<bsp>)')
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument('--legacy', dest='virtio', action='store_const', const='legacy',
+                      help='virtio-mmio devices as legacy (version 1): force-legacy=on')
+    mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
+                      help='virtio-mmio devices as modern (version 2): force-legacy=off')
+    p.add_argument('--cpu', help='CPU model (aarch64: cortex-a53, cortex-a72, max)')
+    p.add_argument('--machine-opts', help='extra -M options, e.g. gic-version=3')
+    p.add_argument('-m', '--memory', help='RAM size, e.g. 1G')
+    p.add_argument('--gdb', action='store_true', help='start halted with a gdb server on :1234')
+    p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
+    p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
+    a = p.parse_args()
+    extra = a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args
+    elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
+    if not os.path.isfile(elf) and not a.dry_run:
+        sys.exit(f'{elf} not found: build it first with  scons BSP={a.bsp}')
+    argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
+                            gdb=a.gdb, interactive=True, extra=extra)
+    print('+ ' + shlex.join(argv), flush=True)
+    if a.gdb:
+        print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build)),
+              flush=True)
+    if a.dry_run:
+        return 0
+    os.execvp(argv[0], argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
