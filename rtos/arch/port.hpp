@@ -75,6 +75,11 @@ const char* name();
 extern "C" void* rtos_kernel_switch_context(void* sp);
 
 namespace rtos::arch {
+/// Raises a software interrupt on this CPU (riscv64: SSIP; aarch64: an SGI
+/// to self). Its handler calls rtos::kernel::soft_interrupt_from_isr(). Used
+/// by the kernel tests to prove ISR-to-thread wake-ups with a real interrupt.
+void raise_soft_interrupt();
+
 /// For platforms whose counter rate the CPU cannot report (riscv64: the
 /// device tree's timebase-frequency). A no-op where the CPU knows it.
 void set_counter_frequency(uint64_t hz);

@@ -39,6 +39,10 @@ SECTIONS
         KEEP(*(.rtos_shell_commands))
         __shell_commands_end = .;
         . = ALIGN(8);
+        __ktests_start = .;
+        KEEP(*(.rtos_ktests))
+        __ktests_end = .;
+        . = ALIGN(8);
         __init_array_start = .;
         KEEP(*(SORT(.init_array.*)))
         KEEP(*(.init_array))

@@ -6,6 +6,7 @@
 #include <rtos/init.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
 
 #include "arch/port.hpp"
 #include "scheduler.hpp"
@@ -23,6 +24,7 @@ namespace {
 StaticThread<CONFIG_RTOS_MAIN_STACK_SIZE> main_thread;
 
 void main_entry(void*) {
+    timer_service_start();
     for (const InitEntry* e = __rtos_init_start; e < __rtos_init_end; ++e) e->fn();
 }
 

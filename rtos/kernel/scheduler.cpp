@@ -133,6 +133,12 @@ void set_effective_priority(Thread* t, unsigned prio) {
     }
 }
 
+void defer_switches_begin() { ++sched_lock_depth; }
+void defer_switches_end() {
+    --sched_lock_depth;  // block_current() follows and picks the best thread anyway
+    switch_deferred = false;
+}
+
 void scheduler_lock() {
     IrqLock lock;
     ++sched_lock_depth;
@@ -220,6 +226,21 @@ void reap_zombies() {
 }  // namespace
 
 void add_zombie(Thread* t) { zombie_list.push_back(t); }
+
+namespace {
+void (*soft_hook)(void*) = nullptr;
+void* soft_hook_arg = nullptr;
+}  // namespace
+
+void set_soft_interrupt_hook(void (*hook)(void*), void* arg) {
+    IrqLock lock;
+    soft_hook = hook;
+    soft_hook_arg = arg;
+}
+
+void soft_interrupt_from_isr() {
+    if (soft_hook) soft_hook(soft_hook_arg);
+}
 uint64_t last_switch_time() { return last_switch_counter; }
 
 }  // namespace rtos::kernel

@@ -38,6 +38,12 @@ void reschedule();
 /// Moves the current thread behind its equals (yield / slice expiry).
 void rotate_current();
 
+/// Holds back context switches that kernel calls would request, without the
+/// checks of the scheduler lock (a thread about to block uses this to make
+/// "release and wait" one step). Must be balanced before blocking.
+void defer_switches_begin();
+void defer_switches_end();
+
 void scheduler_lock();
 void scheduler_unlock();
 bool scheduler_locked();
@@ -47,6 +53,11 @@ void register_thread(Thread* t);
 void unregister_thread(Thread* t);
 template <typename F>
 void for_each_thread(F f);
+
+/// Called by the arch port's software-interrupt handler; runs the hook set
+/// with set_soft_interrupt_hook() (tests), in interrupt context.
+void soft_interrupt_from_isr();
+void set_soft_interrupt_hook(void (*hook)(void* arg), void* arg);
 
 /// Called by the arch timer interrupt.
 void tick_from_isr();

@@ -7,9 +7,10 @@
  *  3. clear .bss, take the boot stack, install the vectors;
  *  4. turn on the MMU and caches (mmu.cpp), then rtos_kernel_main(x0).
  *
- * x0 at entry is what the boot loader passed: a Linux-style boot (Image)
- * passes the device tree address, QEMU's ELF boot passes 0 (the device tree
- * is then at the start of RAM; the platform layer looks for it there). */
+ * x0 at entry is what the boot loader passed: QEMU's ELF boot passes 0 and
+ * puts the device tree at the start of RAM (0x40000000, below the kernel;
+ * the platform layer looks for it there); the Linux-style boot of rtos.bin
+ * passes the device tree's address. */
 
 #define SCTLR_EL1_RES1   0x30d00800   /* RES1 bits; MMU, caches, alignment off */
 #define HCR_EL2_RW       (1 << 31)    /* EL1 is AArch64 */
@@ -24,6 +25,20 @@
     .section .text.boot, "ax"
     .global _start
 _start:
+    /* arm64 Linux Image header (Documentation/arch/arm64/booting.rst), so
+     * that rtos.bin also boots with -kernel: QEMU then loads it text_offset
+     * above the start of RAM (= CONFIG_PLATFORM_KERNEL_BASE) and passes the
+     * device tree in x0. For the ELF the header is just a branch. */
+    b       .Lentry                 /* code0 */
+    .long   0                       /* code1 */
+    .quad   CONFIG_PLATFORM_KERNEL_BASE - CONFIG_PLATFORM_RAM_BASE  /* text_offset */
+    .quad   __image_end - . + 16    /* image_size: __image_end - _start */
+    .quad   0                       /* flags: little-endian */
+    .quad   0, 0, 0                 /* res2..res4 */
+    .ascii  "ARM\x64"               /* magic */
+    .long   0                       /* res5 */
+
+.Lentry:
     mov     x19, x0                 /* boot argument, kept until rtos_kernel_main */
 
     mrs     x1, mpidr_el1

@@ -105,6 +105,8 @@ void timer_start(uint32_t hz) {
     asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
 }
 
+void raise_soft_interrupt() { asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory"); }
+
 uint64_t counter_read() {
     uint64_t t;
     asm volatile("rdtime %0" : "=r"(t));
@@ -171,7 +173,10 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
         switch (cause & ~kCauseInterrupt) {
         case kTimer: on_timer(); return;
         case kExternal: rtos::irq::dispatch(); return;
-        case kSoftware: asm volatile("csrc sip, %0" ::"r"(kSieSsie)); return;
+        case kSoftware:
+            asm volatile("csrc sip, %0" ::"r"(kSieSsie));
+            rtos::kernel::soft_interrupt_from_isr();
+            return;
         default: rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
         }
     }

@@ -1,0 +1,85 @@
+// Software timers: an active list sorted by expiry; the tick wakes the timer
+// thread when the head is due, and callbacks run there, not in the ISR.
+#include <rtos/config.hpp>
+#include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/semaphore.hpp>
+#include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
+
+#include "scheduler.hpp"
+#include "timer_service.hpp"
+
+namespace rtos {
+namespace {
+
+List<Timer, &Timer::node> active;  // ascending expiry
+BinarySemaphore due;
+volatile bool due_signalled = false;
+StaticThread<CONFIG_RTOS_TIMER_STACK_SIZE> timer_thread;
+
+void insert_sorted(Timer* t) {
+    active.insert_sorted(t, [](const Timer* a, const Timer* b) { return a->expiry < b->expiry; });
+}
+
+void timer_thread_main(void*) {
+    for (;;) {
+        due.take();
+        for (;;) {
+            Timer* t;
+            {
+                IrqLock lock;
+                due_signalled = false;
+                t = active.front();
+                if (!t || t->expiry > clock::ticks()) break;
+                List<Timer, &Timer::node>::remove(t);
+                t->fired_ = t->fired_ + 1;
+                if (t->period) {
+                    t->expiry += t->period;  // drift-free
+                    insert_sorted(t);
+                }
+            }
+            t->callback_(*t, t->arg_);
+        }
+    }
+}
+
+}  // namespace
+
+Timer::~Timer() { stop(); }
+
+Status Timer::arm(Tick delay, Tick per) {
+    if (delay == 0) return Status::invalid;
+    IrqLock lock;
+    node.unlink();
+    period = per;
+    fired_ = 0;
+    expiry = clock::ticks() + delay;
+    insert_sorted(this);
+    return Status::ok;
+}
+
+Status Timer::start_once(Tick delay) { return arm(delay, 0); }
+Status Timer::start_periodic(Tick per) { return arm(per, per); }
+
+void Timer::stop() {
+    IrqLock lock;
+    node.unlink();
+}
+
+bool Timer::active() const { return node.linked(); }
+
+void kernel::timer_service_tick_from_isr(Tick now) {
+    Timer* head = active.front();
+    if (head && head->expiry <= now && !due_signalled) {
+        due_signalled = true;
+        due.give_from_isr();
+    }
+}
+
+void kernel::timer_service_start() {
+    timer_thread.start({.name = "timer", .priority = CONFIG_RTOS_TIMER_THREAD_PRIORITY},
+                       timer_thread_main, nullptr);
+}
+
+}  // namespace rtos
