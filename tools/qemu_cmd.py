@@ -19,8 +19,20 @@ def build_dir(bsp, build=None):
     return os.path.abspath(build or os.path.join(ROOT, 'build', bsp))
 
 
+def disk_args(disks):
+    """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
+    'path,ro' for a read-only disk. The first one becomes vda."""
+    argv = []
+    for i, spec in enumerate(disks):
+        path, _, flag = spec.partition(',')
+        ro = ',readonly=on' if flag == 'ro' else ''
+        argv += ['-drive', f'file={path},if=none,format=raw,id=disk{i}{ro}',
+                 '-device', f'virtio-blk-device,drive=disk{i}']
+    return argv
+
+
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
-            gdb=False, interactive=True, extra=()):
+            gdb=False, interactive=True, disks=(), extra=()):
     """Returns the argv list.
 
     virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
@@ -44,6 +56,7 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
     if virtio:
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
     argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
+    argv += disk_args(disks)
     if gdb:
         argv += ['-s', '-S']
     argv += list(extra)

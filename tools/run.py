@@ -7,8 +7,7 @@
 Examples:
   tools/run.py                                   # riscv64, serial on this terminal
   tools/run.py --bsp qemu-virt64-aarch64 --cpu cortex-a72 --machine-opts gic-version=3
-  tools/run.py --modern -- -drive file=disk.img,if=none,format=raw,id=d0 \\
-               -device virtio-blk-device,drive=d0
+  tools/run.py --modern --disk disk.img           # virtio-blk disk (vda), created if missing
   tools/run.py --gdb                             # waits for the debugger; prints how to attach
 
 Quit QEMU with Ctrl-A X (or the shell's poweroff).
@@ -37,6 +36,9 @@ def main():
     p.add_argument('--cpu', help='CPU model (aarch64: cortex-a53, cortex-a72, max)')
     p.add_argument('--machine-opts', help='extra -M options, e.g. gic-version=3')
     p.add_argument('-m', '--memory', help='RAM size, e.g. 1G')
+    p.add_argument('--disk', action='append', default=[], metavar='FILE[,ro]',
+                   help='attach a raw disk image as virtio-blk (repeatable; the first is vda); '
+                        'created with 64 MiB of zeros if missing')
     p.add_argument('--gdb', action='store_true', help='start halted with a gdb server on :1234')
     p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
     p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
@@ -45,8 +47,14 @@ def main():
     elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
     if not os.path.isfile(elf) and not a.dry_run:
         sys.exit(f'{elf} not found: build it first with  scons BSP={a.bsp}')
+    for spec in a.disk:
+        path = spec.partition(',')[0]
+        if not os.path.exists(path) and not a.dry_run:
+            with open(path, 'wb') as f:
+                f.truncate(64 << 20)
+            print(f'created {path} (64 MiB)')
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
-                            gdb=a.gdb, interactive=True, extra=extra)
+                            gdb=a.gdb, interactive=True, disks=a.disk, extra=extra)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:
         print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build)),

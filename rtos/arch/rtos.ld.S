@@ -39,6 +39,10 @@ SECTIONS
         KEEP(*(.rtos_shell_commands))
         __shell_commands_end = .;
         . = ALIGN(8);
+        __virtio_drivers_start = .;
+        KEEP(*(.rtos_virtio_drivers))
+        __virtio_drivers_end = .;
+        . = ALIGN(8);
         __ktests_start = .;
         KEEP(*(.rtos_ktests))
         __ktests_end = .;

@@ -8,6 +8,7 @@ namespace {
 struct Spec {
     bool left = false;
     bool zero = false;
+    bool alt = false;  // '#': 0x prefix for %x, 0 for %o
     int width = 0;
     int length = 0;  // 0: int, 1: long, 2: long long, 3: size_t
 };
@@ -34,13 +35,27 @@ int emit_padded(FormatSink sink, void* ctx, const char* s, std::size_t n, const 
 
 int emit_number(FormatSink sink, void* ctx, unsigned long long v, bool negative, unsigned base,
                 bool upper, const Spec& spec) {
-    char buf[24];
+    char buf[28];
     char* p = buf + sizeof(buf);
     const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    const bool prefix = spec.alt && v != 0 && base != 10;
     do {
         *--p = digits[v % base];
         v /= base;
     } while (v);
+    if (prefix && base == 8) *--p = '0';
+    if (prefix && base == 16) {
+        // Zero padding goes between the prefix and the digits, as in C.
+        Spec rest = spec;
+        rest.width = spec.width > 2 ? spec.width - 2 : 0;
+        if (!spec.zero || spec.left) {
+            *--p = upper ? 'X' : 'x';
+            *--p = '0';
+            return emit_padded(sink, ctx, p, static_cast<std::size_t>(buf + sizeof(buf) - p), spec);
+        }
+        sink(ctx, upper ? "0X" : "0x", 2);
+        return 2 + emit_padded(sink, ctx, p, static_cast<std::size_t>(buf + sizeof(buf) - p), rest);
+    }
     if (negative) *--p = '-';
     return emit_padded(sink, ctx, p, static_cast<std::size_t>(buf + sizeof(buf) - p), spec,
                        negative);
@@ -63,6 +78,7 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
         for (;; ++fmt) {
             if (*fmt == '-') spec.left = true;
             else if (*fmt == '0') spec.zero = true;
+            else if (*fmt == '#') spec.alt = true;
             else break;
         }
         if (*fmt == '*') {

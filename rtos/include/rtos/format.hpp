@@ -1,5 +1,5 @@
 // printf-style formatting without libc: the subset the kernel and drivers use.
-// Conversions: %d %i %u %x %X %o %c %s %p %%, flags '-' '0', field width
+// Conversions: %d %i %u %x %X %o %c %s %p %%, flags '-' '0' '#', field width
 // (also '*'), length modifiers l ll z. Output goes to a sink function so the
 // same code serves printk, snprintf and the shell.
 #pragma once

@@ -38,6 +38,7 @@ TEST(Format, MatchesLibcOnSupportedSubset) {
     SAME("[%*d] [%c] [%%]", 6, -7, 'z');
     SAME("%s", "");
     SAME("[%05d]", -42);
+    SAME("%#x %#llx %#o %#x [%#10x] [%-#10x] [%#010x]", 255u, 0x1234ULL, 8u, 0u, 0xabu, 0xabu, 0xabu);
 #undef SAME
 }
 
