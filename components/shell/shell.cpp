@@ -68,7 +68,7 @@ void shell_start() {
 
 }  // namespace
 
-RTOS_INIT(shell_start, app);
+RTOS_INIT(shell_start, late);  // the prompt comes after the start-up output
 
 const Command* commands_begin() { return __shell_commands_start; }
 const Command* commands_end() { return __shell_commands_end; }

@@ -4,13 +4,17 @@
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/semaphore.hpp>
 #include <rtos/string.hpp>
+#include <rtos/thread.hpp>
 
 #include "block_device.hpp"
 #include "shell/shell.hpp"
 
 namespace rtos {
 namespace {
+
+using rtos::Status;
 
 constexpr uint32_t kChunkSectors = 64;  // 32 KiB per request
 
@@ -102,21 +106,141 @@ int do_crc(BlockDevice& d, uint64_t lba, uint32_t count) {
     return 0;
 }
 
+void fill_stamp(uint8_t* buf, uint64_t lba, uint32_t n) {
+    // Each sector holds its own LBA, little-endian 64-bit, 64 times.
+    for (uint32_t s = 0; s < n; ++s) {
+        uint64_t v = lba + s;
+        for (int k = 0; k < 64; ++k)
+            for (int b = 0; b < 8; ++b) buf[s * 512 + k * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
+    }
+}
+
 int do_stamp(BlockDevice& d, uint64_t lba, uint32_t count) {
+    if (d.info().read_only) {
+        printk("blk: %s is read-only\n", d.name());
+        return 1;
+    }
     bool ok = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
-        // Each sector holds its own LBA, little-endian 64-bit, 64 times.
-        for (uint32_t s = 0; s < n; ++s) {
-            uint64_t v = at + s;
-            for (int k = 0; k < 64; ++k)
-                for (int b = 0; b < 8; ++b)
-                    buf[s * 512 + k * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
-        }
+        fill_stamp(buf, at, n);
         return report(d.write(at, n, buf), "write", d);
     });
     if (!ok) return 1;
     printk("stamped %u sectors at lba %llu on %s\n", count, static_cast<unsigned long long>(lba),
            d.name());
     return 0;
+}
+
+// blk stress: threads stamp their own slices of a scratch area (the last
+// eighth of the disk) concurrently, then read random ranges of the whole
+// area and check every sector holds its LBA: crossed or lost completions
+// show up as errors.
+struct StressJob {
+    BlockDevice* dev;
+    uint64_t area_lba;
+    uint32_t area_count;
+    uint64_t slice_lba;
+    uint32_t slice_count;
+    unsigned requests;
+    uint32_t seed;
+    rtos::Semaphore* phase1_done;
+    rtos::Semaphore* phase2_go;
+    volatile unsigned errors;
+    volatile unsigned done;
+};
+
+uint32_t next_random(uint32_t& x) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+void stress_thread(void* arg) {
+    auto* j = static_cast<StressJob*>(arg);
+    constexpr uint32_t kMax = 16;
+    auto* buf = static_cast<uint8_t*>(heap::alloc_aligned(kMax * 512, 64, false));
+    uint32_t rnd = j->seed;
+    if (!buf) {
+        j->errors = j->errors + 1;
+    } else {
+        // Phase 1: stamp this thread's slice in random-size pieces.
+        for (uint32_t at = 0; at < j->slice_count;) {
+            uint32_t n = 1 + next_random(rnd) % kMax;
+            if (n > j->slice_count - at) n = j->slice_count - at;
+            fill_stamp(buf, j->slice_lba + at, n);
+            if (j->dev->write(j->slice_lba + at, n, buf) != Status::ok) j->errors = j->errors + 1;
+            j->done = j->done + 1;
+            at += n;
+        }
+    }
+    j->phase1_done->give();
+    j->phase2_go->take();
+    // Phase 2: random reads anywhere in the area, every sector checked.
+    for (unsigned i = 0; buf && i < j->requests; ++i) {
+        uint32_t n = 1 + next_random(rnd) % kMax;
+        uint64_t lba = j->area_lba + next_random(rnd) % (j->area_count - n + 1);
+        if (j->dev->read(lba, n, buf) != Status::ok) {
+            j->errors = j->errors + 1;
+            continue;
+        }
+        uint8_t want[512];
+        for (uint32_t s = 0; s < n; ++s) {
+            fill_stamp(want, lba + s, 1);
+            if (memcmp(want, buf + s * 512, 512)) j->errors = j->errors + 1;
+        }
+        j->done = j->done + 1;
+    }
+    heap::free(buf);
+}
+
+int do_stress(BlockDevice& d, char** args) {
+    unsigned long long threads, requests;
+    if (!shell::parse_u64(args[0], threads) || !shell::parse_u64(args[1], requests) ||
+        threads == 0 || threads > 32 || requests == 0 || requests > 100000) {
+        printk("blk: stress <threads 1..32> <requests per thread>\n");
+        return 1;
+    }
+    if (d.info().read_only) {
+        printk("blk: %s is read-only\n", d.name());
+        return 1;
+    }
+    const uint64_t sectors = d.info().sectors;
+    const uint32_t count = static_cast<uint32_t>(sectors / 8);
+    if (count < threads * 16) {
+        printk("blk: %s is too small for a stress run\n", d.name());
+        return 1;
+    }
+    const uint64_t area = sectors - count;
+    printk("blk stress: scratch lba %llu count %u on %s\n", static_cast<unsigned long long>(area),
+           count, d.name());
+    rtos::Semaphore phase1(0), go(0);
+    StressJob jobs[32];
+    Thread* workers[32];
+    const uint32_t per = count / static_cast<uint32_t>(threads);
+    for (unsigned i = 0; i < threads; ++i) {
+        uint32_t slice = i + 1 == threads ? count - per * i : per;
+        jobs[i] = {&d, area, count, area + per * i, slice, static_cast<unsigned>(requests),
+                   0x9e3779b9u * (i + 1), &phase1, &go, 0, 0};
+        workers[i] = Thread::create({.name = "blk-stress", .priority = 15}, stress_thread, &jobs[i],
+                                    8192);
+        if (!workers[i]) {
+            printk("blk: cannot create thread %u\n", i);
+            for (unsigned k = 0; k < i; ++k) go.give();
+            threads = i;
+            break;
+        }
+    }
+    for (unsigned i = 0; i < threads; ++i) phase1.take();
+    for (unsigned i = 0; i < threads; ++i) go.give();
+    unsigned errors = 0, done = 0;
+    for (unsigned i = 0; i < threads; ++i) {
+        workers[i]->join();
+        errors += jobs[i].errors;
+        done += jobs[i].done;
+    }
+    printk("blk stress: %u threads, %u requests, %u errors\n", static_cast<unsigned>(threads), done,
+           errors);
+    return errors ? 1 : 0;
 }
 
 int cmd_blk(int argc, char** argv) {
@@ -162,6 +286,7 @@ int cmd_blk(int argc, char** argv) {
         return 0;
     }
     if (n != 3) return shell::kUsage;
+    if (!strcmp(args[0], "stress")) return do_stress(*dev, args + 1);
     if (!parse_range(*dev, args + 1, lba, count)) return 1;
     if (!strcmp(args[0], "read")) return do_read(*dev, lba, count);
     if (!strcmp(args[0], "crc")) return do_crc(*dev, lba, count);
@@ -171,7 +296,7 @@ int cmd_blk(int argc, char** argv) {
 
 }  // namespace
 
-SHELL_COMMAND(blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush",
-              "block devices: list, info, hex dump, CRC-32, stamp sectors, flush", cmd_blk);
+SHELL_COMMAND(blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <n>",
+              "block devices: list, info, hex dump, CRC-32, stamp, flush, concurrent stress", cmd_blk);
 
 }  // namespace rtos

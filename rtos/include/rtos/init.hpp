@@ -5,7 +5,7 @@
 
 namespace rtos {
 
-enum class InitLevel : int { platform = 1, driver = 2, service = 3, app = 4 };
+enum class InitLevel : int { platform = 1, driver = 2, service = 3, app = 4, late = 5 };
 
 struct InitEntry {
     const char* name;
@@ -19,7 +19,8 @@ struct InitEntry {
 #define RTOS_INIT_STR2(x) #x
 #define RTOS_INIT_STR(x) RTOS_INIT_STR2(x)
 
-/// RTOS_INIT(fn, level): run fn() at start-up; level is driver, service or app.
+/// RTOS_INIT(fn, level): run fn() at start-up; level is driver, service, app or
+/// late (after every app hook has returned: the shell starts there).
 #define RTOS_INIT(fn, level)                                                                 \
     [[gnu::used, gnu::section(".rtos_init." RTOS_INIT_STR(RTOS_INIT_LEVEL_##level))]]       \
     static constexpr ::rtos::InitEntry RTOS_INIT_CAT(rtos_init_entry_, fn){#fn, fn}
@@ -28,3 +29,4 @@ struct InitEntry {
 #define RTOS_INIT_LEVEL_driver 2
 #define RTOS_INIT_LEVEL_service 3
 #define RTOS_INIT_LEVEL_app 4
+#define RTOS_INIT_LEVEL_late 5

@@ -1,0 +1,141 @@
+// 3.1 Device Initialization, 2.2 feature negotiation, interrupt dispatch.
+#include "drivers/virtio/device.hpp"
+
+#include "drivers/virtio/config.hpp"
+#include "drivers/virtio/hal.hpp"
+
+namespace virtio {
+
+namespace {
+// What the core itself offers; the driver's bits 24..41 are ignored.
+constexpr std::uint64_t core_features(bool legacy) {
+    std::uint64_t f = 0;
+    if (config::event_idx) f |= feature_bit(VIRTIO_RING_F_EVENT_IDX);
+    if (config::indirect_desc) f |= feature_bit(VIRTIO_RING_F_INDIRECT_DESC);
+    if (!legacy) f |= feature_bit(VIRTIO_F_VERSION_1);
+    return f;
+}
+}  // namespace
+
+void Device::add_status(std::uint8_t bits) {
+    transport_.set_status(static_cast<std::uint8_t>(transport_.status() | bits));
+}
+
+void Device::fail() { add_status(VIRTIO_STATUS_FAILED); }
+
+void Device::driver_ok() { add_status(VIRTIO_STATUS_DRIVER_OK); }
+
+void Device::reset() { transport_.reset(); }
+
+void Device::release_queues() {
+    for (Virtqueue& q : queues_) q.release();
+    for (std::size_t i = 0; i < kMaxQueues; ++i) {
+        callbacks_[i] = nullptr;
+        contexts_[i] = nullptr;
+    }
+    queue_count_ = 0;
+}
+
+void Device::shutdown() {
+    reset();
+    release_queues();
+}
+
+Error Device::negotiate(std::uint64_t driver_features) {
+    // 3.1.1 steps 1-3.
+    transport_.reset();
+    release_queues();
+    features_ = 0;
+    add_status(VIRTIO_STATUS_ACKNOWLEDGE);
+    add_status(VIRTIO_STATUS_DRIVER);
+
+    // Step 4. A legacy device has 32 feature bits and no VERSION_1.
+    const bool legacy = transport_.is_legacy();
+    std::uint64_t wanted = (driver_features & ~VIRTIO_TRANSPORT_FEATURES_MASK) | core_features(legacy);
+    if (legacy) wanted &= 0xffffffffu;
+    const std::uint64_t offered = transport_.device_features();
+    const std::uint64_t accepted = offered & wanted;
+    if (!legacy && (accepted & feature_bit(VIRTIO_F_VERSION_1)) == 0) {
+        printk("%s: modern device without VIRTIO_F_VERSION_1 (features 0x%llx)\n", name(),
+               static_cast<unsigned long long>(offered));
+        fail();
+        return Error::features_refused;
+    }
+    transport_.set_driver_features(accepted);
+
+    // Steps 5-6; legacy devices have no FEATURES_OK (3.1.2).
+    if (!legacy) {
+        add_status(VIRTIO_STATUS_FEATURES_OK);
+        if ((transport_.status() & VIRTIO_STATUS_FEATURES_OK) == 0) {
+            printk("%s: device refused features 0x%llx\n", name(),
+                   static_cast<unsigned long long>(accepted));
+            fail();
+            return Error::features_refused;
+        }
+    }
+    features_ = accepted;
+    return Error::ok;
+}
+
+Error Device::setup_queues(std::span<const QueueSpec> queues) {
+    if (queues.size() > kMaxQueues) {
+        printk("%s: %zu queues requested, at most %zu supported\n", name(), queues.size(),
+               kMaxQueues);
+        return Error::invalid_argument;
+    }
+    release_queues();
+    const bool event_idx = has_feature(VIRTIO_RING_F_EVENT_IDX);
+    const bool indirect = has_feature(VIRTIO_RING_F_INDIRECT_DESC);
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+        const Error e = queues_[i].init(transport_, static_cast<std::uint16_t>(i), queues[i].size,
+                                        event_idx, indirect);
+        if (e != Error::ok) {
+            release_queues();
+            return e;
+        }
+        callbacks_[i] = queues[i].on_used;
+        contexts_[i] = queues[i].context;
+    }
+    queue_count_ = queues.size();
+    return Error::ok;
+}
+
+Error Device::start(const Spec& spec) {
+    if (spec.queues.size() > kMaxQueues) {
+        printk("%s: %zu queues requested, at most %zu supported\n", name(), spec.queues.size(),
+               kMaxQueues);
+        return Error::invalid_argument;
+    }
+    Error e = negotiate(spec.features);
+    if (e != Error::ok) return e;
+    e = setup_queues(spec.queues);
+    if (e != Error::ok) {
+        fail();
+        return e;
+    }
+    set_config_callback(spec.on_config_change, spec.context);
+    driver_ok();  // the driver prints the device's boot line (virtio::announce)
+    return Error::ok;
+}
+
+Error Device::config_unstable() {
+    printk("%s: configuration kept changing over %u reads\n", name(), kConfigReadAttempts);
+    return Error::config_unstable;
+}
+
+bool Device::handle_interrupt() {
+    // 4.2.3.3: read the cause, acknowledge only the bits we know, then handle.
+    const std::uint32_t pending =
+        transport_.interrupt_status() & (VIRTIO_INT_USED_BUFFER | VIRTIO_INT_CONFIG_CHANGE);
+    if (pending == 0) return false;
+    transport_.interrupt_ack(pending);
+    if ((pending & VIRTIO_INT_CONFIG_CHANGE) != 0 && on_config_change_ != nullptr)
+        on_config_change_(config_context_);
+    if ((pending & VIRTIO_INT_USED_BUFFER) != 0) {
+        for (std::size_t i = 0; i < queue_count_; ++i)
+            if (callbacks_[i] != nullptr) callbacks_[i](contexts_[i], queues_[i]);
+    }
+    return true;
+}
+
+}  // namespace virtio

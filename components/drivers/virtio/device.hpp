@@ -1,0 +1,138 @@
+// The device-independent core of every VirtIO driver: initialisation (3.1
+// Device Initialization), feature negotiation, queue setup, consistent config
+// reads and interrupt dispatch. A device driver (blk, net, ...) says which
+// features and queues it wants; this class does the rest:
+//
+//   virtio::Device dev{transport};
+//   const virtio::Device::QueueSpec queues[] = {
+//       {virtio::config::blk_queue_size, &Blk::on_requestq, this}};
+//   if (dev.start({.features = kBlkFeatures, .queues = queues}) != virtio::Error::ok) ...
+//   dev.queue(0).add_buffer(out, in, request); dev.queue(0).kick();
+//   irq handler: dev.handle_interrupt();   // calls Blk::on_requestq -> pop_used()
+//
+// Drivers that must read config or populate queues between FEATURES_OK and
+// DRIVER_OK call negotiate(), setup_queues() and driver_ok() themselves.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "drivers/virtio/error.hpp"
+#include "drivers/virtio/spec.hpp"
+#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/virtqueue.hpp"
+
+namespace virtio {
+
+class Device {
+public:
+    /// Queues one device can have here (blk 1, net 2-3, console 2, gpu 2, input 2).
+    static constexpr std::size_t kMaxQueues = 4;
+    /// ConfigGeneration attempts before read_config_consistent() gives up.
+    static constexpr unsigned kConfigReadAttempts = 8;
+
+    /// Called from handle_interrupt() on a used buffer notification.
+    using QueueCallback = void (*)(void* context, Virtqueue& queue);
+    /// Called from handle_interrupt() on a configuration change notification.
+    using ConfigCallback = void (*)(void* context);
+
+    struct QueueSpec {
+        std::uint16_t size;     ///< wanted size (a power of two), e.g. config::blk_queue_size
+        QueueCallback on_used;  ///< nullptr for a polled queue
+        void* context;
+    };
+
+    struct Spec {
+        /// Device-type feature bits the driver supports (feature_bit(...) masks).
+        /// Bits 24..41 are the core's: it offers VERSION_1 (modern), and
+        /// EVENT_IDX / INDIRECT_DESC when their Kconfig symbols are on.
+        std::uint64_t features = 0;
+        std::span<const QueueSpec> queues;
+        ConfigCallback on_config_change = nullptr;
+        void* context = nullptr;
+    };
+
+    constexpr explicit Device(Transport& transport) : transport_(transport) {}
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    /// negotiate(), setup_queues(), driver_ok(). On error the device is left
+    /// with FAILED set and nothing allocated. Errors: those of the steps, and
+    /// invalid_argument for more than kMaxQueues queues.
+    Error start(const Spec& spec);
+
+    /// Reset, ACKNOWLEDGE, DRIVER, features (3.1.1 steps 1-6). Queues of an
+    /// earlier start are released after the reset. features_refused (logged,
+    /// FAILED set) when a modern device lacks VERSION_1 or clears FEATURES_OK.
+    Error negotiate(std::uint64_t driver_features);
+
+    /// Sets up the queues (3.1.1 step 7), EVENT_IDX / INDIRECT_DESC as
+    /// negotiated; only between negotiate() and driver_ok(). Errors:
+    /// invalid_argument (too many), or Virtqueue::init()'s; queues set up
+    /// before the failure are released.
+    Error setup_queues(std::span<const QueueSpec> queues);
+
+    /// 3.1.1 step 8: the device may now use the queues.
+    void driver_ok();
+    /// The config-change callback (start() sets it from its Spec).
+    void set_config_callback(ConfigCallback callback, void* context) {
+        on_config_change_ = callback;
+        config_context_ = context;
+    }
+    /// Sets FAILED (2.1): the driver gave up on the device.
+    void fail();
+    /// Device reset (status 0): the device stops touching the rings, which
+    /// stay allocated so Virtqueue::reclaim() can return in-flight tokens.
+    void reset();
+    /// reset() and release every queue. Call before dropping the Device.
+    void shutdown();
+
+    /// Features accepted by both sides (valid after negotiate()).
+    std::uint64_t features() const { return features_; }
+    bool has_feature(unsigned bit) const { return (features_ & feature_bit(bit)) != 0; }
+
+    Transport& transport() { return transport_; }
+    const char* name() const { return transport_.name(); }
+    std::size_t queue_count() const { return queue_count_; }
+    Virtqueue& queue(std::size_t index) { return queues_[index]; }
+
+    /// Runs `read(transport)` until ConfigGeneration is the same before and
+    /// after it (2.5.1), for multi-field or 64-bit config reads. Legacy
+    /// devices have no generation: read once. config_unstable (logged) after
+    /// kConfigReadAttempts changing attempts; `read` should then be ignored.
+    template <typename ReadFn>
+    Error read_config_consistent(ReadFn&& read) {
+        if (transport_.is_legacy()) {
+            read(transport_);
+            return Error::ok;
+        }
+        for (unsigned attempt = 0; attempt < kConfigReadAttempts; ++attempt) {
+            const std::uint32_t before = transport_.config_generation();
+            read(transport_);
+            if (transport_.config_generation() == before) return Error::ok;
+        }
+        return config_unstable();
+    }
+
+    /// The device's interrupt handler: reads and acknowledges InterruptStatus,
+    /// then calls the config-change callback and every queue's callback.
+    /// Returns false when the device had nothing pending (shared or spurious).
+    bool handle_interrupt();
+
+private:
+    void add_status(std::uint8_t bits);
+    void release_queues();
+    Error config_unstable();
+
+    Transport& transport_;
+    std::uint64_t features_ = 0;
+    std::size_t queue_count_ = 0;
+    Virtqueue queues_[kMaxQueues];
+    QueueCallback callbacks_[kMaxQueues] = {};
+    void* contexts_[kMaxQueues] = {};
+    ConfigCallback on_config_change_ = nullptr;
+    void* config_context_ = nullptr;
+};
+
+}  // namespace virtio

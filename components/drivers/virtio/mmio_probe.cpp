@@ -1,0 +1,106 @@
+// virtio-mmio discovery: the device tree's "virtio,mmio" nodes, or the
+// board's slot range (Kconfig) when the tree has none. Empty slots
+// (DeviceID 0) are skipped quietly; each device goes to the driver
+// registered for its DeviceID.
+#include <new>
+
+#include <rtos/config.hpp>
+#include <rtos/init.hpp>
+#include <rtos/printk.hpp>
+
+#include "drivers/virtio/driver.hpp"
+#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/register_window.hpp"
+#include "platform/platform.hpp"
+
+extern "C" const virtio::DriverEntry __virtio_drivers_start[];
+extern "C" const virtio::DriverEntry __virtio_drivers_end[];
+
+namespace virtio {
+namespace {
+
+// One transport per slot that holds a device, alive for the whole run.
+constexpr unsigned kMaxDevices = 32;
+
+struct Slot {
+    MmioWindow window;
+    MmioTransport transport;
+    explicit Slot(std::uintptr_t base) : window(base), transport(window) {}
+};
+
+alignas(Slot) unsigned char slot_storage[kMaxDevices][sizeof(Slot)];
+unsigned used_slots = 0;
+unsigned per_type_count[64];
+
+const DriverEntry* driver_for(std::uint32_t id) {
+    for (const DriverEntry* d = drivers_begin(); d < drivers_end(); ++d)
+        if (d->device_id == id) return d;
+    return nullptr;
+}
+
+void probe_one(std::uint64_t base, unsigned irq) {
+    if (used_slots == kMaxDevices) {
+        printk("virtio-mmio: more than %u devices, ignoring @%#llx\n", kMaxDevices,
+               static_cast<unsigned long long>(base));
+        return;
+    }
+    Slot* slot = new (slot_storage[used_slots]) Slot(static_cast<std::uintptr_t>(base));
+    Error e = slot->transport.probe();
+    if (e != Error::ok) return;  // empty slot, or probe() logged why
+    std::uint32_t id = slot->transport.device_id();
+    const DriverEntry* driver = driver_for(id);
+    if (!driver) {
+        printk("%s: no driver (device id %u)\n", slot->transport.name(), id);
+        return;
+    }
+    ++used_slots;  // the transport now belongs to the driver
+    unsigned index = id < 64 ? per_type_count[id]++ : 0;
+    if (!driver->probe(Found{slot->transport, "mmio", base, irq, index})) {
+        slot->transport.reset();
+    }
+}
+
+void virtio_mmio_probe() {
+    const fdt::Tree& dt = rtos::platform::device_tree();
+    // QEMU fills virtio-mmio slots from the highest address down and lists
+    // the nodes in the same order, so the first -device on the command line
+    // is probed first (and becomes vda).
+    unsigned found = 0;
+    for (fdt::Node n = dt.find_compatible("virtio,mmio"); n.valid();
+         n = dt.find_compatible("virtio,mmio", n)) {
+        std::uint64_t base, size;
+        std::uint32_t irq;
+        if (!dt.reg(n, 0, base, size) || !dt.interrupt(n, 0, irq)) {
+            printk("virtio-mmio: node %s lacks reg or interrupts, skipped\n", dt.name(n));
+            continue;
+        }
+        ++found;
+        probe_one(base, irq);
+    }
+#if CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0
+    if (found == 0) {
+        printk("virtio-mmio: no device-tree nodes, scanning %d slots at %#lx\n",
+               CONFIG_VIRTIO_MMIO_SLOT_COUNT, static_cast<unsigned long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
+        for (int i = CONFIG_VIRTIO_MMIO_SLOT_COUNT - 1; i >= 0; --i)
+            probe_one(CONFIG_VIRTIO_MMIO_SLOT_BASE + std::uint64_t(i) * CONFIG_VIRTIO_MMIO_SLOT_STRIDE,
+                      CONFIG_VIRTIO_MMIO_SLOT_IRQ_BASE + i);
+    }
+#endif
+}
+
+RTOS_INIT(virtio_mmio_probe, driver);
+
+}  // namespace
+
+const DriverEntry* drivers_begin() { return __virtio_drivers_start; }
+const DriverEntry* drivers_end() { return __virtio_drivers_end; }
+
+void announce(const Found& f, Device& dev, const char* extra) {
+    printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
+           device_type_name(f.transport.device_id()), f.bus,
+           f.transport.is_legacy() ? "legacy" : "modern", static_cast<unsigned long long>(f.address),
+           f.irq, dev.queue_count() ? dev.queue(0).size() : 0,
+           static_cast<unsigned long long>(dev.features()), extra);
+}
+
+}  // namespace virtio

@@ -1,0 +1,83 @@
+// Transport helpers shared by every transport: names and 64-bit config access.
+#include "drivers/virtio/transport.hpp"
+
+#include "drivers/virtio/spec.hpp"
+
+namespace virtio {
+
+const char* device_type_name(std::uint32_t device_id) {
+    switch (device_id) {
+    case VIRTIO_ID_NET: return "virtio-net";
+    case VIRTIO_ID_BLOCK: return "virtio-blk";
+    case VIRTIO_ID_CONSOLE: return "virtio-console";
+    case VIRTIO_ID_ENTROPY: return "virtio-rng";
+    case VIRTIO_ID_BALLOON: return "virtio-balloon";
+    case VIRTIO_ID_SCSI: return "virtio-scsi";
+    case VIRTIO_ID_9P: return "virtio-9p";
+    case VIRTIO_ID_GPU: return "virtio-gpu";
+    case VIRTIO_ID_INPUT: return "virtio-input";
+    case VIRTIO_ID_VSOCK: return "virtio-vsock";
+    default: return nullptr;
+    }
+}
+
+std::uint64_t Transport::config_read64(std::uint32_t offset) {
+    std::uint64_t lo = config_read32(offset);
+    std::uint64_t hi = config_read32(offset + 4);
+    return lo | (hi << 32);
+}
+
+void Transport::config_write64(std::uint32_t offset, std::uint64_t value) {
+    config_write32(offset, static_cast<std::uint32_t>(value));
+    config_write32(offset + 4, static_cast<std::uint32_t>(value >> 32));
+}
+
+namespace {
+
+// Appends to a bounded buffer; always leaves it NUL-terminated.
+struct NameWriter {
+    char* buf;
+    std::size_t cap;
+    std::size_t len = 0;
+
+    void put(char c) {
+        if (len + 1 < cap) buf[len++] = c;
+        buf[len] = '\0';
+    }
+    void put(const char* s) {
+        while (*s != '\0') put(*s++);
+    }
+    void put_decimal(std::uint32_t v) {
+        char digits[10];
+        int n = 0;
+        do {
+            digits[n++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        while (n > 0) put(digits[--n]);
+    }
+    void put_hex(std::uint64_t v) {
+        put("0x");
+        int shift = 60;
+        while (shift > 0 && ((v >> shift) & 0xf) == 0) shift -= 4;
+        for (; shift >= 0; shift -= 4) put("0123456789abcdef"[(v >> shift) & 0xf]);
+    }
+};
+
+}  // namespace
+
+void Transport::set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address) {
+    NameWriter w{name_, sizeof(name_)};
+    if (const char* type = device_type_name(device_id)) {
+        w.put(type);
+    } else if (device_id != 0) {
+        w.put("virtio-");
+        w.put_decimal(device_id);
+    } else {
+        w.put(fallback);
+    }
+    w.put('@');
+    w.put_hex(address);
+}
+
+}  // namespace virtio

@@ -1,0 +1,82 @@
+// The transport interface: the only thing the core and the device drivers see
+// of how a device is attached (4 Virtio Transport Options). virtio-mmio
+// implements it now (mmio_transport.hpp); virtio-pci will implement the same.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "drivers/virtio/error.hpp"
+
+namespace virtio {
+
+/// "virtio-blk" for a known DeviceID (5 Device Types), else nullptr.
+const char* device_type_name(std::uint32_t device_id);
+
+class Transport {
+public:
+    /// 4.2.2 DeviceID / VendorID (5 Device Types). 0 means no device.
+    virtual std::uint32_t device_id() const = 0;
+    virtual std::uint32_t vendor_id() const = 0;
+    /// True for a legacy (pre-1.0) interface: 32 feature bits, no FEATURES_OK,
+    /// the contiguous ring layout of 2.7.2, no configuration generation.
+    virtual bool is_legacy() const = 0;
+
+    /// 2.1 Device Status Field.
+    virtual std::uint8_t status() = 0;
+    virtual void set_status(std::uint8_t status) = 0;
+    /// Writes status 0 (device reset, 2.4) and waits, bounded, until it reads 0.
+    virtual void reset() = 0;
+
+    /// 2.2 Feature Bits: all 64 (legacy: the low 32) device features.
+    virtual std::uint64_t device_features() = 0;
+    /// Writes the accepted features (legacy: the low 32 bits only).
+    virtual void set_driver_features(std::uint64_t features) = 0;
+
+    /// QueueNumMax of queue `index`; 0 means the queue does not exist.
+    virtual std::uint32_t queue_max_size(std::uint16_t index) = 0;
+    /// Tells the device where queue `index` lives and enables it. Legacy
+    /// transports check that desc/avail/used follow the 2.7.2 layout with
+    /// VIRTIO_LEGACY_QUEUE_ALIGN and return bad_layout otherwise; queue_in_use
+    /// when the queue is already live.
+    virtual Error setup_queue(std::uint16_t index, std::uint16_t size, std::uint64_t desc_phys,
+                              std::uint64_t avail_phys, std::uint64_t used_phys) = 0;
+    /// Available buffer notification for queue `index`.
+    virtual void notify_queue(std::uint16_t index) = 0;
+
+    /// VIRTIO_INT_* bits pending; interrupt_ack() clears the given ones.
+    virtual std::uint32_t interrupt_status() = 0;
+    virtual void interrupt_ack(std::uint32_t bits) = 0;
+
+    /// 2.5 Device Configuration Space, accessed with the field's own width
+    /// (4.2.2: 64-bit fields as two 32-bit halves, see config_read64()).
+    virtual std::uint8_t config_read8(std::uint32_t offset) = 0;
+    virtual std::uint16_t config_read16(std::uint32_t offset) = 0;
+    virtual std::uint32_t config_read32(std::uint32_t offset) = 0;
+    virtual void config_write8(std::uint32_t offset, std::uint8_t value) = 0;
+    virtual void config_write16(std::uint32_t offset, std::uint16_t value) = 0;
+    virtual void config_write32(std::uint32_t offset, std::uint32_t value) = 0;
+    /// ConfigGeneration (2.5.1); legacy devices have none and return 0.
+    virtual std::uint32_t config_generation() = 0;
+
+    /// Low half then high half; may tear, see Device::read_config_consistent().
+    std::uint64_t config_read64(std::uint32_t offset);
+    void config_write64(std::uint32_t offset, std::uint64_t value);
+
+    /// "virtio-blk@0x10008000": the prefix of every log line about this device.
+    const char* name() const { return name_; }
+
+protected:
+    constexpr Transport() = default;
+    ~Transport() = default;  // not deleted through this interface
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+
+    /// Sets name() from the device type (or `fallback` when unknown / 0) and address.
+    void set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address);
+
+private:
+    char name_[40] = "virtio";
+};
+
+}  // namespace virtio

@@ -1,0 +1,328 @@
+// Split virtqueue: 2.7.13 Supplying Buffers, 2.7.14 Receiving Used Buffers,
+// 2.7.7 / 2.7.10 notification suppression.
+#include "drivers/virtio/virtqueue.hpp"
+
+#include "drivers/virtio/barrier.hpp"
+#include "drivers/virtio/hal.hpp"
+#include "drivers/virtio/transport.hpp"
+
+namespace virtio {
+
+namespace {
+
+// Shared ring words are read and written exactly once per access: the device
+// may change them at any time, so the compiler must not re-read or merge.
+template <typename T>
+T read_once(const T* p) {
+    return *static_cast<const volatile T*>(p);
+}
+template <typename T>
+void write_once(T* p, T v) {
+    *static_cast<volatile T*>(p) = v;
+}
+
+std::uint16_t floor_power_of_two(std::uint32_t x) {
+    std::uint32_t p = 1;
+    while (p * 2 <= x) p *= 2;
+    return static_cast<std::uint16_t>(p);
+}
+
+std::uint64_t phys(const void* p) { return hal::virt_to_phys(p); }
+
+}  // namespace
+
+Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t wanted_size,
+                      bool event_idx, bool indirect) {
+    if (memory_ != nullptr) return Error::invalid_argument;
+    if (!is_power_of_two(wanted_size)) {
+        printk("%s: queue %u: size %u is not a power of two\n", transport.name(), index,
+               wanted_size);
+        return Error::invalid_argument;
+    }
+    std::uint32_t max = transport.queue_max_size(index);
+    if (max == 0) {
+        printk("%s: queue %u unavailable (QueueNumMax 0)\n", transport.name(), index);
+        return Error::queue_unavailable;
+    }
+    if (max > VIRTQ_MAX_SIZE) max = VIRTQ_MAX_SIZE;
+    std::uint16_t size = wanted_size;
+    if (size > max) {
+        size = floor_power_of_two(max);
+        printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(), index,
+               wanted_size, size, max);
+    }
+
+    // 2.7 alignment of each part; 2.7.2 for legacy: one block, used ring on
+    // the Queue Align boundary where the device computes it.
+    const bool legacy = transport.is_legacy();
+    const std::size_t avail_off = virtq_desc_size(size);
+    const std::size_t used_off =
+        legacy ? virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN)
+               : align_up(avail_off + virtq_avail_size(size), VIRTQ_USED_ALIGN);
+    const std::size_t total = legacy ? virtq_legacy_size(size, VIRTIO_LEGACY_QUEUE_ALIGN)
+                                     : used_off + virtq_used_size(size);
+    const std::size_t align = legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : VIRTQ_DESC_ALIGN;
+
+    transport_ = &transport;
+    index_ = index;
+    size_ = size;
+    memory_ = hal::dma_alloc(total, align);
+    slots_ = static_cast<Slot*>(hal::dma_alloc(sizeof(Slot) * size, alignof(Slot)));
+    if (memory_ == nullptr || slots_ == nullptr) {
+        printk("%s: queue %u: no memory for %u entries\n", transport.name(), index, size);
+        free_memory();
+        return Error::no_memory;
+    }
+    if (indirect) {
+        indirect_pool_ = static_cast<VirtqDesc*>(
+            hal::dma_alloc(sizeof(VirtqDesc) * kIndirectMax * size, VIRTQ_DESC_ALIGN));
+        if (indirect_pool_ == nullptr)
+            printk("%s: queue %u: no memory for indirect tables, using chains\n",
+                   transport.name(), index);
+    }
+
+    auto* base = static_cast<unsigned char*>(memory_);
+    desc_ = reinterpret_cast<VirtqDesc*>(base);
+    avail_ = reinterpret_cast<VirtqAvail*>(base + avail_off);
+    avail_ring_ = reinterpret_cast<std::uint16_t*>(base + avail_off + sizeof(VirtqAvail));
+    used_event_ = reinterpret_cast<std::uint16_t*>(base + avail_off + virtq_used_event_offset(size));
+    used_ = reinterpret_cast<VirtqUsed*>(base + used_off);
+    used_ring_ = reinterpret_cast<VirtqUsedElem*>(base + used_off + sizeof(VirtqUsed));
+    avail_event_ = reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
+
+    for (std::uint16_t i = 0; i < size; ++i) slots_[i].next = static_cast<std::uint16_t>(i + 1);
+    free_head_ = 0;
+    num_free_ = size;
+    in_flight_ = 0;
+    avail_idx_ = 0;
+    last_used_idx_ = 0;
+    num_added_ = 0;
+    avail_flags_ = 0;
+    event_idx_ = event_idx;
+    interrupts_on_ = true;
+    broken_ = false;
+    notifications_ = 0;
+
+    const Error e = transport.setup_queue(index, size, phys(desc_), phys(avail_), phys(used_));
+    if (e != Error::ok) {
+        printk("%s: queue %u: setup failed (%s)\n", transport.name(), index, error_name(e));
+        free_memory();
+        return e;
+    }
+    return Error::ok;
+}
+
+void Virtqueue::free_memory() {
+    hal::dma_free(memory_);
+    hal::dma_free(slots_);
+    hal::dma_free(indirect_pool_);
+    memory_ = nullptr;
+    slots_ = nullptr;
+    indirect_pool_ = nullptr;
+    desc_ = nullptr;
+    avail_ = nullptr;
+    avail_ring_ = used_event_ = avail_event_ = nullptr;
+    used_ = nullptr;
+    used_ring_ = nullptr;
+    size_ = num_free_ = in_flight_ = 0;
+}
+
+void Virtqueue::release() { free_memory(); }
+
+Result<std::uint16_t> Virtqueue::add_buffer(std::span<const OutSegment> out,
+                                            std::span<const InSegment> in, void* token) {
+    if (broken_) return {Error::broken, 0};
+    if (memory_ == nullptr) return {Error::invalid_argument, 0};
+    const std::size_t total = out.size() + in.size();
+    // 2.7.5.3: no chain longer than the queue size, indirect or not.
+    if (total == 0 || total > size_) return {Error::invalid_argument, 0};
+    std::uint64_t bytes = 0;
+    std::uint64_t writable = 0;
+    for (const OutSegment& s : out) {
+        if (s.data == nullptr || s.len == 0) return {Error::invalid_argument, 0};
+        bytes += s.len;
+    }
+    for (const InSegment& s : in) {
+        if (s.data == nullptr || s.len == 0) return {Error::invalid_argument, 0};
+        bytes += s.len;
+        writable += s.len;
+    }
+    // 2.7.5: a chain holds less than 2^32 bytes.
+    if (bytes > 0xffffffffu) return {Error::invalid_argument, 0};
+
+    const bool indirect = indirect_pool_ != nullptr && total > 1 && total <= kIndirectMax;
+    const std::uint16_t needed = indirect ? 1 : static_cast<std::uint16_t>(total);
+    if (num_free_ < needed) return {Error::no_space, 0};
+    // Keep kick()'s old..new distance below 2^16 (2.7.10 arithmetic).
+    if (num_added_ == 0xffff) kick();
+
+    const std::uint16_t head = free_head_;
+    // Fills entry k of the request into `d`, linking to `next` unless last.
+    auto fill = [&](VirtqDesc& d, std::size_t k, std::uint16_t next) {
+        const bool is_out = k < out.size();
+        const void* data = is_out ? out[k].data : in[k - out.size()].data;
+        d.addr = phys(data);
+        d.len = is_out ? out[k].len : in[k - out.size()].len;
+        d.flags = is_out ? 0 : VIRTQ_DESC_F_WRITE;
+        d.next = 0;
+        if (k + 1 < total) {
+            d.flags |= VIRTQ_DESC_F_NEXT;
+            d.next = next;
+        }
+    };
+    if (indirect) {
+        // 2.7.5.3: the table is the chain, indices relative to the table.
+        VirtqDesc* table = indirect_pool_ + std::size_t{head} * kIndirectMax;
+        for (std::size_t k = 0; k < total; ++k)
+            fill(table[k], k, static_cast<std::uint16_t>(k + 1));
+        desc_[head].addr = phys(table);
+        desc_[head].len = static_cast<std::uint32_t>(sizeof(VirtqDesc) * total);
+        desc_[head].flags = VIRTQ_DESC_F_INDIRECT;
+        desc_[head].next = 0;
+        free_head_ = slots_[head].next;
+    } else {
+        std::uint16_t i = head;
+        for (std::size_t k = 0; k < total; ++k) {
+            const std::uint16_t next = slots_[i].next;
+            fill(desc_[i], k, next);
+            i = next;
+        }
+        free_head_ = i;
+    }
+    num_free_ = static_cast<std::uint16_t>(num_free_ - needed);
+    Slot& s = slots_[head];
+    s.token = token;
+    s.writable = writable;
+    s.count = needed;
+    s.in_flight = true;
+    ++in_flight_;
+
+    // 2.7.13: ring entry, barrier, then the idx that publishes it.
+    avail_ring_[avail_idx_ & (size_ - 1)] = head;
+    barrier::write();
+    ++avail_idx_;
+    write_once(&avail_->idx, avail_idx_);
+    ++num_added_;
+    return {Error::ok, head};
+}
+
+bool Virtqueue::kick() {
+    if (broken_ || memory_ == nullptr || num_added_ == 0) return false;
+    // 2.7.13.4: the new idx must be visible before we read the suppression.
+    barrier::full();
+    const std::uint16_t new_idx = avail_idx_;
+    const auto old_idx = static_cast<std::uint16_t>(avail_idx_ - num_added_);
+    num_added_ = 0;
+    bool notify;
+    if (event_idx_)
+        notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
+    else
+        notify = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
+    if (notify) {
+        transport_->notify_queue(index_);
+        ++notifications_;
+    }
+    return notify;
+}
+
+bool Virtqueue::has_used() const {
+    return memory_ != nullptr && (broken_ || read_once(&used_->idx) != last_used_idx_);
+}
+
+Result<Completion> Virtqueue::break_queue() {
+    broken_ = true;
+    return {Error::device_error, {nullptr, 0}};
+}
+
+Result<Completion> Virtqueue::pop_used() {
+    if (broken_) return {Error::broken, {nullptr, 0}};
+    if (memory_ == nullptr) return {Error::empty, {nullptr, 0}};
+    const std::uint16_t used_idx = read_once(&used_->idx);
+    if (used_idx == last_used_idx_) return {Error::empty, {nullptr, 0}};
+    // 2.7.14: entries are valid once idx covers them.
+    barrier::read();
+
+    const char* name = transport_->name();
+    const auto pending = static_cast<std::uint16_t>(used_idx - last_used_idx_);
+    if (pending > in_flight_) {
+        printk("%s: queue %u broken: used idx jumped from %u to %u with %u in flight\n", name,
+               index_, last_used_idx_, used_idx, in_flight_);
+        return break_queue();
+    }
+    const VirtqUsedElem* elem = &used_ring_[last_used_idx_ & (size_ - 1)];
+    const std::uint32_t id = read_once(&elem->id);
+    const std::uint32_t len = read_once(&elem->len);
+    if (id >= size_) {
+        printk("%s: queue %u broken: used id %u out of range (size %u)\n", name, index_, id, size_);
+        return break_queue();
+    }
+    Slot& s = slots_[id];
+    if (!s.in_flight) {
+        printk("%s: queue %u broken: used id %u is not in flight\n", name, index_, id);
+        return break_queue();
+    }
+    if (len > s.writable) {
+        printk("%s: queue %u broken: used len %u above the %llu writable bytes of id %u\n", name,
+               index_, len, static_cast<unsigned long long>(s.writable), id);
+        return break_queue();
+    }
+    void* token = s.token;
+    free_chain(static_cast<std::uint16_t>(id));
+    ++last_used_idx_;
+    if (event_idx_ && interrupts_on_) {
+        // 2.7.7: interrupt us again when the next entry is used.
+        write_once(used_event_, last_used_idx_);
+        barrier::full();
+    }
+    return {Error::ok, {token, len}};
+}
+
+void Virtqueue::free_chain(std::uint16_t head) {
+    Slot& h = slots_[head];
+    std::uint16_t tail = head;
+    for (std::uint16_t k = 1; k < h.count; ++k) tail = slots_[tail].next;
+    slots_[tail].next = free_head_;
+    free_head_ = head;
+    num_free_ = static_cast<std::uint16_t>(num_free_ + h.count);
+    h.in_flight = false;
+    h.token = nullptr;
+    h.count = 0;
+    --in_flight_;
+}
+
+void Virtqueue::disable_interrupts() {
+    interrupts_on_ = false;
+    if (memory_ == nullptr || event_idx_) return;  // 2.7.7: flags stay 0 with EVENT_IDX
+    avail_flags_ |= VIRTQ_AVAIL_F_NO_INTERRUPT;
+    write_once(&avail_->flags, avail_flags_);
+}
+
+bool Virtqueue::enable_interrupts() {
+    interrupts_on_ = true;
+    if (memory_ == nullptr) return true;
+    if (event_idx_) {
+        write_once(used_event_, last_used_idx_);
+    } else {
+        avail_flags_ &= static_cast<std::uint16_t>(~VIRTQ_AVAIL_F_NO_INTERRUPT);
+        write_once(&avail_->flags, avail_flags_);
+    }
+    // Publish before re-checking, or a completion in between is missed.
+    barrier::full();
+    return !has_used();
+}
+
+Result<void*> Virtqueue::reclaim() {
+    for (std::uint16_t i = 0; i < size_ && in_flight_ > 0; ++i) {
+        if (!slots_[i].in_flight) continue;
+        void* token = slots_[i].token;
+        free_chain(i);
+        return {Error::ok, token};
+    }
+    return {Error::empty, nullptr};
+}
+
+std::uint64_t Virtqueue::desc_phys() const { return desc_ ? phys(desc_) : 0; }
+std::uint64_t Virtqueue::avail_phys() const { return avail_ ? phys(avail_) : 0; }
+std::uint64_t Virtqueue::used_phys() const { return used_ ? phys(used_) : 0; }
+
+}  // namespace virtio

