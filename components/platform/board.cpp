@@ -15,6 +15,9 @@
 #if defined(CONFIG_DRIVER_GIC)
 #include "drivers/irq/gic.hpp"
 #endif
+#if defined(CONFIG_ARCH_RISCV64)
+#include "arch/riscv64/test_finisher.hpp"
+#endif
 
 extern "C" char __image_start[], __image_end[];
 
@@ -56,6 +59,17 @@ void probe_memory() {
         arch::set_counter_frequency(timebase);
 }
 
+// riscv64: QEMU's test finisher, so that a panic ends QEMU with a failure
+// status (see arch/riscv64/test_finisher.hpp).
+void probe_test_finisher() {
+#if defined(CONFIG_ARCH_RISCV64)
+    uint64_t base, size;
+    fdt::Node n = tree.find_compatible("sifive,test0");
+    if (n.valid() && tree.reg(n, 0, base, size))
+        arch::riscv::set_test_finisher(static_cast<uintptr_t>(base));
+#endif
+}
+
 irq::Controller* probe_interrupt_controller() {
     uint64_t a = 0, s = 0;
 #if defined(CONFIG_DRIVER_PLIC)
@@ -84,6 +98,9 @@ irq::Controller* probe_interrupt_controller() {
         }
         return drivers::gic_v3_init(dist, redist);
     }
+#endif
+#if defined(CONFIG_DRIVER_GIC_V3)
+    return nullptr;  // not reached: use_v3 is always true
 #endif
 #if !defined(CONFIG_DRIVER_GIC_V3)
     fdt::Node v2 = tree.find_compatible("arm,cortex-a15-gic");
@@ -145,6 +162,7 @@ void board::init(uintptr_t boot_arg) {
         printk("board: no device tree found, using Kconfig defaults\n");
     }
     probe_memory();
+    probe_test_finisher();
     irq::Controller* ctrl = probe_interrupt_controller();
     irq::set_controller(ctrl);
     printk("board: interrupt controller %s\n", ctrl->name());
@@ -158,8 +176,14 @@ board::MemoryRange board::heap_range() {
     uintptr_t end = ram_range.base + ram_range.size;
     // The device tree may sit above the image (riscv64: QEMU puts it near
     // the top of RAM); keep it intact for drivers that read it later.
+    // Take the larger free side of it.
     auto dtb = reinterpret_cast<uintptr_t>(tree.blob());
-    if (tree.valid() && dtb >= start && dtb < end) end = dtb & ~uintptr_t{4095};
+    if (tree.valid() && dtb >= start && dtb < end) {
+        uintptr_t below = dtb & ~uintptr_t{4095};
+        uintptr_t above = (dtb + tree.size() + 4095) & ~uintptr_t{4095};
+        if (end > above && end - above > below - start) start = above;
+        else end = below;
+    }
     if (end <= start) return {start, 0};
     return {start, end - start};
 }

@@ -62,10 +62,16 @@ void probe_one(std::uint64_t base, unsigned irq) {
 
 void virtio_mmio_probe() {
     const fdt::Tree& dt = rtos::platform::device_tree();
-    // QEMU fills virtio-mmio slots from the highest address down and lists
-    // the nodes in the same order, so the first -device on the command line
-    // is probed first (and becomes vda).
-    unsigned found = 0;
+    // QEMU fills virtio-mmio slots from the highest address down, so probing
+    // in descending address order makes the first -device on the command
+    // line the first device of its type (vda). The tree's node order differs
+    // between boards, hence the sort.
+    struct Candidate {
+        std::uint64_t base;
+        std::uint32_t irq;
+    };
+    Candidate found[kMaxDevices];
+    unsigned count = 0;
     for (fdt::Node n = dt.find_compatible("virtio,mmio"); n.valid();
          n = dt.find_compatible("virtio,mmio", n)) {
         std::uint64_t base, size;
@@ -74,11 +80,17 @@ void virtio_mmio_probe() {
             printk("virtio-mmio: node %s lacks reg or interrupts, skipped\n", dt.name(n));
             continue;
         }
-        ++found;
-        probe_one(base, irq);
+        if (count == kMaxDevices) {
+            printk("virtio-mmio: more than %u nodes, ignoring %s\n", kMaxDevices, dt.name(n));
+            continue;
+        }
+        unsigned i = count++;
+        for (; i > 0 && found[i - 1].base < base; --i) found[i] = found[i - 1];  // insertion sort
+        found[i] = {base, irq};
     }
+    for (unsigned i = 0; i < count; ++i) probe_one(found[i].base, found[i].irq);
 #if CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0
-    if (found == 0) {
+    if (count == 0) {
         printk("virtio-mmio: no device-tree nodes, scanning %d slots at %#lx\n",
                CONFIG_VIRTIO_MMIO_SLOT_COUNT, static_cast<unsigned long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
         for (int i = CONFIG_VIRTIO_MMIO_SLOT_COUNT - 1; i >= 0; --i)

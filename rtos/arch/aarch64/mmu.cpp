@@ -38,7 +38,8 @@ constexpr uint64_t kShInner = 3ull << 8;
 constexpr uint64_t kAccessFlag = 1ull << 10;
 constexpr uint64_t kPxn = 1ull << 53, kUxn = 1ull << 54;
 
-constexpr uint64_t kNormalBlock = kValidBlock | kAttrIndx(kAttrNormal) | kShInner | kAccessFlag | kUxn;
+constexpr uint64_t kNormalBlock =
+    kValidBlock | kAttrIndx(kAttrNormal) | kShInner | kAccessFlag | kUxn;
 constexpr uint64_t kDeviceBlock = kValidBlock | kAttrIndx(kAttrDevice) | kAccessFlag | kPxn | kUxn;
 
 // TCR_EL1 (ARM ARM D17.2.131): TTBR0 walks cacheable write-back, inner

@@ -9,6 +9,7 @@
 #include "firmware.hpp"
 #include "frame.hpp"
 #include "kernel/scheduler.hpp"
+#include "soft_interrupt.hpp"
 #include "sysreg.hpp"
 
 extern "C" volatile unsigned rtos_aarch64_trap_depth;
@@ -30,15 +31,18 @@ constexpr uint64_t kCntCtlEnable = 1;
 
 uint64_t tick_period = 0;
 uint64_t next_deadline = 0;
+aarch64::SgiSender sgi_sender = nullptr;
+
+void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
 void on_timer(void*) {
     // Drift-free: the next compare value follows the previous one, not "now".
-    // A deadline in the past fires again at once, so missed ticks are caught
-    // up; after a long stall (a debugger) the phase is reset instead.
+    // Periods missed while QEMU was descheduled are skipped, not replayed as
+    // a burst of ticks (as on riscv64): one tick per interrupt.
     uint64_t now = counter_read();
-    next_deadline += tick_period;
-    if (now > next_deadline && now - next_deadline > counter_frequency())
-        next_deadline = now + tick_period;
+    do {
+        next_deadline += tick_period;
+    } while (next_deadline <= now);
     write_sysreg(cntv_cval_el0, next_deadline);
     aarch64::isb();  // the line drops before the GIC is told the interrupt is done
     kernel::tick_from_isr();
@@ -195,6 +199,11 @@ void timer_start(uint32_t hz) {
     aarch64::isb();
     if (!irq::attach(kVirtualTimerIntid, on_timer, nullptr))
         panic("aarch64: cannot attach the timer interrupt %u", kVirtualTimerIntid);
+    irq::attach(aarch64::kSoftInterruptSgi, on_soft_interrupt, nullptr);
+}
+
+void raise_soft_interrupt() {
+    if (sgi_sender) sgi_sender(aarch64::kSoftInterruptSgi);
 }
 
 uint64_t counter_read() {
@@ -246,6 +255,8 @@ bool conduit_set = false;
 }  // namespace
 
 unsigned boot_el() { return rtos_aarch64_boot_el; }
+
+void set_sgi_sender(SgiSender sender) { sgi_sender = sender; }
 
 void set_psci_conduit(PsciConduit c) {
     conduit_override = c;
@@ -299,7 +310,7 @@ extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::Tr
     case TrapKind::fiq:
         rtos::panic_with_frame(frame, "unexpected FIQ");
     default:
-        rtos::panic_with_frame(frame, "exception from an unexpected mode (vector slot %u, ESR %08lx)",
+        rtos::panic_with_frame(frame, "exception from an unexpected mode (vector %u, ESR %08lx)",
                                kind, read_sysreg(esr_el1));
     }
 }

@@ -107,9 +107,9 @@ _start:
 .Lat_el1:
     msr     daifset, #0xf
     msr     spsel, #1               /* one stack pointer for everything: SP_EL1 */
-    mov     x1, #(3 << 20)          /* CPACR_EL1.FPEN: no FP traps (the kernel */
-    msr     cpacr_el1, x1           /* is built -mgeneral-regs-only anyway) */
-    isb
+    msr     cpacr_el1, xzr          /* FPEN = 0: FP/SIMD use traps. The kernel is */
+    isb                             /* built -mgeneral-regs-only and the context */
+                                    /* switch saves no FP state: any use is a bug */
 
     ldr     x1, =__bss_start
     ldr     x2, =__bss_end

@@ -1,0 +1,82 @@
+// ARM PrimeCell UART PL011 (ARM DDI 0183, QEMU aarch64 virt). TX polled;
+// RX interrupt-driven.
+#include <rtos/console.hpp>
+#include <rtos/irq.hpp>
+
+#include "drivers/mmio.hpp"
+#include "uart.hpp"
+
+namespace rtos::drivers {
+namespace {
+
+// Register offsets (DDI 0183 3.2).
+constexpr uintptr_t UARTDR = 0x00;
+constexpr uintptr_t UARTFR = 0x18;
+constexpr uintptr_t UARTIBRD = 0x24;
+constexpr uintptr_t UARTFBRD = 0x28;
+constexpr uintptr_t UARTLCR_H = 0x2c;
+constexpr uintptr_t UARTCR = 0x30;
+constexpr uintptr_t UARTIMSC = 0x38;
+constexpr uintptr_t UARTICR = 0x44;
+
+constexpr uint32_t kFrBusy = 1u << 3, kFrRxfe = 1u << 4, kFrTxff = 1u << 5;
+constexpr uint32_t kLcrFen = 1u << 4, kLcrWlen8 = 3u << 5;
+constexpr uint32_t kCrUarten = 1u << 0, kCrTxe = 1u << 8, kCrRxe = 1u << 9;
+constexpr uint32_t kIntRx = 1u << 4, kIntRt = 1u << 6;  // receive, receive timeout
+constexpr uint32_t kIntAll = 0x7ff;
+
+uintptr_t base = 0;
+
+uint32_t read(uintptr_t reg) { return mmio::read32(base + reg); }
+void write(uintptr_t reg, uint32_t v) { mmio::write32(base + reg, v); }
+
+void put(void*, char c) {
+    while (read(UARTFR) & kFrTxff) {
+    }
+    write(UARTDR, static_cast<uint8_t>(c));
+}
+
+int get(void*) { return (read(UARTFR) & kFrRxfe) ? -1 : static_cast<int>(read(UARTDR) & 0xff); }
+
+const console::Driver console_driver{put, get, nullptr};
+
+void rx_isr(void*) {
+    // Acknowledge first, then drain: a byte arriving after the last read
+    // raises the interrupt again instead of waiting unseen in the FIFO.
+    write(UARTICR, kIntRx | kIntRt);
+    while (!(read(UARTFR) & kFrRxfe)) console::rx_from_isr(static_cast<char>(read(UARTDR) & 0xff));
+}
+
+void init(const UartConfig& cfg) {
+    if (base) {  // moving from the early console: let it drain first
+        while (read(UARTFR) & kFrBusy) {
+        }
+    }
+    base = cfg.base;
+    while (read(UARTFR) & kFrBusy) {
+    }
+    write(UARTCR, 0);
+    if (cfg.clock_hz && cfg.baud) {
+        // Divisor in 1/64ths: IBRD.FBRD = clock / (16 * baud), rounded (DDI 0183 3.3.6).
+        uint64_t div64 = (uint64_t{cfg.clock_hz} * 4 + cfg.baud / 2) / cfg.baud;
+        write(UARTIBRD, static_cast<uint32_t>(div64 >> 6));
+        write(UARTFBRD, static_cast<uint32_t>(div64 & 0x3f));
+    }
+    write(UARTLCR_H, kLcrWlen8 | kLcrFen);  // 8N1, FIFOs on; also latches the divisor
+    write(UARTIMSC, 0);
+    write(UARTICR, kIntAll);
+    write(UARTCR, kCrUarten | kCrTxe | kCrRxe);
+    console::set_driver(&console_driver);
+}
+
+bool enable_rx(unsigned irq) {
+    if (!irq::attach(irq, rx_isr, nullptr)) return false;
+    write(UARTIMSC, kIntRx | kIntRt);
+    return true;
+}
+
+}  // namespace
+
+const ConsoleUart pl011_uart{"pl011", init, enable_rx};
+
+}  // namespace rtos::drivers
