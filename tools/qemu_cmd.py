@@ -32,7 +32,7 @@ def disk_args(disks):
 
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
-            gdb=False, interactive=True, disks=(), extra=()):
+            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234):
     """Returns the argv list.
 
     virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
@@ -57,14 +57,14 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
     argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
     argv += disk_args(disks)
-    if gdb:
-        argv += ['-s', '-S']
+    if gdb:  # halted at the first instruction, gdb server on gdb_port
+        argv += ['-gdb', f'tcp::{gdb_port}', '-S']
     argv += list(extra)
     return argv
 
 
-def gdb_command(bsp, build=None):
+def gdb_command(bsp, build=None, gdb_port=1234):
     d = bsp_defaults(bsp)
     elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
     return ['gdb-multiarch', '-q', '-ex', f'set architecture {d["gdb_arch"]}',
-            '-ex', 'target remote localhost:1234', elf]
+            '-ex', f'target remote localhost:{gdb_port}', elf]

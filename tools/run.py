@@ -39,7 +39,8 @@ def main():
     p.add_argument('--disk', action='append', default=[], metavar='FILE[,ro]',
                    help='attach a raw disk image as virtio-blk (repeatable; the first is vda); '
                         'created with 64 MiB of zeros if missing')
-    p.add_argument('--gdb', action='store_true', help='start halted with a gdb server on :1234')
+    p.add_argument('--gdb', action='store_true', help='start halted with a gdb server (port 1234)')
+    p.add_argument('--gdb-port', type=int, default=1234, help='TCP port of the gdb server')
     p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
     p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
     a = p.parse_args()
@@ -54,10 +55,11 @@ def main():
                 f.truncate(64 << 20)
             print(f'created {path} (64 MiB)')
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
-                            gdb=a.gdb, interactive=True, disks=a.disk, extra=extra)
+                            gdb=a.gdb, interactive=True, disks=a.disk, extra=extra,
+                            gdb_port=a.gdb_port)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:
-        print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build)),
+        print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build, a.gdb_port)),
               flush=True)
     if a.dry_run:
         return 0
