@@ -99,7 +99,7 @@ Node Tree::walk(Visitor visit, void* ctx) const {
             addr[depth] = 2;
             size[depth] = 1;
             ++depth;
-            if (visit(ctx, n)) return n;
+            if (visit(ctx, n, depth - 1)) return n;
         } else if (token == kProp) {
             uint32_t len = be32(off + 4);
             const char* pname = string_at(be32(off + 8));
@@ -181,7 +181,7 @@ Node Tree::find_compatible(const char* compat, Node after) const {
         int after;
     } ctx{this, compat, after.offset};
     return walk(
-        [](void* c, Node n) {
+        [](void* c, Node n, unsigned) {
             auto* x = static_cast<Ctx*>(c);
             return n.offset > x->after && x->tree->is_compatible(n, x->compat);
         },
@@ -194,7 +194,7 @@ Node Tree::find_phandle(uint32_t phandle) const {
         uint32_t ph;
     } ctx{this, phandle};
     return walk(
-        [](void* c, Node n) {
+        [](void* c, Node n, unsigned) {
             auto* x = static_cast<Ctx*>(c);
             uint32_t v;
             return (x->tree->prop_u32(n, "phandle", v) || x->tree->prop_u32(n, "linux,phandle", v)) &&
@@ -219,54 +219,33 @@ Node Tree::find_path(const char* path) const {
         comp_len[ncomp] = static_cast<std::size_t>(p - comp[ncomp]);
         ++ncomp;
     }
-    Node r = root();
-    if (ncomp == 0) return r;
-    // Manual walk with depth tracking.
-    uint8_t addr[kMaxDepth], size[kMaxDepth];
-    unsigned depth = 0, matched = 0;
-    std::size_t off = 0;
-    while (off < struct_size_) {
-        uint32_t token = be32(off);
-        if (token == kBeginNode) {
-            std::size_t node_off = off;
-            const char* nm = reinterpret_cast<const char*>(base_ + struct_off_ + off + 4);
-            std::size_t name_len = 0;
-            while (off + 4 + name_len < struct_size_ && nm[name_len]) ++name_len;
-            off = align4(off + 4 + name_len + 1);
-            if (depth >= kMaxDepth) return {};
-            Node n{static_cast<int>(node_off), depth ? addr[depth - 1] : uint8_t{2},
-                   depth ? size[depth - 1] : uint8_t{1}};
-            addr[depth] = 2;
-            size[depth] = 1;
-            // depth 0 is the root; component i lives at depth i+1.
-            if (depth >= 1 && depth == matched + 1 && matched < ncomp &&
-                name_matches(nm, comp[matched], comp_len[matched])) {
-                ++matched;
-                if (matched == ncomp) return n;
+    if (ncomp == 0) return root();
+    // In document order, a node at depth d can only extend a match of d-1
+    // components; a node at or above the last matched depth means that
+    // node's subtree is over without a hit.
+    struct Ctx {
+        const Tree* tree;
+        const char* const* comp;
+        const std::size_t* len;
+        unsigned ncomp;
+        unsigned matched;
+        bool gave_up;
+    } ctx{this, comp, comp_len, ncomp, 0, false};
+    Node n = walk(
+        [](void* c, Node node, unsigned depth) {
+            auto* x = static_cast<Ctx*>(c);
+            if (depth == 0) return false;
+            if (x->matched && depth <= x->matched) {
+                x->gave_up = true;
+                return true;
             }
-            ++depth;
-        } else if (token == kProp) {
-            uint32_t len = be32(off + 4);
-            if (off + 12 > struct_size_ || len > struct_size_ - off - 12) return {};
-            if (depth && len == 4) {
-                const char* pname = string_at(be32(off + 8));
-                uint32_t v = be32(off + 12);
-                if (str_eq(pname, "#address-cells") && v <= 4) addr[depth - 1] = static_cast<uint8_t>(v);
-                if (str_eq(pname, "#size-cells") && v <= 4) size[depth - 1] = static_cast<uint8_t>(v);
-            }
-            off = align4(off + 12 + len);
-        } else if (token == kEndNode) {
-            if (depth == 0) return {};
-            --depth;
-            if (depth >= 1 && matched >= depth) return {};  // matched subtree closed: no hit
-            off += 4;
-        } else if (token == kNop) {
-            off += 4;
-        } else {
-            return {};
-        }
-    }
-    return {};
+            if (depth == x->matched + 1 &&
+                name_matches(x->tree->name(node), x->comp[x->matched], x->len[x->matched]))
+                ++x->matched;
+            return x->matched == x->ncomp;
+        },
+        &ctx);
+    return ctx.gave_up ? Node{} : n;
 }
 
 bool Tree::reg(Node n, unsigned index, uint64_t& addr, uint64_t& size) const {

@@ -57,11 +57,12 @@ public:
     /// Calls f(Node) for every node, in document order.
     template <typename F>
     void for_each_node(F f) const {
-        walk([](void* ctx, Node n) { (*static_cast<F*>(ctx))(n); return false; }, &f);
+        walk([](void* ctx, Node n, unsigned) { (*static_cast<F*>(ctx))(n); return false; }, &f);
     }
 
 private:
-    using Visitor = bool (*)(void* ctx, Node n);  // return true to stop
+    /// Called per node in document order with its depth (root 0); true stops.
+    using Visitor = bool (*)(void* ctx, Node n, unsigned depth);
     Node walk(Visitor visit, void* ctx) const;
     uint32_t be32(std::size_t off) const;
     const char* string_at(uint32_t off) const;
