@@ -113,6 +113,7 @@ rtos_queue_t* rtos_queue_create(size_t msg_size, size_t capacity) {
     if (!msg_size || !capacity) return nullptr;
     // One allocation: the queue object, then its message storage.
     size_t head = (sizeof(rtos_queue) + 15) & ~size_t{15};
+    if (capacity > (SIZE_MAX - head) / msg_size) return nullptr;  // the size would wrap
     void* m = heap::alloc(head + msg_size * capacity);
     if (!m) return nullptr;
     return new (m) rtos_queue(static_cast<uint8_t*>(m) + head, msg_size, capacity);

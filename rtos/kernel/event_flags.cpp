@@ -32,7 +32,8 @@ Status EventFlags::wait(uint32_t mask, unsigned mode, Timeout timeout, uint32_t*
         if (out) *out = w.result;
         return Status::ok;
     }
-    if (in_isr()) return Status::invalid;
+    if (timeout.is_none()) return Status::timeout;
+    if (in_isr()) return Status::invalid;  // an interrupt handler cannot wait
     Thread* self = kernel::current();
     self->wait_data = reinterpret_cast<uintptr_t>(&w);
     Status s = kernel::block_current(&waiters_, timeout);

@@ -29,7 +29,11 @@ uint64_t last_switch_counter = 0;
 StaticThread<CONFIG_RTOS_IDLE_STACK_SIZE> idle_thread;
 
 constexpr uint8_t kStackFill = 0xa5;
-constexpr std::size_t kGuardBytes = 64;
+constexpr uint64_t kStackFillWord = 0xa5a5a5a5a5a5a5a5ull;
+/// The bottom of every stack is a guard band the thread must never reach.
+/// It is larger than a trap frame, so a trap taken just above it still
+/// lands inside the stack; the check reads it a word at a time.
+constexpr std::size_t kGuardBytes = 256;
 
 void reap_zombies();
 
@@ -82,16 +86,18 @@ void rotate_current() {
 }
 
 Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state) {
+    // No wait is an answer, not a block: fine in any context.
+    if (timeout.is_none()) return Status::timeout;
     if (arch::in_isr()) panic("blocking call from an interrupt handler");
     if (sched_lock_depth > 0) panic("blocking call with the scheduler locked");
     Thread* cur = current_thread;
-    if (timeout.is_none()) return Status::timeout;
     make_unready(cur);
     cur->run_state = state;
     cur->wait_status = Status::ok;
     cur->waiting_on = wq;
     if (wq) wq->insert(cur);
-    if (!timeout.is_forever()) {
+    // A finite wait so long that the wake-up tick would wrap is a wait forever.
+    if (!timeout.is_forever() && timeout.count() <= ~Tick{0} - tick_count) {
         cur->wake_tick = tick_count + timeout.count();
         timeout_list.insert_sorted(cur, [](const Thread* a, const Thread* b) {
             return a->wake_tick < b->wake_tick;
@@ -147,7 +153,10 @@ void scheduler_lock() {
 void scheduler_unlock() {
     IrqLock lock;
     RTOS_ASSERT(sched_lock_depth > 0);
-    if (--sched_lock_depth == 0 && switch_deferred) {
+    if (--sched_lock_depth == 0) {
+        // Not only switches requested by threads (switch_deferred): an
+        // interrupt may have readied a higher thread while the lock held the
+        // trap exit back, and nothing else would switch before the next tick.
         switch_deferred = false;
         reschedule();
     }
@@ -157,6 +166,10 @@ bool scheduler_locked() { return sched_lock_depth > 0; }
 
 void register_thread(Thread* t) {
     IrqLock lock;
+    // init() may run again on a thread that is still listed (set up twice
+    // before start, or ended without join): linking it twice would corrupt
+    // the list.
+    t->all_node.unlink();
     thread_list.push_back(t);
 }
 
@@ -169,21 +182,67 @@ void prepare_stack(uint8_t* base, std::size_t size) {
     for (std::size_t i = 0; i < size; ++i) base[i] = kStackFill;
 }
 
-void check_stack(Thread* t, void* sp) {
-    auto* s = static_cast<uint8_t*>(sp);
-    bool sp_out = s < t->stack_base + kGuardBytes || s > t->stack_base + t->stack_bytes;
-    bool guard_hit = false;
-    for (std::size_t i = 0; i < kGuardBytes && !guard_hit; ++i)
-        guard_hit = t->stack_base[i] != kStackFill;
-    if (sp_out || guard_hit) {
-        panic("stack overflow in thread '%s' (stack %p..%p, sp %p)", t->thread_name,
-              static_cast<void*>(t->stack_base),
-              static_cast<void*>(t->stack_base + t->stack_bytes), sp);
-    }
+bool stack_overflowed(const Thread* t, const void* sp) {
+    auto s = reinterpret_cast<uintptr_t>(sp);
+    auto base = reinterpret_cast<uintptr_t>(t->stack_base);
+    if (s < base + kGuardBytes || s > base + t->stack_bytes) return true;
+    const auto* guard = reinterpret_cast<const uint64_t*>(t->stack_base);
+    for (std::size_t i = 0; i < kGuardBytes / sizeof(uint64_t); ++i)
+        if (guard[i] != kStackFillWord) return true;
+    return false;
 }
 
+#if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
+namespace {
+
+// A stack overflow is reported from a stack of its own: the overflowed one,
+// and whatever lies below it, is no place to run the panic path on.
+alignas(16) uint8_t overflow_report_stack[4096];
+Thread overflow_reporter;
+struct {
+    const char* name;
+    const uint8_t* low;
+    const uint8_t* high;
+    void* sp;
+    const void* frame;
+} overflow;
+
+[[noreturn]] void report_overflow(void*) {
+    panic_with_frame(overflow.frame, "stack overflow in thread '%s' (stack %p..%p, sp %p)",
+                     overflow.name, static_cast<const void*>(overflow.low),
+                     static_cast<const void*>(overflow.high), overflow.sp);
+}
+
+void report_returned() { arch::fail_exit(); }
+
+// Called at a trap exit instead of resuming `t`: makes a fresh context that
+// runs report_overflow() and returns its stack pointer. The scheduler stays
+// locked so nothing else runs before the panic ends the system.
+void* switch_to_overflow_report(Thread* t, void* sp) {
+    const uint8_t* high = t->stack_base + t->stack_bytes;
+    // The victim's registers are worth printing when its frame is plausibly
+    // readable: inside the stack or just below it.
+    auto* s = static_cast<const uint8_t*>(sp);
+    bool frame_ok = s < high && s + 4096 > t->stack_base;
+    overflow = {t->thread_name, t->stack_base, high, sp, frame_ok ? sp : nullptr};
+    Thread& r = overflow_reporter;
+    r.thread_name = t->thread_name;  // panic's "thread:" line names the victim
+    r.stack_base = overflow_report_stack;
+    r.stack_bytes = sizeof(overflow_report_stack);
+    prepare_stack(overflow_report_stack, sizeof(overflow_report_stack));
+    r.prio = r.base_prio = 0;
+    r.run_state = ThreadState::running;
+    current_thread = &r;
+    ++sched_lock_depth;
+    return arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack), report_overflow,
+                            nullptr, report_returned);
+}
+
+}  // namespace
+#endif
+
 void tick_from_isr() {
-    ++tick_count;
+    tick_count = tick_count + 1;
     while (Thread* t = timeout_list.front()) {
         if (t->wake_tick > tick_count) break;
         wake(t, Status::timeout);
@@ -265,7 +324,9 @@ extern "C" void* rtos_kernel_switch_context(void* sp) {
     Thread* cur = current_thread;
     cur->sp = sp;
 #if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
-    check_stack(cur, sp);
+    // Every outermost trap exit (each tick, each switch) checks the thread
+    // that trapped.
+    if (stack_overflowed(cur, sp)) return switch_to_overflow_report(cur, sp);
 #endif
     if (sched_lock_depth > 0 && cur->run_state == ThreadState::running) return sp;
     Thread* next = ready_lists[ready_bitmap.highest()].front();

@@ -68,8 +68,11 @@ bool started();
 
 /// Fills a new stack with the pattern used for high-water marks and guards.
 void prepare_stack(uint8_t* base, std::size_t size);
-/// Checks the guard of `t`; panics naming the thread on overflow.
-void check_stack(Thread* t, void* sp);
+/// True when `t` overflowed its stack: `sp` (its stack pointer at a trap)
+/// inside the guard band at the bottom or outside the stack, or a guard word
+/// changed. The trap exit then panics naming the thread (on a stack of its
+/// own, so the report survives whatever the overflow destroyed).
+bool stack_overflowed(const Thread* t, const void* sp);
 
 /// Detached heap threads that exited: the idle thread frees their memory.
 void add_zombie(Thread* t);

@@ -13,7 +13,8 @@ Status Semaphore::take(Timeout timeout) {
         count_ = count_ - 1;
         return Status::ok;
     }
-    if (in_isr()) return Status::invalid;
+    if (timeout.is_none()) return Status::timeout;
+    if (in_isr()) return Status::invalid;  // an interrupt handler cannot wait
     // give() hands the unit straight to the woken waiter (count stays 0).
     return kernel::block_current(&waiters_, timeout);
 }

@@ -68,16 +68,16 @@ Status Thread::start() {
 
 Thread* Thread::create(const Params& params, Entry entry_fn, void* entry_arg,
                        std::size_t stack_size, bool detach) {
-    void* mem = heap::alloc(sizeof(Thread));
-    void* stack = heap::alloc_aligned(stack_size, 16, false);
-    if (!mem || !stack) {
-        heap::free(mem);
-        heap::free(stack);
-        return nullptr;
-    }
-    auto* t = new (mem) Thread();
-    if (t->init(params, entry_fn, entry_arg, stack, stack_size) != Status::ok) {
-        heap::free(stack);
+    // One block: the stack, then the control block. An overflowing stack
+    // grows away from its own control block, which the overflow check and
+    // report need intact.
+    std::size_t stack = (stack_size + 15) & ~std::size_t{15};
+    if (stack < stack_size || stack > SIZE_MAX - sizeof(Thread)) return nullptr;
+    void* mem = heap::alloc_aligned(stack + sizeof(Thread), 16, false);
+    if (!mem) return nullptr;
+    auto* t = new (static_cast<uint8_t*>(mem) + stack) Thread();
+    if (t->init(params, entry_fn, entry_arg, mem, stack) != Status::ok) {
+        t->~Thread();
         heap::free(mem);
         return nullptr;
     }
@@ -89,13 +89,12 @@ Thread* Thread::create(const Params& params, Entry entry_fn, void* entry_arg,
 
 void kernel::thread_release_memory(Thread* t) {
     kernel::unregister_thread(t);
-    void* stack = t->stack_base;
+    void* block = t->stack_base;  // the start of the allocation (16-byte aligned)
     bool heap_owned = t->heap_allocated;
     t->run_state = ThreadState::exited;
     if (heap_owned) {
-        heap::free(stack);
         t->~Thread();
-        heap::free(t);
+        heap::free(block);
     }
 }
 
@@ -116,6 +115,8 @@ Status Thread::join(Timeout timeout) {
 
 void Thread::exit() {
     Thread* self = current();
+    if (kernel::scheduler_locked())
+        panic("thread '%s' exited with the scheduler locked", self->thread_name);
     {
         IrqLock lock;
         Mutex::release_all_owned_by(self);
@@ -130,6 +131,9 @@ void Thread::exit() {
 
 Status Thread::suspend() {
     IrqLock lock;
+    // Suspending yourself is a wait: with the scheduler locked the lock would
+    // pass to whichever thread runs next.
+    if (this == current() && kernel::scheduler_locked()) return Status::invalid;
     switch (run_state) {
     case ThreadState::ready:
     case ThreadState::running:

@@ -38,8 +38,9 @@ public:
     /// Makes an initialised thread ready to run.
     Status start();
 
-    /// Allocates control block and stack from the heap and starts the thread.
-    /// The memory is returned by join() (or at exit for detached threads).
+    /// Allocates stack and control block from the heap (one block, the control
+    /// block above the stack) and starts the thread. The memory is returned by
+    /// join() (or at exit for detached threads).
     static Thread* create(const Params& params, Entry entry, void* arg, std::size_t stack_size,
                           bool detached = false);
 
@@ -100,22 +101,28 @@ public:
     WaitQueue joiners;
 };
 
-/// A thread that owns its stack: `StaticThread<4096> t; t.init(...)`.
+namespace detail {
 template <std::size_t StackSize>
-class StaticThread : public Thread {
+struct ThreadStack {
+    alignas(16) uint8_t stack_[StackSize];
+};
+}  // namespace detail
+
+/// A thread that owns its stack: `StaticThread<4096> t; t.init(...)`.
+/// The stack comes first in memory (base classes are laid out in order), so
+/// a stack overflow runs away from the control block, not into it.
+template <std::size_t StackSize>
+class StaticThread : private detail::ThreadStack<StackSize>, public Thread {
 public:
     static_assert(StackSize >= 1024, "thread stacks must be at least 1 KiB");
     Status init(const Params& params, Entry entry, void* arg) {
-        return Thread::init(params, entry, arg, stack_, StackSize);
+        return Thread::init(params, entry, arg, this->stack_, StackSize);
     }
     Status start(const Params& params, Entry entry, void* arg) {
         Status s = init(params, entry, arg);
         return s == Status::ok ? Thread::start() : s;
     }
     using Thread::start;
-
-private:
-    alignas(16) uint8_t stack_[StackSize];
 };
 
 }  // namespace rtos

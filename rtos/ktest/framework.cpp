@@ -1,0 +1,148 @@
+// The ktest framework's services: failure records, worker threads, the
+// soft-interrupt hook, small waits. The runner (runner.cpp) reads the records.
+#include <cstdarg>
+
+#include <rtos/format.hpp>
+#include <rtos/string.hpp>
+
+#include "arch/port.hpp"
+#include "kernel/scheduler.hpp"
+#include "ktest/ktest.hpp"
+#include "ktest/runner.hpp"
+
+namespace rtos::ktest {
+namespace {
+
+Failure records[kKeptFailures];
+volatile unsigned failure_count = 0;
+const char* volatile abort_reason = nullptr;
+
+const char* basename(const char* path) {
+    const char* b = path;
+    for (const char* p = path; *p; ++p)
+        if (*p == '/') b = p + 1;
+    return b;
+}
+
+void record(const char* file, int line, const char* msg) {
+    IrqLock lock;
+    unsigned n = failure_count;
+    if (n < kKeptFailures) {
+        Failure& f = records[n];
+        f.file = basename(file);
+        f.line = line;
+        std::size_t i = 0;
+        for (; msg[i] && i + 1 < sizeof(f.message); ++i) f.message[i] = msg[i];
+        f.message[i] = '\0';
+    }
+    failure_count = n + 1;
+}
+
+void format_value(char* buf, std::size_t n, const Value& v) {
+    switch (v.kind) {
+    case Value::kSigned: snprintf(buf, n, "%lld", v.s); break;
+    case Value::kUnsigned: snprintf(buf, n, "%llu", v.u); break;
+    case Value::kBool: snprintf(buf, n, "%s", v.u ? "true" : "false"); break;
+    case Value::kPointer: snprintf(buf, n, "%p", v.p); break;
+    case Value::kString: snprintf(buf, n, "\"%s\"", v.str ? v.str : "(null)"); break;
+    case Value::kStatus: snprintf(buf, n, "%s", status_name(static_cast<Status>(v.s))); break;
+    case Value::kState:
+        snprintf(buf, n, "%s", thread_state_name(static_cast<ThreadState>(v.u)));
+        break;
+    }
+}
+
+}  // namespace
+
+// ---- Records (runner side) ---------------------------------------------------
+
+void reset_failures() {
+    IrqLock lock;
+    failure_count = 0;
+}
+unsigned failures() { return failure_count; }
+const Failure& failure(unsigned i) { return records[i]; }
+const char* aborted() { return abort_reason; }
+
+// ---- Records (test side) -----------------------------------------------------
+
+void fail_cmp(const char* file, int line, const char* a, const char* op, const char* b,
+              const Value& va, const Value& vb) {
+    char x[48], y[48];
+    format_value(x, sizeof(x), va);
+    format_value(y, sizeof(y), vb);
+    ktest_fail(file, line, "%s %s %s failed: %s vs %s", a, op, b, x, y);
+}
+
+void abort_suite(const char* why) {
+    if (!abort_reason) abort_reason = why;
+}
+
+bool streq(const char* a, const char* b) { return a && b ? strcmp(a, b) == 0 : a == b; }
+
+// ---- Time --------------------------------------------------------------------
+
+void spin_until(Tick deadline) {
+    while (clock::ticks() < deadline) {
+    }
+}
+
+// ---- Threads -----------------------------------------------------------------
+
+void WorkerBase::launch(const Spec& spec, Thread::Entry entry, void* arg) {
+    thread_ = Thread::create({.name = spec.name, .priority = spec.priority, .timeslice = spec.timeslice},
+                             entry, arg, spec.stack);
+    if (!thread_) ktest_fail(__FILE__, __LINE__, "could not create thread '%s'", spec.name);
+}
+
+bool WorkerBase::join(Tick limit) {
+    if (!thread_) return true;
+    Thread* t = thread_;
+    if (t->join(Timeout::ticks(limit)) == Status::ok) {
+        thread_ = nullptr;
+        return true;
+    }
+    // It would run on with pointers into the test's stack: park it for good.
+    t->suspend();
+    ktest_fail(__FILE__, __LINE__, "thread '%s' did not finish within %llu ticks (state %s)",
+               t->name(), static_cast<unsigned long long>(limit), thread_state_name(t->state()));
+    abort_suite("a test thread could not be stopped");
+    thread_ = nullptr;
+    return false;
+}
+
+unsigned thread_count() {
+    IrqLock lock;
+    unsigned n = 0;
+    kernel::for_each_thread([&](Thread* t) { n += t->state() != ThreadState::exited; });
+    return n;
+}
+
+// ---- Software interrupt --------------------------------------------------------
+
+SoftIrqHook::SoftIrqHook(void (*fn)(void*), void* arg) { kernel::set_soft_interrupt_hook(fn, arg); }
+SoftIrqHook::~SoftIrqHook() { kernel::set_soft_interrupt_hook(nullptr, nullptr); }
+
+bool raise_and_wait(volatile bool& hook_ran) {
+    arch::raise_soft_interrupt();
+    // The interrupt is taken at once on riscv64; an interrupt controller
+    // (aarch64 GIC) may take a few instructions to deliver it. Bounded: one
+    // tick is ample.
+    Tick end = clock::ticks() + 2;
+    while (!hook_ran && clock::ticks() < end) {
+    }
+    return hook_ran;
+}
+
+}  // namespace rtos::ktest
+
+extern "C" void ktest_fail(const char* file, int line, const char* fmt, ...) {
+    char msg[sizeof(rtos::ktest::Failure::message)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rtos::ktest::record(file, line, msg);
+}
+
+extern "C" int ktest_failed(void) { return rtos::ktest::failures() != 0; }

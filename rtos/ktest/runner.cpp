@@ -1,0 +1,183 @@
+// The shell commands of the kernel test suite:
+//
+//   ktest [-l | filter]   run every test (or those whose name contains
+//                         `filter`); -l lists them. Prints per test
+//                           [ RUN  ] name
+//                           [ PASS ] name (N ticks)      or
+//                           [ FAIL ] name: message (file:line)
+//                         and last "ktest: N passed, M failed".
+//   ktest-overflow        destructive: a thread overflows its stack; the
+//                         kernel must panic ("stack overflow in thread
+//                         'overflow'") and end QEMU with a failure status.
+//
+// Each test runs in a fresh heap thread at kt::kBase while the runner (the
+// shell thread, raised to priority 0) waits for it with a time limit. After
+// each test the runner checks that the heap and the thread list are as the
+// test found them.
+#include <rtos/printk.hpp>
+#include <rtos/string.hpp>
+
+#include "ktest/ktest.hpp"
+#include "ktest/runner.hpp"
+#include "shell/shell.hpp"
+
+extern "C" const ktest_case __ktests_start[];
+extern "C" const ktest_case __ktests_end[];
+
+namespace rtos::ktest {
+namespace {
+
+constexpr unsigned kMaxTests = 256;
+constexpr std::size_t kTestStack = 16384;
+/// The longest test (stress) takes 5 s of ticks; this only catches hangs.
+Tick test_limit() { return 30 * clock::tick_hz(); }
+
+const ktest_case* sorted[kMaxTests];
+unsigned file_rank[kMaxTests];
+
+// Files in link order, then source order within a file (the compiler may emit
+// a file's entries in any order).
+unsigned collect() {
+    unsigned n = 0;
+    for (const ktest_case* c = __ktests_start; c < __ktests_end && n < kMaxTests; ++c) {
+        unsigned rank = n;
+        for (unsigned k = 0; k < n; ++k) {
+            if (strcmp(sorted[k]->file, c->file) == 0) {
+                rank = file_rank[k];
+                break;
+            }
+        }
+        unsigned i = n++;
+        while (i > 0 && (file_rank[i - 1] > rank ||
+                         (file_rank[i - 1] == rank && sorted[i - 1]->line > c->line))) {
+            sorted[i] = sorted[i - 1];
+            file_rank[i] = file_rank[i - 1];
+            --i;
+        }
+        sorted[i] = c;
+        file_rank[i] = rank;
+    }
+    return n;
+}
+
+bool contains(const char* s, const char* part) {
+    std::size_t n = strlen(part);
+    for (; *s; ++s)
+        if (strncmp(s, part, n) == 0) return true;
+    return !*part;
+}
+
+void test_entry(void* arg) { static_cast<const ktest_case*>(arg)->fn(); }
+
+// Runs one test; true when it passed.
+bool run_one(const ktest_case* tc) {
+    printk("[ RUN  ] %s\n", tc->name);
+    reset_failures();
+    Thread::sleep(1);  // the idle thread frees what ended before (the boot thread, say)
+    HeapMark heap_mark;
+    unsigned threads = thread_count();
+    Tick t0 = clock::ticks();
+    Thread* t = Thread::create({.name = "ktest", .priority = kBase}, test_entry,
+                               const_cast<ktest_case*>(tc), kTestStack);
+    if (!t) {
+        ktest_fail(__FILE__, __LINE__, "no memory for the test thread");
+    } else if (t->join(Timeout::ticks(test_limit())) != Status::ok) {
+        t->suspend();
+        ktest_fail(tc->file, tc->line, "did not finish within %llu ticks",
+                   static_cast<unsigned long long>(test_limit()));
+        abort_suite("a test hung");
+    }
+    Tick elapsed = clock::ticks() - t0;
+    if (!aborted()) {
+        Thread::sleep(2);  // the idle thread frees detached threads that ended
+        unsigned now_threads = thread_count();
+        if (now_threads != threads)
+            ktest_fail(tc->file, tc->line, "left %d thread(s) behind",
+                       static_cast<int>(now_threads) - static_cast<int>(threads));
+        heap::Stats h = heap::stats();
+        if (!heap_mark.same())
+            ktest_fail(tc->file, tc->line, "heap not back: used %zu -> %zu, allocations %zu -> %zu",
+                       heap_mark.at.used, h.used, heap_mark.at.allocations, h.allocations);
+    }
+    unsigned n = failures();
+    if (n == 0) {
+        printk("[ PASS ] %s (%llu ticks)\n", tc->name, static_cast<unsigned long long>(elapsed));
+        return true;
+    }
+    const Failure& f = failure(0);
+    printk("[ FAIL ] %s: %s (%s:%d)\n", tc->name, f.message, f.file, f.line);
+    for (unsigned i = 1; i < n && i < kKeptFailures; ++i)
+        printk("         also: %s (%s:%d)\n", failure(i).message, failure(i).file, failure(i).line);
+    if (n > kKeptFailures) printk("         and %u more failures\n", n - kKeptFailures);
+    return false;
+}
+
+int cmd_ktest(int argc, char** argv) {
+    if (argc > 2) return shell::kUsage;
+    unsigned total = collect();
+    if (argc == 2 && strcmp(argv[1], "-l") == 0) {
+        for (unsigned i = 0; i < total; ++i) printk("%s\n", sorted[i]->name);
+        printk("ktest: %u tests\n", total);
+        return 0;
+    }
+    const char* filter = argc == 2 ? argv[1] : "";
+    if (aborted()) {
+        printk("ktest: an earlier run left threads behind (%s); reboot first\n", aborted());
+        return 1;
+    }
+    Thread* self = Thread::current();
+    unsigned old_priority = self->base_priority();
+    self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
+    unsigned passed = 0, failed = 0;
+    for (unsigned i = 0; i < total; ++i) {
+        if (!contains(sorted[i]->name, filter)) continue;
+        if (run_one(sorted[i])) ++passed;
+        else ++failed;
+        if (aborted()) {
+            printk("ktest: stopping: %s\n", aborted());
+            break;
+        }
+    }
+    self->set_priority(old_priority);
+    printk("ktest: %u passed, %u failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+// ---- ktest-overflow ------------------------------------------------------------
+
+volatile unsigned overflow_limit = ~0u;  // volatile: the recursion is not provably infinite
+
+// Each level holds a buffer the compiler must keep, then waits for the next
+// tick so the kernel sees the stack pointer of every level.
+[[gnu::noinline]] unsigned recurse(unsigned depth) {
+    volatile uint8_t buf[128];
+    for (auto& b : buf) b = static_cast<uint8_t>(depth);
+    Tick t = clock::ticks();
+    while (clock::ticks() == t) {
+    }
+    if (depth >= overflow_limit) return buf[0];
+    return recurse(depth + 1) + buf[depth % sizeof(buf)];  // not a tail call
+}
+
+void overflow_entry(void*) { recurse(0); }
+
+int cmd_overflow(int argc, char**) {
+    if (argc != 1) return shell::kUsage;
+    printk("ktest-overflow: overflowing a 4096-byte stack; the kernel must panic\n");
+    Thread* t = Thread::create({.name = "overflow", .priority = kBase}, overflow_entry, nullptr, 4096);
+    if (!t) return 1;
+    t->join(Timeout::ticks(5 * clock::tick_hz()));
+    printk("ktest-overflow: FAILED: the overflow was not caught\n");
+    return 1;
+}
+
+}  // namespace
+}  // namespace rtos::ktest
+
+SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::ktest::cmd_ktest);
+
+// The name has a '-', which SHELL_COMMAND cannot spell: the entry by hand.
+[[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
+    shell_command_ktest_overflow{"ktest-overflow", "",
+                                 "overflow a thread's stack (destructive: the kernel panics)",
+                                 rtos::ktest::cmd_overflow};

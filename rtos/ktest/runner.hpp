@@ -1,0 +1,22 @@
+// Between the framework (framework.cpp), which records failures, and the
+// runner (runner.cpp), which prints them.
+#pragma once
+
+namespace rtos::ktest {
+
+struct Failure {
+    const char* file;
+    int line;
+    char message[200];
+};
+
+/// The first failures of a test are kept; the rest are only counted.
+constexpr unsigned kKeptFailures = 4;
+
+void reset_failures();
+unsigned failures();
+const Failure& failure(unsigned i);
+/// Non-null once a test asked to stop the run (see abort_suite()).
+const char* aborted();
+
+}  // namespace rtos::ktest

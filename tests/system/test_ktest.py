@@ -1,0 +1,79 @@
+"""The on-target kernel test suite (rtos/ktest/): `ktest` on both boards at
+1000 Hz (the default build) and 100 Hz, and `ktest-overflow`, which must end
+in a stack-overflow panic and a failure exit status.
+
+The guests run under QEMU's instruction counting, `-icount shift=4,sleep=off`:
+virtual time advances 16 ns per guest instruction instead of following the
+host clock, and idle time is skipped. The timing tests (round-robin shares,
+time slices, one-tick timeout accuracy, a timer's 100 fires per second) then
+measure the kernel alone, not how busy the host is: without it a host
+descheduling QEMU for a few milliseconds shows up as an unfair slice (seen on
+aarch64 with other builds running). It also makes the run fast: the ~10 s of
+guest time the suite spends takes ~1.5 s.
+"""
+import glob
+import os
+import re
+
+import pytest
+from conftest import BSPS, ROOT, build
+
+ICOUNT = ['-icount', 'shift=4,sleep=off']
+RATES = {1000: (), 100: ('tests/configs/tick-100hz.conf',)}
+
+
+def registered_tests():
+    """Every KTEST(name) / KTEST_C(name) in the sources, in no particular order."""
+    names = []
+    for path in sorted(glob.glob(os.path.join(ROOT, 'rtos', 'ktest', '*.c*'))):
+        names += re.findall(r'^KTEST(?:_C)?\((\w+)\)', open(path).read(), re.M)
+    return names
+
+
+def thread_names(ps):
+    return sorted(line.split()[0] for line in ps.splitlines()[1:] if line.strip())
+
+
+def build_for(bsp, hz):
+    if not RATES[hz]:
+        return build(bsp)  # the board's default build (1000 Hz) has ktest
+    return build(bsp, f'ktest-{bsp}-{hz}hz', config=RATES[hz])
+
+
+@pytest.mark.parametrize('hz', sorted(RATES), ids=lambda hz: f'{hz}hz')
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ktest_passes(boot, bsp, hz):
+    expected = registered_tests()
+    assert len(expected) == len(set(expected)), 'duplicate ktest names'
+    g = boot(bsp, build_for(bsp, hz), extra=ICOUNT)
+    threads_before = thread_names(g.run('ps'))
+    out = g.run('ktest', timeout=180)
+    lines = [line for line in out.splitlines() if line.strip()]
+    report = '\n'.join(line for line in lines if line.startswith(('[', ' ', 'ktest:')))
+    assert lines, 'ktest printed nothing'
+    m = re.fullmatch(r'ktest: (\d+) passed, (\d+) failed', lines[-1])
+    assert m, f'last line is not the summary:\n{report}'
+    passed, failed = int(m.group(1)), int(m.group(2))
+    assert failed == 0, f'{failed} kernel test(s) failed on {bsp} at {hz} Hz:\n{report}'
+    assert passed == len(expected), \
+        f'{passed} tests passed, {len(expected)} are registered:\n{report}'
+    ran = set(re.findall(r'^\[ PASS \] (\w+) \(\d+ ticks\)$', out, re.M))
+    assert ran == set(expected), f'missing: {sorted(set(expected) - ran)}\n{report}'
+    # The kernel is intact afterwards: the threads are those it had before,
+    # and it powers off cleanly.
+    ps = g.run('ps')
+    assert thread_names(ps) == threads_before, ps
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_stack_overflow_panics(boot, bsp):
+    g = boot(bsp, build_for(bsp, 1000), extra=ICOUNT)
+    g.send('ktest-overflow\r')
+    out = g.expect(r"PANIC: stack overflow in thread 'overflow' \(stack \S+, sp \S+\)")
+    # The report runs on a stack of its own, so what follows is intact too.
+    out += g.expect(r'thread: overflow\s')
+    status = g.wait_exit(timeout=30)
+    assert status != 0, f'QEMU exited with status 0 after the panic:\n{out}'
+    assert 'not caught' not in out
