@@ -2,6 +2,7 @@
 #include "shell.hpp"
 
 #include <rtos/init.hpp>
+#include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
@@ -63,7 +64,9 @@ void shell_main(void*) {
 }
 
 void shell_start() {
-    shell_thread.start({.name = "shell", .priority = CONFIG_SHELL_PRIORITY}, shell_main, nullptr);
+    if (shell_thread.start({.name = "shell", .priority = CONFIG_SHELL_PRIORITY}, shell_main,
+                           nullptr) != Status::ok)
+        panic("cannot start the shell thread (check CONFIG_SHELL_PRIORITY)");
 }
 
 }  // namespace

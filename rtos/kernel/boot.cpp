@@ -4,6 +4,7 @@
 #include <rtos/config.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/init.hpp>
+#include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/timer.hpp>
@@ -42,8 +43,11 @@ extern "C" [[noreturn]] void rtos_kernel_main(uintptr_t boot_arg) {
     board::MemoryRange ram = board::ram();
     printk("memory: %zu MiB RAM at %p, heap %zu KiB\n", ram.size >> 20,
            reinterpret_cast<void*>(ram.base), heap.size >> 10);
-    kernel::main_thread.init({.name = "main", .priority = CONFIG_RTOS_MAIN_PRIORITY},
-                             kernel::main_entry, nullptr);
+    static_assert(CONFIG_RTOS_MAIN_PRIORITY < kernel::kIdlePriority,
+                  "CONFIG_RTOS_MAIN_PRIORITY must be above the idle priority");
+    if (kernel::main_thread.init({.name = "main", .priority = CONFIG_RTOS_MAIN_PRIORITY},
+                                 kernel::main_entry, nullptr) != Status::ok)
+        panic("cannot create the main thread");
     kernel::main_thread.detached = true;
     kernel::start(&kernel::main_thread);
 }

@@ -3,6 +3,7 @@
 #include <rtos/config.hpp>
 #include <rtos/clock.hpp>
 #include <rtos/critical.hpp>
+#include <rtos/panic.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/timer.hpp>
@@ -78,8 +79,9 @@ void kernel::timer_service_tick_from_isr(Tick now) {
 }
 
 void kernel::timer_service_start() {
-    timer_thread.start({.name = "timer", .priority = CONFIG_RTOS_TIMER_THREAD_PRIORITY},
-                       timer_thread_main, nullptr);
+    if (timer_thread.start({.name = "timer", .priority = CONFIG_RTOS_TIMER_THREAD_PRIORITY},
+                       timer_thread_main, nullptr) != Status::ok)
+        panic("cannot start the timer thread (check CONFIG_RTOS_TIMER_THREAD_PRIORITY)");
 }
 
 }  // namespace rtos

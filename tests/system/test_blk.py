@@ -195,3 +195,20 @@ def test_blk_version_not_compiled_in_is_refused(boot, tmp_path, compiled, presen
     g.expect(rf'virtio-blk@0x[0-9a-f]+: {presented} device, but {symbol} is off')
     g.wait_prompt()
     assert 'no block devices' in g.run('blk list')
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_blk_found_by_slot_scan(boot, tmp_path, bsp):
+    """The Kconfig slot range finds the same disks when the device tree is not used."""
+    out = build(bsp, f'{arch(bsp)}-slot-scan', ('tests/configs/virtio-slot-scan.conf',))
+    a, b = str(tmp_path / 'a.img'), str(tmp_path / 'b.img')
+    data_a = make_image(a, 1 << 20, 5)
+    make_image(b, 2 << 20, 6)
+    g = boot(bsp, out, virtio='modern', disks=[a, b], wait_prompt=False)
+    log = g.wait_prompt()
+    assert 'virtio-mmio: scanning' in log
+    listing = g.run('blk list')
+    assert re.search(r'^vda\s+2048 sectors', listing, re.M), listing
+    assert re.search(r'^vdb\s+4096 sectors', listing, re.M), listing
+    assert re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc 0 2048')).group(1) == \
+        f'{zlib.crc32(data_a):08x}'

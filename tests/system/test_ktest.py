@@ -1,5 +1,5 @@
 """The on-target kernel test suite (rtos/ktest/): `ktest` on both boards at
-1000 Hz (the default build) and 100 Hz, and `ktest-overflow`, which must end
+1000 Hz (the default build), 100 Hz and with 256 priority levels, and `ktest-overflow`, which must end
 in a stack-overflow panic and a failure exit status.
 
 The guests run under QEMU's instruction counting, `-icount shift=4,sleep=off`:
@@ -19,7 +19,13 @@ import pytest
 from conftest import BSPS, ROOT, build
 
 ICOUNT = ['-icount', 'shift=4,sleep=off']
-RATES = {1000: (), 100: ('tests/configs/tick-100hz.conf',)}
+# Kernel configurations the suite runs on: the default build (1000 Hz, 32
+# levels), 100 Hz, and 256 priority levels.
+CONFIGS = {
+    '1000hz': (),
+    '100hz': ('tests/configs/tick-100hz.conf',),
+    '256prio': ('tests/configs/priorities-256.conf',),
+}
 
 
 def registered_tests():
@@ -34,18 +40,18 @@ def thread_names(ps):
     return sorted(line.split()[0] for line in ps.splitlines()[1:] if line.strip())
 
 
-def build_for(bsp, hz):
-    if not RATES[hz]:
+def build_for(bsp, config):
+    if not CONFIGS[config]:
         return build(bsp)  # the board's default build (1000 Hz) has ktest
-    return build(bsp, f'ktest-{bsp}-{hz}hz', config=RATES[hz])
+    return build(bsp, f'ktest-{bsp}-{config}', config=CONFIGS[config])
 
 
-@pytest.mark.parametrize('hz', sorted(RATES), ids=lambda hz: f'{hz}hz')
+@pytest.mark.parametrize('config', list(CONFIGS))
 @pytest.mark.parametrize('bsp', BSPS)
-def test_ktest_passes(boot, bsp, hz):
+def test_ktest_passes(boot, bsp, config):
     expected = registered_tests()
     assert len(expected) == len(set(expected)), 'duplicate ktest names'
-    g = boot(bsp, build_for(bsp, hz), extra=ICOUNT)
+    g = boot(bsp, build_for(bsp, config), extra=ICOUNT)
     threads_before = thread_names(g.run('ps'))
     out = g.run('ktest', timeout=180)
     lines = [line for line in out.splitlines() if line.strip()]
@@ -54,7 +60,7 @@ def test_ktest_passes(boot, bsp, hz):
     m = re.fullmatch(r'ktest: (\d+) passed, (\d+) failed', lines[-1])
     assert m, f'last line is not the summary:\n{report}'
     passed, failed = int(m.group(1)), int(m.group(2))
-    assert failed == 0, f'{failed} kernel test(s) failed on {bsp} at {hz} Hz:\n{report}'
+    assert failed == 0, f'{failed} kernel test(s) failed on {bsp} ({config}):\n{report}'
     assert passed == len(expected), \
         f'{passed} tests passed, {len(expected)} are registered:\n{report}'
     ran = set(re.findall(r'^\[ PASS \] (\w+) \(\d+ ticks\)$', out, re.M))
@@ -69,7 +75,7 @@ def test_ktest_passes(boot, bsp, hz):
 
 @pytest.mark.parametrize('bsp', BSPS)
 def test_stack_overflow_panics(boot, bsp):
-    g = boot(bsp, build_for(bsp, 1000), extra=ICOUNT)
+    g = boot(bsp, build_for(bsp, '1000hz'), extra=ICOUNT)
     g.send('ktest-overflow\r')
     out = g.expect(r"PANIC: stack overflow in thread 'overflow' \(stack \S+, sp \S+\)")
     # The report runs on a stack of its own, so what follows is intact too.

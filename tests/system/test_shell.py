@@ -90,3 +90,17 @@ def test_uptime_advances(boot, bsp):
     second = g.run('uptime')
     m2 = re.search(r'(\d+) ticks', second)
     assert m1 and m2 and int(m2.group(1)) > int(m1.group(1)), (first, second)
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_smallest_priority_configuration_boots(boot, bsp):
+    """8 priority levels at a 10 kHz tick: the system threads' default
+    priorities fit, and the tick runs at its fastest rate."""
+    out = build(bsp, f'{bsp}-prio8', ('tests/configs/priorities-8.conf',))
+    g = boot(bsp, out)
+    ps = g.run('ps')
+    assert re.search(r'^idle\s+ready\s+7\b', ps, re.M), ps
+    assert re.search(r'^shell\s+running\s+[0-6]\b', ps, re.M), ps
+    assert re.search(r'ticks at 10000 Hz', g.run('uptime'))
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0

@@ -221,8 +221,8 @@ int do_stress(BlockDevice& d, char** args) {
         uint32_t slice = i + 1 == threads ? count - per * i : per;
         jobs[i] = {&d, area, count, area + per * i, slice, static_cast<unsigned>(requests),
                    0x9e3779b9u * (i + 1), &phase1, &go, 0, 0};
-        workers[i] = Thread::create({.name = "blk-stress", .priority = 15}, stress_thread, &jobs[i],
-                                    8192);
+        workers[i] = Thread::create({.name = "blk-stress", .priority = Thread::current()->priority()},
+                                    stress_thread, &jobs[i], 8192);
         if (!workers[i]) {
             printk("blk: cannot create thread %u\n", i);
             for (unsigned k = 0; k < i; ++k) go.give();

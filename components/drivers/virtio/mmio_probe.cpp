@@ -60,17 +60,17 @@ void probe_one(std::uint64_t base, unsigned irq) {
     }
 }
 
-void virtio_mmio_probe() {
+struct Candidate {
+    std::uint64_t base;
+    std::uint32_t irq;
+};
+
+// The tree's virtio,mmio nodes, highest address first: QEMU fills slots from
+// the highest address down, so the first -device on the command line is
+// probed first and becomes the first device of its type (vda). The tree's
+// node order differs between boards, hence the sort.
+unsigned collect_from_device_tree(Candidate (&found)[kMaxDevices]) {
     const fdt::Tree& dt = rtos::platform::device_tree();
-    // QEMU fills virtio-mmio slots from the highest address down, so probing
-    // in descending address order makes the first -device on the command
-    // line the first device of its type (vda). The tree's node order differs
-    // between boards, hence the sort.
-    struct Candidate {
-        std::uint64_t base;
-        std::uint32_t irq;
-    };
-    Candidate found[kMaxDevices];
     unsigned count = 0;
     for (fdt::Node n = dt.find_compatible("virtio,mmio"); n.valid();
          n = dt.find_compatible("virtio,mmio", n)) {
@@ -88,16 +88,25 @@ void virtio_mmio_probe() {
         for (; i > 0 && found[i - 1].base < base; --i) found[i] = found[i - 1];  // insertion sort
         found[i] = {base, irq};
     }
+    return count;
+}
+
+void virtio_mmio_probe() {
+    Candidate found[kMaxDevices];
+#if defined(CONFIG_VIRTIO_MMIO_SCAN_ALWAYS)
+    constexpr bool kUseDeviceTree = false;
+#else
+    constexpr bool kUseDeviceTree = true;
+#endif
+    const unsigned count = kUseDeviceTree ? collect_from_device_tree(found) : 0;
     for (unsigned i = 0; i < count; ++i) probe_one(found[i].base, found[i].irq);
-#if CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0
-    if (count == 0) {
-        printk("virtio-mmio: no device-tree nodes, scanning %d slots at %#lx\n",
-               CONFIG_VIRTIO_MMIO_SLOT_COUNT, static_cast<unsigned long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
+    if (count == 0 && CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0) {
+        printk("virtio-mmio: scanning %d slots from %#llx\n", CONFIG_VIRTIO_MMIO_SLOT_COUNT,
+               static_cast<unsigned long long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
         for (int i = CONFIG_VIRTIO_MMIO_SLOT_COUNT - 1; i >= 0; --i)
             probe_one(CONFIG_VIRTIO_MMIO_SLOT_BASE + std::uint64_t(i) * CONFIG_VIRTIO_MMIO_SLOT_STRIDE,
-                      CONFIG_VIRTIO_MMIO_SLOT_IRQ_BASE + i);
+                      static_cast<unsigned>(CONFIG_VIRTIO_MMIO_SLOT_IRQ_BASE + i));
     }
-#endif
 }
 
 RTOS_INIT(virtio_mmio_probe, driver);
