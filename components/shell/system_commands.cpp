@@ -5,6 +5,7 @@
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 
 #include "arch/port.hpp"
@@ -16,10 +17,21 @@ namespace {
 
 int cmd_help(int argc, char**) {
     if (argc != 1) return kUsage;
-    for (const Command* c = commands_begin(); c < commands_end(); ++c) {
-        char left[48];
-        snprintf(left, sizeof(left), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
-        printk("  %-28s %s\n", left, c->help);
+    // Alphabetical: the linker gathers the entries in link order.
+    constexpr unsigned kMax = 128;
+    const Command* sorted[kMax];
+    unsigned n = 0;
+    for (const Command* c = commands_begin(); c < commands_end() && n < kMax; ++c) {
+        unsigned i = n++;
+        for (; i > 0 && strcmp(sorted[i - 1]->name, c->name) > 0; --i) sorted[i] = sorted[i - 1];
+        sorted[i] = c;
+    }
+    for (unsigned i = 0; i < n; ++i) {
+        const Command* c = sorted[i];
+        char left[160];
+        int len = snprintf(left, sizeof(left), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
+        if (len <= 28) printk("  %-28s %s\n", left, c->help);
+        else printk("  %s\n  %-28s %s\n", left, "", c->help);
     }
     return 0;
 }
