@@ -14,6 +14,18 @@
 //   * request_context_switch() from thread context traps synchronously (ecall /
 //   svc), so the switch happens before it returns; from an ISR it is a no-op
 //   because the outermost trap exit always consults the kernel.
+//
+// Interrupt nesting (both ports): the kernel tick can preempt any other
+// interrupt handler, and nothing else nests. Device interrupts (PLIC / GIC)
+// and the software interrupt run with interrupts unmasked except for their
+// own kind (riscv64: SEIE and SSIE cleared in `sie`, sstatus.SIE set; aarch64:
+// IRQs unmasked between acknowledge and EOI, and the GIC's running priority
+// lets only the higher-priority timer PPI in); the tick handler and
+// exceptions run masked. A nested trap pushes its frame on the same stack and
+// counts in isr_nesting() (2 inside a tick that preempted a handler), so
+// in_isr() holds throughout and only the outermost exit switches context.
+// Kernel state the tick touches (tick count, timeouts, ready lists, timers)
+// is changed elsewhere only under IrqLock, which masks the tick as well.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +65,15 @@ void request_context_switch();
 /// Starts the periodic kernel tick at `hz`; each tick calls
 /// rtos::kernel::tick_from_isr().
 void timer_start(uint32_t hz);
+/// isr_nesting() as the most recent tick saw it: 1 when it interrupted a
+/// thread, 2 when it preempted another handler (for the kernel tests).
+unsigned last_tick_nesting();
+
+/// Runs the handler of device interrupt `irq`, which irq::dispatch() has
+/// claimed and completes afterwards, under the nesting model above
+/// (aarch64: unmasked unless it is the tick; riscv64: as the external
+/// interrupt path already set up).
+void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg);
 /// Free-running counter (rdtime / cntvct_el0) and its frequency in Hz.
 uint64_t counter_read();
 uint64_t counter_frequency();

@@ -1,3 +1,4 @@
+#include <rtos/critical.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
@@ -21,8 +22,11 @@ Controller* ctrl = nullptr;
 void set_controller(Controller* c) { ctrl = c; }
 Controller* controller() { return ctrl; }
 
+// The controller's enable registers are read-modify-write (PLIC) and a
+// handler may enable or disable interrupts too, so changes hold an IrqLock.
 bool attach(unsigned irq, Handler handler, void* arg) {
     if (!ctrl || irq >= kMaxIrqs || irq >= ctrl->count()) return false;
+    IrqLock lock;
     slots[irq].handler = handler;
     slots[irq].arg = arg;
     ctrl->enable(irq);
@@ -30,13 +34,22 @@ bool attach(unsigned irq, Handler handler, void* arg) {
 }
 
 void enable(unsigned irq) {
-    if (ctrl && irq < ctrl->count()) ctrl->enable(irq);
+    if (!ctrl || irq >= ctrl->count()) return;
+    IrqLock lock;
+    ctrl->enable(irq);
 }
 
 void disable(unsigned irq) {
-    if (ctrl && irq < ctrl->count()) ctrl->disable(irq);
+    if (!ctrl || irq >= ctrl->count()) return;
+    IrqLock lock;
+    ctrl->disable(irq);
 }
 
+// Runs in the port's interrupt path. Handlers may be preempted by the tick
+// (arch::run_irq_handler, nesting model in arch/port.hpp) but never by
+// another device interrupt, so one dispatch loop runs at a time, apart from
+// the tick's own on aarch64 (where the timer is a GIC interrupt too): that
+// one touches only the timer's slot.
 void dispatch() {
     if (!ctrl) return;
     for (;;) {
@@ -44,10 +57,10 @@ void dispatch() {
         if (irq >= ctrl->count()) return;
         if (irq < kMaxIrqs && slots[irq].handler) {
             ++slots[irq].count;
-            slots[irq].handler(slots[irq].arg);
+            arch::run_irq_handler(irq, slots[irq].handler, slots[irq].arg);
         } else {
             printk("irq: spurious interrupt %u (no handler), disabling it\n", irq);
-            ctrl->disable(irq);
+            disable(irq);
         }
         ctrl->complete(irq);
     }

@@ -7,11 +7,21 @@
 //   v2: group 0 (reset value), GICC_CTLR.FIQEn = 0;
 //   v3: group 1 ("non-secure group 1" with one security state, "secure
 //       group 1" with two), acknowledged through ICC_IAR1_EL1.
+//
+// Priorities carry the port's nesting model (rtos/arch/port.hpp,
+// arch/aarch64/irq_priority.hpp): the timer PPI gets kTickPriority, every
+// other interrupt kDevicePriority, and the binary point is the smallest the
+// CPU interface takes. While a handler runs, the GIC's running priority is
+// that of its interrupt, so with IRQs unmasked (the port does that between
+// claim and complete) only the tick is signalled; other interrupts wait for
+// the EOI. init() checks that the hardware kept the two priorities in
+// different preemption groups.
 #include "gic.hpp"
 
 #include <rtos/config.hpp>
 #include <rtos/panic.hpp>
 
+#include "arch/aarch64/irq_priority.hpp"
 #include "arch/aarch64/soft_interrupt.hpp"
 #include "arch/aarch64/sysreg.hpp"
 #include "drivers/mmio.hpp"
@@ -34,7 +44,10 @@ constexpr uintptr_t GICD_IROUTER = 0x6000;   // v3 only, 64-bit per SPI
 
 constexpr unsigned kSpiBase = 32;     // SGIs 0-15, PPIs 16-31, SPIs from 32
 constexpr unsigned kMaxIntid = 1020;  // 1020-1023 are special
-constexpr uint32_t kPriority4 = 0xa0a0a0a0;  // mid priority, four at a time
+using rtos::arch::aarch64::kDevicePriority;
+using rtos::arch::aarch64::kTickPriority;
+using rtos::arch::aarch64::kTimerIntid;
+constexpr uint32_t kPriority4 = kDevicePriority * 0x01010101u;  // four at a time
 constexpr uint32_t kLowestPriorityMask = 0xff;
 
 unsigned dist_lines(uintptr_t dist) {
@@ -42,13 +55,36 @@ unsigned dist_lines(uintptr_t dist) {
     return n < kMaxIntid ? n : kMaxIntid;
 }
 
-// Interrupts [first, end) at mid priority; `priority_regs` is GICD_IPRIORITYR
-// or its redistributor counterpart.
+// Interrupts [first, end) at device priority; `priority_regs` is
+// GICD_IPRIORITYR or its redistributor counterpart.
 void set_priorities(uintptr_t priority_regs, unsigned first, unsigned end) {
     for (unsigned i = first; i < end; i += 4) mmio::write32(priority_regs + i, kPriority4);
 }
 
-// SPIs off, not pending, mid priority; groups as given.
+// The banked SGIs and PPIs of this CPU (`priority_regs` as above): device
+// priority, except the tick above them all.
+void set_banked_priorities(uintptr_t priority_regs) {
+    set_priorities(priority_regs, 0, kSpiBase);
+    mmio::write8(priority_regs + kTimerIntid, kTickPriority);
+}
+
+// The nesting model needs the tick to preempt every other handler: its
+// priority must lie in a more urgent preemption group than the others' under
+// the binary point the CPU interface kept, and the priority mask must let
+// both through. Priorities are read back (unimplemented low bits read as
+// zero). BPR n leaves bits [7:n+1] as the group priority for group 0 and
+// secure group 1 and [7:n] for non-secure group 1; the first, stricter, rule
+// is applied to all.
+void check_tick_preempts(const char* gic, uintptr_t priority_regs, unsigned bpr, unsigned pmr) {
+    unsigned tick = mmio::read8(priority_regs + kTimerIntid);
+    unsigned device = mmio::read8(priority_regs + rtos::arch::aarch64::kSoftInterruptSgi);
+    unsigned group_mask = (0xffu << ((bpr & 7) + 1)) & 0xff;
+    if ((tick & group_mask) >= (device & group_mask) || device >= pmr)
+        panic("%s: the tick cannot preempt other interrupts (priorities %#x/%#x, BPR %u, PMR %#x)",
+              gic, tick, device, bpr, pmr);
+}
+
+// SPIs off, not pending, device priority; groups as given.
 void dist_reset_spis(uintptr_t dist, unsigned lines, uint32_t group, bool set_grpmod) {
     for (unsigned i = kSpiBase; i < lines; i += 32) {
         mmio::write32(dist + GICD_ICENABLER + i / 8, ~0u);
@@ -92,11 +128,13 @@ public:
         // Banked SGIs and PPIs of this CPU.
         mmio::write32(dist_ + GICD_ICENABLER, ~0u);
         mmio::write32(dist_ + GICD_ICPENDR, ~0u);
-        set_priorities(dist_ + GICD_IPRIORITYR, 0, kSpiBase);
+        set_banked_priorities(dist_ + GICD_IPRIORITYR);
         mmio::write32(dist_ + GICD_CTLR, kCtlrEnableGrp0);
 
         mmio::write32(cpu_ + GICC_PMR, kLowestPriorityMask);
-        mmio::write32(cpu_ + GICC_BPR, 0);
+        mmio::write32(cpu_ + GICC_BPR, 0);  // the minimum is implementation defined
+        check_tick_preempts("gic-v2", dist_ + GICD_IPRIORITYR, mmio::read32(cpu_ + GICC_BPR),
+                            mmio::read32(cpu_ + GICC_PMR));
         mmio::write32(cpu_ + GICC_CTLR, kCtlrEnableGrp0);  // FIQEn = 0: group 0 as IRQ
     }
 
@@ -155,6 +193,8 @@ constexpr uintptr_t kRedistStride = 0x20000, kVlpiFrames = 0x20000;
 
 // ICC_SRE_EL1 (IHI 0069 12.2.15): system register interface, no IRQ/FIQ bypass.
 constexpr uint64_t kSreEnable = 0x7;
+// ICC_CTLR_EL1.CBPR: ICC_BPR0_EL1 governs group 1 preemption too.
+constexpr uint64_t kIccCtlrCbpr = 1;
 
 uint64_t mpidr_affinity() { return read_sysreg(mpidr_el1) & 0xff00ffffffull; }
 
@@ -193,15 +233,21 @@ public:
         mmio::write32(rd_ + GICR_ICPENDR0, ~0u);
         mmio::write32(rd_ + GICR_IGROUPR0, group);
         if (two_states_) mmio::write32(rd_ + GICR_IGRPMODR0, ~0u);
-        set_priorities(rd_ + GICR_IPRIORITYR, 0, kSpiBase);
+        set_banked_priorities(rd_ + GICR_IPRIORITYR);
 
         write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | kSreEnable);
         rtos::arch::aarch64::isb();
         if (!(read_sysreg(icc_sre_el1) & 1))
             panic("gic-v3: system register interface disabled by a higher exception level");
         write_sysreg(icc_pmr_el1, kLowestPriorityMask);
-        write_sysreg(icc_bpr1_el1, 0);
         write_sysreg(icc_ctlr_el1, 0);  // EOImode 0: EOIR drops priority and deactivates
+        write_sysreg(icc_bpr1_el1, 0);  // the minimum is implementation defined
+        rtos::arch::aarch64::isb();
+        // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
+        uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
+                                                                   : read_sysreg(icc_bpr1_el1);
+        check_tick_preempts("gic-v3", rd_ + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
+                            static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
         write_sysreg(icc_igrpen1_el1, 1);
         rtos::arch::aarch64::isb();
     }

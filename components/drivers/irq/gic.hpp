@@ -1,7 +1,9 @@
 // ARM Generic Interrupt Controller, v2 (memory-mapped CPU interface) and v3
 // (system-register CPU interface, redistributors), for the boot CPU at EL1.
-// Every interrupt is level/edge as reset left it, priority 0xa0, routed to
-// this CPU, and signalled as IRQ (never FIQ).
+// Every interrupt is level/edge as reset left it, routed to this CPU, and
+// signalled as IRQ (never FIQ). The tick (the virtual timer PPI) has a higher
+// priority than all others, so it alone preempts a running handler (the
+// nesting model in rtos/arch/port.hpp; values in arch/aarch64/irq_priority.hpp).
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include "arch/port.hpp"
 #include "firmware.hpp"
 #include "frame.hpp"
+#include "irq_priority.hpp"
 #include "kernel/scheduler.hpp"
 #include "soft_interrupt.hpp"
 #include "sysreg.hpp"
@@ -25,17 +26,21 @@ using aarch64::TrapFrame;
 using aarch64::TrapKind;
 
 // The virtual timer: usable at EL1 whatever EL2 does (CNTVOFF_EL2 is 0 when
-// start.S came from EL2 and when there is no EL2). Its PPI is INTID 27.
-constexpr unsigned kVirtualTimerIntid = 27;
+// start.S came from EL2 and when there is no EL2). Its PPI is INTID 27, at
+// the highest GIC priority in use (irq_priority.hpp).
+constexpr unsigned kVirtualTimerIntid = aarch64::kTimerIntid;
 constexpr uint64_t kCntCtlEnable = 1;
 
 uint64_t tick_period = 0;
 uint64_t next_deadline = 0;
+volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 aarch64::SgiSender sgi_sender = nullptr;
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
+// Runs with IRQs masked (run_irq_handler): the tick does not nest.
 void on_timer(void*) {
+    tick_nesting = rtos_aarch64_trap_depth;
     // Drift-free: the next compare value follows the previous one, not "now".
     // Periods missed while QEMU was descheduled are skipped, not replayed as
     // a burst of ticks (as on riscv64): one tick per interrupt.
@@ -202,6 +207,27 @@ void timer_start(uint32_t hz) {
     irq::attach(aarch64::kSoftInterruptSgi, on_soft_interrupt, nullptr);
 }
 
+unsigned last_tick_nesting() { return tick_nesting; }
+
+// Called by irq::dispatch() between the acknowledge (IAR) and the EOI. The
+// GIC's running priority is now that of `irq`, so unmasking IRQs lets only a
+// more urgent interrupt in: the tick (nesting model in arch/port.hpp). The
+// tick's own handler stays masked. PSTATE.I writes by msr daifset/daifclr
+// take effect for the next instruction; the isb puts the unmask after the
+// acknowledge has completed. Should the CPU still see this interrupt's IRQ
+// signal for a moment after that, the nested trap finds nothing to claim
+// (a spurious INTID) and returns at once.
+void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg) {
+    if (irq == kVirtualTimerIntid) {
+        handler(arg);
+        return;
+    }
+    aarch64::isb();
+    asm volatile("msr daifclr, #2" ::: "memory");
+    handler(arg);
+    asm volatile("msr daifset, #2" ::: "memory");
+}
+
 void raise_soft_interrupt() {
     if (sgi_sender) sgi_sender(aarch64::kSoftInterruptSgi);
 }
@@ -291,6 +317,12 @@ void semihosting_exit(uint32_t code) {
 }  // namespace aarch64
 }  // namespace rtos::arch
 
+// Trap dispatch. Nesting (arch/port.hpp): an IRQ goes through
+// irq::dispatch(), which runs every handler but the tick's with IRQs
+// unmasked (run_irq_handler); the GIC priorities let only the tick preempt
+// such a handler, so the tick nests into device and software interrupt
+// handlers (depth 2) and nothing else nests. Exceptions and the tick run
+// masked; every handler returns masked.
 extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::TrapFrame* frame) {
     using namespace rtos::arch;
     using aarch64::TrapKind;

@@ -1,8 +1,15 @@
 /* Exception vectors, trap entry and exit. Every exception pushes a TrapFrame
  * (frame.hpp) on the current stack; the outermost exit asks the kernel which
  * stack to resume (rtos_kernel_switch_context) and pops that thread's frame.
- * Handlers run with D, A, I and F masked, as the exception entry leaves them:
- * interrupts do not nest. */
+ * Handlers run with D, A, I and F masked, as the exception entry leaves them,
+ * except that an IRQ handler other than the tick's unmasks IRQs while it
+ * runs (port.cpp, run_irq_handler; the model is in arch/port.hpp), so the
+ * tick, the only interrupt above the GIC's running priority then, can nest
+ * into it. A nested IRQ is taken at EL1 on SP_EL1, the stack in use, and
+ * pushes its own frame (with its ELR and SPSR) below the interrupted one;
+ * it counts in rtos_aarch64_trap_depth, and its exit (depth still > 0) only
+ * pops that frame and returns into the interrupted handler. Handlers return
+ * with IRQs masked, so the exit path below runs masked. */
 #define FRAME_SIZE 272
 #define X30_OFF    240     /* x30, then sp before the trap */
 #define ELR_OFF    256     /* ELR_EL1, then SPSR_EL1 */

@@ -29,6 +29,7 @@ volatile uint32_t* test_finisher = nullptr;
 constexpr uint32_t kFinisherFail = 0x3333;  // exit status in the upper 16 bits
 uint64_t tick_period = 0;
 uint64_t next_deadline = 0;
+volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 
 #define CSR_READ(name)                                    \
     ({                                                    \
@@ -47,7 +48,9 @@ const char* exception_name(uint64_t code) {
     return code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown exception";
 }
 
+// Runs with sstatus.SIE clear, as the trap entry left it: the tick does not nest.
 void on_timer() {
+    tick_nesting = rtos_riscv_trap_depth;
     // Drift-free: the next deadline follows the previous one, not "now".
     uint64_t now = counter_read();
     do {
@@ -55,6 +58,24 @@ void on_timer() {
     } while (next_deadline <= now);
     sbi::set_timer(next_deadline);
     kernel::tick_from_isr();
+}
+
+// Device and software interrupts (nesting model in arch/port.hpp): `fn` runs
+// with sstatus.SIE set but SEIE and SSIE cleared in sie, so the timer (STIE)
+// alone can trap into it; another external or software interrupt stays
+// pending until sie is restored. A nested trap saves sepc and sstatus in its
+// own frame (trap.S), and its exit, at depth > 0, returns here without
+// switching. SIE is cleared again before sie is restored, so the trap exit
+// runs masked.
+template <typename F>
+void run_preemptible_by_tick(F fn) {
+    constexpr uint64_t kNestedOff = kSieSeie | kSieSsie;
+    uint64_t old_sie;
+    asm volatile("csrrc %0, sie, %1" : "=r"(old_sie) : "r"(kNestedOff) : "memory");
+    asm volatile("csrsi sstatus, 2" ::: "memory");
+    fn();
+    asm volatile("csrci sstatus, 2" ::: "memory");
+    asm volatile("csrs sie, %0" ::"r"(old_sie & kNestedOff) : "memory");
 }
 
 }  // namespace
@@ -107,6 +128,12 @@ void timer_start(uint32_t hz) {
     sbi::set_timer(next_deadline);
     asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
 }
+
+unsigned last_tick_nesting() { return tick_nesting; }
+
+// irq::dispatch() runs inside run_preemptible_by_tick() already (the external
+// interrupt path), so a handler only needs calling.
+void run_irq_handler(unsigned, void (*handler)(void*), void* arg) { handler(arg); }
 
 void raise_soft_interrupt() { asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory"); }
 
@@ -174,16 +201,21 @@ Result call(uint32_t ext, uint32_t fid, unsigned long a0, unsigned long a1, unsi
 
 }  // namespace rtos::arch
 
+// Trap dispatch. Nesting (arch/port.hpp): the timer tick runs masked and may
+// preempt the external (PLIC) and software interrupt handlers, which run
+// with SIE set and only STIE left in sie (run_preemptible_by_tick); those two
+// never nest in each other or in themselves. scause is read before anything
+// can nest; sepc and sstatus live in the trap frame. Exceptions run masked.
 extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
     using namespace rtos::arch;
     uint64_t cause = CSR_READ(scause);
     if (cause & kCauseInterrupt) {
         switch (cause & ~kCauseInterrupt) {
         case kTimer: on_timer(); return;
-        case kExternal: rtos::irq::dispatch(); return;
+        case kExternal: run_preemptible_by_tick([] { rtos::irq::dispatch(); }); return;
         case kSoftware:
-            asm volatile("csrc sip, %0" ::"r"(kSieSsie));
-            rtos::kernel::soft_interrupt_from_isr();
+            asm volatile("csrc sip, %0" ::"r"(kSieSsie) : "memory");
+            run_preemptible_by_tick([] { rtos::kernel::soft_interrupt_from_isr(); });
             return;
         default: rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
         }

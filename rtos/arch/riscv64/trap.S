@@ -1,6 +1,14 @@
 /* Trap entry and exit. Every trap pushes a TrapFrame (frame.hpp) on the
  * current stack; the outermost exit asks the kernel which stack to resume
- * (rtos_kernel_switch_context) and pops that thread's frame. */
+ * (rtos_kernel_switch_context) and pops that thread's frame.
+ *
+ * Traps nest (arch/port.hpp): the timer may interrupt an external or
+ * software interrupt handler, which runs with sstatus.SIE set. The nested
+ * trap pushes its frame below the interrupted handler's on the same stack,
+ * with its own sepc and sstatus, and counts in rtos_riscv_trap_depth. The
+ * handler returns with SIE clear, so the depth update and the frame restore
+ * below cannot be interrupted; a nested exit (depth still > 0) only pops its
+ * frame and returns into the interrupted handler. */
 #define FRAME_SIZE 272
 #define SEPC_OFF   248
 #define SSTATUS_OFF 256
