@@ -1,0 +1,177 @@
+// The shell command `bench [-l | filter]`: runs every benchmark (or those
+// whose name contains `filter`; -l lists them), each in a fresh thread, and
+// prints after each one
+//
+//   bench: <name> <median> insn/op (min <min>, <runs> runs[, <bytes> B/op])
+//   bench: <name> skipped (<why>)
+//   bench: <name> failed (<why>)
+//
+// then "bench: N results, S skipped, F failed". tools/bench.py parses these
+// lines; keep them stable.
+#include <rtos/clock.hpp>
+#include <rtos/format.hpp>
+#include <rtos/printk.hpp>
+#include <rtos/string.hpp>
+#include <rtos/thread.hpp>
+
+#include "bench/bench.hpp"
+#include "shell/shell.hpp"
+
+namespace rtos::bench {
+
+uint64_t milli_insn(uint64_t counter_ticks, uint64_t ops) {
+    if (ops == 0) return 0;
+    constexpr uint64_t kNsPerS = 1000000000ull;
+    uint64_t f = arch::counter_frequency();
+    uint64_t ns = counter_ticks / f * kNsPerS + counter_ticks % f * kNsPerS / f;
+    return ns * 1000 / ops;
+}
+
+void Result::add_milli(uint64_t v) {
+    if (runs < kMaxRuns) milli[runs++] = v;
+}
+
+void Result::add_run(uint64_t counter_ticks, uint64_t ops) {
+    add_milli(milli_insn(counter_ticks, ops));
+}
+
+namespace {
+
+struct Benchmark {
+    const char* name;
+    const char* what;
+    void (*fn)(Result&);
+};
+
+constexpr Benchmark kBenchmarks[] = {
+    {"ctx_switch_yield", "Thread::yield between two equal-priority threads, per switch",
+     ctx_switch_yield},
+    {"sem_pingpong", "give wakes a higher-priority taker, which gives back; per round trip",
+     sem_pingpong},
+    {"mutex_lock_unlock", "uncontended Mutex lock + unlock", mutex_lock_unlock},
+    {"msgq_send_recv", "16-byte message: send + receive, one thread, no waiting", msgq_send_recv},
+    {"heap_alloc_free_64", "heap::alloc(64) + heap::free", heap_alloc_free_64},
+    {"tick", "kernel tick interrupt that wakes nothing, per tick", tick},
+    {"tick_timer_fire", "tick that fires a periodic software timer (timer thread, callback)",
+     tick_timer_fire},
+#if defined(CONFIG_BLOCK)
+    {"blk_read_4k", "first disk: 4 KiB read, CPU instructions per request (waiting excluded)",
+     blk_read_4k},
+    {"blk_write_4k", "first disk: 4 KiB write at its end, CPU instructions per request",
+     blk_write_4k},
+    {"blk_seq_read_64k", "first disk: sequential 64 KiB reads, CPU instructions per request",
+     blk_seq_read_64k},
+    {"blk_seq_write_64k", "first disk: sequential 64 KiB writes at its end, per request",
+     blk_seq_write_64k},
+#endif
+};
+
+/// Generous: the slowest benchmark takes well under a second of virtual time.
+Tick run_limit() { return 60 * clock::tick_hz(); }
+
+bool contains(const char* s, const char* part) {
+    std::size_t n = strlen(part);
+    for (; *s; ++s)
+        if (strncmp(s, part, n) == 0) return true;
+    return !*part;
+}
+
+struct Job {
+    const Benchmark* bench;
+    Result result;
+};
+Job job;  // one at a time; static, the shell stack stays small
+
+void job_entry(void* arg) {
+    auto* j = static_cast<Job*>(arg);
+    j->bench->fn(j->result);
+}
+
+void sort(uint64_t* v, unsigned n) {
+    for (unsigned i = 1; i < n; ++i)
+        for (unsigned k = i; k > 0 && v[k - 1] > v[k]; --k) {
+            uint64_t t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+}
+
+// "412.3": milli-instructions to one decimal, rounded.
+void format_insn(char* buf, std::size_t size, uint64_t milli) {
+    uint64_t tenths = (milli + 50) / 100;
+    snprintf(buf, size, "%llu.%llu", static_cast<unsigned long long>(tenths / 10),
+             static_cast<unsigned long long>(tenths % 10));
+}
+
+enum class Outcome { measured, skipped, failed, hung };
+
+Outcome run_one(const Benchmark& b) {
+    job.bench = &b;
+    job.result = Result{};
+    Thread* t = Thread::create({.name = "bench", .priority = kRunPriority}, job_entry, &job,
+                               kStackSize);
+    if (!t) {
+        printk("bench: %s failed (no memory for its thread)\n", b.name);
+        return Outcome::failed;
+    }
+    if (t->join(Timeout::ticks(run_limit())) != Status::ok) {
+        t->suspend();
+        printk("bench: %s failed (did not finish within %llu ticks)\n", b.name,
+               static_cast<unsigned long long>(run_limit()));
+        return Outcome::hung;
+    }
+    Result& r = job.result;
+    if (r.skipped) {
+        printk("bench: %s skipped (%s)\n", b.name, r.skipped);
+        return Outcome::skipped;
+    }
+    if (!r.failed && r.runs == 0) r.fail("no runs");
+    if (r.failed) {
+        printk("bench: %s failed (%s)\n", b.name, r.failed);
+        return Outcome::failed;
+    }
+    sort(r.milli, r.runs);
+    uint64_t median = r.runs % 2 ? r.milli[r.runs / 2]
+                                 : (r.milli[r.runs / 2 - 1] + r.milli[r.runs / 2]) / 2;
+    char med[24], min[24];
+    format_insn(med, sizeof(med), median);
+    format_insn(min, sizeof(min), r.milli[0]);
+    printk("bench: %s %s insn/op (min %s, %u runs", b.name, med, min, r.runs);
+    if (r.bytes_per_op) printk(", %u B/op", r.bytes_per_op);
+    printk(")\n");
+    return Outcome::measured;
+}
+
+int cmd_bench(int argc, char** argv) {
+    if (argc > 2) return shell::kUsage;
+    if (argc == 2 && strcmp(argv[1], "-l") == 0) {
+        for (const Benchmark& b : kBenchmarks) printk("  %-20s %s\n", b.name, b.what);
+        return 0;
+    }
+    const char* filter = argc == 2 ? argv[1] : "";
+    uint64_t f = arch::counter_frequency();
+    printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
+           static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
+    unsigned measured = 0, skipped = 0, failed = 0;
+    for (const Benchmark& b : kBenchmarks) {
+        if (!contains(b.name, filter)) continue;
+        Outcome o = run_one(b);
+        if (o == Outcome::measured) ++measured;
+        else if (o == Outcome::skipped) ++skipped;
+        else ++failed;
+        if (o == Outcome::hung) {
+            printk("bench: stopping (a benchmark thread hung; reboot before the next run)\n");
+            break;
+        }
+    }
+    printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
+    return failed ? 1 : 0;
+}
+
+}  // namespace
+
+SHELL_COMMAND(bench, "[-l | filter]",
+              "run the benchmarks (cost per operation; instructions under -icount shift=0)",
+              cmd_bench);
+
+}  // namespace rtos::bench

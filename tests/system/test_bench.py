@@ -1,0 +1,85 @@
+"""tools/bench.py and the on-target `bench` command (rtos/bench/): every
+benchmark gives a result on both boards, the block benchmarks skip cleanly
+without a disk or with a read-only one, and --compare prints ratios.
+
+A smoke test only: it checks that each number exists and is positive, never
+how large it is (performance is judged with tools/bench.py --compare, not
+by timed tests). About 1.5 s of QEMU per board.
+"""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+from conftest import BSPS, ROOT, build
+
+BENCH = [os.path.join(ROOT, 'tools', 'bench.py')]
+LOGS = os.path.join(ROOT, 'build', 'test-logs')
+
+
+def registered():
+    """Every benchmark in the runner's table, in order."""
+    src = open(os.path.join(ROOT, 'rtos', 'bench', 'runner.cpp')).read()
+    table = src[src.index('kBenchmarks[] = {'):]
+    table = table[:table.index('\n};')]
+    return re.findall(r'^\s*\{"(\w+)",', table, re.M)
+
+
+def bench(bsp, *args, log):
+    os.makedirs(LOGS, exist_ok=True)
+    return subprocess.run(BENCH + ['--bsp', bsp, '--log', os.path.join(LOGS, log + '.log'),
+                                   '--timeout', '120', *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=180)
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_every_benchmark_gives_a_result(bsp, tmp_path):
+    build(bsp)
+    names = registered()
+    assert len(names) >= 11 and len(names) == len(set(names)), names
+    out_json = tmp_path / 'results.json'
+    r = bench(bsp, '--modern', '--disk-size', '1', '--json', str(out_json),
+              log=f'test_bench_{bsp}')
+    assert r.returncode == 0, r.stdout
+    data = json.loads(out_json.read_text())
+    assert data['bsp'] == bsp and data['icount'] == 'shift=0,sleep=off'
+    assert data['counter_hz'] and data['counter_hz'] > 0
+    assert not data['failed'] and not data['skipped'], r.stdout
+    assert list(data['results']) == names, r.stdout
+    for name, res in data['results'].items():
+        assert res['insn_per_op'] > 0 and res['min'] > 0, (name, res)
+        assert res['runs'] >= 4, (name, res)
+        if name.startswith('blk_'):
+            assert res['bytes_per_op'] in (4096, 65536), (name, res)
+        assert re.search(rf'^{name}\s+\d+\.\d\s+\d+\.\d\s+\d+', r.stdout, re.M), r.stdout
+    # --compare against itself, without booting: every ratio is 1.
+    c = subprocess.run(BENCH + ['--from-json', str(out_json), '--compare', str(out_json)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert c.returncode == 0, c.stdout
+    for name in names:
+        assert re.search(rf'^{name}\s+\S+\s+\S+\s+1\.000\s+1\.000$', c.stdout, re.M), c.stdout
+
+
+def test_block_benchmarks_skip_without_a_writable_disk(tmp_path):
+    bsp = BSPS[0]
+    build(bsp)
+    blk = [n for n in registered() if n.startswith('blk_')]
+    r = bench(bsp, '--no-disk', '--only', 'blk_', '--json', str(tmp_path / 'none.json'),
+              log='test_bench_no_disk')
+    assert r.returncode == 0, r.stdout
+    data = json.loads((tmp_path / 'none.json').read_text())
+    assert data['skipped'] == {n: 'no block device' for n in blk}, r.stdout
+    assert not data['results'] and not data['failed']
+
+    disk = tmp_path / 'ro.img'
+    disk.write_bytes(b'\0' * (1 << 20))
+    r = bench(bsp, '--disk', f'{disk},ro', '--only', 'blk_', '--json', str(tmp_path / 'ro.json'),
+              log='test_bench_read_only')
+    assert r.returncode == 0, r.stdout
+    data = json.loads((tmp_path / 'ro.json').read_text())
+    writes = [n for n in blk if 'write' in n]
+    assert writes and data['skipped'] == {n: 'the first disk is read-only' for n in writes}
+    assert sorted(data['results']) == sorted(set(blk) - set(writes)), r.stdout
+    assert all(v['insn_per_op'] > 0 for v in data['results'].values())

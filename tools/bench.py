@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""Run the on-target benchmarks in QEMU and report instructions per operation.
+
+  tools/bench.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--only NAME]
+                 [--disk FILE[,ro] | --disk-size MIB | --no-disk]
+                 [--json FILE] [--compare OLD.json] [--from-json FILE]
+
+It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
+It boots the image under `-icount shift=0,sleep=off` (virtual time advances
+1 ns per guest instruction, so costs are instruction counts, independent of
+the host's load), attaches a scratch disk as vda (a temporary sparse file
+unless --disk names one; the write benchmarks overwrite its last MiB), types
+`bench` in the shell, parses the `bench: ...` lines and prints a table.
+QEMU is always killed; the whole run is limited to --timeout seconds.
+
+Examples:
+  scons BSP=qemu-virt64-riscv && tools/bench.py --json before.json
+  # ... change the code, rebuild ...
+  scons BSP=qemu-virt64-riscv && tools/bench.py --compare before.json
+  tools/bench.py --bsp qemu-virt64-aarch64 --modern --only blk
+  tools/bench.py --from-json after.json --compare before.json   # no boot
+
+Exit status: 0 when every selected benchmark gave a result or was skipped
+(no disk, read-only disk), 1 otherwise.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_cmd  # noqa: E402
+
+ICOUNT = ['-icount', 'shift=0,sleep=off']
+PROMPT = 'msh> '
+NUM = r'(\d+(?:\.\d+)?)'
+RESULT_RE = re.compile(rf'^bench: (\w+) {NUM} insn/op \(min {NUM}, (\d+) runs(?:, (\d+) B/op)?\)$')
+SKIPPED_RE = re.compile(r'^bench: (\w+) skipped \((.*)\)$')
+FAILED_RE = re.compile(r'^bench: (\w+) failed \((.*)\)$')
+COUNTER_RE = re.compile(r'^bench: counter (\d+) Hz')
+SUMMARY_RE = r'bench: (\d+) results, (\d+) skipped, (\d+) failed'
+LIST_RE = re.compile(r'^  (\w+)\s')
+
+
+class BenchError(Exception):
+    pass
+
+
+def parse(output):
+    """The `bench` command's output -> (results, skipped, failed, counter_hz)."""
+    results, skipped, failed, counter = {}, {}, {}, None
+    for line in output.splitlines():
+        line = line.strip()
+        if m := RESULT_RE.match(line):
+            results[m.group(1)] = {'insn_per_op': float(m.group(2)), 'min': float(m.group(3)),
+                                   'runs': int(m.group(4)),
+                                   'bytes_per_op': int(m.group(5)) if m.group(5) else 0}
+        elif m := SKIPPED_RE.match(line):
+            skipped[m.group(1)] = m.group(2)
+        elif m := FAILED_RE.match(line):
+            failed[m.group(1)] = m.group(2)
+        elif m := COUNTER_RE.match(line):
+            counter = int(m.group(1))
+    return results, skipped, failed, counter
+
+
+class Session:
+    """QEMU driven through its serial console, with one deadline for everything."""
+
+    def __init__(self, argv, deadline, log):
+        import pexpect  # python3-pexpect; imported here so --from-json works without it
+        self.pexpect = pexpect
+        self.deadline = deadline
+        self.p = pexpect.spawn(argv[0], argv[1:], encoding='utf-8', codec_errors='replace',
+                               echo=False, timeout=None)
+        self.p.logfile_read = log
+        self.p.delaybeforesend = None
+        self.at_prompt = False
+
+    def wait_prompt(self, what):
+        out = self.expect(re.escape(PROMPT), what)
+        self.at_prompt = True
+        return out
+
+    def expect(self, pattern, what):
+        left = self.deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise self.pexpect.TIMEOUT('deadline')
+            self.p.expect(pattern, timeout=left)
+        except self.pexpect.TIMEOUT:
+            raise BenchError(f'timed out waiting for {what}; last output:\n'
+                             f'{self.p.before[-1500:]}') from None
+        except self.pexpect.EOF:
+            raise BenchError(f'QEMU exited while waiting for {what}; output:\n'
+                             f'{self.p.before[-1500:]}') from None
+        return self.p.before
+
+    def run(self, command, what):
+        """Types a command; returns its output up to the next prompt."""
+        self.at_prompt = False
+        self.p.send(command + '\r')
+        self.expect(re.escape(command) + r'\r*\n', f'the echo of {command!r}')
+        out = self.wait_prompt(what)
+        if f'{command.split()[0]}: command not found' in out:
+            raise BenchError(f'the image has no `{command.split()[0]}` command: '
+                             'build it with CONFIG_RTOS_BENCH=y')
+        return re.sub(r'\r+\n', '\n', out)
+
+    def close(self):
+        """Powers off a guest waiting at its prompt, then makes sure QEMU is gone."""
+        try:
+            if self.at_prompt and self.p.isalive():
+                self.p.send('poweroff\r')
+                self.p.expect(self.pexpect.EOF, timeout=5)
+        except Exception:  # noqa: BLE001 (any failure: kill below)
+            pass
+        finally:
+            if self.p.isalive():
+                self.p.terminate(force=True)
+            self.p.close(force=True)
+
+
+def git_revision():
+    try:
+        return subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=qemu_cmd.ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_benchmarks(a):
+    elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
+    if not os.path.isfile(elf):
+        raise BenchError(f'{elf} not found: build it first with  scons BSP={a.bsp}'
+                         + (f' BUILD={a.build}' if a.build else ''))
+    deadline = time.monotonic() + a.timeout
+    with tempfile.TemporaryDirectory(prefix='tern-bench-') as tmp:
+        disks = []
+        if a.disk:
+            path = a.disk.partition(',')[0]
+            if not os.path.exists(path):
+                with open(path, 'wb') as f:
+                    f.truncate(a.disk_size << 20)
+            disks = [a.disk]
+        elif not a.no_disk:
+            path = os.path.join(tmp, 'scratch.img')
+            with open(path, 'wb') as f:
+                f.truncate(a.disk_size << 20)
+            disks = [path]
+        argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False,
+                                disks=disks, extra=ICOUNT)
+        print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
+        log = open(a.log, 'w') if a.log else None
+        s = Session(argv, deadline, log)
+        try:
+            s.wait_prompt('the shell prompt')
+            listed = [m.group(1) for line in s.run('bench -l', 'the benchmark list').splitlines()
+                      if (m := LIST_RE.match(line))]
+            if not listed:
+                raise BenchError('`bench -l` listed no benchmarks')
+            selected = [n for n in listed if not a.only or a.only in n]
+            if not selected:
+                raise BenchError(f'no benchmark name contains {a.only!r}; there are: '
+                                 + ', '.join(listed))
+            out = s.run('bench ' + a.only if a.only else 'bench', 'the benchmark results')
+        finally:
+            s.close()
+            if log:
+                log.close()
+    if not re.search(SUMMARY_RE, out):
+        raise BenchError('no summary line from `bench`; output:\n' + out[-1500:])
+    results, skipped, failed, counter = parse(out)
+    for name in selected:
+        if name not in results and name not in skipped and name not in failed:
+            failed[name] = 'no result line'
+    return {
+        'bsp': a.bsp,
+        'build': qemu_cmd.build_dir(a.bsp, a.build),
+        'virtio': a.virtio or 'default',
+        'icount': ICOUNT[1],
+        'git': git_revision(),
+        'counter_hz': counter,
+        'qemu': argv,
+        'order': selected,
+        'results': results,
+        'skipped': skipped,
+        'failed': failed,
+    }
+
+
+def mib_per_s_at_1gips(r):
+    """Bytes per operation over instructions per operation, at 10^9 instructions/s."""
+    if not r.get('bytes_per_op') or r['insn_per_op'] <= 0:
+        return ''
+    return f"{r['bytes_per_op'] / r['insn_per_op'] * 1e9 / (1 << 20):.0f}"
+
+
+def print_table(data):
+    print(f"{data['bsp']} (virtio {data['virtio']}, -icount {data['icount']}, "
+          f"git {data.get('git') or '?'})")
+    print(f"{'benchmark':<22} {'insn/op':>10} {'min':>10} {'runs':>5}  {'MiB/s@1Ginsn/s':>14}")
+    names = data.get('order') or sorted(set(data['results']) | set(data['skipped'])
+                                        | set(data['failed']))
+    for name in names:
+        if name in data['results']:
+            r = data['results'][name]
+            print(f"{name:<22} {r['insn_per_op']:>10.1f} {r['min']:>10.1f} {r['runs']:>5}  "
+                  f"{mib_per_s_at_1gips(r):>14}")
+        elif name in data['skipped']:
+            print(f"{name:<22} {'skipped':>10}  ({data['skipped'][name]})")
+        else:
+            print(f"{name:<22} {'FAILED':>10}  ({data['failed'].get(name, '?')})")
+
+
+def print_comparison(new, old):
+    print(f"\nnew/old ({old.get('bsp', '?')} git {old.get('git') or '?'} -> "
+          f"{new.get('bsp', '?')} git {new.get('git') or '?'}); below 1.000 is fewer instructions")
+    print(f"{'benchmark':<22} {'old':>10} {'new':>10} {'new/old':>8} {'min new/old':>12}")
+    names = list(new.get('order') or sorted(new['results']))
+    names += [n for n in sorted(old['results']) if n not in names]
+    logs = []
+    for name in names:
+        o, n = old['results'].get(name), new['results'].get(name)
+        if not o or not n:
+            print(f"{name:<22} {o['insn_per_op'] if o else '-':>10} "
+                  f"{n['insn_per_op'] if n else '-':>10} {'n/a':>8}")
+            continue
+        ratio = n['insn_per_op'] / o['insn_per_op']
+        min_ratio = n['min'] / o['min'] if o['min'] else float('nan')
+        logs.append(math.log(ratio))
+        print(f"{name:<22} {o['insn_per_op']:>10.1f} {n['insn_per_op']:>10.1f} {ratio:>8.3f} "
+              f"{min_ratio:>12.3f}")
+    if logs:
+        print(f"{'geometric mean':<22} {'':>10} {'':>10} {math.exp(sum(logs) / len(logs)):>8.3f}")
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    for key in ('results', 'skipped', 'failed'):
+        data.setdefault(key, {})
+    return data
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split('\n', 2)[2])
+    p.add_argument('--bsp', default='qemu-virt64-riscv')
+    p.add_argument('--build', help='build folder (default build/<bsp>)')
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument('--legacy', dest='virtio', action='store_const', const='legacy',
+                      help='virtio-mmio devices as legacy (version 1)')
+    mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
+                      help='virtio-mmio devices as modern (version 2)')
+    p.add_argument('--only', metavar='NAME', default='',
+                   help='only the benchmarks whose name contains NAME')
+    disk = p.add_mutually_exclusive_group()
+    disk.add_argument('--disk', metavar='FILE[,ro]',
+                      help='use this raw image as vda (created if missing); its last MiB is '
+                           'overwritten unless ,ro')
+    disk.add_argument('--no-disk', action='store_true',
+                      help='no disk: the blk benchmarks are skipped')
+    p.add_argument('--disk-size', type=int, default=8, metavar='MIB',
+                   help='size of the temporary scratch disk (default 8)')
+    p.add_argument('--json', metavar='FILE', help='write the results as JSON')
+    p.add_argument('--compare', metavar='OLD.json', help='print new/old ratios against OLD.json')
+    p.add_argument('--from-json', metavar='FILE',
+                   help='take the results from FILE instead of booting (with --compare)')
+    p.add_argument('--timeout', type=float, default=600, help='seconds for the whole run')
+    p.add_argument('--log', metavar='FILE', help='write the serial console to FILE')
+    a = p.parse_args()
+    if a.disk_size < 1:
+        p.error('--disk-size must be at least 1 MiB')
+    # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        old = load(a.compare) if a.compare else None
+        data = load(a.from_json) if a.from_json else run_benchmarks(a)
+    except (BenchError, OSError, json.JSONDecodeError) as e:
+        print(f'bench.py: {e}', file=sys.stderr)
+        return 1
+    print_table(data)
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump(data, f, indent=2)
+            f.write('\n')
+    if old:
+        print_comparison(data, old)
+    return 1 if data['failed'] or not (data['results'] or data['skipped']) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
