@@ -256,13 +256,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split('\n', 2)[2])
-    p.add_argument('--bsp', default='qemu-virt64-riscv')
-    p.add_argument('--build', help='build folder (default build/<bsp>)')
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument('--legacy', dest='virtio', action='store_const', const='legacy',
-                      help='virtio-mmio devices as legacy (version 1)')
-    mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
-                      help='virtio-mmio devices as modern (version 2)')
+    qemu_cmd.add_board_arguments(p)
     p.add_argument('--only', metavar='NAME', default='',
                    help='only the benchmarks whose name contains NAME')
     disk = p.add_mutually_exclusive_group()

@@ -19,6 +19,18 @@ def build_dir(bsp, build=None):
     return os.path.abspath(build or os.path.join(ROOT, 'build', bsp))
 
 
+def add_board_arguments(parser):
+    """The options every tool that boots a build shares: --bsp, --build,
+    --legacy / --modern (stored as args.virtio)."""
+    parser.add_argument('--bsp', default='qemu-virt64-riscv')
+    parser.add_argument('--build', help='build folder (default build/<bsp>)')
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument('--legacy', dest='virtio', action='store_const', const='legacy',
+                      help='virtio-mmio devices as legacy (version 1): force-legacy=on')
+    mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
+                      help='virtio-mmio devices as modern (version 2): force-legacy=off')
+
+
 def disk_args(disks):
     """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
     'path,ro' for a read-only disk. The first one becomes vda."""
