@@ -235,3 +235,23 @@ def test_blk_device_error_is_returned(boot, tmp_path, bsp, mode):
     assert 'stamped 1 sectors' in g.run('blk stamp 200 1')  # the device still works
     g.send('poweroff\r')
     assert g.wait_exit() == 0
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_blk_polled_completions(boot, tmp_path, bsp):
+    """The polling path (no interrupt) moves the same data."""
+    out = build(bsp, f'{arch(bsp)}-blk-polled', ('tests/configs/blk-polled.conf',))
+    img = str(tmp_path / 'p.img')
+    data = make_image(img, 1 << 20, 8)
+    g = boot(bsp, out, virtio='modern', disks=[img])
+    assert re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc 0 2048')).group(1) == \
+        f'{zlib.crc32(data):08x}'
+    assert 'stamped 3 sectors' in g.run('blk stamp 10 3')
+    assert 'blk stress: 4 threads' in g.run('blk stress 4 20', timeout=120)
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    img_data = open(img, 'rb').read()
+    for lba in range(10, 13):
+        assert img_data[lba * SECTOR:(lba + 1) * SECTOR] == stamp(lba)
+    assert img_data[:10 * SECTOR] == data[:10 * SECTOR]
+    assert img_data[13 * SECTOR:14 * SECTOR] == data[13 * SECTOR:14 * SECTOR]

@@ -297,8 +297,12 @@ bool VirtioBlk::start(const Found& found) {
         free_ = r;
         free_count_.give();
     }
+#if defined(CONFIG_VIRTIO_BLK_POLLED)
+    interrupts_ = false;  // completions are polled by the waiting thread
+#else
     interrupts_ = rtos::irq::attach(found.irq, &VirtioBlk::isr, this);
     if (!interrupts_) printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+#endif
 
     char extra[64];
     snprintf(extra, sizeof(extra), " %s %llu sectors%s", name_,
