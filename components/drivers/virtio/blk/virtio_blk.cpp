@@ -189,10 +189,18 @@ rtos::Status VirtioBlk::submit(std::uint32_t type, std::uint64_t sector, void* d
     rtos::Status result = rtos::Status::ok;
     {
         rtos::IrqLock lock;
-        Result<std::uint16_t> added = dev_.queue(0).add_buffer(
-            std::span<const OutSegment>(out, n_out), std::span<const InSegment>(in, n_in), r);
-        if (added.ok()) dev_.queue(0).kick();
-        else result = rtos::Status::io_error;
+        // The device may have been reset (fail_all) while this thread waited
+        // for a free slot: a timeout does not mark the queue broken, so
+        // add_buffer() would succeed and the kick would go to a reset device,
+        // leaving this request to time out too. Fail it here instead.
+        if (broken_) {
+            result = rtos::Status::io_error;
+        } else {
+            Result<std::uint16_t> added = dev_.queue(0).add_buffer(
+                std::span<const OutSegment>(out, n_out), std::span<const InSegment>(in, n_in), r);
+            if (added.ok()) dev_.queue(0).kick();
+            else result = rtos::Status::io_error;
+        }
     }
     if (result == rtos::Status::ok) result = wait(r);
     if (result == rtos::Status::ok) {

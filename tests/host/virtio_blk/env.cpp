@@ -1,0 +1,245 @@
+// Host environment of the virtio-blk driver (see env.hpp).
+#include "env.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include <rtos/critical.hpp>
+#include <rtos/irq.hpp>
+#include <rtos/printk.hpp>
+#include <rtos/thread.hpp>
+
+#include "drivers/virtio/driver.hpp"
+#include "drivers/virtio/config.hpp"
+#include "drivers/virtio/hal.hpp"
+#include "kernel/scheduler.hpp"
+#include "sim.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+// ---- the driver table (driver_hook.hpp) ----
+
+namespace {
+constexpr std::size_t kMaxDrivers = 8;
+virtio::DriverEntry driver_table[kMaxDrivers] = {};
+std::size_t driver_count = 0;
+}  // namespace
+
+namespace blk_test {
+bool register_driver(const virtio::DriverEntry& entry) {
+    if (driver_count == kMaxDrivers) std::abort();
+    driver_table[driver_count++] = entry;
+    return true;
+}
+}  // namespace blk_test
+
+namespace virtio {
+
+const DriverEntry* drivers_begin() { return driver_table; }
+const DriverEntry* drivers_end() { return driver_table + driver_count; }
+
+void announce(const Found& f, Device& dev, const char* extra) {
+    printk("virtio-blk: %s %s @%#llx irq %u queue %u%s\n", f.bus,
+           f.transport.is_legacy() ? "legacy" : "modern",
+           static_cast<unsigned long long>(f.address), f.irq,
+           dev.queue_count() ? dev.queue(0).size() : 0, extra);
+}
+
+// ---- DMA memory ----
+
+namespace {
+
+constexpr std::size_t kArenaSize = std::size_t{64} << 20;
+constexpr std::size_t kRedzone = 64;
+
+struct Arena {
+    unsigned char* base = nullptr;
+    std::size_t used = 0;
+    std::map<void*, std::size_t> live;
+};
+
+Arena& arena() {
+    static Arena a;
+    if (a.base == nullptr) {
+        // Below 4 GiB: a legacy QueuePFN is 32 bits of 4 KiB pages.
+        for (std::uintptr_t hint = 0x20000000; hint < 0xc0000000 && a.base == nullptr;
+             hint += 0x10000000) {
+            void* p = mmap(reinterpret_cast<void*>(hint), kArenaSize, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
+                           0);
+            if (p != MAP_FAILED) a.base = static_cast<unsigned char*>(p);
+        }
+        if (a.base == nullptr) {
+            std::fprintf(stderr, "virtio_blk test: cannot map the DMA arena below 4 GiB\n");
+            std::abort();
+        }
+        POISON(a.base, kArenaSize);
+    }
+    return a;
+}
+
+}  // namespace
+
+namespace hal {
+
+void* dma_alloc(std::size_t size, std::size_t align) {
+    Arena& a = arena();
+    if (size == 0 || align == 0 || (align & (align - 1)) != 0) std::abort();
+    const std::size_t start = (a.used + kRedzone + align - 1) & ~(align - 1);
+    if (start + size + kRedzone > kArenaSize) return nullptr;
+    a.used = start + size;
+    void* p = a.base + start;
+    UNPOISON(p, size);
+    std::memset(p, 0, size);
+    a.live[p] = size;
+    return p;
+}
+
+void dma_free(void* p) {
+    if (p == nullptr) return;
+    Arena& a = arena();
+    auto it = a.live.find(p);
+    if (it == a.live.end()) {
+        std::fprintf(stderr, "dma_free of a pointer not from dma_alloc: %p\n", p);
+        std::abort();
+    }
+    POISON(p, it->second);  // never reused: later accesses are ASan reports
+    a.live.erase(it);
+}
+
+std::uint64_t virt_to_phys(const void* p) {
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
+}
+
+}  // namespace hal
+}  // namespace virtio
+
+// ---- interrupts ----
+
+namespace {
+
+bool irq_available = true;
+rtos::irq::Handler isr = nullptr;
+void* isr_arg = nullptr;
+blk_test::Env* current = nullptr;
+
+// The software-interrupt hook: the interrupt controller's dispatch for our
+// one line (runs the handler while the line is up, bounded).
+void deliver(void*) {
+    for (int i = 0; i < 16 && isr && current && current->fake.irq_pending(); ++i) isr(isr_arg);
+}
+
+rtos::Thread* device_thread = nullptr;
+volatile bool device_stop = false;
+
+}  // namespace
+
+namespace rtos::irq {
+bool attach(unsigned, Handler handler, void* arg) {
+    if (!irq_available) return false;
+    isr = handler;
+    isr_arg = arg;
+    return true;
+}
+void enable(unsigned) {}
+void disable(unsigned) {}
+}  // namespace rtos::irq
+
+namespace blk_test {
+
+void raise_irq() {
+    if (isr && current && current->fake.irq_pending()) sim::soft_interrupt();
+}
+
+void IrqLine::after_write() { raise_irq(); }
+
+std::size_t dma_live_allocations() { return virtio::arena().live.size(); }
+
+namespace {
+fake::FakeMmioDevice::Options fake_options(const Setup& s) {
+    fake::FakeMmioDevice::Options o;
+    o.version = s.version;
+    o.device_id = virtio::VIRTIO_ID_BLOCK;
+    o.num_queues = 1;
+    o.queue_num_max = s.queue_num_max;
+    std::uint64_t f = s.features;
+    if (virtio::config::event_idx) f |= virtio::feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
+    if (virtio::config::indirect_desc && s.offer_indirect)
+        f |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
+    o.features = f;
+    return o;
+}
+}  // namespace
+
+Env::Env(const Setup& s)
+    : setup(s), fake(fake_options(s)), model(s.capacity > 4096 ? 4096 : s.capacity) {
+    fake.process_on_notify = s.process_on_notify;
+    fake.behaviour = [this](std::uint16_t, fake::Chain& c) { return model.serve(c); };
+    model.read_only = (s.features & virtio::feature_bit(F_RO)) != 0;
+    BlkModel::write_config(fake, s.capacity, s.size_max, s.seg_max, s.blk_size);
+}
+
+void Env::process_now() {
+    {
+        rtos::IrqLock lock;  // the device works "between" driver instructions
+        if (fake.queue(0).live) {
+            const std::uint64_t before = fake.queue(0).chains;
+            fake.process(0);
+            const std::uint64_t batch = fake.queue(0).chains - before;
+            if (batch > max_batch) max_batch = batch;
+        }
+    }
+    raise_irq();
+}
+
+void Env::start_device_thread() {
+    device_stop = false;
+    device_thread = rtos::Thread::create(
+        {.name = "device", .priority = 3},
+        [](void* e) {
+            while (!device_stop) {
+                rtos::Thread::sleep(1);
+                static_cast<Env*>(e)->process_now();
+            }
+        },
+        this, 4096);
+}
+
+void Env::stop_device_thread() {
+    device_stop = true;
+    if (device_thread) device_thread->join();
+    device_thread = nullptr;
+}
+
+Env& env() { return *current; }
+
+Env& boot(const Setup& s) {
+    irq_available = s.irq;
+    rtos::kernel::set_soft_interrupt_hook(&deliver, nullptr);
+    current = new Env(s);
+    if (current->transport.probe() != virtio::Error::ok) {
+        sim::fail(__FILE__, __LINE__, "transport probe failed");
+        return *current;
+    }
+    for (const virtio::DriverEntry* d = virtio::drivers_begin(); d < virtio::drivers_end(); ++d) {
+        if (d->device_id != current->transport.device_id()) continue;
+        const virtio::Found found{current->transport, "mmio", current->fake.base(), 8, 0};
+        current->probed = d->probe(found);
+        break;
+    }
+    current->dev = rtos::BlockDevice::find("vda");
+    return *current;
+}
+
+}  // namespace blk_test

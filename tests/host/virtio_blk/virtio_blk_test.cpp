@@ -1,0 +1,534 @@
+// The virtio-blk driver end to end: BlockDevice calls -> driver -> virtqueue
+// -> virtio-mmio registers -> fake device -> RAM disk, and back through the
+// interrupt (or polling) path, on the real kernel (sim.hpp). Every scenario
+// runs for each register layout this build drives, in a child process.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <rtos/clock.hpp>
+#include <rtos/thread.hpp>
+
+#include "env.hpp"
+#include "rig.hpp"
+#include "sim.hpp"
+
+using namespace blk_test;
+using rtos::Status;
+using virtio::feature_bit;
+
+namespace {
+
+constexpr rtos::Tick kTimeoutTicks = rtos::clock::ms_to_ticks(CONFIG_VIRTIO_BLK_TIMEOUT_MS);
+
+// Parameters of the scenario the child runs (set in the parent before fork).
+std::uint32_t g_version = rig::kModern;
+bool g_irq = true;
+fake::UsedFault g_fault = fake::UsedFault::none;
+
+std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
+    std::vector<std::uint8_t> v(sectors * 512);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i * 7 + seed * 131 + (i >> 9));
+    return v;
+}
+
+void check_clean(Env& e) {
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+    SIM_CHECK(e.model.errors.empty());
+    for (auto& s : e.model.errors) std::fprintf(stderr, "model: %s\n", s.c_str());
+}
+
+// ---- case 1: round trips and splitting ----
+
+void round_trip() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_FLUSH) | feature_bit(F_BLK_SIZE) | feature_bit(F_SIZE_MAX) |
+                 feature_bit(F_SEG_MAX);
+    s.size_max = 2048;  // 4 sectors per request
+    s.seg_max = 1;
+    s.blk_size = 4096;
+    Env& e = boot(s);
+    SIM_CHECK(e.probed);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    SIM_CHECK(rtos::BlockDevice::first() == e.dev);
+    SIM_CHECK_EQ(e.dev->info().sectors, 1024u);
+    SIM_CHECK_EQ(e.dev->info().block_size, 4096u);
+    SIM_CHECK(!e.dev->info().read_only);
+    SIM_CHECK(e.dev->info().flush);
+
+    // 10 sectors: three requests of 4, 4 and 2 sectors.
+    auto data = pattern(10, 1);
+    SIM_CHECK_STATUS(e.dev->write(100, 10, data.data()), Status::ok);
+    SIM_CHECK_EQ(e.model.seen.size(), 3u);
+    if (e.model.seen.size() == 3) {
+        const std::uint64_t sectors[] = {100, 104, 108};
+        const std::uint32_t bytes[] = {2048, 2048, 1024};
+        for (int i = 0; i < 3; ++i) {
+            SIM_CHECK_EQ(e.model.seen[i].type, T_OUT);
+            SIM_CHECK_EQ(e.model.seen[i].sector, sectors[i]);
+            SIM_CHECK_EQ(e.model.seen[i].data_bytes, bytes[i]);
+        }
+    }
+    SIM_CHECK(std::memcmp(&e.model.disk[100 * 512], data.data(), data.size()) == 0);
+
+    std::vector<std::uint8_t> back(10 * 512, 0xee);
+    SIM_CHECK_STATUS(e.dev->read(100, 10, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    SIM_CHECK_EQ(e.model.seen.size(), 6u);
+    for (std::size_t i = 3; i < e.model.seen.size(); ++i) SIM_CHECK_EQ(e.model.seen[i].type, T_IN);
+
+    // The last sector, and a disk-written pattern read through the driver.
+    auto last = pattern(1, 9);
+    std::memcpy(&e.model.disk[1023 * 512], last.data(), 512);
+    std::vector<std::uint8_t> one(512);
+    SIM_CHECK_STATUS(e.dev->read(1023, 1, one.data()), Status::ok);
+    SIM_CHECK(one == last);
+
+    SIM_CHECK_STATUS(e.dev->flush(), Status::ok);
+    SIM_CHECK_EQ(e.model.flushes, 1u);
+    SIM_CHECK_EQ(e.model.seen.back().type, T_FLUSH);
+
+    char id[32];
+    SIM_CHECK_STATUS(e.dev->get_id(id, sizeof(id)), Status::ok);
+    SIM_CHECK_EQ(std::string(id), std::string("tern-test-disk"));
+    SIM_CHECK_EQ(e.model.seen.back().type, T_GET_ID);
+    SIM_CHECK_EQ(e.model.seen.back().data_bytes, 20u);
+    SIM_CHECK_STATUS(e.dev->get_id(id, 5), Status::ok);  // truncated, terminated
+    SIM_CHECK_EQ(std::string(id), std::string("tern"));
+    // A 20-byte ID has no NUL; unprintable bytes are replaced.
+    e.model.id = std::string("ABCDEFGHIJ\x01KLMNOPQRS");
+    SIM_CHECK_STATUS(e.dev->get_id(id, sizeof(id)), Status::ok);
+    SIM_CHECK_EQ(std::string(id), std::string("ABCDEFGHIJ?KLMNOPQRS"));
+
+    SIM_CHECK(e.fake.queue(0).chains == e.model.seen.size());
+    if (g_irq) SIM_CHECK(e.fake.interrupts_raised() > 0);
+    check_clean(e);
+}
+
+// Without SIZE_MAX the driver's own limit (128 KiB = 256 sectors) splits.
+void default_split() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_SIZE_MAX) | feature_bit(F_BLK_SIZE);
+    s.size_max = 100;   // impossible (< 512): ignored, the default limit stays
+    s.blk_size = 1000;  // not a power of two: ignored
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    SIM_CHECK_EQ(e.dev->info().block_size, 512u);
+    SIM_CHECK(!e.dev->info().flush);
+    auto data = pattern(300, 3);
+    SIM_CHECK_STATUS(e.dev->write(700, 300, data.data()), Status::ok);
+    SIM_CHECK_EQ(e.model.seen.size(), 2u);
+    if (e.model.seen.size() == 2) {
+        SIM_CHECK_EQ(e.model.seen[0].sector, 700u);
+        SIM_CHECK_EQ(e.model.seen[0].data_bytes, 256u * 512);
+        SIM_CHECK_EQ(e.model.seen[1].sector, 956u);
+        SIM_CHECK_EQ(e.model.seen[1].data_bytes, 44u * 512);
+    }
+    std::vector<std::uint8_t> back(300 * 512);
+    SIM_CHECK_STATUS(e.dev->read(700, 300, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    // No FLUSH feature: flush() is ok without a request.
+    const auto before = e.model.seen.size();
+    SIM_CHECK_STATUS(e.dev->flush(), Status::ok);
+    SIM_CHECK_EQ(e.model.seen.size(), before);
+    check_clean(e);
+}
+
+// ---- case 2: refused before the device ----
+
+void refused_early() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.capacity = 64;
+    s.features = feature_bit(F_RO);
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    SIM_CHECK(e.dev->info().read_only);
+    std::vector<std::uint8_t> buf(8 * 512, 0x5a);
+    SIM_CHECK_STATUS(e.dev->read(64, 1, buf.data()), Status::out_of_range);
+    SIM_CHECK_STATUS(e.dev->read(60, 5, buf.data()), Status::out_of_range);
+    SIM_CHECK_STATUS(e.dev->read(~std::uint64_t{0}, 2, buf.data()), Status::out_of_range);
+    SIM_CHECK_STATUS(e.dev->read(0, 0, buf.data()), Status::invalid);
+    SIM_CHECK_STATUS(e.dev->read(0, 1, nullptr), Status::invalid);
+    SIM_CHECK_STATUS(e.dev->write(0, 1, buf.data()), Status::unsupported);
+    SIM_CHECK_STATUS(e.dev->write(63, 2, buf.data()), Status::out_of_range);
+    char id[4];
+    SIM_CHECK_STATUS(e.dev->get_id(id, 0), Status::invalid);
+    SIM_CHECK(e.model.seen.empty());
+    SIM_CHECK_EQ(e.fake.notifications(0), 0u);
+    SIM_CHECK(std::all_of(buf.begin(), buf.end(), [](std::uint8_t b) { return b == 0x5a; }));
+    // The device still works for valid requests.
+    SIM_CHECK_STATUS(e.dev->read(60, 4, buf.data()), Status::ok);
+    SIM_CHECK_EQ(e.model.seen.size(), 1u);
+    check_clean(e);
+}
+
+// ---- case 3: device status values ----
+
+void status_values() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_FLUSH);
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    std::vector<std::uint8_t> buf(512);
+    char id[32];
+    struct {
+        std::uint8_t device;
+        Status want;
+    } const cases[] = {{S_IOERR, Status::io_error},
+                       {S_UNSUPP, Status::unsupported},
+                       {7, Status::io_error},
+                       {0xfe, Status::io_error}};
+    for (auto& c : cases) {
+        e.model.forced_status = c.device;
+        e.model.forced_count = 1;
+        SIM_CHECK_STATUS(e.dev->read(5, 1, buf.data()), c.want);
+        e.model.forced_count = 1;
+        SIM_CHECK_STATUS(e.dev->write(5, 1, buf.data()), c.want);
+        e.model.forced_count = 1;
+        SIM_CHECK_STATUS(e.dev->flush(), c.want);
+        e.model.forced_count = 1;
+        SIM_CHECK_STATUS(e.dev->get_id(id, sizeof(id)), c.want);
+    }
+    // A request error does not break the device.
+    e.model.disk[5 * 512] = 0x42;
+    SIM_CHECK_STATUS(e.dev->read(5, 1, buf.data()), Status::ok);
+    SIM_CHECK_EQ(buf[0], 0x42);
+    SIM_CHECK_EQ(e.model.seen.size(), 17u);
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_DRIVER_OK);
+    check_clean(e);
+}
+
+// ---- case 4: misbehaving device ----
+
+struct Job {
+    rtos::Thread* thread = nullptr;
+    std::uint64_t lba = 0;
+    std::uint32_t count = 1;
+    std::vector<std::uint8_t> buf;
+    Status result = Status::ok;
+    bool done = false;
+    rtos::Tick finished_at = 0;
+};
+
+void run_read(void* p) {
+    auto* j = static_cast<Job*>(p);
+    j->result = env().dev->read(j->lba, j->count, j->buf.data());
+    j->finished_at = rtos::clock::ticks();
+    j->done = true;
+}
+
+void start_read(Job& j, std::uint64_t lba, unsigned prio = 5) {
+    j.lba = lba;
+    j.buf.assign(j.count * 512, 0);
+    j.thread = rtos::Thread::create({.name = "reader", .priority = prio}, run_read, &j, 4096);
+}
+
+void misbehaving_device() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    // A healthy request first.
+    Job warm;
+    start_read(warm, 1);
+    e.process_now();
+    warm.thread->join();
+    SIM_CHECK_STATUS(warm.result, Status::ok);
+
+    // Four readers (higher priority) submit and block.
+    Job jobs[4];
+    for (int i = 0; i < 4; ++i) start_read(jobs[i], 10 + i);
+    for (auto& j : jobs) SIM_CHECK(!j.done);
+    SIM_CHECK_EQ(e.model.seen.size(), 1u);  // nothing processed yet
+    e.fake.inject(g_fault);
+    e.process_now();  // the first used entry is bad
+    for (auto& j : jobs) {
+        j.thread->join();
+        SIM_CHECK_STATUS(j.result, Status::io_error);
+    }
+    SIM_CHECK_EQ(e.fake.status(), 0u);  // the driver reset the device
+    SIM_CHECK(!e.fake.status_writes().empty() && e.fake.status_writes().back() == 0);
+    SIM_CHECK(e.fake.queue(0).live == false);
+
+    // Later requests fail at once, without touching the device.
+    const auto seen = e.model.seen.size();
+    const rtos::Tick t0 = rtos::clock::ticks();
+    std::vector<std::uint8_t> buf(512);
+    char id[32];
+    SIM_CHECK_STATUS(e.dev->read(0, 1, buf.data()), Status::io_error);
+    SIM_CHECK_STATUS(e.dev->write(0, 1, buf.data()), Status::io_error);
+    SIM_CHECK_STATUS(e.dev->get_id(id, sizeof(id)), Status::io_error);
+    SIM_CHECK_EQ(rtos::clock::ticks(), t0);
+    // The fake's counters restart at a reset: no notification since (a
+    // QueueNotify to the reset device would also be a violation).
+    SIM_CHECK_EQ(e.fake.notifications(0), 0u);
+    SIM_CHECK_EQ(e.model.seen.size(), seen);
+    check_clean(e);
+}
+
+// ---- case 5: a device that never completes ----
+
+void never_completes() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    std::vector<std::uint8_t> buf(512);
+    const rtos::Tick t0 = rtos::clock::ticks();
+    SIM_CHECK_STATUS(e.dev->read(3, 1, buf.data()), Status::timeout);
+    const rtos::Tick waited = rtos::clock::ticks() - t0;
+    SIM_CHECK(waited >= kTimeoutTicks);
+    SIM_CHECK(waited <= kTimeoutTicks + 2);
+    SIM_CHECK_EQ(e.model.seen.size(), 0u);
+    SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no DMA into the abandoned buffer
+    SIM_CHECK(!e.fake.queue(0).live);
+    const rtos::Tick t1 = rtos::clock::ticks();
+    SIM_CHECK_STATUS(e.dev->read(3, 1, buf.data()), Status::io_error);
+    SIM_CHECK_EQ(rtos::clock::ticks(), t1);
+    SIM_CHECK_EQ(e.fake.notifications(0), 0u);  // counters restart at the reset
+    check_clean(e);
+}
+
+// Two request slots (queue of 8, no indirect descriptors: 8 / 3). A and B
+// are in flight, C waits for a slot. A times out; the reset fails B, whose
+// slot goes to C: C must fail at once, not go to the reset device.
+void waiter_after_timeout() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    s.queue_num_max = 8;
+    s.offer_indirect = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    Job a, b, c;
+    const rtos::Tick t0 = rtos::clock::ticks();
+    start_read(a, 1);
+    rtos::Thread::sleep(5);
+    start_read(b, 2);
+    start_read(c, 3);
+    SIM_CHECK(!a.done && !b.done && !c.done);
+    a.thread->join();
+    b.thread->join();
+    c.thread->join();
+    SIM_CHECK_STATUS(a.result, Status::timeout);
+    SIM_CHECK_STATUS(b.result, Status::io_error);
+    SIM_CHECK_STATUS(c.result, Status::io_error);
+    SIM_CHECK(a.finished_at - t0 >= kTimeoutTicks);
+    SIM_CHECK_EQ(b.finished_at, a.finished_at);
+    SIM_CHECK_EQ(c.finished_at, a.finished_at);
+    SIM_CHECK_EQ(e.fake.notifications(0), 0u);  // nothing sent to the reset device
+    SIM_CHECK_EQ(e.fake.status(), 0u);
+    check_clean(e);
+}
+
+// ---- case 6: impossible configuration ----
+
+void capacity_too_big() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.capacity = (std::uint64_t{1} << 48) + 1;
+    Env& e = boot(s);
+    SIM_CHECK(!e.probed);
+    SIM_CHECK(e.dev == nullptr);
+    SIM_CHECK(rtos::BlockDevice::first() == nullptr);
+    bool failed_set = false;
+    for (auto v : e.fake.status_writes())
+        if (v & virtio::VIRTIO_STATUS_FAILED) failed_set = true;
+    SIM_CHECK(failed_set);
+    SIM_CHECK_EQ(e.fake.status(), 0u);
+    SIM_CHECK_EQ(dma_live_allocations(), 0u);  // nothing leaked
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
+void capacity_limit_accepted() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.capacity = std::uint64_t{1} << 48;
+    s.features = feature_bit(F_BLK_SIZE);
+    s.blk_size = 256;  // below a sector: ignored
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    SIM_CHECK_EQ(e.dev->info().sectors, std::uint64_t{1} << 48);
+    SIM_CHECK_EQ(e.dev->info().block_size, 512u);
+    std::vector<std::uint8_t> buf(512);
+    e.model.disk[7] = 0x77;
+    SIM_CHECK_STATUS(e.dev->read(0, 1, buf.data()), Status::ok);
+    SIM_CHECK_EQ(buf[7], 0x77);
+    check_clean(e);
+}
+
+void blk_size_too_big() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_BLK_SIZE);
+    s.blk_size = 131072;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (e.dev) SIM_CHECK_EQ(e.dev->info().block_size, 512u);
+    check_clean(e);
+}
+
+// ---- case 7: concurrency ----
+
+struct Worker {
+    unsigned index;
+    rtos::Thread* thread;
+    unsigned failures = 0;
+    unsigned ops = 0;
+};
+
+constexpr unsigned kWorkers = 6;
+constexpr unsigned kRegion = 32;  // sectors owned by each worker
+
+void worker(void* p) {
+    auto* w = static_cast<Worker*>(p);
+    Env& e = env();
+    std::uint32_t rng = 0x9e3779b9u * (w->index + 1);
+    auto next = [&] {
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        return rng;
+    };
+    std::vector<std::uint8_t> shadow(kRegion * 512, 0);
+    const std::uint64_t base = std::uint64_t{w->index} * kRegion;
+    for (unsigned op = 0; op < 24; ++op) {
+        const std::uint32_t count = 1 + next() % 12;
+        const std::uint64_t at = next() % (kRegion - count + 1);
+        std::vector<std::uint8_t> buf(count * 512);
+        if (op % 2 == 0) {
+            for (auto& b : buf) b = static_cast<std::uint8_t>(next());
+            if (e.dev->write(base + at, count, buf.data()) != Status::ok) ++w->failures;
+            std::memcpy(&shadow[at * 512], buf.data(), buf.size());
+        } else {
+            if (e.dev->read(base + at, count, buf.data()) != Status::ok) ++w->failures;
+            if (std::memcmp(&shadow[at * 512], buf.data(), buf.size()) != 0) ++w->failures;
+        }
+        ++w->ops;
+    }
+    std::vector<std::uint8_t> all(kRegion * 512);
+    if (e.dev->read(base, kRegion, all.data()) != Status::ok || all != shadow) ++w->failures;
+}
+
+void concurrent(std::uint32_t queue_num_max) {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    s.queue_num_max = queue_num_max;
+    s.capacity = kWorkers * kRegion;
+    s.features = feature_bit(F_SIZE_MAX);
+    s.size_max = 4 * 512;  // larger requests are split
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    e.fake.complete_in_reverse = true;
+    e.start_device_thread();
+    Worker w[kWorkers];
+    for (unsigned i = 0; i < kWorkers; ++i) {
+        w[i].index = i;
+        w[i].thread = rtos::Thread::create({.name = "worker", .priority = 6}, worker, &w[i], 4096);
+    }
+    for (auto& x : w) {
+        x.thread->join();
+        SIM_CHECK_EQ(x.failures, 0u);
+        SIM_CHECK_EQ(x.ops, 24u);
+    }
+    e.stop_device_thread();
+    // Several requests were in flight at once (completed in one batch).
+    if (queue_num_max >= 64) SIM_CHECK(e.max_batch >= kWorkers);
+    else SIM_CHECK(e.max_batch >= 1);
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_DRIVER_OK);
+    SIM_CHECK(e.model.seen.size() > kWorkers * 24);
+    check_clean(e);
+}
+
+void concurrent_big_queue() { concurrent(1024); }
+void concurrent_small_queue() { concurrent(4); }  // fewer slots than threads
+
+// ---- gtest glue ----
+
+struct Mode {
+    std::uint32_t version;
+    bool irq;
+};
+void PrintTo(const Mode& m, std::ostream* os) {
+    *os << (m.version == rig::kLegacy ? "legacy" : "modern") << (m.irq ? " irq" : " polling");
+}
+
+std::vector<Mode> modes() {
+    std::vector<Mode> m;
+    for (auto v : rig::enabled_versions()) {
+        m.push_back({v, true});
+        m.push_back({v, false});
+    }
+    return m;
+}
+
+std::string mode_name(const testing::TestParamInfo<Mode>& i) {
+    return std::string(i.param.version == rig::kLegacy ? "legacy" : "modern") +
+           (i.param.irq ? "_irq" : "_polling");
+}
+
+class VirtioBlk : public testing::TestWithParam<Mode> {
+protected:
+    int run(void (*scenario)()) {
+        g_version = GetParam().version;
+        g_irq = GetParam().irq;
+        return sim::run_isolated(scenario);
+    }
+};
+
+TEST_P(VirtioBlk, RoundTripsAndSplitting) { EXPECT_EQ(run(round_trip), 0); }
+TEST_P(VirtioBlk, DefaultRequestLimitAndIgnoredConfig) { EXPECT_EQ(run(default_split), 0); }
+TEST_P(VirtioBlk, OutOfRangeAndReadOnlyRefusedEarly) { EXPECT_EQ(run(refused_early), 0); }
+TEST_P(VirtioBlk, DeviceStatusValues) { EXPECT_EQ(run(status_values), 0); }
+TEST_P(VirtioBlk, UsedIdOutOfRange) {
+    g_fault = fake::UsedFault::id_out_of_range;
+    EXPECT_EQ(run(misbehaving_device), 0);
+}
+TEST_P(VirtioBlk, UsedIdNotInFlight) {
+    g_fault = fake::UsedFault::id_not_in_flight;
+    EXPECT_EQ(run(misbehaving_device), 0);
+}
+TEST_P(VirtioBlk, UsedLenTooBig) {
+    g_fault = fake::UsedFault::len_too_big;
+    EXPECT_EQ(run(misbehaving_device), 0);
+}
+TEST_P(VirtioBlk, NeverCompletesTimesOut) { EXPECT_EQ(run(never_completes), 0); }
+TEST_P(VirtioBlk, SlotWaiterFailsAfterTimeoutReset) { EXPECT_EQ(run(waiter_after_timeout), 0); }
+TEST_P(VirtioBlk, CapacityBeyond2To48Refused) { EXPECT_EQ(run(capacity_too_big), 0); }
+TEST_P(VirtioBlk, Capacity2To48Accepted) { EXPECT_EQ(run(capacity_limit_accepted), 0); }
+TEST_P(VirtioBlk, HugeBlockSizeIgnored) { EXPECT_EQ(run(blk_size_too_big), 0); }
+TEST_P(VirtioBlk, ConcurrentThreads) { EXPECT_EQ(run(concurrent_big_queue), 0); }
+TEST_P(VirtioBlk, ConcurrentThreadsFewSlots) { EXPECT_EQ(run(concurrent_small_queue), 0); }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioBlk, testing::ValuesIn(modes()), mode_name);
+
+}  // namespace
