@@ -1,8 +1,6 @@
 // Host environment of the virtio-blk driver (see env.hpp).
 #include "env.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,16 +15,8 @@
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "kernel/scheduler.hpp"
+#include "hal_host.hpp"
 #include "sim.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 // ---- the driver table (driver_hook.hpp) ----
 
@@ -56,74 +46,9 @@ void announce(const Found& f, Device& dev, const char* extra) {
            dev.queue_count() ? dev.queue(0).size() : 0, extra);
 }
 
-// ---- DMA memory ----
-
-namespace {
-
-constexpr std::size_t kArenaSize = std::size_t{64} << 20;
-constexpr std::size_t kRedzone = 64;
-
-struct Arena {
-    unsigned char* base = nullptr;
-    std::size_t used = 0;
-    std::map<void*, std::size_t> live;
-};
-
-Arena& arena() {
-    static Arena a;
-    if (a.base == nullptr) {
-        // Below 4 GiB: a legacy QueuePFN is 32 bits of 4 KiB pages.
-        for (std::uintptr_t hint = 0x20000000; hint < 0xc0000000 && a.base == nullptr;
-             hint += 0x10000000) {
-            void* p = mmap(reinterpret_cast<void*>(hint), kArenaSize, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
-                           0);
-            if (p != MAP_FAILED) a.base = static_cast<unsigned char*>(p);
-        }
-        if (a.base == nullptr) {
-            std::fprintf(stderr, "virtio_blk test: cannot map the DMA arena below 4 GiB\n");
-            std::abort();
-        }
-        POISON(a.base, kArenaSize);
-    }
-    return a;
-}
-
-}  // namespace
-
-namespace hal {
-
-void* dma_alloc(std::size_t size, std::size_t align) {
-    Arena& a = arena();
-    if (size == 0 || align == 0 || (align & (align - 1)) != 0) std::abort();
-    const std::size_t start = (a.used + kRedzone + align - 1) & ~(align - 1);
-    if (start + size + kRedzone > kArenaSize) return nullptr;
-    a.used = start + size;
-    void* p = a.base + start;
-    UNPOISON(p, size);
-    std::memset(p, 0, size);
-    a.live[p] = size;
-    return p;
-}
-
-void dma_free(void* p) {
-    if (p == nullptr) return;
-    Arena& a = arena();
-    auto it = a.live.find(p);
-    if (it == a.live.end()) {
-        std::fprintf(stderr, "dma_free of a pointer not from dma_alloc: %p\n", p);
-        std::abort();
-    }
-    POISON(p, it->second);  // never reused: later accesses are ASan reports
-    a.live.erase(it);
-}
-
-std::uint64_t virt_to_phys(const void* p) {
-    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
-}
-
-}  // namespace hal
 }  // namespace virtio
+
+// DMA memory: the shared host arena (tests/host/virtio/dma_arena.cpp).
 
 // ---- interrupts ----
 
@@ -164,7 +89,7 @@ void raise_irq() {
 
 void IrqLine::after_write() { raise_irq(); }
 
-std::size_t dma_live_allocations() { return virtio::arena().live.size(); }
+std::size_t dma_live_allocations() { return host_hal::live_allocations(); }
 
 namespace {
 fake::FakeMmioDevice::Options fake_options(const Setup& s) {
