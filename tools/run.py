@@ -39,14 +39,18 @@ def main():
     p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
     a = p.parse_args()
     extra = a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args
+    qemu_cmd.bsp_defaults(a.bsp)  # an unknown BSP is reported before anything else
     elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
     if not os.path.isfile(elf) and not a.dry_run:
         sys.exit(f'{elf} not found: build it first with  scons BSP={a.bsp}')
     for spec in a.disk:
         path = spec.partition(',')[0]
         if not os.path.exists(path) and not a.dry_run:
-            with open(path, 'wb') as f:
-                f.truncate(64 << 20)
+            try:
+                with open(path, 'wb') as f:
+                    f.truncate(64 << 20)
+            except OSError as e:
+                sys.exit(f'cannot create disk image {path}: {e.strerror}')
             print(f'created {path} (64 MiB)')
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
                             gdb=a.gdb, interactive=True, disks=a.disk, extra=extra,

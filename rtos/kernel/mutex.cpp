@@ -9,12 +9,7 @@ namespace rtos {
 
 namespace {
 
-Mutex* mutex_of(ListNode* node) {
-    constexpr std::size_t kProbe = 4096;
-    const auto offset =
-        reinterpret_cast<std::size_t>(&(reinterpret_cast<Mutex*>(kProbe)->owner_node)) - kProbe;
-    return reinterpret_cast<Mutex*>(reinterpret_cast<char*>(node) - offset);
-}
+Mutex* mutex_of(ListNode* node) { return node_owner<Mutex, &Mutex::owner_node>(node); }
 
 template <typename F>
 void for_each_owned(Thread* t, F f) {

@@ -28,8 +28,7 @@ uint64_t last_switch_counter = 0;
 
 StaticThread<CONFIG_RTOS_IDLE_STACK_SIZE> idle_thread;
 
-constexpr uint8_t kStackFill = 0xa5;
-constexpr uint64_t kStackFillWord = 0xa5a5a5a5a5a5a5a5ull;
+constexpr uint64_t kStackFillWord = kStackFill * 0x0101010101010101ull;
 /// The bottom of every stack is a guard band the thread must never reach.
 /// It is larger than a trap frame, so a trap taken just above it still
 /// lands inside the stack; the check reads it a word at a time.

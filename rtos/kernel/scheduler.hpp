@@ -66,6 +66,9 @@ void tick_from_isr();
 [[noreturn]] void start(Thread* first);
 bool started();
 
+/// Untouched stack bytes hold this (high-water marks and the guard band).
+constexpr uint8_t kStackFill = 0xa5;
+
 /// Fills a new stack with the pattern used for high-water marks and guards.
 void prepare_stack(uint8_t* base, std::size_t size);
 /// True when `t` overflowed its stack: `sp` (its stack pointer at a trap)

@@ -176,7 +176,7 @@ Status Thread::set_priority(unsigned priority) {
 
 std::size_t Thread::stack_unused() const {
     std::size_t n = 0;
-    while (n < stack_bytes && stack_base[n] == 0xa5) ++n;
+    while (n < stack_bytes && stack_base[n] == kernel::kStackFill) ++n;
     return n;
 }
 

@@ -5,12 +5,7 @@
 
 namespace rtos {
 
-Thread* WaitQueue::thread_of(ListNode* node) {
-    constexpr std::size_t kProbe = 4096;
-    const auto offset =
-        reinterpret_cast<std::size_t>(&(reinterpret_cast<Thread*>(kProbe)->sched_node)) - kProbe;
-    return reinterpret_cast<Thread*>(reinterpret_cast<char*>(node) - offset);
-}
+Thread* WaitQueue::thread_of(ListNode* node) { return node_owner<Thread, &Thread::sched_node>(node); }
 
 Thread* WaitQueue::front() const { return empty() ? nullptr : thread_of(head_.next); }
 

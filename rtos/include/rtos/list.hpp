@@ -33,6 +33,17 @@ struct ListNode {
     }
 };
 
+/// The object that embeds `node` as its member `Node` (container_of).
+template <typename T, ListNode T::*Node>
+T* node_owner(const ListNode* node) {
+    // Offset of the member inside T, computed on a dummy address (no T object
+    // is touched; a non-null, aligned address keeps UBSan quiet).
+    constexpr std::size_t kProbe = 4096;
+    const auto offset =
+        reinterpret_cast<std::size_t>(&(reinterpret_cast<T*>(kProbe)->*Node)) - kProbe;
+    return reinterpret_cast<T*>(reinterpret_cast<char*>(const_cast<ListNode*>(node)) - offset);
+}
+
 /// A list of T linked through the member `Node`. The head is a sentinel.
 template <typename T, ListNode T::*Node>
 class List {
@@ -93,14 +104,7 @@ public:
     }
 
 private:
-    static T* owner(const ListNode* n) {
-        // Offset of the member inside T, computed on a dummy address (no T object
-        // is touched; a non-null, aligned address keeps UBSan quiet).
-        constexpr std::size_t kProbe = 4096;
-        const auto offset =
-            reinterpret_cast<std::size_t>(&(reinterpret_cast<T*>(kProbe)->*Node)) - kProbe;
-        return reinterpret_cast<T*>(reinterpret_cast<char*>(const_cast<ListNode*>(n)) - offset);
-    }
+    static T* owner(const ListNode* n) { return node_owner<T, Node>(n); }
 
     mutable ListNode head_;
 };
