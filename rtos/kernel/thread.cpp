@@ -163,9 +163,6 @@ Status Thread::resume() {
 }
 
 Status Thread::set_priority(unsigned priority) {
-    if (priority >= kernel::kIdlePriority && this != current() &&
-        priority >= kernel::kPriorityLevels)
-        return Status::invalid;
     if (priority >= kernel::kPriorityLevels) return Status::invalid;
     IrqLock lock;
     base_prio = priority;
