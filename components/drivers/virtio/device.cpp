@@ -56,7 +56,7 @@ Error Device::negotiate(std::uint64_t driver_features) {
     const std::uint64_t offered = transport_.device_features();
     const std::uint64_t accepted = offered & wanted;
     if (!legacy && (accepted & feature_bit(VIRTIO_F_VERSION_1)) == 0) {
-        printk("%s: modern device without VIRTIO_F_VERSION_1 (features 0x%llx)\n", name(),
+        rtos::printk("%s: modern device without VIRTIO_F_VERSION_1 (features 0x%llx)\n", name(),
                static_cast<unsigned long long>(offered));
         fail();
         return Error::features_refused;
@@ -67,7 +67,7 @@ Error Device::negotiate(std::uint64_t driver_features) {
     if (!legacy) {
         add_status(VIRTIO_STATUS_FEATURES_OK);
         if ((transport_.status() & VIRTIO_STATUS_FEATURES_OK) == 0) {
-            printk("%s: device refused features 0x%llx\n", name(),
+            rtos::printk("%s: device refused features 0x%llx\n", name(),
                    static_cast<unsigned long long>(accepted));
             fail();
             return Error::features_refused;
@@ -79,7 +79,7 @@ Error Device::negotiate(std::uint64_t driver_features) {
 
 Error Device::setup_queues(std::span<const QueueSpec> queues) {
     if (queues.size() > kMaxQueues) {
-        printk("%s: %zu queues requested, at most %zu supported\n", name(), queues.size(),
+        rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), queues.size(),
                kMaxQueues);
         return Error::invalid_argument;
     }
@@ -102,7 +102,7 @@ Error Device::setup_queues(std::span<const QueueSpec> queues) {
 
 Error Device::start(const Spec& spec) {
     if (spec.queues.size() > kMaxQueues) {
-        printk("%s: %zu queues requested, at most %zu supported\n", name(), spec.queues.size(),
+        rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), spec.queues.size(),
                kMaxQueues);
         return Error::invalid_argument;
     }
@@ -119,7 +119,7 @@ Error Device::start(const Spec& spec) {
 }
 
 Error Device::config_unstable() {
-    printk("%s: configuration kept changing over %u reads\n", name(), kConfigReadAttempts);
+    rtos::printk("%s: configuration kept changing over %u reads\n", name(), kConfigReadAttempts);
     return Error::config_unstable;
 }
 

@@ -40,7 +40,7 @@ const DriverEntry* driver_for(std::uint32_t id) {
 
 void probe_one(std::uint64_t base, unsigned irq) {
     if (used_slots == kMaxDevices) {
-        printk("virtio-mmio: more than %u devices, ignoring @%#llx\n", kMaxDevices,
+        rtos::printk("virtio-mmio: more than %u devices, ignoring @%#llx\n", kMaxDevices,
                static_cast<unsigned long long>(base));
         return;
     }
@@ -50,7 +50,7 @@ void probe_one(std::uint64_t base, unsigned irq) {
     std::uint32_t id = slot->transport.device_id();
     const DriverEntry* driver = driver_for(id);
     if (!driver) {
-        printk("%s: no driver (device id %u)\n", slot->transport.name(), id);
+        rtos::printk("%s: no driver (device id %u)\n", slot->transport.name(), id);
         return;
     }
     ++used_slots;  // the transport now belongs to the driver
@@ -77,11 +77,11 @@ unsigned collect_from_device_tree(Candidate (&found)[kMaxDevices]) {
         std::uint64_t base, size;
         std::uint32_t irq;
         if (!dt.reg(n, 0, base, size) || !dt.interrupt(n, 0, irq)) {
-            printk("virtio-mmio: node %s lacks reg or interrupts, skipped\n", dt.name(n));
+            rtos::printk("virtio-mmio: node %s lacks reg or interrupts, skipped\n", dt.name(n));
             continue;
         }
         if (count == kMaxDevices) {
-            printk("virtio-mmio: more than %u nodes, ignoring %s\n", kMaxDevices, dt.name(n));
+            rtos::printk("virtio-mmio: more than %u nodes, ignoring %s\n", kMaxDevices, dt.name(n));
             continue;
         }
         unsigned i = count++;
@@ -101,7 +101,7 @@ void virtio_mmio_probe() {
     const unsigned count = kUseDeviceTree ? collect_from_device_tree(found) : 0;
     for (unsigned i = 0; i < count; ++i) probe_one(found[i].base, found[i].irq);
     if (count == 0 && CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0) {
-        printk("virtio-mmio: scanning %d slots from %#llx\n", CONFIG_VIRTIO_MMIO_SLOT_COUNT,
+        rtos::printk("virtio-mmio: scanning %d slots from %#llx\n", CONFIG_VIRTIO_MMIO_SLOT_COUNT,
                static_cast<unsigned long long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
         for (int i = CONFIG_VIRTIO_MMIO_SLOT_COUNT - 1; i >= 0; --i)
             probe_one(CONFIG_VIRTIO_MMIO_SLOT_BASE + std::uint64_t(i) * CONFIG_VIRTIO_MMIO_SLOT_STRIDE,
@@ -117,7 +117,7 @@ const DriverEntry* drivers_begin() { return __virtio_drivers_start; }
 const DriverEntry* drivers_end() { return __virtio_drivers_end; }
 
 void announce(const Found& f, Device& dev, const char* extra) {
-    printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
+    rtos::printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
            device_type_name(f.transport.device_id()), f.bus,
            f.transport.is_legacy() ? "legacy" : "modern", static_cast<unsigned long long>(f.address),
            f.irq, dev.queue_count() ? dev.queue(0).size() : 0,

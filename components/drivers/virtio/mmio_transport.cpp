@@ -25,12 +25,12 @@ Error MmioTransport::probe() {
 
     const std::uint32_t magic = regs_.read32(reg::MagicValue);
     if (magic != MAGIC_VALUE) {
-        printk("%s: bad magic 0x%x, not a virtio-mmio device\n", name(), magic);
+        rtos::printk("%s: bad magic 0x%x, not a virtio-mmio device\n", name(), magic);
         return Error::not_virtio;
     }
     const std::uint32_t version = regs_.read32(reg::Version);
     if (version != VERSION_LEGACY && version != VERSION_MODERN) {
-        printk("%s: unknown virtio-mmio version %u\n", name(), version);
+        rtos::printk("%s: unknown virtio-mmio version %u\n", name(), version);
         return Error::unsupported;
     }
     const std::uint32_t id = regs_.read32(reg::DeviceID);
@@ -38,11 +38,11 @@ Error MmioTransport::probe() {
     set_name(id, "virtio-mmio", regs_.base());
 
     if (version == VERSION_LEGACY && !config::legacy) {
-        printk("%s: legacy device, but CONFIG_VIRTIO_LEGACY is off\n", name());
+        rtos::printk("%s: legacy device, but CONFIG_VIRTIO_LEGACY is off\n", name());
         return Error::unsupported;
     }
     if (version == VERSION_MODERN && !config::modern) {
-        printk("%s: modern device, but CONFIG_VIRTIO_MODERN is off\n", name());
+        rtos::printk("%s: modern device, but CONFIG_VIRTIO_MODERN is off\n", name());
         return Error::unsupported;
     }
     version_ = version;
@@ -115,7 +115,7 @@ Error MmioTransport::setup_legacy_queue(std::uint16_t size, std::uint64_t desc_p
         avail_phys == desc_phys + virtq_desc_size(size) &&
         used_phys == desc_phys + virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN);
     if (!layout_ok) {
-        printk("%s: ring at 0x%llx/0x%llx/0x%llx does not fit the legacy layout\n", name(),
+        rtos::printk("%s: ring at 0x%llx/0x%llx/0x%llx does not fit the legacy layout\n", name(),
                static_cast<unsigned long long>(desc_phys),
                static_cast<unsigned long long>(avail_phys),
                static_cast<unsigned long long>(used_phys));

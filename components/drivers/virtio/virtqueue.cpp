@@ -35,20 +35,20 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
                       bool event_idx, bool indirect) {
     if (memory_ != nullptr) return Error::invalid_argument;
     if (!is_power_of_two(wanted_size)) {
-        printk("%s: queue %u: size %u is not a power of two\n", transport.name(), index,
+        rtos::printk("%s: queue %u: size %u is not a power of two\n", transport.name(), index,
                wanted_size);
         return Error::invalid_argument;
     }
     std::uint32_t max = transport.queue_max_size(index);
     if (max == 0) {
-        printk("%s: queue %u unavailable (QueueNumMax 0)\n", transport.name(), index);
+        rtos::printk("%s: queue %u unavailable (QueueNumMax 0)\n", transport.name(), index);
         return Error::queue_unavailable;
     }
     if (max > VIRTQ_MAX_SIZE) max = VIRTQ_MAX_SIZE;
     std::uint16_t size = wanted_size;
     if (size > max) {
         size = floor_power_of_two(max);
-        printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(), index,
+        rtos::printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(), index,
                wanted_size, size, max);
     }
 
@@ -69,7 +69,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     memory_ = hal::dma_alloc(total, align);
     slots_ = static_cast<Slot*>(hal::dma_alloc(sizeof(Slot) * size, alignof(Slot)));
     if (memory_ == nullptr || slots_ == nullptr) {
-        printk("%s: queue %u: no memory for %u entries\n", transport.name(), index, size);
+        rtos::printk("%s: queue %u: no memory for %u entries\n", transport.name(), index, size);
         free_memory();
         return Error::no_memory;
     }
@@ -77,7 +77,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
         indirect_pool_ = static_cast<VirtqDesc*>(
             hal::dma_alloc(sizeof(VirtqDesc) * kIndirectMax * size, VIRTQ_DESC_ALIGN));
         if (indirect_pool_ == nullptr)
-            printk("%s: queue %u: no memory for indirect tables, using chains\n",
+            rtos::printk("%s: queue %u: no memory for indirect tables, using chains\n",
                    transport.name(), index);
     }
 
@@ -105,7 +105,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
 
     const Error e = transport.setup_queue(index, size, phys(desc_), phys(avail_), phys(used_));
     if (e != Error::ok) {
-        printk("%s: queue %u: setup failed (%s)\n", transport.name(), index, error_name(e));
+        rtos::printk("%s: queue %u: setup failed (%s)\n", transport.name(), index, error_name(e));
         free_memory();
         return e;
     }
@@ -245,7 +245,7 @@ Result<Completion> Virtqueue::pop_used() {
     const char* name = transport_->name();
     const auto pending = static_cast<std::uint16_t>(used_idx - last_used_idx_);
     if (pending > in_flight_) {
-        printk("%s: queue %u broken: used idx jumped from %u to %u with %u in flight\n", name,
+        rtos::printk("%s: queue %u broken: used idx jumped from %u to %u with %u in flight\n", name,
                index_, last_used_idx_, used_idx, in_flight_);
         return break_queue();
     }
@@ -253,16 +253,16 @@ Result<Completion> Virtqueue::pop_used() {
     const std::uint32_t id = read_once(&elem->id);
     const std::uint32_t len = read_once(&elem->len);
     if (id >= size_) {
-        printk("%s: queue %u broken: used id %u out of range (size %u)\n", name, index_, id, size_);
+        rtos::printk("%s: queue %u broken: used id %u out of range (size %u)\n", name, index_, id, size_);
         return break_queue();
     }
     Slot& s = slots_[id];
     if (!s.in_flight) {
-        printk("%s: queue %u broken: used id %u is not in flight\n", name, index_, id);
+        rtos::printk("%s: queue %u broken: used id %u is not in flight\n", name, index_, id);
         return break_queue();
     }
     if (len > s.writable) {
-        printk("%s: queue %u broken: used len %u above the %llu writable bytes of id %u\n", name,
+        rtos::printk("%s: queue %u broken: used len %u above the %llu writable bytes of id %u\n", name,
                index_, len, static_cast<unsigned long long>(s.writable), id);
         return break_queue();
     }

@@ -4,7 +4,8 @@
 
 #include <cstdarg>
 
-extern "C" {
-int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintk(const char* fmt, va_list ap);
-}
+namespace rtos {
+// C linkage so that C code (rtos/kernel.h) calls the same functions.
+extern "C" int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+extern "C" int vprintk(const char* fmt, va_list ap);
+}  // namespace rtos

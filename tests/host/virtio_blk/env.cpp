@@ -40,7 +40,7 @@ const DriverEntry* drivers_begin() { return driver_table; }
 const DriverEntry* drivers_end() { return driver_table + driver_count; }
 
 void announce(const Found& f, Device& dev, const char* extra) {
-    printk("virtio-blk: %s %s @%#llx irq %u queue %u%s\n", f.bus,
+    rtos::printk("virtio-blk: %s %s @%#llx irq %u queue %u%s\n", f.bus,
            f.transport.is_legacy() ? "legacy" : "modern",
            static_cast<unsigned long long>(f.address), f.irq,
            dev.queue_count() ? dev.queue(0).size() : 0, extra);

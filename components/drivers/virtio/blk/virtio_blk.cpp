@@ -126,7 +126,7 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
 // Stops the device (no more DMA into our buffers) and fails every request
 // still in flight. Called with interrupts masked or from the ISR.
 void VirtioBlk::fail_all(const char* why) {
-    if (!broken_) printk("%s: %s; failing all requests\n", name_, why);
+    if (!broken_) rtos::printk("%s: %s; failing all requests\n", name_, why);
     broken_ = true;
     dev_.reset();
     for (;;) {
@@ -209,7 +209,7 @@ rtos::Status VirtioBlk::submit(std::uint32_t type, std::uint64_t sector, void* d
         else if (r->status == VIRTIO_BLK_S_UNSUPP) result = rtos::Status::unsupported;
         else if (r->status == VIRTIO_BLK_S_IOERR) result = rtos::Status::io_error;
         else {
-            printk("%s: impossible request status %u\n", name_, r->status);
+            rtos::printk("%s: impossible request status %u\n", name_, r->status);
             result = rtos::Status::io_error;
         }
     }
@@ -266,7 +266,7 @@ bool VirtioBlk::start(const Found& found) {
         if (dev_.has_feature(VIRTIO_BLK_F_BLK_SIZE)) blk_size = t.config_read32(kCfgBlkSize);
     });
     if (e != Error::ok || capacity > kMaxPlausibleSectors) {
-        printk("%s: impossible configuration (capacity %llu sectors), device refused\n",
+        rtos::printk("%s: impossible configuration (capacity %llu sectors), device refused\n",
                dev_.name(), static_cast<unsigned long long>(capacity));
         dev_.fail();
         dev_.shutdown();
@@ -275,13 +275,13 @@ bool VirtioBlk::start(const Found& found) {
     (void)seg_max;  // one data segment per request: always within seg_max (>= 1)
     if (size_max) {
         if (size_max < kSectorSize) {
-            printk("%s: ignoring impossible size_max %u\n", dev_.name(), size_max);
+            rtos::printk("%s: ignoring impossible size_max %u\n", dev_.name(), size_max);
         } else if (size_max / kSectorSize < max_sectors_) {
             max_sectors_ = size_max / kSectorSize;
         }
     }
     if (blk_size && (blk_size < kSectorSize || blk_size > 65536 || (blk_size & (blk_size - 1)))) {
-        printk("%s: ignoring impossible block size %u\n", dev_.name(), blk_size);
+        rtos::printk("%s: ignoring impossible block size %u\n", dev_.name(), blk_size);
         blk_size = 0;
     }
     info_ = {capacity, blk_size ? blk_size : kSectorSize, dev_.has_feature(VIRTIO_BLK_F_RO),
@@ -294,7 +294,7 @@ bool VirtioBlk::start(const Found& found) {
     if (slots == 0) slots = 1;
     requests_ = static_cast<Request*>(hal::dma_alloc(sizeof(Request) * slots, 64));
     if (!requests_) {
-        printk("%s: out of memory for %u request slots\n", dev_.name(), slots);
+        rtos::printk("%s: out of memory for %u request slots\n", dev_.name(), slots);
         dev_.fail();
         dev_.shutdown();
         return false;
@@ -309,7 +309,7 @@ bool VirtioBlk::start(const Found& found) {
     interrupts_ = false;  // completions are polled by the waiting thread
 #else
     interrupts_ = rtos::irq::attach(found.irq, &VirtioBlk::isr, this);
-    if (!interrupts_) printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+    if (!interrupts_) rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
 #endif
 
     char extra[64];
