@@ -33,8 +33,9 @@ using ExitHandler = void (*)(int status);
 void set_exit_handler(ExitHandler handler);
 
 /// The board's fixed physical memory map, for a port that builds page
-/// tables (aarch64) before anything else runs: sorted, not overlapping;
-/// addresses in no region stay unmapped. Defined in bsp/<board>/board.cpp.
+/// tables before anything else runs (aarch64): addresses in no region stay
+/// unmapped; where regions overlap the later one wins. Defined in
+/// bsp/<board>/board.cpp by the boards whose port needs it.
 struct MemoryRegion {
     enum Kind : uint8_t { normal, device };
     uint64_t base;
