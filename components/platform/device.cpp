@@ -90,13 +90,16 @@ unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
               std::span<const FallbackDevice> fallback) {
     if (tree.valid()) {
         Device dev;
-        if (fdt::Node n = stdout_node(tree); cls == DeviceClass::console && n.valid() &&
-                                             enabled(tree, n) &&
-                                             try_probe(match_node(tree, n, cls, drivers, dev), dev))
-            return 1;
+        fdt::Node tried;  // the console stdout-path names goes first
+        if (cls == DeviceClass::console) {
+            tried = stdout_node(tree);
+            if (tried.valid() && enabled(tree, tried) &&
+                try_probe(match_node(tree, tried, cls, drivers, dev), dev))
+                return 1;
+        }
         bool bound = false;
         tree.for_each_node([&](fdt::Node n) {
-            if (!bound && enabled(tree, n))
+            if (!bound && n.offset != tried.offset && enabled(tree, n))
                 bound = try_probe(match_node(tree, n, cls, drivers, dev), dev);
         });
         if (bound) return 1;

@@ -162,6 +162,13 @@ TEST_F(BoardDevices, RefusedDeviceFallsBackAndNothingBindsWhenAllRefuse) {
     EXPECT_EQ(rec[kPlic].calls, 2);
 }
 
+TEST_F(BoardDevices, RefusedConsoleIsProbedOnce) {
+    ASSERT_TRUE(load_tree(std::string(QEMU_FIXTURES) + "/qemu-virt-riscv64-128M"));
+    rec[kNs16550].refuse = 1;
+    EXPECT_EQ(bind(tree_, DeviceClass::console, drivers, {}), 0u);
+    EXPECT_EQ(rec[kNs16550].calls, 1);
+}
+
 TEST_F(BoardDevices, EdgeCases) {
     ASSERT_TRUE(load_tree(std::string(BOARD_FIXTURES) + "/edge-cases"));
     // The disabled controller is skipped; the second compatible string matches.
