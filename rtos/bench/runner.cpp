@@ -7,7 +7,8 @@
 //   bench: <name> failed (<why>)
 //
 // then "bench: N results, S skipped, F failed". tools/bench.py parses these
-// lines; keep them stable.
+// lines; keep them stable. Ctrl-C stops the run after the benchmark that is
+// running (each takes well under a second).
 #include <rtos/clock.hpp>
 #include <rtos/format.hpp>
 #include <rtos/printk.hpp>
@@ -153,8 +154,10 @@ int cmd_bench(int argc, char** argv) {
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
     unsigned measured = 0, skipped = 0, failed = 0;
+    bool stopped = false;
     for (const Benchmark& b : kBenchmarks) {
         if (!contains(b.name, filter)) continue;
+        if ((stopped = shell::interrupted())) break;
         Outcome o = run_one(b);
         if (o == Outcome::measured) ++measured;
         else if (o == Outcome::skipped) ++skipped;
@@ -165,6 +168,7 @@ int cmd_bench(int argc, char** argv) {
         }
     }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
+    if (stopped) return shell::kInterrupted;
     return failed ? 1 : 0;
 }
 
