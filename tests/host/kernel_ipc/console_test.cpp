@@ -90,14 +90,18 @@ void blocked_reader_skips_dropped_bytes() {
     SIM_CHECK(console::disarm_interrupt());
 }
 
-TEST(Console, CtrlCIsInputAtThePrompt) { EXPECT_EQ(sim::run_isolated(ctrl_c_is_input_at_the_prompt), 0); }
+TEST(Console, CtrlCIsInputAtThePrompt) {
+    EXPECT_EQ(sim::run_isolated(ctrl_c_is_input_at_the_prompt), 0);
+}
 TEST(Console, CtrlCInterruptsACommand) {
     EXPECT_EQ(sim::run_isolated(ctrl_c_interrupts_a_command_and_drops_what_came_before), 0);
 }
 TEST(Console, CtrlCTypedAheadBeforeTheCommandStarts) {
     EXPECT_EQ(sim::run_isolated(ctrl_c_typed_ahead_before_arming), 0);
 }
-TEST(Console, NoCtrlCKeepsTypedAhead) { EXPECT_EQ(sim::run_isolated(no_ctrl_c_keeps_everything), 0); }
+TEST(Console, NoCtrlCKeepsTypedAhead) {
+    EXPECT_EQ(sim::run_isolated(no_ctrl_c_keeps_everything), 0);
+}
 TEST(Console, BlockedReaderSkipsDroppedBytes) {
     EXPECT_EQ(sim::run_isolated(blocked_reader_skips_dropped_bytes), 0);
 }
