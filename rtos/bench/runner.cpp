@@ -154,10 +154,9 @@ int cmd_bench(int argc, char** argv) {
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
     unsigned measured = 0, skipped = 0, failed = 0;
-    bool stopped = false;
     for (const Benchmark& b : kBenchmarks) {
         if (!contains(b.name, filter)) continue;
-        if ((stopped = shell::interrupted())) break;
+        if (shell::interrupted()) break;
         Outcome o = run_one(b);
         if (o == Outcome::measured) ++measured;
         else if (o == Outcome::skipped) ++skipped;
@@ -168,7 +167,7 @@ int cmd_bench(int argc, char** argv) {
         }
     }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
-    if (stopped) return shell::kInterrupted;
+    if (shell::interrupted()) return shell::kInterrupted;  // Ctrl-C came during the run
     return failed ? 1 : 0;
 }
 

@@ -6,7 +6,8 @@
 //                           [ PASS ] name (1 tick | N ticks)   or
 //                           [ FAIL ] name: message (file:line)
 //                         and last "ktest: N passed, M failed". Ctrl-C stops
-//                         the run after the test that is running.
+//                         the run after the test that is running (a long test
+//                         may end early: kt::stop_requested()).
 //   ktest-overflow        destructive: a thread overflows its stack; the
 //                         kernel must panic ("stack overflow in thread
 //                         'overflow'") and end QEMU with a failure status.
@@ -131,10 +132,9 @@ int cmd_ktest(int argc, char** argv) {
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
     unsigned passed = 0, failed = 0;
-    bool stopped = false;
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
-        if ((stopped = shell::interrupted())) break;
+        if (shell::interrupted()) break;
         if (run_one(sorted[i])) ++passed;
         else ++failed;
         if (aborted()) {
@@ -144,7 +144,7 @@ int cmd_ktest(int argc, char** argv) {
     }
     self->set_priority(old_priority);
     printk("ktest: %u passed, %u failed\n", passed, failed);
-    if (stopped) return shell::kInterrupted;
+    if (shell::interrupted()) return shell::kInterrupted;  // also when it cut the last one short
     return failed ? 1 : 0;
 }
 
