@@ -37,7 +37,10 @@ def registered_tests():
 
 
 def thread_names(ps):
-    return sorted(line.split()[0] for line in ps.splitlines()[1:] if line.strip())
+    """Live threads: the boot thread may have ended and still be listed
+    until the idle thread frees it."""
+    return sorted(line.split()[0] for line in ps.splitlines()[1:]
+                  if line.strip() and line.split()[1] != 'exited')
 
 
 def build_for(bsp, config):
