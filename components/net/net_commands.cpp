@@ -34,9 +34,29 @@ void print_ip(const char* label, const ip4_addr_t* a) {
     printk(" %s %s", label, s);
 }
 
-int cmd_ifconfig(int argc, char**) {
-    if (argc != 1) return shell::kUsage;
+// ifconfig <ip> <netmask> [gateway]: a static address for the first
+// interface (DHCP stops).
+int set_static(int argc, char** argv) {
+    ip4_addr_t ip, mask, gw = {};
+    if (!ip4addr_aton(argv[1], &ip) || !ip4addr_aton(argv[2], &mask) ||
+        (argc == 4 && !ip4addr_aton(argv[3], &gw))) {
+        printk("ifconfig: bad address\n");
+        return 1;
+    }
+    Interface& i = interface(0);
+    LOCK_TCPIP_CORE();
+#if LWIP_DHCP
+    dhcp_release_and_stop(i.nif);
+#endif
+    netif_set_addr(i.nif, &ip, &mask, &gw);
+    UNLOCK_TCPIP_CORE();
+    return 0;
+}
+
+int cmd_ifconfig(int argc, char** argv) {
+    if (argc != 1 && argc != 3 && argc != 4) return shell::kUsage;
     if (interface_count() == 0) return no_stack();
+    if (argc > 1) return set_static(argc, argv);
     for (std::size_t k = 0; k < interface_count(); ++k) {
         Interface& i = interface(k);
         const std::uint8_t* m = i.dev->mac();
@@ -212,7 +232,8 @@ int cmd_dhcp(int argc, char**) {
 }  // namespace
 }  // namespace rtos::net
 
-SHELL_COMMAND(ifconfig, "", "network interfaces: address, MAC, link, counters",
+SHELL_COMMAND(ifconfig, "[<ip> <netmask> [gateway]]",
+              "network interfaces: address, MAC, link, counters; or set a static address",
               rtos::net::cmd_ifconfig);
 SHELL_COMMAND(ping, "<ip> [count]", "ICMP echo, one a second (default 4)", rtos::net::cmd_ping);
 SHELL_COMMAND(dhcp, "", "renew the DHCP lease of the first interface", rtos::net::cmd_dhcp);

@@ -124,6 +124,7 @@ void net_start() {
 #endif
         LOCK_TCPIP_CORE();
         netif_add(nif, &ip, &mask, &gw, nullptr, netif_init_fn, tcpip_input);
+        d->attach(receive, link_changed, &i);  // before DHCP sends anything
         netif_set_status_callback(nif, status_changed);
         if (count == 0) netif_set_default(nif);
         netif_set_up(nif);
@@ -133,7 +134,6 @@ void net_start() {
 #endif
         UNLOCK_TCPIP_CORE();
         ++count;
-        d->attach(receive, link_changed, &i);
     }
 #if LWIP_DHCP
     const char* how = "dhcp";
