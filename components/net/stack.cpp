@@ -84,7 +84,7 @@ void status_changed(::netif* nif) {
         return;
     }
 #endif
-    printk("net: %c%c%u address %s\n", nif->name[0], nif->name[1], nif->num, ip);
+    printk("net: %s address %s\n", iface_of(nif).dev->name(), ip);
 }
 
 err_t netif_init_fn(::netif* nif) {

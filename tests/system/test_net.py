@@ -202,7 +202,7 @@ def test_net_two_guests(boot, bsp):
     a = boot(bsp, out, virtio='modern', extra=link(pa, pb, '52:54:00:00:00:0a'))
     b = boot(bsp, out, virtio='legacy', extra=link(pb, pa, '52:54:00:00:00:0b'))
     assert 'inet 10.0.3.1 netmask 255.255.255.0' in a.run('ifconfig')
-    assert b.run('ifconfig 10.0.3.2 255.255.255.0') == ''
+    assert b.run('ifconfig 10.0.3.2 255.255.255.0') == 'net: eth0 address 10.0.3.2\n'
     assert 'inet 10.0.3.2 netmask 255.255.255.0' in b.run('ifconfig')
 
     assert '2 sent, 2 received' in a.run('ping 10.0.3.2 2', timeout=20)
