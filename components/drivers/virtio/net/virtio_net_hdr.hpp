@@ -24,13 +24,13 @@ inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_NONE = 0;
 /// layout (modern, or legacy with MRG_RXBUF); the 10-byte legacy layout
 /// stops before it.
 struct NetHdr {
-    std::uint8_t flags;
-    std::uint8_t gso_type;
-    std::uint16_t hdr_len;
-    std::uint16_t gso_size;
-    std::uint16_t csum_start;
-    std::uint16_t csum_offset;
-    std::uint16_t num_buffers;
+    std::uint8_t flags = 0;
+    std::uint8_t gso_type = 0;
+    std::uint16_t hdr_len = 0;
+    std::uint16_t gso_size = 0;
+    std::uint16_t csum_start = 0;
+    std::uint16_t csum_offset = 0;
+    std::uint16_t num_buffers = 0;
 };
 static_assert(sizeof(NetHdr) == 12);
 
