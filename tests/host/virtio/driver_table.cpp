@@ -26,13 +26,24 @@ const virtio::DriverEntry* find(std::uint32_t device_id) {
 }  // namespace host_drivers
 
 namespace virtio {
+namespace {
+const char* type_name(std::uint32_t id) {
+    switch (id) {
+    case VIRTIO_ID_NET: return "net";
+    case VIRTIO_ID_BLOCK: return "blk";
+    case VIRTIO_ID_CONSOLE: return "console";
+    case VIRTIO_ID_ENTROPY: return "rng";
+    default: return "dev";
+    }
+}
+}  // namespace
 
 const DriverEntry* drivers_begin() { return table; }
 const DriverEntry* drivers_end() { return table + count; }
 
 void announce(const Found& f, Device& dev, const char* extra) {
     rtos::printk("virtio-%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
-                 f.transport.device_id() == VIRTIO_ID_NET ? "net" : "dev", f.bus,
+                 type_name(f.transport.device_id()), f.bus,
                  f.transport.is_legacy() ? "legacy" : "modern",
                  static_cast<unsigned long long>(f.address), f.irq,
                  dev.queue_count() ? dev.queue(0).size() : 0,

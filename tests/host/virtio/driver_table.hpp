@@ -8,8 +8,7 @@
 // not a C identifier). So this header includes driver.hpp first (#pragma
 // once makes the driver's own include a no-op) and redefines the macro to
 // record the entry at static-initialisation time; drivers_begin()/end() walk
-// that table as mmio_probe.cpp walks the section. (tests/host/virtio_blk has
-// its own copy of this mechanism in driver_hook.hpp/env.cpp.)
+// that table as mmio_probe.cpp walks the section.
 #pragma once
 
 #include "drivers/virtio/driver.hpp"

@@ -4,32 +4,16 @@
 #include <cstring>
 
 #include <rtos/critical.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/thread.hpp>
 
 #include "driver_table.hpp"
 #include "drivers/virtio/config.hpp"
-#include "kernel/scheduler.hpp"
 #include "sim.hpp"
 
 using virtio::feature_bit;
 namespace vn = virtio::net;
 
 namespace {
-
-bool irq_available = true;
-rtos::irq::Handler isr = nullptr;
-void* isr_arg = nullptr;
-net_test::Env* current = nullptr;
-
-// The interrupt controller's dispatch for our one line (bounded).
-void deliver(void*) {
-    for (int i = 0; i < 16 && isr && current && current->fake.irq_pending(); ++i) isr(isr_arg);
-}
-
-void raise_irq() {
-    if (isr && current && current->fake.irq_pending()) sim::soft_interrupt();
-}
 
 fake::FakeMmioDevice::Options fake_options(const net_test::Setup& s) {
     fake::FakeMmioDevice::Options o;
@@ -59,20 +43,7 @@ std::size_t scatter(fake::Chain& c, const std::uint8_t* bytes, std::size_t n) {
 
 }  // namespace
 
-namespace rtos::irq {
-bool attach(unsigned, Handler handler, void* arg) {
-    if (!irq_available) return false;
-    isr = handler;
-    isr_arg = arg;
-    return true;
-}
-void enable(unsigned) {}
-void disable(unsigned) {}
-}  // namespace rtos::irq
-
 namespace net_test {
-
-void IrqLine::after_write() { raise_irq(); }
 
 Env::Env(const Setup& s) : setup(s), fake(fake_options(s)) {
     const std::uint8_t mac[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
@@ -118,7 +89,7 @@ void Env::arrive(std::vector<Arrival> frames, std::size_t expect_delivered) {
             rtos::IrqLock lock;  // the device works "between" driver instructions
             if (fake.queue(0).live) fake.process(0);
         }
-        raise_irq();
+        host_irq::raise();
         sim::tick();
         if (delivered.size() >= expect_delivered && wire.empty()) break;
     }
@@ -132,29 +103,28 @@ unsigned Env::driver_ok_count() const {
 }
 
 Env& boot(const Setup& s) {
-    irq_available = s.irq;
-    rtos::kernel::set_soft_interrupt_hook(&deliver, nullptr);
-    current = new Env(s);
-    if (current->transport.probe() != virtio::Error::ok) {
+    Env* e = new Env(s);  // lives until the scenario's process ends
+    host_irq::install(&e->fake, s.irq);
+    if (e->transport.probe() != virtio::Error::ok) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
-        return *current;
+        return *e;
     }
     const virtio::DriverEntry* d = host_drivers::find(virtio::VIRTIO_ID_NET);
     if (d == nullptr) {
         sim::fail(__FILE__, __LINE__, "no virtio-net driver registered");
-        return *current;
+        return *e;
     }
-    const virtio::Found found{current->transport, "mmio", current->fake.base(), 8, 0};
-    current->probed = d->probe(found);
-    current->dev = rtos::net::NetDevice::first();
-    if (current->dev) {
-        current->dev->attach(
+    const virtio::Found found{e->transport, "mmio", e->fake.base(), 8, 0};
+    e->probed = d->probe(found);
+    e->dev = rtos::net::NetDevice::first();
+    if (e->dev) {
+        e->dev->attach(
             [](void* ctx, const std::uint8_t* f, std::size_t n) {
                 static_cast<Env*>(ctx)->delivered.emplace_back(f, f + n);
             },
-            [](void* ctx, bool up) { static_cast<Env*>(ctx)->link_events.push_back(up); }, current);
+            [](void* ctx, bool up) { static_cast<Env*>(ctx)->link_events.push_back(up); }, e);
     }
-    return *current;
+    return *e;
 }
 
 }  // namespace net_test

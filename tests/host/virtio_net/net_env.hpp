@@ -1,8 +1,8 @@
 // What the virtio-net driver needs around it on the host, for one scenario
 // (each runs in its own process, see sim.hpp): the fake virtio-mmio device
-// as a network card, DMA memory (tests/host/virtio/dma_arena.cpp), an
-// interrupt line delivered as the sim's software interrupt, and the driver
-// table (tests/host/virtio/driver_table.hpp).
+// as a network card, DMA memory (tests/host/virtio/dma_arena.cpp), the
+// interrupt line (tests/host/virtio/irq_line.hpp) and the driver table
+// (tests/host/virtio/driver_table.hpp).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include "drivers/virtio/mmio_transport.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
 #include "fake_mmio_device.hpp"
+#include "irq_line.hpp"
 #include "net/netdev.hpp"
 
 namespace net_test {
@@ -31,29 +32,11 @@ struct Arrival {
     std::optional<std::uint32_t> used_len = {};  ///< reported instead of header + frame
 };
 
-/// Forwards to the fake; after every register write raises the interrupt if
-/// the fake's line is up.
-class IrqLine final : public virtio::RegisterWindow {
-public:
-    explicit IrqLine(fake::FakeMmioDevice& d) : d_(d) {}
-    std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
-    std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
-    std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
-    void write8(std::uint32_t o, std::uint8_t v) override { d_.write8(o, v); after_write(); }
-    void write16(std::uint32_t o, std::uint16_t v) override { d_.write16(o, v); after_write(); }
-    void write32(std::uint32_t o, std::uint32_t v) override { d_.write32(o, v); after_write(); }
-    std::uint64_t base() const override { return d_.base(); }
-
-private:
-    void after_write();
-    fake::FakeMmioDevice& d_;
-};
-
 struct Env {
     explicit Env(const Setup& s);
     Setup setup;
     fake::FakeMmioDevice fake;
-    IrqLine line{fake};
+    host_irq::IrqLine line{fake};
     virtio::MmioTransport transport{line};
     bool probed = false;
     rtos::net::NetDevice* dev = nullptr;
