@@ -109,6 +109,7 @@ private:
     rtos::BinarySemaphore tx_wake_;
     volatile bool config_changed_ = false;
     volatile bool needs_restart_ = false;
+    volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
 };
 
@@ -204,7 +205,7 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, rtos::Time
     const rtos::Tick deadline =
         timeout.is_forever() ? ~rtos::Tick{0} : rtos::clock::ticks() + timeout.count();
     for (;;) {
-        if (needs_restart_) {
+        if (needs_restart_ || dead_) {
             ++counters_.tx_dropped;
             return rtos::Status::io_error;
         }
@@ -271,6 +272,8 @@ void VirtioNet::restart(const char* why) {
     }
     if (bring_up() != Error::ok) {
         rtos::printk("%s: restart failed; interface down\n", name_);
+        dead_ = true;
+        needs_restart_ = false;
         set_link(false);
         return;
     }
@@ -284,6 +287,7 @@ void VirtioNet::rx_main(void* arg) {
     for (;;) {
         // Without an interrupt line, poll every tick.
         self->rx_wake_.take(self->interrupts_ ? rtos::Timeout::forever() : rtos::Timeout::ticks(1));
+        if (self->dead_) continue;
         if (self->needs_restart_) self->restart("the device broke the transmit ring");
         if (self->config_changed_) {
             self->config_changed_ = false;
