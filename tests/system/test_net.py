@@ -150,15 +150,22 @@ def test_net_user(boot, bsp, mode):
     (udp_port,) = free_ports(1, socket.SOCK_DGRAM)
     g = boot(bsp, out, virtio=version, wait_prompt=False,
              extra=user_net(tcp_port, udp_port, http_port, dev_opts))
-    log = g.expect(r'net: dhcp bound (\d+\.\d+\.\d+\.\d+)', timeout=30)
+    # The lease may come before or after the first prompt.
+    log = g.wait_prompt()
+    if 'net: dhcp bound' not in log:
+        log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
     assert re.search(rf'virtio-net: mmio {version} @0x[0-9a-f]+ irq \d+ queue \d+ features '
                      rf'0x[0-9a-f]+ mac 52:54:00:12:34:56 hdr {hdr} ', log), log
-    assert g.p.match.group(1) == '10.0.2.15'
-    g.wait_prompt()
+    assert re.search(r'net: dhcp bound 10\.0\.2\.15\s', log), log
 
     ping = g.run('ping 10.0.2.2 2', timeout=20)
     assert re.search(r'bytes from 10\.0\.2\.2: seq=0 time=\d+\.\d{3} ms', ping), ping
     assert 'ping: 2 sent, 2 received, 0% loss' in ping, ping
+
+    assert g.run('dhcp') == 'dhcp: eth0: renewing\n'
+    info = g.run('ifconfig')
+    assert re.search(r'eth0: mac 52:54:00:12:34:56 mtu 1500 link up\n'
+                     r'\s+inet 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 \(dhcp\)', info), info
 
     used_before = heap_used(g)
     rnd = random.Random(f'{bsp}-{mode}')
