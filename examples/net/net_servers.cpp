@@ -14,7 +14,9 @@
 #include "arch/port.hpp"
 #include "kernel/scheduler.hpp"
 #include "net/net.hpp"
+#if defined(CONFIG_SHELL)
 #include "shell/shell.hpp"
+#endif
 
 extern "C" {
 #include "lwip/api.h"
@@ -234,6 +236,7 @@ void net_demo_start() {
     rtos::printk("net-demo: udp and tcp echo on port %u, http on port %u\n", kEchoPort, kHttpPort);
 }
 
+#if defined(CONFIG_SHELL)
 // ---- echotest: a client for another guest's TCP echo server ----
 
 constexpr std::size_t kChunk = 8192;
@@ -290,9 +293,12 @@ int cmd_echotest(int argc, char** argv) {
                  e == ERR_OK ? "" : lwip_strerr(e));
     return (e == ERR_OK && received == total && mismatches == 0) ? 0 : 1;
 }
+#endif  // CONFIG_SHELL
 
 }  // namespace
 
 RTOS_INIT(net_demo_start, app);
+#if defined(CONFIG_SHELL)
 SHELL_COMMAND(echotest, "<ip> <bytes>", "send bytes to a TCP echo server, check the echo",
               cmd_echotest);
+#endif
