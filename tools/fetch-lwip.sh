@@ -50,7 +50,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! command -v dpkg-source >/dev/null; then
   echo "fetch-lwip: installing dpkg-dev (dpkg-source unpacks the source package)"
-  $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null || die "cannot install dpkg-dev"
+  { $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null 2>&1 ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null; }; } ||
+    die "cannot install dpkg-dev"
 fi
 
 # A deb-src entry for the archive the machine already uses: every 'deb'
