@@ -129,7 +129,7 @@ Error VirtioNet::bring_up() {
     return Error::ok;
 }
 
-// Puts every receive buffer that is not on the queue back on it.
+// Puts every receive buffer on the (empty) queue: at start and after a reset.
 void VirtioNet::fill_rx() {
     Virtqueue& q = dev_.queue(kRxQueue);
     for (unsigned i = 0; i < rx_count_; ++i) {
