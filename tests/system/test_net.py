@@ -6,6 +6,7 @@ guests on one link. Both archs; legacy with the 10-byte header
 the guests' link are bound to 127.0.0.1 only, and the guests talk to nothing
 but QEMU's own DHCP server and gateway (restrict=on would be tighter, but
 slirp then drops the guest's replies to forwarded UDP)."""
+import json
 import os
 import random
 import re
@@ -127,6 +128,39 @@ def tcp_echo(port, data):
         pytest.fail(f'echoed stream differs from byte {first}')
 
 
+class Qmp:
+    """QEMU's machine protocol on a unix socket (link up/down from the host)."""
+
+    def __init__(self, path, deadline_s=10):
+        end = time.monotonic() + deadline_s
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.s.settimeout(10)
+                self.s.connect(path)
+                break
+            except OSError:
+                self.s.close()
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+        self.f = self.s.makefile('rw')
+        json.loads(self.f.readline())  # greeting
+        self.execute('qmp_capabilities')
+
+    def execute(self, cmd, **args):
+        self.f.write(json.dumps({'execute': cmd, 'arguments': args}) + '\n')
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if 'return' in r or 'error' in r:
+                assert 'error' not in r, r
+                return r['return']
+
+    def close(self):
+        self.s.close()
+
+
 def counters(text):
     rx = re.search(r'rx packets (\d+) bytes (\d+) dropped (\d+) errors (\d+)', text)
     tx = re.search(r'tx packets (\d+) bytes (\d+) dropped (\d+) errors (\d+)', text)
@@ -143,13 +177,15 @@ def heap_used(g):
 
 @pytest.mark.parametrize('mode', list(MODES))
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)
-def test_net_user(boot, bsp, mode):
+def test_net_user(boot, tmp_path, bsp, mode):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     version, dev_opts, hdr = MODES[mode]
     tcp_port, http_port = free_ports(2, socket.SOCK_STREAM)
     (udp_port,) = free_ports(1, socket.SOCK_DGRAM)
+    qmp_path = os.path.join(tmp_path, 'qmp')
     g = boot(bsp, out, virtio=version, wait_prompt=False,
-             extra=user_net(tcp_port, udp_port, http_port, dev_opts))
+             extra=user_net(tcp_port, udp_port, http_port, dev_opts) +
+             ['-qmp', f'unix:{qmp_path},server=on,wait=off'])
     # The lease may come before or after the first prompt.
     log = g.wait_prompt()
     if 'net: dhcp bound' not in log:
@@ -190,6 +226,18 @@ def test_net_user(boot, bsp, mode):
     assert rx[1] > (8 << 20) and tx[1] > (8 << 20), (rx, tx)
     assert rx[3] == 0 and tx[2] == 0 and tx[3] == 0, (rx, tx)
     assert heap_used(g) - used_before < 16384
+
+    # Link status (VIRTIO_NET_F_STATUS): down and up again from the host.
+    qmp = Qmp(qmp_path)
+    try:
+        qmp.execute('set_link', name='n0', up=False)
+        g.expect(r'eth0: link down', timeout=10)
+        assert 'link down' in g.run('ifconfig')
+        qmp.execute('set_link', name='n0', up=True)
+        g.expect(r'eth0: link up', timeout=10)
+    finally:
+        qmp.close()
+    assert 'ping: 1 sent, 1 received' in g.run('ping 10.0.2.2 1', timeout=20)
     print(f'{bsp} {mode}: udp 1000 datagrams {t_udp:.1f} s, tcp 8 MiB {t_tcp:.1f} s')
 
 
