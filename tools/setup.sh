@@ -12,6 +12,10 @@ PACKAGES=(
   g++ cmake libgtest-dev                        # host unit tests
 )
 
+# lwIP's sources (Debian source package lwip 2.1.3) into third_party/lwip;
+# offline when already fetched.
+"$(dirname "$0")/fetch-lwip.sh"
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

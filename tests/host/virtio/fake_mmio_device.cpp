@@ -396,7 +396,7 @@ void FakeMmioDevice::process(std::uint16_t index) {
     std::vector<std::pair<Chain, std::uint32_t>> finished;  // held back when reversing
     std::uint16_t avail_idx = load<std::uint16_t>(q.avail + 2);
     std::atomic_thread_fence(std::memory_order_acquire);
-    while (q.last_avail_idx != avail_idx) {
+    while (q.last_avail_idx != avail_idx && (!has_work || has_work(index))) {
         if (static_cast<std::uint16_t>(avail_idx - q.last_avail_idx) > q.num) {
             violation("avail idx ahead of the device by more than the queue size");
             broken_ = true;

@@ -89,6 +89,9 @@ public:
     /// requests in any order, 2.7.14).
     bool complete_in_reverse = false;
     Behaviour behaviour = echo;
+    /// When set, process() takes the next available chain only while this
+    /// returns true (a receive queue: buffers wait for packets to arrive).
+    std::function<bool(std::uint16_t queue)> has_work;
     /// Called before every config-space read with its offset (to change the
     /// config "meanwhile"; see change_config()).
     std::function<void(std::uint32_t offset)> on_config_read;

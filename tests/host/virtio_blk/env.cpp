@@ -18,76 +18,24 @@
 #include "hal_host.hpp"
 #include "sim.hpp"
 
-// ---- the driver table (driver_hook.hpp) ----
-
-namespace {
-constexpr std::size_t kMaxDrivers = 8;
-virtio::DriverEntry driver_table[kMaxDrivers] = {};
-std::size_t driver_count = 0;
-}  // namespace
-
-namespace blk_test {
-bool register_driver(const virtio::DriverEntry& entry) {
-    if (driver_count == kMaxDrivers) std::abort();
-    driver_table[driver_count++] = entry;
-    return true;
-}
-}  // namespace blk_test
-
-namespace virtio {
-
-const DriverEntry* drivers_begin() { return driver_table; }
-const DriverEntry* drivers_end() { return driver_table + driver_count; }
-
-void announce(const Found& f, Device& dev, const char* extra) {
-    rtos::printk("virtio-blk: %s %s @%#llx irq %u queue %u%s\n", f.bus,
-           f.transport.is_legacy() ? "legacy" : "modern",
-           static_cast<unsigned long long>(f.address), f.irq,
-           dev.queue_count() ? dev.queue(0).size() : 0, extra);
-}
-
-}  // namespace virtio
-
+// The driver table and virtio::announce(): tests/host/virtio/driver_table.cpp.
 // DMA memory: the shared host arena (tests/host/virtio/dma_arena.cpp).
 
 // ---- interrupts ----
 
+// The interrupt line: tests/host/virtio/irq_line.cpp.
+
 namespace {
 
-bool irq_available = true;
-rtos::irq::Handler isr = nullptr;
-void* isr_arg = nullptr;
 blk_test::Env* current = nullptr;
-
-// The software-interrupt hook: the interrupt controller's dispatch for our
-// one line (runs the handler while the line is up, bounded).
-void deliver(void*) {
-    for (int i = 0; i < 16 && isr && current && current->fake.irq_pending(); ++i) isr(isr_arg);
-}
-
 rtos::Thread* device_thread = nullptr;
 volatile bool device_stop = false;
 
 }  // namespace
 
-namespace rtos::irq {
-bool attach(unsigned, Handler handler, void* arg) {
-    if (!irq_available) return false;
-    isr = handler;
-    isr_arg = arg;
-    return true;
-}
-void enable(unsigned) {}
-void disable(unsigned) {}
-}  // namespace rtos::irq
-
 namespace blk_test {
 
-void raise_irq() {
-    if (isr && current && current->fake.irq_pending()) sim::soft_interrupt();
-}
-
-void IrqLine::after_write() { raise_irq(); }
+void raise_irq() { host_irq::raise(); }
 
 std::size_t dma_live_allocations() { return host_hal::live_allocations(); }
 
@@ -150,9 +98,8 @@ void Env::stop_device_thread() {
 Env& env() { return *current; }
 
 Env& boot(const Setup& s) {
-    irq_available = s.irq;
-    rtos::kernel::set_soft_interrupt_hook(&deliver, nullptr);
     current = new Env(s);
+    host_irq::install(&current->fake, s.irq);
     if (current->transport.probe() != virtio::Error::ok) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *current;

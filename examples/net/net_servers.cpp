@@ -1,0 +1,304 @@
+// examples/net: UDP and TCP echo servers and an HTTP status page on lwIP's
+// netconn API, started at boot when the network stack runs.
+#include <rtos/clock.hpp>
+#include <rtos/config.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/format.hpp>
+#include <rtos/heap.hpp>
+#include <rtos/init.hpp>
+#include <rtos/printk.hpp>
+#include <rtos/semaphore.hpp>
+#include <rtos/string.hpp>
+#include <rtos/thread.hpp>
+
+#include "arch/port.hpp"
+#include "kernel/scheduler.hpp"
+#include "net/net.hpp"
+#if defined(CONFIG_SHELL)
+#include "shell/shell.hpp"
+#endif
+
+extern "C" {
+#include "lwip/api.h"
+#include "lwip/netif.h"
+}
+
+namespace {
+
+constexpr u16_t kEchoPort = CONFIG_EXAMPLE_NET_ECHO_PORT;
+constexpr u16_t kHttpPort = CONFIG_EXAMPLE_NET_HTTP_PORT;
+constexpr unsigned kServerPriority = 12;
+constexpr std::size_t kServerStack = 4096;
+
+rtos::Semaphore tcp_slots{CONFIG_EXAMPLE_NET_TCP_CLIENTS};
+
+netconn* listen_on(netconn_type type, u16_t port) {
+    netconn* c = netconn_new(type);
+    if (c == nullptr) return nullptr;
+    if (netconn_bind(c, IP4_ADDR_ANY, port) != ERR_OK ||
+        (type == NETCONN_TCP && netconn_listen(c) != ERR_OK)) {
+        netconn_delete(c);
+        return nullptr;
+    }
+    return c;
+}
+
+// Every datagram goes back to where it came from, unchanged.
+void udp_echo(void*) {
+    netconn* c = listen_on(NETCONN_UDP, kEchoPort);
+    if (c == nullptr) {
+        rtos::printk("net-demo: cannot bind udp port %u\n", kEchoPort);
+        return;
+    }
+    for (;;) {
+        netbuf* buf;
+        if (netconn_recv(c, &buf) != ERR_OK) continue;
+        netconn_sendto(c, buf, netbuf_fromaddr(buf), netbuf_fromport(buf));
+        netbuf_delete(buf);
+    }
+}
+
+void tcp_echo_client(void* arg) {
+    auto* c = static_cast<netconn*>(arg);
+    netbuf* buf;
+    while (netconn_recv(c, &buf) == ERR_OK) {
+        err_t e = ERR_OK;
+        do {
+            void* data;
+            u16_t len;
+            netbuf_data(buf, &data, &len);
+            e = netconn_write(c, data, len, NETCONN_COPY);
+        } while (e == ERR_OK && netbuf_next(buf) >= 0);
+        netbuf_delete(buf);
+        if (e != ERR_OK) break;
+    }
+    netconn_close(c);
+    netconn_delete(c);
+    tcp_slots.give();
+}
+
+void tcp_echo(void*) {
+    netconn* l = listen_on(NETCONN_TCP, kEchoPort);
+    if (l == nullptr) {
+        rtos::printk("net-demo: cannot listen on tcp port %u\n", kEchoPort);
+        return;
+    }
+    for (;;) {
+        tcp_slots.take();
+        netconn* c;
+        if (netconn_accept(l, &c) != ERR_OK) {
+            tcp_slots.give();
+            continue;
+        }
+        if (rtos::Thread::create({.name = "tcp-echo-c", .priority = kServerPriority},
+                                 tcp_echo_client, c, kServerStack, true) == nullptr) {
+            netconn_delete(c);
+            tcp_slots.give();
+        }
+    }
+}
+
+// ---- HTTP status page ----
+
+struct Page {
+    char* buf;
+    std::size_t size, len;
+    void add(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf + len, size - len, fmt, ap);
+        va_end(ap);
+        if (n > 0) len = (len + static_cast<std::size_t>(n) < size) ? len + n : size - 1;
+    }
+};
+
+void render(Page& p) {
+    const std::uint64_t ms = rtos::clock::ticks_to_ms(rtos::clock::ticks());
+    p.add("<!DOCTYPE html>\n<html><head><title>Tern status</title></head><body>\n");
+    p.add("<h1>Tern %s (%s, %s)</h1>\n", RTOS_VERSION, RTOS_BSP, rtos::arch::name());
+    p.add("<p>uptime: %llu.%03llu s</p>\n", static_cast<unsigned long long>(ms / 1000),
+          static_cast<unsigned long long>(ms % 1000));
+    // Threads: snapshot under the lock like the shell's ps.
+    struct Row {
+        const char* name;
+        rtos::ThreadState state;
+        unsigned prio;
+    };
+    constexpr unsigned kMaxRows = 32;
+    Row rows[kMaxRows];
+    unsigned n = 0, total = 0;
+    {
+        rtos::IrqLock lock;
+        rtos::kernel::for_each_thread([&](rtos::Thread* t) {
+            ++total;
+            if (n < kMaxRows) rows[n++] = {t->name(), t->state(), t->priority()};
+        });
+    }
+    p.add("<h2>threads: %u</h2>\n<table><tr><th>name</th><th>state</th><th>priority</th></tr>\n",
+          total);
+    for (unsigned i = 0; i < n; ++i)
+        p.add("<tr><td>%s</td><td>%s</td><td>%u</td></tr>\n", rows[i].name,
+              rtos::thread_state_name(rows[i].state), rows[i].prio);
+    p.add("</table>\n");
+    const rtos::heap::Stats h = rtos::heap::stats();
+    p.add("<h2>memory</h2>\n<p>heap total %zu, used %zu, max used %zu, free %zu bytes</p>\n",
+          h.total, h.used, h.max_used, h.total - h.used);
+    p.add("<h2>network</h2>\n");
+    for (std::size_t k = 0; k < rtos::net::interface_count(); ++k) {
+        rtos::net::Interface& i = rtos::net::interface(k);
+        const rtos::net::Counters c = i.dev->counters();
+        char ip[16];
+        ip4addr_ntoa_r(netif_ip4_addr(i.nif), ip, sizeof(ip));
+        p.add("<p>%s %s link %s: rx packets %llu bytes %llu dropped %llu errors %llu; "
+              "tx packets %llu bytes %llu dropped %llu errors %llu</p>\n",
+              i.dev->name(), ip, i.dev->link_up() ? "up" : "down",
+              static_cast<unsigned long long>(c.rx_packets),
+              static_cast<unsigned long long>(c.rx_bytes),
+              static_cast<unsigned long long>(c.rx_dropped + i.stack_drops),
+              static_cast<unsigned long long>(c.rx_errors),
+              static_cast<unsigned long long>(c.tx_packets),
+              static_cast<unsigned long long>(c.tx_bytes),
+              static_cast<unsigned long long>(c.tx_dropped),
+              static_cast<unsigned long long>(c.tx_errors));
+    }
+    p.add("</body></html>\n");
+}
+
+void http_serve(netconn* c) {
+    // Read the request up to its blank line (any path gets the page).
+    netconn_set_recvtimeout(c, 2000);
+    char req[512];
+    std::size_t have = 0;
+    bool complete = false;
+    netbuf* buf;
+    while (!complete && netconn_recv(c, &buf) == ERR_OK) {
+        do {
+            void* data;
+            u16_t len;
+            netbuf_data(buf, &data, &len);
+            for (u16_t k = 0; k < len && have < sizeof(req) - 1; ++k) req[have++] = static_cast<char*>(data)[k];
+        } while (netbuf_next(buf) >= 0);
+        netbuf_delete(buf);
+        req[have] = '\0';
+        for (std::size_t k = 0; k + 3 < have; ++k)
+            if (!memcmp(req + k, "\r\n\r\n", 4)) complete = true;
+        if (have == sizeof(req) - 1) complete = true;
+    }
+    if (complete) {
+        constexpr std::size_t kPageMax = 8192;
+        char* body = static_cast<char*>(rtos::heap::alloc(kPageMax));
+        if (body != nullptr) {
+            Page page{body, kPageMax, 0};
+            body[0] = '\0';
+            render(page);
+            char head[160];
+            int hl = snprintf(head, sizeof(head),
+                              "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
+                              "Connection: close\r\n\r\n",
+                              page.len);
+            if (!strncmp(req, "GET ", 4) || !strncmp(req, "HEAD ", 5)) {
+                netconn_write(c, head, static_cast<std::size_t>(hl), NETCONN_COPY);
+                if (req[0] == 'G') netconn_write(c, body, page.len, NETCONN_COPY);
+            } else {
+                static const char bad[] = "HTTP/1.0 405 Method Not Allowed\r\nConnection: close\r\n\r\n";
+                netconn_write(c, bad, sizeof(bad) - 1, NETCONN_COPY);
+            }
+            rtos::heap::free(body);
+        }
+    }
+    netconn_close(c);
+    netconn_delete(c);
+}
+
+void http(void*) {
+    netconn* l = listen_on(NETCONN_TCP, kHttpPort);
+    if (l == nullptr) {
+        rtos::printk("net-demo: cannot listen on tcp port %u\n", kHttpPort);
+        return;
+    }
+    for (;;) {
+        netconn* c;
+        if (netconn_accept(l, &c) == ERR_OK) http_serve(c);
+    }
+}
+
+void net_demo_start() {
+    if (rtos::net::interface_count() == 0) {
+        rtos::printk("net-demo: no network interface, servers not started\n");
+        return;
+    }
+    rtos::Thread::create({.name = "udp-echo", .priority = kServerPriority}, udp_echo, nullptr,
+                         kServerStack, true);
+    rtos::Thread::create({.name = "tcp-echo", .priority = kServerPriority}, tcp_echo, nullptr,
+                         kServerStack, true);
+    rtos::Thread::create({.name = "http", .priority = kServerPriority}, http, nullptr,
+                         kServerStack + 4096, true);
+    rtos::printk("net-demo: udp and tcp echo on port %u, http on port %u\n", kEchoPort, kHttpPort);
+}
+
+#if defined(CONFIG_SHELL)
+// ---- echotest: a client for another guest's TCP echo server ----
+
+constexpr std::size_t kChunk = 8192;
+
+std::uint8_t pattern_byte(std::size_t i) {
+    return static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+}
+
+// Sends `total` bytes of a fixed pattern in chunks, reading each chunk's echo
+// back before the next (both directions stay within the TCP windows).
+int cmd_echotest(int argc, char** argv) {
+    if (argc != 3) return rtos::shell::kUsage;
+    ip_addr_t server;
+    unsigned long long total;
+    if (!ipaddr_aton(argv[1], &server) || !rtos::shell::parse_u64(argv[2], total) || total == 0) {
+        rtos::printk("echotest: bad arguments\n");
+        return 1;
+    }
+    netconn* c = netconn_new(NETCONN_TCP);
+    if (c == nullptr) return 1;
+    const std::uint64_t t0 = rtos::clock::now_ns();
+    err_t e = netconn_connect(c, &server, kEchoPort);
+    auto* chunk = static_cast<std::uint8_t*>(rtos::heap::alloc(kChunk));
+    std::size_t sent = 0, received = 0, mismatches = 0;
+    if (e == ERR_OK && chunk != nullptr) {
+        netconn_set_recvtimeout(c, 5000);
+        while (e == ERR_OK && sent < total) {
+            const std::size_t n = total - sent < kChunk ? total - sent : kChunk;
+            for (std::size_t k = 0; k < n; ++k) chunk[k] = pattern_byte(sent + k);
+            e = netconn_write(c, chunk, n, NETCONN_COPY);
+            sent += n;
+            while (e == ERR_OK && received < sent) {
+                netbuf* buf;
+                e = netconn_recv(c, &buf);
+                if (e != ERR_OK) break;
+                do {
+                    void* data;
+                    u16_t len;
+                    netbuf_data(buf, &data, &len);
+                    for (u16_t k = 0; k < len; ++k)
+                        if (static_cast<std::uint8_t*>(data)[k] != pattern_byte(received + k)) ++mismatches;
+                    received += len;
+                } while (netbuf_next(buf) >= 0);
+                netbuf_delete(buf);
+            }
+        }
+    }
+    rtos::heap::free(chunk);
+    netconn_close(c);
+    netconn_delete(c);
+    const std::uint64_t ms = (rtos::clock::now_ns() - t0) / 1000000;
+    rtos::printk("echotest: %zu sent, %zu echoed, %zu mismatches, %llu ms%s%s\n", sent, received,
+                 mismatches, static_cast<unsigned long long>(ms), e == ERR_OK ? "" : ", error ",
+                 e == ERR_OK ? "" : lwip_strerr(e));
+    return (e == ERR_OK && received == total && mismatches == 0) ? 0 : 1;
+}
+#endif  // CONFIG_SHELL
+
+}  // namespace
+
+RTOS_INIT(net_demo_start, app);
+#if defined(CONFIG_SHELL)
+SHELL_COMMAND(echotest, "<ip> <bytes>", "send bytes to a TCP echo server, check the echo",
+              cmd_echotest);
+#endif

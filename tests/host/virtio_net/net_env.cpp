@@ -1,0 +1,130 @@
+// Host environment of the virtio-net driver (see net_env.hpp).
+#include "net_env.hpp"
+
+#include <cstring>
+
+#include <rtos/critical.hpp>
+#include <rtos/thread.hpp>
+
+#include "driver_table.hpp"
+#include "drivers/virtio/config.hpp"
+#include "sim.hpp"
+
+using virtio::feature_bit;
+namespace vn = virtio::net;
+
+namespace {
+
+fake::FakeMmioDevice::Options fake_options(const net_test::Setup& s) {
+    fake::FakeMmioDevice::Options o;
+    o.version = s.version;
+    o.device_id = virtio::VIRTIO_ID_NET;
+    o.num_queues = 2;
+    std::uint64_t f = feature_bit(vn::VIRTIO_NET_F_MRG_RXBUF) | feature_bit(vn::VIRTIO_NET_F_GUEST_CSUM);
+    if (s.offer_mac) f |= feature_bit(vn::VIRTIO_NET_F_MAC);
+    if (s.offer_status) f |= feature_bit(vn::VIRTIO_NET_F_STATUS);
+    if (virtio::config::event_idx) f |= feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
+    if (virtio::config::indirect_desc) f |= feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
+    o.features = f;
+    return o;
+}
+
+// Scatters `bytes` over the writable segments; returns what fitted.
+std::size_t scatter(fake::Chain& c, const std::uint8_t* bytes, std::size_t n) {
+    std::size_t done = 0;
+    for (auto& seg : c.writable) {
+        const std::size_t k = std::min(seg.size(), n - done);
+        std::memcpy(seg.data(), bytes + done, k);
+        done += k;
+        if (done == n) break;
+    }
+    return done;
+}
+
+}  // namespace
+
+namespace net_test {
+
+Env::Env(const Setup& s) : setup(s), fake(fake_options(s)) {
+    const std::uint8_t mac[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+    fake.change_config(0, mac);
+    const std::uint8_t status[] = {1, 0};  // VIRTIO_NET_S_LINK_UP
+    fake.change_config(6, status);
+    fake.has_work = [this](std::uint16_t q) { return q != 0 || !wire.empty(); };
+    fake.behaviour = [this](std::uint16_t q, fake::Chain& c) -> std::uint32_t {
+        if (q == 1) {  // transmit: header, then the frame
+            std::vector<std::uint8_t> all;
+            for (auto& seg : c.readable) all.insert(all.end(), seg.begin(), seg.end());
+            if (all.size() < hdr_len()) {
+                ++bad_tx_headers;
+                return 0;
+            }
+            for (std::uint32_t i = 0; i < hdr_len(); ++i) bad_tx_headers += all[i] != 0;
+            sent.emplace_back(all.begin() + hdr_len(), all.end());
+            return 0;
+        }
+        Arrival a = std::move(wire.front());
+        wire.pop_front();
+        std::vector<std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(&a.hdr),
+                                        reinterpret_cast<const std::uint8_t*>(&a.hdr) + hdr_len());
+        bytes.insert(bytes.end(), a.frame.begin(), a.frame.end());
+        const std::size_t fitted = scatter(c, bytes.data(), bytes.size());
+        return a.used_len ? *a.used_len : static_cast<std::uint32_t>(fitted);
+    };
+}
+
+bool Env::mergeable() const {
+    return (fake.driver_features() & feature_bit(vn::VIRTIO_NET_F_MRG_RXBUF)) != 0;
+}
+
+std::uint32_t Env::hdr_len() const {
+    return vn::layout(setup.version == virtio::mmio::VERSION_LEGACY, mergeable()).hdr_len;
+}
+
+void Env::arrive(std::vector<Arrival> frames, std::size_t expect_delivered) {
+    for (auto& f : frames) wire.push_back(std::move(f));
+    // At least one round, so a pending config-change interrupt is delivered too.
+    for (int t = 0; t < 200; ++t) {
+        {
+            rtos::IrqLock lock;  // the device works "between" driver instructions
+            if (fake.queue(0).live) fake.process(0);
+        }
+        host_irq::raise();
+        sim::tick();
+        if (delivered.size() >= expect_delivered && wire.empty()) break;
+    }
+}
+
+unsigned Env::driver_ok_count() const {
+    unsigned n = 0;
+    for (std::uint8_t s : fake.status_writes()) n += (s & virtio::VIRTIO_STATUS_DRIVER_OK) != 0 &&
+                                                    (s & virtio::VIRTIO_STATUS_FAILED) == 0;
+    return n;
+}
+
+Env& boot(const Setup& s) {
+    Env* e = new Env(s);  // lives until the scenario's process ends
+    host_irq::install(&e->fake, s.irq);
+    if (e->transport.probe() != virtio::Error::ok) {
+        sim::fail(__FILE__, __LINE__, "transport probe failed");
+        return *e;
+    }
+    const virtio::DriverEntry* d = host_drivers::find(virtio::VIRTIO_ID_NET);
+    if (d == nullptr) {
+        sim::fail(__FILE__, __LINE__, "no virtio-net driver registered");
+        return *e;
+    }
+    const virtio::Found found{e->transport, "mmio", e->fake.base(), 8, 0};
+    e->probed = d->probe(found);
+    e->dev = rtos::net::NetDevice::first();
+    if (e->dev) {
+        e->dev->attach(
+            [](void* ctx, const std::uint8_t* f, std::size_t n) {
+                static_cast<Env*>(ctx)->delivered.emplace_back(f, f + n);
+            },
+            [](void* ctx, bool up) { static_cast<Env*>(ctx)->link_events.push_back(up); }, e);
+    }
+    return *e;
+}
+
+}  // namespace net_test

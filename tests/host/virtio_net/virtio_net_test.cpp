@@ -1,0 +1,227 @@
+// The virtio-net driver's receive and transmit paths against the fake
+// device: both header layouts (10 bytes: legacy without MRG_RXBUF; 12 bytes:
+// modern, or legacy with it), frames past the ring size (buffers recycled,
+// none lost), and a device that lies: short, runt and oversized lengths,
+// bad ids, impossible header fields. Each scenario runs in a child process
+// (sim.hpp) for every register layout this build drives.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <vector>
+
+#include <rtos/clock.hpp>
+
+#include "net_env.hpp"
+#include "rig.hpp"
+#include "sim.hpp"
+
+using namespace net_test;
+namespace vn = virtio::net;
+
+namespace {
+
+std::uint32_t g_version = rig::kModern;
+fake::UsedFault g_fault = fake::UsedFault::none;
+
+#if defined(CONFIG_VIRTIO_NET_MRG_RXBUF)
+constexpr bool kMrg = true;
+#else
+constexpr bool kMrg = false;
+#endif
+
+std::vector<std::uint8_t> frame(std::size_t len, unsigned seed) {
+    std::vector<std::uint8_t> f(len);
+    for (std::size_t i = 0; i < len; ++i) f[i] = static_cast<std::uint8_t>(i * 31 + seed * 7 + (i >> 8));
+    return f;
+}
+
+Env& start() {
+    Setup s;
+    s.version = g_version;
+    Env& e = boot(s);
+    SIM_CHECK(e.probed);
+    SIM_CHECK(e.dev != nullptr);
+    return e;
+}
+
+std::uint32_t expected_hdr_len() {
+    return (g_version == rig::kModern || kMrg) ? vn::kHdrLenModern : vn::kHdrLenLegacy;
+}
+
+// ---- the two header layouts, and recycling past the ring size ----
+
+void rx_layouts() {
+    Env& e = start();
+    if (!e.dev) return;
+    SIM_CHECK_EQ(e.hdr_len(), expected_hdr_len());
+    SIM_CHECK_EQ(e.mergeable(), kMrg);
+    // The posted buffers: header in its own descriptor, exactly hdr_len bytes.
+    std::vector<Arrival> in;
+    const std::size_t lens[] = {14, 60, 64, 1000, 1514, 1518};
+    for (unsigned i = 0; i < 100; ++i) in.push_back({frame(lens[i % 6], i)});
+    e.arrive(in, in.size());
+    SIM_CHECK_EQ(e.delivered.size(), in.size());
+    for (std::size_t i = 0; i < in.size() && i < e.delivered.size(); ++i)
+        SIM_CHECK(e.delivered[i] == in[i].frame);
+    for (const fake::Chain& c : e.fake.recent_chains())
+        if (!c.writable.empty()) SIM_CHECK_EQ(c.writable.front().size(), std::size_t{e.hdr_len()});
+    const rtos::net::Counters c = e.dev->counters();
+    SIM_CHECK_EQ(c.rx_packets, 100u);
+    std::size_t bytes = 0;
+    for (auto& a : in) bytes += a.frame.size();
+    SIM_CHECK_EQ(c.rx_bytes, bytes);
+    SIM_CHECK_EQ(c.rx_errors, 0u);
+    // Every buffer is back on the ring: the device holds as many as at boot.
+    const auto q = e.fake.queue(0);
+    SIM_CHECK_EQ(static_cast<std::uint16_t>(q.last_avail_idx - q.used_idx), 0);
+    SIM_CHECK_EQ(e.driver_ok_count(), 1u);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
+// ---- lengths and header fields the driver must not believe ----
+
+void rx_bad_lengths() {
+    Env& e = start();
+    if (!e.dev) return;
+    const std::uint32_t h = e.hdr_len();
+    std::vector<Arrival> bad;
+    bad.push_back({frame(100, 1), {.num_buffers = 1}, h - 1});  // shorter than the header
+    bad.push_back({frame(100, 2), {.num_buffers = 1}, 0});      // nothing at all
+    bad.push_back({frame(100, 3), {.num_buffers = 1}, h + 13});  // a runt frame
+    bad.push_back({frame(100, 4), {.gso_type = 1, .num_buffers = 1}});  // GSO, never negotiated
+    bad.push_back({frame(100, 5), {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 99,
+                                   .csum_offset = 6, .num_buffers = 1}});  // csum past the end
+    unsigned expected_errors = 5;
+    if (kMrg) {
+        bad.push_back({frame(100, 6), {.num_buffers = 2}});
+        bad.push_back({frame(100, 7), {.num_buffers = 0}});
+        expected_errors += 2;
+    }
+    Arrival good{frame(200, 8)};
+    bad.push_back(good);
+    e.arrive(bad, 1);
+    SIM_CHECK_EQ(e.delivered.size(), 1u);
+    if (!e.delivered.empty()) SIM_CHECK(e.delivered[0] == good.frame);
+    rtos::net::Counters c = e.dev->counters();
+    SIM_CHECK_EQ(c.rx_errors, expected_errors);
+    SIM_CHECK_EQ(c.rx_packets, 1u);
+    SIM_CHECK_EQ(e.driver_ok_count(), 1u);  // no reset for a bad packet
+
+    // A partial checksum is completed: UDP over IPv4, checksum field holding
+    // the pseudo-header sum (here: a frame whose correct sum we know).
+    std::vector<std::uint8_t> f(14 + 20 + 8 + 4, 0);
+    f[14 + 20 + 8] = 0x12; f[14 + 20 + 9] = 0x34;  // payload
+    Arrival csum{f, {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
+                     .csum_offset = 6, .num_buffers = 1}};
+    e.arrive({csum}, 2);
+    SIM_CHECK_EQ(e.delivered.size(), 2u);
+    if (e.delivered.size() == 2) {
+        // Sum over [34, 46): only 0x1234 is non-zero -> ~0x1234 = 0xedcb.
+        SIM_CHECK_EQ(e.delivered[1][40], 0xed);
+        SIM_CHECK_EQ(e.delivered[1][41], 0xcb);
+    }
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
+// ---- a used entry that breaks the ring protocol: reset, restart, go on ----
+
+void rx_ring_violation() {
+    Env& e = start();
+    if (!e.dev) return;
+    e.arrive({{frame(300, 1)}}, 1);
+    SIM_CHECK_EQ(e.delivered.size(), 1u);
+    e.fake.inject(g_fault);
+    e.arrive({{frame(300, 2)}}, 1);  // the one the device lies about
+    SIM_CHECK_EQ(e.delivered.size(), 1u);  // never handed up
+    SIM_CHECK_EQ(e.dev->counters().rx_errors, 1u);
+    SIM_CHECK_EQ(e.driver_ok_count(), 2u);  // the device was reset and started again
+    // The restarted device works with the same buffers.
+    std::vector<Arrival> after;
+    for (unsigned i = 0; i < 40; ++i) after.push_back({frame(60 + i, 10 + i)});
+    e.arrive(after, 41);
+    SIM_CHECK_EQ(e.delivered.size(), 41u);
+    for (std::size_t i = 1; i < e.delivered.size(); ++i) SIM_CHECK(e.delivered[i] == after[i - 1].frame);
+}
+
+// ---- transmit ----
+
+void tx_frames() {
+    Env& e = start();
+    if (!e.dev) return;
+    const auto a = frame(14, 1), b = frame(1000, 2);
+    const rtos::net::Fragment two[] = {{a.data(), a.size()}, {b.data(), b.size()}};
+    for (int i = 0; i < 100; ++i)  // more than the transmit slots: they are recycled
+        SIM_CHECK_STATUS(e.dev->transmit(two, rtos::Timeout::ticks(100)), rtos::Status::ok);
+    SIM_CHECK_EQ(e.sent.size(), 100u);
+    std::vector<std::uint8_t> whole = a;
+    whole.insert(whole.end(), b.begin(), b.end());
+    for (auto& s : e.sent) SIM_CHECK(s == whole);
+    SIM_CHECK_EQ(e.bad_tx_headers, 0u);
+    const auto big = frame(rtos::net::kMaxFrameLen + 1, 3);
+    const rtos::net::Fragment one[] = {{big.data(), big.size()}};
+    SIM_CHECK_STATUS(e.dev->transmit(one, rtos::Timeout::none()), rtos::Status::invalid);
+    const rtos::net::Counters c = e.dev->counters();
+    SIM_CHECK_EQ(c.tx_packets, 100u);
+    SIM_CHECK_EQ(c.tx_bytes, 100u * whole.size());
+    SIM_CHECK_EQ(c.tx_errors, 1u);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
+// ---- link status and the MAC ----
+
+void link_and_mac() {
+    Env& e = start();
+    if (!e.dev) return;
+    const std::uint8_t want[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+    SIM_CHECK(std::equal(want, want + 6, e.dev->mac()));
+    SIM_CHECK(e.dev->link_up());
+    const std::uint8_t down[] = {0, 0};
+    e.fake.change_config(6, down);
+    e.fake.raise_config_change();
+    e.arrive({}, 0);
+    SIM_CHECK(!e.dev->link_up());
+    SIM_CHECK(e.link_events == std::vector<bool>{false});
+}
+
+void random_mac() {
+    Setup s;
+    s.version = g_version;
+    s.offer_mac = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.probed);
+    if (!e.dev) return;
+    const std::uint8_t m0 = e.dev->mac()[0];
+    SIM_CHECK((m0 & 0x02) != 0);  // locally administered
+    SIM_CHECK((m0 & 0x01) == 0);  // unicast
+}
+
+class VirtioNet : public testing::TestWithParam<std::uint32_t> {
+protected:
+    int run(void (*scenario)()) {
+        g_version = GetParam();
+        return sim::run_isolated(scenario);
+    }
+};
+
+TEST_P(VirtioNet, ReceiveBothHeaderLayoutsAndRecycle) { EXPECT_EQ(run(rx_layouts), 0); }
+TEST_P(VirtioNet, ReceiveBadLengthsAndHeaderFieldsDropped) { EXPECT_EQ(run(rx_bad_lengths), 0); }
+TEST_P(VirtioNet, ReceiveLengthPastTheBufferRestartsDevice) {
+    g_fault = fake::UsedFault::len_too_big;
+    EXPECT_EQ(run(rx_ring_violation), 0);
+}
+TEST_P(VirtioNet, ReceiveIdOutOfRangeRestartsDevice) {
+    g_fault = fake::UsedFault::id_out_of_range;
+    EXPECT_EQ(run(rx_ring_violation), 0);
+}
+TEST_P(VirtioNet, ReceiveIdNotInFlightRestartsDevice) {
+    g_fault = fake::UsedFault::id_not_in_flight;
+    EXPECT_EQ(run(rx_ring_violation), 0);
+}
+TEST_P(VirtioNet, TransmitFragmentsAndRecycle) { EXPECT_EQ(run(tx_frames), 0); }
+TEST_P(VirtioNet, LinkStatusAndMac) { EXPECT_EQ(run(link_and_mac), 0); }
+TEST_P(VirtioNet, RandomLocallyAdministeredMac) { EXPECT_EQ(run(random_mac), 0); }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioNet, testing::ValuesIn(rig::enabled_versions()),
+                         rig::version_name);
+
+}  // namespace
