@@ -74,7 +74,7 @@ def parse_line(line, path='<fragment>', lineno=1):
                                        f"CONFIG_{name}={value.strip()} (no spaces)")
         return _parse_value(name, value, path, lineno)
     m = _NO_PREFIX.match(line)
-    if m:
+    if m and not line.startswith('CONFIG_'):
         name, value = m.groups()
         raise _error(path, lineno, f"'{line}' is not an assignment: symbol names start "
                                    f'with CONFIG_ (CONFIG_{name}={value}); {EXPECTED}')
