@@ -132,6 +132,13 @@ def test_cross_compile_override_and_clean(build_dir):
     scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', f'CROSS_COMPILE={prefix}')
     cdb = open(os.path.join(build_dir, 'compile_commands.json')).read()
     assert prefix + 'g++' in cdb
+    # Assembler files see the configuration too (start.S uses the kernel base).
+    frag = os.path.join(build_dir, 'kernel-base.conf')
+    with open(frag, 'w') as f:
+        f.write('CONFIG_PLATFORM_KERNEL_BASE=0x40400000\n')
+    out = scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', f'CROSS_COMPILE={prefix}',
+                f'CONFIG={frag}').stdout
+    assert re.search(r'AS +\S*/start\.o', out), out
     scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', '-c')
     assert not os.path.exists(os.path.join(build_dir, 'rtos.elf'))
     r = scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', 'CROSS_COMPILE=/nonexistent/x-',
