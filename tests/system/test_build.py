@@ -139,6 +139,7 @@ def test_cross_compile_override_and_clean(build_dir):
     out = scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', f'CROSS_COMPILE={prefix}',
                 f'CONFIG={frag}').stdout
     assert re.search(r'AS +\S*/start\.o', out), out
+    assert 'CXX' not in out, 'files that do not name the option were rebuilt:\n' + out
     scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', '-c')
     assert not os.path.exists(os.path.join(build_dir, 'rtos.elf'))
     r = scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', 'CROSS_COMPILE=/nonexistent/x-',

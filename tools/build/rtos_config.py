@@ -17,6 +17,7 @@ import json
 import os
 import sys
 
+import config_deps
 import fragment
 import kconfiglib
 
@@ -28,8 +29,9 @@ class ConfigError(Exception):
 class Config:
     """Read-only view of a resolved configuration: cfg['NAME'], cfg.enabled('NAME')."""
 
-    def __init__(self, values):
+    def __init__(self, values, names=()):
         self._values = values
+        self.names = list(names)  # every defined symbol, set or not
 
     def get(self, name, default=None):
         return self._values.get(name, default)
@@ -311,12 +313,15 @@ def _finish(kconf, build_dir):
         text = f.read()
     os.remove(tmp)
     _write_if_changed(header, text)
+    config_deps.write_stamps(build_dir, {sym.name: sym.str_value
+                                         for sym in kconf.unique_defined_syms},
+                             _write_if_changed)
     values = {}
     for sym in kconf.unique_defined_syms:
         if sym.str_value not in ('', 'n') or sym.orig_type in (kconfiglib.INT, kconfiglib.HEX):
             if sym.str_value != '':
                 values[sym.name] = sym.str_value
-    return Config(values)
+    return Config(values, [sym.name for sym in kconf.unique_defined_syms])
 
 
 def menuconfig(srctree, bsp, build_dir):
