@@ -1,14 +1,55 @@
 #include "line_editor.hpp"
 
 #include <rtos/console.hpp>
+#include <rtos/format.hpp>
+#include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
 namespace rtos::shell {
 namespace {
 
 constexpr int kCtrlC = 0x03, kCtrlU = 0x15, kBackspace = 0x08, kDelete = 0x7f, kEsc = 0x1b;
+constexpr unsigned kMinColumns = 8, kMaxColumns = 1000;
 
 void out(const char* s) { console::puts(s); }
+
+// Terminal input: plain characters, ESC [ <params> <final> (CSI: arrows,
+// the cursor position report) and ESC O <final> (arrows in application mode).
+struct EscParser {
+    enum State { none, esc, csi, ss3 } state = none;
+    unsigned params[2] = {};
+    unsigned count = 0;
+
+    void start() {
+        state = esc;
+        params[0] = params[1] = 0;
+        count = 0;
+    }
+    /// Feeds a byte while in a sequence; returns its final byte when it ends, else 0.
+    int feed(int c) {
+        if (state == esc) {
+            state = c == '[' ? csi : c == 'O' ? ss3 : none;
+            return 0;
+        }
+        if (state == ss3) {
+            state = none;
+            return c;
+        }
+        if (c >= '0' && c <= '9') {
+            if (count == 0) count = 1;
+            unsigned& p = params[count - 1];
+            if (p < 100000) p = p * 10 + static_cast<unsigned>(c - '0');
+            return 0;
+        }
+        if (c == ';') {
+            if (count == 0) count = 1;
+            if (count < 2) ++count;
+            return 0;
+        }
+        state = none;
+        return c >= 0x40 && c <= 0x7e ? c : 0;  // anything else: a broken sequence, dropped
+    }
+};
 
 }  // namespace
 
@@ -23,30 +64,81 @@ void LineEditor::remember(const char* line) {
     ++history_count_;
 }
 
+void LineEditor::put(const char* s, std::size_t n) {
+    console::write(s, n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (wrap_pending_) {
+            ++row_;
+            col_ = 0;
+            wrap_pending_ = false;
+        }
+        if (col_ + 1 == columns_) wrap_pending_ = true;
+        else ++col_;
+    }
+}
+
+void LineEditor::place_after(std::size_t n) {
+    row_ = n ? static_cast<unsigned>((n - 1) / columns_) : 0;
+    col_ = n ? static_cast<unsigned>((n - 1) % columns_) + 1 : 0;
+    wrap_pending_ = col_ == columns_;
+    if (wrap_pending_) --col_;
+}
+
 void LineEditor::redraw(const char* prompt, const char* buf, std::size_t len) {
-    out("\r\x1b[K");  // carriage return, erase to end of line
-    out(prompt);
-    console::write(buf, len);
+    // Back to the prompt's first row, then erase to the end of the screen.
+    char seq[16];
+    out("\r");
+    if (row_) {
+        snprintf(seq, sizeof(seq), "\x1b[%uA", row_);
+        out(seq);
+    }
+    out("\x1b[J");
+    row_ = col_ = 0;
+    wrap_pending_ = false;
+    put(prompt, strlen(prompt));
+    put(buf, len);
+}
+
+void LineEditor::rub_out(const char* prompt, const char* buf, std::size_t len) {
+    if (!wrap_pending_ && col_ > 1) {  // the common case: within a row
+        out("\b \b");
+        --col_;
+    } else {  // at a row's edge: the terminal cannot back up across it
+        redraw(prompt, buf, len - 1);
+    }
 }
 
 std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t size) {
     std::size_t len = 0;
-    unsigned browse = 0;  // 0 = editing a new line, k = k-th most recent history entry
-    int esc_state = 0;    // 0 none, 1 after ESC, 2 after ESC [
-    bool last_was_cr = false;
-    out(prompt);
+    unsigned browse = 0;    // 0 = editing a new line, k = k-th most recent history entry
+    bool too_long = false;  // characters past the end were refused
+    EscParser esc;
+    const std::size_t prompt_len = strlen(prompt);
+    auto begin = [&] {
+        row_ = col_ = 0;
+        wrap_pending_ = false;
+        put(prompt, prompt_len);
+        // Ask for the width: save the cursor, go right as far as the
+        // terminal lets us, report where that is, restore the cursor.
+        out("\x1b" "7\x1b[999C\x1b[6n\x1b" "8");
+    };
+    begin();
     for (;;) {
         int c = console::getc();
         if (c < 0) continue;
-        if (esc_state == 1) {
-            esc_state = (c == '[' || c == 'O') ? 2 : 0;
-            continue;
-        }
-        if (esc_state == 2) {
-            esc_state = 0;
+        if (esc.state != EscParser::none) {
+            int final = esc.feed(c);
+            if (final == 'R' && esc.count == 2) {  // cursor position report: row;column
+                unsigned cols = esc.params[1];
+                if (cols >= kMinColumns && cols <= kMaxColumns && cols != columns_) {
+                    columns_ = cols;
+                    place_after(prompt_len + len);  // where the line is on a screen this wide
+                }
+                continue;
+            }
             unsigned available = history_count_ < kHistory ? history_count_ : kHistory;
-            if (c == 'A' && browse < available) ++browse;
-            else if (c == 'B' && browse > 0) --browse;
+            if (final == 'A' && browse < available) ++browse;
+            else if (final == 'B' && browse > 0) --browse;
             else continue;
             if (browse == 0) {
                 len = 0;
@@ -56,18 +148,24 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
                 if (len >= size) len = size - 1;
                 memcpy(buf, h, len);
             }
+            too_long = false;
             redraw(prompt, buf, len);
             continue;
         }
-        if (c == '\n' && last_was_cr) {  // CR LF from a terminal: one Enter
-            last_was_cr = false;
+        if (c == '\n' && last_was_cr_) {  // CR LF from a terminal: one Enter
+            last_was_cr_ = false;
             continue;
         }
-        last_was_cr = c == '\r';
+        last_was_cr_ = c == '\r';
         switch (c) {
         case '\r':
         case '\n':
             out("\n");
+            if (too_long) {
+                printk("line too long (more than %u characters): not run\n",
+                       static_cast<unsigned>(size - 1));
+                len = 0;
+            }
             buf[len] = '\0';
             remember(buf);
             return len;
@@ -75,27 +173,33 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
             out("^C\n");
             len = 0;
             browse = 0;
-            out(prompt);
+            too_long = false;
+            begin();
             break;
         case kCtrlU:
             len = 0;
+            too_long = false;
             redraw(prompt, buf, len);
             break;
         case kBackspace:
         case kDelete:
             if (len) {
+                rub_out(prompt, buf, len);
                 --len;
-                out("\b \b");
             }
             break;
         case kEsc:
-            esc_state = 1;
+            esc.start();
             break;
         default:
-            if (c >= 0x20 && c < 0x7f && len + 1 < size) {
+            if (c < 0x20 || c >= 0x7f) break;
+            if (len + 1 < size) {
                 buf[len++] = static_cast<char>(c);
                 char ch = static_cast<char>(c);
-                console::write(&ch, 1);
+                put(&ch, 1);
+            } else {
+                if (!too_long) out("\a");  // once: the line will be refused
+                too_long = true;
             }
             break;
         }

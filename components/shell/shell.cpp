@@ -1,6 +1,7 @@
 // The shell thread: read a line, split it into arguments, run the command.
 #include "shell.hpp"
 
+#include <rtos/console.hpp>
 #include <rtos/init.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
@@ -17,7 +18,7 @@ namespace {
 
 StaticThread<CONFIG_SHELL_STACK_SIZE> shell_thread;
 LineEditor editor;
-char line[CONFIG_SHELL_LINE_MAX];
+char line[CONFIG_SHELL_LINE_MAX + 1];
 
 // Splits in place on blanks; "double quotes" group words. Returns argc, or
 // -1 when there are too many arguments.
@@ -53,7 +54,12 @@ void execute(char* text) {
         printk("%s: command not found\n", argv[0]);
         return;
     }
-    if (cmd->fn(argc, argv) == kUsage) print_usage(*cmd);
+    console::arm_interrupt();
+    int result = cmd->fn(argc, argv);
+    bool ctrl_c = console::disarm_interrupt();
+    if (result == kUsage) print_usage(*cmd);
+    if (result == kInterrupted) printk("^C\n%s: interrupted\n", argv[0]);
+    else if (ctrl_c) printk("^C\n");  // too late: the command had finished
 }
 
 void shell_main(void*) {
@@ -72,6 +78,8 @@ void shell_start() {
 }  // namespace
 
 RTOS_INIT(shell_start, late);  // the prompt comes after the start-up output
+
+bool interrupted() { return console::interrupt_requested(); }
 
 const Command* commands_begin() { return __shell_commands_start; }
 const Command* commands_end() { return __shell_commands_end; }

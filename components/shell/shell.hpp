@@ -8,9 +8,17 @@
 
 namespace rtos::shell {
 
-/// Command result: 0 success, kUsage prints the usage line, other values
-/// are failures (the command printed why).
+/// Command result: 0 success, kUsage prints the usage line, kInterrupted
+/// says the command stopped on Ctrl-C (the shell prints "^C" and
+/// "<cmd>: interrupted"), other values are failures (the command printed why).
 constexpr int kUsage = -2;
+constexpr int kInterrupted = -3;
+
+/// True once Ctrl-C was pressed while the current command runs. A command
+/// that can take long polls it (per request, per output line; from any of
+/// its threads; it costs a load) and returns kInterrupted when it stopped.
+/// The Ctrl-C never reaches the next prompt, nor does input typed before it.
+bool interrupted();
 
 using CommandFn = int (*)(int argc, char** argv);
 

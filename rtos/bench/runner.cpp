@@ -7,7 +7,8 @@
 //   bench: <name> failed (<why>)
 //
 // then "bench: N results, S skipped, F failed". tools/bench.py parses these
-// lines; keep them stable.
+// lines; keep them stable. Ctrl-C stops the run after the benchmark that is
+// running (each takes well under a second).
 #include <rtos/clock.hpp>
 #include <rtos/format.hpp>
 #include <rtos/printk.hpp>
@@ -155,6 +156,7 @@ int cmd_bench(int argc, char** argv) {
     unsigned measured = 0, skipped = 0, failed = 0;
     for (const Benchmark& b : kBenchmarks) {
         if (!contains(b.name, filter)) continue;
+        if (shell::interrupted()) break;
         Outcome o = run_one(b);
         if (o == Outcome::measured) ++measured;
         else if (o == Outcome::skipped) ++skipped;
@@ -165,6 +167,7 @@ int cmd_bench(int argc, char** argv) {
         }
     }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
+    if (shell::interrupted()) return shell::kInterrupted;  // Ctrl-C came during the run
     return failed ? 1 : 0;
 }
 

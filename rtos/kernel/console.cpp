@@ -15,6 +15,21 @@ volatile unsigned rx_head = 0;  // written by the ISR
 volatile unsigned rx_tail = 0;  // written by readers
 Semaphore rx_ready(0, kRxSize);
 
+constexpr char kCtrlC = 0x03;
+volatile bool interrupt_armed = false;
+volatile bool interrupt_flag = false;
+// After an interrupt, readers drop the bytes up to rx_ring[discard_end]
+// (exclusive): they were typed before the Ctrl-C. Dropping happens in getc()
+// so that every byte still matches one count of rx_ready.
+volatile bool discarding = false;
+volatile unsigned discard_end = 0;
+
+void interrupt_at(unsigned end) {
+    interrupt_flag = true;
+    discarding = true;
+    discard_end = end;
+}
+
 }  // namespace
 
 void set_driver(const Driver* d) { driver = d; }
@@ -35,6 +50,10 @@ void puts(const char* s) {
 }
 
 void rx_from_isr(char c) {
+    if (c == kCtrlC && interrupt_armed) {
+        interrupt_at(rx_head);
+        return;
+    }
     unsigned next = (rx_head + 1) % kRxSize;
     if (next == rx_tail) return;  // full: drop, the reader is too slow
     rx_ring[rx_head] = c;
@@ -43,11 +62,34 @@ void rx_from_isr(char c) {
 }
 
 int getc(Timeout timeout) {
-    if (rx_ready.take(timeout) != Status::ok) return -1;
-    IrqLock lock;
-    char c = rx_ring[rx_tail];
-    rx_tail = (rx_tail + 1) % kRxSize;
-    return static_cast<unsigned char>(c);
+    for (;;) {
+        if (rx_ready.take(timeout) != Status::ok) return -1;
+        IrqLock lock;
+        char c = rx_ring[rx_tail];
+        bool drop = discarding && rx_tail != discard_end;
+        if (!drop) discarding = false;
+        rx_tail = (rx_tail + 1) % kRxSize;
+        if (!drop) return static_cast<unsigned char>(c);
+    }
 }
+
+void arm_interrupt() {
+    IrqLock lock;
+    interrupt_flag = false;
+    interrupt_armed = true;
+    // A Ctrl-C typed ahead, still queued: the last one interrupts at once.
+    for (unsigned i = rx_tail; i != rx_head; i = (i + 1) % kRxSize)
+        if (rx_ring[i] == kCtrlC) interrupt_at((i + 1) % kRxSize);
+}
+
+bool disarm_interrupt() {
+    IrqLock lock;
+    interrupt_armed = false;
+    bool was = interrupt_flag;
+    interrupt_flag = false;
+    return was;
+}
+
+bool interrupt_requested() { return interrupt_flag; }
 
 }  // namespace rtos::console

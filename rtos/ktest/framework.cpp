@@ -9,6 +9,7 @@
 #include "kernel/scheduler.hpp"
 #include "ktest/ktest.hpp"
 #include "ktest/runner.hpp"
+#include "shell/shell.hpp"
 
 namespace rtos::ktest {
 namespace {
@@ -77,6 +78,8 @@ void fail_cmp(const char* file, int line, const char* a, const char* op, const c
 void abort_suite(const char* why) {
     if (!abort_reason) abort_reason = why;
 }
+
+bool stop_requested() { return shell::interrupted(); }
 
 bool streq(const char* a, const char* b) { return a && b ? strcmp(a, b) == 0 : a == b; }
 

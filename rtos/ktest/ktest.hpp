@@ -95,6 +95,9 @@ inline bool failed() { return ktest_failed() != 0; }
 /// Gives up on the whole run after this test (a thread of it could not be
 /// stopped, so later tests would not start clean).
 void abort_suite(const char* why);
+/// True once Ctrl-C asked the run to stop: the run ends after this test, and
+/// a long test may end early if everything it checks still holds.
+bool stop_requested();
 
 // Comparisons that are right for mixed signedness (no -Wsign-compare traps).
 template <typename A, typename B>

@@ -3,9 +3,11 @@
 //   ktest [-l | filter]   run every test (or those whose name contains
 //                         `filter`); -l lists them. Prints per test
 //                           [ RUN  ] name
-//                           [ PASS ] name (N ticks)      or
+//                           [ PASS ] name (1 tick | N ticks)   or
 //                           [ FAIL ] name: message (file:line)
-//                         and last "ktest: N passed, M failed".
+//                         and last "ktest: N passed, M failed". Ctrl-C stops
+//                         the run after the test that is running (a long test
+//                         may end early: kt::stop_requested()).
 //   ktest-overflow        destructive: a thread overflows its stack; the
 //                         kernel must panic ("stack overflow in thread
 //                         'overflow'") and end QEMU with a failure status.
@@ -101,7 +103,8 @@ bool run_one(const ktest_case* tc) {
     }
     unsigned n = failures();
     if (n == 0) {
-        printk("[ PASS ] %s (%llu ticks)\n", tc->name, static_cast<unsigned long long>(elapsed));
+        printk("[ PASS ] %s (%llu tick%s)\n", tc->name, static_cast<unsigned long long>(elapsed),
+               elapsed == 1 ? "" : "s");
         return true;
     }
     const Failure& f = failure(0);
@@ -131,6 +134,7 @@ int cmd_ktest(int argc, char** argv) {
     unsigned passed = 0, failed = 0;
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
+        if (shell::interrupted()) break;
         if (run_one(sorted[i])) ++passed;
         else ++failed;
         if (aborted()) {
@@ -140,6 +144,7 @@ int cmd_ktest(int argc, char** argv) {
     }
     self->set_priority(old_priority);
     printk("ktest: %u passed, %u failed\n", passed, failed);
+    if (shell::interrupted()) return shell::kInterrupted;  // also when it cut the last one short
     return failed ? 1 : 0;
 }
 

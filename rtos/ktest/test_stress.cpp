@@ -35,7 +35,7 @@ struct Item {
 };
 
 struct Stress {
-    Tick end;
+    volatile Tick end;  // brought forward on Ctrl-C
     MessageQueueOf<Item, 8> queue;
     uint8_t* seen;  // kProducers * kMaxPerProducer counters
     volatile uint32_t produced[kProducers];
@@ -204,7 +204,10 @@ KTEST(stress_16_threads_for_5_seconds) {
                                     kRoles[i].entry, &args[i], 8192);
         if (!threads[i]) KT_FAIL("could not create %s", kRoles[i].name);
     }
-    Thread::sleep_until(s.end);
+    // Ctrl-C ends the run early; then only the amounts of work are not checked.
+    while (kt::now() < s.end && !kt::stop_requested()) Thread::sleep(kt::ms(10));
+    const bool cut_short = kt::now() < s.end;
+    if (cut_short) s.end = kt::now();
 
     bool all_ended = true;
     auto join = [&](int i) {
@@ -245,7 +248,7 @@ KTEST(stress_16_threads_for_5_seconds) {
     KT_EXPECT_EQ(missing, 0u);
     KT_EXPECT_EQ(duplicated, 0u);
     KT_EXPECT_EQ(phantom, 0u);
-    KT_EXPECT_GT(produced, 1000u);
+    if (!cut_short) KT_EXPECT_GT(produced, 1000u);
     KT_EXPECT(!s.queue_stalled);
     KT_EXPECT(!s.bad_payload);
     KT_EXPECT(!s.out_of_memory);
@@ -253,12 +256,12 @@ KTEST(stress_16_threads_for_5_seconds) {
 
     for (auto& p : s.pairs) {
         KT_EXPECT(!p.lost);
-        KT_EXPECT_GT(p.rounds, 100u);
+        if (!cut_short) KT_EXPECT_GT(p.rounds, 100u);
     }
 
     unsigned long increments = 0;
     for (auto n : s.local) {
-        KT_EXPECT_GT(n, 10u);
+        if (!cut_short) KT_EXPECT_GT(n, 10u);
         increments += n;
     }
     KT_EXPECT(!s.lock_failed);

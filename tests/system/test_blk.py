@@ -100,13 +100,20 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
     assert 'beyond the end of vda' in g.run('blk crc 8191 2')
     assert 'beyond the end of vda' in g.run('blk stamp 8192 1')
     assert 'beyond the end of vdb' in g.run('blk -d vdb read 99999999 1')
-    assert g.run('blk -d vdz info').strip() == 'blk: no block device named vdz'
+    # An unknown -d is one error, whatever the subcommand.
+    for sub in ('info', 'list', 'crc 0 1', 'read 0 1', 'stamp 0 1', 'flush', 'stress 1 1'):
+        assert g.run(f'blk -d vdz {sub}').strip() == 'blk: no block device named vdz', sub
+    assert g.run('blk info vdz').strip() == 'blk: no block device named vdz'
+    listing = g.run('blk -d vdb list')
+    assert re.fullmatch(r'vdb\s+2048 sectors\s+1 MiB\s+rw\s*', listing), listing
     assert g.run('blk crc x 1').startswith('blk: <lba> and <count> must be numbers')
     assert g.run('blk bogus').strip().startswith('usage: blk')
 
     # Many requests in flight from many threads, checked sector by sector.
     stress = g.run('blk stress 8 200', timeout=120)
-    assert re.search(r'blk stress: 8 threads, \d+ requests, 0 errors', stress), stress
+    m = re.search(r'blk stress: 8 threads x 200 reads, (\d+) requests \((\d+) writes, 1600 reads\), '
+                  r'0 errors', stress)
+    assert m and int(m.group(1)) == int(m.group(2)) + 1600 and int(m.group(2)) >= 8, stress
 
     g.send('poweroff\r')
     assert g.wait_exit() == 0
@@ -247,7 +254,7 @@ def test_blk_polled_completions(boot, tmp_path, bsp):
     assert re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc 0 2048')).group(1) == \
         f'{zlib.crc32(data):08x}'
     assert 'stamped 3 sectors' in g.run('blk stamp 10 3')
-    assert 'blk stress: 4 threads' in g.run('blk stress 4 20', timeout=120)
+    assert 'blk stress: 4 threads x 20 reads' in g.run('blk stress 4 20', timeout=120)
     g.send('poweroff\r')
     assert g.wait_exit() == 0
     img_data = open(img, 'rb').read()

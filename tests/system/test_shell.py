@@ -4,6 +4,7 @@ import re
 
 import pytest
 from conftest import BSPS, build
+from guest import PROMPT
 
 # (bsp, cpu, machine options, memory)
 MACHINES = [
@@ -104,3 +105,191 @@ def test_smallest_priority_configuration_boots(boot, bsp):
     assert re.search(r'ticks at 10000 Hz', g.run('uptime'))
     g.send('poweroff\r')
     assert g.wait_exit() == 0
+
+
+class Screen:
+    """Just enough of a VT100 to see what the user sees: printable text with
+    the deferred wrap at the last column, CR, LF, BS, ESC 7 / ESC 8 and the
+    CSI sequences the shell writes (cursor up/right/column, erase line and
+    screen, the cursor position report it asks for). Rows never scroll off."""
+
+    def __init__(self, columns=80):
+        self.columns = columns
+        self.cells = {}  # (row, column) -> character
+        self.row = self.col = 0
+        self.pending = False
+        self.saved = (0, 0)
+
+    def feed(self, text):
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            i += 1
+            if ch == '\x1b':
+                if text[i] in '78':
+                    if text[i] == '7':
+                        self.saved = (self.row, self.col)
+                    else:
+                        self.row, self.col = self.saved
+                        self.pending = False
+                    i += 1
+                    continue
+                m = re.match(r'\[([0-9;]*)([@-~])', text[i:])
+                assert m, f'unknown escape sequence {text[i:i + 8]!r}'
+                i += m.end()
+                self.csi(m.group(1), m.group(2))
+            elif ch == '\r':
+                self.col, self.pending = 0, False
+            elif ch == '\n':
+                self.row += 1
+                self.pending = False
+            elif ch == '\b':
+                self.col, self.pending = max(0, self.col - 1), False
+            elif ch >= ' ':
+                if self.pending:
+                    self.row, self.col, self.pending = self.row + 1, 0, False
+                self.cells[(self.row, self.col)] = ch
+                if self.col == self.columns - 1:
+                    self.pending = True
+                else:
+                    self.col += 1
+
+    def csi(self, params, final):
+        n = int(params.split(';')[0] or 1) if final in 'ABCDG' else int(params or 0)
+        self.pending = False
+        if final == 'A':
+            self.row = max(0, self.row - n)
+        elif final == 'C':
+            self.col = min(self.columns - 1, self.col + n)
+        elif final == 'G':
+            self.col = min(self.columns, n) - 1
+        elif final in 'JK':
+            assert n == 0, f'ESC[{params}{final}'
+            for (r, c) in list(self.cells):
+                if (r == self.row and c >= self.col) or (final == 'J' and r > self.row):
+                    del self.cells[(r, c)]
+        elif final != 'n':  # 'n': the shell asks for the cursor position; answered by hand
+            raise AssertionError(f'unexpected ESC[{params}{final}')
+
+    def lines(self):
+        rows = max([r for r, _ in self.cells] + [self.row]) + 1
+        return [''.join(self.cells.get((r, c), ' ') for c in range(self.columns)).rstrip()
+                for r in range(rows)]
+
+
+def typed_on_screen(g, keys, output, columns=80, answer=None):
+    """Types keys at a fresh prompt (the last one Enter) and waits for the
+    line `output` and the prompt after it; returns the screen's rows from the
+    first prompt on, as a terminal `columns` wide shows them (answering the
+    shell's width query with `answer` columns)."""
+    if answer:
+        g.send(f'\x1b[24;{answer}R')
+    g.send(keys)
+    out = g.expect(r'\n' + re.escape(output) + r'\r*\n' + re.escape(PROMPT))
+    screen = Screen(columns)
+    screen.feed(PROMPT + out)
+    return screen.lines()
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ctrl_u_clears_a_wrapped_line(boot, bsp):
+    build(bsp)
+    g = boot(bsp)
+    # 80 columns (no answer to the width query): 105 characters take two rows.
+    rows = typed_on_screen(g, 'echo ' + 'a' * 100 + '\x15echo done\r', 'done')
+    assert rows == [PROMPT + 'echo done', 'done', PROMPT.rstrip()], rows
+    # Backspace back across a row edge: 82 characters, three rubbed out,
+    # then one more fills the first row exactly.
+    rows = typed_on_screen(g, 'echo ' + 'a' * 72 + '\x7f' * 3 + 'Z\r', 'a' * 69 + 'Z')
+    assert rows == [PROMPT + 'echo ' + 'a' * 69 + 'Z', 'a' * 69 + 'Z', PROMPT.rstrip()], rows
+    # A terminal that answers the query with its width: 120 columns.
+    rows = typed_on_screen(g, 'echo ' + 'b' * 200 + '\x15echo wide\r', 'wide', columns=120,
+                           answer=120)
+    assert rows == [PROMPT + 'echo wide', 'wide', PROMPT.rstrip()], rows
+    # History: a long line (two rows) replaced by a short one, and back.
+    g.send('echo ' + 'c' * 150 + '\r')
+    g.wait_prompt()
+    rows = typed_on_screen(g, '\x1b[A\x1b[A\x1b[B\r', 'c' * 150, columns=120)
+    assert rows == [PROMPT + 'echo ' + 'c' * 110, 'c' * 40, 'c' * 120, 'c' * 30,
+                    PROMPT.rstrip()], rows
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_too_long_line_is_refused(boot, bsp):
+    build(bsp)
+    g = boot(bsp)  # CONFIG_SHELL_LINE_MAX=256
+    g.send('echo ' + 'x' * 251 + '\r')  # exactly 256: runs
+    out = g.wait_prompt()
+    assert re.search(r'^x{251}\r*$', out, re.M), out[-600:]
+    g.send('echo ' + 'y' * 300 + '\r')
+    out = g.wait_prompt()
+    assert 'line too long (more than 256 characters): not run' in out, out[-600:]
+    assert not re.search(r'^y+\r*$', out, re.M), 'the cut line ran'
+    # Not kept in the history either: Up brings back the 256-character line.
+    g.send('\x1b[A\r')
+    g.expect(r'\nx{251}\r*\n' + re.escape(PROMPT))
+
+
+def interrupt(g, command, started, ended, timeout=30):
+    """Runs command, presses Ctrl-C once `started` is seen; returns the
+    output up to `ended` and the prompt after it. The next command must see
+    neither the ^C nor anything else left over."""
+    g.send(command + '\r')
+    out = g.expect(started, timeout=timeout)
+    g.send('\x03')
+    out += g.expect(r'\^C\r*\n' + ended + r'\r*\n', timeout=timeout)
+    out += g.wait_prompt(timeout=timeout)
+    g.send('echo next\r')
+    after = g.expect(r'next\r*\n' + re.escape(PROMPT))
+    assert '^C' not in after and 'interrupted' not in after, after
+    return re.sub(r'\r+\n', '\n', out)
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
+    build(bsp)
+    img = tmp_path / 'disk.img'
+    img.write_bytes(bytes(range(256)) * 4096)  # 1 MiB, 2048 sectors
+    g = boot(bsp, disks=[str(img)])
+    # A hex dump of 400 sectors is 12800 lines; it stops within a few.
+    out = interrupt(g, 'blk read 0 400', r'00000000:', 'blk: interrupted')
+    offsets = re.findall(r'^([0-9a-f]{8}):', out, re.M)
+    assert int(offsets[-1], 16) < 100 * 512, f'stopped at {offsets[-1]} of 00031ff0'
+    # The stress threads stop too; the line says how much they did.
+    out = interrupt(g, 'blk stress 4 100000', r'scratch lba \d+ count \d+.*\n', 'blk: interrupted')
+    m = re.search(r'^blk stress: 4 threads x 100000 reads, (\d+) requests '
+                  r'\((\d+) writes, (\d+) reads\), 0 errors\n\^C$', out, re.M)
+    assert m and int(m.group(1)) == int(m.group(2)) + int(m.group(3)), out[-1000:]
+    assert int(m.group(3)) < 400000
+    # Ctrl-C typed ahead with the command (before it started) interrupts it,
+    # and the line typed before the ^C is dropped with it, as a terminal does.
+    g.send('blk read 0 2048\recho dropped\r\x03')
+    out = g.expect(r'blk: interrupted\r*\n' + re.escape(PROMPT))
+    g.send('echo kept\r')
+    out += g.expect(r'kept\r*\n' + re.escape(PROMPT))
+    assert '0000fff0:' not in out and 'dropped\r\n' not in out, out[-1000:]
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ctrl_c_stops_ktest_and_bench(boot, bsp):
+    build(bsp)
+    g = boot(bsp)
+    def threads():  # the boot thread may have ended but not been freed yet
+        return [line.split()[0] for line in g.run('ps').splitlines()[1:] if 'exited' not in line]
+
+    before = threads()
+    total = int(re.search(r'ktest: (\d+) tests', g.run('ktest -l')).group(1))
+    out = interrupt(g, 'ktest', r'\[ PASS \] ', r'ktest: interrupted', timeout=60)
+    m = re.search(r'^ktest: (\d+) passed, 0 failed\n\^C', out, re.M)
+    assert m and int(m.group(1)) < total // 2, out[-2000:]
+    assert len(re.findall(r'^\[ RUN  \]', out, re.M)) == int(m.group(1))
+    assert threads() == before
+    # The 5-second stress test ends early, and still passes.
+    out = interrupt(g, 'ktest stress', r'\[ RUN  \] stress_16_threads_for_5_seconds', r'ktest: interrupted')
+    m = re.search(r'^\[ PASS \] stress_16_threads_for_5_seconds \((\d+) ticks?\)\nktest: 1 passed, '
+                  r'0 failed\n', out, re.M)
+    assert m and int(m.group(1)) < 2500, out[-2000:]
+    out = interrupt(g, 'bench', r'bench: \w+ [\d.]+ insn/op.*\n', r'bench: interrupted',
+                    timeout=60)
+    m = re.search(r'^bench: (\d+) results, (\d+) skipped, 0 failed\n\^C', out, re.M)
+    assert m and int(m.group(1)) < 7, out[-2000:]

@@ -47,23 +47,29 @@ bool report(Status s, const char* what, BlockDevice& dev) {
     return false;
 }
 
-// Runs fn(buffer, lba, n) over the range in chunks; false on failure.
+// Runs fn(buffer, lba, n) over the range in chunks, stopping on Ctrl-C.
+// fn returns 0 to go on, else the command's result (1 on failure,
+// shell::kInterrupted); so does for_chunks.
 template <typename F>
-bool for_chunks(uint64_t lba, uint32_t count, F fn) {
+int for_chunks(uint64_t lba, uint32_t count, F fn) {
     uint32_t chunk = count < kChunkSectors ? count : kChunkSectors;
     auto* buf = static_cast<uint8_t*>(heap::alloc_aligned(chunk * BlockDevice::kSectorSize, 64, false));
     if (!buf) {
         printk("blk: out of memory\n");
-        return false;
+        return 1;
     }
-    bool ok = true;
-    for (uint32_t done = 0; ok && done < count;) {
+    int result = 0;
+    for (uint32_t done = 0; result == 0 && done < count;) {
+        if (shell::interrupted()) {
+            result = shell::kInterrupted;
+            break;
+        }
         uint32_t n = count - done < chunk ? count - done : chunk;
-        ok = fn(buf, lba + done, n);
+        result = fn(buf, lba + done, n);
         done += n;
     }
     heap::free(buf);
-    return ok;
+    return result;
 }
 
 int do_info(BlockDevice& d) {
@@ -79,8 +85,9 @@ int do_info(BlockDevice& d) {
 
 int do_read(BlockDevice& d, uint64_t lba, uint32_t count) {
     return for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
-        if (!report(d.read(at, n, buf), "read", d)) return false;
+        if (!report(d.read(at, n, buf), "read", d)) return 1;
         for (uint32_t off = 0; off < n * BlockDevice::kSectorSize; off += 16) {
+            if (shell::interrupted()) return shell::kInterrupted;  // a chunk is 2048 lines
             printk("%08llx:", static_cast<unsigned long long>(at * 512 + off));
             for (int k = 0; k < 16; ++k) printk(" %02x", buf[off + k]);
             printk("  |");
@@ -90,18 +97,18 @@ int do_read(BlockDevice& d, uint64_t lba, uint32_t count) {
             }
             printk("|\n");
         }
-        return true;
-    }) ? 0 : 1;
+        return 0;
+    });
 }
 
 int do_crc(BlockDevice& d, uint64_t lba, uint32_t count) {
     uint32_t crc = 0;
-    bool ok = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
-        if (!report(d.read(at, n, buf), "read", d)) return false;
+    int result = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
+        if (!report(d.read(at, n, buf), "read", d)) return 1;
         crc = crc32(crc, buf, n * BlockDevice::kSectorSize);
-        return true;
+        return 0;
     });
-    if (!ok) return 1;
+    if (result) return result;
     printk("crc32=%08x\n", crc);
     return 0;
 }
@@ -120,32 +127,34 @@ int do_stamp(BlockDevice& d, uint64_t lba, uint32_t count) {
         printk("blk: %s is read-only\n", d.name());
         return 1;
     }
-    bool ok = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
+    int result = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
         fill_stamp(buf, at, n);
-        return report(d.write(at, n, buf), "write", d);
+        return report(d.write(at, n, buf), "write", d) ? 0 : 1;
     });
-    if (!ok) return 1;
+    if (result) return result;
     printk("stamped %u sectors at lba %llu on %s\n", count, static_cast<unsigned long long>(lba),
            d.name());
     return 0;
 }
 
-// blk stress: threads stamp their own slices of a scratch area (the last
-// eighth of the disk) concurrently, then read random ranges of the whole
-// area and check every sector holds its LBA: crossed or lost completions
-// show up as errors.
+// blk stress <threads> <reads>: threads stamp their own slices of a scratch
+// area (the last eighth of the disk) concurrently, then each reads <reads>
+// random ranges of the whole area and checks every sector holds its LBA:
+// crossed or lost completions show up as errors. Ctrl-C stops every thread
+// at its next request.
 struct StressJob {
     BlockDevice* dev;
     uint64_t area_lba;
     uint32_t area_count;
     uint64_t slice_lba;
     uint32_t slice_count;
-    unsigned requests;
+    unsigned reads;
     uint32_t seed;
     rtos::Semaphore* phase1_done;
     rtos::Semaphore* phase2_go;
     volatile unsigned errors;
-    volatile unsigned done;
+    volatile unsigned writes_done;
+    volatile unsigned reads_done;
 };
 
 uint32_t next_random(uint32_t& x) {
@@ -164,21 +173,22 @@ void stress_thread(void* arg) {
         j->errors = j->errors + 1;
     } else {
         // Phase 1: stamp this thread's slice in random-size pieces.
-        for (uint32_t at = 0; at < j->slice_count;) {
+        for (uint32_t at = 0; at < j->slice_count && !shell::interrupted();) {
             uint32_t n = 1 + next_random(rnd) % kMax;
             if (n > j->slice_count - at) n = j->slice_count - at;
             fill_stamp(buf, j->slice_lba + at, n);
             if (j->dev->write(j->slice_lba + at, n, buf) != Status::ok) j->errors = j->errors + 1;
-            j->done = j->done + 1;
+            j->writes_done = j->writes_done + 1;
             at += n;
         }
     }
     j->phase1_done->give();
     j->phase2_go->take();
     // Phase 2: random reads anywhere in the area, every sector checked.
-    for (unsigned i = 0; buf && i < j->requests; ++i) {
+    for (unsigned i = 0; buf && i < j->reads && !shell::interrupted(); ++i) {
         uint32_t n = 1 + next_random(rnd) % kMax;
         uint64_t lba = j->area_lba + next_random(rnd) % (j->area_count - n + 1);
+        j->reads_done = j->reads_done + 1;
         if (j->dev->read(lba, n, buf) != Status::ok) {
             j->errors = j->errors + 1;
             continue;
@@ -188,16 +198,15 @@ void stress_thread(void* arg) {
             fill_stamp(want, lba + s, 1);
             if (memcmp(want, buf + s * 512, 512)) j->errors = j->errors + 1;
         }
-        j->done = j->done + 1;
     }
     heap::free(buf);
 }
 
 int do_stress(BlockDevice& d, char** args) {
-    unsigned long long threads, requests;
-    if (!shell::parse_u64(args[0], threads) || !shell::parse_u64(args[1], requests) ||
-        threads == 0 || threads > 32 || requests == 0 || requests > 100000) {
-        printk("blk: stress <threads 1..32> <requests per thread>\n");
+    unsigned long long threads, reads;
+    if (!shell::parse_u64(args[0], threads) || !shell::parse_u64(args[1], reads) ||
+        threads == 0 || threads > 32 || reads == 0 || reads > 100000) {
+        printk("blk: stress <threads 1..32> <reads per thread 1..100000>\n");
         return 1;
     }
     if (d.info().read_only) {
@@ -219,8 +228,8 @@ int do_stress(BlockDevice& d, char** args) {
     const uint32_t per = count / static_cast<uint32_t>(threads);
     for (unsigned i = 0; i < threads; ++i) {
         uint32_t slice = i + 1 == threads ? count - per * i : per;
-        jobs[i] = {&d, area, count, area + per * i, slice, static_cast<unsigned>(requests),
-                   0x9e3779b9u * (i + 1), &phase1, &go, 0, 0};
+        jobs[i] = {&d, area, count, area + per * i, slice, static_cast<unsigned>(reads),
+                   0x9e3779b9u * (i + 1), &phase1, &go, 0, 0, 0};
         workers[i] = Thread::create({.name = "blk-stress", .priority = Thread::current()->priority()},
                                     stress_thread, &jobs[i], 8192);
         if (!workers[i]) {
@@ -232,15 +241,33 @@ int do_stress(BlockDevice& d, char** args) {
     }
     for (unsigned i = 0; i < threads; ++i) phase1.take();
     for (unsigned i = 0; i < threads; ++i) go.give();
-    unsigned errors = 0, done = 0;
+    unsigned errors = 0, writes = 0, done = 0;
     for (unsigned i = 0; i < threads; ++i) {
         workers[i]->join();
         errors += jobs[i].errors;
-        done += jobs[i].done;
+        writes += jobs[i].writes_done;
+        done += jobs[i].reads_done;
     }
-    printk("blk stress: %u threads, %u requests, %u errors\n", static_cast<unsigned>(threads), done,
-           errors);
+    printk("blk stress: %u threads x %llu reads, %u requests (%u writes, %u reads), %u errors\n",
+           static_cast<unsigned>(threads), reads, writes + done, writes, done, errors);
+    if (shell::interrupted()) return shell::kInterrupted;
     return errors ? 1 : 0;
+}
+
+// The device "-d <name>" names, or the first disk; reports why there is none.
+BlockDevice* resolve(const char* name) {
+    BlockDevice* dev = name ? BlockDevice::find(name) : BlockDevice::first();
+    if (!dev) {
+        if (name) printk("blk: no block device named %s\n", name);
+        else printk("blk: no block devices\n");
+    }
+    return dev;
+}
+
+void list_one(BlockDevice& d) {
+    printk("%-6s %10llu sectors  ", d.name(), static_cast<unsigned long long>(d.info().sectors));
+    print_size(d.info().sectors);
+    printk("  %s\n", d.info().read_only ? "ro" : "rw");
 }
 
 int cmd_blk(int argc, char** argv) {
@@ -250,7 +277,7 @@ int cmd_blk(int argc, char** argv) {
     int n = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-d")) {
-            if (++i == argc) return shell::kUsage;
+            if (++i == argc || dev_name) return shell::kUsage;
             dev_name = argv[i];
         } else if (n < 8) {
             args[n++] = argv[i];
@@ -260,26 +287,26 @@ int cmd_blk(int argc, char** argv) {
     }
     if (n == 0) return shell::kUsage;
     if (!strcmp(args[0], "list") && n == 1) {
-        if (!BlockDevice::first()) printk("no block devices\n");
-        for (BlockDevice* d = BlockDevice::first(); d; d = d->next()) {
-            printk("%-6s %10llu sectors  ", d->name(), static_cast<unsigned long long>(d->info().sectors));
-            print_size(d->info().sectors);
-            printk("  %s\n", d->info().read_only ? "ro" : "rw");
+        if (dev_name) {  // just that one
+            BlockDevice* dev = resolve(dev_name);
+            if (!dev) return 1;
+            list_one(*dev);
+            return 0;
         }
+        if (!BlockDevice::first()) printk("no block devices\n");
+        for (BlockDevice* d = BlockDevice::first(); d; d = d->next()) list_one(*d);
         return 0;
     }
-    if (!strcmp(args[0], "info") && n <= 2 && !(n == 2 && dev_name)) {
-        if (n == 2) dev_name = args[1];
+    if (!strcmp(args[0], "info") && n == 2) {  // "info <dev>" is "-d <dev> info"
+        if (dev_name) return shell::kUsage;
+        dev_name = args[1];
+        n = 1;
     }
-    BlockDevice* dev = dev_name ? BlockDevice::find(dev_name) : BlockDevice::first();
-    if (!dev) {
-        printk(dev_name ? "blk: no block device named %s\n" : "blk: no block devices%s\n",
-               dev_name ? dev_name : "");
-        return 1;
-    }
+    BlockDevice* dev = resolve(dev_name);
+    if (!dev) return 1;
     uint64_t lba;
     uint32_t count;
-    if (!strcmp(args[0], "info") && n <= 2) return do_info(*dev);
+    if (!strcmp(args[0], "info") && n == 1) return do_info(*dev);
     if (!strcmp(args[0], "flush") && n == 1) {
         if (!report(dev->flush(), "flush", *dev)) return 1;
         printk("flushed %s\n", dev->name());
@@ -296,7 +323,7 @@ int cmd_blk(int argc, char** argv) {
 
 }  // namespace
 
-SHELL_COMMAND(blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <n>",
+SHELL_COMMAND(blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <reads>",
               "block devices: list, info, hex dump, CRC-32, stamp, flush, concurrent stress", cmd_blk);
 
 }  // namespace rtos

@@ -1,6 +1,9 @@
-#include "plic.hpp"
+// RISC-V Platform-Level Interrupt Controller, S-mode context of hart 0.
+#include <rtos/irq.hpp>
+#include <rtos/printk.hpp>
 
 #include "drivers/mmio.hpp"
+#include "platform/device.hpp"
 
 namespace rtos::drivers {
 namespace {
@@ -15,6 +18,8 @@ constexpr uintptr_t kContextBase = 0x200000;
 constexpr uintptr_t kContextStride = 0x1000;
 constexpr uintptr_t kThreshold = 0x0;
 constexpr uintptr_t kClaim = 0x4;
+constexpr uint32_t kMaxSources = 1023;  // source 0 does not exist
+constexpr uint32_t kDefaultSources = 95;  // QEMU virt, when riscv,ndev is missing
 
 class Plic final : public irq::Controller {
 public:
@@ -39,6 +44,10 @@ public:
         return irq == 0 ? count_ : irq;
     }
     void complete(unsigned irq) override { mmio::write32(context() + kClaim, irq); }
+    // One level for everything: the riscv64 port does its nesting with sie
+    // (rtos/arch/port.hpp), not with PLIC priorities.
+    bool set_priority(unsigned, irq::Priority p) override { return p == irq::Priority::normal; }
+    bool raise(unsigned) override { return false; }  // software interrupts are the hart's SSIP
     const char* name() const override { return "plic"; }
 
 private:
@@ -52,11 +61,21 @@ private:
 
 Plic plic;
 
+bool probe(const platform::Device& dev) {
+    uint32_t sources = dev.prop_u32("riscv,ndev", kDefaultSources);
+    if (dev.reg_count == 0 || sources == 0 || sources > kMaxSources) {
+        printk("plic: %s: no registers or riscv,ndev %u out of range, skipped\n", dev.name,
+               sources);
+        return false;
+    }
+    plic.init(static_cast<uintptr_t>(dev.reg[0].base), sources);
+    irq::set_controller(&plic);
+    return true;
+}
+
 }  // namespace
 
-irq::Controller* plic_init(uintptr_t base, unsigned sources) {
-    plic.init(base, sources);
-    return &plic;
-}
+BOARD_DRIVER(plic, platform::DeviceClass::interrupt_controller, probe, "sifive,plic-1.0.0",
+             "riscv,plic0");
 
 }  // namespace rtos::drivers

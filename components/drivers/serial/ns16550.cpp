@@ -61,8 +61,12 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
+const ConsoleUart console_uart{"ns16550a", init, enable_rx};
+
+bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+
 }  // namespace
 
-const ConsoleUart ns16550_uart{"ns16550a", init, enable_rx};
+BOARD_DRIVER(ns16550, platform::DeviceClass::console, probe, "ns16550a", "ns16550");
 
 }  // namespace rtos::drivers

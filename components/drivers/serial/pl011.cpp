@@ -75,8 +75,12 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
+const ConsoleUart console_uart{"pl011", init, enable_rx};
+
+bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+
 }  // namespace
 
-const ConsoleUart pl011_uart{"pl011", init, enable_rx};
+BOARD_DRIVER(pl011, platform::DeviceClass::console, probe, "arm,pl011");
 
 }  // namespace rtos::drivers

@@ -1,9 +1,13 @@
 // The shape every console UART driver has: start polled (so the boot banner
 // can print before anything else can fail), then switch on the receive
-// interrupt once the interrupt controller is up.
+// interrupt once the interrupt controller is up. A driver registers itself
+// with BOARD_DRIVER(..., DeviceClass::console, ...) and a probe that calls
+// bind_console() with its ConsoleUart.
 #pragma once
 
 #include <cstdint>
+
+#include "platform/device.hpp"
 
 namespace rtos::drivers {
 
@@ -22,7 +26,9 @@ struct ConsoleUart {
     bool (*enable_rx)(unsigned irq);
 };
 
-extern const ConsoleUart ns16550_uart;
-extern const ConsoleUart pl011_uart;
+/// Makes `dev` the console: init() unless it already is (the early console
+/// at the same address keeps running, so no output is cut), then its receive
+/// interrupt when `dev` has one. False (logged) if `dev` is unusable.
+bool bind_console(const ConsoleUart& uart, const platform::Device& dev);
 
 }  // namespace rtos::drivers

@@ -1,15 +1,13 @@
 // The MMU: one identity map for the whole kernel, built before the caches
-// are on (ARM ARM D8, VMSAv8-64 translation with a 4 KiB granule).
-//
-//   0x0000_0000 .. 0x001f_ffff   unmapped: null pointers fault
-//   0x0020_0000 .. 0x3fff_ffff   Device-nGnRE, never executable (GIC, UART,
-//                                virtio-mmio, PCIe ECAM and window; 2 MiB blocks)
-//   1 GiB .. 256 GiB             Normal write-back, inner shareable (RAM, 1 GiB blocks)
-//   256 GiB .. 512 GiB           Device-nGnRE (QEMU virt's high redistributors,
-//                                high PCIe ECAM and MMIO)
+// are on (ARM ARM D8, VMSAv8-64 translation with a 4 KiB granule), from the
+// board's memory map (board::memory_map(), bsp/<board>/board.cpp):
+// normal regions are Normal write-back, inner shareable; device regions
+// Device-nGnRE, never executable; everything else unmapped (null pointers
+// fault).
 //
 // 39-bit virtual addresses (T0SZ = 25): the walk starts at level 1, one
-// 512-entry table of 1 GiB entries; the first GiB goes one level down.
+// 512-entry table of 1 GiB entries; a GiB the map does not cover uniformly
+// goes one level down to 2 MiB blocks.
 //
 // This runs with the MMU and data cache off, so every store below reaches
 // memory directly and no stale cache line can shadow the tables. (On real
@@ -17,6 +15,8 @@
 // invalidated; QEMU has no caches to get wrong.) Built with -mstrict-align:
 // with the MMU off all data accesses are Device accesses, which must be aligned.
 #include <cstdint>
+
+#include <rtos/board.hpp>
 
 #include "sysreg.hpp"
 
@@ -55,19 +55,52 @@ constexpr unsigned kTcrIpsShift = 32;
 constexpr uint64_t kSctlrRes1 = 0x30d00800;
 constexpr uint64_t kSctlrM = 1u << 0, kSctlrC = 1u << 2, kSctlrSa = 1u << 3, kSctlrI = 1u << 12;
 
+constexpr unsigned kLevel2Tables = 4;  // GiBs split into 2 MiB blocks
+
 alignas(4096) uint64_t level1[kEntries];
-alignas(4096) uint64_t level2_low[kEntries];  // the first GiB, 2 MiB blocks
+alignas(4096) uint64_t level2[kLevel2Tables][kEntries];
+
+// The block descriptor bits for `addr`: the last region that holds it wins; 0 = unmapped.
+uint64_t attributes(rtos::board::MemoryMap map, uint64_t addr) {
+    uint64_t attr = 0;
+    for (std::size_t i = 0; i < map.count; ++i) {
+        const rtos::board::MemoryRegion& r = map.regions[i];
+        if (addr >= r.base && addr - r.base < r.size)
+            attr = r.kind == rtos::board::MemoryRegion::normal ? kNormalBlock : kDeviceBlock;
+    }
+    return attr;
+}
+
+// Whether some region starts or ends strictly inside [base, base + size).
+bool boundary_inside(rtos::board::MemoryMap map, uint64_t base, uint64_t size) {
+    for (std::size_t i = 0; i < map.count; ++i) {
+        uint64_t start = map.regions[i].base, end = start + map.regions[i].size;
+        if ((start > base && start - base < size) || (end > base && end - base < size)) return true;
+    }
+    return false;
+}
 
 }  // namespace
 }  // namespace rtos::arch::aarch64
 
 extern "C" void rtos_aarch64_mmu_init() {
     using namespace rtos::arch::aarch64;
-    level2_low[0] = 0;  // null-pointer guard
-    for (unsigned i = 1; i < kEntries; ++i) level2_low[i] = i * kMiB2 | kDeviceBlock;
-    level1[0] = reinterpret_cast<uint64_t>(level2_low) | kValidTable;
-    for (unsigned i = 1; i < kEntries / 2; ++i) level1[i] = i * kGiB | kNormalBlock;
-    for (unsigned i = kEntries / 2; i < kEntries; ++i) level1[i] = i * kGiB | kDeviceBlock;
+    const rtos::board::MemoryMap map = rtos::board::memory_map();
+    unsigned tables = 0;
+    for (unsigned i = 0; i < kEntries; ++i) {
+        uint64_t gib = i * kGiB;
+        if (!boundary_inside(map, gib, kGiB) || tables == kLevel2Tables) {
+            uint64_t attr = attributes(map, gib);
+            level1[i] = attr ? gib | attr : 0;
+            continue;
+        }
+        uint64_t* table = level2[tables++];
+        for (unsigned j = 0; j < kEntries; ++j) {
+            uint64_t attr = attributes(map, gib + j * kMiB2);
+            table[j] = attr ? (gib + j * kMiB2) | attr : 0;
+        }
+        level1[i] = reinterpret_cast<uint64_t>(table) | kValidTable;
+    }
 
     // The physical address size the CPU supports (ID_AA64MMFR0_EL1.PARange),
     // capped at 48 bits (52 needs other descriptor formats).

@@ -8,9 +8,7 @@
 #include "arch/port.hpp"
 #include "firmware.hpp"
 #include "frame.hpp"
-#include "irq_priority.hpp"
 #include "kernel/scheduler.hpp"
-#include "soft_interrupt.hpp"
 #include "sysreg.hpp"
 
 extern "C" volatile unsigned rtos_aarch64_trap_depth;
@@ -26,15 +24,16 @@ using aarch64::TrapFrame;
 using aarch64::TrapKind;
 
 // The virtual timer: usable at EL1 whatever EL2 does (CNTVOFF_EL2 is 0 when
-// start.S came from EL2 and when there is no EL2). Its PPI is INTID 27, at
-// the highest GIC priority in use (irq_priority.hpp).
-constexpr unsigned kVirtualTimerIntid = aarch64::kTimerIntid;
+// start.S came from EL2 and when there is no EL2). Its PPI is INTID 27; the
+// tick preempts other handlers (irq::Priority::preempting).
+constexpr unsigned kVirtualTimerIntid = 27;
+// raise_soft_interrupt(): an SGI to this CPU.
+constexpr unsigned kSoftInterruptSgi = 1;
 constexpr uint64_t kCntCtlEnable = 1;
 
 uint64_t tick_period = 0;
 uint64_t next_deadline = 0;
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
-aarch64::SgiSender sgi_sender = nullptr;
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
@@ -202,9 +201,11 @@ void timer_start(uint32_t hz) {
     write_sysreg(cntv_cval_el0, next_deadline);
     write_sysreg(cntv_ctl_el0, kCntCtlEnable);
     aarch64::isb();
+    if (!irq::controller()->set_priority(kVirtualTimerIntid, irq::Priority::preempting))
+        panic("aarch64: the tick cannot preempt other interrupt handlers");
     if (!irq::attach(kVirtualTimerIntid, on_timer, nullptr))
         panic("aarch64: cannot attach the timer interrupt %u", kVirtualTimerIntid);
-    irq::attach(aarch64::kSoftInterruptSgi, on_soft_interrupt, nullptr);
+    irq::attach(kSoftInterruptSgi, on_soft_interrupt, nullptr);
 }
 
 unsigned last_tick_nesting() { return tick_nesting; }
@@ -228,9 +229,7 @@ void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg) {
     asm volatile("msr daifset, #2" ::: "memory");
 }
 
-void raise_soft_interrupt() {
-    if (sgi_sender) sgi_sender(aarch64::kSoftInterruptSgi);
-}
+void raise_soft_interrupt() { irq::controller()->raise(kSoftInterruptSgi); }
 
 uint64_t counter_read() {
     aarch64::isb();  // no reading ahead of earlier instructions
@@ -281,8 +280,6 @@ bool conduit_set = false;
 }  // namespace
 
 unsigned boot_el() { return rtos_aarch64_boot_el; }
-
-void set_sgi_sender(SgiSender sender) { sgi_sender = sender; }
 
 void set_psci_conduit(PsciConduit c) {
     conduit_override = c;

@@ -27,4 +27,16 @@ int getc(Timeout timeout = Timeout::forever());
 /// Called by the UART driver's receive interrupt for each byte.
 void rx_from_isr(char c);
 
+/// Ctrl-C for a foreground command (the shell arms it around each command).
+/// While armed, a received Ctrl-C (0x03) is not queued as input: it raises
+/// the interrupt flag and discards the input received before it, as a
+/// terminal's ^C does, so neither the ^C nor lines typed ahead of it reach
+/// the next prompt. Arming also takes a Ctrl-C already typed ahead (after
+/// the command's Enter) as the interrupt.
+void arm_interrupt();
+/// Stops treating Ctrl-C as an interrupt; returns whether one came.
+bool disarm_interrupt();
+/// True once Ctrl-C arrived while armed (callable from any thread or ISR).
+bool interrupt_requested();
+
 }  // namespace rtos::console

@@ -11,6 +11,12 @@ bool attach(unsigned irq, Handler handler, void* arg);
 void enable(unsigned irq);
 void disable(unsigned irq);
 
+/// Priority classes of the nesting model (rtos/arch/port.hpp). Every
+/// interrupt starts `normal`: normal handlers do not preempt one another. A
+/// `preempting` interrupt (the aarch64 tick) preempts any normal handler.
+/// How a class maps to hardware levels is the controller's business.
+enum class Priority : unsigned char { normal, preempting };
+
 /// The interface a controller driver implements (components/drivers/irq/).
 class Controller {
 public:
@@ -21,6 +27,12 @@ public:
     /// Returns the pending interrupt, or count() when none is pending.
     virtual unsigned claim() = 0;
     virtual void complete(unsigned irq) = 0;
+    /// Puts `irq` in priority class `p`. False when the controller cannot
+    /// give that class (it logged why).
+    virtual bool set_priority(unsigned irq, Priority p) = 0;
+    /// Makes software interrupt `irq` pending on this CPU (GIC: SGI 0-15).
+    /// False when the controller has no such interrupt.
+    virtual bool raise(unsigned irq) = 0;
     /// Short name for the boot log.
     virtual const char* name() const = 0;
 

@@ -1,0 +1,202 @@
+// GICv3: distributor, redistributors and the system-register CPU interface
+// (IHI 0069); see gic_common.hpp for groups and priorities.
+#include <rtos/irq.hpp>
+#include <rtos/panic.hpp>
+#include <rtos/printk.hpp>
+
+#include "arch/aarch64/sysreg.hpp"
+#include "drivers/irq/gic_common.hpp"
+#include "drivers/mmio.hpp"
+#include "platform/device.hpp"
+
+namespace rtos::drivers {
+namespace {
+
+using namespace gic;
+
+constexpr uintptr_t GICD_IROUTER = 0x6000;  // 64-bit per SPI
+
+// Distributor control (IHI 0069 12.9.4): the layout depends on the number
+// of security states (DS = 1: one).
+constexpr uint32_t kDCtlrRwp = 1u << 31;
+constexpr uint32_t kDCtlrDs = 1u << 6;
+constexpr uint32_t kDCtlrAre = 1u << 4;                // one state: ARE
+constexpr uint32_t kDCtlrEnableGrp1 = 1u << 1;         // one state: EnableGrp1
+constexpr uint32_t kDCtlrAreS = 1u << 4, kDCtlrAreNs = 1u << 5;  // two states (secure view)
+constexpr uint32_t kDCtlrEnableGrp1S = 1u << 2;
+
+// Redistributor: RD_base frame, then the SGI_base frame 64 KiB above
+// (IHI 0069 12.10, 12.11).
+constexpr uintptr_t GICR_CTLR = 0x0000;
+constexpr uintptr_t GICR_TYPER = 0x0008;
+constexpr uintptr_t GICR_WAKER = 0x0014;
+constexpr uintptr_t kSgiFrame = 0x10000;
+constexpr uintptr_t GICR_IGROUPR0 = kSgiFrame + 0x080;
+constexpr uintptr_t GICR_ISENABLER0 = kSgiFrame + 0x100;
+constexpr uintptr_t GICR_ICENABLER0 = kSgiFrame + 0x180;
+constexpr uintptr_t GICR_ICPENDR0 = kSgiFrame + 0x280;
+constexpr uintptr_t GICR_IPRIORITYR = kSgiFrame + 0x400;
+constexpr uintptr_t GICR_IGRPMODR0 = kSgiFrame + 0xd00;
+constexpr uint32_t kRCtlrRwp = 1u << 3;
+constexpr uint32_t kWakerProcessorSleep = 1u << 1, kWakerChildrenAsleep = 1u << 2;
+constexpr uint64_t kRTyperVlpis = 1u << 1, kRTyperLast = 1u << 4;
+constexpr uintptr_t kRedistStride = 0x20000, kVlpiFrames = 0x20000;
+
+// ICC_SRE_EL1 (IHI 0069 12.2.15): system register interface, no IRQ/FIQ bypass.
+constexpr uint64_t kSreEnable = 0x7;
+// ICC_CTLR_EL1.CBPR: ICC_BPR0_EL1 governs group 1 preemption too.
+constexpr uint64_t kIccCtlrCbpr = 1;
+
+uint64_t mpidr_affinity() { return read_sysreg(mpidr_el1) & 0xff00ffffffull; }
+
+class GicV3 final : public irq::Controller {
+public:
+    void init(uintptr_t dist, uintptr_t redist) {
+        dist_ = dist;
+        mmio::write32(dist_ + GICD_CTLR, 0);
+        wait_dist();
+        // With two security states only the secure view (ours, start.S)
+        // sees DS; use secure group 1 there, else (non-secure) group 1.
+        two_states_ = !(mmio::read32(dist_ + GICD_CTLR) & kDCtlrDs);
+        uint32_t group = two_states_ ? 0 : ~0u;
+        lines_ = dist_lines(dist_);
+        uint32_t are = two_states_ ? (kDCtlrAreS | kDCtlrAreNs) : kDCtlrAre;
+        mmio::write32(dist_ + GICD_CTLR, are);  // affinity routing before any group is on
+        wait_dist();
+        dist_reset_spis(dist_, lines_, group, two_states_);
+        uint64_t route = mpidr_affinity();
+        for (unsigned i = kSpiBase; i < lines_; ++i) {
+            uintptr_t r = dist_ + GICD_IROUTER + 8 * i;
+            mmio::write32(r, static_cast<uint32_t>(route));
+            mmio::write32(r + 4, static_cast<uint32_t>(route >> 32));
+        }
+        uint32_t enable_group = two_states_ ? kDCtlrEnableGrp1S : kDCtlrEnableGrp1;
+        mmio::write32(dist_ + GICD_CTLR, are | enable_group);
+        wait_dist();
+
+        rd_ = find_redistributor(redist);
+        if (!rd_) panic("gic-v3: no redistributor for this CPU at 0x%lx", redist);
+        mmio::write32(rd_ + GICR_WAKER, mmio::read32(rd_ + GICR_WAKER) & ~kWakerProcessorSleep);
+        while (mmio::read32(rd_ + GICR_WAKER) & kWakerChildrenAsleep) {
+        }
+        mmio::write32(rd_ + GICR_ICENABLER0, ~0u);
+        wait_redist();
+        mmio::write32(rd_ + GICR_ICPENDR0, ~0u);
+        mmio::write32(rd_ + GICR_IGROUPR0, group);
+        if (two_states_) mmio::write32(rd_ + GICR_IGRPMODR0, ~0u);
+        set_normal_priorities(rd_ + GICR_IPRIORITYR, 0, kSpiBase);
+
+        write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | kSreEnable);
+        rtos::arch::aarch64::isb();
+        if (!(read_sysreg(icc_sre_el1) & 1))
+            panic("gic-v3: system register interface disabled by a higher exception level");
+        write_sysreg(icc_pmr_el1, kLowestPriorityMask);
+        write_sysreg(icc_ctlr_el1, 0);  // EOImode 0: EOIR drops priority and deactivates
+        write_sysreg(icc_bpr1_el1, 0);  // the minimum is implementation defined
+        rtos::arch::aarch64::isb();
+        // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
+        uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
+                                                                   : read_sysreg(icc_bpr1_el1);
+        preemption_ = preemption_works("gic-v3", rd_ + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
+                                       static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
+        write_sysreg(icc_igrpen1_el1, 1);
+        rtos::arch::aarch64::isb();
+    }
+
+    unsigned count() const override { return lines_; }
+    void enable(unsigned irq) override {
+        if (irq < kSpiBase) set_bit(rd_ + GICR_ISENABLER0, irq);
+        else set_bit(dist_ + GICD_ISENABLER, irq);
+    }
+    void disable(unsigned irq) override {
+        if (irq < kSpiBase) {
+            set_bit(rd_ + GICR_ICENABLER0, irq);
+            wait_redist();
+        } else {
+            set_bit(dist_ + GICD_ICENABLER, irq);
+            wait_dist();
+        }
+    }
+    unsigned claim() override {
+        unsigned id = read_sysreg(icc_iar1_el1) & 0xffffff;
+        rtos::arch::aarch64::dsb_sy();  // acknowledged before the handler touches the device
+        return id < lines_ ? id : lines_;  // 1020-1023: nothing pending
+    }
+    void complete(unsigned irq) override {
+        write_sysreg(icc_eoir1_el1, irq);
+        rtos::arch::aarch64::isb();
+    }
+    bool set_priority(unsigned irq, irq::Priority p) override {
+        if (irq >= lines_ || (p == irq::Priority::preempting && !preemption_)) return false;
+        if (irq < kSpiBase) mmio::write8(rd_ + GICR_IPRIORITYR + irq, priority_of(p));
+        else mmio::write8(dist_ + GICD_IPRIORITYR + irq, priority_of(p));
+        return true;
+    }
+    // ICC_SGI1R_EL1 (IHI 0069 12.2.22): this CPU's Aff3.Aff2.Aff1, range
+    // selector Aff0 / 16, target list bit Aff0 % 16.
+    bool raise(unsigned intid) override {
+        if (intid >= kSgiCount) return false;
+        uint64_t aff = mpidr_affinity();
+        uint64_t aff0 = aff & 0xff;
+        uint64_t sgi = ((aff >> 32) & 0xff) << 48     // Aff3
+                       | (aff0 >> 4) << 44               // RS
+                       | ((aff >> 16) & 0xff) << 32      // Aff2
+                       | uint64_t{intid & 0xf} << 24     // INTID
+                       | ((aff >> 8) & 0xff) << 16       // Aff1
+                       | uint64_t{1} << (aff0 & 0xf);    // TargetList
+        rtos::arch::aarch64::dsb_ish();  // earlier stores visible to the handler
+        write_sysreg(icc_sgi1r_el1, sgi);
+        rtos::arch::aarch64::isb();
+        return true;
+    }
+    const char* name() const override { return "gic-v3"; }
+
+private:
+    void wait_dist() const {
+        while (mmio::read32(dist_ + GICD_CTLR) & kDCtlrRwp) {
+        }
+    }
+    void wait_redist() const {
+        while (mmio::read32(rd_ + GICR_CTLR) & kRCtlrRwp) {
+        }
+    }
+    // Walks the redistributor region until GICR_TYPER.Affinity matches this
+    // CPU (or the frame marked Last).
+    static uintptr_t find_redistributor(uintptr_t rd) {
+        uint64_t aff = mpidr_affinity();
+        uint32_t want = static_cast<uint32_t>((aff & 0xffffff) | ((aff >> 32) << 24));
+        for (unsigned n = 0; n < 4096; ++n) {
+            uint64_t typer = mmio::read32(rd + GICR_TYPER) |
+                             uint64_t{mmio::read32(rd + GICR_TYPER + 4)} << 32;
+            if (static_cast<uint32_t>(typer >> 32) == want) return rd;
+            if (typer & kRTyperLast) break;
+            rd += kRedistStride + ((typer & kRTyperVlpis) ? kVlpiFrames : 0);
+        }
+        return 0;
+    }
+
+    uintptr_t dist_ = 0, rd_ = 0;
+    unsigned lines_ = 0;
+    bool two_states_ = false;
+    bool preemption_ = false;
+};
+
+GicV3 gic_v3;
+
+// reg: distributor, then the first redistributor region; the boot CPU's
+// redistributor is found there by its affinity.
+bool probe(const platform::Device& dev) {
+    if (dev.reg_count < 2) {
+        printk("gic-v3: %s lacks the distributor or redistributor registers\n", dev.name);
+        return false;
+    }
+    gic_v3.init(static_cast<uintptr_t>(dev.reg[0].base), static_cast<uintptr_t>(dev.reg[1].base));
+    irq::set_controller(&gic_v3);
+    return true;
+}
+
+}  // namespace
+
+BOARD_DRIVER(gic_v3, platform::DeviceClass::interrupt_controller, probe, "arm,gic-v3");
+
+}  // namespace rtos::drivers

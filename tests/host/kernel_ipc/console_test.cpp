@@ -1,0 +1,109 @@
+// The console's receive path (rtos/kernel/console.cpp) and Ctrl-C: bytes
+// arrive from a simulated UART interrupt; while a command runs (armed), a
+// Ctrl-C raises the interrupt flag instead of being queued and drops the
+// input typed before it, so neither reaches the next prompt.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <rtos/console.hpp>
+#include <rtos/thread.hpp>
+
+#include "kernel/scheduler.hpp"
+#include "sim.hpp"
+
+using namespace rtos;
+
+namespace {
+
+// Delivers bytes as the UART's receive interrupt does.
+void receive(const std::string& bytes) {
+    static std::string pending;
+    pending = bytes;
+    kernel::set_soft_interrupt_hook(
+        [](void* s) {
+            for (char c : *static_cast<std::string*>(s)) console::rx_from_isr(c);
+        },
+        &pending);
+    sim::soft_interrupt();
+}
+
+// Everything queued, without waiting.
+std::string drain() {
+    std::string got;
+    for (int c; (c = console::getc(Timeout::none())) >= 0;) got += static_cast<char>(c);
+    return got;
+}
+
+void ctrl_c_is_input_at_the_prompt() {
+    receive("ab\x03" "c");
+    SIM_CHECK(!console::interrupt_requested());
+    SIM_CHECK_EQ(drain(), std::string("ab\x03" "c"));  // the line editor's to handle
+}
+
+void ctrl_c_interrupts_a_command_and_drops_what_came_before() {
+    console::arm_interrupt();
+    receive("echo typed ahead\r");
+    SIM_CHECK(!console::interrupt_requested());
+    receive("\x03");
+    SIM_CHECK(console::interrupt_requested());
+    receive("ls\r");  // typed after the ^C: kept
+    SIM_CHECK(console::disarm_interrupt());
+    SIM_CHECK(!console::interrupt_requested());
+    SIM_CHECK(!console::disarm_interrupt());
+    SIM_CHECK_EQ(drain(), std::string("ls\r"));
+}
+
+
+void ctrl_c_typed_ahead_before_arming() {
+    receive("junk\x03" "more\x03" "next");
+    console::arm_interrupt();  // the command starts: the last queued ^C interrupts it
+    SIM_CHECK(console::interrupt_requested());
+    SIM_CHECK(console::disarm_interrupt());
+    SIM_CHECK_EQ(drain(), std::string("next"));
+}
+
+void no_ctrl_c_keeps_everything() {
+    console::arm_interrupt();
+    receive("typed ahead\r");
+    SIM_CHECK(!console::disarm_interrupt());
+    SIM_CHECK_EQ(drain(), std::string("typed ahead\r"));
+}
+
+// A reader blocked in getc() across an interrupt sees only what follows it.
+StaticThread<4096> reader;
+std::string read_back;
+void blocked_reader_skips_dropped_bytes() {
+    console::arm_interrupt();
+    receive("abc");
+    receive("\x03");
+    reader.start({.name = "reader", .priority = 5},
+                 [](void*) {
+                     for (int i = 0; i < 2; ++i) read_back += static_cast<char>(console::getc());
+                 },
+                 nullptr);
+    Thread::sleep(1);
+    SIM_CHECK_EQ(read_back, std::string());  // "abc" dropped: it waits
+    receive("xy");
+    SIM_CHECK_STATUS(reader.join(Timeout::ticks(10)), Status::ok);
+    SIM_CHECK_EQ(read_back, std::string("xy"));
+    SIM_CHECK(console::disarm_interrupt());
+}
+
+TEST(Console, CtrlCIsInputAtThePrompt) {
+    EXPECT_EQ(sim::run_isolated(ctrl_c_is_input_at_the_prompt), 0);
+}
+TEST(Console, CtrlCInterruptsACommand) {
+    EXPECT_EQ(sim::run_isolated(ctrl_c_interrupts_a_command_and_drops_what_came_before), 0);
+}
+TEST(Console, CtrlCTypedAheadBeforeTheCommandStarts) {
+    EXPECT_EQ(sim::run_isolated(ctrl_c_typed_ahead_before_arming), 0);
+}
+TEST(Console, NoCtrlCKeepsTypedAhead) {
+    EXPECT_EQ(sim::run_isolated(no_ctrl_c_keeps_everything), 0);
+}
+TEST(Console, BlockedReaderSkipsDroppedBytes) {
+    EXPECT_EQ(sim::run_isolated(blocked_reader_skips_dropped_bytes), 0);
+}
+
+}  // namespace
