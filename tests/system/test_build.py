@@ -5,7 +5,6 @@ import re
 import shutil
 import subprocess
 
-import pexpect
 import pytest
 from conftest import ROOT
 
@@ -155,16 +154,3 @@ def test_savedefconfig_is_minimal(build_dir):
     text = open(out).read()
     assert 'CONFIG_SHELL_HISTORY=4' in text
     assert 'CONFIG_RTOS_TICK_HZ' not in text  # defaults are left out
-
-
-def test_menuconfig_opens_on_the_build_config(build_dir):
-    scons(f'BSP={BSP}', f'BUILD={build_dir}')
-    env = dict(os.environ, TERM='xterm')
-    p = pexpect.spawn('scons', ['-Q', f'BSP={BSP}', f'BUILD={build_dir}', '--menuconfig'],
-                      cwd=ROOT, env=env, encoding='utf-8', timeout=30, dimensions=(40, 120))
-    p.expect('Tern RTOS configuration')
-    p.expect(r'\[Q\] Quit')
-    p.send('Q')
-    p.expect(pexpect.EOF)
-    p.close()
-    assert p.exitstatus == 0

@@ -261,15 +261,33 @@ def test_menu_layout():
         assert modern.assignable == (2,)
 
 
-def test_menuconfig_screen_and_queue_size_refused_after_save(tmp_path):
-    """menuconfig draws the architecture; a queue size of 48 saved there stops the
-    next build before anything compiles, naming the symbol."""
+def open_menuconfig(build_dir, bsp=RISCV):
+    """`scons --menuconfig` on build_dir, at its main screen."""
+    env = dict(os.environ, TERM='xterm')
+    p = pexpect.spawn('scons', ['-Q', f'BSP={bsp}', f'BUILD={build_dir}', '--menuconfig'],
+                      cwd=ROOT, env=env, encoding='utf-8', timeout=60, dimensions=(40, 120))
+    p.expect(f'Tern RTOS configuration \\({bsp}\\)')
+    return p
+
+
+@pytest.mark.parametrize('bsp, arch', [(RISCV, 'riscv64'), (AARCH64, 'aarch64')])
+def test_menuconfig_opens_on_the_build_config_and_names_the_architecture(tmp_path, bsp, arch):
+    prepare(tmp_path, bsp)
+    p = open_menuconfig(str(tmp_path / 'b'), bsp)
+    p.expect(f'Architecture: {arch} ')
+    p.expect(r'\[Q\] Quit')
+    p.send('Q')
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0
+
+
+def test_menuconfig_queue_size_refused_after_save(tmp_path):
+    """A queue size of 48 saved in menuconfig stops the next build before
+    anything compiles, naming the symbol."""
     build_dir = str(tmp_path / 'b')
     prepare(tmp_path, RISCV)
-    env = dict(os.environ, TERM='xterm')
-    p = pexpect.spawn('scons', ['-Q', f'BSP={RISCV}', f'BUILD={build_dir}', '--menuconfig'],
-                      cwd=ROOT, env=env, encoding='utf-8', timeout=60, dimensions=(40, 120))
-    p.expect('Architecture: riscv64')
+    p = open_menuconfig(build_dir)
     p.expect(r'\[Q\] Quit')
     # Jump to the symbol, edit its value, save and quit.
     p.send('/')
