@@ -113,7 +113,8 @@ def test_help_lists_variables_with_defaults(build_dir):
                     r'available: qemu-virt64-aarch64, qemu-virt64-riscv',
                     r'BUILD=.*\(default: build/<BSP>\)',
                     r'CONFIG=.*\n.*fragments merged in order',
-                    r'CROSS_COMPILE=[\s\S]*riscv64: riscv64-linux-gnu-, aarch64: aarch64-linux-gnu-',
+                    r'CROSS_COMPILE=[\s\S]*riscv64: riscv64-linux-gnu-, '
+                    r'aarch64: aarch64-linux-gnu-',
                     r'V=1 .*\(default: V=0',
                     r'--menuconfig', r'--savedefconfig\[=PATH\]'):
         assert re.search(pattern, out), f'{pattern!r} not in:\n{out}'
