@@ -82,6 +82,8 @@ def test_reader_reports_the_line_of_the_error():
      r'^f:1: CONFIG_RTOS_TICK_HZ=fast: not a number \(CONFIG_RTOS_TICK_HZ is a decimal int, '
      r'allowed range 100\.\.10000\)'),
     ('CONFIG_RTOS_TICK_HZ=0x10', 'int', r'not a number'),
+    ('CONFIG_RTOS_TICK_HZ=0100', 'int', r'no leading zero \(C would read 0100 as octal\): '
+                                        r'write CONFIG_RTOS_TICK_HZ=100'),
     ('CONFIG_RTOS_TICK_HZ="100"', 'int', r'not a number'),
     ('CONFIG_PLATFORM_UART_BASE=0xzz', 'hex', r'not a hexadecimal number'),
     ('CONFIG_VIRTIO=maybe', 'bool',
@@ -173,6 +175,21 @@ def test_later_fragment_and_later_choice_member_win(tmp_path):
     b.write_text('CONFIG_RTOS_PRIORITIES_256=y\nCONFIG_RTOS_TICK_HZ=200\n')
     cfg = prepare(tmp_path, RISCV, str(a), str(b))
     assert cfg.int('RTOS_PRIORITY_LEVELS') == 256 and cfg.int('RTOS_TICK_HZ') == 200
+
+
+def test_numbers_as_kconfig_reads_them(tmp_path):
+    path = tmp_path / 'n.conf'
+    path.write_text('CONFIG_PLATFORM_UART_BASE=10000000\nCONFIG_PLATFORM_RAM_SIZE=0X8000000\n')
+    cfg = prepare(tmp_path, RISCV, str(path))
+    assert cfg.int('PLATFORM_UART_BASE') == 0x10000000
+    assert cfg.int('PLATFORM_RAM_SIZE') == 0x8000000
+    # 016 would be octal 14 in C.
+    path.write_text('CONFIG_VIRTIO_BLK_QUEUE_SIZE=016\n')
+    with pytest.raises(rtos_config.ConfigError,
+                       match=r'n\.conf:1: CONFIG_VIRTIO_BLK_QUEUE_SIZE=016: a decimal number has '
+                             r'no leading zero \(C would read 016 as octal\): write '
+                             r'CONFIG_VIRTIO_BLK_QUEUE_SIZE=16'):
+        prepare(tmp_path, RISCV, str(path))
 
 
 def queue_size_symbols():

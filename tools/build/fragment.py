@@ -154,9 +154,14 @@ def check_value(a, type_name, allowed_range=None):
     elif type_name == 'int':
         if a.quoted or not _INT.match(a.value):
             raise fail(f'not a number (CONFIG_{a.name} is a decimal int{rng})')
+        if re.match(r'-?0[0-9]', a.value):
+            raise fail(f'a decimal number has no leading zero (C would read '
+                       f'{a.value} as octal): write CONFIG_{a.name}={int(a.value, 10)}')
     elif type_name == 'hex':
         if a.quoted or not _HEX.match(a.value):
             raise fail(f'not a hexadecimal number (CONFIG_{a.name} is hex, e.g. 0x1000{rng})')
+        if not a.value.lower().startswith('0x'):
+            return '0x' + a.value  # as autoconf.h writes it
     elif type_name == 'string':
         if not a.quoted:
             raise fail(f'CONFIG_{a.name} is a string: write it in double quotes, '

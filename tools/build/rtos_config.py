@@ -62,6 +62,11 @@ def _type_name(sym):
     return kconfiglib.TYPE_TO_STR[sym.orig_type]
 
 
+def _number(sym, text):
+    """An int or hex value as Kconfig reads it (decimal int, hex with or without 0x)."""
+    return int(text, 16 if sym.orig_type is kconfiglib.HEX else 10)
+
+
 def _active_range(sym):
     for lo, hi, cond in sym.ranges:
         if kconfiglib.expr_value(cond):
@@ -120,8 +125,8 @@ def _refusal_reason(kconf, sym, a):
                 'and cannot be set')
     rng = _active_range(sym)
     if rng and not bool_like and kconfiglib.expr_value(sym.direct_dep):
-        lo, hi = (int(v, 0) for v in rng)
-        if not lo <= int(a.value, 0) <= hi:
+        lo, hi = (_number(sym, v) for v in rng)
+        if not lo <= _number(sym, a.value) <= hi:
             return f'outside the allowed range {rng[0]}..{rng[1]}'
     if bool_like and a.value == 'n' and kconfiglib.expr_value(sym.rev_dep):
         selectors = [s for s in kconfiglib.split_expr(sym.rev_dep, kconfiglib.OR)
@@ -155,8 +160,7 @@ def _refusal_reason(kconf, sym, a):
 def _same_value(sym, value):
     if sym.orig_type in (kconfiglib.INT, kconfiglib.HEX):
         try:
-            return int(sym.str_value, 0) == int(value, 0 if sym.orig_type is kconfiglib.INT
-                                                 else 16)
+            return _number(sym, sym.str_value) == _number(sym, value)
         except ValueError:
             return False
     return sym.str_value == value
@@ -193,7 +197,7 @@ def _rule_violations(kconf):
         # Every *_QUEUE_SIZE is a virtqueue size, which the VirtIO spec wants a
         # power of two (split rings index with a mask).
         if sym.name.endswith('_QUEUE_SIZE') and sym.str_value:
-            n = int(sym.str_value, 0)
+            n = _number(sym, sym.str_value)
             if not _is_power_of_two(n):
                 lower = 1 << (n.bit_length() - 1) if n > 0 else 1
                 out.append((sym.name, f'CONFIG_{sym.name}={sym.str_value} refused: a queue '
