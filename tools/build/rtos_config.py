@@ -4,7 +4,12 @@ One build folder holds one configuration:
   <build>/.config          the merged configuration (menuconfig edits it)
   <build>/.config.inputs   fingerprint of what .config was merged from
   <build>/include/generated/autoconf.h   C/C++ header, rewritten only when its
-                                         content changes (so only dependents rebuild)
+                                         content changes
+  <build>/kconfig-deps/<NAME>  one stamp per symbol, rewritten only when its value
+                               changes (config_deps.py: only users of it rebuild)
+
+Fragments are read strictly (fragment.py); values Kconfig refuses and rules it
+cannot express (_rule_violations) stop the build with the file, line and cause.
 
 .config is re-merged from the BSP defconfig plus the CONFIG= fragments when
 those inputs (or the Kconfig tree) change; otherwise it is kept as it is, so
