@@ -251,11 +251,19 @@ def test_options_of_the_other_architecture_are_invisible(bsp):
             assert sym.str_value == 'n', f'{name} can be turned on on {bsp}'
 
 
-def optional_bools(bsp):
-    """Bools (choice members included) that menuconfig offers off by default."""
-    kconf = default_kconf(bsp)
-    return [s.name for s in kconf.unique_defined_syms
-            if s.orig_type is kconfiglib.BOOL and s.visibility and s.str_value == 'n']
+def flippable_bools(bsp):
+    """Every bool (choice members included) menuconfig lets the user change from
+    its default: {name: the other value}."""
+    flips = {}
+    for s in default_kconf(bsp).unique_defined_syms:
+        if s.orig_type is not kconfiglib.BOOL or not s.visibility:
+            continue
+        if s.choice:  # another member is picked by setting it to y
+            if s.str_value == 'n':
+                flips[s.name] = 'y'
+        elif len(s.assignable) > 1:  # not forced by a select
+            flips[s.name] = 'n' if s.str_value == 'y' else 'y'
+    return flips
 
 
 def test_menu_layout():
@@ -339,23 +347,24 @@ def test_menuconfig_queue_size_refused_after_save(tmp_path):
     assert 'CXX' not in out and not os.path.exists(os.path.join(build_dir, 'rtos.elf')), out
 
 
-# -- Every optional bool, turned on alone, builds on every board ---------------------
+# -- Every bool, flipped alone from its default, builds on every board --------------
 
 @pytest.mark.parametrize('bsp', BSPS)
-def test_each_optional_bool_builds(bsp, tmp_path):
-    """One build folder per board, so each variant recompiles only what its
-    option changes; a failure names the option and shows the build output."""
-    names = optional_bools(bsp)
-    assert len(names) >= 8, names
+def test_each_bool_flipped_builds(bsp, tmp_path):
+    """Each option menuconfig offers, turned on (or off, when it is on by default)
+    alone, builds. One build folder per board, so each variant recompiles only the
+    files that name the option; a failure names it and shows the build output."""
+    flips = flippable_bools(bsp)
+    assert len(flips) >= 20, flips
     failures = []
-    for name in names:
+    for name, value in sorted(flips.items()):
         frag = tmp_path / f'{name}.conf'
-        frag.write_text(f'CONFIG_{name}=y\n')
+        frag.write_text(f'CONFIG_{name}={value}\n')
         try:
             out = build(bsp, f'bools-{bsp}', config=[str(frag)])
         except pytest.fail.Exception as e:
-            failures.append(f'CONFIG_{name}=y:\n{str(e)[-3000:]}')
+            failures.append(f'CONFIG_{name}={value}:\n{str(e)[-3000:]}')
             continue
         header = open(os.path.join(out, 'include', 'generated', 'autoconf.h')).read()
-        assert f'#define CONFIG_{name} 1\n' in header
+        assert (f'#define CONFIG_{name} 1\n' in header) == (value == 'y'), name
     assert not failures, '\n\n'.join(failures)
