@@ -108,14 +108,24 @@ def test_value_accepted_for_its_type(line, type_name):
     fragment.check_value(fragment.parse_line(line), type_name)
 
 
-def test_every_fragment_in_the_tree_reads():
+def test_every_fragment_in_the_tree_is_accepted(tmp_path):
+    """By the reader, and by Kconfig on at least one board."""
     paths = [p for p in glob.glob(os.path.join(ROOT, 'tests', 'configs', '*.conf'))
              if not os.path.basename(p).startswith('bad-')]
     paths += glob.glob(os.path.join(ROOT, 'examples', '*', '*.conf'))
-    paths += glob.glob(os.path.join(ROOT, 'bsp', '*', 'defconfig'))
     assert len(paths) > 10
-    for path in paths:
+    for path in paths + glob.glob(os.path.join(ROOT, 'bsp', '*', 'defconfig')):
         fragment.parse(path)
+    for path in paths:
+        errors = []
+        for bsp in BSPS:
+            try:
+                rtos_config.prepare(ROOT, bsp, str(tmp_path / bsp), [path])
+                break
+            except rtos_config.ConfigError as e:
+                errors.append(str(e))
+        else:
+            pytest.fail('\n'.join(errors))
 
 
 # -- Fragments merged into a real configuration (in-process, no compiler) ------------
