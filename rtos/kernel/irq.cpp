@@ -3,6 +3,8 @@
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 
+#include "arch/port.hpp"
+
 namespace rtos::irq {
 namespace {
 

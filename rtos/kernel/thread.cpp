@@ -124,7 +124,7 @@ void Thread::exit() {
         self->run_state = ThreadState::exited;
         self->joiners.wake_all(Status::ok);
         if (self->detached) kernel::add_zombie(self);
-        arch::request_context_switch();
+        kernel::switch_away();
     }
     panic("exited thread '%s' was resumed", self->thread_name);
 }

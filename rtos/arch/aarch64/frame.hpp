@@ -25,6 +25,12 @@ constexpr uint64_t kSpsrF = 1u << 6, kSpsrI = 1u << 7, kSpsrA = 1u << 8, kSpsrD 
 /// DAIF as seen by mrs/msr: the same bit positions as in SPSR.
 constexpr uint64_t kDaifIrqFiq = kSpsrI | kSpsrF;
 
+/// What rtos_arch_switch (vectors.S) pushes: x19..x30.
+struct SwitchFrame {
+    uint64_t x[12];  // x[i] holds x(19 + i)
+};
+static_assert(sizeof(SwitchFrame) == 96, "vectors.S assumes a 96-byte switch frame");
+
 /// Vector slot of the trap, passed by vectors.S to rtos_aarch64_trap_handler.
 enum class TrapKind : unsigned {
     sync_sp0, irq_sp0, fiq_sp0, serror_sp0,        // current EL, SP_EL0 (unused)
