@@ -71,6 +71,40 @@ void pong_entry(void* arg) {
     }
 }
 
+// ---- sem_pingpong_equal -----------------------------------------------------
+// Two threads of equal priority hand a token back and forth through two
+// semaphores: each gives the other's and waits on its own, so every give
+// readies a thread that does not preempt and every take blocks and
+// switches. One round trip: two gives, two blocking takes, two switches.
+
+struct EqualPingPong {
+    Semaphore a{0};
+    Semaphore b{0};
+    unsigned n;
+    uint64_t t0 = 0, t1 = 0;
+    Tick k0 = 0, k1 = 0;
+};
+
+void equal_first(void* arg) {
+    auto* p = static_cast<EqualPingPong*>(arg);
+    p->k0 = clock::ticks();
+    p->t0 = arch::counter_read();
+    for (unsigned i = 0; i < p->n; ++i) {
+        p->b.give();
+        p->a.take();
+    }
+    p->t1 = arch::counter_read();
+    p->k1 = clock::ticks();
+}
+
+void equal_second(void* arg) {
+    auto* p = static_cast<EqualPingPong*>(arg);
+    for (unsigned i = 0; i < p->n; ++i) {
+        p->b.take();
+        p->a.give();
+    }
+}
+
 // Runs measure() (which returns counter ticks and sets `ticked` when a
 // tick fell into them) kRuns times after a warm-up, each time until a run
 // is tick-free or kTries tries are used up; records per-op costs.
@@ -135,6 +169,34 @@ void sem_pingpong(Result& r) {
     p.ping.give();
     hi->join();
     if (!ok) r.fail("the higher-priority thread did not answer at once");
+}
+
+void sem_pingpong_equal(Result& r) {
+    constexpr unsigned kRounds = ops(100);
+    runs(r, kRounds, [&](bool& ticked) -> uint64_t {
+        EqualPingPong pp;
+        pp.n = kRounds;
+        // Both start behind us at our priority; they run when we block in join.
+        Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, equal_first, &pp,
+                                   kStackSize);
+        Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, equal_second,
+                                   &pp, kStackSize);
+        if (a) a->join();
+        if (b) b->join();
+        if (!a || !b) r.fail("no memory for the threads");
+        ticked = pp.k1 != pp.k0;
+        return pp.t1 - pp.t0;
+    });
+}
+
+void sem_give_take(Result& r) {
+    Semaphore s{0};
+    bool ok = true;
+    time_loop(r, ops(1000), [&] {
+        s.give();
+        if (s.take(Timeout::none()) != Status::ok) ok = false;
+    });
+    if (!ok) r.fail("take failed");
 }
 
 void mutex_lock_unlock(Result& r) {

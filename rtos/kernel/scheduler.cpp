@@ -95,7 +95,8 @@ void make_unready(Thread* t) {
     if (ready_lists[t->prio].empty()) ready_bitmap.clear(t->prio);
 }
 
-void reschedule() {
+namespace {
+inline void reschedule_inline() {
     if (!is_started) return;
     auto& cpu = arch::this_cpu();
     if (cpu.trap_depth != 0) {
@@ -112,7 +113,7 @@ void reschedule() {
     if (next != cur) switch_to(cur, next);
 }
 
-void rotate_current() {
+inline void rotate_current_inline() {
     Thread* cur = current();
     auto& list = ready_lists[cur->prio];
     if (cur->run_state == ThreadState::running && list.front() == cur && list.back() != cur) {
@@ -121,6 +122,15 @@ void rotate_current() {
         arch::this_cpu().switch_pending = 1;
     }
     cur->slice_left = cur->timeslice;
+}
+}  // namespace
+
+void reschedule() { reschedule_inline(); }
+void rotate_current() { rotate_current_inline(); }
+
+void yield_current() {
+    rotate_current_inline();
+    reschedule_inline();
 }
 
 Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state) {

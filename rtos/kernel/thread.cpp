@@ -181,8 +181,7 @@ Thread* Thread::current() { return kernel::current(); }
 
 void Thread::yield() {
     IrqLock lock;
-    kernel::rotate_current();
-    kernel::reschedule();
+    kernel::yield_current();
 }
 
 void Thread::sleep(Tick ticks) {

@@ -1,5 +1,5 @@
 """The on-target kernel test suite (rtos/ktest/): `ktest` on both boards at
-1000 Hz (the default build), 100 Hz and with 256 priority levels, and `ktest-overflow`, which must end
+1000 Hz (the default build), 100 Hz, 10 kHz and with 256 priority levels, and `ktest-overflow`, which must end
 in a stack-overflow panic and a failure exit status.
 
 The guests run under QEMU's instruction counting, `-icount shift=4,sleep=off`:
@@ -20,10 +20,11 @@ from conftest import BSPS, ROOT, build
 
 ICOUNT = ['-icount', 'shift=4,sleep=off']
 # Kernel configurations the suite runs on: the default build (1000 Hz, 32
-# levels), 100 Hz, and 256 priority levels.
+# levels), 100 Hz, 10 kHz, and 256 priority levels.
 CONFIGS = {
     '1000hz': (),
     '100hz': ('tests/configs/tick-100hz.conf',),
+    '10khz': ('tests/configs/tick-10000hz.conf',),
     '256prio': ('tests/configs/priorities-256.conf',),
 }
 

@@ -1,5 +1,6 @@
 // The trap frame pushed by trap.S: x1..x31 (x2 = sp before the trap), then
-// sepc and sstatus. Keep in sync with the offsets in trap.S.
+// sepc and sstatus. s2..s11 (x18..x27) are stored for exceptions only (the
+// panic report); an interrupt leaves those slots stale. Keep in sync with the offsets in trap.S.
 #pragma once
 
 #include <cstdint>

@@ -42,16 +42,6 @@ rtos_riscv_trap_entry:
     sd      x15, 112(sp)
     sd      x16, 120(sp)
     sd      x17, 128(sp)
-    sd      x18, 136(sp)
-    sd      x19, 144(sp)
-    sd      x20, 152(sp)
-    sd      x21, 160(sp)
-    sd      x22, 168(sp)
-    sd      x23, 176(sp)
-    sd      x24, 184(sp)
-    sd      x25, 192(sp)
-    sd      x26, 200(sp)
-    sd      x27, 208(sp)
     sd      x28, 216(sp)
     sd      x29, 224(sp)
     sd      x30, 232(sp)
@@ -62,6 +52,21 @@ rtos_riscv_trap_entry:
     sd      t0, SEPC_OFF(sp)
     csrr    t0, sstatus
     sd      t0, SSTATUS_OFF(sp)
+    /* s2..s11 are callee-saved: the handler keeps them and a switch saves
+     * them itself. Only an exception stores them, for the panic report. */
+    csrr    t0, scause
+    bltz    t0, 1f
+    sd      x18, 136(sp)
+    sd      x19, 144(sp)
+    sd      x20, 152(sp)
+    sd      x21, 160(sp)
+    sd      x22, 168(sp)
+    sd      x23, 176(sp)
+    sd      x24, 184(sp)
+    sd      x25, 192(sp)
+    sd      x26, 200(sp)
+    sd      x27, 208(sp)
+1:
 
     la      s1, rtos_cpu_local          /* callee-saved: kept across the call */
     lw      t2, CPU_DEPTH(s1)
@@ -101,16 +106,6 @@ rtos_riscv_restore_frame:
     ld      x15, 112(sp)
     ld      x16, 120(sp)
     ld      x17, 128(sp)
-    ld      x18, 136(sp)
-    ld      x19, 144(sp)
-    ld      x20, 152(sp)
-    ld      x21, 160(sp)
-    ld      x22, 168(sp)
-    ld      x23, 176(sp)
-    ld      x24, 184(sp)
-    ld      x25, 192(sp)
-    ld      x26, 200(sp)
-    ld      x27, 208(sp)
     ld      x28, 216(sp)
     ld      x29, 224(sp)
     ld      x30, 232(sp)
