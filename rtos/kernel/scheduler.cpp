@@ -293,13 +293,20 @@ void stack_overflow(Thread* t, const void* sp, const void* frame) {
     for (;;) arch::fail_exit();
 }
 
-void announce_ticks(uint64_t n) {
-    Tick now = tick_count + n;
-    tick_count = now;
+namespace {
+[[gnu::noinline]] void wake_timed_out(Tick now) {
     while (Thread* t = timeout_list.front()) {
         if (t->wake_tick > now) break;
         wake(t, Status::timeout);
     }
+}
+}  // namespace
+
+void announce_ticks(uint64_t n) {
+    Tick now = tick_count + n;
+    tick_count = now;
+    // Out of line: a tick that wakes nobody stays a short leaf-like path.
+    if (Thread* t = timeout_list.front(); t && t->wake_tick <= now) wake_timed_out(now);
     Thread* cur = current();
     if (cur && cur->run_state == ThreadState::running && cur != &idle_thread && cur->slice_left > 0) {
         if (cur->slice_left <= n) {

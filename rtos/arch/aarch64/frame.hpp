@@ -1,6 +1,7 @@
 // The trap frame pushed by vectors.S on the current stack (SP_EL1): x0..x30,
-// the stack pointer before the trap, ELR_EL1 and SPSR_EL1. 272 bytes, so sp
-// stays 16-byte aligned. Keep in sync with the offsets in vectors.S.
+// the stack pointer before the trap, ELR_EL1 and SPSR_EL1; 272 bytes, so sp
+// stays 16-byte aligned. x22..x27 are stored for exceptions only (the panic
+// report); an IRQ leaves those slots stale. Keep in sync with vectors.S.
 #pragma once
 
 #include <cstddef>

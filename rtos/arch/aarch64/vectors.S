@@ -65,15 +65,20 @@ rtos_aarch64_trap_entry:
     stp     x16, x17, [sp, #128]
     stp     x18, x19, [sp, #144]
     stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
     stp     x28, x29, [sp, #224]
     add     x1, sp, #FRAME_SIZE
     stp     x30, x1, [sp, #X30_OFF]
     mrs     x1, elr_el1
     mrs     x2, spsr_el1
     stp     x1, x2, [sp, #ELR_OFF]
+    /* x22..x27 are callee-saved: the handler keeps them and a switch saves
+     * them itself. Only an exception stores them, for the panic report. */
+    cmp     x0, #5                  /* IRQ, current EL, SP_EL1 */
+    b.eq    1f
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+1:
 
     adrp    x19, rtos_cpu_local     /* callee-saved: kept across the call */
     add     x19, x19, :lo12:rtos_cpu_local
@@ -89,9 +94,9 @@ rtos_aarch64_trap_entry:
     sub     w20, w20, #1
     str     w20, [x19, #CPU_DEPTH]
     cbnz    w20, rtos_aarch64_restore_frame
-    ldr     x21, [x19, #CPU_LIMIT]
-    mov     x22, sp
-    cmp     x22, x21
+    ldr     x0, [x19, #CPU_LIMIT]   /* x0..x18 are restored from the frame */
+    mov     x1, sp
+    cmp     x1, x0
     b.lo    2f
     ldr     w20, [x19, #CPU_PENDING]
     cbz     w20, rtos_aarch64_restore_frame
@@ -115,9 +120,6 @@ rtos_aarch64_restore_frame:
     ldp     x16, x17, [sp, #128]
     ldp     x18, x19, [sp, #144]
     ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
     ldp     x28, x29, [sp, #224]
     ldr     x30, [sp, #X30_OFF]
     ldp     x0, x1, [sp, #0]
