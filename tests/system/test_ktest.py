@@ -14,6 +14,9 @@ guest time the suite spends takes ~1.5 s.
 import glob
 import os
 import re
+import subprocess
+import sys
+import time
 
 import pytest
 from conftest import BSPS, ROOT, build
@@ -84,3 +87,37 @@ def test_stack_overflow_panics(boot, bsp):
     status = g.wait_exit(timeout=30)
     assert status != 0, f'QEMU exited with status 0 after the panic:\n{out}'
     assert 'not caught' not in out
+
+
+def uptime(g):
+    m = re.search(r'up (\d+)\.(\d{3}) s, (\d+) ticks at (\d+) Hz', g.run('uptime'))
+    assert m, 'no uptime line'
+    return int(m.group(1)) * 1000 + int(m.group(2)), int(m.group(3)), int(m.group(4))
+
+
+@pytest.mark.parametrize('clock', ['icount', 'host-loaded'])
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ticks_agree_with_the_counter(boot, bsp, clock):
+    """The tick count follows the hardware counter (`uptime` prints both),
+    also when QEMU runs late: without -icount the counter is host time, and
+    two busy processes compete with QEMU for the CPU meanwhile. The guest
+    idles (tickless) between the two readings."""
+    g = boot(bsp, build(bsp), extra=ICOUNT if clock == 'icount' else [])
+    hogs = []
+    try:
+        if clock == 'host-loaded':
+            hogs = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(2)]
+        ms0, ticks0, hz = uptime(g)
+        time.sleep(3)
+        ms1, ticks1, _ = uptime(g)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    by_counter = (ms1 - ms0) * hz / 1000
+    # Each reading rounds to a millisecond, and its two halves are read a
+    # moment apart: a few ticks at most, however long the run.
+    slack = 2 + 2 * hz / 1000
+    assert abs((ticks1 - ticks0) - by_counter) <= slack, \
+        f'{ticks1 - ticks0} ticks in {ms1 - ms0} ms of counter time at {hz} Hz'
+    assert ticks1 - ticks0 > 0
