@@ -22,7 +22,9 @@ List<Thread, &Thread::all_node> thread_list;
 List<Thread, &Thread::sched_node> zombie_list;      // detached heap threads to free
 
 volatile Tick tick_count = 0;
-unsigned sched_lock_depth = 0;
+// Held from boot until start(): before the scheduler runs, reschedule() only
+// notes the wish (one check for both cases on the switch path).
+unsigned sched_lock_depth = 1;
 bool switch_deferred = false;
 bool is_started = false;
 uint64_t last_switch_counter = 0;
@@ -97,7 +99,6 @@ void make_unready(Thread* t) {
 
 namespace {
 inline void reschedule_inline() {
-    if (!is_started) return;
     auto& cpu = arch::this_cpu();
     if (cpu.trap_depth != 0) {
         cpu.switch_pending = 1;  // the trap exit decides
@@ -132,6 +133,17 @@ void yield_current() {
     rotate_current_inline();
     reschedule_inline();
 }
+
+}  // namespace rtos::kernel
+
+// Here rather than in thread.cpp: the whole yield path inlines into it.
+void rtos::Thread::yield() {
+    IrqLock lock;
+    kernel::rotate_current_inline();
+    kernel::reschedule_inline();
+}
+
+namespace rtos::kernel {
 
 Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state) {
     // No wait is an answer, not a block: fine in any context.
@@ -215,7 +227,7 @@ void scheduler_unlock() {
     }
 }
 
-bool scheduler_locked() { return sched_lock_depth > 0; }
+bool scheduler_locked() { return is_started && sched_lock_depth > 0; }
 
 void register_thread(Thread* t) {
     IrqLock lock;
@@ -332,6 +344,8 @@ void announce_ticks(uint64_t n) {
     cpu.current = first;
     cpu.stack_limit = stack_limit_of(first);
     cpu.switch_pending = 0;
+    sched_lock_depth = 0;
+    switch_deferred = false;
     is_started = true;
     last_switch_counter = arch::counter_read();
     arch::timer_start(CONFIG_RTOS_TICK_HZ);

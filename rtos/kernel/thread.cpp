@@ -179,11 +179,6 @@ std::size_t Thread::stack_unused() const {
 
 Thread* Thread::current() { return kernel::current(); }
 
-void Thread::yield() {
-    IrqLock lock;
-    kernel::yield_current();
-}
-
 void Thread::sleep(Tick ticks) {
     if (ticks == 0) {
         yield();
