@@ -21,6 +21,8 @@ struct CpuLocal {
     uintptr_t stack_limit;
     /// The running thread (the kernel's Thread; opaque to the port).
     void* current;
+    /// Counter value at the last switch (the kernel's CPU-time accounting).
+    uint64_t switch_time;
 };
 static_assert(offsetof(CpuLocal, trap_depth) == 0 && offsetof(CpuLocal, switch_pending) == 4 &&
                   offsetof(CpuLocal, stack_limit) == 8,

@@ -27,7 +27,6 @@ volatile Tick tick_count = 0;
 unsigned sched_lock_depth = 1;
 bool switch_deferred = false;
 bool is_started = false;
-uint64_t last_switch_counter = 0;
 
 StaticThread<CONFIG_RTOS_IDLE_STACK_SIZE> idle_thread;
 
@@ -61,19 +60,21 @@ Thread* pick_next() { return ready_lists[ready_bitmap.highest()].front(); }
 // The one way threads change: `cur` (the running thread, or one that just
 // blocked or exited) hands the CPU to `next`. Interrupts masked.
 void switch_to(Thread* cur, Thread* next) {
+    auto& cpu = arch::this_cpu();
 #if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
     // The cheap check at switch-out: the stack pointer above the guard band
     // and the band's bottom word intact (idle and `ps` read the whole band).
+    // cpu.stack_limit is cur's stack base plus the band.
     uintptr_t sp = arch::stack_pointer();
-    if (sp < stack_limit_of(cur) || *reinterpret_cast<const uint64_t*>(cur->stack_base) != kStackFillWord)
+    uintptr_t limit = cpu.stack_limit;
+    if (sp < limit || *reinterpret_cast<const uint64_t*>(limit - kGuardBytes) != kStackFillWord)
         stack_overflow(cur, reinterpret_cast<const void*>(sp), nullptr);
 #endif
     uint64_t now = arch::counter_read();
-    cur->cpu_counter += now - last_switch_counter;
-    last_switch_counter = now;
+    cur->cpu_counter += now - cpu.switch_time;
+    cpu.switch_time = now;
     if (cur->run_state == ThreadState::running) cur->run_state = ThreadState::ready;
     next->run_state = ThreadState::running;
-    auto& cpu = arch::this_cpu();
     cpu.current = next;
     cpu.stack_limit = stack_limit_of(next);
     arch::switch_context(&cur->sp, next->sp);
@@ -297,7 +298,7 @@ void stack_overflow(Thread* t, const void* sp, const void* frame) {
     ++sched_lock_depth;
     auto& cpu = arch::this_cpu();
     cpu.current = &r;
-    cpu.stack_limit = 0;
+    cpu.stack_limit = stack_limit_of(&r);
     cpu.trap_depth = 0;
     void* dead_sp;
     arch::switch_context(&dead_sp, arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack),
@@ -347,7 +348,7 @@ void announce_ticks(uint64_t n) {
     sched_lock_depth = 0;
     switch_deferred = false;
     is_started = true;
-    last_switch_counter = arch::counter_read();
+    cpu.switch_time = arch::counter_read();
     arch::timer_start(CONFIG_RTOS_TICK_HZ);
     printk("tick: %u Hz via %s%s\n", CONFIG_RTOS_TICK_HZ, arch::timer_source(),
 #if defined(CONFIG_RTOS_TICKLESS)
@@ -411,7 +412,7 @@ void set_soft_interrupt_hook(void (*hook)(void*), void* arg) {
 void soft_interrupt_from_isr() {
     if (soft_hook) soft_hook(soft_hook_arg);
 }
-uint64_t last_switch_time() { return last_switch_counter; }
+uint64_t last_switch_time() { return arch::this_cpu().switch_time; }
 
 }  // namespace rtos::kernel
 
