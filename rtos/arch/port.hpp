@@ -42,8 +42,10 @@
 
 namespace rtos::arch {
 
-/// Sleeps the CPU until an interrupt arrives (with the barriers the arch needs
-/// before its wait instruction). Called with interrupts enabled.
+/// Sleeps the CPU until an interrupt is pending (with the barriers the arch
+/// needs before its wait instruction). Called with interrupts masked (it
+/// wakes all the same; the interrupt is taken once they are unmasked) or
+/// enabled.
 void wait_for_interrupt();
 
 /// Builds an initial switch frame on a fresh stack so that the first switch
@@ -70,12 +72,11 @@ inline void switch_context(void** save_sp, void* next_sp) { rtos_arch_switch(sav
 /// that elapsed by the counter (kernel::announce_ticks), so a late interrupt
 /// loses none.
 void timer_start(uint32_t hz);
-/// Tickless idle: the next tick the kernel needs is `ticks` ticks away (>= 1;
-/// kForever: none). The port may leave the timer off until then; any
-/// interrupt that ends the idle period first brings the tick count up to date
-/// before its handler runs.
+/// Tickless idle, interrupts masked: the next tick the kernel needs is
+/// `ticks` ticks away (>= 1). The port may program the timer for then instead
+/// of the next tick; any interrupt that ends the idle period first brings the
+/// tick count up to date before its handler runs.
 void timer_idle(uint64_t ticks);
-constexpr uint64_t kForever = ~uint64_t{0};
 /// Where the tick comes from, for the boot line ("sstc", "sbi", "cntv").
 const char* timer_source();
 /// isr_nesting() as the most recent tick saw it: 1 when it interrupted a

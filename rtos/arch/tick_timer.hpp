@@ -30,7 +30,7 @@ public:
 
     /// Compare value of the next tick boundary.
     uint64_t next() const { return last_ + period_; }
-    /// Compare value `ticks` boundaries ahead (kForever-like values saturate).
+    /// Compare value `ticks` boundaries ahead (saturates instead of wrapping).
     uint64_t after(uint64_t ticks) const {
         uint64_t max = (~uint64_t{0} - last_) / period_;
         return ticks >= max ? ~uint64_t{0} : last_ + ticks * period_;
