@@ -58,7 +58,9 @@ uintptr_t stack_limit_of(const Thread* t) {
 Thread* pick_next() { return ready_lists[ready_bitmap.highest()].front(); }
 
 // The one way threads change: `cur` (the running thread, or one that just
-// blocked or exited) hands the CPU to `next`. Interrupts masked.
+// blocked or exited) hands the CPU to `next`. Interrupts masked. The running
+// thread's run_state stays `ready` (it is on its ready list); "running" is
+// "ready and current" (Thread::state()), so a switch writes no states.
 void switch_to(Thread* cur, Thread* next) {
     auto& cpu = arch::this_cpu();
 #if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
@@ -73,8 +75,6 @@ void switch_to(Thread* cur, Thread* next) {
     uint64_t now = arch::counter_read();
     cur->cpu_counter += now - cpu.switch_time;
     cpu.switch_time = now;
-    if (cur->run_state == ThreadState::running) cur->run_state = ThreadState::ready;
-    next->run_state = ThreadState::running;
     cpu.current = next;
     cpu.stack_limit = stack_limit_of(next);
     arch::switch_context(&cur->sp, next->sp);
@@ -118,10 +118,9 @@ inline void reschedule_inline() {
 inline void rotate_current_inline() {
     Thread* cur = current();
     auto& list = ready_lists[cur->prio];
-    if (cur->run_state == ThreadState::running && list.front() == cur && list.back() != cur) {
+    if (cur->run_state == ThreadState::ready && list.front() == cur && list.back() != cur) {
         List<Thread, &Thread::sched_node>::remove(cur);
         list.push_back(cur);
-        arch::this_cpu().switch_pending = 1;
     }
     cur->slice_left = cur->timeslice;
 }
@@ -190,7 +189,7 @@ void wake(Thread* t, Status status) {
 
 void set_effective_priority(Thread* t, unsigned prio) {
     if (t->prio == prio) return;
-    bool on_ready_list = t->run_state == ThreadState::ready || t->run_state == ThreadState::running;
+    bool on_ready_list = t->run_state == ThreadState::ready;
     if (on_ready_list) {
         bool was_front = ready_lists[t->prio].front() == t;
         make_unready(t);
@@ -293,7 +292,7 @@ void stack_overflow(Thread* t, const void* sp, const void* frame) {
     r.stack_bytes = sizeof(overflow_report_stack);
     prepare_stack(overflow_report_stack, sizeof(overflow_report_stack));
     r.prio = r.base_prio = 0;
-    r.run_state = ThreadState::running;
+    r.run_state = ThreadState::ready;
     // Nothing else runs before the panic ends the system.
     ++sched_lock_depth;
     auto& cpu = arch::this_cpu();
@@ -321,10 +320,11 @@ void announce_ticks(uint64_t n) {
     // Out of line: a tick that wakes nobody stays a short leaf-like path.
     if (Thread* t = timeout_list.front(); t && t->wake_tick <= now) wake_timed_out(now);
     Thread* cur = current();
-    if (cur && cur->run_state == ThreadState::running && cur != &idle_thread && cur->slice_left > 0) {
+    if (cur && cur->run_state == ThreadState::ready && cur != &idle_thread && cur->slice_left > 0) {
         if (cur->slice_left <= n) {
             cur->slice_left = 0;
             rotate_current();
+            arch::this_cpu().switch_pending = 1;
         } else {
             cur->slice_left -= static_cast<unsigned>(n);
         }
@@ -338,7 +338,7 @@ void announce_ticks(uint64_t n) {
     idle_thread.start();
     arch::irq_save();
     make_unready(first);
-    first->run_state = ThreadState::running;
+    first->run_state = ThreadState::ready;
     ready_lists[first->prio].push_front(first);
     ready_bitmap.set(first->prio);
     auto& cpu = arch::this_cpu();
@@ -436,7 +436,7 @@ extern "C" void rtos_kernel_preempt() {
     if (!is_started) return;
     Thread* cur = current();
     // The lock holds the running thread; scheduler_unlock() reschedules.
-    if (sched_lock_depth > 0 && cur->run_state == ThreadState::running) return;
+    if (sched_lock_depth > 0 && cur->run_state == ThreadState::ready) return;
     Thread* next = pick_next();
     if (next != cur) switch_to(cur, next);
 }

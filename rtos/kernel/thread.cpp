@@ -33,6 +33,11 @@ const char* thread_state_name(ThreadState s) {
     return "?";
 }
 
+ThreadState Thread::state() const {
+    // The running thread stays on its ready list: running is ready and current.
+    return run_state == ThreadState::ready && this == current() ? ThreadState::running : run_state;
+}
+
 Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
                     std::size_t size) {
     if (!entry_fn || !stack || size < kMinStack || params.priority >= kernel::kPriorityLevels)

@@ -41,7 +41,10 @@ def registered_tests():
 
 
 def thread_names(ps):
-    return sorted(line.split()[0] for line in ps.splitlines()[1:] if line.strip())
+    """The live threads `ps` lists. An exited detached thread (main, right
+    after boot) is listed until the idle thread reaps it: not counted."""
+    rows = [line.split() for line in ps.splitlines()[1:] if line.strip()]
+    return sorted(r[0] for r in rows if len(r) > 1 and r[1] != 'exited')
 
 
 def build_for(bsp, config):
