@@ -138,9 +138,27 @@ void yield_current() {
 
 // Here rather than in thread.cpp: the whole yield path inlines into it.
 void rtos::Thread::yield() {
+    using namespace kernel;
     IrqLock lock;
-    kernel::rotate_current_inline();
-    kernel::reschedule_inline();
+    auto& cpu = arch::this_cpu();
+    Thread* cur = kernel::current();  // not Thread::current(): that one is out of line
+    auto& list = ready_lists[cur->prio];
+    // Fast path. In thread context with the scheduler unlocked the running
+    // thread is the first of the highest ready priority (anything that
+    // readies a higher thread switches at once), so the next thread is the
+    // one behind it, or none.
+    if (cpu.trap_depth == 0 && sched_lock_depth == 0 && list.is_front(cur)) {
+        cur->slice_left = cur->timeslice;
+        Thread* next = list.next(cur);
+        if (!next) return;
+        List<Thread, &Thread::sched_node>::remove(cur);
+        list.push_back(cur);
+        cpu.switch_pending = 0;
+        switch_to(cur, next);
+        return;
+    }
+    rotate_current_inline();
+    reschedule_inline();
 }
 
 namespace rtos::kernel {

@@ -72,7 +72,7 @@ void set_soft_interrupt_hook(void (*hook)(void* arg), void* arg);
 bool started();
 
 /// Untouched stack bytes hold this (high-water marks and the guard band).
-constexpr uint8_t kStackFill = 0xa5;
+constexpr uint8_t kStackFill = 0xaa;  // 0xaaaa... is one aarch64 mov immediate
 
 /// Fills a new stack with the pattern used for high-water marks and guards.
 void prepare_stack(uint8_t* base, std::size_t size);

@@ -35,7 +35,8 @@ const char* thread_state_name(ThreadState s) {
 
 ThreadState Thread::state() const {
     // The running thread stays on its ready list: running is ready and current.
-    return run_state == ThreadState::ready && this == current() ? ThreadState::running : run_state;
+    return run_state == ThreadState::ready && this == kernel::current() ? ThreadState::running
+                                                                        : run_state;
 }
 
 Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
