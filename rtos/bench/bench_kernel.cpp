@@ -25,28 +25,37 @@ constexpr unsigned ops(unsigned at_1000hz) {
     return CONFIG_RTOS_TICK_HZ <= 1000 ? at_1000hz : at_1000hz * 1000 / CONFIG_RTOS_TICK_HZ;
 }
 
-// ---- ctx_switch_yield ------------------------------------------------------
-// Two threads at the benchmark's priority yield to each other. The first
-// reads the counter before its first yield and after its last: in between,
-// each thread yielded n times, 2n switches.
+// ---- Two equal-priority threads -----------------------------------------------
+// The first reads the counter (and the tick count) before its first
+// operation and after its last; the second is its partner.
 
-struct YieldPair {
+struct PairTiming {
     unsigned n;
     uint64_t t0 = 0, t1 = 0;
     Tick k0 = 0, k1 = 0;
+    void begin() {
+        k0 = clock::ticks();
+        t0 = arch::counter_read();
+    }
+    void end() {
+        t1 = arch::counter_read();
+        k1 = clock::ticks();
+    }
 };
 
+// ---- ctx_switch_yield ------------------------------------------------------
+// Two threads at the benchmark's priority yield to each other: in between
+// the first's counter reads each thread yielded n times, 2n switches.
+
 void yield_first(void* arg) {
-    auto* p = static_cast<YieldPair*>(arg);
-    p->k0 = clock::ticks();
-    p->t0 = arch::counter_read();
+    auto* p = static_cast<PairTiming*>(arg);
+    p->begin();
     for (unsigned i = 0; i < p->n; ++i) Thread::yield();
-    p->t1 = arch::counter_read();
-    p->k1 = clock::ticks();
+    p->end();
 }
 
 void yield_second(void* arg) {
-    auto* p = static_cast<YieldPair*>(arg);
+    auto* p = static_cast<PairTiming*>(arg);
     for (unsigned i = 0; i < p->n; ++i) Thread::yield();
 }
 
@@ -77,28 +86,23 @@ void pong_entry(void* arg) {
 // readies a thread that does not preempt and every take blocks and
 // switches. One round trip: two gives, two blocking takes, two switches.
 
-struct EqualPingPong {
+struct EqualPingPong : PairTiming {
     Semaphore a{0};
     Semaphore b{0};
-    unsigned n;
-    uint64_t t0 = 0, t1 = 0;
-    Tick k0 = 0, k1 = 0;
 };
 
 void equal_first(void* arg) {
-    auto* p = static_cast<EqualPingPong*>(arg);
-    p->k0 = clock::ticks();
-    p->t0 = arch::counter_read();
+    auto* p = static_cast<EqualPingPong*>(static_cast<PairTiming*>(arg));
+    p->begin();
     for (unsigned i = 0; i < p->n; ++i) {
         p->b.give();
         p->a.take();
     }
-    p->t1 = arch::counter_read();
-    p->k1 = clock::ticks();
+    p->end();
 }
 
 void equal_second(void* arg) {
-    auto* p = static_cast<EqualPingPong*>(arg);
+    auto* p = static_cast<EqualPingPong*>(static_cast<PairTiming*>(arg));
     for (unsigned i = 0; i < p->n; ++i) {
         p->b.take();
         p->a.give();
@@ -121,6 +125,21 @@ void runs(Result& r, unsigned n, F measure) {
     }
 }
 
+// Starts first(&pair) and second(&pair) at our priority (they run when we
+// block in join) and returns the first's counter span.
+uint64_t run_pair(Result& r, PairTiming& pair, Thread::Entry first, Thread::Entry second,
+                  bool& ticked) {
+    Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, first, &pair,
+                               kStackSize);
+    Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, second, &pair,
+                               kStackSize);
+    if (a) a->join();
+    if (b) b->join();
+    if (!a || !b) r.fail("no memory for the threads");
+    ticked = pair.k1 != pair.k0;
+    return pair.t1 - pair.t0;
+}
+
 // Times `n` calls of op() per run.
 template <typename F>
 void time_loop(Result& r, unsigned n, F op) {
@@ -139,17 +158,8 @@ void time_loop(Result& r, unsigned n, F op) {
 void ctx_switch_yield(Result& r) {
     constexpr unsigned kYields = ops(200);
     runs(r, 2 * kYields, [&](bool& ticked) -> uint64_t {
-        YieldPair pair{kYields};
-        // Both start behind us at our priority; they run when we block in join.
-        Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, yield_first,
-                                   &pair, kStackSize);
-        Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, yield_second,
-                                   &pair, kStackSize);
-        if (a) a->join();
-        if (b) b->join();
-        if (!a || !b) r.fail("no memory for the threads");
-        ticked = pair.k1 != pair.k0;
-        return pair.t1 - pair.t0;
+        PairTiming pair{kYields};
+        return run_pair(r, pair, yield_first, yield_second, ticked);
     });
 }
 
@@ -176,16 +186,7 @@ void sem_pingpong_equal(Result& r) {
     runs(r, kRounds, [&](bool& ticked) -> uint64_t {
         EqualPingPong pp;
         pp.n = kRounds;
-        // Both start behind us at our priority; they run when we block in join.
-        Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, equal_first, &pp,
-                                   kStackSize);
-        Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, equal_second,
-                                   &pp, kStackSize);
-        if (a) a->join();
-        if (b) b->join();
-        if (!a || !b) r.fail("no memory for the threads");
-        ticked = pp.k1 != pp.k0;
-        return pp.t1 - pp.t0;
+        return run_pair(r, pp, equal_first, equal_second, ticked);
     });
 }
 
