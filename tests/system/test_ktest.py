@@ -124,3 +124,17 @@ def test_ticks_agree_with_the_counter(boot, bsp, clock):
     assert abs((ticks1 - ticks0) - by_counter) <= slack, \
         f'{ticks1 - ticks0} ticks in {ms1 - ms0} ms of counter time at {hz} Hz'
     assert ticks1 - ticks0 > 0
+
+
+@pytest.mark.parametrize('cpu,source', [(None, 'sstc'), ('rv64,sstc=off', 'sbi')])
+def test_riscv64_timer_source(boot, cpu, source):
+    """The riscv64 tick writes stimecmp itself when the hart has Sstc and
+    falls back to SBI calls when it has not (the boot probe); either way the
+    tick and timeout tests pass."""
+    bsp = 'qemu-virt64-riscv'
+    g = boot(bsp, build(bsp), wait_prompt=False, cpu=cpu, extra=ICOUNT)
+    out = g.expect(r'tick: \d+ Hz via (\w+)')
+    assert re.search(r'via ' + source + r'\b', out), out
+    g.wait_prompt()
+    out = g.run('ktest tick', timeout=120)
+    assert re.search(r'^ktest: [1-9]\d* passed, 0 failed$', out, re.M), out

@@ -57,19 +57,22 @@ void set_compare(uint64_t when) {
     else sbi::set_timer(when);
 }
 
+#if defined(CONFIG_ARCH_RISCV64_SSTC)
 // Sstc works only when the hart has it and M-mode enabled it (menvcfg.STCE);
 // otherwise reading stimecmp is an illegal instruction, which the trap
 // handler skips after clearing the flag in a5.
 bool probe_sstc() {
     register uint64_t ok asm("a5") = 1;
+    uint64_t value;
     asm volatile(".option push\n\t.option norvc\n"
                  ".global rtos_riscv_sstc_probe\n"
                  "rtos_riscv_sstc_probe:\n\t"
-                 "csrr zero, 0x14d\n\t"
+                 "csrr %1, 0x14d\n\t"
                  ".option pop"
-                 : "+r"(ok)::"memory");
+                 : "+r"(ok), "=r"(value)::"memory");
     return ok;
 }
+#endif
 
 // Announces the tick periods the counter says elapsed and arms the next
 // boundary. From the timer interrupt, and from any other interrupt that ends
@@ -225,12 +228,14 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
         default: rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
         }
     }
+#if defined(CONFIG_ARCH_RISCV64_SSTC)
     if (cause == kIllegalInstruction &&
         frame->sepc == reinterpret_cast<uint64_t>(rtos_riscv_sstc_probe)) {
         riscv::reg(*frame, riscv::kRegA5) = 0;  // no Sstc: the probe reads 0
         frame->sepc += 4;
         return;
     }
+#endif
     rtos::panic_with_frame(frame, "%s at %016lx (stval %016lx)", exception_name(cause),
                            frame->sepc, CSR_READ(stval));
 }
