@@ -129,11 +129,6 @@ inline void rotate_current_inline() {
 void reschedule() { reschedule_inline(); }
 void rotate_current() { rotate_current_inline(); }
 
-void yield_current() {
-    rotate_current_inline();
-    reschedule_inline();
-}
-
 }  // namespace rtos::kernel
 
 // Here rather than in thread.cpp: the whole yield path inlines into it.

@@ -44,8 +44,6 @@ void set_effective_priority(Thread* t, unsigned prio);
 void reschedule();
 /// Moves the current thread behind its equals (yield / slice expiry).
 void rotate_current();
-/// rotate_current() then reschedule(): Thread::yield.
-void yield_current();
 
 /// Holds back context switches that kernel calls would request, without the
 /// checks of the scheduler lock (a thread about to block uses this to make
