@@ -18,10 +18,14 @@ struct Slot {
 
 Slot slots[kMaxIrqs];
 Controller* ctrl = nullptr;
+unsigned ctrl_lines = 0;  // ctrl->count(), kept for the interrupt path
 
 }  // namespace
 
-void set_controller(Controller* c) { ctrl = c; }
+void set_controller(Controller* c) {
+    ctrl = c;
+    ctrl_lines = c ? c->count() : 0;
+}
 Controller* controller() { return ctrl; }
 
 // The controller's enable registers are read-modify-write (PLIC) and a
@@ -56,7 +60,7 @@ void disable(unsigned irq) {
 void dispatch() {
     if (!ctrl) return;
     unsigned irq = ctrl->claim();
-    if (irq >= ctrl->count()) return;
+    if (irq >= ctrl_lines) return;
     if (irq < kMaxIrqs && slots[irq].handler) {
         ++slots[irq].count;
         arch::run_irq_handler(irq, slots[irq].handler, slots[irq].arg);
