@@ -89,11 +89,11 @@ bool write_and_flush(BlockDevice& dev, uint64_t lba) {
 void blk_persist_demo() {
     BlockDevice* dev = BlockDevice::first();
     if (!dev) {
-        printk("blk-persist: no block device\n");
+        rtos::printk("blk-persist: no block device\n");
         return;
     }
     if (dev->info().read_only || dev->info().sectors < kBase + 2 + kJournalSlots) {
-        printk("blk-persist: %s is read-only or too small, demo skipped\n", dev->name());
+        rtos::printk("blk-persist: %s is read-only or too small, demo skipped\n", dev->name());
         return;
     }
     Superblock a{}, b{}, sb{};
@@ -111,15 +111,16 @@ void blk_persist_demo() {
             if (!failure) ++verified;
         }
     } else {
-        printk("blk-persist: no previous state on %s, starting a new journal\n", dev->name());
+        rtos::printk("blk-persist: no previous state on %s, starting a new journal\n",
+                     dev->name());
         sb = {};
         memcpy(sb.magic, kSuperMagic, 8);
         sb.version = 1;
         sb.journal_slots = kJournalSlots;
     }
     if (failure) {
-        printk("blk-persist: boot %llu: %s\nSELFTEST: blk persist FAILED\n",
-               static_cast<unsigned long long>(sb.boot_count + 1), failure);
+        rtos::printk("blk-persist: boot %llu: %s\nSELFTEST: blk persist FAILED\n",
+                     static_cast<unsigned long long>(sb.boot_count + 1), failure);
         return;
     }
 
@@ -144,13 +145,14 @@ void blk_persist_demo() {
     memcpy(sector, &sb, sizeof(sb));
     ok = ok && write_and_flush(*dev, kBase + sb.generation % 2);
     if (!ok) {
-        printk("blk-persist: writing boot %llu failed\nSELFTEST: blk persist FAILED\n",
-               static_cast<unsigned long long>(seq + 1));
+        rtos::printk("blk-persist: writing boot %llu failed\nSELFTEST: blk persist FAILED\n",
+                     static_cast<unsigned long long>(seq + 1));
         return;
     }
-    printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n", dev->name(),
-           static_cast<unsigned long long>(seq + 1), static_cast<unsigned long long>(verified));
-    if (previous) printk("SELFTEST: blk persist ok\n");
+    rtos::printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n",
+                 dev->name(), static_cast<unsigned long long>(seq + 1),
+                 static_cast<unsigned long long>(verified));
+    if (previous) rtos::printk("SELFTEST: blk persist ok\n");
 }
 
 }  // namespace
