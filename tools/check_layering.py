@@ -39,13 +39,7 @@ ARCH_SPECIFIC = {
 # Known violations, to be removed by the kernel/port rework of issue 8
 # (branch h/kernel). Each entry: (including file, included file). Delete an
 # entry once the include is gone: a stale entry fails the check too.
-ALLOWED = {
-    # The ports call kernel::tick_from_isr / soft_interrupt_from_isr directly.
-    ('rtos/arch/riscv64/port.cpp', 'rtos/kernel/scheduler.hpp'),
-    ('rtos/arch/aarch64/port.cpp', 'rtos/kernel/scheduler.hpp'),
-    # The public critical section inlines the port's irq_save/irq_restore.
-    ('rtos/include/rtos/critical.hpp', 'rtos/arch/port.hpp'),
-}
+ALLOWED = set()
 
 INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]', re.M)
 

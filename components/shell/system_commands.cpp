@@ -62,6 +62,11 @@ int cmd_ps(int argc, char**) {
         IrqLock lock;
         now = arch::counter_read();
         kernel::for_each_thread([&](Thread* t) {
+#if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
+            // The full guard-band scan (as idle does): a broken band panics.
+            if (t->state() != ThreadState::exited && kernel::stack_guard_broken(t))
+                kernel::stack_overflow(t, t->sp, nullptr);
+#endif
             if (n == kMaxRows) return;
             uint64_t cpu = t->cpu_time();
             if (t == kernel::current()) cpu += now - kernel::last_switch_time();

@@ -111,7 +111,8 @@ void blk_persist_demo() {
             if (!failure) ++verified;
         }
     } else {
-        rtos::printk("blk-persist: no previous state on %s, starting a new journal\n", dev->name());
+        rtos::printk("blk-persist: no previous state on %s, starting a new journal\n",
+                     dev->name());
         sb = {};
         memcpy(sb.magic, kSuperMagic, 8);
         sb.version = 1;
@@ -119,7 +120,7 @@ void blk_persist_demo() {
     }
     if (failure) {
         rtos::printk("blk-persist: boot %llu: %s\nSELFTEST: blk persist FAILED\n",
-               static_cast<unsigned long long>(sb.boot_count + 1), failure);
+                     static_cast<unsigned long long>(sb.boot_count + 1), failure);
         return;
     }
 
@@ -145,11 +146,12 @@ void blk_persist_demo() {
     ok = ok && write_and_flush(*dev, kBase + sb.generation % 2);
     if (!ok) {
         rtos::printk("blk-persist: writing boot %llu failed\nSELFTEST: blk persist FAILED\n",
-               static_cast<unsigned long long>(seq + 1));
+                     static_cast<unsigned long long>(seq + 1));
         return;
     }
-    rtos::printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n", dev->name(),
-           static_cast<unsigned long long>(seq + 1), static_cast<unsigned long long>(verified));
+    rtos::printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n",
+                 dev->name(), static_cast<unsigned long long>(seq + 1),
+                 static_cast<unsigned long long>(verified));
     if (previous) rtos::printk("SELFTEST: blk persist ok\n");
 }
 

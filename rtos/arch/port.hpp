@@ -1,19 +1,24 @@
-// The architecture port interface: everything the kernel needs from a CPU.
+// The architecture port interface: everything the kernel needs from a CPU,
+// and the few kernel upcalls a port makes. A port (rtos/arch/<arch>/)
+// implements the functions below once and never includes a kernel-internal
+// header; the kernel never includes an arch header but this one.
 //
-// Each port (rtos/arch/<arch>/) implements these free functions once; the
-// kernel never includes an arch header directly. A new port is this file
-// plus a trap entry that honours the context-switch contract below.
+// Inline per-CPU primitives (irq_save, irq_restore, irq_enable, in_isr,
+// isr_nesting, counter_read, stack_pointer) come from the port's
+// <rtos/arch_cpu.hpp>; the per-CPU state shared with the trap code is
+// arch/cpu_local.hpp.
 //
-// Context-switch contract (both ports):
-//   * Every trap (interrupt, exception, explicit switch request) pushes a full
-//   register frame on the current stack.
-//   * At the exit of the outermost trap the port calls
-//   rtos_kernel_switch_context(sp) with interrupts masked; it returns the
-//   stack pointer of the thread to resume (the same one if nothing changed)
-//   and the port pops that thread's frame.
-//   * request_context_switch() from thread context traps synchronously (ecall /
-//   svc), so the switch happens before it returns; from an ISR it is a no-op
-//   because the outermost trap exit always consults the kernel.
+// Context switch (both ports): one way, cooperative. The kernel takes the
+// scheduling decision and calls switch_context(&cur->sp, next->sp) with
+// interrupts masked: the port pushes the callee-saved registers and the
+// return address on the current stack, stores the stack pointer, loads the
+// next one and pops that thread's registers. A thread preempted by an
+// interrupt made the same call from the outermost trap exit, so its full
+// trap frame lies above its switch frame and is popped when it resumes.
+//   * At the exit of the outermost trap the port checks, in this order:
+//     the trap frame below this_cpu().stack_limit (the running thread
+//     overflowed: rtos_kernel_stack_overflow), then this_cpu().switch_pending
+//     (rtos_kernel_preempt, which may switch). Nothing else runs on the way out.
 //
 // Interrupt nesting (both ports): the kernel tick can preempt any other
 // interrupt handler, and nothing else nests. Device interrupts (PLIC / GIC)
@@ -31,40 +36,49 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <rtos/arch_cpu.hpp>
+
+#include "arch/cpu_local.hpp"
+
 namespace rtos::arch {
 
-/// Saved interrupt-enable state returned by irq_save().
-using IrqState = unsigned long;
-
-/// Masks interrupts and returns the previous state (nestable).
-IrqState irq_save();
-/// Restores the state saved by irq_save().
-void irq_restore(IrqState state);
-/// Unmasks interrupts unconditionally (used once, when the scheduler starts).
-void irq_enable();
-/// True while executing a trap handler (interrupt or exception).
-bool in_isr();
-/// Nesting depth of traps; 0 in thread context.
-unsigned isr_nesting();
-
-/// Sleeps the CPU until an interrupt arrives (with the barriers the arch needs
-/// before its wait instruction). Called with interrupts enabled.
+/// Sleeps the CPU until an interrupt is pending (with the barriers the arch
+/// needs before its wait instruction). Called with interrupts masked (it
+/// wakes all the same; the interrupt is taken once they are unmasked) or
+/// enabled.
 void wait_for_interrupt();
 
-/// Builds an initial trap frame on a fresh stack so that the first switch to
-/// the thread "returns" into entry(arg); if entry returns, exit_fn() is called.
-/// Returns the stack pointer to store in the thread control block.
+/// Builds an initial switch frame on a fresh stack so that the first switch
+/// to the thread enters entry(arg) with interrupts enabled; if entry returns,
+/// exit_fn() is called. Returns the stack pointer to store for the thread.
 void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)());
 
-/// Leaves the boot stack and enters the thread whose saved sp is given.
+}  // namespace rtos::arch
+
+/// The port's switch routine (assembly); see switch_context().
+extern "C" void rtos_arch_switch(void** save_sp, void* next_sp);
+
+namespace rtos::arch {
+
+/// Saves the callee-saved state on the current stack, stores the stack
+/// pointer in *save_sp and resumes the context whose stack pointer is
+/// next_sp. Returns when something switches back. Interrupts masked.
+inline void switch_context(void** save_sp, void* next_sp) { rtos_arch_switch(save_sp, next_sp); }
+
+/// Leaves the boot stack and enters the context whose saved sp is given.
 [[noreturn]] void start_first_thread(void* sp);
 
-/// Asks for a reschedule now (see contract above).
-void request_context_switch();
-
-/// Starts the periodic kernel tick at `hz`; each tick calls
-/// rtos::kernel::tick_from_isr().
+/// Starts the kernel tick at `hz`. Each timer interrupt announces the ticks
+/// that elapsed by the counter (kernel::announce_ticks), so a late interrupt
+/// loses none.
 void timer_start(uint32_t hz);
+/// Tickless idle, interrupts masked: the next tick the kernel needs is
+/// `ticks` ticks away (>= 1). The port may program the timer for then instead
+/// of the next tick; any interrupt that ends the idle period first brings the
+/// tick count up to date before its handler runs.
+void timer_idle(uint64_t ticks);
+/// Where the tick comes from, for the boot line ("sstc", "sbi", "cntv").
+const char* timer_source();
 /// isr_nesting() as the most recent tick saw it: 1 when it interrupted a
 /// thread, 2 when it preempted another handler (for the kernel tests).
 unsigned last_tick_nesting();
@@ -74,8 +88,7 @@ unsigned last_tick_nesting();
 /// (aarch64: unmasked unless it is the tick; riscv64: as the external
 /// interrupt path already set up).
 void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg);
-/// Free-running counter (rdtime / cntvct_el0) and its frequency in Hz.
-uint64_t counter_read();
+/// Frequency of counter_read() in Hz.
 uint64_t counter_frequency();
 
 /// Machine control. poweroff() exits QEMU with status 0; fail_exit() ends it
@@ -90,12 +103,6 @@ void dump_frame(const void* frame);
 /// Name of the architecture, e.g. "riscv64".
 const char* name();
 
-}  // namespace rtos::arch
-
-/// Implemented by the kernel; called by the port at the outermost trap exit.
-extern "C" void* rtos_kernel_switch_context(void* sp);
-
-namespace rtos::arch {
 /// Raises a software interrupt on this CPU (riscv64: SSIP; aarch64: an SGI
 /// to self). Its handler calls rtos::kernel::soft_interrupt_from_isr(). Used
 /// by the kernel tests to prove ISR-to-thread wake-ups with a real interrupt.
@@ -104,4 +111,20 @@ void raise_soft_interrupt();
 /// For platforms whose counter rate the CPU cannot report (riscv64: the
 /// device tree's timebase-frequency). A no-op where the CPU knows it.
 void set_counter_frequency(uint64_t hz);
+
 }  // namespace rtos::arch
+
+// ---- Kernel upcalls: implemented by the kernel, called by the port only.
+namespace rtos::kernel {
+/// From the timer interrupt: `n` tick periods elapsed since the last call.
+void announce_ticks(uint64_t n);
+/// From the software-interrupt handler.
+void soft_interrupt_from_isr();
+}  // namespace rtos::kernel
+
+/// Outermost trap exit, this_cpu().switch_pending set, interrupts masked:
+/// the kernel picks the next thread and switches to it (or returns).
+extern "C" void rtos_kernel_preempt();
+/// Outermost trap exit: the running thread trapped with its frame below
+/// this_cpu().stack_limit. Reports the overflow; never returns.
+extern "C" [[noreturn]] void rtos_kernel_stack_overflow(void* frame);

@@ -93,6 +93,8 @@ private:
 // ---- The benchmarks (one function per result; see runner.cpp's table).
 void ctx_switch_yield(Result& r);
 void sem_pingpong(Result& r);
+void sem_pingpong_equal(Result& r);
+void sem_give_take(Result& r);
 void mutex_lock_unlock(Result& r);
 void msgq_send_recv(Result& r);
 void heap_alloc_free_64(Result& r);

@@ -25,28 +25,37 @@ constexpr unsigned ops(unsigned at_1000hz) {
     return CONFIG_RTOS_TICK_HZ <= 1000 ? at_1000hz : at_1000hz * 1000 / CONFIG_RTOS_TICK_HZ;
 }
 
-// ---- ctx_switch_yield ------------------------------------------------------
-// Two threads at the benchmark's priority yield to each other. The first
-// reads the counter before its first yield and after its last: in between,
-// each thread yielded n times, 2n switches.
+// ---- Two equal-priority threads -----------------------------------------------
+// The first reads the counter (and the tick count) before its first
+// operation and after its last; the second is its partner.
 
-struct YieldPair {
+struct PairTiming {
     unsigned n;
     uint64_t t0 = 0, t1 = 0;
     Tick k0 = 0, k1 = 0;
+    void begin() {
+        k0 = clock::ticks();
+        t0 = arch::counter_read();
+    }
+    void end() {
+        t1 = arch::counter_read();
+        k1 = clock::ticks();
+    }
 };
 
+// ---- ctx_switch_yield ------------------------------------------------------
+// Two threads at the benchmark's priority yield to each other: in between
+// the first's counter reads each thread yielded n times, 2n switches.
+
 void yield_first(void* arg) {
-    auto* p = static_cast<YieldPair*>(arg);
-    p->k0 = clock::ticks();
-    p->t0 = arch::counter_read();
+    auto* p = static_cast<PairTiming*>(arg);
+    p->begin();
     for (unsigned i = 0; i < p->n; ++i) Thread::yield();
-    p->t1 = arch::counter_read();
-    p->k1 = clock::ticks();
+    p->end();
 }
 
 void yield_second(void* arg) {
-    auto* p = static_cast<YieldPair*>(arg);
+    auto* p = static_cast<PairTiming*>(arg);
     for (unsigned i = 0; i < p->n; ++i) Thread::yield();
 }
 
@@ -71,6 +80,35 @@ void pong_entry(void* arg) {
     }
 }
 
+// ---- sem_pingpong_equal -----------------------------------------------------
+// Two threads of equal priority hand a token back and forth through two
+// semaphores: each gives the other's and waits on its own, so every give
+// readies a thread that does not preempt and every take blocks and
+// switches. One round trip: two gives, two blocking takes, two switches.
+
+struct EqualPingPong : PairTiming {
+    Semaphore a{0};
+    Semaphore b{0};
+};
+
+void equal_first(void* arg) {
+    auto* p = static_cast<EqualPingPong*>(static_cast<PairTiming*>(arg));
+    p->begin();
+    for (unsigned i = 0; i < p->n; ++i) {
+        p->b.give();
+        p->a.take();
+    }
+    p->end();
+}
+
+void equal_second(void* arg) {
+    auto* p = static_cast<EqualPingPong*>(static_cast<PairTiming*>(arg));
+    for (unsigned i = 0; i < p->n; ++i) {
+        p->b.take();
+        p->a.give();
+    }
+}
+
 // Runs measure() (which returns counter ticks and sets `ticked` when a
 // tick fell into them) kRuns times after a warm-up, each time until a run
 // is tick-free or kTries tries are used up; records per-op costs.
@@ -85,6 +123,21 @@ void runs(Result& r, unsigned n, F measure) {
         }
         if (run > 0) r.add_run(elapsed, n);
     }
+}
+
+// Starts first(&pair) and second(&pair) at our priority (they run when we
+// block in join) and returns the first's counter span.
+uint64_t run_pair(Result& r, PairTiming& pair, Thread::Entry first, Thread::Entry second,
+                  bool& ticked) {
+    Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, first, &pair,
+                               kStackSize);
+    Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, second, &pair,
+                               kStackSize);
+    if (a) a->join();
+    if (b) b->join();
+    if (!a || !b) r.fail("no memory for the threads");
+    ticked = pair.k1 != pair.k0;
+    return pair.t1 - pair.t0;
 }
 
 // Times `n` calls of op() per run.
@@ -105,17 +158,8 @@ void time_loop(Result& r, unsigned n, F op) {
 void ctx_switch_yield(Result& r) {
     constexpr unsigned kYields = ops(200);
     runs(r, 2 * kYields, [&](bool& ticked) -> uint64_t {
-        YieldPair pair{kYields};
-        // Both start behind us at our priority; they run when we block in join.
-        Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, yield_first,
-                                   &pair, kStackSize);
-        Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, yield_second,
-                                   &pair, kStackSize);
-        if (a) a->join();
-        if (b) b->join();
-        if (!a || !b) r.fail("no memory for the threads");
-        ticked = pair.k1 != pair.k0;
-        return pair.t1 - pair.t0;
+        PairTiming pair{kYields};
+        return run_pair(r, pair, yield_first, yield_second, ticked);
     });
 }
 
@@ -135,6 +179,25 @@ void sem_pingpong(Result& r) {
     p.ping.give();
     hi->join();
     if (!ok) r.fail("the higher-priority thread did not answer at once");
+}
+
+void sem_pingpong_equal(Result& r) {
+    constexpr unsigned kRounds = ops(100);
+    runs(r, kRounds, [&](bool& ticked) -> uint64_t {
+        EqualPingPong pp;
+        pp.n = kRounds;
+        return run_pair(r, pp, equal_first, equal_second, ticked);
+    });
+}
+
+void sem_give_take(Result& r) {
+    Semaphore s{0};
+    bool ok = true;
+    time_loop(r, ops(1000), [&] {
+        s.give();
+        if (s.take(Timeout::none()) != Status::ok) ok = false;
+    });
+    if (!ok) r.fail("take failed");
 }
 
 void mutex_lock_unlock(Result& r) {

@@ -1,7 +1,7 @@
 // The cost of the kernel tick, isolated: the benchmark thread times short
 // windows of identical busy work back to back. A window the tick fell into
 // is longer than one it did not by exactly what the tick cost (the trap,
-// tick_from_isr, re-arming the timer, and for tick_timer_fire the timer
+// announce_ticks, re-arming the timer, and for tick_timer_fire the timer
 // thread's wake-up, callback and the switches there and back). Per run:
 // mean of the windows with a tick minus mean of those without, over
 // kTicksPerRun ticks. Windows are many times shorter than a tick even at

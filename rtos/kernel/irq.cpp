@@ -3,6 +3,8 @@
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 
+#include "arch/port.hpp"
+
 namespace rtos::irq {
 namespace {
 
@@ -16,10 +18,14 @@ struct Slot {
 
 Slot slots[kMaxIrqs];
 Controller* ctrl = nullptr;
+unsigned ctrl_lines = 0;  // ctrl->count(), kept for the interrupt path
 
 }  // namespace
 
-void set_controller(Controller* c) { ctrl = c; }
+void set_controller(Controller* c) {
+    ctrl = c;
+    ctrl_lines = c ? c->count() : 0;
+}
 Controller* controller() { return ctrl; }
 
 // The controller's enable registers are read-modify-write (PLIC) and a
@@ -47,23 +53,22 @@ void disable(unsigned irq) {
 
 // Runs in the port's interrupt path. Handlers may be preempted by the tick
 // (arch::run_irq_handler, nesting model in arch/port.hpp) but never by
-// another device interrupt, so one dispatch loop runs at a time, apart from
-// the tick's own on aarch64 (where the timer is a GIC interrupt too): that
-// one touches only the timer's slot.
+// another device interrupt, so one dispatch runs at a time, apart from the
+// tick's own on aarch64 (where the timer is a GIC interrupt too): that one
+// touches only the timer's slot. One interrupt per trap: another one still
+// pending traps again at once, and the common case (one) claims once.
 void dispatch() {
     if (!ctrl) return;
-    for (;;) {
-        unsigned irq = ctrl->claim();
-        if (irq >= ctrl->count()) return;
-        if (irq < kMaxIrqs && slots[irq].handler) {
-            ++slots[irq].count;
-            arch::run_irq_handler(irq, slots[irq].handler, slots[irq].arg);
-        } else {
-            printk("irq: spurious interrupt %u (no handler), disabling it\n", irq);
-            disable(irq);
-        }
-        ctrl->complete(irq);
+    unsigned irq = ctrl->claim();
+    if (irq >= ctrl_lines) return;
+    if (irq < kMaxIrqs && slots[irq].handler) {
+        ++slots[irq].count;
+        arch::run_irq_handler(irq, slots[irq].handler, slots[irq].arg);
+    } else {
+        printk("irq: spurious interrupt %u (no handler), disabling it\n", irq);
+        disable(irq);
     }
+    ctrl->complete(irq);
 }
 
 unsigned long count(unsigned irq) { return irq < kMaxIrqs ? slots[irq].count : 0; }

@@ -17,9 +17,17 @@ struct PendingSend {
 
 MessageQueue::~MessageQueue() { destroy(); }
 
+// The fast paths (no waiter, room or a message in the ring) stay short; the
+// rest is out of line.
 Status MessageQueue::put(const void* msg, bool urgent, Timeout timeout) {
     if (!msg) return Status::invalid;
     IrqLock lock;
+    if (receivers_.empty() && (urgent ? ring_.push_front(msg) : ring_.push_back(msg)))
+        return Status::ok;
+    return put_slow(msg, urgent, timeout);
+}
+
+[[gnu::noinline]] Status MessageQueue::put_slow(const void* msg, bool urgent, Timeout timeout) {
     // A waiting receiver means the ring is empty: hand the message over.
     if (Thread* r = receivers_.front()) {
         __builtin_memcpy(reinterpret_cast<void*>(r->wait_data), msg, ring_.message_size());
@@ -27,7 +35,6 @@ Status MessageQueue::put(const void* msg, bool urgent, Timeout timeout) {
         kernel::reschedule();
         return Status::ok;
     }
-    if (urgent ? ring_.push_front(msg) : ring_.push_back(msg)) return Status::ok;
     if (timeout.is_none() || in_isr()) return Status::overflow;
     PendingSend pending{msg, urgent};
     kernel::current()->wait_data = reinterpret_cast<uintptr_t>(&pending);
@@ -37,6 +44,11 @@ Status MessageQueue::put(const void* msg, bool urgent, Timeout timeout) {
 Status MessageQueue::get(void* msg, Timeout timeout) {
     if (!msg) return Status::invalid;
     IrqLock lock;
+    if (senders_.empty() && ring_.pop_front(msg)) return Status::ok;
+    return get_slow(msg, timeout);
+}
+
+[[gnu::noinline]] Status MessageQueue::get_slow(void* msg, Timeout timeout) {
     if (ring_.pop_front(msg)) {
         // Room now: the first waiting sender's message moves into the ring.
         if (Thread* s = senders_.front()) {

@@ -96,6 +96,12 @@ Status Mutex::unlock() {
     if (owner_ != self) return Status::not_owner;
     if (--depth_ > 0) return Status::ok;
     owner_node.unlink();
+    // Fast path: nobody waits and nothing was lent, so there is nobody to
+    // hand over to and no priority to give back.
+    if (waiters_.empty() && self->prio == self->base_prio) {
+        owner_ = nullptr;
+        return Status::ok;
+    }
     update_inherited_priority(self);
     hand_over();
     kernel::reschedule();

@@ -1,5 +1,7 @@
-// O(1) highest-priority lookup: one bit per priority level, two levels of
-// 64-bit words for up to 4096 levels (8, 32 and 256 use one or four words).
+// O(1) highest-priority lookup: one bit per priority level. Up to 64 levels
+// (the default 32, and 8) fit one word: one count-trailing-zeros per lookup
+// (a single instruction with Zbb on riscv64, rbit+clz on aarch64). More
+// levels use two levels of 64-bit words, up to 4096.
 // Priority 0 is the highest, so the answer is the lowest set bit.
 #pragma once
 
@@ -8,7 +10,7 @@
 
 namespace rtos::kernel {
 
-template <unsigned Levels>
+template <unsigned Levels, bool OneWord = (Levels <= 64)>
 class ReadyBitmap {
     static_assert(Levels >= 1 && Levels <= 4096, "1..4096 priority levels");
     static constexpr unsigned kWords = (Levels + 63) / 64;
@@ -39,6 +41,26 @@ private:
     static constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
     uint64_t words_[kWords] = {};
     uint64_t summary_ = 0;
+};
+
+/// The single-word form.
+template <unsigned Levels>
+class ReadyBitmap<Levels, true> {
+public:
+    static constexpr unsigned kNone = Levels;
+
+    void set(unsigned prio) { word_ |= bit(prio); }
+    void clear(unsigned prio) { word_ &= ~bit(prio); }
+    bool test(unsigned prio) const { return word_ & bit(prio); }
+
+    /// Highest priority (lowest number) with its bit set, or kNone.
+    unsigned highest() const {
+        return word_ ? static_cast<unsigned>(__builtin_ctzll(word_)) : kNone;
+    }
+
+private:
+    static constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
+    uint64_t word_ = 0;
 };
 
 }  // namespace rtos::kernel

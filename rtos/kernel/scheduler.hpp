@@ -7,13 +7,16 @@
 #include <rtos/thread.hpp>
 #include <rtos/types.hpp>
 
+#include "arch/port.hpp"
+
 namespace rtos::kernel {
 
 constexpr unsigned kPriorityLevels = CONFIG_RTOS_PRIORITY_LEVELS;
 /// The idle thread runs at the lowest priority; applications use the rest.
 constexpr unsigned kIdlePriority = kPriorityLevels - 1;
 
-Thread* current();
+/// The thread running on this CPU.
+inline Thread* current() { return static_cast<Thread*>(arch::this_cpu().current); }
 
 /// Puts a thread on its ready list (state ready) and requests a switch if it
 /// outranks the running thread.
@@ -25,6 +28,9 @@ void make_unready(Thread* t);
 /// `timeout`, switches away, and returns the status it was woken with.
 /// Must not be called from an ISR or with the scheduler locked.
 Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state = ThreadState::blocked);
+/// Hands the CPU to the best ready thread; the current one is off the ready
+/// lists (exited). Interrupts masked.
+void switch_away();
 /// Wakes a blocked thread with `status` (removes it from its wait queue and
 /// the timeout list).
 void wake(Thread* t, Status status);
@@ -33,7 +39,8 @@ void wake(Thread* t, Status status);
 /// queues ordered. Does not touch base priority.
 void set_effective_priority(Thread* t, unsigned prio);
 
-/// Requests a context switch if a higher-priority thread is ready.
+/// Switches to the highest-priority ready thread if that is not the
+/// current one (in an ISR: leaves the decision to the trap exit).
 void reschedule();
 /// Moves the current thread behind its equals (yield / slice expiry).
 void rotate_current();
@@ -54,28 +61,31 @@ void unregister_thread(Thread* t);
 template <typename F>
 void for_each_thread(F f);
 
-/// Called by the arch port's software-interrupt handler; runs the hook set
-/// with set_soft_interrupt_hook() (tests), in interrupt context.
-void soft_interrupt_from_isr();
+/// Hook run by soft_interrupt_from_isr() (the port's software interrupt,
+/// arch/port.hpp), in interrupt context (tests).
 void set_soft_interrupt_hook(void (*hook)(void* arg), void* arg);
-
-/// Called by the arch timer interrupt.
-void tick_from_isr();
 
 /// Boot: creates the idle thread and enters `first` (never returns).
 [[noreturn]] void start(Thread* first);
 bool started();
 
 /// Untouched stack bytes hold this (high-water marks and the guard band).
-constexpr uint8_t kStackFill = 0xa5;
+constexpr uint8_t kStackFill = 0xaa;  // 0xaaaa... is one aarch64 mov immediate
 
 /// Fills a new stack with the pattern used for high-water marks and guards.
 void prepare_stack(uint8_t* base, std::size_t size);
-/// True when `t` overflowed its stack: `sp` (its stack pointer at a trap)
-/// inside the guard band at the bottom or outside the stack, or a guard word
-/// changed. The trap exit then panics naming the thread (on a stack of its
-/// own, so the report survives whatever the overflow destroyed).
-bool stack_overflowed(const Thread* t, const void* sp);
+/// The full check, for idle and `ps`: true when a word of `t`'s guard band
+/// (the bottom kGuardBytes of its stack) changed. The cheap check (stack
+/// pointer bounds and the bottom canary word) runs at every switch-out and
+/// outermost trap exit; both end in a panic naming the thread, reported on a
+/// stack of its own so the report survives whatever the overflow destroyed.
+bool stack_guard_broken(const Thread* t);
+/// Panics for an overflow of `t` (sp: where it was found; frame: its trap
+/// frame if any) on a stack of its own. Interrupts masked.
+[[noreturn]] void stack_overflow(Thread* t, const void* sp, const void* frame);
+/// Bytes at the bottom of every stack that a thread must never reach. Larger
+/// than a trap frame, so a trap taken just above it still lands inside the stack.
+constexpr std::size_t kGuardBytes = 256;
 
 /// Detached heap threads that exited: the idle thread frees their memory.
 void add_zombie(Thread* t);

@@ -33,6 +33,12 @@ const char* thread_state_name(ThreadState s) {
     return "?";
 }
 
+ThreadState Thread::state() const {
+    // The running thread stays on its ready list: running is ready and current.
+    return run_state == ThreadState::ready && this == kernel::current() ? ThreadState::running
+                                                                        : run_state;
+}
+
 Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
                     std::size_t size) {
     if (!entry_fn || !stack || size < kMinStack || params.priority >= kernel::kPriorityLevels)
@@ -124,7 +130,7 @@ void Thread::exit() {
         self->run_state = ThreadState::exited;
         self->joiners.wake_all(Status::ok);
         if (self->detached) kernel::add_zombie(self);
-        arch::request_context_switch();
+        kernel::switch_away();
     }
     panic("exited thread '%s' was resumed", self->thread_name);
 }
@@ -178,12 +184,6 @@ std::size_t Thread::stack_unused() const {
 }
 
 Thread* Thread::current() { return kernel::current(); }
-
-void Thread::yield() {
-    IrqLock lock;
-    kernel::rotate_current();
-    kernel::reschedule();
-}
 
 void Thread::sleep(Tick ticks) {
     if (ticks == 0) {

@@ -78,6 +78,11 @@ void kernel::timer_service_tick_from_isr(Tick now) {
     }
 }
 
+Tick kernel::timer_service_next_due() {
+    Timer* head = active.front();
+    return head ? head->expiry : ~Tick{0};
+}
+
 void kernel::timer_service_start() {
     if (timer_thread.start({.name = "timer", .priority = CONFIG_RTOS_TIMER_THREAD_PRIORITY},
                        timer_thread_main, nullptr) != Status::ok)

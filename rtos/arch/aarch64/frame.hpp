@@ -1,6 +1,7 @@
 // The trap frame pushed by vectors.S on the current stack (SP_EL1): x0..x30,
-// the stack pointer before the trap, ELR_EL1 and SPSR_EL1. 272 bytes, so sp
-// stays 16-byte aligned. Keep in sync with the offsets in vectors.S.
+// the stack pointer before the trap, ELR_EL1 and SPSR_EL1; 272 bytes, so sp
+// stays 16-byte aligned. x22..x27 are stored for exceptions only (the panic
+// report); an IRQ leaves those slots stale. Keep in sync with vectors.S.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,12 @@ constexpr uint64_t kSpsrEl1h = 0x5;  // M[3:0]: return to EL1 using SP_EL1
 constexpr uint64_t kSpsrF = 1u << 6, kSpsrI = 1u << 7, kSpsrA = 1u << 8, kSpsrD = 1u << 9;
 /// DAIF as seen by mrs/msr: the same bit positions as in SPSR.
 constexpr uint64_t kDaifIrqFiq = kSpsrI | kSpsrF;
+
+/// What rtos_arch_switch (vectors.S) pushes: x19..x30.
+struct SwitchFrame {
+    uint64_t x[12];  // x[i] holds x(19 + i)
+};
+static_assert(sizeof(SwitchFrame) == 96, "vectors.S assumes a 96-byte switch frame");
 
 /// Vector slot of the trap, passed by vectors.S to rtos_aarch64_trap_handler.
 enum class TrapKind : unsigned {

@@ -6,16 +6,15 @@
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
+#include "arch/tick_timer.hpp"
 #include "firmware.hpp"
 #include "frame.hpp"
-#include "kernel/scheduler.hpp"
 #include "sysreg.hpp"
 
-extern "C" volatile unsigned rtos_aarch64_trap_depth;
-volatile unsigned rtos_aarch64_trap_depth = 0;
+rtos::arch::CpuLocal rtos_cpu_local{};
 extern "C" unsigned rtos_aarch64_boot_el;
 unsigned rtos_aarch64_boot_el = 1;
-extern "C" [[noreturn]] void rtos_aarch64_restore_frame();
+extern "C" char rtos_aarch64_thread_start[];
 
 namespace rtos::arch {
 namespace {
@@ -31,26 +30,26 @@ constexpr unsigned kVirtualTimerIntid = 27;
 constexpr unsigned kSoftInterruptSgi = 1;
 constexpr uint64_t kCntCtlEnable = 1;
 
-uint64_t tick_period = 0;
-uint64_t next_deadline = 0;
+TickTimer ticker;
+bool tick_stopped = false;            // tickless idle: compare set beyond the next tick
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
-// Runs with IRQs masked (run_irq_handler): the tick does not nest.
-void on_timer(void*) {
-    tick_nesting = rtos_aarch64_trap_depth;
-    // Drift-free: the next compare value follows the previous one, not "now".
-    // Periods missed while QEMU was descheduled are skipped, not replayed as
-    // a burst of ticks (as on riscv64): one tick per interrupt.
-    uint64_t now = counter_read();
-    do {
-        next_deadline += tick_period;
-    } while (next_deadline <= now);
-    write_sysreg(cntv_cval_el0, next_deadline);
+// Announces the tick periods the counter says elapsed and arms the next
+// boundary. From the timer interrupt, and from any other IRQ that ends a
+// tickless idle period (the tick count must be current before its handler,
+// or the thread it wakes, reads it). Runs masked: the tick does not nest.
+void catch_up_ticks() {
+    tick_nesting = this_cpu().trap_depth;
+    tick_stopped = false;
+    uint64_t n = ticker.advance(counter_read());
+    write_sysreg(cntv_cval_el0, ticker.next());
     aarch64::isb();  // the line drops before the GIC is told the interrupt is done
-    kernel::tick_from_isr();
+    if (n) kernel::announce_ticks(n);
 }
+
+void on_timer(void*) { catch_up_ticks(); }
 
 // ESR_EL1 exception classes (ARM ARM D17.2.37).
 enum Ec : uint64_t {
@@ -158,47 +157,26 @@ bool fixup_firmware_call(TrapFrame* f) {
 
 }  // namespace
 
-IrqState irq_save() {
-    IrqState old = read_sysreg(daif);
-    asm volatile("msr daifset, #3" ::: "memory");  // I and F
-    return old;
-}
-
-void irq_restore(IrqState state) { write_sysreg(daif, state); }
-
-void irq_enable() { asm volatile("msr daifclr, #3" ::: "memory"); }
-
-bool in_isr() { return rtos_aarch64_trap_depth != 0; }
-unsigned isr_nesting() { return rtos_aarch64_trap_depth; }
-
 void wait_for_interrupt() { asm volatile("dsb sy\n\twfi" ::: "memory"); }
 
 void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)()) {
     auto top = reinterpret_cast<uintptr_t>(stack_top) & ~uintptr_t{15};
-    auto* f = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
-    for (auto& r : f->x) r = 0;  // x29 = 0 ends backtraces
-    f->x[0] = reinterpret_cast<uint64_t>(arg);
-    f->x[30] = reinterpret_cast<uint64_t>(exit_fn);
-    f->sp = top;
-    f->elr = reinterpret_cast<uint64_t>(entry);
-    f->spsr = aarch64::kSpsrEl1h;  // EL1h, D A I F clear: interrupts on
+    auto* f = reinterpret_cast<aarch64::SwitchFrame*>(top - sizeof(aarch64::SwitchFrame));
+    *f = {};  // x29 = 0 ends backtraces
+    f->x[0] = reinterpret_cast<uint64_t>(entry);   // x19
+    f->x[1] = reinterpret_cast<uint64_t>(arg);     // x20
+    f->x[2] = reinterpret_cast<uint64_t>(exit_fn); // x21
+    f->x[11] = reinterpret_cast<uint64_t>(rtos_aarch64_thread_start);  // x30
     return f;
 }
 
 void start_first_thread(void* sp) {
-    asm volatile("mov sp, %0\n\tb rtos_aarch64_restore_frame" ::"r"(sp) : "memory");
+    asm volatile("mov sp, %0\n\tb rtos_aarch64_resume" ::"r"(sp) : "memory");
     __builtin_unreachable();
 }
 
-void request_context_switch() {
-    if (in_isr()) return;  // the trap exit reschedules anyway
-    asm volatile("svc #0" ::: "memory");
-}
-
 void timer_start(uint32_t hz) {
-    tick_period = counter_frequency() / hz;
-    next_deadline = counter_read() + tick_period;
-    write_sysreg(cntv_cval_el0, next_deadline);
+    write_sysreg(cntv_cval_el0, ticker.start(counter_read(), counter_frequency() / hz));
     write_sysreg(cntv_ctl_el0, kCntCtlEnable);
     aarch64::isb();
     if (!irq::controller()->set_priority(kVirtualTimerIntid, irq::Priority::preempting))
@@ -207,6 +185,14 @@ void timer_start(uint32_t hz) {
         panic("aarch64: cannot attach the timer interrupt %u", kVirtualTimerIntid);
     irq::attach(kSoftInterruptSgi, on_soft_interrupt, nullptr);
 }
+
+void timer_idle(uint64_t ticks) {
+    if (ticks <= 1) return;  // the next tick is due anyway
+    tick_stopped = true;
+    write_sysreg(cntv_cval_el0, ticker.after(ticks));
+}
+
+const char* timer_source() { return "cntv"; }
 
 unsigned last_tick_nesting() { return tick_nesting; }
 
@@ -230,11 +216,6 @@ void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg) {
 }
 
 void raise_soft_interrupt() { irq::controller()->raise(kSoftInterruptSgi); }
-
-uint64_t counter_read() {
-    aarch64::isb();  // no reading ahead of earlier instructions
-    return read_sysreg(cntvct_el0);
-}
 
 uint64_t counter_frequency() { return read_sysreg(cntfrq_el0); }
 void set_counter_frequency(uint64_t) {}
@@ -325,12 +306,12 @@ extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::Tr
     using aarch64::TrapKind;
     switch (static_cast<TrapKind>(kind)) {
     case TrapKind::irq:
+        if (tick_stopped) catch_up_ticks();
         rtos::irq::dispatch();
         return;
     case TrapKind::sync: {
         uint64_t esr = read_sysreg(esr_el1);
         uint64_t ec = esr >> 26;
-        if (ec == kEcSvc64) return;  // a switch request: the trap exit switches
         if (ec == kEcUnknown && fixup_firmware_call(frame)) return;
         fatal_sync(frame, esr);
     }

@@ -1,18 +1,26 @@
-/* Exception vectors, trap entry and exit. Every exception pushes a TrapFrame
- * (frame.hpp) on the current stack; the outermost exit asks the kernel which
- * stack to resume (rtos_kernel_switch_context) and pops that thread's frame.
+/* Exception vectors, trap entry and exit, and the context switch. Every
+ * exception pushes a TrapFrame (frame.hpp) on the current stack and pops it
+ * on the way out; the outermost exit first checks the frame against the
+ * running thread's stack limit and calls the kernel only when a trap made a
+ * thread ready (rtos_cpu_local.switch_pending). A switch there is the same
+ * cooperative rtos_arch_switch a thread makes when it blocks or yields, so a
+ * preempted thread resumes inside its own trap exit and pops its frame.
  * Handlers run with D, A, I and F masked, as the exception entry leaves them,
  * except that an IRQ handler other than the tick's unmasks IRQs while it
  * runs (port.cpp, run_irq_handler; the model is in arch/port.hpp), so the
  * tick, the only interrupt above the GIC's running priority then, can nest
  * into it. A nested IRQ is taken at EL1 on SP_EL1, the stack in use, and
  * pushes its own frame (with its ELR and SPSR) below the interrupted one;
- * it counts in rtos_aarch64_trap_depth, and its exit (depth still > 0) only
+ * it counts in trap_depth, and its exit (depth still > 0) only
  * pops that frame and returns into the interrupted handler. Handlers return
  * with IRQs masked, so the exit path below runs masked. */
 #define FRAME_SIZE 272
 #define X30_OFF    240     /* x30, then sp before the trap */
 #define ELR_OFF    256     /* ELR_EL1, then SPSR_EL1 */
+#define CPU_DEPTH   0       /* arch/cpu_local.hpp */
+#define CPU_PENDING 4
+#define CPU_LIMIT   8
+#define SWITCH_SIZE 96      /* x19..x30 */
 
 /* One 128-byte slot: make room, free x0/x1, say which slot it was. */
 .macro VECTOR kind
@@ -57,35 +65,45 @@ rtos_aarch64_trap_entry:
     stp     x16, x17, [sp, #128]
     stp     x18, x19, [sp, #144]
     stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
     stp     x28, x29, [sp, #224]
     add     x1, sp, #FRAME_SIZE
     stp     x30, x1, [sp, #X30_OFF]
     mrs     x1, elr_el1
     mrs     x2, spsr_el1
     stp     x1, x2, [sp, #ELR_OFF]
+    /* x22..x27 are callee-saved: the handler keeps them and a switch saves
+     * them itself. Only an exception stores them, for the panic report. */
+    cmp     x0, #5                  /* IRQ, current EL, SP_EL1 */
+    b.eq    1f
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+1:
 
-    adrp    x19, rtos_aarch64_trap_depth
-    ldr     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    adrp    x19, rtos_cpu_local     /* callee-saved: kept across the call */
+    add     x19, x19, :lo12:rtos_cpu_local
+    ldr     w20, [x19, #CPU_DEPTH]
     add     w20, w20, #1
-    str     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    str     w20, [x19, #CPU_DEPTH]
 
     mov     x1, sp                  /* x0 = slot, x1 = frame */
     mov     x29, xzr                /* backtraces stop here */
     bl      rtos_aarch64_trap_handler
 
-    ldr     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    ldr     w20, [x19, #CPU_DEPTH]
     sub     w20, w20, #1
-    str     w20, [x19, :lo12:rtos_aarch64_trap_depth]
+    str     w20, [x19, #CPU_DEPTH]
     cbnz    w20, rtos_aarch64_restore_frame
-    mov     x0, sp
-    bl      rtos_kernel_switch_context
-    mov     sp, x0
+    ldr     x0, [x19, #CPU_LIMIT]   /* x0..x18 are restored from the frame */
+    mov     x1, sp
+    cmp     x1, x0
+    b.lo    2f
+    ldr     w20, [x19, #CPU_PENDING]
+    cbz     w20, rtos_aarch64_restore_frame
+    bl      rtos_kernel_preempt
 
-/* Pops the frame at sp and returns into it. Also the way into the first
- * thread (start_first_thread). Interrupts are masked until the eret. */
+/* Pops the frame at sp and returns into it. Interrupts are masked until
+ * the eret. */
     .global rtos_aarch64_restore_frame
 rtos_aarch64_restore_frame:
     ldp     x0, x1, [sp, #ELR_OFF]
@@ -102,11 +120,44 @@ rtos_aarch64_restore_frame:
     ldp     x16, x17, [sp, #128]
     ldp     x18, x19, [sp, #144]
     ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
     ldp     x28, x29, [sp, #224]
     ldr     x30, [sp, #X30_OFF]
     ldp     x0, x1, [sp, #0]
     add     sp, sp, #FRAME_SIZE
     eret
+
+2:  mov     x0, sp                  /* the frame lies in the guard band */
+    bl      rtos_kernel_stack_overflow
+
+/* void rtos_arch_switch(void** save_sp, void* next_sp), interrupts masked. */
+    .global rtos_arch_switch
+rtos_arch_switch:
+    sub     sp, sp, #SWITCH_SIZE
+    stp     x19, x20, [sp, #0]
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    stp     x29, x30, [sp, #80]
+    mov     x2, sp
+    str     x2, [x0]
+    mov     sp, x1
+    .global rtos_aarch64_resume
+rtos_aarch64_resume:
+    ldp     x19, x20, [sp, #0]
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp, #80]
+    add     sp, sp, #SWITCH_SIZE
+    ret
+
+/* First run of a thread (init_stack): x19 = entry, x20 = arg, x21 = exit
+ * function, x29 = 0 (ends backtraces). Interrupts on. */
+    .global rtos_aarch64_thread_start
+rtos_aarch64_thread_start:
+    msr     daifclr, #3
+    mov     x0, x20
+    mov     x30, x21
+    br      x19

@@ -1,18 +1,21 @@
-// riscv64 S-mode port: interrupt masking, trap dispatch, the SBI timer tick,
-// thread stacks and machine control through OpenSBI.
+// riscv64 S-mode port: trap dispatch, the timer tick (Sstc stimecmp when the
+// hart has it, else the SBI timer call), thread stacks and machine control
+// through OpenSBI.
 #include <rtos/board.hpp>
+#include <rtos/config.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
+#include "arch/tick_timer.hpp"
 #include "frame.hpp"
-#include "kernel/scheduler.hpp"
 #include "sbi.hpp"
 
-extern "C" volatile unsigned rtos_riscv_trap_depth;
-volatile unsigned rtos_riscv_trap_depth = 0;
-extern "C" [[noreturn]] void rtos_riscv_restore_frame();
+rtos::arch::CpuLocal rtos_cpu_local{};
+extern "C" char rtos_riscv_thread_start[];
+extern "C" char rtos_riscv_resume[];
+extern "C" char rtos_riscv_sstc_probe[];
 
 namespace rtos::arch {
 namespace {
@@ -21,12 +24,13 @@ using riscv::TrapFrame;
 
 constexpr uint64_t kCauseInterrupt = 1ull << 63;
 enum InterruptCause : uint64_t { kSoftware = 1, kTimer = 5, kExternal = 9 };
-enum ExceptionCause : uint64_t { kBreakpoint = 3 };
+enum ExceptionCause : uint64_t { kIllegalInstruction = 2 };
 constexpr uint64_t kSieSsie = 1u << 1, kSieStie = 1u << 5, kSieSeie = 1u << 9;
 
 uint64_t timebase_hz = 10000000;  // QEMU virt; the device tree's value replaces it
-uint64_t tick_period = 0;
-uint64_t next_deadline = 0;
+TickTimer ticker;
+bool use_sstc = false;
+bool tick_stopped = false;            // tickless idle: compare set beyond the next tick
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 
 #define CSR_READ(name)                                    \
@@ -46,17 +50,41 @@ const char* exception_name(uint64_t code) {
     return code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown exception";
 }
 
-// Runs with sstatus.SIE clear, as the trap entry left it: the tick does not nest.
-void on_timer() {
-    tick_nesting = rtos_riscv_trap_depth;
-    // Drift-free: the next deadline follows the previous one, not "now".
-    uint64_t now = counter_read();
-    do {
-        next_deadline += tick_period;
-    } while (next_deadline <= now);
-    sbi::set_timer(next_deadline);
-    kernel::tick_from_isr();
+void set_compare(uint64_t when) {
+    if (use_sstc) asm volatile("csrw 0x14d, %0" ::"r"(when) : "memory");  // stimecmp
+    else sbi::set_timer(when);
 }
+
+#if defined(CONFIG_ARCH_RISCV64_SSTC)
+// Sstc works only when the hart has it and M-mode enabled it (menvcfg.STCE);
+// otherwise reading stimecmp is an illegal instruction, which the trap
+// handler skips after clearing the flag in a5.
+bool probe_sstc() {
+    register uint64_t ok asm("a5") = 1;
+    uint64_t value;
+    asm volatile(".option push\n\t.option norvc\n"
+                 ".global rtos_riscv_sstc_probe\n"
+                 "rtos_riscv_sstc_probe:\n\t"
+                 "csrr %1, 0x14d\n\t"
+                 ".option pop"
+                 : "+r"(ok), "=r"(value)::"memory");
+    return ok;
+}
+#endif
+
+// Announces the tick periods the counter says elapsed and arms the next
+// boundary. From the timer interrupt, and from any other interrupt that ends
+// a tickless idle period (the tick count must be current before its handler,
+// or the thread it wakes, reads it). Runs masked: the tick does not nest.
+void catch_up_ticks() {
+    tick_nesting = this_cpu().trap_depth;
+    tick_stopped = false;
+    uint64_t n = ticker.advance(counter_read());
+    set_compare(ticker.next());
+    if (n) kernel::announce_ticks(n);
+}
+
+void on_timer() { catch_up_ticks(); }
 
 // Device and software interrupts (nesting model in arch/port.hpp): `fn` runs
 // with sstatus.SIE set but SEIE and SSIE cleared in sie, so the timer (STIE)
@@ -78,54 +106,39 @@ void run_preemptible_by_tick(F fn) {
 
 }  // namespace
 
-IrqState irq_save() {
-    IrqState old;
-    asm volatile("csrrci %0, sstatus, 2" : "=r"(old)::"memory");
-    return old & riscv::kSstatusSie;
-}
-
-void irq_restore(IrqState state) {
-    if (state & riscv::kSstatusSie) asm volatile("csrsi sstatus, 2" ::: "memory");
-}
-
-void irq_enable() { asm volatile("csrsi sstatus, 2" ::: "memory"); }
-
-bool in_isr() { return rtos_riscv_trap_depth != 0; }
-unsigned isr_nesting() { return rtos_riscv_trap_depth; }
-
 void wait_for_interrupt() { asm volatile("wfi" ::: "memory"); }
 
 void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)()) {
     auto top = reinterpret_cast<uintptr_t>(stack_top) & ~uintptr_t{15};
-    auto* f = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
-    for (auto& r : f->x) r = 0;
-    riscv::reg(*f, riscv::kRegRa) = reinterpret_cast<uint64_t>(exit_fn);
-    riscv::reg(*f, riscv::kRegSp) = top;
-    riscv::reg(*f, riscv::kRegA0) = reinterpret_cast<uint64_t>(arg);
-    f->sepc = reinterpret_cast<uint64_t>(entry);
-    // sret into S-mode with interrupts on.
-    f->sstatus = riscv::kSstatusSpp | riscv::kSstatusSpie;
-    f->pad = 0;
+    auto* f = reinterpret_cast<riscv::SwitchFrame*>(top - sizeof(riscv::SwitchFrame));
+    *f = {};
+    f->ra = reinterpret_cast<uint64_t>(rtos_riscv_thread_start);
+    f->s[1] = reinterpret_cast<uint64_t>(entry);
+    f->s[2] = reinterpret_cast<uint64_t>(arg);
+    f->s[3] = reinterpret_cast<uint64_t>(exit_fn);
     return f;
 }
 
 void start_first_thread(void* sp) {
-    asm volatile("mv sp, %0\n\tj rtos_riscv_restore_frame" ::"r"(sp) : "memory");
+    asm volatile("mv sp, %0\n\tj rtos_riscv_resume" ::"r"(sp) : "memory");
     __builtin_unreachable();
 }
 
-void request_context_switch() {
-    if (in_isr()) return;  // the trap exit reschedules anyway
-    register uint64_t t0 asm("t0") = riscv::kSwitchMagic;
-    asm volatile(".option push\n\t.option norvc\n\tebreak\n\t.option pop" ::"r"(t0) : "memory");
-}
-
 void timer_start(uint32_t hz) {
-    tick_period = timebase_hz / hz;
-    next_deadline = counter_read() + tick_period;
-    sbi::set_timer(next_deadline);
+#if defined(CONFIG_ARCH_RISCV64_SSTC)
+    use_sstc = probe_sstc();
+#endif
+    set_compare(ticker.start(counter_read(), timebase_hz / hz));
     asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
 }
+
+void timer_idle(uint64_t ticks) {
+    if (ticks <= 1) return;  // the next tick is due anyway
+    tick_stopped = true;
+    set_compare(ticker.after(ticks));
+}
+
+const char* timer_source() { return use_sstc ? "sstc" : "sbi"; }
 
 unsigned last_tick_nesting() { return tick_nesting; }
 
@@ -134,12 +147,6 @@ unsigned last_tick_nesting() { return tick_nesting; }
 void run_irq_handler(unsigned, void (*handler)(void*), void* arg) { handler(arg); }
 
 void raise_soft_interrupt() { asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory"); }
-
-uint64_t counter_read() {
-    uint64_t t;
-    asm volatile("rdtime %0" : "=r"(t));
-    return t;
-}
 
 uint64_t counter_frequency() { return timebase_hz; }
 void set_counter_frequency(uint64_t hz) {
@@ -204,6 +211,7 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
     using namespace rtos::arch;
     uint64_t cause = CSR_READ(scause);
     if (cause & kCauseInterrupt) {
+        if (tick_stopped) catch_up_ticks();
         switch (cause & ~kCauseInterrupt) {
         case kTimer: on_timer(); return;
         case kExternal: run_preemptible_by_tick([] { rtos::irq::dispatch(); }); return;
@@ -214,10 +222,14 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
         default: rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
         }
     }
-    if (cause == kBreakpoint && riscv::reg(*frame, riscv::kRegT0) == riscv::kSwitchMagic) {
-        frame->sepc += 4;  // resume after the ebreak; the exit path switches
+#if defined(CONFIG_ARCH_RISCV64_SSTC)
+    if (cause == kIllegalInstruction &&
+        frame->sepc == reinterpret_cast<uint64_t>(rtos_riscv_sstc_probe)) {
+        riscv::reg(*frame, riscv::kRegA5) = 0;  // no Sstc: the probe reads 0
+        frame->sepc += 4;
         return;
     }
+#endif
     rtos::panic_with_frame(frame, "%s at %016lx (stval %016lx)", exception_name(cause),
                            frame->sepc, CSR_READ(stval));
 }

@@ -3,7 +3,8 @@
 //   SchedulerLock  keeps the current thread running; interrupts still run
 #pragma once
 
-#include "arch/port.hpp"
+// The port's inline interrupt primitives; nothing else of the port.
+#include <rtos/arch_cpu.hpp>
 
 namespace rtos {
 

@@ -40,7 +40,8 @@ protected:
     ~Controller() = default;
 };
 
-/// Selects the controller (platform code, once at boot).
+/// Selects the controller (platform code, once at boot), initialised: its
+/// count() is read here, once.
 void set_controller(Controller* controller);
 Controller* controller();
 

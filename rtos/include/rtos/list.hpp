@@ -55,6 +55,8 @@ public:
     bool empty() const { return !head_.linked(); }
 
     T* front() const { return empty() ? nullptr : owner(head_.next); }
+    /// front() == item, for an item known to be in some list (cheaper).
+    bool is_front(const T* item) const { return (item->*Node).prev == &head_; }
     T* back() const { return empty() ? nullptr : owner(head_.prev); }
 
     void push_back(T* item) { (item->*Node).insert_before(&head_); }

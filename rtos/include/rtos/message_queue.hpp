@@ -39,6 +39,9 @@ public:
 private:
     Status put(const void* msg, bool urgent, Timeout timeout);
     Status get(void* msg, Timeout timeout);
+    // The paths with a waiter, a full or an empty ring (interrupts masked).
+    Status put_slow(const void* msg, bool urgent, Timeout timeout);
+    Status get_slow(void* msg, Timeout timeout);
     MessageRing ring_;
     WaitQueue senders_;
     WaitQueue receivers_;

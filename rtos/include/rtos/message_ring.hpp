@@ -21,14 +21,14 @@ public:
     /// False when full.
     bool push_back(const void* msg) {
         if (full()) return false;
-        copy_in(slot((head_ + count_) % capacity_), msg);
+        copy_in(slot(wrap(head_ + count_)), msg);
         ++count_;
         return true;
     }
     /// False when full. The message becomes the next one popped.
     bool push_front(const void* msg) {
         if (full()) return false;
-        head_ = (head_ + capacity_ - 1) % capacity_;
+        head_ = (head_ == 0 ? capacity_ : head_) - 1;
         copy_in(slot(head_), msg);
         ++count_;
         return true;
@@ -37,12 +37,14 @@ public:
     bool pop_front(void* out) {
         if (empty()) return false;
         copy_out(out, slot(head_));
-        head_ = (head_ + 1) % capacity_;
+        head_ = wrap(head_ + 1);
         --count_;
         return true;
     }
 
 private:
+    // i < 2 * capacity: one compare instead of a division.
+    std::size_t wrap(std::size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
     uint8_t* slot(std::size_t i) const { return buf_ + i * msg_size_; }
     void copy_in(uint8_t* dst, const void* src) const {
         __builtin_memcpy(dst, src, msg_size_);

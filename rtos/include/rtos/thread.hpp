@@ -56,7 +56,7 @@ public:
     unsigned priority() const { return prio; }
     unsigned base_priority() const { return base_prio; }
     const char* name() const { return thread_name; }
-    ThreadState state() const { return run_state; }
+    ThreadState state() const;
 
     /// Bytes of stack never touched since the thread started.
     std::size_t stack_unused() const;
@@ -78,7 +78,7 @@ public:
     const char* thread_name = "?";
     unsigned prio = 0;       ///< effective priority (raised by inheritance)
     unsigned base_prio = 0;  ///< priority set by the application
-    ThreadState run_state = ThreadState::created;
+    ThreadState run_state = ThreadState::created;  ///< never `running`: see state()
     bool heap_allocated = false;
     bool detached = false;
     bool suspend_pending = false;

@@ -29,6 +29,8 @@ void check_against_model(unsigned seed) {
 
 TEST(ReadyBitmap, Levels8) { check_against_model<8>(1); }
 TEST(ReadyBitmap, Levels32) { check_against_model<32>(2); }
+TEST(ReadyBitmap, Levels64OneWord) { check_against_model<64>(4); }
+TEST(ReadyBitmap, Levels65TwoLevels) { check_against_model<65>(5); }
 TEST(ReadyBitmap, Levels256) { check_against_model<256>(3); }
 
 TEST(ReadyBitmap, WordBoundaries) {

@@ -37,7 +37,6 @@ std::condition_variable baton_moved;
 Context* running = nullptr;
 bool scenario_done = false;
 
-bool in_interrupt = false;
 bool irqs_masked = false;
 bool soft_pending = false;
 int failed_checks = 0;
@@ -68,18 +67,19 @@ void pass_baton(Context* from, Context* to) {
     irqs_masked = from->masked;
 }
 
-// What the port does at the exit of the outermost trap.
+bool in_interrupt() { return rtos_cpu_local.trap_depth != 0; }
+
+// What the port does at the exit of the outermost trap (trap.S): the kernel
+// is called only when the trap made a thread ready.
 void trap_exit() {
-    Context* me = running;
-    auto* next = static_cast<Context*>(rtos_kernel_switch_context(me));
-    if (next != me) pass_baton(me, next);
+    rtos_cpu_local.trap_depth = 0;
+    if (rtos_cpu_local.switch_pending) rtos_kernel_preempt();
 }
 
 void take_soft_interrupt() {
     soft_pending = false;
-    in_interrupt = true;
+    rtos_cpu_local.trap_depth = 1;
     rtos::kernel::soft_interrupt_from_isr();
-    in_interrupt = false;
     trap_exit();
 }
 
@@ -90,13 +90,22 @@ void timer_interrupt() {
         std::fflush(stderr);
         _exit(100);
     }
-    in_interrupt = true;
-    rtos::kernel::tick_from_isr();
-    in_interrupt = false;
+    rtos_cpu_local.trap_depth = 1;
+    rtos::kernel::announce_ticks(1);
     trap_exit();
 }
 
 }  // namespace
+
+rtos::arch::CpuLocal rtos_cpu_local{};
+
+// A switch hands the baton: `next` is the Context the kernel keeps as the
+// thread's stack pointer.
+extern "C" void rtos_arch_switch(void** save_sp, void* next_sp) {
+    Context* me = running;
+    *save_sp = me;
+    pass_baton(me, static_cast<Context*>(next_sp));
+}
 
 namespace rtos::arch {
 
@@ -108,11 +117,12 @@ IrqState irq_save() {
 void irq_restore(IrqState s) {
     if (!s) return;
     irqs_masked = false;
-    if (soft_pending && !in_interrupt) take_soft_interrupt();  // taken as soon as unmasked
+    if (soft_pending && !in_interrupt()) take_soft_interrupt();  // taken as soon as unmasked
 }
 void irq_enable() { irqs_masked = false; }
-bool in_isr() { return in_interrupt; }
-unsigned isr_nesting() { return in_interrupt ? 1 : 0; }
+bool in_isr() { return in_interrupt(); }
+unsigned isr_nesting() { return rtos_cpu_local.trap_depth; }
+uintptr_t stack_pointer() { return ~uintptr_t{0}; }  // no stack checks on the host
 
 // The idle thread's wait: nothing can run until the next tick.
 void wait_for_interrupt() { timer_interrupt(); }
@@ -134,12 +144,9 @@ void start_first_thread(void* sp) {
     _exit(failed_checks > 99 ? 99 : failed_checks);
 }
 
-void request_context_switch() {
-    if (in_interrupt) return;  // the trap exit decides
-    trap_exit();
-}
-
 void timer_start(uint32_t) {}
+void timer_idle(uint64_t) {}  // the idle thread's wait is one tick anyway
+const char* timer_source() { return "sim"; }
 uint64_t counter_read() { return rtos::clock::ticks() * 1000; }
 uint64_t counter_frequency() { return 1000000; }
 void set_counter_frequency(uint64_t) {}
@@ -154,7 +161,7 @@ void dump_frame(const void*) {}
 const char* name() { return "sim"; }
 
 void raise_soft_interrupt() {
-    if (irqs_masked || in_interrupt) soft_pending = true;
+    if (irqs_masked || in_interrupt()) soft_pending = true;
     else take_soft_interrupt();
 }
 

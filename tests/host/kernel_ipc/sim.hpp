@@ -2,10 +2,10 @@
 // threads, mutexes, semaphores and timers (rtos/kernel/*.cpp) unchanged.
 //
 // Every kernel thread is a host thread, and exactly one of them holds the
-// baton: the kernel's own rtos_kernel_switch_context() decides who gets it
-// whenever the port would switch (request_context_switch, the exit of a
-// simulated interrupt). Blocking calls therefore really block, and the order
-// in which threads run is the kernel's, deterministically.
+// baton: the kernel's own scheduling decision hands it on through the port's
+// switch (rtos_arch_switch), from a blocking call, a yield or the exit of a
+// simulated interrupt (rtos_kernel_preempt). Blocking calls therefore really
+// block, and the order in which threads run is the kernel's, deterministically.
 //
 // Time moves only through simulated timer interrupts: sim::tick() from a
 // thread, or the idle thread's wait_for_interrupt() (every thread blocked:

@@ -15,6 +15,7 @@ namespace arch {
 IrqState irq_save() { return 0; }
 void irq_restore(IrqState) {}
 bool in_isr() { return false; }
+uintptr_t stack_pointer() { return ~uintptr_t{0}; }
 }  // namespace arch
 
 void panic(const char* fmt, ...) {

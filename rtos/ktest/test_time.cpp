@@ -1,0 +1,60 @@
+// Time is never lost: the tick count is derived from the hardware counter,
+// so it keeps pace with the counter across sleeps (tickless idle included)
+// and across a stretch with interrupts masked, where the timer interrupt
+// comes late and must announce every tick period that elapsed.
+#include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+
+#include "arch/port.hpp"
+#include "ktest/ktest.hpp"
+
+using namespace rtos;
+
+namespace {
+
+uint64_t counts_per_tick() { return arch::counter_frequency() / clock::tick_hz(); }
+
+// Ticks the counter says passed between c0 and c1 (rounded down).
+Tick counter_ticks(uint64_t c0, uint64_t c1) { return (c1 - c0) / counts_per_tick(); }
+
+}  // namespace
+
+// Sleeping (the idle thread stops the tick meanwhile) loses no ticks: the
+// tick count and the counter advance alike, within the tick the readings
+// straddle.
+KTEST(ticks_follow_the_counter_across_sleeps) {
+    const Tick waits[] = {1, 5, kt::ms(50), kt::ms(300)};
+    for (Tick n : waits) {
+        Tick k0 = kt::now();
+        uint64_t c0 = arch::counter_read();
+        Thread::sleep(n);
+        uint64_t c1 = arch::counter_read();
+        Tick k1 = kt::now();
+        Tick by_counter = counter_ticks(c0, c1);
+        KT_EXPECT_GE(k1 - k0, n);
+        KT_EXPECT_LE(k1 - k0, by_counter + 1);
+        KT_EXPECT_GE(k1 - k0 + 1, by_counter);
+    }
+}
+
+// Interrupts masked for several tick periods: the one timer interrupt taken
+// afterwards counts every period that elapsed.
+KTEST(no_ticks_lost_with_interrupts_masked) {
+    constexpr Tick kPeriods = 7;
+    Tick k0, k1;
+    uint64_t c0, c1;
+    {
+        IrqLock lock;
+        k0 = kt::now();
+        c0 = arch::counter_read();
+        while (counter_ticks(c0, arch::counter_read()) < kPeriods) {
+        }
+        k1 = kt::now();
+    }
+    // The pending timer interrupt was taken when the lock ended.
+    Tick k2 = kt::now();
+    c1 = arch::counter_read();
+    KT_EXPECT_EQ(k1, k0);  // nothing ran while masked
+    KT_EXPECT_GE(k2 - k0, kPeriods);
+    KT_EXPECT_LE(k2 - k0, counter_ticks(c0, c1) + 1);
+}
