@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 
+#include "drivers/virtio/config.hpp"
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/spec.hpp"
 #include "drivers/virtio/transport.hpp"
@@ -27,8 +28,9 @@ namespace virtio {
 
 class Device {
 public:
-    /// Queues one device can have here (blk 1, net 2-3, console 2, gpu 2, input 2).
-    static constexpr std::size_t kMaxQueues = 4;
+    /// Queues one device can have here (config::max_queues: 4, or 2 + 2 per
+    /// port of a multiport virtio-console).
+    static constexpr std::size_t kMaxQueues = config::max_queues;
     /// ConfigGeneration attempts before read_config_consistent() gives up.
     static constexpr unsigned kConfigReadAttempts = 8;
 
