@@ -1,0 +1,78 @@
+// The virtio-console / virtio-rng drivers' surroundings on the host, for one
+// scenario (each runs in its own process on the simulated kernel, sim.hpp):
+// the fake virtio-mmio device with a console or rng model behind it, an
+// interrupt line (the sim's software interrupt) and the driver table. After
+// every register write the device delivers what it can and raises the
+// interrupt, as QEMU does within a notification.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "drivers/virtio/mmio_transport.hpp"
+#include "fake_mmio_device.hpp"
+#include "models.hpp"
+
+namespace console_test {
+
+struct Setup {
+    std::uint32_t version = virtio::mmio::VERSION_MODERN;
+    std::uint32_t device_id = virtio::VIRTIO_ID_CONSOLE;
+    bool multiport = true;
+    bool size = false;            ///< offer VIRTIO_CONSOLE_F_SIZE
+    std::uint16_t cols = 0, rows = 0;
+    std::uint32_t max_ports = 4;  ///< max_nr_ports in config space
+    std::vector<HostPort> ports;  ///< the model's ports by id (multiport), before probe
+};
+
+class IrqLine final : public virtio::RegisterWindow {
+public:
+    explicit IrqLine(fake::FakeMmioDevice& d) : d_(d) {}
+    std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
+    std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
+    std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
+    void write8(std::uint32_t o, std::uint8_t v) override { d_.write8(o, v); after_write(); }
+    void write16(std::uint32_t o, std::uint16_t v) override { d_.write16(o, v); after_write(); }
+    void write32(std::uint32_t o, std::uint32_t v) override { d_.write32(o, v); after_write(); }
+    std::uint64_t base() const override { return d_.base(); }
+
+private:
+    void after_write();
+    fake::FakeMmioDevice& d_;
+};
+
+struct Env {
+    explicit Env(const Setup& s);
+    Setup setup;
+    fake::FakeMmioDevice fake;
+    IrqLine line{fake};
+    virtio::MmioTransport transport{line};
+    ConsoleModel console;
+    RngModel rng;
+    bool probed = false;
+
+    /// The device delivers what it can now and raises the interrupt.
+    void device_work();
+};
+
+/// Creates the environment and runs the registered driver's probe on it.
+Env& boot(const Setup& s);
+
+/// Captures printk (stderr in the sim) from construction to the first
+/// text() call, which ends the capture and replays what it caught on stderr
+/// (so failed checks in between still show).
+class LogCapture {
+public:
+    LogCapture();
+    ~LogCapture() { text(); }
+    std::string text();
+    bool contains(const std::string& s) { return text().find(s) != std::string::npos; }
+
+private:
+    int saved_ = -1;
+    int fd_ = -1;
+    std::string text_;
+};
+
+}  // namespace console_test
