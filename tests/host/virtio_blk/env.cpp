@@ -15,29 +15,11 @@
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "kernel/scheduler.hpp"
+#include "driver_hook.hpp"
 #include "hal_host.hpp"
 #include "sim.hpp"
 
-// ---- the driver table (driver_hook.hpp) ----
-
-namespace {
-constexpr std::size_t kMaxDrivers = 8;
-virtio::DriverEntry driver_table[kMaxDrivers] = {};
-std::size_t driver_count = 0;
-}  // namespace
-
-namespace blk_test {
-bool register_driver(const virtio::DriverEntry& entry) {
-    if (driver_count == kMaxDrivers) std::abort();
-    driver_table[driver_count++] = entry;
-    return true;
-}
-}  // namespace blk_test
-
 namespace virtio {
-
-const DriverEntry* drivers_begin() { return driver_table; }
-const DriverEntry* drivers_end() { return driver_table + driver_count; }
 
 void announce(const Found& f, Device& dev, const char* extra) {
     rtos::printk("virtio-blk: %s %s @%#llx irq %u queue %u%s\n", f.bus,
@@ -86,8 +68,6 @@ namespace blk_test {
 void raise_irq() {
     if (isr && current && current->fake.irq_pending()) sim::soft_interrupt();
 }
-
-void IrqLine::after_write() { raise_irq(); }
 
 std::size_t dma_live_allocations() { return host_hal::live_allocations(); }
 
@@ -157,12 +137,7 @@ Env& boot(const Setup& s) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *current;
     }
-    for (const virtio::DriverEntry* d = virtio::drivers_begin(); d < virtio::drivers_end(); ++d) {
-        if (d->device_id != current->transport.device_id()) continue;
-        const virtio::Found found{current->transport, "mmio", current->fake.base(), 8, 0};
-        current->probed = d->probe(found);
-        break;
-    }
+    current->probed = host_drivers::probe(current->transport, current->fake.base());
     current->dev = rtos::BlockDevice::find("vda");
     return *current;
 }

@@ -6,8 +6,7 @@
 //     succeeds the "interrupt line" is the fake's InterruptStatus, delivered
 //     as the sim's software interrupt, so the handler runs in interrupt
 //     context when the kernel lets it (at once, or when IrqLock is released);
-//   * the driver table behind virtio::drivers_begin()/drivers_end()
-//     (driver_hook.hpp) and virtio::announce().
+//   * the driver table (tests/host/virtio/driver_hook.hpp) and virtio::announce().
 #pragma once
 
 #include <cstddef>
@@ -19,6 +18,7 @@
 #include "drivers/block/block_device.hpp"
 #include "drivers/virtio/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
+#include "irq_line.hpp"
 
 namespace blk_test {
 
@@ -33,29 +33,15 @@ struct Setup {
     bool process_on_notify = true;  ///< false: requests wait for process_now()/the device thread
 };
 
-/// Forwards to the fake; after every register write raises the interrupt if
-/// the fake's line is up.
-class IrqLine final : public virtio::RegisterWindow {
-public:
-    explicit IrqLine(fake::FakeMmioDevice& d) : d_(d) {}
-    std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
-    std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
-    std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
-    void write8(std::uint32_t o, std::uint8_t v) override { d_.write8(o, v); after_write(); }
-    void write16(std::uint32_t o, std::uint16_t v) override { d_.write16(o, v); after_write(); }
-    void write32(std::uint32_t o, std::uint32_t v) override { d_.write32(o, v); after_write(); }
-    std::uint64_t base() const override { return d_.base(); }
-
-private:
-    void after_write();
-    fake::FakeMmioDevice& d_;
-};
+/// Raises the interrupt if an ISR is attached and the fake's line is up
+/// (also after every register write: fake::IrqLine).
+void raise_irq();
 
 struct Env {
     explicit Env(const Setup& s);
     Setup setup;
     fake::FakeMmioDevice fake;
-    IrqLine line{fake};
+    fake::IrqLine line{fake, &raise_irq};
     virtio::MmioTransport transport{line};
     BlkModel model;
     bool probed = false;  ///< the driver took the device
@@ -73,9 +59,6 @@ struct Env {
 /// Creates the environment and runs the registered driver's probe on it.
 Env& boot(const Setup& s);
 Env& env();
-
-/// Raises the interrupt if an ISR is attached and the fake's line is up.
-void raise_irq();
 
 std::size_t dma_live_allocations();
 

@@ -14,14 +14,11 @@
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/driver.hpp"
+#include "driver_hook.hpp"
 #include "kernel/scheduler.hpp"
 #include "sim.hpp"
 
 namespace {
-constexpr std::size_t kMaxDrivers = 8;
-virtio::DriverEntry driver_table[kMaxDrivers] = {};
-std::size_t driver_count = 0;
-
 rtos::irq::Handler isr = nullptr;
 void* isr_arg = nullptr;
 console_test::Env* current = nullptr;
@@ -35,17 +32,7 @@ void deliver(void*) {
 }
 }  // namespace
 
-namespace console_test {
-bool register_driver(const virtio::DriverEntry& entry) {
-    if (driver_count == kMaxDrivers) std::abort();
-    driver_table[driver_count++] = entry;
-    return true;
-}
-}  // namespace console_test
-
 namespace virtio {
-const DriverEntry* drivers_begin() { return driver_table; }
-const DriverEntry* drivers_end() { return driver_table + driver_count; }
 void announce(const Found& f, Device& dev, const char* extra) {
     rtos::printk("%s: %s %s @%#llx irq %u queue %u%s\n", device_type_name(f.transport.device_id()),
                  f.bus, f.transport.is_legacy() ? "legacy" : "modern",
@@ -66,7 +53,7 @@ void disable(unsigned) {}
 
 namespace console_test {
 
-void IrqLine::after_write() {
+void after_write() {
     if (current && current->setup.device_id == virtio::VIRTIO_ID_CONSOLE) current->console.pump();
     raise_irq();
 }
@@ -123,12 +110,7 @@ Env& boot(const Setup& s) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *current;
     }
-    for (const virtio::DriverEntry* d = virtio::drivers_begin(); d < virtio::drivers_end(); ++d) {
-        if (d->device_id != current->transport.device_id()) continue;
-        const virtio::Found found{current->transport, "mmio", current->fake.base(), 8, 0};
-        current->probed = d->probe(found);
-        break;
-    }
+    current->probed = host_drivers::probe(current->transport, current->fake.base());
     return *current;
 }
 

@@ -12,6 +12,7 @@
 
 #include "drivers/virtio/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
+#include "irq_line.hpp"
 #include "models.hpp"
 
 namespace console_test {
@@ -26,27 +27,16 @@ struct Setup {
     std::vector<HostPort> ports;  ///< the model's ports by id (multiport), before probe
 };
 
-class IrqLine final : public virtio::RegisterWindow {
-public:
-    explicit IrqLine(fake::FakeMmioDevice& d) : d_(d) {}
-    std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
-    std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
-    std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
-    void write8(std::uint32_t o, std::uint8_t v) override { d_.write8(o, v); after_write(); }
-    void write16(std::uint32_t o, std::uint16_t v) override { d_.write16(o, v); after_write(); }
-    void write32(std::uint32_t o, std::uint32_t v) override { d_.write32(o, v); after_write(); }
-    std::uint64_t base() const override { return d_.base(); }
-
-private:
-    void after_write();
-    fake::FakeMmioDevice& d_;
-};
+/// The device delivers what it can (console) and raises the interrupt if an
+/// ISR is attached and the fake's line is up; also after every register
+/// write (fake::IrqLine), as QEMU does within a notification.
+void after_write();
 
 struct Env {
     explicit Env(const Setup& s);
     Setup setup;
     fake::FakeMmioDevice fake;
-    IrqLine line{fake};
+    fake::IrqLine line{fake, &after_write};
     virtio::MmioTransport transport{line};
     ConsoleModel console;
     RngModel rng;
