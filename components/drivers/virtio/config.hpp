@@ -3,7 +3,6 @@
 // macros on their compile line instead of using the generated header.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 
 #if !defined(RTOS_HOST_TEST)
@@ -59,18 +58,6 @@ inline constexpr std::uint16_t net_queue_size = CONFIG_VIRTIO_NET_QUEUE_SIZE;
 VIRTIO_QUEUE_SIZE_CHECK(CONFIG_VIRTIO_CONSOLE_QUEUE_SIZE);
 inline constexpr std::uint16_t console_queue_size = CONFIG_VIRTIO_CONSOLE_QUEUE_SIZE;
 #endif
-#if defined(CONFIG_VIRTIO_CONSOLE)
-/// Ports one virtio-console device can have here: two queues each, plus the
-/// two of the control queue (5.3.2).
-inline constexpr std::size_t console_max_ports = CONFIG_VIRTIO_CONSOLE_MAX_PORTS;
-#else
-inline constexpr std::size_t console_max_ports = 0;
-#endif
-/// Queues one Device manages: 4 (blk 1, net 2-3, gpu 2, input 2), more when
-/// virtio-console manages more than one port.
-inline constexpr std::size_t max_queues =
-    2 + 2 * console_max_ports > 4 ? 2 + 2 * console_max_ports : 4;
-
 #if defined(CONFIG_VIRTIO_RNG)
 VIRTIO_QUEUE_SIZE_CHECK(CONFIG_VIRTIO_RNG_QUEUE_SIZE);
 inline constexpr std::uint16_t rng_queue_size = CONFIG_VIRTIO_RNG_QUEUE_SIZE;
