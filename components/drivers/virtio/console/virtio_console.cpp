@@ -163,6 +163,8 @@ private:
     void attach_system_console(Port& p);
 
     virtio::Device dev_;
+    // 5.3.2: port 0's two queues, the control pair, two per further port.
+    virtio::Device::QueueSlot queue_table_[2 + 2 * kMaxPorts];
     unsigned index_ = 0;
     bool multiport_ = false;
     unsigned nports_ = 1;
@@ -582,7 +584,8 @@ bool Console::start(const virtio::Found& found) {
                    dev_.name(), max, kMaxPorts - 1);
     }
 
-    virtio::Device::QueueSpec specs[virtio::Device::kMaxQueues];
+    virtio::Device::QueueSpec specs[2 + 2 * kMaxPorts];
+    dev_.use_queue_table(queue_table_);
     const std::size_t nqueues = multiport_ ? 2 + 2 * std::size_t{nports_} : 2;
     for (std::size_t i = 0; i < nqueues; ++i)
         specs[i] = {virtio::config::console_queue_size, &Console::on_queue, this};
