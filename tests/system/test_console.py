@@ -134,7 +134,11 @@ def test_console_ports(boot, sockdir, bsp, mode):
     assert back == data, next(i for i in range(len(data)) if back[i] != data[i])
     assert upper_ok == [True]
 
-    # Closed above, opened again: the service still answers.
+    # Closed above (the guest sees it), opened again: the service still answers.
+    deadline = time.monotonic() + 10
+    while not re.search(r'^0\s+1\s+org\.rtos\.echo\s+closed\s+open', g.run('vcon list'), re.M):
+        assert time.monotonic() < deadline, 'the host close never reached the guest'
+        time.sleep(0.2)
     again = random.Random(11).randbytes(5000)
     assert echo_round(f'{sockdir}/echo', again) == again
 
@@ -160,3 +164,24 @@ def test_console_ports(boot, sockdir, bsp, mode):
     finally:
         c0.close()
     g.run('echo still alive')
+
+
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_console_single_port_shell(boot, sockdir, bsp, mode):
+    """max_ports=1: QEMU offers no MULTIPORT, port 0 is all there is (no
+    control queue); the shell still answers there."""
+    out = build(bsp, f'{arch(bsp)}-console', CONFIG)
+    g = boot(bsp, out, virtio=mode, wait_prompt=False, timeout=60,
+             extra=['-device', 'virtio-serial-device,max_ports=1',
+                    '-chardev', f'socket,path={sockdir}/c0,server=on,wait=off,id=c0',
+                    '-device', 'virtconsole,chardev=c0'])
+    log = g.wait_prompt()
+    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ irq \d+ ports 1 queue', log), log
+    c0 = connect(f'{sockdir}/c0')
+    try:
+        c0.sendall(b'echo over port zero\r')
+        recv_until(c0, r'echo over port zero\r\nover port zero\r\n')
+    finally:
+        c0.close()
+    assert re.search(r'^0\s+0\s+-\s+open\s+open\s+\d+', g.run('vcon list'), re.M)

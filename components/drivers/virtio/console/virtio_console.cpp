@@ -641,8 +641,15 @@ bool Console::start(const virtio::Found& found) {
     for (unsigned i = 0; i < nports_; ++i) dev_.queue(rx_queue(i)).kick();
     if (multiport_) dev_.queue(kControlRx).kick();
 
-    if (!irq::attach(found.irq, &Console::isr, this))
+    if (!irq::attach(found.irq, &Console::isr, this)) {
         printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
+        dev_.fail();
+        dev_.shutdown();
+        virtio::hal::dma_free(mem);
+        virtio::hal::dma_free(control_rx_);
+        virtio::hal::dma_free(control_tx_);
+        return false;
+    }
     if (index_ < kMaxDevices) devices[index_] = this;
     if (index_ + 1 > devices_found) devices_found = index_ + 1;
 
