@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <rtos/clock.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/thread.hpp>
 
@@ -142,6 +143,27 @@ void bring_up() {
     SIM_CHECK(!e.console.ports[1].guest_open);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_OPEN, 0), 1u);
     SIM_CHECK(vcon::open("3") == nullptr);  // never added
+
+    // An opener waits, bounded, for a port to appear.
+    const rtos::Tick before = rtos::clock::ticks();
+    SIM_CHECK(vcon::open("org.test.late", Timeout::ticks(25)) == nullptr);
+    SIM_CHECK(rtos::clock::ticks() - before >= 25);
+    struct Job {
+        vcon::Port* p = nullptr;
+    } job;
+    rtos::Thread* t = rtos::Thread::create(
+        {.name = "opener", .priority = 5},
+        [](void* arg) { static_cast<Job*>(arg)->p = vcon::open("org.test.late", Timeout::forever()); },
+        &job, 8192);
+    rtos::Thread::sleep(30);
+    SIM_CHECK(job.p == nullptr);
+    e.console.ports[3].plugged = true;
+    e.console.ports[3].name = "org.test.late";
+    host_control(e, 3, PORT_ADD, 0);  // hot-plugged: PORT_READY brings the name
+    t->join();
+    SIM_CHECK(job.p != nullptr);
+    SIM_CHECK(e.console.ports[3].guest_open);
+    SIM_CHECK_EQ(e.console.ports[3].ready, 1);
     check_clean(e);
 }
 

@@ -710,6 +710,9 @@ Port* find(const char* name) {
 
 Port* open(const char* name, Timeout timeout) {
     if (!name) return nullptr;
+    // Ports appear through control messages handled in the interrupt
+    // handler; a waiting opener looks again every few milliseconds.
+    const Tick period = clock::ms_to_ticks(10);
     Tick waited = 0;
     for (;;) {
         if (Port* p = find(name)) {
@@ -717,8 +720,11 @@ Port* open(const char* name, Timeout timeout) {
             return p;
         }
         if (!timeout.is_forever() && waited >= timeout.count()) return nullptr;
-        Thread::sleep(1);
-        ++waited;
+        const Tick nap = timeout.is_forever() || timeout.count() - waited > period
+                             ? period
+                             : timeout.count() - waited;
+        Thread::sleep(nap);
+        waited += nap;
     }
 }
 
