@@ -18,6 +18,7 @@
 #include "drivers/virtio/console/console_port.hpp"
 #include "env.hpp"
 #include "rig.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 
 using namespace console_test;
@@ -32,7 +33,6 @@ constexpr unsigned kBufSize = CONFIG_VIRTIO_CONSOLE_BUFFER_SIZE;
 constexpr unsigned kManaged = CONFIG_VIRTIO_CONSOLE_MAX_PORTS;
 constexpr unsigned kWindow = kBuffers * kBufSize;  // bytes the device may deliver unread
 
-std::uint32_t g_version = rig::kModern;
 
 void check_clean(Env& e) {
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
@@ -80,7 +80,7 @@ void host_control(Env& e, std::uint32_t id, std::uint16_t event, std::uint16_t v
 // Ports 0 (console), 1 "org.test.echo" (host connected), 2 "org.test.other".
 Setup three_ports() {
     Setup s;
-    s.version = g_version;
+    s.version = rig::scenario_version;
     s.ports.resize(3);
     s.ports[0].plugged = true;
     s.ports[0].console = true;
@@ -361,7 +361,7 @@ void remove_and_readd() {
 
 void single_port() {
     Setup s;
-    s.version = g_version;
+    s.version = rig::scenario_version;
     s.multiport = false;
     s.size = true;
     s.cols = 80;
@@ -416,13 +416,7 @@ void broken_ring() {
     SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no more DMA into our buffers
 }
 
-class VirtioConsole : public testing::TestWithParam<std::uint32_t> {
-protected:
-    int run(void (*scenario)()) {
-        g_version = GetParam();
-        return sim::run_isolated(scenario);
-    }
-};
+class VirtioConsole : public rig::VersionScenarios {};
 
 TEST_P(VirtioConsole, BringUpControlProtocol) { EXPECT_EQ(run(bring_up), 0); }
 TEST_P(VirtioConsole, DataAndFlowControl) { EXPECT_EQ(run(data_and_flow_control), 0); }

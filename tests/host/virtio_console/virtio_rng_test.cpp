@@ -11,6 +11,7 @@
 #include "drivers/entropy/entropy.hpp"
 #include "env.hpp"
 #include "rig.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 
 using namespace console_test;
@@ -20,11 +21,10 @@ using rtos::Timeout;
 namespace {
 
 constexpr unsigned kQueue = CONFIG_VIRTIO_RNG_QUEUE_SIZE;
-std::uint32_t g_version = rig::kModern;
 
 Env& boot_rng() {
     Setup s;
-    s.version = g_version;
+    s.version = rig::scenario_version;
     s.device_id = virtio::VIRTIO_ID_ENTROPY;
     return boot(s);
 }
@@ -88,13 +88,7 @@ void broken_device() {
     SIM_CHECK(log.contains("device stopped"));
 }
 
-class VirtioRng : public testing::TestWithParam<std::uint32_t> {
-protected:
-    int run(void (*scenario)()) {
-        g_version = GetParam();
-        return sim::run_isolated(scenario);
-    }
-};
+class VirtioRng : public rig::VersionScenarios {};
 
 TEST_P(VirtioRng, StreamInOrderAnySize) { EXPECT_EQ(run(stream_in_order), 0); }
 TEST_P(VirtioRng, TimeoutKeepsTheStream) { EXPECT_EQ(run(timeout_keeps_stream), 0); }
