@@ -7,6 +7,8 @@ namespace rtos::console {
 namespace {
 
 const Driver* driver = nullptr;
+Mirror mirror = nullptr;
+void* mirror_ctx = nullptr;
 
 // Received bytes wait here until a thread reads them.
 constexpr unsigned kRxSize = 256;
@@ -34,6 +36,12 @@ void interrupt_at(unsigned end) {
 
 void set_driver(const Driver* d) { driver = d; }
 
+void set_mirror(Mirror m, void* ctx) {
+    IrqLock lock;
+    mirror = m;
+    mirror_ctx = ctx;
+}
+
 void write(const char* s, std::size_t n) {
     if (!driver) return;
     IrqLock lock;  // keeps a caller's output contiguous
@@ -41,6 +49,7 @@ void write(const char* s, std::size_t n) {
         if (s[i] == '\n') driver->putc(driver->ctx, '\r');
         driver->putc(driver->ctx, s[i]);
     }
+    if (mirror) mirror(mirror_ctx, s, n);
 }
 
 void puts(const char* s) {

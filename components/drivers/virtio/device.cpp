@@ -28,10 +28,10 @@ void Device::driver_ok() { add_status(VIRTIO_STATUS_DRIVER_OK); }
 void Device::reset() { transport_.reset(); }
 
 void Device::release_queues() {
-    for (Virtqueue& q : queues_) q.release();
-    for (std::size_t i = 0; i < kMaxQueues; ++i) {
-        callbacks_[i] = nullptr;
-        contexts_[i] = nullptr;
+    for (std::size_t i = 0; i < capacity_; ++i) {
+        slots_[i].queue.release();
+        slots_[i].on_used = nullptr;
+        slots_[i].context = nullptr;
     }
     queue_count_ = 0;
 }
@@ -78,32 +78,32 @@ Error Device::negotiate(std::uint64_t driver_features) {
 }
 
 Error Device::setup_queues(std::span<const QueueSpec> queues) {
-    if (queues.size() > kMaxQueues) {
+    if (queues.size() > capacity_) {
         rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), queues.size(),
-               kMaxQueues);
+               capacity_);
         return Error::invalid_argument;
     }
     release_queues();
     const bool event_idx = has_feature(VIRTIO_RING_F_EVENT_IDX);
     const bool indirect = has_feature(VIRTIO_RING_F_INDIRECT_DESC);
     for (std::size_t i = 0; i < queues.size(); ++i) {
-        const Error e = queues_[i].init(transport_, static_cast<std::uint16_t>(i), queues[i].size,
+        const Error e = slots_[i].queue.init(transport_, static_cast<std::uint16_t>(i), queues[i].size,
                                         event_idx, indirect);
         if (e != Error::ok) {
             release_queues();
             return e;
         }
-        callbacks_[i] = queues[i].on_used;
-        contexts_[i] = queues[i].context;
+        slots_[i].on_used = queues[i].on_used;
+        slots_[i].context = queues[i].context;
     }
     queue_count_ = queues.size();
     return Error::ok;
 }
 
 Error Device::start(const Spec& spec) {
-    if (spec.queues.size() > kMaxQueues) {
+    if (spec.queues.size() > capacity_) {
         rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), spec.queues.size(),
-               kMaxQueues);
+               capacity_);
         return Error::invalid_argument;
     }
     Error e = negotiate(spec.features);
@@ -133,7 +133,7 @@ bool Device::handle_interrupt() {
         on_config_change_(config_context_);
     if ((pending & VIRTIO_INT_USED_BUFFER) != 0) {
         for (std::size_t i = 0; i < queue_count_; ++i)
-            if (callbacks_[i] != nullptr) callbacks_[i](contexts_[i], queues_[i]);
+            if (slots_[i].on_used != nullptr) slots_[i].on_used(slots_[i].context, slots_[i].queue);
     }
     return true;
 }

@@ -27,7 +27,8 @@ namespace virtio {
 
 class Device {
 public:
-    /// Queues one device can have here (blk 1, net 2-3, console 2, gpu 2, input 2).
+    /// Queues a Device holds itself (blk 1, net 2-3, gpu 2, input 2); a driver
+    /// that needs more lends it a table (use_queue_table()).
     static constexpr std::size_t kMaxQueues = 4;
     /// ConfigGeneration attempts before read_config_consistent() gives up.
     static constexpr unsigned kConfigReadAttempts = 8;
@@ -53,13 +54,20 @@ public:
         void* context = nullptr;
     };
 
+    /// One queue with its callback.
+    struct QueueSlot {
+        Virtqueue queue;
+        QueueCallback on_used = nullptr;
+        void* context = nullptr;
+    };
+
     constexpr explicit Device(Transport& transport) : transport_(transport) {}
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
     /// negotiate(), setup_queues(), driver_ok(). On error the device is left
     /// with FAILED set and nothing allocated. Errors: those of the steps, and
-    /// invalid_argument for more than kMaxQueues queues.
+    /// invalid_argument for more than max_queues() queues.
     Error start(const Spec& spec);
 
     /// Reset, ACKNOWLEDGE, DRIVER, features (3.1.1 steps 1-6). Queues of an
@@ -67,10 +75,21 @@ public:
     /// FAILED set) when a modern device lacks VERSION_1 or clears FEATURES_OK.
     Error negotiate(std::uint64_t driver_features);
 
+    /// More queues than kMaxQueues (a multiport virtio-console has 2 + 2 per
+    /// port): the Device uses `table` instead of its own slots. The caller
+    /// keeps it alive as long as the Device; only while no queue is set up
+    /// (before setup_queues() / start(), or after shutdown()).
+    void use_queue_table(std::span<QueueSlot> table) {
+        slots_ = table.data();
+        capacity_ = table.size();
+    }
+    /// Queues setup_queues() accepts: kMaxQueues, or the lent table's size.
+    std::size_t max_queues() const { return capacity_; }
+
     /// Sets up the queues (3.1.1 step 7), EVENT_IDX / INDIRECT_DESC as
     /// negotiated; only between negotiate() and driver_ok(). Errors:
-    /// invalid_argument (too many), or Virtqueue::init()'s; queues set up
-    /// before the failure are released.
+    /// invalid_argument (more than max_queues()), or Virtqueue::init()'s;
+    /// queues set up before the failure are released.
     Error setup_queues(std::span<const QueueSpec> queues);
 
     /// 3.1.1 step 8: the device may now use the queues.
@@ -95,7 +114,7 @@ public:
     Transport& transport() { return transport_; }
     const char* name() const { return transport_.name(); }
     std::size_t queue_count() const { return queue_count_; }
-    Virtqueue& queue(std::size_t index) { return queues_[index]; }
+    Virtqueue& queue(std::size_t index) { return slots_[index].queue; }
 
     /// Runs `read(transport)` until ConfigGeneration is the same before and
     /// after it (2.5.1), for multi-field or 64-bit config reads. Legacy
@@ -128,9 +147,9 @@ private:
     Transport& transport_;
     std::uint64_t features_ = 0;
     std::size_t queue_count_ = 0;
-    Virtqueue queues_[kMaxQueues];
-    QueueCallback callbacks_[kMaxQueues] = {};
-    void* contexts_[kMaxQueues] = {};
+    QueueSlot own_slots_[kMaxQueues];
+    QueueSlot* slots_ = own_slots_;
+    std::size_t capacity_ = kMaxQueues;
     ConfigCallback on_config_change_ = nullptr;
     void* config_context_ = nullptr;
 };

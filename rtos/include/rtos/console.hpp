@@ -18,6 +18,13 @@ struct Driver {
 
 void set_driver(const Driver* driver);
 
+/// A second output that receives everything written to the console (the
+/// text as given, '\n' not expanded), after the driver, with interrupts
+/// masked: it must not block. nullptr removes it. Used to mirror the
+/// console on another device (virtio-console port 0).
+using Mirror = void (*)(void* ctx, const char* s, std::size_t n);
+void set_mirror(Mirror mirror, void* ctx);
+
 void write(const char* s, std::size_t n);
 void puts(const char* s);
 

@@ -23,27 +23,21 @@ const virtio::DriverEntry* find(std::uint32_t device_id) {
         if (table[i].device_id == device_id) return &table[i];
     return nullptr;
 }
+bool probe(virtio::Transport& transport, std::uint64_t base) {
+    const virtio::DriverEntry* d = find(transport.device_id());
+    return d != nullptr && d->probe(virtio::Found{transport, "mmio", base, 8, 0});
+}
 }  // namespace host_drivers
 
 namespace virtio {
-namespace {
-const char* type_name(std::uint32_t id) {
-    switch (id) {
-    case VIRTIO_ID_NET: return "net";
-    case VIRTIO_ID_BLOCK: return "blk";
-    case VIRTIO_ID_CONSOLE: return "console";
-    case VIRTIO_ID_ENTROPY: return "rng";
-    default: return "dev";
-    }
-}
-}  // namespace
 
 const DriverEntry* drivers_begin() { return table; }
 const DriverEntry* drivers_end() { return table + count; }
 
 void announce(const Found& f, Device& dev, const char* extra) {
-    rtos::printk("virtio-%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
-                 type_name(f.transport.device_id()), f.bus,
+    const char* type = device_type_name(f.transport.device_id());
+    rtos::printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
+                 type ? type : "virtio", f.bus,
                  f.transport.is_legacy() ? "legacy" : "modern",
                  static_cast<unsigned long long>(f.address), f.irq,
                  dev.queue_count() ? dev.queue(0).size() : 0,

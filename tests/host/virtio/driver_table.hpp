@@ -18,6 +18,10 @@ namespace host_drivers {
 bool register_driver(const virtio::DriverEntry& entry);
 /// The entry for `device_id`, or nullptr.
 const virtio::DriverEntry* find(std::uint32_t device_id);
+/// Runs the registered driver for `transport`'s DeviceID (transport already
+/// probed) as the bus would: "mmio" at `base`, irq 8, first of its type.
+/// False when no driver is registered for it or the driver refused it.
+bool probe(virtio::Transport& transport, std::uint64_t base);
 }  // namespace host_drivers
 
 #undef VIRTIO_DRIVER

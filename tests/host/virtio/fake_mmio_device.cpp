@@ -403,16 +403,17 @@ void FakeMmioDevice::process(std::uint16_t index) {
             return;
         }
         const auto head = load<std::uint16_t>(q.avail + sizeof(VirtqAvail) + 2u * (q.last_avail_idx % q.num));
-        ++q.last_avail_idx;
-        if (negotiated(VIRTIO_RING_F_EVENT_IDX))  // QEMU: avail_event = last_avail_idx
-            store<std::uint16_t>(q.used + virtq_avail_event_offset(q.num), q.last_avail_idx);
         Chain chain;
         if (!walk_chain(q, head, chain)) {
             broken_ = true;  // QEMU's virtio_error(): the device stops
             return;
         }
-        q.outstanding.insert(head);
         const std::uint32_t len = behaviour(index, chain);
+        if (len == kNotYet) break;  // left available for a later process()
+        ++q.last_avail_idx;
+        if (negotiated(VIRTIO_RING_F_EVENT_IDX))  // QEMU: avail_event = last_avail_idx
+            store<std::uint16_t>(q.used + virtq_avail_event_offset(q.num), q.last_avail_idx);
+        q.outstanding.insert(head);
         if (complete_in_reverse)
             finished.emplace_back(std::move(chain), len);
         else

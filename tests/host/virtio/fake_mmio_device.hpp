@@ -40,8 +40,11 @@ struct Chain {
     std::size_t writable_bytes() const;
 };
 
-/// What the device does with a chain; returns the used length it reports.
+/// What the device does with a chain; returns the used length it reports,
+/// or kNotYet to leave the chain (and every later one) available for a later
+/// process() call: a device with nothing to put into a receive buffer yet.
 using Behaviour = std::function<std::uint32_t(std::uint16_t queue, Chain& chain)>;
+inline constexpr std::uint32_t kNotYet = 0xffffffffu;
 
 /// Copies the readable bytes, in order, into the writable segments (as far
 /// as they go) and reports the bytes copied.

@@ -106,6 +106,30 @@ TEST_P(DeviceTest, BadRequestsAreRefused) {
     EXPECT_EQ(host_hal::live_allocations(), 0u);
 }
 
+TEST_P(DeviceTest, LentQueueTableHoldsMoreQueues) {
+    fake::FakeMmioDevice::Options o = options(GetParam());
+    o.num_queues = 6;
+    Rig r(o);
+    Device::QueueSlot table[6];
+    r.device.use_queue_table(table);
+    EXPECT_EQ(r.device.max_queues(), 6u);
+    ASSERT_EQ(r.start(8, 0, 6), Error::ok);
+    for (std::uint16_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(&r.q(i), &table[i].queue);
+        EXPECT_TRUE(r.fake.queue(i).live) << i;
+    }
+    // The last queue's completions reach its callback.
+    std::uint8_t buf[4] = {1, 2, 3, 4};
+    const virtio::OutSegment out[] = {{buf, 4}};
+    ASSERT_TRUE(r.q(5).add_buffer(out, {}, buf).ok());
+    r.q(5).kick();
+    r.service_irq();
+    ASSERT_EQ(r.completions.size(), 1u);
+    EXPECT_EQ(r.completions[0].token, buf);
+    r.device.shutdown();
+    EXPECT_EQ(r.start(8, 0, 7), Error::invalid_argument);
+}
+
 TEST_P(DeviceTest, AllocationFailureLeavesNothingBehind) {
     for (long n = 0; n < 2; ++n) {  // ring block, then bookkeeping
         Rig r(options(GetParam(), core_ring_features()));

@@ -11,10 +11,9 @@
 #include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
 
-#include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "kernel/scheduler.hpp"
+#include "driver_table.hpp"
 #include "hal_host.hpp"
 #include "sim.hpp"
 
@@ -104,12 +103,7 @@ Env& boot(const Setup& s) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *current;
     }
-    for (const virtio::DriverEntry* d = virtio::drivers_begin(); d < virtio::drivers_end(); ++d) {
-        if (d->device_id != current->transport.device_id()) continue;
-        const virtio::Found found{current->transport, "mmio", current->fake.base(), 8, 0};
-        current->probed = d->probe(found);
-        break;
-    }
+    current->probed = host_drivers::probe(current->transport, current->fake.base());
     current->dev = rtos::BlockDevice::find("vda");
     return *current;
 }

@@ -109,13 +109,7 @@ Env& boot(const Setup& s) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *e;
     }
-    const virtio::DriverEntry* d = host_drivers::find(virtio::VIRTIO_ID_NET);
-    if (d == nullptr) {
-        sim::fail(__FILE__, __LINE__, "no virtio-net driver registered");
-        return *e;
-    }
-    const virtio::Found found{e->transport, "mmio", e->fake.base(), 8, 0};
-    e->probed = d->probe(found);
+    e->probed = host_drivers::probe(e->transport, e->fake.base());
     e->dev = rtos::net::NetDevice::first();
     if (e->dev) {
         e->dev->attach(

@@ -13,6 +13,7 @@
 
 #include "net_env.hpp"
 #include "rig.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 
 using namespace net_test;
@@ -20,7 +21,6 @@ namespace vn = virtio::net;
 
 namespace {
 
-std::uint32_t g_version = rig::kModern;
 fake::UsedFault g_fault = fake::UsedFault::none;
 
 #if defined(CONFIG_VIRTIO_NET_MRG_RXBUF)
@@ -37,7 +37,7 @@ std::vector<std::uint8_t> frame(std::size_t len, unsigned seed) {
 
 Env& start() {
     Setup s;
-    s.version = g_version;
+    s.version = rig::scenario_version;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
     SIM_CHECK(e.dev != nullptr);
@@ -45,7 +45,7 @@ Env& start() {
 }
 
 std::uint32_t expected_hdr_len() {
-    return (g_version == rig::kModern || kMrg) ? vn::kHdrLenModern : vn::kHdrLenLegacy;
+    return (rig::scenario_version == rig::kModern || kMrg) ? vn::kHdrLenModern : vn::kHdrLenLegacy;
 }
 
 // ---- the two header layouts, and recycling past the ring size ----
@@ -185,7 +185,7 @@ void link_and_mac() {
 
 void random_mac() {
     Setup s;
-    s.version = g_version;
+    s.version = rig::scenario_version;
     s.offer_mac = false;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
@@ -195,13 +195,7 @@ void random_mac() {
     SIM_CHECK((m0 & 0x01) == 0);  // unicast
 }
 
-class VirtioNet : public testing::TestWithParam<std::uint32_t> {
-protected:
-    int run(void (*scenario)()) {
-        g_version = GetParam();
-        return sim::run_isolated(scenario);
-    }
-};
+class VirtioNet : public rig::VersionScenarios {};
 
 TEST_P(VirtioNet, ReceiveBothHeaderLayoutsAndRecycle) { EXPECT_EQ(run(rx_layouts), 0); }
 TEST_P(VirtioNet, ReceiveBadLengthsAndHeaderFieldsDropped) { EXPECT_EQ(run(rx_bad_lengths), 0); }

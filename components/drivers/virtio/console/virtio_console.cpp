@@ -1,0 +1,789 @@
+// virtio-console (5.3 Console Device): port 0 and, with
+// VIRTIO_CONSOLE_F_MULTIPORT, the control queue protocol (5.3.6.2) that adds,
+// names, opens, closes and removes ports. The data path runs in the
+// interrupt handler; threads see byte streams (console_port.hpp).
+//
+// Queues (5.3.2): 0/1 port 0 receive/transmit, 2/3 control receive/transmit,
+// then 2 + 2n / 3 + 2n for port n >= 1. Every port's queues and buffers are
+// set up at probe time (modern devices take no queue after DRIVER_OK), so
+// nothing is allocated in interrupt context.
+//
+// Flow control: a receive buffer the device filled goes back to the device
+// only once a reader has taken all its bytes. With every buffer full the
+// device has nowhere to write and QEMU stops reading its chardev: a slow
+// reader stalls the host, nothing is dropped.
+//
+// The device is untrusted: control messages are length-checked, port ids
+// bounded, names copied up to the used length and terminated here.
+#include <new>
+
+#include <rtos/clock.hpp>
+#include <rtos/config.hpp>
+#include <rtos/console.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/irq.hpp>
+#include <rtos/mutex.hpp>
+#include <rtos/printk.hpp>
+#include <rtos/semaphore.hpp>
+#include <rtos/string.hpp>
+#include <rtos/thread.hpp>
+
+#include "drivers/virtio/config.hpp"
+#include "drivers/virtio/console/console_port.hpp"
+#include "drivers/virtio/driver.hpp"
+#include "drivers/virtio/hal.hpp"
+
+namespace rtos::vcon {
+
+class Console;
+
+namespace {
+
+using virtio::Completion;
+using virtio::Error;
+using virtio::InSegment;
+using virtio::OutSegment;
+using virtio::Result;
+using virtio::Virtqueue;
+
+// 5.3.3 Feature bits.
+constexpr unsigned VIRTIO_CONSOLE_F_SIZE = 0;
+constexpr unsigned VIRTIO_CONSOLE_F_MULTIPORT = 1;
+
+// 5.3.4 Device configuration layout (byte offsets).
+constexpr std::uint32_t kCfgCols = 0;
+constexpr std::uint32_t kCfgRows = 2;
+constexpr std::uint32_t kCfgMaxPorts = 4;
+
+// 5.3.6.2 Control events.
+constexpr std::uint16_t VIRTIO_CONSOLE_DEVICE_READY = 0;
+constexpr std::uint16_t VIRTIO_CONSOLE_PORT_ADD = 1;
+constexpr std::uint16_t VIRTIO_CONSOLE_PORT_REMOVE = 2;
+constexpr std::uint16_t VIRTIO_CONSOLE_PORT_READY = 3;
+constexpr std::uint16_t VIRTIO_CONSOLE_CONSOLE_PORT = 4;
+constexpr std::uint16_t VIRTIO_CONSOLE_RESIZE = 5;
+constexpr std::uint16_t VIRTIO_CONSOLE_PORT_OPEN = 6;
+constexpr std::uint16_t VIRTIO_CONSOLE_PORT_NAME = 7;
+
+struct Control {  // struct virtio_console_control
+    std::uint32_t id;
+    std::uint16_t event;
+    std::uint16_t value;
+};
+static_assert(sizeof(Control) == 8);
+
+// A device announcing more ports than this is not plausible (the spec's
+// queue numbering runs out at 2^15 ports).
+constexpr std::uint32_t kMaxPlausiblePorts = 0x7fff;
+
+constexpr unsigned kMaxPorts = CONFIG_VIRTIO_CONSOLE_MAX_PORTS;
+constexpr unsigned kBuffers = CONFIG_VIRTIO_CONSOLE_BUFFERS;
+constexpr std::uint32_t kBufSize = CONFIG_VIRTIO_CONSOLE_BUFFER_SIZE;
+constexpr std::uint32_t kCtrlBufSize = 128;  // header + a name of up to 119 bytes
+constexpr unsigned kCtrlTxSlots = 16;
+constexpr unsigned kMaxDevices = 4;
+constexpr std::size_t kNameMax = 63;
+
+constexpr std::uint16_t kPort0Rx = 0, kControlRx = 2, kControlTx = 3;
+constexpr std::uint16_t rx_queue(unsigned port) {
+    return static_cast<std::uint16_t>(port == 0 ? kPort0Rx : 2 + 2 * port);
+}
+
+void* token_of(unsigned index) { return reinterpret_cast<void*>(std::uintptr_t{index} + 1); }
+unsigned index_of(void* token) { return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1); }
+
+Console* devices[kMaxDevices];
+unsigned devices_found = 0;
+
+}  // namespace
+
+struct Port {
+    Console* owner = nullptr;
+    unsigned id = 0;
+    char name[kNameMax + 1] = {};
+    bool present = false;
+    bool console = false;
+    bool host_open = false;
+    unsigned users = 0;         // open() minus close()
+    bool system_console = false;  // mirrors the kernel console (VIRTIO_CONSOLE_SHELL)
+    std::uint16_t cols = 0, rows = 0;
+    std::uint64_t rx_bytes = 0, tx_bytes = 0;
+
+    // Receive: buffers the device filled, oldest first, and how far the
+    // oldest one has been read.
+    std::uint8_t* rx_mem = nullptr;
+    std::uint16_t filled[kBuffers] = {};
+    std::uint32_t filled_len[kBuffers] = {};
+    unsigned filled_head = 0, filled_count = 0;
+    std::uint32_t head_offset = 0;
+    BinarySemaphore rx_ready;
+
+    // Transmit: free buffers (a stack) and their count.
+    std::uint8_t* tx_mem = nullptr;
+    std::uint16_t tx_free[kBuffers] = {};
+    unsigned tx_free_count = 0;
+    Semaphore tx_slots{0};
+
+    Mutex reader, writer;
+};
+
+class Console {
+public:
+    explicit Console(virtio::Transport& t) : dev_(t) {}
+
+    bool start(const virtio::Found& found);
+
+    // Thread API (console_port.hpp).
+    long read(Port& p, void* buf, std::size_t n, Timeout timeout);
+    long write(Port& p, const void* buf, std::size_t n, Timeout timeout);
+    void open(Port& p);
+    void close(Port& p);
+
+    Port* port(unsigned id) { return id < nports_ ? &ports_[id] : nullptr; }
+    unsigned port_count() const { return nports_; }
+    bool multiport() const { return multiport_; }
+    unsigned index() const { return index_; }
+    const char* name() { return dev_.name(); }
+
+private:
+    static void on_queue(void* ctx, Virtqueue& q);
+    static void on_config(void* ctx);
+    static void isr(void* ctx) { static_cast<Console*>(ctx)->dev_.handle_interrupt(); }
+
+    void receive(Port& p, Virtqueue& q);
+    void reap_tx(Port& p, Virtqueue& q);
+    void receive_control(Virtqueue& q);
+    void handle_control(const std::uint8_t* msg, std::uint32_t len);
+    void reap_control_tx();
+    bool send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value);
+    void post_rx(Port& p, unsigned buffer);
+    void post_control_rx(unsigned buffer);
+    void read_size();
+    void fail(const char* why);
+    void attach_system_console(Port& p);
+
+    virtio::Device dev_;
+    // 5.3.2: port 0's two queues, the control pair, two per further port.
+    virtio::Device::QueueSlot queue_table_[2 + 2 * kMaxPorts];
+    unsigned index_ = 0;
+    bool multiport_ = false;
+    unsigned nports_ = 1;
+    std::uint32_t device_ports_ = 1;  // max_nr_ports as the device said
+    unsigned buffers_ = 0;            // per port and direction
+    volatile bool broken_ = false;
+    Port ports_[kMaxPorts];
+    std::uint8_t* control_rx_ = nullptr;
+    unsigned control_rx_count_ = 0;
+    Control* control_tx_ = nullptr;
+    std::uint16_t control_free_[kCtrlTxSlots] = {};
+    unsigned control_free_count_ = 0;
+};
+
+namespace {
+
+bool printable(char c) { return c >= 0x20 && c < 0x7f; }
+
+}  // namespace
+
+// ---- interrupt side -------------------------------------------------------------
+
+void Console::on_queue(void* ctx, Virtqueue& q) {
+    auto* self = static_cast<Console*>(ctx);
+    if (self->broken_) return;
+    const std::uint16_t i = q.index();
+    if (i == kControlRx && self->multiport_) return self->receive_control(q);
+    if (i == kControlTx && self->multiport_) return self->reap_control_tx();
+    const unsigned port = i < 2 ? 0 : (i - 2) / 2;
+    if (port >= self->nports_) return;
+    if (i % 2 == 0) self->receive(self->ports_[port], q);
+    else self->reap_tx(self->ports_[port], q);
+}
+
+void Console::on_config(void* ctx) { static_cast<Console*>(ctx)->read_size(); }
+
+// Stops the device (no more DMA into our buffers) and wakes every waiter.
+void Console::fail(const char* why) {
+    if (!broken_) printk("%s: %s; device stopped\n", dev_.name(), why);
+    broken_ = true;
+    dev_.reset();
+    for (unsigned i = 0; i < nports_; ++i) {
+        ports_[i].rx_ready.give_from_isr();
+        ports_[i].tx_slots.give_from_isr();
+    }
+}
+
+void Console::post_rx(Port& p, unsigned buffer) {
+    const InSegment in[] = {{p.rx_mem + std::size_t{buffer} * kBufSize, kBufSize}};
+    if (!dev_.queue(rx_queue(p.id)).add_buffer({}, in, token_of(buffer)).ok())
+        fail("cannot return a receive buffer");
+}
+
+void Console::receive(Port& p, Virtqueue& q) {
+    bool arrived = false, reposted = false;
+    for (;;) {
+        Result<Completion> c = q.pop_used();
+        if (c.error == Error::empty) break;
+        if (!c.ok()) return fail("the device broke the receive ring");  // logged by the queue
+        const unsigned b = index_of(c.value.token);
+        if (p.system_console && c.value.len > 0) {
+            // Shell input: the kernel console's own buffer takes it.
+            const std::uint8_t* data = p.rx_mem + std::size_t{b} * kBufSize;
+            for (std::uint32_t k = 0; k < c.value.len; ++k) console::rx_from_isr(static_cast<char>(data[k]));
+            p.rx_bytes += c.value.len;
+            c.value.len = 0;
+        }
+        if (c.value.len == 0) {
+            post_rx(p, b);
+            reposted = true;
+            continue;
+        }
+        p.filled[(p.filled_head + p.filled_count) % kBuffers] = static_cast<std::uint16_t>(b);
+        p.filled_len[(p.filled_head + p.filled_count) % kBuffers] = c.value.len;
+        ++p.filled_count;
+        p.rx_bytes += c.value.len;
+        arrived = true;
+    }
+    if (reposted) q.kick();
+    if (arrived) p.rx_ready.give_from_isr();
+}
+
+void Console::reap_tx(Port& p, Virtqueue& q) {
+    for (;;) {
+        Result<Completion> c = q.pop_used();
+        if (c.error == Error::empty) return;
+        if (!c.ok()) return fail("the device broke the transmit ring");
+        p.tx_free[p.tx_free_count++] = static_cast<std::uint16_t>(index_of(c.value.token));
+        p.tx_slots.give_from_isr();
+    }
+}
+
+void Console::post_control_rx(unsigned buffer) {
+    const InSegment in[] = {{control_rx_ + std::size_t{buffer} * kCtrlBufSize, kCtrlBufSize}};
+    if (!dev_.queue(kControlRx).add_buffer({}, in, token_of(buffer)).ok())
+        fail("cannot return a control buffer");
+}
+
+void Console::receive_control(Virtqueue& q) {
+    bool reposted = false;
+    while (!broken_) {
+        Result<Completion> c = q.pop_used();
+        if (c.error == Error::empty) break;
+        if (!c.ok()) return fail("the device broke the control ring");
+        const unsigned b = index_of(c.value.token);
+        handle_control(control_rx_ + std::size_t{b} * kCtrlBufSize, c.value.len);
+        post_control_rx(b);
+        reposted = true;
+    }
+    if (reposted && !broken_) q.kick();
+}
+
+void Console::reap_control_tx() {
+    Virtqueue& q = dev_.queue(kControlTx);
+    for (;;) {
+        Result<Completion> c = q.pop_used();
+        if (c.error == Error::empty) return;
+        if (!c.ok()) return fail("the device broke the control transmit ring");
+        control_free_[control_free_count_++] = static_cast<std::uint16_t>(index_of(c.value.token));
+    }
+}
+
+// Any context; interrupts masked by the caller or here.
+bool Console::send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value) {
+    IrqLock lock;
+    if (broken_ || !multiport_) return false;
+    reap_control_tx();
+    if (control_free_count_ == 0) {
+        printk("%s: control queue full, event %u for port %u dropped\n", dev_.name(), event, id);
+        return false;
+    }
+    const unsigned slot = control_free_[--control_free_count_];
+    control_tx_[slot] = {id, event, value};
+    const OutSegment out[] = {{&control_tx_[slot], sizeof(Control)}};
+    if (!dev_.queue(kControlTx).add_buffer(out, {}, token_of(slot)).ok()) {
+        control_free_[control_free_count_++] = static_cast<std::uint16_t>(slot);
+        return false;
+    }
+    dev_.queue(kControlTx).kick();
+    return true;
+}
+
+void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
+    if (len < sizeof(Control)) {
+        printk("%s: control message of %u bytes ignored (at least %zu)\n", dev_.name(), len,
+               sizeof(Control));
+        return;
+    }
+    Control c;
+    memcpy(&c, msg, sizeof(c));
+    if (c.id >= nports_) {
+        printk("%s: control event %u for port %u ignored: ports 0..%u are managed\n", dev_.name(),
+               c.event, c.id, nports_ - 1);
+        // Refuse a port the device really has, so it does not wait for it.
+        if (c.event == VIRTIO_CONSOLE_PORT_ADD && c.id < device_ports_)
+            send_control(c.id, VIRTIO_CONSOLE_PORT_READY, 0);
+        return;
+    }
+    Port& p = ports_[c.id];
+    if (c.event != VIRTIO_CONSOLE_PORT_ADD && !p.present) {
+        printk("%s: control event %u for port %u, which was never added; ignored\n", dev_.name(),
+               c.event, c.id);
+        return;
+    }
+    switch (c.event) {
+    case VIRTIO_CONSOLE_PORT_ADD:
+        if (p.present) {
+            printk("%s: port %u added twice; ignored\n", dev_.name(), c.id);
+            return;
+        }
+        p.present = true;
+        p.host_open = false;
+        send_control(c.id, VIRTIO_CONSOLE_PORT_READY, 1);
+        if (p.users > 0) send_control(c.id, VIRTIO_CONSOLE_PORT_OPEN, 1);  // re-added while open
+        attach_system_console(p);
+        return;
+    case VIRTIO_CONSOLE_PORT_REMOVE:
+        printk("%s: port %u (%s) removed\n", dev_.name(), c.id, p.name);
+        p.present = false;
+        p.host_open = false;
+        p.console = false;
+        p.name[0] = '\0';
+        p.rx_ready.give_from_isr();  // readers see the removal
+        return;
+    case VIRTIO_CONSOLE_CONSOLE_PORT:
+        p.console = true;
+        return;
+    case VIRTIO_CONSOLE_RESIZE: {
+        // 5.3.6.2: followed by struct virtio_console_resize { le16 cols; le16 rows; }.
+        if (len < sizeof(Control) + 4) {
+            printk("%s: short resize message for port %u ignored\n", dev_.name(), c.id);
+            return;
+        }
+        memcpy(&p.cols, msg + sizeof(Control), 2);
+        memcpy(&p.rows, msg + sizeof(Control) + 2, 2);
+        return;
+    }
+    case VIRTIO_CONSOLE_PORT_OPEN:
+        p.host_open = c.value != 0;
+        return;
+    case VIRTIO_CONSOLE_PORT_NAME: {
+        // The name fills the rest of the used length; QEMU adds a NUL, a
+        // device need not (or truncates to our buffer). Stop at either end.
+        const std::uint32_t avail = len - static_cast<std::uint32_t>(sizeof(Control));
+        std::size_t n = 0;
+        while (n < avail && msg[sizeof(Control) + n] != 0) ++n;
+        if (n == avail)
+            printk("%s: port %u name without terminator (%u bytes)\n", dev_.name(), c.id, avail);
+        if (n > kNameMax) {
+            printk("%s: port %u name of %zu bytes cut to %zu\n", dev_.name(), c.id, n, kNameMax);
+            n = kNameMax;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+            const char ch = static_cast<char>(msg[sizeof(Control) + k]);
+            p.name[k] = printable(ch) && ch != ' ' ? ch : '?';
+        }
+        p.name[n] = '\0';
+        printk("%s: port %u name %s\n", dev_.name(), c.id, p.name);
+        return;
+    }
+    default:
+        printk("%s: unknown control event %u for port %u ignored\n", dev_.name(), c.event, c.id);
+        return;
+    }
+}
+
+void Console::read_size() {
+    if (!dev_.has_feature(VIRTIO_CONSOLE_F_SIZE)) return;
+    std::uint16_t cols = 0, rows = 0;
+    if (dev_.read_config_consistent([&](virtio::Transport& t) {
+            cols = t.config_read16(kCfgCols);
+            rows = t.config_read16(kCfgRows);
+        }) != Error::ok)
+        return;
+    ports_[0].cols = cols;
+    ports_[0].rows = rows;
+}
+
+// ---- the kernel console on port 0 (VIRTIO_CONSOLE_SHELL) -----------------------------
+
+#if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
+namespace {
+
+// Console output waits here (interrupts masked, so no blocking) until the
+// mirror thread hands it to the port; bytes that do not fit are dropped
+// (the UART still has them).
+constexpr std::size_t kMirrorSize = 4096;
+char mirror_ring[kMirrorSize];
+std::size_t mirror_head = 0, mirror_count = 0;
+Semaphore mirror_ready(0, 1);
+Port* mirror_port = nullptr;
+
+void mirror_put(char c) {
+    if (mirror_count == kMirrorSize) return;
+    mirror_ring[(mirror_head + mirror_count++) % kMirrorSize] = c;
+}
+
+void mirror_sink(void*, const char* s, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (s[i] == '\n') mirror_put('\r');
+        mirror_put(s[i]);
+    }
+    if (n) mirror_ready.give_from_isr();
+}
+
+void mirror_main(void*) {
+    char chunk[256];
+    for (;;) {
+        mirror_ready.take();
+        for (;;) {
+            std::size_t n = 0;
+            {
+                IrqLock lock;
+                while (n < sizeof(chunk) && mirror_count > 0) {
+                    chunk[n++] = mirror_ring[mirror_head];
+                    mirror_head = (mirror_head + 1) % kMirrorSize;
+                    --mirror_count;
+                }
+            }
+            if (n == 0) break;
+            // Nobody connected on the host side: the bytes go nowhere.
+            write(mirror_port, chunk, n, Timeout::ticks(clock::ms_to_ticks(1000)));
+        }
+    }
+}
+
+}  // namespace
+#endif
+
+void Console::attach_system_console(Port& p) {
+#if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
+    if (index_ != 0 || p.id != 0 || p.system_console) return;
+    p.system_console = true;
+    ++p.users;
+    send_control(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    mirror_port = &p;
+    console::set_mirror(&mirror_sink, nullptr);
+#else
+    (void)p;
+#endif
+}
+
+// ---- thread side ----------------------------------------------------------------
+
+void Console::open(Port& p) {
+    IrqLock lock;
+    if (p.users++ == 0) send_control(p.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+}
+
+void Console::close(Port& p) {
+    IrqLock lock;
+    if (p.users == 0) return;
+    if (--p.users == 0) send_control(p.id, VIRTIO_CONSOLE_PORT_OPEN, 0);
+}
+
+long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
+    if (n == 0) return static_cast<long>(Status::invalid);
+    LockGuard guard(p.reader);
+    auto* out = static_cast<std::uint8_t*>(buf);
+    for (;;) {
+        std::size_t done = 0;
+        bool reposted = false;
+        while (done < n) {
+            unsigned b;
+            std::uint32_t avail, offset;
+            {
+                IrqLock lock;
+                if (broken_ || p.filled_count == 0) break;
+                b = p.filled[p.filled_head];
+                offset = p.head_offset;
+                avail = p.filled_len[p.filled_head] - offset;
+            }
+            // The buffer is ours until reposted: copy with interrupts on.
+            const std::size_t k = avail < n - done ? avail : n - done;
+            memcpy(out + done, p.rx_mem + std::size_t{b} * kBufSize + offset, k);
+            done += k;
+            IrqLock lock;
+            if (broken_) break;
+            if (k == avail) {
+                p.filled_head = (p.filled_head + 1) % kBuffers;
+                --p.filled_count;
+                p.head_offset = 0;
+                post_rx(p, b);
+                reposted = true;
+            } else {
+                p.head_offset += static_cast<std::uint32_t>(k);
+            }
+        }
+        if (reposted) {
+            IrqLock lock;
+            if (!broken_) dev_.queue(rx_queue(p.id)).kick();
+        }
+        if (done > 0) return static_cast<long>(done);
+        if (broken_) return static_cast<long>(Status::io_error);
+        if (multiport_ && !p.present) return static_cast<long>(Status::deleted);
+        if (p.rx_ready.take(timeout) != Status::ok) return static_cast<long>(Status::timeout);
+    }
+}
+
+long Console::write(Port& p, const void* buf, std::size_t n, Timeout timeout) {
+    if (n == 0) return static_cast<long>(Status::invalid);
+    LockGuard guard(p.writer);
+    const auto* in = static_cast<const std::uint8_t*>(buf);
+    std::size_t done = 0;
+    while (done < n) {
+        if (broken_) break;
+        if (multiport_ && (!p.present || !p.host_open)) {
+            if (done == 0) return static_cast<long>(Status::busy);
+            break;
+        }
+        if (p.tx_slots.take(timeout) != Status::ok) break;
+        unsigned b;
+        {
+            IrqLock lock;
+            if (broken_ || p.tx_free_count == 0) break;  // woken by fail()
+            b = p.tx_free[--p.tx_free_count];
+        }
+        const std::uint32_t k = n - done < kBufSize ? static_cast<std::uint32_t>(n - done) : kBufSize;
+        std::uint8_t* data = p.tx_mem + std::size_t{b} * kBufSize;
+        memcpy(data, in + done, k);
+        const OutSegment out[] = {{data, k}};
+        IrqLock lock;
+        if (broken_) break;
+        Virtqueue& q = dev_.queue(rx_queue(p.id) + 1u);
+        if (!q.add_buffer(out, {}, token_of(b)).ok()) {
+            fail("cannot queue a transmit buffer");
+            break;
+        }
+        q.kick();
+        p.tx_bytes += k;
+        done += k;
+    }
+    if (done > 0) return static_cast<long>(done);
+    return static_cast<long>(broken_ ? Status::io_error : Status::timeout);
+}
+
+// ---- probe ------------------------------------------------------------------------
+
+bool Console::start(const virtio::Found& found) {
+    index_ = found.index;
+    if (dev_.negotiate(virtio::feature_bit(VIRTIO_CONSOLE_F_SIZE) |
+                       virtio::feature_bit(VIRTIO_CONSOLE_F_MULTIPORT)) != Error::ok)
+        return false;
+    multiport_ = dev_.has_feature(VIRTIO_CONSOLE_F_MULTIPORT);
+    if (multiport_) {
+        std::uint32_t max = 0;
+        dev_.read_config_consistent([&](virtio::Transport& t) { max = t.config_read32(kCfgMaxPorts); });
+        if (max == 0 || max > kMaxPlausiblePorts) {
+            printk("%s: impossible max_nr_ports %u, device refused\n", dev_.name(), max);
+            dev_.fail();
+            return false;
+        }
+        device_ports_ = max;
+        nports_ = max < kMaxPorts ? max : kMaxPorts;
+        if (max > kMaxPorts)
+            printk("%s: device has %u port slots, ports 0..%u are managed (CONFIG_VIRTIO_CONSOLE_MAX_PORTS)\n",
+                   dev_.name(), max, kMaxPorts - 1);
+    }
+
+    virtio::Device::QueueSpec specs[2 + 2 * kMaxPorts];
+    dev_.use_queue_table(queue_table_);
+    const std::size_t nqueues = multiport_ ? 2 + 2 * std::size_t{nports_} : 2;
+    for (std::size_t i = 0; i < nqueues; ++i)
+        specs[i] = {virtio::config::console_queue_size, &Console::on_queue, this};
+    if (dev_.setup_queues(std::span<const virtio::Device::QueueSpec>(specs, nqueues)) != Error::ok) {
+        dev_.fail();
+        return false;
+    }
+    dev_.set_config_callback(&Console::on_config, this);
+
+    // Buffers per port and direction: no more than a queue holds.
+    buffers_ = kBuffers;
+    for (std::size_t i = 0; i < nqueues; ++i)
+        if (dev_.queue(i).size() < buffers_) buffers_ = dev_.queue(i).size();
+    const std::size_t port_bytes = std::size_t{2} * buffers_ * kBufSize;
+    auto* mem = static_cast<std::uint8_t*>(virtio::hal::dma_alloc(port_bytes * nports_, 64));
+    if (multiport_) {
+        control_rx_count_ = dev_.queue(kControlRx).size();
+        control_rx_ = static_cast<std::uint8_t*>(
+            virtio::hal::dma_alloc(std::size_t{kCtrlBufSize} * control_rx_count_, 64));
+        control_tx_ = static_cast<Control*>(virtio::hal::dma_alloc(sizeof(Control) * kCtrlTxSlots, 64));
+    }
+    if (!mem || (multiport_ && (!control_rx_ || !control_tx_))) {
+        printk("%s: out of memory for %u ports\n", dev_.name(), nports_);
+        virtio::hal::dma_free(mem);
+        virtio::hal::dma_free(control_rx_);
+        virtio::hal::dma_free(control_tx_);
+        dev_.fail();
+        dev_.shutdown();
+        return false;
+    }
+    for (unsigned i = 0; i < nports_; ++i) {
+        Port& p = ports_[i];
+        p.owner = this;
+        p.id = i;
+        p.rx_mem = mem + port_bytes * i;
+        p.tx_mem = p.rx_mem + std::size_t{buffers_} * kBufSize;
+        for (unsigned b = 0; b < buffers_; ++b) {
+            post_rx(p, b);
+            p.tx_free[p.tx_free_count++] = static_cast<std::uint16_t>(b);
+            p.tx_slots.give();
+        }
+    }
+    if (multiport_) {
+        for (unsigned b = 0; b < control_rx_count_; ++b) post_control_rx(b);
+        for (unsigned s = 0; s < kCtrlTxSlots; ++s)
+            control_free_[control_free_count_++] = static_cast<std::uint16_t>(s);
+    } else {
+        ports_[0].present = true;  // a single-port device has port 0 only, always there
+        ports_[0].host_open = true;
+    }
+    read_size();
+    dev_.driver_ok();
+    for (unsigned i = 0; i < nports_; ++i) dev_.queue(rx_queue(i)).kick();
+    if (multiport_) dev_.queue(kControlRx).kick();
+
+    if (!irq::attach(found.irq, &Console::isr, this)) {
+        printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
+        dev_.fail();
+        dev_.shutdown();
+        virtio::hal::dma_free(mem);
+        virtio::hal::dma_free(control_rx_);
+        virtio::hal::dma_free(control_tx_);
+        return false;
+    }
+    if (index_ < kMaxDevices) devices[index_] = this;
+    if (index_ + 1 > devices_found) devices_found = index_ + 1;
+
+    if (multiport_) {
+        // 5.3.6.1: the device announces its ports once we are ready. QEMU
+        // answers within the notification; take those answers now so the
+        // boot line knows the ports (later ones arrive by interrupt).
+        send_control(0xffffffffu, VIRTIO_CONSOLE_DEVICE_READY, 1);
+        for (int round = 0; round < 64; ++round) {
+            IrqLock lock;
+            if (!dev_.queue(kControlRx).has_used()) break;
+            receive_control(dev_.queue(kControlRx));
+        }
+    } else {
+        attach_system_console(ports_[0]);
+    }
+
+    unsigned present = 0;
+    for (unsigned i = 0; i < nports_; ++i) present += ports_[i].present ? 1 : 0;
+    printk("virtio-console: %s %s @%#llx irq %u ports %u%s queue %u features %#llx\n", found.bus,
+           found.transport.is_legacy() ? "legacy" : "modern",
+           static_cast<unsigned long long>(found.address), found.irq, present,
+           multiport_ ? " multiport" : "", dev_.queue(0).size(),
+           static_cast<unsigned long long>(dev_.features()));
+    return true;
+}
+
+// ---- public API -----------------------------------------------------------------------
+
+namespace {
+
+bool is_number(const char* s) {
+    if (!*s) return false;
+    for (; *s; ++s)
+        if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+Port* find(const char* name) {
+    IrqLock lock;
+    if (is_number(name)) {
+        unsigned id = 0;
+        for (const char* s = name; *s && id < 1000; ++s) id = id * 10 + static_cast<unsigned>(*s - '0');
+        Port* p = devices_found > 0 && devices[0] ? devices[0]->port(id) : nullptr;
+        return p && p->present ? p : nullptr;
+    }
+    for (unsigned d = 0; d < devices_found && d < kMaxDevices; ++d) {
+        if (!devices[d]) continue;
+        for (unsigned i = 0; i < devices[d]->port_count(); ++i) {
+            Port* p = devices[d]->port(i);
+            if (p->present && p->name[0] && !strcmp(p->name, name)) return p;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+Port* open(const char* name, Timeout timeout) {
+    if (!name) return nullptr;
+    // Ports appear through control messages handled in the interrupt
+    // handler; a waiting opener looks again every few milliseconds.
+    const Tick period = clock::ms_to_ticks(10);
+    Tick waited = 0;
+    for (;;) {
+        if (Port* p = find(name)) {
+            p->owner->open(*p);
+            return p;
+        }
+        if (!timeout.is_forever() && waited >= timeout.count()) return nullptr;
+        const Tick nap = timeout.is_forever() || timeout.count() - waited > period
+                             ? period
+                             : timeout.count() - waited;
+        Thread::sleep(nap);
+        waited += nap;
+    }
+}
+
+void close(Port* p) {
+    if (p) p->owner->close(*p);
+}
+
+long read(Port* p, void* buf, std::size_t n, Timeout timeout) {
+    if (!p || !buf) return static_cast<long>(Status::invalid);
+    return p->owner->read(*p, buf, n, timeout);
+}
+
+long write(Port* p, const void* buf, std::size_t n, Timeout timeout) {
+    if (!p || !buf) return static_cast<long>(Status::invalid);
+    return p->owner->write(*p, buf, n, timeout);
+}
+
+unsigned device_count() { return devices_found; }
+
+bool port_info(unsigned index, PortInfo& info) {
+    for (unsigned d = 0; d < devices_found && d < kMaxDevices; ++d) {
+        if (!devices[d]) continue;
+        if (index >= devices[d]->port_count()) {
+            index -= devices[d]->port_count();
+            continue;
+        }
+        IrqLock lock;
+        const Port& p = *devices[d]->port(index);
+        info = {d, p.id, p.name, p.present, p.console, p.host_open, p.users > 0, p.cols, p.rows,
+                p.rx_bytes, p.tx_bytes};
+        return true;
+    }
+    return false;
+}
+
+namespace {
+
+bool probe(const virtio::Found& found) {
+    void* mem = virtio::hal::dma_alloc(sizeof(Console), alignof(Console));
+    if (!mem) return false;
+    auto* c = new (mem) Console(found.transport);
+    if (!c->start(found)) {
+        c->~Console();
+        virtio::hal::dma_free(mem);
+        return false;
+    }
+#if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
+    if (found.index == 0 &&
+        !Thread::create({.name = "vcon-shell", .priority = CONFIG_SHELL_PRIORITY}, mirror_main,
+                        nullptr, 4096))
+        printk("virtio-console: cannot start the console mirror thread\n");
+#endif
+    return true;
+}
+
+}  // namespace
+
+}  // namespace rtos::vcon
+
+namespace virtio {
+VIRTIO_DRIVER(console, VIRTIO_ID_CONSOLE, rtos::vcon::probe);
+}  // namespace virtio

@@ -1,0 +1,187 @@
+"""virtio-console through real QEMU devices, checked from the host: the
+examples/console services on two named ports at once (1 MiB of random bytes
+echoed and compared byte for byte while lines come back upper-cased on the
+other port), a port the host closes and reopens keeps working, `vcon`
+reaches the host, and the shell answers on port 0 when so configured. Both
+archs, legacy and modern."""
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+
+import pytest
+from conftest import BSPS, build
+
+CONFIG = ('examples/console/console.conf', 'tests/configs/virtio-console-shell.conf')
+ECHO_BYTES = 1 << 20
+
+
+def arch(bsp):
+    return 'riscv' if 'riscv' in bsp else 'aarch64'
+
+
+@pytest.fixture
+def sockdir():
+    # Unix socket paths are limited to 108 bytes: a short directory in /tmp.
+    d = tempfile.mkdtemp(prefix='vcon', dir='/tmp')
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def serial_args(d):
+    args = ['-device', 'virtio-serial-device']
+    for cid, dev in (('c0', 'virtconsole'), ('echo', 'virtserialport,name=org.rtos.echo'),
+                     ('upper', 'virtserialport,name=org.rtos.upper')):
+        args += ['-chardev', f'socket,path={d}/{cid},server=on,wait=off,id={cid}']
+        kind, _, name = dev.partition(',')
+        args += ['-device', f'{kind},chardev={cid}' + (',' + name if name else '')]
+    return args
+
+
+def connect(path, timeout=60):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+
+
+def recv_exactly(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(min(65536, n - len(buf)))
+        if not chunk:
+            raise AssertionError(f'connection closed after {len(buf)} of {n} bytes')
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_until(s, pattern, timeout=20):
+    """Reads until the regex matches the text received; returns the text."""
+    text = ''
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, text):
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            chunk = s.recv(4096)
+        except socket.timeout:
+            raise AssertionError(f'timeout waiting for {pattern!r}; got {text[-1000:]!r}') from None
+        if not chunk:
+            raise AssertionError(f'closed while waiting for {pattern!r}; got {text[-1000:]!r}')
+        text += chunk.decode('utf-8', 'replace')
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timeout waiting for {pattern!r}; got {text[-1000:]!r}')
+    return text
+
+
+def echo_round(path, data):
+    """Sends data on a fresh connection while reading the echo; returns it."""
+    s = connect(path)
+    errors = []
+
+    def writer():
+        try:
+            s.sendall(data)
+        except OSError as e:  # reported by the reader's comparison
+            errors.append(e)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        back = recv_exactly(s, len(data))
+    finally:
+        t.join(60)
+        s.close()
+    assert not errors, errors
+    return back
+
+
+def upper_round(path, lines):
+    s = connect(path)
+    try:
+        s.sendall(''.join(lines).encode())
+        expect = ''.join(lines).upper().encode()
+        return recv_exactly(s, len(expect)) == expect
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_console_ports(boot, sockdir, bsp, mode):
+    import random
+    out = build(bsp, f'{arch(bsp)}-console', CONFIG)
+    g = boot(bsp, out, virtio=mode, wait_prompt=False, extra=serial_args(sockdir), timeout=60)
+    log = g.wait_prompt()
+    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ irq \d+ ports 3 multiport', log), log
+    assert 'port 1 name org.rtos.echo' in log and 'port 2 name org.rtos.upper' in log, log
+    if "org.rtos.upper open" not in log:
+        g.expect("console demo: org.rtos.upper open")
+
+    listing = g.run('vcon list')
+    assert re.search(r'^0\s+1\s+org\.rtos\.echo\s+closed\s+open\s', listing, re.M), listing
+    assert re.search(r'^0\s+0\s+\(console\)\s+\w+\s+open\s.*console', listing, re.M), listing
+
+    # 1 MiB through org.rtos.echo while lines go through org.rtos.upper.
+    data = random.Random(10).randbytes(ECHO_BYTES)
+    lines = [f'line {i} of the upper service, MiXeD case\n' for i in range(300)]
+    upper_ok = []
+    t = threading.Thread(target=lambda: upper_ok.append(upper_round(f'{sockdir}/upper', lines)))
+    t.start()
+    back = echo_round(f'{sockdir}/echo', data)
+    t.join(120)
+    assert back == data, next(i for i in range(len(data)) if back[i] != data[i])
+    assert upper_ok == [True]
+
+    # Closed above (the guest sees it), opened again: the service still answers.
+    deadline = time.monotonic() + 10
+    while not re.search(r'^0\s+1\s+org\.rtos\.echo\s+closed\s+open', g.run('vcon list'), re.M):
+        assert time.monotonic() < deadline, 'the host close never reached the guest'
+        time.sleep(0.2)
+    again = random.Random(11).randbytes(5000)
+    assert echo_round(f'{sockdir}/echo', again) == again
+
+    # The guest writes to a port the host has open.
+    up = connect(f'{sockdir}/upper')
+    try:
+        time.sleep(0.5)  # the open reaches the guest through the control queue
+        assert 'vcon: 16 bytes to org.rtos.upper' in g.run('vcon write org.rtos.upper hello from tern')
+        assert recv_until(up, 'hello from tern\n')
+    finally:
+        up.close()
+    listing = g.run('vcon list')
+    m = re.search(r'^0\s+1\s+org\.rtos\.echo\s+\w+\s+open\s+(\d+)\s+(\d+)', listing, re.M)
+    assert m and int(m.group(1)) == ECHO_BYTES + 5000 == int(m.group(2)), listing
+
+    # The shell on port 0.
+    c0 = connect(f'{sockdir}/c0')
+    try:
+        time.sleep(0.5)
+        c0.sendall(b'version\r')
+        text = recv_until(c0, r'Tern \S+ \(qemu-virt64-\w+, \w+\)[\s\S]*msh> ')
+        assert 'version' in text
+    finally:
+        c0.close()
+    g.run('echo still alive')
+
+
+@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_console_single_port_shell(boot, sockdir, bsp, mode):
+    """max_ports=1: QEMU offers no MULTIPORT, port 0 is all there is (no
+    control queue); the shell still answers there."""
+    out = build(bsp, f'{arch(bsp)}-console', CONFIG)
+    g = boot(bsp, out, virtio=mode, wait_prompt=False, timeout=60,
+             extra=['-device', 'virtio-serial-device,max_ports=1',
+                    '-chardev', f'socket,path={sockdir}/c0,server=on,wait=off,id=c0',
+                    '-device', 'virtconsole,chardev=c0'])
+    log = g.wait_prompt()
+    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ irq \d+ ports 1 queue', log), log
+    c0 = connect(f'{sockdir}/c0')
+    try:
+        c0.sendall(b'echo over port zero\r')
+        recv_until(c0, r'echo over port zero\r\nover port zero\r\n')
+    finally:
+        c0.close()
+    assert re.search(r'^0\s+0\s+-\s+open\s+open\s+\d+', g.run('vcon list'), re.M)
