@@ -11,7 +11,13 @@ Rules (README.md, Layout):
             interface it may use. Drivers of one architecture's devices are
             listed in ARCH_SPECIFIC with the port headers they may use.
   public    the public API (rtos/include/) includes neither a port's nor the
-            kernel's internals (rtos/arch/*, rtos/kernel/*).
+            kernel's internals (rtos/arch/*, rtos/kernel/*); each port's
+            inline primitives (rtos/arch/<arch>/include/rtos/arch_cpu.hpp)
+            reach it as <rtos/arch_cpu.hpp> through the build's per-arch
+            include path, by design.
+  users     drivers, the shell and applications (components/, examples/)
+            include no kernel-internal header (rtos/kernel/*): they use the
+            public API only (rtos/system.hpp for thread lists and power).
 
 An include is resolved the way the build resolves it (the including file's
 folder, then rtos/include, rtos, components), so a relative path cannot hide
@@ -72,6 +78,8 @@ def violations(root, src, target):
         allowed = [h for pat, hs in ARCH_SPECIFIC.items() if fnmatch.fnmatch(src, pat) for h in hs]
         if target not in allowed:
             broken.append('generic code includes a port header')
+    if src.startswith(('components/', 'examples/')) and target.startswith('rtos/kernel/'):
+        broken.append('driver or application includes a kernel-internal header')
     if src.startswith('rtos/include/') and (target.startswith('rtos/arch/') or
                                             target.startswith('rtos/kernel/')):
         if not port_of(target):  # a port header is already reported above

@@ -6,10 +6,8 @@
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
-#include <rtos/thread.hpp>
+#include <rtos/system.hpp>
 
-#include "arch/port.hpp"
-#include "kernel/scheduler.hpp"
 #include "shell.hpp"
 
 namespace rtos::shell {
@@ -38,7 +36,7 @@ int cmd_help(int argc, char**) {
 
 int cmd_version(int argc, char**) {
     if (argc != 1) return kUsage;
-    printk("Tern %s (%s, %s)\n", RTOS_VERSION, RTOS_BSP, arch::name());
+    printk("Tern %s (%s, %s)\n", RTOS_VERSION, RTOS_BSP, system::arch_name());
     return 0;
 }
 
@@ -47,42 +45,21 @@ int cmd_ps(int argc, char**) {
     printk("%-12s %-9s %4s %4s %15s %7s\n", "NAME", "STATE", "PRI", "BASE", "STACK used/size",
            "CPU%");
     // Snapshot under the lock, print outside it (printing is slow).
-    struct Row {
-        const char* name;
-        ThreadState state;
-        unsigned prio, base;
-        std::size_t used, size;
-        uint64_t cpu;
-    };
     constexpr unsigned kMaxRows = 64;
-    static Row rows[kMaxRows];
-    unsigned n = 0;
-    uint64_t now;
-    {
-        IrqLock lock;
-        now = arch::counter_read();
-        kernel::for_each_thread([&](Thread* t) {
-#if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
-            // The full guard-band scan (as idle does): a broken band panics.
-            if (t->state() != ThreadState::exited && kernel::stack_guard_broken(t))
-                kernel::stack_overflow(t, t->sp, nullptr);
-#endif
-            if (n == kMaxRows) return;
-            uint64_t cpu = t->cpu_time();
-            if (t == kernel::current()) cpu += now - kernel::last_switch_time();
-            rows[n++] = {t->name(), t->state(), t->priority(), t->base_priority(),
-                         t->stack_size() - t->stack_unused(), t->stack_size(), cpu};
-        });
-    }
+    static system::ThreadInfo rows[kMaxRows];
+    const system::Snapshot snap = system::threads(rows, kMaxRows);
+    const uint64_t now = snap.counter;
+    const unsigned n = static_cast<unsigned>(snap.stored);
     for (unsigned i = 0; i < n; ++i) {
-        const Row& r = rows[i];
+        const system::ThreadInfo& r = rows[i];
         char stack[24];
-        snprintf(stack, sizeof(stack), "%zu/%zu", r.used, r.size);
-        uint64_t permille = now ? r.cpu * 1000 / now : 0;
-        printk("%-12s %-9s %4u %4u %15s %3u.%u\n", r.name, thread_state_name(r.state), r.prio,
-               r.base, stack, static_cast<unsigned>(permille / 10),
+        snprintf(stack, sizeof(stack), "%zu/%zu", r.stack_used, r.stack_size);
+        uint64_t permille = now ? r.cpu_time * 1000 / now : 0;
+        printk("%-12s %-9s %4u %4u %15s %3u.%u\n", r.name, thread_state_name(r.state), r.priority,
+               r.base_priority, stack, static_cast<unsigned>(permille / 10),
                static_cast<unsigned>(permille % 10));
     }
+    if (snap.total > n) printk("(%zu more threads not shown)\n", snap.total - n);
     return 0;
 }
 
@@ -108,13 +85,13 @@ int cmd_uptime(int argc, char**) {
 int cmd_reboot(int argc, char**) {
     if (argc != 1) return kUsage;
     printk("rebooting\n");
-    arch::reboot();
+    system::reboot();
 }
 
 int cmd_poweroff(int argc, char**) {
     if (argc != 1) return kUsage;
     printk("powering off\n");
-    arch::poweroff();
+    system::poweroff();
 }
 
 int cmd_echo(int argc, char** argv) {

@@ -2,17 +2,15 @@
 // netconn API, started at boot when the network stack runs.
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/init.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/string.hpp>
+#include <rtos/system.hpp>
 #include <rtos/thread.hpp>
 
-#include "arch/port.hpp"
-#include "kernel/scheduler.hpp"
 #include "net/net.hpp"
 #if defined(CONFIG_SHELL)
 #include "shell/shell.hpp"
@@ -115,30 +113,19 @@ struct Page {
 void render(Page& p) {
     const std::uint64_t ms = rtos::clock::ticks_to_ms(rtos::clock::ticks());
     p.add("<!DOCTYPE html>\n<html><head><title>Tern status</title></head><body>\n");
-    p.add("<h1>Tern %s (%s, %s)</h1>\n", RTOS_VERSION, RTOS_BSP, rtos::arch::name());
+    p.add("<h1>Tern %s (%s, %s)</h1>\n", RTOS_VERSION, RTOS_BSP, rtos::system::arch_name());
     p.add("<p>uptime: %llu.%03llu s</p>\n", static_cast<unsigned long long>(ms / 1000),
           static_cast<unsigned long long>(ms % 1000));
-    // Threads: snapshot under the lock like the shell's ps.
-    struct Row {
-        const char* name;
-        rtos::ThreadState state;
-        unsigned prio;
-    };
+    // Threads: one consistent snapshot, formatted afterwards.
     constexpr unsigned kMaxRows = 32;
-    Row rows[kMaxRows];
-    unsigned n = 0, total = 0;
-    {
-        rtos::IrqLock lock;
-        rtos::kernel::for_each_thread([&](rtos::Thread* t) {
-            ++total;
-            if (n < kMaxRows) rows[n++] = {t->name(), t->state(), t->priority()};
-        });
-    }
+    rtos::system::ThreadInfo rows[kMaxRows];
+    const rtos::system::Snapshot snap = rtos::system::threads(rows, kMaxRows);
+    const unsigned n = static_cast<unsigned>(snap.stored), total = static_cast<unsigned>(snap.total);
     p.add("<h2>threads: %u</h2>\n<table><tr><th>name</th><th>state</th><th>priority</th></tr>\n",
           total);
     for (unsigned i = 0; i < n; ++i)
         p.add("<tr><td>%s</td><td>%s</td><td>%u</td></tr>\n", rows[i].name,
-              rtos::thread_state_name(rows[i].state), rows[i].prio);
+              rtos::thread_state_name(rows[i].state), rows[i].priority);
     p.add("</table>\n");
     const rtos::heap::Stats h = rtos::heap::stats();
     p.add("<h2>memory</h2>\n<p>heap total %zu, used %zu, max used %zu, free %zu bytes</p>\n",

@@ -34,10 +34,13 @@ def test_checker_catches_each_kind_of_leak(tmp_path, monkeypatch):
                                          '#include "../../kernel/sched.hpp"\n')
     write(root, 'rtos/kernel/ok.cpp', '#include "arch/port.hpp"\n#include <cstdint>\n')
     write(root, 'components/drivers/x.cpp', '#  include <arch/rv/priv.hpp>\n')
+    write(root, 'examples/app/app.cpp', '#include "kernel/sched.hpp"\n')
     problems, stale = check_layering.check(root)
     assert sorted(problems) == [
         'components/drivers/x.cpp:1: includes rtos/arch/rv/priv.hpp: '
         'generic code includes a port header',
+        'examples/app/app.cpp:1: includes rtos/kernel/sched.hpp: '
+        'driver or application includes a kernel-internal header',
         'rtos/arch/rv/port.cpp:3: includes rtos/kernel/sched.hpp: '
         'port includes a kernel-internal header',
         'rtos/include/rtos/api.hpp:1: includes rtos/arch/port.hpp: '
