@@ -289,7 +289,10 @@ def test_ctrl_c_stops_ktest_and_bench(boot, bsp):
     m = re.search(r'^\[ PASS \] stress_16_threads_for_5_seconds \((\d+) ticks?\)\nktest: 1 passed, '
                   r'0 failed\n', out, re.M)
     assert m and int(m.group(1)) < 2500, out[-2000:]
-    out = interrupt(g, 'bench', r'bench: \w+ [\d.]+ insn/op.*\n', r'bench: interrupted',
-                    timeout=60)
-    m = re.search(r'^bench: (\d+) results, (\d+) skipped, 0 failed\n\^C', out, re.M)
-    assert m and int(m.group(1)) < 7, out[-2000:]
+    # The whole bench takes about a second without -icount, too short to
+    # interrupt reliably from here; a ^C typed ahead with the command counts
+    # as soon as it starts, so it stops before its first benchmark.
+    g.send('bench\r\x03')
+    out = g.expect(r'bench: interrupted\r*\n' + re.escape(PROMPT))
+    m = re.search(r'bench: (\d+) results, (\d+) skipped, 0 failed', out)
+    assert m and int(m.group(1)) == 0 and 'insn/op' not in out, out[-2000:]
