@@ -1,12 +1,16 @@
-"""tools/setup.sh and tools/demo: each command installs only the packages it
-needs, and with those present nothing runs apt-get (nothing needs the
-network). dpkg-query, apt-get, id and scons are replaced by shims on PATH, so
-nothing is installed for real."""
+"""tools/setup.sh, tools/demo and tools/test: each command installs only the
+packages it needs, and with those present nothing runs apt-get (nothing needs
+the network); tools/test builds the host tests before the guests start.
+dpkg-query, apt-get, id, scons, cmake and python are replaced by shims on
+PATH, so nothing is installed, built or run for real."""
 import os
+import shutil
 import subprocess
 
 import pytest
 from conftest import ROOT
+
+NPROC = len(os.sched_getaffinity(0))
 
 SHIMS = {
     # Installed unless named in $MISSING.
@@ -23,6 +27,12 @@ exit 100
     'id': '#!/bin/sh\necho 0\n',
     # tools/demo builds next: stop it there with a status the test recognises.
     'scons': '#!/bin/sh\necho "scons $*" >> "$CALLS"\nexit 42\n',
+    'cmake': '#!/bin/sh\necho "cmake $*" >> "$CALLS"\n',
+    # tools/test's $PYTHON: records its arguments and what it would compile with.
+    'python': '''#!/bin/sh
+echo "python $* | ccache-in-PATH=$(echo "$PATH" | grep -c /usr/lib/ccache)" \
+     "CCACHE_DISABLE=${CCACHE_DISABLE:-}" >> "$CALLS"
+''',
 }
 
 
@@ -34,11 +44,12 @@ def shimmed(tmp_path):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     calls = tmp_path / 'calls'
-    calls.write_text('')
 
-    def run(argv, missing=()):
+    def run(argv, missing=(), **env_extra):
+        calls.write_text('')
         env = dict(os.environ, PATH=f'{bin_dir}:/usr/bin:/bin', MISSING=' '.join(missing),
-                   CALLS=str(calls))
+                   CALLS=str(calls), PYTHON=str(bin_dir / 'python'), **env_extra)
+        env.pop('CCACHE_DISABLE', None)
         r = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=60)
         return r, calls.read_text().splitlines()
@@ -58,7 +69,7 @@ def test_demo_does_not_need_the_test_packages(shimmed):
     # tools/demo itself: set-up passes without apt-get, and it goes on to build.
     r, calls = shimmed(['tools/demo'], missing=test_only)
     assert r.returncode == 42, r.stdout
-    assert calls == ['scons -Q -j%d BSP=qemu-virt64-riscv' % len(os.sched_getaffinity(0))], calls
+    assert calls == [f'scons -Q -j{NPROC} BSP=qemu-virt64-riscv'], calls
 
 
 def test_a_missing_package_is_installed_only_by_the_group_needing_it(shimmed):
@@ -70,3 +81,24 @@ def test_a_missing_package_is_installed_only_by_the_group_needing_it(shimmed):
     assert 'setup: installing qemu-system-arm' in r.stdout
     r, calls = shimmed(['tools/setup.sh', 'bogus'])
     assert r.returncode == 2 and "unknown group 'bogus'" in r.stdout
+
+
+@pytest.mark.parametrize('ccache', ['1', '0'])
+def test_tools_test_builds_the_host_tests_before_pytest(shimmed, tmp_path, ccache):
+    """tools/test from a copy of tools/ (so the real build/ is not touched):
+    set-up, the host-test build with every core, then pytest; ccache is on
+    unless TERN_CCACHE=0."""
+    repo = tmp_path / 'repo'
+    shutil.copytree(os.path.join(ROOT, 'tools'), repo / 'tools')
+    r, calls = shimmed([str(repo / 'tools' / 'test'), '-k', 'x'], TERN_CCACHE=ccache)
+    assert r.returncode == 0, r.stdout
+    assert calls[:2] == ['cmake -S tests/host -B build/host-tests -DCMAKE_BUILD_TYPE=Debug',
+                         f'cmake --build build/host-tests -j{NPROC}'], calls
+    assert len(calls) == 3, calls
+    pytest_argv, _, compiler = calls[2].partition(' | ')
+    assert pytest_argv == (f'python -m pytest -n {NPROC} '
+                           '--junitxml=build/test-results/junit.xml tests -k x')
+    if ccache == '0':
+        assert compiler == 'ccache-in-PATH=0 CCACHE_DISABLE=1'
+    elif os.path.isdir('/usr/lib/ccache'):
+        assert compiler == 'ccache-in-PATH=1 CCACHE_DISABLE='
