@@ -37,12 +37,12 @@ class DiskAction(argparse.Action):
 
 
 def prepare_disks(p, disks, dry_run):
-    """Checks every disk and creates the --new-disk ones; returns the
-    FILE[,ro] specs to attach."""
+    """Checks every disk and creates the --new-disk ones (not in a dry run);
+    returns the FILE[,ro] specs to attach."""
     specs = []
     for option, value in disks:
         if option == '--disk':
-            if (err := qemu_cmd.check_disk(value)) and not dry_run:
+            if err := qemu_cmd.check_disk(value):
                 p.error(err)
             specs.append(value)
             continue

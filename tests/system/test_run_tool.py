@@ -33,11 +33,12 @@ def fake_build(path, bsp='qemu-virt64-riscv'):
     return str(path)
 
 
-def test_dry_run_prints_the_command():
+def test_dry_run_prints_the_command(tmp_path):
+    (tmp_path / 'x.img').write_bytes(b'')
     out = subprocess.run(RUN + ['--dry-run', '--bsp', 'qemu-virt64-aarch64', '--modern',
                                 '--cpu', 'cortex-a72', '--machine-opts', 'gic-version=3',
                                 '--disk', 'x.img,ro', '--', '-d', 'guest_errors'],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
+                         stdout=subprocess.PIPE, text=True, check=True, cwd=tmp_path).stdout
     assert out.startswith('+ qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72')
     for part in ('-global virtio-mmio.force-legacy=off', '-nic none',
                  'file=x.img,if=none,format=raw,id=disk0,readonly=on',
@@ -130,6 +131,10 @@ def test_a_missing_disk_image_is_an_error(tmp_path):
         assert '--new-disk' in r.stderr
         assert not img.exists()
         assert 'qemu-system' not in r.stdout + r.stderr
+    r = run('--build', folder, '--disk', str(img), '--dry-run')
+    assert r.returncode == 2 and 'no such disk image' in r.stderr
+    r = run('--build', folder, '--disk', f'{img},rw', '--dry-run')
+    assert r.returncode == 2 and "unknown flag 'rw'" in r.stderr
 
 
 def test_new_disk_is_created_once_and_booted(tmp_path):
