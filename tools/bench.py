@@ -142,9 +142,9 @@ def git_revision():
 def run_benchmarks(a):
     if err := qemu_cmd.missing_elf_message(a.bsp, a.build):
         raise BenchError(err)
-    if a.disk and (err := qemu_cmd.check_disk(a.disk)):
-        raise BenchError(err.replace('--new-disk', 'tools/run.py --new-disk')
-                         + '; without --disk a temporary scratch disk is used')
+    if a.disk and (err := qemu_cmd.check_disk(
+            a.disk, hint='without --disk a temporary scratch disk of --disk-size MiB is used')):
+        raise BenchError(err)
     deadline = time.monotonic() + a.timeout
     with tempfile.TemporaryDirectory(prefix='tern-bench-') as tmp:
         disks = []

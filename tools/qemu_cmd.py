@@ -106,15 +106,16 @@ def parse_size(text):
     return int(m.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[m.group(2).upper()]
 
 
-def check_disk(spec):
+def check_disk(spec, hint=None):
     """An error message when a --disk FILE[,ro] spec cannot be attached, else None.
-    A missing image is an error: a typo must not become a new empty disk."""
+    A missing image is an error: a typo must not become a new empty disk.
+    hint: what the tool offers instead (default: run.py's --new-disk)."""
     path, _, flag = spec.partition(',')
     if flag not in ('', 'ro'):
         return f"--disk {spec}: unknown flag '{flag}' (FILE or FILE,ro)"
     if not os.path.isfile(path):
-        return (f'--disk {path}: no such disk image (to create an empty one, '
-                f'use --new-disk {path},SIZE, e.g. {path},64M)')
+        hint = hint or f'to create an empty one, use --new-disk {path},SIZE, e.g. {path},64M'
+        return f'--disk {path}: no such disk image ({hint})'
     return None
 
 

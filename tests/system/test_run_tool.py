@@ -128,7 +128,7 @@ def test_a_missing_disk_image_is_an_error(tmp_path):
         r = run('--build', folder, '--disk', str(img), tool=tool)
         assert r.returncode != 0
         assert f'--disk {img}: no such disk image' in r.stderr, r.stderr
-        assert '--new-disk' in r.stderr
+        assert ('--new-disk' if tool == RUN else 'temporary scratch disk') in r.stderr
         assert not img.exists()
         assert 'qemu-system' not in r.stdout + r.stderr
     r = run('--build', folder, '--disk', str(img), '--dry-run')
