@@ -50,7 +50,8 @@ def shimmed(tmp_path):
         calls.write_text('')
         env = dict(os.environ, PATH=f'{bin_dir}:/usr/bin:/bin', MISSING=' '.join(missing),
                    CALLS=str(calls), PYTHON=str(bin_dir / 'python'), **env_extra)
-        env.pop('CCACHE_DISABLE', None)
+        for name in ('CCACHE_DISABLE', 'RTOS_COMPILER_LAUNCHER'):  # set when run by tools/test
+            env.pop(name, None)
         r = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=60)
         return r, calls.read_text().splitlines()
