@@ -52,3 +52,10 @@ def boot(request):
     yield start
     for g in guests:
         g.close()
+
+
+def pytest_collection_modifyitems(items):
+    """The host unit tests (one long ctest run, built by tools/test before
+    pytest starts) go first, beside the first guests instead of at the end
+    of the run."""
+    items.sort(key=lambda item: item.name != 'test_host_unit_tests')

@@ -6,6 +6,7 @@
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
 
 It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
+The board is the one the build folder was configured for, as in tools/run.py.
 It boots the image under `-icount shift=0,sleep=off` (virtual time advances
 1 ns per guest instruction, so costs are instruction counts, independent of
 the host's load), attaches a scratch disk as vda (a temporary sparse file
@@ -139,18 +140,15 @@ def git_revision():
 
 
 def run_benchmarks(a):
-    elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
-    if not os.path.isfile(elf):
-        raise BenchError(f'{elf} not found: build it first with  scons BSP={a.bsp}'
-                         + (f' BUILD={a.build}' if a.build else ''))
+    if err := qemu_cmd.missing_elf_message(a.bsp, a.build):
+        raise BenchError(err)
+    if a.disk and (err := qemu_cmd.check_disk(
+            a.disk, hint='without --disk a temporary scratch disk of --disk-size MiB is used')):
+        raise BenchError(err)
     deadline = time.monotonic() + a.timeout
     with tempfile.TemporaryDirectory(prefix='tern-bench-') as tmp:
         disks = []
         if a.disk:
-            path = a.disk.partition(',')[0]
-            if not os.path.exists(path):
-                with open(path, 'wb') as f:
-                    f.truncate(a.disk_size << 20)
             disks = [a.disk]
         elif not a.no_disk:
             path = os.path.join(tmp, 'scratch.img')
@@ -261,7 +259,7 @@ def main():
                    help='only the benchmarks whose name contains NAME')
     disk = p.add_mutually_exclusive_group()
     disk.add_argument('--disk', metavar='FILE[,ro]',
-                      help='use this raw image as vda (created if missing); its last MiB is '
+                      help='use this existing raw image as vda; its last MiB is '
                            'overwritten unless ,ro')
     disk.add_argument('--no-disk', action='store_true',
                       help='no disk: the blk benchmarks are skipped')
@@ -276,6 +274,8 @@ def main():
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
+    if not a.from_json:
+        qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

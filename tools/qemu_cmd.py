@@ -1,17 +1,30 @@
-"""Builds the QEMU command line for a BSP: one place, used by tools/run.py
-and by the system tests, so what the tests boot is what a user boots."""
+"""Builds the QEMU command line for a BSP: one place, used by tools/run.py,
+tools/bench.py and the system tests, so what the tests boot is what a user
+boots. Also the options those tools share (board, build folder, virtio mode,
+disks) and how they are checked."""
 
 import os
+import re
+import shlex
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BSP = 'qemu-virt64-riscv'
+
+
+def known_bsps():
+    """The boards a build can be booted on: bsp/<name>/ with a defconfig (what
+    scons accepts) and a qemu.toml (how to start QEMU)."""
+    bsp_root = os.path.join(ROOT, 'bsp')
+    return sorted(d for d in os.listdir(bsp_root)
+                  if os.path.isfile(os.path.join(bsp_root, d, 'defconfig'))
+                  and os.path.isfile(os.path.join(bsp_root, d, 'qemu.toml')))
 
 
 def bsp_defaults(bsp):
-    path = os.path.join(ROOT, 'bsp', bsp, 'qemu.toml')
-    if not os.path.isfile(path):
-        raise SystemExit(f'unknown BSP {bsp!r}: {path} not found')
-    with open(path, 'rb') as f:
+    if bsp not in known_bsps():
+        raise SystemExit(f"unknown BSP '{bsp}'; available: {', '.join(known_bsps())}")
+    with open(os.path.join(ROOT, 'bsp', bsp, 'qemu.toml'), 'rb') as f:
         return tomllib.load(f)
 
 
@@ -19,16 +32,91 @@ def build_dir(bsp, build=None):
     return os.path.abspath(build or os.path.join(ROOT, 'build', bsp))
 
 
+def configured_bsp(build):
+    """The board a build folder was configured for, from the board symbol its
+    .config holds (bsp/<name>/Kconfig: CONFIG_BOARD_<NAME>=y); None when the
+    folder has no .config or names no known board."""
+    try:
+        with open(os.path.join(build, '.config')) as f:
+            text = f.read()
+    except OSError:
+        return None
+    for bsp in known_bsps():
+        symbol = 'CONFIG_BOARD_' + re.sub(r'[^A-Z0-9]', '_', bsp.upper())
+        if re.search(rf'^{symbol}=y$', text, re.M):
+            return bsp
+    return None
+
+
+def build_command(bsp, build=None):
+    """The scons command that builds what build_dir(bsp, build) boots."""
+    argv = ['scons', f'BSP={bsp}']
+    if build and build_dir(bsp, build) != build_dir(bsp):
+        argv.append(f'BUILD={build}')
+    return shlex.join(argv)
+
+
 def add_board_arguments(parser):
     """The options every tool that boots a build shares: --bsp, --build,
-    --legacy / --modern (stored as args.virtio)."""
-    parser.add_argument('--bsp', default='qemu-virt64-riscv')
+    --legacy / --modern (stored as args.virtio). Call resolve_board() after
+    parsing."""
+    parser.add_argument('--bsp', help='board folder under bsp/ (default: the board the --build '
+                                      f'folder was configured for, else {DEFAULT_BSP})')
     parser.add_argument('--build', help='build folder (default build/<bsp>)')
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument('--legacy', dest='virtio', action='store_const', const='legacy',
                       help='virtio-mmio devices as legacy (version 1): force-legacy=on')
     mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
                       help='virtio-mmio devices as modern (version 2): force-legacy=off')
+
+
+def resolve_board(parser, args):
+    """Sets args.bsp: the --bsp given, else the board the build folder's
+    .config names, else DEFAULT_BSP. Refuses (parser.error) an unknown board
+    and a --bsp that contradicts the build folder: booting one board's image
+    in the other's QEMU hangs silently."""
+    if args.bsp is not None and args.bsp not in known_bsps():
+        parser.error(f"unknown BSP '{args.bsp}'; available: {', '.join(known_bsps())}")
+    folder = build_dir(args.bsp or DEFAULT_BSP, args.build)
+    configured = configured_bsp(folder)
+    if args.bsp and configured and args.bsp != configured:
+        parser.error(f'--bsp {args.bsp} contradicts the build folder {args.build or folder}: '
+                     f'its .config is for {configured} (leave out --bsp, or give a build '
+                     f'folder of {args.bsp})')
+    args.bsp = args.bsp or configured or DEFAULT_BSP
+    return args.bsp
+
+
+def missing_elf_message(bsp, build=None):
+    """None when the build has an ELF to boot, else what to type to make one."""
+    elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
+    if os.path.isfile(elf):
+        return None
+    return f'{elf} not found: build it first with: {build_command(bsp, build)}'
+
+
+SIZE_RE = re.compile(r'^(\d+)([KMG]?)$', re.I)
+
+
+def parse_size(text):
+    """'64M' -> bytes (K, M, G are powers of 1024; no suffix is bytes); None if malformed."""
+    m = SIZE_RE.match(text.strip())
+    if not m:
+        return None
+    return int(m.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[m.group(2).upper()]
+
+
+def check_disk(spec, hint=None):
+    """An error message when a --disk FILE[,ro] spec cannot be attached, else None.
+    A missing image is an error: a typo must not become a new empty disk.
+    hint: what the tool offers instead (default: run.py's --new-disk)."""
+    path, _, flag = spec.partition(',')
+    if flag not in ('', 'ro'):
+        return f"--disk {spec}: unknown flag '{flag}' (FILE or FILE,ro)"
+    if not os.path.isfile(path):
+        hint = hint or f'to create an empty one, use --new-disk {path},SIZE, e.g. {path},64M'
+        return f'--disk {path}: no such disk image ({hint})'
+    return None
 
 
 def disk_args(disks):

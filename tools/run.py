@@ -2,12 +2,18 @@
 """Boot a built image in QEMU with the BSP's default devices.
 
   tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--cpu CPU]
-               [--machine-opts OPTS] [-m SIZE] [--gdb] [--dry-run] [-- QEMU ARGS...]
+               [--machine-opts OPTS] [-m SIZE] [--disk FILE[,ro]] [--new-disk FILE,SIZE]
+               [--gdb] [--dry-run] [-- QEMU ARGS...]
+
+The board is the one the build folder was configured for (its .config);
+--bsp picks the default build folder build/<bsp> and must agree with --build.
 
 Examples:
   tools/run.py                                   # riscv64, serial on this terminal
   tools/run.py --bsp qemu-virt64-aarch64 --cpu cortex-a72 --machine-opts gic-version=3
-  tools/run.py --modern --disk disk.img           # virtio-blk disk (vda), created if missing
+  tools/run.py --build build/qemu-virt64-aarch64  # the board comes from that build
+  tools/run.py --modern --new-disk disk.img,64M   # create an empty 64 MiB disk (vda)
+  tools/run.py --modern --disk disk.img           # attach it again (must exist)
   tools/run.py --gdb                             # waits for the debugger; prints how to attach
 
 Quit QEMU with Ctrl-A X (or the shell's poweroff).
@@ -22,6 +28,42 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
 
 
+class DiskAction(argparse.Action):
+    """--disk and --new-disk share one list, so disks keep their order on the
+    command line (the first is vda)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        namespace.disks = (namespace.disks or []) + [(option_string, value)]
+
+
+def prepare_disks(p, disks, dry_run):
+    """Checks every disk and creates the --new-disk ones (not in a dry run);
+    returns the FILE[,ro] specs to attach."""
+    specs = []
+    for option, value in disks:
+        if option == '--disk':
+            if err := qemu_cmd.check_disk(value):
+                p.error(err)
+            specs.append(value)
+            continue
+        path, _, size_text = value.rpartition(',')
+        size = qemu_cmd.parse_size(size_text)
+        if not path or not size:
+            p.error(f"--new-disk {value}: expected FILE,SIZE with SIZE like 64M, 512K or 1G")
+        if os.path.exists(path):
+            p.error(f'--new-disk {path}: it already exists; attach it with --disk {path} '
+                    '(or remove it first)')
+        if not dry_run:
+            try:
+                with open(path, 'xb') as f:
+                    f.truncate(size)
+            except OSError as e:
+                p.error(f'--new-disk {path}: cannot create it: {e.strerror}')
+            print(f'created {path} ({size_text}, zeros)', flush=True)
+        specs.append(path)
+    return specs
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -30,30 +72,24 @@ def main():
     p.add_argument('--cpu', help='CPU model (aarch64: cortex-a53, cortex-a72, max)')
     p.add_argument('--machine-opts', help='extra -M options, e.g. gic-version=3')
     p.add_argument('-m', '--memory', help='RAM size, e.g. 1G')
-    p.add_argument('--disk', action='append', default=[], metavar='FILE[,ro]',
-                   help='attach a raw disk image as virtio-blk (repeatable; the first is vda); '
-                        'created with 64 MiB of zeros if missing')
+    p.add_argument('--disk', action=DiskAction, dest='disks', metavar='FILE[,ro]',
+                   help='attach an existing raw disk image as virtio-blk (repeatable; '
+                        'the first disk is vda); a missing image is an error')
+    p.add_argument('--new-disk', action=DiskAction, dest='disks', metavar='FILE,SIZE',
+                   help='create FILE as SIZE (e.g. 64M) of zeros and attach it like --disk; '
+                        'refused if FILE exists')
     p.add_argument('--gdb', action='store_true', help='start halted with a gdb server (port 1234)')
     p.add_argument('--gdb-port', type=int, default=1234, help='TCP port of the gdb server')
     p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
     p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
     a = p.parse_args()
     extra = a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args
-    qemu_cmd.bsp_defaults(a.bsp)  # an unknown BSP is reported before anything else
-    elf = os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'rtos.elf')
-    if not os.path.isfile(elf) and not a.dry_run:
-        sys.exit(f'{elf} not found: build it first with  scons BSP={a.bsp}')
-    for spec in a.disk:
-        path = spec.partition(',')[0]
-        if not os.path.exists(path) and not a.dry_run:
-            try:
-                with open(path, 'wb') as f:
-                    f.truncate(64 << 20)
-            except OSError as e:
-                sys.exit(f'cannot create disk image {path}: {e.strerror}')
-            print(f'created {path} (64 MiB)')
+    qemu_cmd.resolve_board(p, a)
+    if (err := qemu_cmd.missing_elf_message(a.bsp, a.build)) and not a.dry_run:
+        sys.exit(err)
+    disks = prepare_disks(p, a.disks or [], a.dry_run)
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
-                            gdb=a.gdb, interactive=True, disks=a.disk, extra=extra,
+                            gdb=a.gdb, interactive=True, disks=disks, extra=extra,
                             gdb_port=a.gdb_port)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:

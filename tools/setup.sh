@@ -1,33 +1,57 @@
 #!/bin/bash
-# Installs the Debian packages the project needs, only those missing.
-# Used by tools/demo, tools/test and .ci/run. Needs root (or sudo).
+# Installs the Debian packages a command needs, only those missing. With
+# everything present it runs neither apt-get nor anything else that needs
+# the network. Needs root (or sudo) only when something is missing.
+#
+#   tools/setup.sh GROUP...     (no GROUP: all of them)
+#
+#   build   scons, Kconfiglib, the cross compilers     (tools/demo, tools/test)
+#   run     QEMU for both boards                       (tools/demo, tools/test)
+#   test    pytest, GoogleTest, CMake, dtc, gdb, ccache (tools/test, .ci/run)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-PACKAGES=(
-  scons python3-kconfiglib                      # build and configuration
-  g++-riscv64-linux-gnu g++-aarch64-linux-gnu   # cross compilers
-  qemu-system-misc qemu-system-arm              # QEMU for riscv64 and aarch64
-  gdb-multiarch device-tree-compiler            # debugging, device trees
-  python3-pytest python3-pytest-xdist python3-pexpect  # system tests
-  g++ cmake libgtest-dev                        # host unit tests
+declare -A PACKAGES=(
+  [build]="scons python3-kconfiglib g++-riscv64-linux-gnu g++-aarch64-linux-gnu"
+  [run]="qemu-system-misc qemu-system-arm"
+  # gdb-multiarch: the --gdb test; device-tree-compiler: host-test fixtures;
+  # ccache: repeated host-test builds (tools/test).
+  [test]="python3-pytest python3-pytest-xdist python3-pexpect g++ cmake libgtest-dev
+          device-tree-compiler gdb-multiarch ccache"
 )
 
-# lwIP's sources (Debian source package lwip 2.1.3) into third_party/lwip;
-# offline when already fetched.
-"$(dirname "$0")/fetch-lwip.sh"
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(build run test)
+
+wanted=()
+for g in "${groups[@]}"; do
+  [ -n "${PACKAGES[$g]+x}" ] || { echo "setup: unknown group '$g' (build, run, test)" >&2; exit 2; }
+  # shellcheck disable=SC2206  # package names: split on whitespace, no globs
+  wanted+=(${PACKAGES[$g]})
+done
 
 missing=()
-for p in "${PACKAGES[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+for g in "${groups[@]}"; do
+  if [ "$g" = build ]; then
+    # lwIP's sources (Debian source package lwip 2.1.3) into third_party/lwip;
+    # like the package check above, nothing touches the network when they
+    # are already in place.
+    tools/fetch-lwip.sh
+  fi
+done

@@ -1,21 +1,44 @@
 """tools/run.py: prints the QEMU command it runs, passes arguments through,
-and its --gdb mode gives a debugger that stops in the kernel with symbols."""
+takes the board from the build folder, refuses what would boot the wrong
+thing (a contradicting --bsp, a missing disk image), and its --gdb mode gives
+a debugger that stops in the kernel with symbols."""
 import os
+import re
 import shlex
 import socket
 import subprocess
 
+import pexpect
 import pytest
+import qemu_cmd
 from conftest import BSPS, ROOT, build
 
 RUN = [os.path.join(ROOT, 'tools', 'run.py')]
+BENCH = [os.path.join(ROOT, 'tools', 'bench.py')]
 
 
-def test_dry_run_prints_the_command():
+def run(*args, tool=RUN):
+    return subprocess.run(tool + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=60)
+
+
+def fake_build(path, bsp='qemu-virt64-riscv'):
+    """A build folder as scons leaves it, as far as the tools look: the board
+    in .config and an ELF (empty: these tests never boot it)."""
+    os.makedirs(path, exist_ok=True)
+    symbol = 'CONFIG_BOARD_' + bsp.upper().replace('-', '_')
+    with open(os.path.join(path, '.config'), 'w') as f:
+        f.write(f'# Generated\n{symbol}=y\n')
+    open(os.path.join(path, 'rtos.elf'), 'wb').close()
+    return str(path)
+
+
+def test_dry_run_prints_the_command(tmp_path):
+    (tmp_path / 'x.img').write_bytes(b'')
     out = subprocess.run(RUN + ['--dry-run', '--bsp', 'qemu-virt64-aarch64', '--modern',
                                 '--cpu', 'cortex-a72', '--machine-opts', 'gic-version=3',
                                 '--disk', 'x.img,ro', '--', '-d', 'guest_errors'],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
+                         stdout=subprocess.PIPE, text=True, check=True, cwd=tmp_path).stdout
     assert out.startswith('+ qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72')
     for part in ('-global virtio-mmio.force-legacy=off', '-nic none',
                  'file=x.img,if=none,format=raw,id=disk0,readonly=on',
@@ -52,3 +75,87 @@ def test_gdb_mode_stops_in_the_kernel(bsp):
     finally:
         qemu.kill()
         qemu.wait(timeout=10)
+
+
+def test_board_comes_from_the_build_folder():
+    """Without --bsp, an aarch64 build boots in qemu-system-aarch64 (it used to
+    be booted in qemu-system-riscv64 and hang after OpenSBI)."""
+    out = build('qemu-virt64-aarch64')
+    r = run('--dry-run', '--build', out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('+ qemu-system-aarch64 -M virt -cpu cortex-a53'), r.stdout
+    assert f'-kernel {out}/rtos.elf' in r.stdout
+
+
+@pytest.mark.parametrize('tool', ['run', 'bench'])
+def test_a_bsp_contradicting_the_build_folder_is_refused(tmp_path, tool):
+    folder = fake_build(tmp_path / 'a64', 'qemu-virt64-aarch64')
+    r = run('--bsp', 'qemu-virt64-riscv', '--build', folder, *(['--dry-run'] if tool == 'run' else []),
+            tool=RUN if tool == 'run' else BENCH)
+    assert r.returncode == 2, r
+    assert (f'--bsp qemu-virt64-riscv contradicts the build folder {folder}: '
+            'its .config is for qemu-virt64-aarch64') in r.stderr, r.stderr
+    assert 'qemu-system' not in r.stdout
+    # Agreeing options are fine.
+    assert run('--bsp', 'qemu-virt64-aarch64', '--build', folder, '--dry-run').returncode == 0
+
+
+def test_missing_elf_names_the_exact_build_command(tmp_path):
+    folder = str(tmp_path / 'not built')
+    r = run('--bsp', 'qemu-virt64-aarch64', '--build', folder)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f'{folder}/rtos.elf not found: build it first with: '
+                                f"scons BSP=qemu-virt64-aarch64 'BUILD={folder}'")
+    assert '  ' not in r.stderr
+    # The default folder needs no BUILD=; a relative one is kept as typed.
+    assert qemu_cmd.build_command('qemu-virt64-riscv') == 'scons BSP=qemu-virt64-riscv'
+    default = os.path.join(ROOT, 'build', 'qemu-virt64-riscv')
+    assert qemu_cmd.build_command('qemu-virt64-riscv', default) == 'scons BSP=qemu-virt64-riscv'
+    assert (qemu_cmd.build_command('qemu-virt64-riscv', 'build/x')
+            == 'scons BSP=qemu-virt64-riscv BUILD=build/x')
+
+
+def test_unknown_bsp_lists_the_boards():
+    r = run('--bsp', 'nonexistent', '--dry-run')
+    assert r.returncode == 2
+    assert "unknown BSP 'nonexistent'; available: " + ', '.join(sorted(BSPS)) in r.stderr
+
+
+def test_a_missing_disk_image_is_an_error(tmp_path):
+    folder = fake_build(tmp_path / 'rv')
+    img = tmp_path / 'typo.img'
+    for tool in (RUN, BENCH):
+        r = run('--build', folder, '--disk', str(img), tool=tool)
+        assert r.returncode != 0
+        assert f'--disk {img}: no such disk image' in r.stderr, r.stderr
+        assert ('--new-disk' if tool == RUN else 'temporary scratch disk') in r.stderr
+        assert not img.exists()
+        assert 'qemu-system' not in r.stdout + r.stderr
+    r = run('--build', folder, '--disk', str(img), '--dry-run')
+    assert r.returncode == 2 and 'no such disk image' in r.stderr
+    r = run('--build', folder, '--disk', f'{img},rw', '--dry-run')
+    assert r.returncode == 2 and "unknown flag 'rw'" in r.stderr
+
+
+def test_new_disk_is_created_once_and_booted(tmp_path):
+    """--new-disk FILE,SIZE creates the image and attaches it as vda; it
+    refuses to touch an existing file."""
+    out = build('qemu-virt64-riscv')
+    img = tmp_path / 'new.img'
+    g = pexpect.spawn(RUN[0], ['--build', out, '--modern', '--new-disk', f'{img},2M'],
+                      encoding='utf-8', codec_errors='replace', timeout=60, echo=False)
+    try:
+        g.expect(re.escape(f'created {img} (2M, zeros)'))
+        g.expect(r'vda 4096 sectors')
+        g.expect('msh> ')
+        g.send('poweroff\r')
+        g.expect(pexpect.EOF)
+    finally:
+        g.close(force=True)
+    assert img.stat().st_size == 2 << 20
+    r = run('--build', out, '--new-disk', f'{img},2M', '--dry-run')
+    assert r.returncode == 2
+    assert f'--new-disk {img}: it already exists; attach it with --disk {img}' in r.stderr
+    for bad in (f'{tmp_path}/x.img', f'{tmp_path}/x.img,0', f'{tmp_path}/x.img,lots'):
+        r = run('--build', out, '--new-disk', bad)
+        assert r.returncode == 2 and 'expected FILE,SIZE' in r.stderr, (bad, r.stderr)
