@@ -48,6 +48,14 @@ def test_outputs_in_build_folder_only(build_dir):
     assert 'up to date' in out
     assert 'compile_commands' not in out and 'compilation database' not in out, out
     assert os.stat(cdb).st_mtime_ns == mtime
+    # A compiler launcher (tools/test: RTOS_COMPILER_LAUNCHER=ccache) neither
+    # rebuilds anything nor shows in the database, switched on or off.
+    for launcher in ('ccache', ''):
+        env = dict(os.environ, RTOS_COMPILER_LAUNCHER=launcher)
+        out = subprocess.run(['scons', '-Q', f'BSP={BSP}', f'BUILD={build_dir}'], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+        assert 'up to date' in out and 'CXX' not in out and 'compile_commands' not in out, out
+    assert os.stat(cdb).st_mtime_ns == mtime and 'ccache' not in open(cdb).read()
     # The ELF has no PT_LOAD below its entry (QEMU riscv enters the lowest address).
     hdr = subprocess.run(['riscv64-linux-gnu-readelf', '-lhW', os.path.join(build_dir, 'rtos.elf')],
                          stdout=subprocess.PIPE, text=True).stdout

@@ -8,6 +8,7 @@ when the content differs; the step prints a line only then.
 """
 
 import filecmp
+import json
 import os
 
 import SCons.Action
@@ -18,12 +19,28 @@ def _write_if_changed(target, source, env):
     path = target[0].abspath
     tmp = path + '.tmp'
     scons_cdb.write_compilation_db([env.File(tmp)], source, env)
+    _drop_launcher(tmp, env.get('LAUNCHER', ''))
     if os.path.isfile(path) and filecmp.cmp(tmp, path, shallow=False):
         os.remove(tmp)
         return 0
     os.replace(tmp, path)
     print(f'  GEN    {path}')
     return 0
+
+
+def _drop_launcher(path, launcher):
+    """Removes the compiler launcher (ccache, RTOS_COMPILER_LAUNCHER) from the
+    commands: tools need the compiler itself, and the file must not change when
+    only the launcher does."""
+    if not launcher:
+        return
+    with open(path) as f:
+        entries = json.load(f)
+    for e in entries:
+        if e.get('command', '').startswith(launcher + ' '):
+            e['command'] = e['command'][len(launcher) + 1:]
+    with open(path, 'w') as f:
+        json.dump(entries, f, sort_keys=True, indent=4, separators=(",", ": "))  # as SCons writes it
 
 
 def setup(env):
