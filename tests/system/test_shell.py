@@ -290,9 +290,10 @@ def test_ctrl_c_stops_ktest_and_bench(boot, bsp):
                   r'0 failed\n', out, re.M)
     assert m and int(m.group(1)) < 2500, out[-2000:]
     # The whole bench takes about a second without -icount, too short to
-    # interrupt reliably from here; a ^C typed ahead with the command counts
-    # as soon as it starts, so it stops before its first benchmark.
+    # interrupt at a chosen point from here: a ^C typed right behind the
+    # command stops it within a benchmark or two, well before its end.
+    total = len([line for line in g.run('bench -l').splitlines() if line.startswith('  ')])
     g.send('bench\r\x03')
     out = g.expect(r'bench: interrupted\r*\n' + re.escape(PROMPT))
-    m = re.search(r'bench: (\d+) results, (\d+) skipped, 0 failed', out)
-    assert m and int(m.group(1)) == 0 and 'insn/op' not in out, out[-2000:]
+    m = re.search(r'bench: (\d+) results, (\d+) skipped, 0 failed\r*\n\^C', out)
+    assert m and int(m.group(1)) + int(m.group(2)) <= total // 2, out[-2000:]
