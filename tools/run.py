@@ -3,6 +3,7 @@
 
   tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--cpu CPU]
                [--machine-opts OPTS] [-m SIZE] [--disk FILE[,ro]] [--new-disk FILE,SIZE]
+               [--net] [--hostfwd PROTO:HOSTPORT:GUESTPORT]... [--net-hdr10]
                [--gdb] [--dry-run] [-- QEMU ARGS...]
 
 The board is the one the build folder was configured for (its .config);
@@ -15,6 +16,7 @@ Examples:
   tools/run.py --modern --new-disk disk.img,64M   # create an empty 64 MiB disk (vda)
   tools/run.py --modern --disk disk.img           # attach it again (must exist)
   tools/run.py --gdb                             # waits for the debugger; prints how to attach
+  tools/run.py --hostfwd tcp:8080:80             # user network; host 127.0.0.1:8080 -> guest :80
 
 Quit QEMU with Ctrl-A X (or the shell's poweroff).
 """
@@ -64,6 +66,32 @@ def prepare_disks(p, disks, dry_run):
     return specs
 
 
+HOSTFWD_PROTOS = ('tcp', 'udp')
+
+
+def hostfwd(text):
+    """PROTO:HOSTPORT:GUESTPORT -> QEMU's hostfwd value, always bound to
+    127.0.0.1 so nothing outside this machine reaches the guest."""
+    parts = text.split(':')
+    ok = len(parts) == 3 and parts[0] in HOSTFWD_PROTOS and all(
+        x.isdigit() and 0 < int(x) < 65536 for x in parts[1:])
+    if not ok:
+        raise argparse.ArgumentTypeError(
+            f"'{text}': expected PROTO:HOSTPORT:GUESTPORT with PROTO tcp or udp and ports "
+            "1..65535, e.g. tcp:8080:80")
+    return f'{parts[0]}:127.0.0.1:{parts[1]}-:{parts[2]}'
+
+
+def network_args(a):
+    """QEMU arguments of --net / --hostfwd / --net-hdr10: one virtio-net device
+    on QEMU's user network (the guest gets 10.0.2.15 by DHCP)."""
+    if not (a.net or a.hostfwd or a.net_hdr10):
+        return []
+    netdev = ','.join(['user', 'id=n0'] + [f'hostfwd={f}' for f in a.hostfwd or []])
+    device = 'virtio-net-device,netdev=n0' + (',mrg_rxbuf=off' if a.net_hdr10 else '')
+    return ['-netdev', netdev, '-device', device]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,12 +106,20 @@ def main():
     p.add_argument('--new-disk', action=DiskAction, dest='disks', metavar='FILE,SIZE',
                    help='create FILE as SIZE (e.g. 64M) of zeros and attach it like --disk; '
                         'refused if FILE exists')
+    p.add_argument('--net', action='store_true',
+                   help='a virtio-net device on QEMU\'s user network (DHCP gives 10.0.2.15)')
+    p.add_argument('--hostfwd', action='append', type=hostfwd, metavar='PROTO:HOSTPORT:GUESTPORT',
+                   help='forward 127.0.0.1:HOSTPORT on this machine to the guest\'s GUESTPORT '
+                        '(tcp or udp; repeatable; implies --net)')
+    p.add_argument('--net-hdr10', action='store_true',
+                   help='the network device without mergeable receive buffers (mrg_rxbuf=off: '
+                        'a legacy device then uses the 10-byte header; implies --net)')
     p.add_argument('--gdb', action='store_true', help='start halted with a gdb server (port 1234)')
     p.add_argument('--gdb-port', type=int, default=1234, help='TCP port of the gdb server')
     p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
     p.add_argument('qemu_args', nargs=argparse.REMAINDER, help='after --: passed to QEMU')
     a = p.parse_args()
-    extra = a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args
+    extra = network_args(a) + (a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args)
     qemu_cmd.resolve_board(p, a)
     if (err := qemu_cmd.missing_elf_message(a.bsp, a.build)) and not a.dry_run:
         sys.exit(err)

@@ -7,6 +7,7 @@ import re
 import shlex
 import socket
 import subprocess
+import urllib.request
 
 import pexpect
 import pytest
@@ -159,3 +160,30 @@ def test_new_disk_is_created_once_and_booted(tmp_path):
     for bad in (f'{tmp_path}/x.img', f'{tmp_path}/x.img,0', f'{tmp_path}/x.img,lots'):
         r = run('--build', out, '--new-disk', bad)
         assert r.returncode == 2 and 'expected FILE,SIZE' in r.stderr, (bad, r.stderr)
+
+
+def test_hostfwd_reaches_the_guest_from_127_0_0_1(tmp_path):
+    """--hostfwd PROTO:HOSTPORT:GUESTPORT boots with a virtio-net device on the
+    user network and forwards 127.0.0.1:HOSTPORT (never another address): the
+    net example's status page answers there. Bad forms are refused."""
+    out = build('qemu-virt64-riscv', 'riscv-net-demo', ('examples/net/net.conf',))
+    port = free_port()
+    r = run('--build', out, '--hostfwd', f'tcp:{port}:80', '--hostfwd', 'udp:7007:7', '--dry-run')
+    assert (f'-netdev user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80,'
+            'hostfwd=udp:127.0.0.1:7007-:7 -device virtio-net-device,netdev=n0') in r.stdout
+    r = run('--build', out, '--net-hdr10', '--dry-run')
+    assert '-device virtio-net-device,netdev=n0,mrg_rxbuf=off' in r.stdout
+    for bad in ('tcp:80', 'sctp:1:2', 'tcp:0:80', 'tcp:8080:99999', 'tcp:x:80'):
+        r = run('--build', out, '--hostfwd', bad, '--dry-run')
+        assert r.returncode == 2 and 'expected PROTO:HOSTPORT:GUESTPORT' in r.stderr, bad
+    g = pexpect.spawn(RUN[0], ['--build', out, '--modern', '--hostfwd', f'tcp:{port}:80'],
+                      encoding='utf-8', codec_errors='replace', timeout=60, echo=False)
+    try:
+        g.expect(r'net: dhcp bound 10\.0\.2\.15')
+        page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=30).read().decode()
+        assert 'Tern' in page and 'threads' in page, page[:500]
+        g.expect('msh> ')
+        g.send('poweroff\r')
+        g.expect(pexpect.EOF)
+    finally:
+        g.close(force=True)
