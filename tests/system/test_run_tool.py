@@ -7,6 +7,8 @@ import re
 import shlex
 import socket
 import subprocess
+import time
+import urllib.error
 import urllib.request
 
 import pexpect
@@ -180,9 +182,19 @@ def test_hostfwd_reaches_the_guest_from_127_0_0_1(tmp_path):
                       encoding='utf-8', codec_errors='replace', timeout=60, echo=False)
     try:
         g.expect(r'net: dhcp bound 10\.0\.2\.15')
-        page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=30).read().decode()
-        assert 'Tern' in page and 'threads' in page, page[:500]
         g.expect('msh> ')
+        # The server thread may still be between start and listen: retry a
+        # refused or reset connection for a few seconds.
+        for attempt in range(20):
+            try:
+                page = urllib.request.urlopen(f'http://127.0.0.1:{port}/', timeout=30).read()
+                break
+            except (ConnectionError, urllib.error.URLError):
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        page = page.decode()
+        assert 'Tern' in page and 'threads' in page, page[:500]
         g.send('poweroff\r')
         g.expect(pexpect.EOF)
     finally:
