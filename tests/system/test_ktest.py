@@ -95,6 +95,19 @@ def test_stack_overflow_panics(boot, bsp):
     assert 'not caught' not in out
 
 
+@pytest.mark.parametrize('bsp', [b for b in BSPS if 'aarch64' in b])
+def test_guard_page_store_panics(boot, bsp):
+    """A store just below a thread's stack, past its canary, hits the MMU
+    guard page (CONFIG_RTOS_STACK_GUARD_PAGES, aarch64) and panics at once."""
+    g = boot(bsp, build_for(bsp, '1000hz'), extra=ICOUNT)
+    g.send('ktest-guard\r')
+    out = g.expect(r"PANIC: stack overflow in thread 'guard' \(stack \S+, sp \S+\)")
+    out += g.expect(r'thread: guard\s')
+    status = g.wait_exit(timeout=30)
+    assert status != 0, f'QEMU exited with status 0 after the panic:\n{out}'
+    assert 'not caught' not in out
+
+
 def uptime(g):
     m = re.search(r'up (\d+)\.(\d{3}) s, (\d+) ticks at (\d+) Hz', g.run('uptime'))
     assert m, 'no uptime line'
