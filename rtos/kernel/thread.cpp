@@ -5,6 +5,7 @@
 #include <rtos/heap.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/panic.hpp>
+#include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
 
 #include "arch/port.hpp"
@@ -65,9 +66,13 @@ Status Thread::init_guarded(const Params& params, Entry entry_fn, void* entry_ar
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
     // An overflow then faults on its first store below the stack. Without a
     // page table to spare the thread runs without (the canary remains).
-    if (guard && static_cast<uint8_t*>(guard) + arch::kPageSize == stack_base &&
-        arch::set_guard_page(guard, true))
-        guard_page = static_cast<uint8_t*>(guard);
+    if (guard && static_cast<uint8_t*>(guard) + arch::kPageSize == stack_base) {
+        static bool warned = false;
+        if (arch::set_guard_page(guard, true))
+            guard_page = static_cast<uint8_t*>(guard);
+        else if (!warned && (warned = true))
+            printk("thread '%s': no guard page (no page table left); canary only\n", thread_name);
+    }
 #else
     (void)guard;
 #endif
