@@ -170,14 +170,20 @@ volatile unsigned overflow_limit = ~0u;  // volatile: the recursion is not prova
 
 void overflow_entry(void*) { recurse(0); }
 
-int cmd_overflow(int argc, char**) {
+// A destructive command: `entry` runs in a thread called `name` on a
+// 4096-byte stack and must end in a panic; returning is the failure.
+int run_must_panic(int argc, const char* name, Thread::Entry entry, const char* what) {
     if (argc != 1) return shell::kUsage;
-    printk("ktest-overflow: overflowing a 4096-byte stack; the kernel must panic\n");
-    Thread* t = Thread::create({.name = "overflow", .priority = kBase}, overflow_entry, nullptr, 4096);
+    printk("ktest-%s: %s a 4096-byte stack; the kernel must panic\n", name, what);
+    Thread* t = Thread::create({.name = name, .priority = kBase}, entry, nullptr, 4096);
     if (!t) return 1;
     t->join(Timeout::ticks(5 * clock::tick_hz()));
-    printk("ktest-overflow: FAILED: the overflow was not caught\n");
+    printk("ktest-%s: FAILED: it was not caught\n", name);
     return 1;
+}
+
+int cmd_overflow(int argc, char**) {
+    return run_must_panic(argc, "overflow", overflow_entry, "overflowing");
 }
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
@@ -192,13 +198,7 @@ void guard_entry(void*) {
 }
 
 int cmd_guard(int argc, char**) {
-    if (argc != 1) return shell::kUsage;
-    printk("ktest-guard: storing below a 4096-byte stack; the kernel must panic\n");
-    Thread* t = Thread::create({.name = "guard", .priority = kBase}, guard_entry, nullptr, 4096);
-    if (!t) return 1;
-    t->join(Timeout::ticks(5 * clock::tick_hz()));
-    printk("ktest-guard: FAILED: the store was not caught\n");
-    return 1;
+    return run_must_panic(argc, "guard", guard_entry, "storing below");
 }
 #endif
 
