@@ -37,6 +37,7 @@
 #include <cstdint>
 
 #include <rtos/arch_cpu.hpp>
+#include <rtos/config.hpp>
 
 #include "arch/cpu_local.hpp"
 
@@ -100,6 +101,17 @@ uint64_t counter_frequency();
 /// Prints the registers of a trap frame (for panic reports); frame may be null.
 void dump_frame(const void* frame);
 
+/// MMU page size, for guard pages.
+constexpr std::size_t kPageSize = 4096;
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+/// Makes the page-aligned page at `page` inaccessible (guard) or accessible
+/// again. False when the port cannot (no page table left): no guard then.
+/// A data abort in the page below this_cpu().stack_limit is reported through
+/// rtos_kernel_stack_guard_fault, from a stack other than the thread's.
+bool set_guard_page(void* page, bool guard);
+#endif
+
 /// Name of the architecture, e.g. "riscv64".
 const char* name();
 
@@ -128,3 +140,6 @@ extern "C" void rtos_kernel_preempt();
 /// Outermost trap exit: the running thread trapped with its frame below
 /// this_cpu().stack_limit. Reports the overflow; never returns.
 extern "C" [[noreturn]] void rtos_kernel_stack_overflow(void* frame);
+/// The running thread touched the guard page below its stack at `addr`;
+/// `frame` (readable, on the port's abort stack) holds its registers.
+extern "C" [[noreturn]] void rtos_kernel_stack_guard_fault(void* frame, const void* addr);

@@ -291,13 +291,13 @@ void report_returned() { arch::fail_exit(); }
 
 }  // namespace
 
-void stack_overflow(Thread* t, const void* sp, const void* frame) {
+void stack_overflow(Thread* t, const void* sp, const void* frame, bool frame_readable) {
     arch::irq_save();
     const uint8_t* high = t->stack_base + t->stack_bytes;
     // The victim's registers are worth printing when its frame is plausibly
     // readable: inside the stack or just below it.
     auto* f = static_cast<const uint8_t*>(frame);
-    bool frame_ok = f && f < high && f + 4096 > t->stack_base;
+    bool frame_ok = f && (frame_readable || (f < high && f + 4096 > t->stack_base));
     overflow = {t->thread_name, t->stack_base, high, sp, frame_ok ? frame : nullptr};
     Thread& r = overflow_reporter;
     r.thread_name = t->thread_name;  // panic's "thread:" line names the victim
@@ -458,3 +458,10 @@ extern "C" void rtos_kernel_stack_overflow(void* frame) {
     using namespace rtos::kernel;
     stack_overflow(current(), frame, frame);
 }
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+extern "C" void rtos_kernel_stack_guard_fault(void* frame, const void* addr) {
+    using namespace rtos::kernel;
+    stack_overflow(current(), addr, frame, true);
+}
+#endif

@@ -81,8 +81,10 @@ void prepare_stack(uint8_t* base, std::size_t size);
 /// stack of its own so the report survives whatever the overflow destroyed.
 bool stack_guard_broken(const Thread* t);
 /// Panics for an overflow of `t` (sp: where it was found; frame: its trap
-/// frame if any) on a stack of its own. Interrupts masked.
-[[noreturn]] void stack_overflow(Thread* t, const void* sp, const void* frame);
+/// frame if any, read only when it lies by the stack unless frame_readable)
+/// on a stack of its own. Interrupts masked.
+[[noreturn]] void stack_overflow(Thread* t, const void* sp, const void* frame,
+                                 bool frame_readable = false);
 /// Bytes at the bottom of every stack that a thread must never reach. Larger
 /// than a trap frame, so a trap taken just above it still lands inside the stack.
 constexpr std::size_t kGuardBytes = 256;

@@ -5,6 +5,7 @@
 #include <rtos/heap.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/panic.hpp>
+#include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
 
 #include "arch/port.hpp"
@@ -41,6 +42,11 @@ ThreadState Thread::state() const {
 
 Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
                     std::size_t size) {
+    return init_guarded(params, entry_fn, entry_arg, stack, size, nullptr);
+}
+
+Status Thread::init_guarded(const Params& params, Entry entry_fn, void* entry_arg, void* stack,
+                            std::size_t size, void* guard) {
     if (!entry_fn || !stack || size < kMinStack || params.priority >= kernel::kPriorityLevels)
         return Status::invalid;
     if (run_state != ThreadState::created && run_state != ThreadState::exited)
@@ -57,6 +63,19 @@ Status Thread::init(const Params& params, Entry entry_fn, void* entry_arg, void*
     stack_base = reinterpret_cast<uint8_t*>(base);
     stack_bytes = top - base;
     kernel::prepare_stack(stack_base, stack_bytes);
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    // An overflow then faults on its first store below the stack. Without a
+    // page table to spare the thread runs without (the canary remains).
+    if (guard && static_cast<uint8_t*>(guard) + arch::kPageSize == stack_base) {
+        static bool warned = false;
+        if (arch::set_guard_page(guard, true))
+            guard_page = static_cast<uint8_t*>(guard);
+        else if (!warned && (warned = true))
+            printk("thread '%s': no guard page (no page table left); canary only\n", thread_name);
+    }
+#else
+    (void)guard;
+#endif
     sp = arch::init_stack(reinterpret_cast<void*>(top), entry, arg, thread_exit_trampoline);
     cpu_counter = 0;
     run_state = ThreadState::created;
@@ -77,12 +96,16 @@ Thread* Thread::create(const Params& params, Entry entry_fn, void* entry_arg,
     // One block: the stack, then the control block. An overflowing stack
     // grows away from its own control block, which the overflow check and
     // report need intact.
+    // With guard pages the block starts with the page-aligned guard page.
+    constexpr std::size_t guard = detail::kStackGuardPage;
     std::size_t stack = (stack_size + 15) & ~std::size_t{15};
-    if (stack < stack_size || stack > SIZE_MAX - sizeof(Thread)) return nullptr;
-    void* mem = heap::alloc_aligned(stack + sizeof(Thread), 16, false);
+    if (stack < stack_size || stack > SIZE_MAX - sizeof(Thread) - guard) return nullptr;
+    auto* mem = static_cast<uint8_t*>(
+        heap::alloc_aligned(guard + stack + sizeof(Thread), guard ? guard : 16, false));
     if (!mem) return nullptr;
-    auto* t = new (static_cast<uint8_t*>(mem) + stack) Thread();
-    if (t->init(params, entry_fn, entry_arg, mem, stack) != Status::ok) {
+    auto* t = new (mem + guard + stack) Thread();
+    if (t->init_guarded(params, entry_fn, entry_arg, mem + guard, stack, guard ? mem : nullptr) !=
+        Status::ok) {
         t->~Thread();
         heap::free(mem);
         return nullptr;
@@ -95,7 +118,11 @@ Thread* Thread::create(const Params& params, Entry entry_fn, void* entry_arg,
 
 void kernel::thread_release_memory(Thread* t) {
     kernel::unregister_thread(t);
-    void* block = t->stack_base;  // the start of the allocation (16-byte aligned)
+    void* block = t->stack_base - detail::kStackGuardPage;  // the start of a heap allocation
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    if (t->guard_page) arch::set_guard_page(t->guard_page, false);
+    t->guard_page = nullptr;
+#endif
     bool heap_owned = t->heap_allocated;
     t->run_state = ThreadState::exited;
     if (heap_owned) {

@@ -11,6 +11,10 @@
 //   ktest-overflow        destructive: a thread overflows its stack; the
 //                         kernel must panic ("stack overflow in thread
 //                         'overflow'") and end QEMU with a failure status.
+//   ktest-guard           destructive, with CONFIG_RTOS_STACK_GUARD_PAGES: a
+//                         thread stores just below its stack, past the
+//                         canary; the guard page must fault and the kernel
+//                         panic ("stack overflow in thread 'guard'").
 //
 // Each test runs in a fresh heap thread at kt::kBase while the runner (the
 // shell thread, raised to priority 0) waits for it with a time limit. After
@@ -166,15 +170,37 @@ volatile unsigned overflow_limit = ~0u;  // volatile: the recursion is not prova
 
 void overflow_entry(void*) { recurse(0); }
 
-int cmd_overflow(int argc, char**) {
+// A destructive command: `entry` runs in a thread called `name` on a
+// 4096-byte stack and must end in a panic; returning is the failure.
+int run_must_panic(int argc, const char* name, Thread::Entry entry, const char* what) {
     if (argc != 1) return shell::kUsage;
-    printk("ktest-overflow: overflowing a 4096-byte stack; the kernel must panic\n");
-    Thread* t = Thread::create({.name = "overflow", .priority = kBase}, overflow_entry, nullptr, 4096);
+    printk("ktest-%s: %s a 4096-byte stack; the kernel must panic\n", name, what);
+    Thread* t = Thread::create({.name = name, .priority = kBase}, entry, nullptr, 4096);
     if (!t) return 1;
     t->join(Timeout::ticks(5 * clock::tick_hz()));
-    printk("ktest-overflow: FAILED: the overflow was not caught\n");
+    printk("ktest-%s: FAILED: it was not caught\n", name);
     return 1;
 }
+
+int cmd_overflow(int argc, char**) {
+    return run_must_panic(argc, "overflow", overflow_entry, "overflowing");
+}
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+// ---- ktest-guard ---------------------------------------------------------------
+
+// The stack is one page, so the page of a local is the stack's bottom page
+// and the word below it lies in the guard page. Nothing in the band changes.
+void guard_entry(void*) {
+    volatile uint64_t local = 0;
+    auto page = reinterpret_cast<uintptr_t>(&local) & ~uintptr_t{4095};
+    *reinterpret_cast<volatile uint64_t*>(page - 64) = local;
+}
+
+int cmd_guard(int argc, char**) {
+    return run_must_panic(argc, "guard", guard_entry, "storing below");
+}
+#endif
 
 }  // namespace
 }  // namespace rtos::ktest
@@ -186,3 +212,10 @@ SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::kt
     shell_command_ktest_overflow{"ktest-overflow", "",
                                  "overflow a thread's stack (destructive: the kernel panics)",
                                  rtos::ktest::cmd_overflow};
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+[[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
+    shell_command_ktest_guard{"ktest-guard", "",
+                              "store below a thread's stack (destructive: the kernel panics)",
+                              rtos::ktest::cmd_guard};
+#endif

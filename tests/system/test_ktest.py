@@ -1,6 +1,7 @@
 """The on-target kernel test suite (rtos/ktest/): `ktest` on both boards at
-1000 Hz (the default build), 100 Hz, 10 kHz and with 256 priority levels, and `ktest-overflow`, which must end
-in a stack-overflow panic and a failure exit status.
+1000 Hz (the default build), 100 Hz, 10 kHz and with 256 priority levels, and `ktest-overflow` (and on
+aarch64 `ktest-guard`, a store into the MMU guard page below a stack), which
+must end in a stack-overflow panic and a failure exit status.
 
 The guests run under QEMU's instruction counting, `-icount shift=4,sleep=off`:
 virtual time advances 16 ns per guest instruction instead of following the
@@ -83,16 +84,28 @@ def test_ktest_passes(boot, bsp, config):
     assert g.wait_exit() == 0
 
 
-@pytest.mark.parametrize('bsp', BSPS)
-def test_stack_overflow_panics(boot, bsp):
-    g = boot(bsp, build_for(bsp, '1000hz'), extra=ICOUNT)
-    g.send('ktest-overflow\r')
-    out = g.expect(r"PANIC: stack overflow in thread 'overflow' \(stack \S+, sp \S+\)")
+def expect_overflow_panic(g, command, thread):
+    g.send(command + '\r')
+    out = g.expect(rf"PANIC: stack overflow in thread '{thread}' \(stack \S+, sp \S+\)")
     # The report runs on a stack of its own, so what follows is intact too.
-    out += g.expect(r'thread: overflow\s')
+    out += g.expect(rf'thread: {thread}\s')
     status = g.wait_exit(timeout=30)
     assert status != 0, f'QEMU exited with status 0 after the panic:\n{out}'
     assert 'not caught' not in out
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_stack_overflow_panics(boot, bsp):
+    g = boot(bsp, build_for(bsp, '1000hz'), extra=ICOUNT)
+    expect_overflow_panic(g, 'ktest-overflow', 'overflow')
+
+
+@pytest.mark.parametrize('bsp', [b for b in BSPS if 'aarch64' in b])
+def test_guard_page_store_panics(boot, bsp):
+    """A store just below a thread's stack, past its canary, hits the MMU
+    guard page (CONFIG_RTOS_STACK_GUARD_PAGES, aarch64) and panics at once."""
+    g = boot(bsp, build_for(bsp, '1000hz'), extra=ICOUNT)
+    expect_overflow_panic(g, 'ktest-guard', 'guard')
 
 
 def uptime(g):

@@ -5,6 +5,11 @@
 // Device-nGnRE, never executable; everything else unmapped (null pointers
 // fault).
 //
+// With CONFIG_RTOS_STACK_GUARD_PAGES the kernel asks for single 4 KiB pages
+// to be made inaccessible (set_guard_page, below every thread stack); the
+// 2 MiB block holding such a page is split into a level-3 page table then,
+// from a small static pool.
+//
 // 39-bit virtual addresses (T0SZ = 25): the walk starts at level 1, one
 // 512-entry table of 1 GiB entries; a GiB the map does not cover uniformly
 // goes one level down to 2 MiB blocks.
@@ -17,6 +22,9 @@
 #include <cstdint>
 
 #include <rtos/board.hpp>
+#include <rtos/config.hpp>
+
+#include "arch/port.hpp"
 
 #include "sysreg.hpp"
 
@@ -80,8 +88,57 @@ bool boundary_inside(rtos::board::MemoryMap map, uint64_t base, uint64_t size) {
     return false;
 }
 
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+// Level-2/3 tables for splitting blocks at run time: each covers one 2 MiB
+// block (or one GiB) that holds a guard page. Stacks come from the kernel
+// image and the low end of the first-fit heap, so a few cover them all; when
+// the pool is empty a thread just gets no guard page (the canary remains).
+constexpr unsigned kSplitTables = 8;
+constexpr uint64_t kAddrMask = 0x0000fffffffff000ull;  // output address bits 47:12
+alignas(4096) uint64_t split_tables[kSplitTables][kEntries];
+unsigned split_used = 0;
+
+// The table below `entry`, which maps `size` bytes; a block is split into a
+// table of the same attributes first (pages when `pages`). Null when the
+// entry is unmapped or the pool is empty. The block is replaced by the
+// equivalent table in one store: QEMU needs no break-before-make for that,
+// real cores without FEAT_BBM may want the block split at boot instead.
+uint64_t* table_below(uint64_t& entry, uint64_t size, bool pages) {
+    if ((entry & 3) == kValidTable) return reinterpret_cast<uint64_t*>(entry & kAddrMask);
+    if (!(entry & 1) || split_used == kSplitTables) return nullptr;
+    uint64_t* t = split_tables[split_used++];
+    uint64_t base = entry & kAddrMask & ~(size - 1), step = size / kEntries;
+    uint64_t attr = (entry & ~kAddrMask & ~3ull) | (pages ? 0b11 : kValidBlock);
+    for (unsigned j = 0; j < kEntries; ++j) t[j] = (base + j * step) | attr;
+    dsb_ish();
+    entry = reinterpret_cast<uint64_t>(t) | kValidTable;
+    asm volatile("dsb ish\n\ttlbi vmalle1is\n\tdsb ish\n\tisb" ::: "memory");
+    return t;
+}
+#endif
+
 }  // namespace
 }  // namespace rtos::arch::aarch64
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+// A cleared valid bit keeps the rest of the descriptor, so lifting the guard
+// is setting it again.
+bool rtos::arch::set_guard_page(void* page, bool guard) {
+    using namespace rtos::arch::aarch64;
+    auto a = reinterpret_cast<uint64_t>(page);
+    if ((a & (kPageSize - 1)) || (a >> 30) >= kEntries) return false;
+    auto flags = irq_save();
+    uint64_t* l2 = table_below(level1[a >> 30], kGiB, false);
+    uint64_t* l3 = l2 ? table_below(l2[(a >> 21) % kEntries], kMiB2, true) : nullptr;
+    if (l3) {
+        uint64_t& pte = l3[(a >> 12) % kEntries];
+        pte = guard ? pte & ~1ull : pte | 1;
+        asm volatile("dsb ishst\n\ttlbi vaae1is, %0\n\tdsb ish\n\tisb" ::"r"(a >> 12) : "memory");
+    }
+    irq_restore(flags);
+    return l3 != nullptr;
+}
+#endif
 
 extern "C" void rtos_aarch64_mmu_init() {
     using namespace rtos::arch::aarch64;

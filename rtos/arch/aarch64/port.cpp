@@ -313,6 +313,17 @@ extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::Tr
         uint64_t esr = read_sysreg(esr_el1);
         uint64_t ec = esr >> 26;
         if (ec == kEcUnknown && fixup_firmware_call(frame)) return;
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+        if (ec == kEcDataAbort) {
+            // On the abort stack (vectors.S): the frame gets the thread's sp.
+            frame->sp = read_sysreg(sp_el0);
+            // Below the stack limit (stack base plus the guard band) by at
+            // most two pages: the guard page, nothing else there can fault.
+            uint64_t far = read_sysreg(far_el1), limit = this_cpu().stack_limit;
+            if (far < limit && limit - far <= 2 * kPageSize)
+                rtos_kernel_stack_guard_fault(frame, reinterpret_cast<const void*>(far));
+        }
+#endif
         fatal_sync(frame, esr);
     }
     case TrapKind::serror:

@@ -39,7 +39,24 @@ rtos_aarch64_vectors:
     VECTOR 1        /* irq */
     VECTOR 2        /* fiq */
     VECTOR 3        /* serror */
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    /* current EL, SP_EL1: sync. A data abort may be a guard-page hit with
+     * sp in the guard page: it runs on the abort stack (x0 parked in
+     * TPIDR_EL1, the faulting sp in SP_EL0, both unused otherwise). */
+    .balign 128
+    msr     tpidr_el1, x0
+    mrs     x0, esr_el1
+    ubfx    x0, x0, #26, #6
+    cmp     x0, #0x25               /* EC: data abort, current EL */
+    b.eq    rtos_aarch64_abort_entry
+    mrs     x0, tpidr_el1
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #4
+    b       rtos_aarch64_trap_entry
+#else
     VECTOR 4        /* current EL, SP_EL1: sync */
+#endif
     VECTOR 5        /* irq */
     VECTOR 6        /* fiq */
     VECTOR 7        /* serror */
@@ -54,6 +71,18 @@ rtos_aarch64_vectors:
 
     .section .text, "ax"
     .balign 4
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+rtos_aarch64_abort_entry:
+    mov     x0, sp
+    msr     sp_el0, x0
+    adrp    x0, rtos_aarch64_abort_stack_top
+    add     x0, x0, :lo12:rtos_aarch64_abort_stack_top
+    mov     sp, x0
+    mrs     x0, tpidr_el1
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #4
+#endif
 rtos_aarch64_trap_entry:
     stp     x2, x3, [sp, #16]
     stp     x4, x5, [sp, #32]
@@ -161,3 +190,11 @@ rtos_aarch64_thread_start:
     mov     x0, x20
     mov     x30, x21
     br      x19
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    .section .bss, "aw", %nobits
+    .balign 16
+rtos_aarch64_abort_stack:
+    .space  4096
+rtos_aarch64_abort_stack_top:
+#endif

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <rtos/config.hpp>
+
 #include "list.hpp"
 #include "types.hpp"
 #include "wait_queue.hpp"
@@ -74,6 +76,10 @@ public:
 
     // ---- Kernel-internal state: kernel code only; applications use the
     // ---- methods above.
+    /// init() with `guard` (null, or the page just below `stack`) made
+    /// inaccessible while the thread lives (CONFIG_RTOS_STACK_GUARD_PAGES).
+    Status init_guarded(const Params& params, Entry entry, void* arg, void* stack,
+                        std::size_t stack_size, void* guard);
     void* sp = nullptr;  ///< saved stack pointer (trap frame on the stack)
     const char* thread_name = "?";
     unsigned prio = 0;       ///< effective priority (raised by inheritance)
@@ -88,6 +94,7 @@ public:
     void* arg = nullptr;
     uint8_t* stack_base = nullptr;
     std::size_t stack_bytes = 0;
+    uint8_t* guard_page = nullptr;  ///< unmapped page below the stack, if any
     ListNode sched_node;    ///< ready list or a WaitQueue
     ListNode timeout_node;  ///< the kernel's timeout list
     ListNode all_node;      ///< list of every thread (ps)
@@ -102,9 +109,15 @@ public:
 };
 
 namespace detail {
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+inline constexpr std::size_t kStackGuardPage = 4096;  // arch::kPageSize
+#else
+inline constexpr std::size_t kStackGuardPage = 0;
+#endif
+/// With guard pages: a page-aligned guard page, then the stack.
 template <std::size_t StackSize>
 struct ThreadStack {
-    alignas(16) uint8_t stack_[StackSize];
+    alignas(kStackGuardPage ? kStackGuardPage : 16) uint8_t stack_[kStackGuardPage + StackSize];
 };
 }  // namespace detail
 
@@ -116,7 +129,8 @@ class StaticThread : private detail::ThreadStack<StackSize>, public Thread {
 public:
     static_assert(StackSize >= 1024, "thread stacks must be at least 1 KiB");
     Status init(const Params& params, Entry entry, void* arg) {
-        return Thread::init(params, entry, arg, this->stack_, StackSize);
+        return Thread::init_guarded(params, entry, arg, this->stack_ + detail::kStackGuardPage,
+                                    StackSize, detail::kStackGuardPage ? this->stack_ : nullptr);
     }
     Status start(const Params& params, Entry entry, void* arg) {
         Status s = init(params, entry, arg);
