@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 
 #include "drivers/virtio/device.hpp"
+#include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/transport.hpp"
 
 namespace virtio {
@@ -30,6 +32,23 @@ struct DriverEntry {
 /// words test harnesses look for:
 ///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 features 0x130000254
 void announce(const Found& found, Device& dev, const char* extra = "");
+
+/// The usual probe body: a driver object D(transport) in DMA memory (the
+/// headers and buffers it hands the device live inside it), then
+/// D::start(found); the object is destroyed and freed again when start()
+/// fails. Returns the started driver or nullptr. A driver whose start() can
+/// fail after attaching its interrupt must not use this (the handler would
+/// outlive the object).
+template <typename D>
+D* start_in_dma_memory(const Found& found) {
+    void* mem = hal::dma_alloc(sizeof(D), alignof(D));
+    if (!mem) return nullptr;
+    auto* d = new (mem) D(found.transport);
+    if (d->start(found)) return d;
+    d->~D();
+    hal::dma_free(mem);
+    return nullptr;
+}
 
 /// Registered drivers, in link order.
 const DriverEntry* drivers_begin();

@@ -320,17 +320,7 @@ bool VirtioBlk::start(const Found& found) {
     return true;
 }
 
-bool probe(const Found& found) {
-    void* mem = hal::dma_alloc(sizeof(VirtioBlk), alignof(VirtioBlk));
-    if (!mem) return false;
-    auto* blk = new (mem) VirtioBlk(found.transport);
-    if (!blk->start(found)) {
-        blk->~VirtioBlk();
-        hal::dma_free(mem);
-        return false;
-    }
-    return true;
-}
+bool probe(const Found& found) { return start_in_dma_memory<VirtioBlk>(found) != nullptr; }
 
 }  // namespace
 

@@ -763,14 +763,7 @@ bool port_info(unsigned index, PortInfo& info) {
 namespace {
 
 bool probe(const virtio::Found& found) {
-    void* mem = virtio::hal::dma_alloc(sizeof(Console), alignof(Console));
-    if (!mem) return false;
-    auto* c = new (mem) Console(found.transport);
-    if (!c->start(found)) {
-        c->~Console();
-        virtio::hal::dma_free(mem);
-        return false;
-    }
+    if (!virtio::start_in_dma_memory<Console>(found)) return false;
 #if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
     if (found.index == 0 &&
         !Thread::create({.name = "vcon-shell", .priority = CONFIG_SHELL_PRIORITY}, mirror_main,

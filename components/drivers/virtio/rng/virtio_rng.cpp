@@ -177,16 +177,8 @@ bool probe(const Found& found) {
         rtos::printk("%s: one entropy source is used; this one is ignored\n", found.transport.name());
         return false;
     }
-    void* mem = hal::dma_alloc(sizeof(VirtioRng), alignof(VirtioRng));
-    if (!mem) return false;
-    auto* rng = new (mem) VirtioRng(found.transport);
-    if (!rng->start(found)) {
-        rng->~VirtioRng();
-        hal::dma_free(mem);
-        return false;
-    }
-    the_rng = rng;
-    return true;
+    the_rng = start_in_dma_memory<VirtioRng>(found);
+    return the_rng != nullptr;
 }
 
 }  // namespace
