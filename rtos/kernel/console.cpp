@@ -10,8 +10,11 @@ const Driver* driver = nullptr;
 Mirror mirror = nullptr;
 void* mirror_ctx = nullptr;
 
-// Received bytes wait here until a thread reads them.
-constexpr unsigned kRxSize = 256;
+// Received bytes wait here until a thread reads them. Room for several whole
+// shell lines: a pasted line arrives in one burst, possibly before the
+// reader runs, and a byte that finds the ring full is dropped (the UART
+// drivers do not hold bytes back in their FIFOs).
+constexpr unsigned kRxSize = 1024;
 char rx_ring[kRxSize];
 volatile unsigned rx_head = 0;  // written by the ISR
 volatile unsigned rx_tail = 0;  // written by readers
