@@ -1,0 +1,59 @@
+"""A minimal QMP client for system tests: QEMU is started with
+`-qmp unix:<path>,server=on,wait=off` (see qmp_args()), the test connects
+after the guest has booted and issues commands (input-send-event,
+screendump, ...). Every read has a timeout; events that arrive while
+waiting for a command's answer are kept in `events`."""
+import json
+import socket
+import time
+
+
+def qmp_args(path):
+    """QEMU arguments for a QMP server on the unix socket `path`."""
+    return ['-qmp', f'unix:{path},server=on,wait=off']
+
+
+class QMP:
+    def __init__(self, path, timeout=10):
+        self.events = []
+        deadline = time.monotonic() + timeout
+        while True:  # QEMU creates the socket shortly after it starts
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(timeout)
+                self.sock.connect(str(path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise AssertionError(f'no QMP socket at {path}') from None
+                time.sleep(0.05)
+        self.file = self.sock.makefile('r', encoding='utf-8')
+        greeting = self._read()
+        assert 'QMP' in greeting, greeting
+        self.command('qmp_capabilities')
+
+    def _read(self):
+        line = self.file.readline()
+        if not line:
+            raise AssertionError('QMP connection closed')
+        return json.loads(line)
+
+    def command(self, name, **arguments):
+        """Runs a command; returns its 'return' value, raises on 'error'."""
+        msg = {'execute': name}
+        if arguments:
+            msg['arguments'] = arguments
+        self.sock.sendall((json.dumps(msg) + '\n').encode())
+        while True:
+            reply = self._read()
+            if 'event' in reply:
+                self.events.append(reply)
+                continue
+            if 'error' in reply:
+                raise AssertionError(f'QMP {name} failed: {reply["error"]}')
+            return reply.get('return')
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
