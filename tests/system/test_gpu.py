@@ -1,0 +1,134 @@
+"""virtio-gpu 2D through a real QEMU device, checked from the host: after
+`gpu fill <rrggbb>` and `gpu demo` the host takes a QMP `screendump` (a PPM
+of what the device scans out) and compares pixels with what README's
+"VirtIO GPU" section documents: every pixel of a fill, the eight bars
+(centres and both edge columns, indeed every pixel outside the text box),
+and the text box pixel for pixel, rendered here from the driver's own font
+table (components/drivers/display/font8x8.cpp). The screen size is the
+device's, also with xres/yres set. Both archs, legacy and modern (QEMU 7.2
+runs virtio-gpu-device on a legacy virtio-mmio transport too). QEMU runs
+with -nographic (no display backend): screendump still renders the
+scanout's console."""
+import os
+import re
+
+import pytest
+from conftest import BSPS, ROOT
+from qmp import QMP, qmp_args
+
+BARS = ['ffffff', 'ffff00', '00ffff', '00ff00', 'ff00ff', 'ff0000', '0000ff', '000000']
+TEXT = 'Tern RTOS virtio-gpu'
+BOX_X, BOX_Y, PAD, SCALE = 16, 16, 8, 2
+FILLS = ['ff0000', '00ff00', '0000ff', '123456', 'ffffff', '000000']
+
+
+def arch(bsp):
+    return 'riscv' if 'riscv' in bsp else 'aarch64'
+
+
+def font():
+    """The driver's 8x8 glyph table: {char: [8 row bytes]}."""
+    src = open(os.path.join(ROOT, 'components/drivers/display/font8x8.cpp')).read()
+    rows = re.findall(r'\{((?:0x[0-9A-Fa-f]{2}, ){7}0x[0-9A-Fa-f]{2})\},', src)
+    assert len(rows) == 0x7f - 0x20, len(rows)
+    return {chr(0x20 + i): [int(b, 16) for b in r.split(', ')] for i, r in enumerate(rows)}
+
+
+def screendump(qmp, path):
+    """(width, height, pixels as bytes RGBRGB...) of the device's screen."""
+    if os.path.exists(path):
+        os.unlink(path)
+    qmp.command('screendump', filename=str(path))
+    data = open(path, 'rb').read()
+    m = re.match(rb'P6\s+(\d+)\s+(\d+)\s+255\s', data)
+    assert m, data[:32]
+    w, h = int(m.group(1)), int(m.group(2))
+    pixels = data[m.end():]
+    assert len(pixels) == w * h * 3
+    return w, h, pixels
+
+
+def px(pixels, w, x, y):
+    return pixels[(y * w + x) * 3:(y * w + x) * 3 + 3].hex()
+
+
+def check_demo(w, h, pixels):
+    glyphs = font()
+    text_w = len(TEXT) * 8 * SCALE
+    box_w, box_h = text_w + 2 * PAD, 8 * SCALE + 2 * PAD
+    bar_of = [next(i for i in range(8) if x < (i + 1) * w // 8) for x in range(w)]
+    # The bars at documented positions: centre and both edge columns, low on the screen.
+    for i, colour in enumerate(BARS):
+        x0, x1 = i * w // 8, (i + 1) * w // 8 - 1
+        for x in (x0, (x0 + x1) // 2, x1):
+            for y in (box_h + BOX_Y, h // 2, h - 1):
+                assert px(pixels, w, x, y) == colour, (i, x, y)
+    # Every pixel outside the box is its bar's colour.
+    row = b''.join(bytes.fromhex(BARS[bar_of[x]]) for x in range(w))
+    for y in range(h):
+        line = pixels[y * w * 3:(y + 1) * w * 3]
+        if BOX_Y <= y < BOX_Y + box_h:
+            assert line[:BOX_X * 3] == row[:BOX_X * 3], y
+            assert line[(BOX_X + box_w) * 3:] == row[(BOX_X + box_w) * 3:], y
+        else:
+            assert line == row, y
+    # The box: black with the text in white at (24, 24), each glyph pixel 2x2.
+    white = 0
+    for y in range(BOX_Y, BOX_Y + box_h):
+        for x in range(BOX_X, BOX_X + box_w):
+            tx, ty = x - BOX_X - PAD, y - BOX_Y - PAD
+            on = False
+            if 0 <= tx < text_w and 0 <= ty < 8 * SCALE:
+                g = glyphs[TEXT[tx // (8 * SCALE)]]
+                on = bool(g[ty // SCALE] >> ((tx % (8 * SCALE)) // SCALE) & 1)
+            assert px(pixels, w, x, y) == ('ffffff' if on else '000000'), (x, y)
+            white += on
+    assert white > 100 * SCALE * SCALE  # the text is really there
+
+
+@pytest.mark.parametrize('mode,size', [('legacy', None), ('modern', None), ('modern', (640, 480)),
+                                       ('legacy', (800, 600))],
+                         ids=['legacy', 'modern', 'modern-640x480', 'legacy-800x600'])
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
+    qmp_path = tmp_path / 'qmp'
+    device = 'virtio-gpu-device' + (f',xres={size[0]},yres={size[1]}' if size else '')
+    g = boot(bsp, virtio=mode, wait_prompt=False, extra=['-device', device] + qmp_args(qmp_path))
+    log = g.wait_prompt()
+    w, h = size or (1280, 800)
+    assert re.search(rf'virtio-gpu: mmio {mode} @0x[0-9a-f]+ irq \d+ queue 16 features 0x[0-9a-f]+ '
+                     rf'scanout 0 {w}x{h} edid yes\r*\n', log), log
+    info = g.run('gpu info')
+    assert f'scanout 0: {w}x{h} format B8G8R8X8' in info, info
+    assert f'edid: yes, preferred {w}x{h}' in info, info
+    assert f': {mode}, scanouts 1' in info, info
+
+    qmp = QMP(qmp_path)
+    try:
+        dump = tmp_path / 'screen.ppm'
+        # Right after boot the screen is black (the driver cleared and flushed it).
+        sw, sh, pixels = screendump(qmp, dump)
+        assert (sw, sh) == (w, h)
+        assert pixels == bytes(w * h * 3)
+        for colour in FILLS:
+            assert f'gpu: filled {w}x{h} with {colour}' in g.run(f'gpu fill {colour}')
+            sw, sh, pixels = screendump(qmp, dump)
+            assert (sw, sh) == (w, h)
+            assert pixels == bytes.fromhex(colour) * (w * h), colour
+        out = g.run('gpu demo')
+        assert f'gpu: demo {w}x{h} bars 8 text box 16,16 336x32 text "{TEXT}" at 24,24 scale 2' in out
+        sw, sh, pixels = screendump(qmp, dump)
+        assert (sw, sh) == (w, h)
+        check_demo(w, h, pixels)
+    finally:
+        qmp.close()
+    assert 'usage: gpu' in g.run('gpu fill red')
+    assert 'flushes' in g.run('gpu info')
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_gpu_absent(boot, bsp):
+    """Without the device: no display, the commands say so."""
+    g = boot(bsp)
+    assert 'gpu: no display' in g.run('gpu info')
+    assert 'gpu: no display' in g.run('gpu demo')
