@@ -7,8 +7,7 @@ and the text box pixel for pixel, rendered here from the driver's own font
 table (components/drivers/display/font8x8.cpp). The screen size is the
 device's, also with xres/yres set. Both archs, legacy and modern (QEMU 7.2
 runs virtio-gpu-device on a legacy virtio-mmio transport too). QEMU runs
-with -nographic (no display backend): screendump still renders the
-scanout's console."""
+with -display none: screendump still renders the scanout's console."""
 import os
 import re
 
