@@ -55,12 +55,12 @@ struct Env {
 
 /// The device with `setup` applied to its model, probed by the registered driver.
 template <typename F>
-Env& boot(F setup, bool offer_edid = true) {
+Env& boot(F setup, bool offer_edid = true, bool irq = true) {
     Env* e = new Env(offer_edid);
     e->model.edid = GpuModel::make_edid(e->model.modes[0].width, e->model.modes[0].height);
     setup(e->model);
     e->model.write_config(e->fake);
-    host_irq::install(&e->fake, true);
+    host_irq::install(&e->fake, irq);
     if (e->transport.probe() != virtio::Error::ok) {
         sim::fail(__FILE__, __LINE__, "transport probe failed");
         return *e;
@@ -316,6 +316,17 @@ void hung_device_times_out() {
     SIM_CHECK_STATUS(fb->flush(), Status::io_error);
 }
 
+void polls_without_interrupt() {
+    Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; }, true, /*irq=*/false);
+    SIM_CHECK(e.probed);
+    Framebuffer* fb = rtos::display::primary();
+    fb->fill({2, 3, 4, 5}, 0x0000ff);
+    SIM_CHECK_STATUS(fb->flush(), Status::ok);
+    SIM_CHECK_EQ(e.model.resource.host[3 * 16 + 2], 0x0000ffu);
+    SIM_CHECK(same(e.model.flushes.back(), {2, 3, 4, 5}));
+    no_errors(e);
+}
+
 void hung_device_at_start() {
     Env& e = boot([](GpuModel& m) {
         m.modes[0] = {16, 16, true};
@@ -363,6 +374,7 @@ TEST_P(VirtioGpu, AbsurdDisplayInfoIsRefused) {
         EXPECT_EQ(run(absurd_display_info_is_refused), 0) << g_case;
 }
 TEST_P(VirtioGpu, HungDeviceTimesOut) { EXPECT_EQ(run(hung_device_times_out), 0); }
+TEST_P(VirtioGpu, PollsWithoutInterrupt) { EXPECT_EQ(run(polls_without_interrupt), 0); }
 TEST_P(VirtioGpu, HungDeviceAtStart) { EXPECT_EQ(run(hung_device_at_start), 0); }
 TEST_P(VirtioGpu, BrokenRingStopsTheDevice) { EXPECT_EQ(run(broken_ring_stops_the_device), 0); }
 

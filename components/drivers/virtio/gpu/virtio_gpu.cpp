@@ -131,7 +131,7 @@ private:
     volatile bool completed_ = false;
     volatile std::uint32_t used_len_ = 0;
     volatile bool broken_ = false;
-    bool interrupts_ = false;
+    bool legacy_ = false;
     std::uint32_t num_scanouts_ = 0, scanout_ = 0, width_ = 0, height_ = 0;
     bool edid_ = false;
     std::uint32_t edid_w_ = 0, edid_h_ = 0;
@@ -316,6 +316,7 @@ bool VirtioGpu::start(const Found& found) {
     if (dev_.start({.features = feature_bit(F_EDID), .queues = queues,
                     .on_config_change = &VirtioGpu::on_config, .context = this}) != Error::ok)
         return false;
+    legacy_ = dev_.transport().is_legacy();
     num_scanouts_ = dev_.transport().config_read32(CFG_NUM_SCANOUTS);
     bool ok = true;
     if (num_scanouts_ == 0 || num_scanouts_ > MAX_SCANOUTS) {
@@ -346,8 +347,7 @@ bool VirtioGpu::start(const Found& found) {
     }
     // Last, so nothing can fail once the handler is attached (the object
     // must then outlive it); without the interrupt requests are polled.
-    interrupts_ = rtos::irq::attach(found.irq, &VirtioGpu::isr, this);
-    if (!interrupts_)
+    if (!rtos::irq::attach(found.irq, &VirtioGpu::isr, this))
         rtos::printk("%s: interrupt %u unavailable; polling\n", dev_.name(), found.irq);
     rtos::display::set_primary(&fb_);
     char extra[64];
@@ -358,7 +358,7 @@ bool VirtioGpu::start(const Found& found) {
 }
 
 void VirtioGpu::fill_info(Info& out) const {
-    out = Info{dev_.name(), const_cast<Device&>(dev_).transport().is_legacy(), num_scanouts_,
+    out = Info{dev_.name(), legacy_, num_scanouts_,
                scanout_, width_, height_, FORMAT_B8G8R8X8_UNORM, edid_, edid_w_, edid_h_,
                broken_, flushes_};
 }
