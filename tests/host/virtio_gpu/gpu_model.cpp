@@ -23,6 +23,12 @@ std::vector<std::uint8_t> bytes_of(const T& t) {
 }
 
 CtrlHdr hdr(std::uint32_t type) { return CtrlHdr{type, 0, 0, 0, 0, {}}; }
+
+void set_checksum(std::uint8_t* block) {
+    std::uint8_t sum = 0;
+    for (int i = 0; i < 127; ++i) sum = static_cast<std::uint8_t>(sum + block[i]);
+    block[127] = static_cast<std::uint8_t>(0x100 - sum);
+}
 }  // namespace
 
 GpuModel::GpuModel() { modes[0] = {1280, 800, true}; }
@@ -46,9 +52,26 @@ std::vector<std::uint8_t> GpuModel::make_edid(std::uint32_t w, std::uint32_t h) 
     d[4] = static_cast<std::uint8_t>((w >> 8) << 4);
     d[5] = h & 0xff;
     d[7] = static_cast<std::uint8_t>((h >> 8) << 4);
-    std::uint8_t sum = 0;
-    for (int i = 0; i < 127; ++i) sum = static_cast<std::uint8_t>(sum + e[i]);
-    e[127] = static_cast<std::uint8_t>(0x100 - sum);
+    set_checksum(e.data());
+    return e;
+}
+
+std::vector<std::uint8_t> GpuModel::make_edid_displayid(std::uint32_t w, std::uint32_t h,
+                                                        std::uint8_t section_len) {
+    std::vector<std::uint8_t> e = make_edid(0, 0);
+    std::memset(e.data() + 54, 0, 18);  // no timing descriptor
+    e[54 + 3] = 0x10;                   // a dummy display descriptor
+    e[126] = 1;                         // one extension
+    set_checksum(e.data());
+    std::uint8_t b[128] = {0x70, 0x13, section_len, 0x03, 0x00, 0x03, 0x00, 20};
+    std::uint8_t* t = b + 8;
+    t[0] = 0x70;  // pixel clock - 1, any nonzero value
+    t[4] = static_cast<std::uint8_t>((w - 1) & 0xff);
+    t[5] = static_cast<std::uint8_t>((w - 1) >> 8);
+    t[12] = static_cast<std::uint8_t>((h - 1) & 0xff);
+    t[13] = static_cast<std::uint8_t>((h - 1) >> 8);
+    set_checksum(b);
+    e.insert(e.end(), b, b + 128);
     return e;
 }
 

@@ -31,6 +31,11 @@ public:
     void write_config(fake::FakeMmioDevice& dev) const;
     /// A valid 128-byte EDID whose preferred mode is w x h.
     static std::vector<std::uint8_t> make_edid(std::uint32_t w, std::uint32_t h);
+    /// As QEMU writes a mode too large for a base-block descriptor: the base
+    /// block without a timing, then a DisplayID extension with a Type I
+    /// timing of w x h (section length `section_len`, 23 when right).
+    static std::vector<std::uint8_t> make_edid_displayid(std::uint32_t w, std::uint32_t h,
+                                                         std::uint8_t section_len = 23);
 
     // ---- what the device reports ----
     std::uint32_t num_scanouts = 1;

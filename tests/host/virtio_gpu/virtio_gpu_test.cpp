@@ -212,6 +212,15 @@ void broken_edid_is_ignored() {
             m.short_cmd = CMD_GET_EDID;
             m.short_len = 30;
         }
+        if (variant == 4) m.edid = GpuModel::make_edid_displayid(40, 30, 200);  // section past its block
+        if (variant == 5) {  // a DisplayID block with a bad checksum
+            m.edid = GpuModel::make_edid_displayid(40, 30);
+            m.edid[255] ^= 1;
+        }
+        if (variant == 6) {  // the extension announced but not delivered
+            m.edid = GpuModel::make_edid_displayid(40, 30);
+            m.edid.resize(128);
+        }
     });
     SIM_CHECK(e.probed);
     Info i;
@@ -219,7 +228,22 @@ void broken_edid_is_ignored() {
     SIM_CHECK(!i.edid);
     SIM_CHECK_EQ(i.width, 16u);
 }
-constexpr int kBrokenEdidCases = 4;
+constexpr int kBrokenEdidCases = 7;
+
+void edid_mode_from_displayid() {
+    // QEMU's EDID for a large mode (e.g. 3840x2160) has its timing in a DisplayID extension.
+    Env& e = boot([](GpuModel& m) {
+        m.modes[0] = {16, 16, true};
+        m.edid = GpuModel::make_edid_displayid(3840, 2160);
+    });
+    SIM_CHECK(e.probed);
+    Info i;
+    SIM_CHECK(info(i));
+    SIM_CHECK(i.edid);
+    SIM_CHECK_EQ(i.edid_width, 3840u);
+    SIM_CHECK_EQ(i.edid_height, 2160u);
+    no_errors(e);
+}
 
 struct ShortCase {
     std::uint32_t cmd, len;
@@ -360,6 +384,7 @@ TEST_P(VirtioGpu, WithoutEdidFeature) { EXPECT_EQ(run(without_edid_feature), 0);
 TEST_P(VirtioGpu, BrokenEdidIsIgnored) {
     for (g_case = 0; g_case < kBrokenEdidCases; ++g_case) EXPECT_EQ(run(broken_edid_is_ignored), 0) << g_case;
 }
+TEST_P(VirtioGpu, EdidModeFromDisplayId) { EXPECT_EQ(run(edid_mode_from_displayid), 0); }
 TEST_P(VirtioGpu, ShortResponsesAreRefused) {
     for (g_case = 0; g_case < int(std::size(kShortCases)); ++g_case)
         EXPECT_EQ(run(short_response_is_refused), 0) << g_case;

@@ -68,19 +68,50 @@ const char* type_name(std::uint32_t t) {
     }
 }
 
-/// The preferred mode of an EDID (its first detailed timing descriptor),
-/// after checking the header and the base block's checksum.
+bool block_sum_ok(const std::uint8_t* b) {
+    std::uint8_t sum = 0;
+    for (std::uint32_t i = 0; i < kEdidBlock; ++i) sum = static_cast<std::uint8_t>(sum + b[i]);
+    return sum == 0;
+}
+
+/// The first Type I timing of a DisplayID extension block (where QEMU puts
+/// modes whose pixel clock or size a base-block descriptor cannot hold).
+bool parse_displayid(const std::uint8_t* b, std::uint32_t& w, std::uint32_t& h) {
+    const std::uint32_t end = 5u + b[2];  // tag, version, section length, type, count
+    if (end > kEdidBlock - 1) return false;
+    for (std::uint32_t p = 5; p + 3 <= end;) {
+        const std::uint32_t len = b[p + 2];
+        if (p + 3 + len > end) return false;
+        if (b[p] == 0x03 && len >= 20) {  // Type I detailed timing, 20 bytes each
+            const std::uint8_t* t = b + p + 3;
+            w = (t[4] | (t[5] << 8)) + 1u;
+            h = (t[12] | (t[13] << 8)) + 1u;
+            return true;
+        }
+        p += 3 + len;
+    }
+    return false;
+}
+
+/// The preferred mode of an EDID of `n` bytes: the first detailed timing
+/// descriptor of the base block, else the first DisplayID Type I timing of
+/// an extension. Every block used must have its checksum right.
 bool parse_edid(const std::uint8_t* e, std::size_t n, std::uint32_t& w, std::uint32_t& h) {
     static constexpr std::uint8_t kHeader[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
-    if (n < kEdidBlock || memcmp(e, kHeader, sizeof(kHeader)) != 0) return false;
-    std::uint8_t sum = 0;
-    for (std::uint32_t i = 0; i < kEdidBlock; ++i) sum = static_cast<std::uint8_t>(sum + e[i]);
-    if (sum != 0) return false;
-    const std::uint8_t* d = e + 54;  // first detailed timing descriptor
-    if (d[0] == 0 && d[1] == 0) return false;  // a display descriptor, not a timing
-    w = d[2] | ((d[4] & 0xf0u) << 4);
-    h = d[5] | ((d[7] & 0xf0u) << 4);
-    return w > 0 && h > 0;
+    if (n < kEdidBlock || memcmp(e, kHeader, sizeof(kHeader)) != 0 || !block_sum_ok(e)) return false;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+        const std::uint8_t* d = e + 54 + 18 * k;
+        if (d[0] == 0 && d[1] == 0) continue;  // a display descriptor, not a timing
+        w = d[2] | ((d[4] & 0xf0u) << 4);
+        h = d[5] | ((d[7] & 0xf0u) << 4);
+        return w > 0 && h > 0;
+    }
+    const std::size_t blocks = n / kEdidBlock;
+    for (std::size_t i = 1; i <= e[126] && i < blocks; ++i) {
+        const std::uint8_t* b = e + i * kEdidBlock;
+        if (b[0] == 0x70 && block_sum_ok(b) && parse_displayid(b, w, h)) return true;
+    }
+    return false;
 }
 
 class VirtioGpu {
