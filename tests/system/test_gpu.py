@@ -112,7 +112,7 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
         sw, sh, pixels = screendump(qmp, dump)
         assert (sw, sh) == (w, h)
         assert pixels == bytes(w * h * 3)
-        for colour in FILLS:
+        for colour in FILLS if size is None else FILLS[-3:]:  # fewer on the extra sizes
             assert f'gpu: filled {w}x{h} with {colour}' in g.run(f'gpu fill {colour}')
             sw, sh, pixels = screendump(qmp, dump)
             assert (sw, sh) == (w, h)
