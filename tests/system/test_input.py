@@ -157,3 +157,17 @@ def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     for d, n in per_device.items():
         assert re.search(rf'{d}: .*, {n} events, 0 errors', listing), listing
     q.close()
+
+
+def test_input_without_devices(boot):
+    """No input device: `input list` says so, `input watch` waits until
+    Ctrl-C and counts nothing, a bad subcommand prints the usage."""
+    bsp = BSPS[0]
+    g = boot(bsp, build(bsp))
+    assert 'input: no input devices' in g.run('input list')
+    g.send('input watch\r')
+    g.expect(r'input: watching 0 devices \(Ctrl-C stops\)\r*\n')
+    g.send('\x03')
+    out = g.wait_prompt()
+    assert 'input watch: 0 events, 0 dropped' in out and 'input: interrupted' in out, out
+    assert 'usage: input list | watch' in g.run('input frobnicate')
