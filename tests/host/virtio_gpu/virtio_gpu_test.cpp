@@ -21,6 +21,7 @@
 #include "gpu_model.hpp"
 #include "hal_host.hpp"
 #include "irq_line.hpp"
+#include "log_capture.hpp"
 #include "rig.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"
@@ -182,9 +183,11 @@ void edid_mode_when_no_scanout_enabled() {
 }
 
 void no_mode_at_all_is_refused() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) { m.modes[0] = {0, 0, false}; }, /*offer_edid=*/false);
     refused(e);
     SIM_CHECK(!e.model.resource.created);
+    SIM_CHECK(log.contains("no enabled scanout and no EDID mode"));
 }
 
 void without_edid_feature() {
@@ -247,22 +250,26 @@ void edid_mode_from_displayid() {
 
 struct ShortCase {
     std::uint32_t cmd, len;
+    const char* log;
 };
 constexpr ShortCase kShortCases[] = {
-    {CMD_GET_DISPLAY_INFO, 100},  // a header, but shorter than OK_DISPLAY_INFO
-    {CMD_GET_DISPLAY_INFO, 10},   // not even a header
-    {CMD_RESOURCE_CREATE_2D, 23},
-    {CMD_SET_SCANOUT, 0},
+    // a header, but shorter than OK_DISPLAY_INFO
+    {CMD_GET_DISPLAY_INFO, 100, "GET_DISPLAY_INFO: OK_DISPLAY_INFO of 100 bytes, shorter than its type (408)"},
+    {CMD_GET_DISPLAY_INFO, 10, "GET_DISPLAY_INFO: response of 10 bytes, shorter than its header"},
+    {CMD_RESOURCE_CREATE_2D, 23, "RESOURCE_CREATE_2D: response of 23 bytes, shorter than its header"},
+    {CMD_SET_SCANOUT, 0, "SET_SCANOUT: response of 0 bytes, shorter than its header"},
 };
 
 void short_response_is_refused() {
     const ShortCase c = kShortCases[g_case];
+    host_log::LogCapture log;
     Env& e = boot([c](GpuModel& m) {
         m.modes[0] = {16, 16, true};
         m.short_cmd = c.cmd;
         m.short_len = c.len;
     });
     refused(e);
+    SIM_CHECK(log.contains(c.log));
 }
 
 constexpr std::uint32_t kErrorCases[] = {CMD_GET_DISPLAY_INFO, CMD_RESOURCE_CREATE_2D,
@@ -270,12 +277,14 @@ constexpr std::uint32_t kErrorCases[] = {CMD_GET_DISPLAY_INFO, CMD_RESOURCE_CREA
 
 void error_response_at_start_is_refused() {
     const std::uint32_t cmd = kErrorCases[g_case];
+    host_log::LogCapture log;
     Env& e = boot([cmd](GpuModel& m) {
         m.modes[0] = {16, 16, true};
         m.error_cmd = cmd;
         m.error_type = RESP_ERR_OUT_OF_MEMORY;
     });
     refused(e);
+    SIM_CHECK(log.contains(": device answered ERR_OUT_OF_MEMORY"));
 }
 
 void error_response_to_a_flush() {
@@ -300,27 +309,32 @@ void error_response_to_a_flush() {
 
 struct AbsurdCase {
     std::uint32_t scanouts, w, h;
+    const char* log;
 };
 constexpr AbsurdCase kAbsurdCases[] = {
-    {1, 0xffffffffu, 0xffffffffu},
-    {1, 100000, 10},
-    {1, 10, 16385},
-    {0, 16, 16},       // no scanouts
-    {1000, 16, 16},    // more than the 16 the protocol has room for
-    {1, 16384, 16384}, // within bounds, but 1 GiB: more memory than there is
+    {1, 0xffffffffu, 0xffffffffu, "scanout 0 size 4294967295x4294967295 out of range (1..16384)"},
+    {1, 100000, 10, "scanout 0 size 100000x10 out of range"},
+    {1, 10, 16385, "scanout 0 size 10x16385 out of range"},
+    {0, 16, 16, "num_scanouts 0 out of range (1..16)"},
+    {1000, 16, 16, "num_scanouts 1000 out of range (1..16)"},  // the protocol has room for 16
+    // within bounds, but 1 GiB: more memory than there is
+    {1, 16384, 16384, "out of memory for a 16384x16384 framebuffer (1048576 KiB)"},
 };
 
 void absurd_display_info_is_refused() {
     const AbsurdCase c = kAbsurdCases[g_case];
+    host_log::LogCapture log;
     Env& e = boot([c](GpuModel& m) {
         m.num_scanouts = c.scanouts;
         m.modes[0] = {c.w, c.h, true};
     });
     refused(e);
     SIM_CHECK(!e.model.resource.created);
+    SIM_CHECK(log.contains(c.log));
 }
 
 void hung_device_times_out() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; });
     SIM_CHECK(e.probed);
     Framebuffer* fb = rtos::display::primary();
@@ -338,6 +352,7 @@ void hung_device_times_out() {
     SIM_CHECK_EQ(e.fake.status(), 0u);
     e.model.hold_cmd = 0;
     SIM_CHECK_STATUS(fb->flush(), Status::io_error);
+    SIM_CHECK(log.contains("RESOURCE_FLUSH: no response in time; device stopped"));
 }
 
 void polls_without_interrupt() {
