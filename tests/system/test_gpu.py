@@ -134,3 +134,82 @@ def test_gpu_absent(boot, bsp):
     g = boot(bsp, build(bsp))
     assert 'gpu: no display' in g.run('gpu info')
     assert 'gpu: no display' in g.run('gpu demo')
+
+
+def arrow():
+    """The cursor demo's arrow rows ('X' black, '.' white, ' ' clear)."""
+    src = open(os.path.join(ROOT, 'examples/cursor/cursor.cpp')).read()
+    body = src[src.index('kArrow[kH] = {'):]
+    rows = re.findall(r'^\s+"([X. ]+)",$', body[:body.index('};')], re.M)
+    assert len(rows) == 16 and all(len(r) == 12 for r in rows), rows
+    return rows
+
+
+def expected_screen(w, h, background, paints, cursor):
+    img = bytearray(bytes.fromhex(background) * (w * h))
+
+    def put(x, y, colour):
+        if x < w and y < h:
+            img[(y * w + x) * 3:(y * w + x) * 3 + 3] = bytes.fromhex(colour)
+    for px_, py_ in paints:  # 4x4 red squares, top-left at the hotspot
+        for j in range(4):
+            for i in range(4):
+                put(px_ + i, py_ + j, 'ff0000')
+    cx, cy = cursor
+    for j, row in enumerate(arrow()):
+        for i, c in enumerate(row):
+            if c != ' ':
+                put(cx + i, cy + j, '000000' if c == 'X' else 'ffffff')
+    return bytes(img)
+
+
+@pytest.mark.parametrize('bsp,mode', [(BSPS[0], 'modern'), (BSPS[1], 'legacy')],
+                         ids=['riscv-modern', 'aarch64-legacy'])
+def test_tablet_cursor_example(boot, tmp_path, bsp, mode):
+    """examples/cursor: QMP tablet positions and the left button move the
+    arrow and paint; the screendump equals the expected picture exactly
+    (background put back where the arrow was)."""
+    w, h, background = 640, 480, '204060'
+    qmp_path = tmp_path / 'qmp'
+    out = build(bsp, f'cursor-{arch(bsp)}', config=['examples/cursor/cursor.conf'])
+    g = boot(bsp, out, virtio=mode, extra=['-device', f'virtio-gpu-device,xres={w},yres={h}',
+                                           '-device', 'virtio-tablet-device'] + qmp_args(qmp_path))
+    assert f'gpu: filled {w}x{h} with {background}' in g.run(f'gpu fill {background}')
+
+    def pos(raw, size):  # the axis range 0..0x7fff onto 0..size-1
+        return raw * (size - 1) // 0x7fff
+
+    def send(*events):
+        qmp.command('input-send-event', events=list(events))
+
+    def absolute(axis, value):
+        return {'type': 'abs', 'data': {'axis': axis, 'value': value}}
+
+    def button(down):
+        return {'type': 'btn', 'data': {'down': down, 'button': 'left'}}
+
+    qmp = QMP(qmp_path)
+    try:
+        dump = tmp_path / 'screen.ppm'
+        x, y = pos(16384, w), pos(16384, h)
+        send(absolute('x', 16384), absolute('y', 16384))
+        g.expect(rf'cursor: {x},{y}\r*\n')
+        assert screendump(qmp, dump)[2] == expected_screen(w, h, background, [], (x, y))
+        send(button(True))
+        g.expect(rf'cursor: {x},{y} paint\r*\n')
+        x2 = pos(20000, w)
+        send(absolute('x', 20000))
+        g.expect(rf'cursor: {x2},{y} paint\r*\n')
+        x3, y3 = pos(30000, w), pos(1000, h)
+        send(button(False), absolute('x', 30000), absolute('y', 1000))
+        g.expect(rf'cursor: {x3},{y3}\r*\n')
+        sw, sh, pixels = screendump(qmp, dump)
+        assert (sw, sh) == (w, h)
+        assert pixels == expected_screen(w, h, background, [(x, y), (x2, y)], (x3, y3))
+        # At the bottom-right corner the arrow is clipped.
+        send(absolute('x', 0x7fff), absolute('y', 0x7fff))
+        g.expect(rf'cursor: {w - 1},{h - 1}\r*\n')
+        assert screendump(qmp, dump)[2] == expected_screen(w, h, background, [(x, y), (x2, y)],
+                                                          (w - 1, h - 1))
+    finally:
+        qmp.close()
