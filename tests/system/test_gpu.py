@@ -129,6 +129,19 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
 
 
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_gpu_mode_larger_than_memory(boot, bsp):
+    """8000x6000 needs a 187500 KiB framebuffer, more than the 128 MiB guest
+    has: the device is refused with the reason, and the shell goes on."""
+    g = boot(bsp, build(bsp), virtio='modern', wait_prompt=False,
+             extra=['-device', 'virtio-gpu-device,xres=8000,yres=6000'])
+    log = g.wait_prompt()
+    assert re.search(r'virtio-gpu@0x[0-9a-f]+: out of memory for a 8000x6000 framebuffer '
+                     r'\(187500 KiB\)', log), log
+    assert 'virtio-gpu: mmio' not in log
+    assert 'gpu: no display' in g.run('gpu info')
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
 def test_gpu_absent(boot, bsp):
     """Without the device: no display, the commands say so."""
     g = boot(bsp, build(bsp))
