@@ -87,12 +87,15 @@ def resolve_board(parser, args):
     return args.bsp
 
 
-def missing_elf_message(bsp, build=None):
-    """None when the build has an ELF to boot, else what to type to make one."""
-    elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
-    if os.path.isfile(elf):
+def missing_elf_message(bsp, build=None, flash=False):
+    """None when the build has an ELF (flash: a flash.img) to boot, else what
+    to type to make one."""
+    name = 'flash.img' if flash else 'rtos.elf'
+    path = os.path.join(build_dir(bsp, build), name)
+    if os.path.isfile(path):
         return None
-    return f'{elf} not found: build it first with: {build_command(bsp, build)}'
+    target = ' flash' if flash else ''
+    return f'{path} not found: build it first with: {build_command(bsp, build)}{target}'
 
 
 SIZE_RE = re.compile(r'^(\d+)([KMG]?)$', re.I)
@@ -132,8 +135,12 @@ def disk_args(disks):
 
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
-            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234):
+            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False):
     """Returns the argv list.
+
+    flash: boot <build>/flash.img (scons ... flash) from pflash unit 0 instead
+    of loading rtos.elf with -kernel. Read-only, so the file stays what scons
+    wrote.
 
     virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
     interactive: -nographic (serial and monitor on the terminal, Ctrl-A X quits);
@@ -155,7 +162,11 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
                  '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console']
     if virtio:
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
-    argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
+    if flash:
+        argv += ['-drive', 'if=pflash,unit=0,format=raw,readonly=on,file=' +
+                 os.path.join(build_dir(bsp, build), 'flash.img')]
+    else:
+        argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
     argv += disk_args(disks)
     if gdb:  # halted at the first instruction, gdb server on gdb_port
         argv += ['-gdb', f'tcp::{gdb_port}', '-S']
