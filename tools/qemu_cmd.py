@@ -168,14 +168,17 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
     else:
         argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
     argv += disk_args(disks)
-    if gdb:  # halted at the first instruction, gdb server on gdb_port
-        argv += ['-gdb', f'tcp::{gdb_port}', '-S']
+    if gdb:  # halted at the first instruction, gdb server on 127.0.0.1:gdb_port
+        argv += ['-gdb', f'tcp:127.0.0.1:{gdb_port}', '-S']
     argv += list(extra)
     return argv
 
 
 def gdb_command(bsp, build=None, gdb_port=1234):
+    """gdb-multiarch with the ELF, the kernel helpers (tools/gdb/tern.py: tern
+    threads, tern bt) and the connection to QEMU's gdb server."""
     d = bsp_defaults(bsp)
     elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
     return ['gdb-multiarch', '-q', '-ex', f'set architecture {d["gdb_arch"]}',
-            '-ex', f'target remote localhost:{gdb_port}', elf]
+            '-ex', f'source {os.path.join(ROOT, "tools", "gdb", "tern.py")}',
+            '-ex', f'target remote 127.0.0.1:{gdb_port}', elf]
