@@ -135,12 +135,14 @@ def disk_args(disks):
 
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
-            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False):
+            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False,
+            flash_image=None, flash_state=None):
     """Returns the argv list.
 
-    flash: boot <build>/flash.img (scons ... flash) from pflash unit 0 instead
-    of loading rtos.elf with -kernel. Read-only, so the file stays what scons
-    wrote.
+    flash: boot a flash image (default <build>/flash.img, from scons ...
+    flash) from pflash unit 0 instead of loading rtos.elf with -kernel.
+    Read-only, so the file stays what scons wrote. flash_state: the boot
+    state file for pflash unit 1 (slot B's boot counter), if any.
 
     virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
     interactive: -nographic (serial and monitor on the terminal, Ctrl-A X quits);
@@ -164,7 +166,9 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
     if flash:
         argv += ['-drive', 'if=pflash,unit=0,format=raw,readonly=on,file=' +
-                 os.path.join(build_dir(bsp, build), 'flash.img')]
+                 (flash_image or os.path.join(build_dir(bsp, build), 'flash.img'))]
+        if flash_state:
+            argv += ['-drive', f'if=pflash,unit=1,format=raw,file={flash_state}']
     else:
         argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
     argv += disk_args(disks)
