@@ -4,7 +4,7 @@
   tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--cpu CPU]
                [--machine-opts OPTS] [-m SIZE] [--disk FILE[,ro]] [--new-disk FILE,SIZE]
                [--net] [--hostfwd PROTO:HOSTPORT:GUESTPORT]... [--net-hdr10]
-               [--flash] [--gdb] [--dry-run] [-- QEMU ARGS...]
+               [--flash [--flash-state FILE]] [--gdb] [--dry-run] [-- QEMU ARGS...]
 
 The board is the one the build folder was configured for (its .config);
 --bsp picks the default build folder build/<bsp> and must agree with --build.
