@@ -7,6 +7,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import BSPS, ROOT, build
@@ -85,6 +86,28 @@ def test_gdb_backtraces_and_thread_list(boot, bsp):
             assert listed[name][1:3] == (prio, size), (line, listed[name])
     assert listed['idle'][0] == 'running' and listed['idle'][3], sections['threads']
     assert listed['shell'][0] == 'blocked', sections['threads']
+
+    # A preemption: a typed key makes the shell ready in the UART interrupt,
+    # whose exit calls rtos_kernel_preempt in the interrupted idle thread.
+    argv = shlex.split(gdb_line) + [
+        '-batch', '-nx', '-ex', 'set pagination off',
+        '-ex', 'break rtos_kernel_preempt', '-ex', 'continue',
+        '-ex', 'echo ==preempt\\n', '-ex', 'bt', '-ex', 'delete']
+    gdb = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(20):  # until gdb has the breakpoint in and the key lands
+            time.sleep(0.5)
+            if gdb.poll() is not None:
+                break
+            g.send(' ')
+        text = gdb.communicate(timeout=60)[0]
+    finally:
+        gdb.kill()
+    assert '==preempt' in text and 'Backtrace stopped' not in text, text
+    pre = frames(text.split('==preempt', 1)[1])
+    assert pre[0] == 'rtos_kernel_preempt' and pre[1] == '<signal handler called>', pre
+    assert pre[-1] == START[bsp], pre
+    g.send('\x15')  # Ctrl-U: drop the typed spaces
 
     # gdb detached: the guest runs on.
     assert f'({bsp},' in g.run('version')
