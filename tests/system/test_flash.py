@@ -25,7 +25,7 @@ def digest(path):
 
 @pytest.mark.parametrize('bsp', BSPS)
 def test_boot_from_flash(boot, bsp):
-    out = build(bsp, name=f'flash-{bsp}', targets=['flash'])
+    out = build(bsp, targets=['flash'])
     img = os.path.join(out, 'flash.img')
     # The file is what scons wrote: the loader, then the header and rtos.bin.
     with open(img, 'rb') as f:
@@ -62,7 +62,7 @@ def test_boot_from_flash(boot, bsp):
 @pytest.mark.parametrize('opts', ['virtualization=on', 'secure=on'])
 def test_boot_from_flash_aarch64_el2_el3(boot, opts):
     bsp = 'qemu-virt64-aarch64'
-    out = build(bsp, name=f'flash-{bsp}', targets=['flash'])
+    out = build(bsp, targets=['flash'])
     g = boot(bsp, out, flash=True, machine_opts=opts)
     assert f'({bsp}, aarch64)' in g.run('version')
 
@@ -98,7 +98,7 @@ HANG = {'qemu-virt64-riscv': b'\x6f\x00\x00\x00',      # j .
 
 @pytest.mark.parametrize('bsp', BSPS)
 def test_slot_b_falls_back_after_three_failed_boots_or_is_confirmed(boot, tmp_path, bsp):
-    out = build(bsp, name=f'flash-{bsp}', targets=['flash'])
+    out = build(bsp, targets=['flash'])
     arch = 'riscv' if 'riscv' in bsp else 'aarch64'
     # A build that says so at boot, to tell slot B from slot A.
     update = build(bsp, f'{arch}-blk-persist', ('examples/blk/blk.conf',))
