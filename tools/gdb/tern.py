@@ -84,7 +84,7 @@ def stack_use(t):
     """(used, size) as Thread::stack_unused() counts: bytes above the fill."""
     size = int(t['stack_bytes'])
     base = int(t['stack_base'])
-    if not base or not size:
+    if not base or not size or size > (16 << 20):  # not set up yet, or not a stack
         return 0, size
     data = bytes(gdb.selected_inferior().read_memory(base, size))
     unused = len(data) - len(data.lstrip(bytes([STACK_FILL])))
