@@ -16,6 +16,9 @@ Function* new_function();
 /// Empties the table (host tests enumerate more than once).
 void reset_functions();
 
+/// "mem32", "mem64", "io" or "none".
+const char* bar_kind_name(Bar::Kind kind);
+
 /// The PCI_DRIVER entries linked in (the .rtos_pci_drivers section).
 std::span<const DriverEntry> registered_drivers();
 /// The first entry matching f's vendor and device id, or null.

@@ -57,6 +57,16 @@ const char* format_address(const Address& a, char* buf, std::size_t size) {
     return buf;
 }
 
+const char* bar_kind_name(Bar::Kind kind) {
+    switch (kind) {
+    case Bar::Kind::memory32: return "mem32";
+    case Bar::Kind::memory64: return "mem64";
+    case Bar::Kind::io: return "io";
+    case Bar::Kind::none: break;
+    }
+    return "none";
+}
+
 const Function* functions_begin() { return table; }
 const Function* functions_end() { return table + table_count; }
 

@@ -41,6 +41,7 @@ void FakeConfig::store_bar(unsigned i, std::uint32_t v) {
     const BarSpec& b = bars[i];
     switch (b.type) {
     case BarSpec::none: return poke32(reg::bar0 + 4 * i, 0);
+    case BarSpec::fixed: return;
     case BarSpec::io:
         return poke32(reg::bar0 + 4 * i, (v & ~std::uint32_t(b.size - 1) & ~3u) | 1u);
     case BarSpec::mem32:
@@ -53,6 +54,7 @@ void FakeConfig::store_bar(unsigned i, std::uint32_t v) {
 
 void FakeConfig::set_bar(unsigned i, BarSpec spec) {
     bars[i] = spec;
+    if (spec.type == BarSpec::fixed) return poke32(reg::bar0 + 4 * i, static_cast<std::uint32_t>(spec.size));
     store_bar(i, 0);
     if (spec.type == BarSpec::mem64) store_bar(i + 1, 0);
 }
@@ -83,7 +85,7 @@ FakeConfig& FakeEcam::add(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn, F
     return *slot;
 }
 
-ConfigSpace* FakeEcam::find(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn) {
+ConfigSpace* FakeEcam::function(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn) {
     ++lookups;
     auto it = functions_.find({bus, dev, fn});
     if (it != functions_.end()) return it->second.get();

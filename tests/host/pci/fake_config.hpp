@@ -10,12 +10,12 @@
 #include <memory>
 #include <tuple>
 
-#include "drivers/pci/pci.hpp"
+#include "drivers/pci/host.hpp"
 
 namespace pci::test {
 
 struct BarSpec {
-    enum Type { none, mem32, mem64, io } type = none;
+    enum Type { none, mem32, mem64, io, fixed } type = none;  ///< fixed: reads what was poked, ignores writes
     std::uint64_t size = 0;
     bool prefetchable = false;
 };
@@ -53,13 +53,10 @@ private:
 };
 
 /// Functions by bus/device/function; absent ones read as all ones.
-class FakeEcam {
+class FakeEcam final : public ConfigAccess {
 public:
     FakeConfig& add(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn, FakeConfig config);
-    ConfigSpace* find(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn);
-    static ConfigSpace* lookup(void* self, std::uint8_t bus, std::uint8_t dev, std::uint8_t fn) {
-        return static_cast<FakeEcam*>(self)->find(bus, dev, fn);
-    }
+    ConfigSpace* function(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn) override;
     unsigned lookups = 0;
 
 private:
