@@ -382,18 +382,33 @@ TEST_F(PciEnumerate, DriversMatchByVendorAndDeviceRange) {
     EXPECT_EQ(probed, 4);
 }
 
-std::vector<std::uint8_t> load(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
+// One of QEMU's device trees, its host-bridge node parsed.
+struct QemuTree {
+    explicit QemuTree(const char* name) {
+        std::ifstream f(std::string(QEMU_FIXTURES) + "/" + name + ".dtb", std::ios::binary);
+        blob.assign(std::istreambuf_iterator<char>(f), {});
+        ok = tree.init(blob.data()) && (node = tree.find_compatible("pci-host-ecam-generic")).valid() &&
+             parse_host_bridge(tree, node, host);
+    }
+    // Enumerates one function at 00:<dev>.0 through the tree's interrupt-map; its irq.
+    unsigned route(std::uint8_t dev) {
+        reset_functions();
+        FakeEcam ecam;
+        ecam.add(0, dev, 0, virtio_blk());
+        DeviceTreeIrqRouter router(tree, node);
+        return enumerate(host, ecam, router) == 1 ? functions_begin()->irq : ~0u;
+    }
+    std::vector<std::uint8_t> blob;
+    fdt::Tree tree;
+    fdt::Node node;
+    HostBridge host;
+    bool ok = false;
+};
 
 TEST(PciHostNode, QemuRiscv) {
-    auto blob = load(std::string(QEMU_FIXTURES) + "/qemu-virt-riscv64-128M.dtb");
-    fdt::Tree t;
-    ASSERT_TRUE(t.init(blob.data()));
-    fdt::Node n = t.find_compatible("pci-host-ecam-generic");
-    HostBridge h;
-    ASSERT_TRUE(parse_host_bridge(t, n, h));
+    QemuTree q("qemu-virt-riscv64-128M");
+    ASSERT_TRUE(q.ok);
+    const HostBridge& h = q.host;
     EXPECT_EQ(h.ecam_base, 0x30000000u);
     EXPECT_EQ(h.ecam_size, 0x10000000u);
     EXPECT_EQ(h.bus_first, 0);
@@ -408,39 +423,25 @@ TEST(PciHostNode, QemuRiscv) {
     EXPECT_EQ(h.mem64.cpu_base, 0x400000000u);
     EXPECT_EQ(h.mem64.size, 0x400000000u);
     log_host_bridge(h);
-
-    // Routing a function through the real map.
-    reset_functions();
-    FakeEcam ecam;
-    ecam.add(0, 2, 0, virtio_blk());
-    DeviceTreeIrqRouter router(t, n);
-    ASSERT_EQ(enumerate(h, ecam, router), 1u);
-    EXPECT_EQ(functions_begin()->irq, 34u);
+    EXPECT_EQ(q.route(2), 34u);  // through the real map
 }
 
 TEST(PciHostNode, QemuAarch64) {
-    auto blob = load(std::string(QEMU_FIXTURES) + "/qemu-virt-aarch64-gicv3-1G.dtb");
-    fdt::Tree t;
-    ASSERT_TRUE(t.init(blob.data()));
-    fdt::Node n = t.find_compatible("pci-host-ecam-generic");
-    HostBridge h;
-    ASSERT_TRUE(parse_host_bridge(t, n, h));
+    QemuTree q("qemu-virt-aarch64-gicv3-1G");
+    ASSERT_TRUE(q.ok);
+    const HostBridge& h = q.host;
     EXPECT_EQ(h.ecam_base, 0x4010000000u);
     EXPECT_EQ(h.io.cpu_base, 0x3eff0000u);
     EXPECT_EQ(h.mem.cpu_base, 0x10000000u);
     EXPECT_EQ(h.mem.size, 0x2eff0000u);
     EXPECT_EQ(h.mem64.cpu_base, 0x8000000000u);
     EXPECT_EQ(h.mem64.size, 0x8000000000u);
-    reset_functions();
-    FakeEcam ecam;
-    ecam.add(0, 1, 0, virtio_blk());
-    DeviceTreeIrqRouter router(t, n);
-    ASSERT_EQ(enumerate(h, ecam, router), 1u);
-    EXPECT_EQ(functions_begin()->irq, 36u);  // SPI 4
+    EXPECT_EQ(q.route(1), 36u);  // SPI 4
 }
 
 TEST(PciHostNode, BrokenNodes) {
-    auto blob = load(std::string(PCI_FIXTURES) + "/bad-hosts.dtb");
+    std::ifstream file(std::string(PCI_FIXTURES) + "/bad-hosts.dtb", std::ios::binary);
+    std::vector<std::uint8_t> blob{std::istreambuf_iterator<char>(file), {}};
     fdt::Tree t;
     ASSERT_TRUE(t.init(blob.data()));
     HostBridge h;
