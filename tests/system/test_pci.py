@@ -4,8 +4,9 @@ own view of the bus (QMP query-pci) must list exactly the functions
 a BAR only once the guest assigned it and turned decoding on), the
 interrupt line it wrote and the INTx routing of QEMU's interrupt-map.
 Accesses through the BARs prove the CPU side of the windows: edu's ID and
-liveness registers (32-bit window), and ivshmem's shared memory (64-bit
-window, above 512 GiB on aarch64) read back from the host's file. Both
+liveness registers (32-bit window), a legacy virtio I/O BAR (I/O window)
+and ivshmem's shared memory (64-bit window, above 512 GiB on aarch64) read
+back from the host's file. Both
 archs, default build."""
 import re
 
@@ -169,6 +170,12 @@ def test_lspci_matches_qemu(boot, tmp_path, bsp, machine_opts):
         assert f'pci {edu} bar0+0x0 = 0x{EDU_ID:08x}' in g.run(f'pci read {edu} 0 0')
         g.run(f'pci write {edu} 0 4 0x12345678')
         assert f'pci {edu} bar0+0x4 = 0xedcba987' in g.run(f'pci read {edu} 0 4')
+    # Through the I/O window: the transitional virtio-blk's legacy BAR 0
+    # starts with the device features, which always hold NOTIFY_ON_EMPTY
+    # and ANY_LAYOUT (bits 24, 27) on a legacy interface.
+    assert lspci['00:02.0']['bars'][0][0] == 'io'
+    m = re.search(r'pci 00:02\.0 bar0\+0x0 = 0x([0-9a-f]{8})', g.run('pci read 00:02.0 0 0'))
+    assert m and int(m.group(1), 16) & 0x09000000 == 0x09000000, m
     # Through the 64-bit window: ivshmem's BAR 2 is the host file.
     for off, value in ((0, 0xcafef00d), (0xffffc, 0x5eed1234)):
         g.run(f'pci write 00:04.0 2 {off:#x} {value:#x}')
