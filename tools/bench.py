@@ -39,6 +39,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
+from benchlib import thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -150,7 +151,7 @@ def run_benchmarks(a):
         disks = []
         if a.disk:
             disks = [a.disk]
-        elif not a.no_disk:
+        elif not a.no_disk and not a.thread_metric:
             path = os.path.join(tmp, 'scratch.img')
             with open(path, 'wb') as f:
                 f.truncate(a.disk_size << 20)
@@ -162,6 +163,12 @@ def run_benchmarks(a):
         s = Session(argv, deadline, log)
         try:
             s.wait_prompt('the shell prompt')
+            if a.thread_metric:
+                tm = thread_metric.run(s, a, arch_of(a.bsp), BenchError)
+                return {'bsp': a.bsp, 'build': qemu_cmd.build_dir(a.bsp, a.build),
+                        'arch': arch_of(a.bsp), 'icount': ICOUNT[1], 'git': git_revision(),
+                        'qemu': argv, 'thread_metric': tm,
+                        'results': {}, 'skipped': {}, 'failed': {}}
             listed = [m.group(1) for line in s.run('bench -l', 'the benchmark list').splitlines()
                       if (m := LIST_RE.match(line))]
             if not listed:
@@ -194,6 +201,11 @@ def run_benchmarks(a):
         'skipped': skipped,
         'failed': failed,
     }
+
+
+def arch_of(bsp):
+    """riscv64 or aarch64, from the board's QEMU binary."""
+    return qemu_cmd.bsp_defaults(bsp)['binary'].removeprefix('qemu-system-')
 
 
 def mib_per_s_at_1gips(r):
@@ -271,9 +283,18 @@ def main():
                    help='take the results from FILE instead of booting (with --compare)')
     p.add_argument('--timeout', type=float, default=600, help='seconds for the whole run')
     p.add_argument('--log', metavar='FILE', help='write the serial console to FILE')
+    p.add_argument('--thread-metric', action='store_true',
+                   help='run the Thread-Metric tests (shell command tm) instead of bench; '
+                        '--only NAME selects tests')
+    p.add_argument('--period', type=float, default=1.0, metavar='S',
+                   help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
+                        '(default 1); scores are scaled to 5 s')
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
+    if not 0.001 <= a.period <= 600:
+        p.error('--period must be 0.001..600 seconds')
+    a.progress = sys.stderr
     if not a.from_json:
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
@@ -284,13 +305,18 @@ def main():
     except (BenchError, OSError, json.JSONDecodeError) as e:
         print(f'bench.py: {e}', file=sys.stderr)
         return 1
-    print_table(data)
+    if 'thread_metric' in data:
+        thread_metric.print_table(data['thread_metric'], data['arch'])
+    else:
+        print_table(data)
     if a.json:
         with open(a.json, 'w') as f:
             json.dump(data, f, indent=2)
             f.write('\n')
     if old:
         print_comparison(data, old)
+    if 'thread_metric' in data:
+        return 1 if thread_metric.failed(data['thread_metric']) else 0
     return 1 if data['failed'] or not (data['results'] or data['skipped']) else 0
 
 
