@@ -1,18 +1,23 @@
-"""tools/bench.py and the on-target `bench` command (rtos/bench/): every
-benchmark gives a result on both boards, the block benchmarks skip cleanly
-without a disk or with a read-only one, and --compare prints ratios.
-
-A smoke test only: it checks that each number exists and is positive, never
-how large it is (performance is judged with tools/bench.py --compare, not
-by timed tests). About 1.5 s of QEMU per board.
+"""tools/bench.py and the on-target `bench` and `tm` commands (rtos/bench/):
+every benchmark and Thread-Metric test gives a result on both boards, the
+block benchmarks skip cleanly without a disk or with a read-only one,
+--compare prints ratios, and the regression gate holds: no -icount figure
+more than 2 % worse than the committed baseline (tools/bench-baseline/,
+tools/benchlib/baseline.py). These figures are instruction counts, not
+host time, so the gate does not depend on how loaded the machine is.
+About 1.5 s of QEMU per board for `bench`, 8 s for Thread-Metric.
 """
 import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 from conftest import BSPS, ROOT, build
+
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+from benchlib import baseline  # noqa: E402
 
 BENCH = [os.path.join(ROOT, 'tools', 'bench.py')]
 LOGS = os.path.join(ROOT, 'build', 'test-logs')
@@ -60,6 +65,51 @@ def test_every_benchmark_gives_a_result(bsp, tmp_path):
     assert c.returncode == 0, c.stdout
     for name in names:
         assert re.search(rf'^{name}\s+\S+\s+\S+\s+1\.000\s+1\.000$', c.stdout, re.M), c.stdout
+    # The regression gate: this run against the committed baseline.
+    g = subprocess.run(BENCH + ['--from-json', str(out_json), '--check-baseline'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert g.returncode == 0, g.stdout
+    assert 'regression gate passed' in g.stdout, g.stdout
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_thread_metric_scores_and_gate(bsp, tmp_path):
+    """Every Thread-Metric test scores (its counters checked on the target)
+    and no score falls more than 2 % below the baseline."""
+    build(bsp)
+    out_json = tmp_path / 'tm.json'
+    r = bench(bsp, '--thread-metric', '--check-baseline', '--json', str(out_json),
+              log=f'test_bench_tm_{bsp}')
+    assert r.returncode == 0, r.stdout
+    tm = json.loads(out_json.read_text())['thread_metric']
+    assert tm['order'] == list(baseline.load(bsp)['thread_metric']), r.stdout
+    for name, res in tm['results'].items():
+        assert res['score'] > 0 and len(res['periods']) == 5 and all(res['periods']), (name, res)
+    assert 'regression gate passed' in r.stdout
+
+
+def test_regression_gate_fails_and_says_how_to_update(tmp_path):
+    """A figure 3 % over its baseline fails the gate, whose message names the
+    command that updates the baseline; 1 % passes. No boot."""
+    bsp = BSPS[0]
+    base = baseline.load(bsp)
+
+    def check(scale):
+        data = {'bsp': bsp, 'virtio': 'modern', 'icount': 'shift=0,sleep=off', 'skipped': {},
+                'failed': {},
+                'results': {n: {'insn_per_op': v * scale, 'min': v * scale, 'runs': 16,
+                                'bytes_per_op': 0} for n, v in base['bench'].items()}}
+        path = tmp_path / f'{scale}.json'
+        path.write_text(json.dumps(data))
+        return subprocess.run(BENCH + ['--from-json', str(path), '--check-baseline'],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=60)
+
+    assert check(1.01).returncode == 0
+    r = check(1.03)
+    assert r.returncode == 1, r.stdout
+    assert 'REGRESSION' in r.stdout and 'regression gate FAILED' in r.stdout, r.stdout
+    assert 'tools/bench.py --update-baseline' in r.stdout, r.stdout
 
 
 def test_block_benchmarks_skip_without_a_writable_disk(tmp_path):
