@@ -50,7 +50,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
-from benchlib import baseline, thread_metric  # noqa: E402
+from benchlib import baseline, chart, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -323,6 +323,9 @@ def main():
                    help='size of the temporary scratch disk (default 8)')
     p.add_argument('--json', metavar='FILE', help='write the results as JSON')
     p.add_argument('--compare', metavar='OLD.json', help='print new/old ratios against OLD.json')
+    p.add_argument('--chart', metavar='FILE.png',
+                   help='write a PNG bar chart of the run (with --compare: of the ratios; '
+                        'with --thread-metric: scores / FreeRTOS); needs python3-matplotlib')
     p.add_argument('--from-json', metavar='FILE',
                    help='take the results from FILE instead of booting (with --compare)')
     p.add_argument('--timeout', type=float, default=600, help='seconds for the whole run')
@@ -378,6 +381,11 @@ def main():
             f.write('\n')
     if old:
         print_comparison(data, old)
+    if a.chart:
+        if why := chart.write(a.chart, data, old):
+            print(f'bench.py: no chart: {why}', file=sys.stderr)
+        else:
+            print(f'chart: {a.chart}')
     if a.check_baseline:
         try:
             base = baseline.load(data['bsp'])
