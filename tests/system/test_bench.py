@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 from benchlib import baseline  # noqa: E402
 
 BENCH = [os.path.join(ROOT, 'tools', 'bench.py')]
+PNG = b'\x89PNG\r\n\x1a\n'
 LOGS = os.path.join(ROOT, 'build', 'test-logs')
 
 
@@ -77,10 +78,11 @@ def test_thread_metric_scores_and_gate(bsp, tmp_path):
     """Every Thread-Metric test scores (its counters checked on the target)
     and no score falls more than 2 % below the baseline."""
     build(bsp)
-    out_json = tmp_path / 'tm.json'
+    out_json, png = tmp_path / 'tm.json', tmp_path / 'tm.png'
     r = bench(bsp, '--thread-metric', '--check-baseline', '--json', str(out_json),
-              log=f'test_bench_tm_{bsp}')
+              '--chart', str(png), log=f'test_bench_tm_{bsp}')
     assert r.returncode == 0, r.stdout
+    assert png.read_bytes().startswith(PNG), r.stdout
     tm = json.loads(out_json.read_text())['thread_metric']
     assert tm['order'] == list(baseline.load(bsp)['thread_metric']), r.stdout
     for name, res in tm['results'].items():
@@ -88,22 +90,28 @@ def test_thread_metric_scores_and_gate(bsp, tmp_path):
     assert 'regression gate passed' in r.stdout
 
 
+def scaled_baseline_run(tmp_path, scale):
+    """A saved run: the first board's baseline figures times `scale`."""
+    bsp = BSPS[0]
+    data = {'bsp': bsp, 'virtio': 'modern', 'icount': 'shift=0,sleep=off', 'skipped': {},
+            'failed': {},
+            'results': {n: {'insn_per_op': v * scale, 'min': v * scale, 'runs': 16,
+                            'bytes_per_op': 0} for n, v in baseline.load(bsp)['bench'].items()}}
+    path = tmp_path / f'{scale}.json'
+    path.write_text(json.dumps(data))
+    return path
+
+
+def from_json(*args, env=None):
+    return subprocess.run(BENCH + ['--from-json', *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=60, env=env)
+
+
 def test_regression_gate_fails_and_says_how_to_update(tmp_path):
     """A figure 3 % over its baseline fails the gate, whose message names the
     command that updates the baseline; 1 % passes. No boot."""
-    bsp = BSPS[0]
-    base = baseline.load(bsp)
-
     def check(scale):
-        data = {'bsp': bsp, 'virtio': 'modern', 'icount': 'shift=0,sleep=off', 'skipped': {},
-                'failed': {},
-                'results': {n: {'insn_per_op': v * scale, 'min': v * scale, 'runs': 16,
-                                'bytes_per_op': 0} for n, v in base['bench'].items()}}
-        path = tmp_path / f'{scale}.json'
-        path.write_text(json.dumps(data))
-        return subprocess.run(BENCH + ['--from-json', str(path), '--check-baseline'],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=60)
+        return from_json(str(scaled_baseline_run(tmp_path, scale)), '--check-baseline')
 
     assert check(1.01).returncode == 0
     r = check(1.03)
@@ -133,3 +141,22 @@ def test_block_benchmarks_skip_without_a_writable_disk(tmp_path):
     assert writes and data['skipped'] == {n: 'the first disk is read-only' for n in writes}
     assert sorted(data['results']) == sorted(set(blk) - set(writes)), r.stdout
     assert all(v['insn_per_op'] > 0 for v in data['results'].values())
+
+
+def test_charts_of_a_run_and_of_a_comparison(tmp_path):
+    """--chart writes a PNG of a run and of a --compare; without matplotlib
+    the run still succeeds and says what to install. No boot."""
+    new, old = scaled_baseline_run(tmp_path, 0.9), scaled_baseline_run(tmp_path, 1.0)
+    for args in ([], ['--compare', str(old)]):
+        png = tmp_path / f'chart{len(args)}.png'
+        r = from_json(str(new), *args, '--chart', str(png))
+        assert r.returncode == 0, r.stdout
+        assert png.read_bytes().startswith(PNG), r.stdout
+    # A matplotlib that cannot be imported, ahead of the real one.
+    fake = tmp_path / 'fake'
+    fake.mkdir()
+    (fake / 'matplotlib.py').write_text('raise ImportError("no matplotlib here")\n')
+    r = from_json(str(new), '--chart', str(tmp_path / 'none.png'),
+                  env={**os.environ, 'PYTHONPATH': str(fake)})
+    assert r.returncode == 0, r.stdout
+    assert 'python3-matplotlib' in r.stdout and not (tmp_path / 'none.png').exists(), r.stdout
