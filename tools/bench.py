@@ -379,7 +379,9 @@ def main():
         with open(a.json, 'w') as f:
             json.dump(data, f, indent=2)
             f.write('\n')
-    if old:
+    if old and 'thread_metric' in data and 'thread_metric' in old:
+        thread_metric.print_comparison(data['thread_metric'], old['thread_metric'])
+    elif old:
         print_comparison(data, old)
     if a.chart:
         if why := chart.write(a.chart, data, old):

@@ -106,5 +106,15 @@ def print_table(tm, arch):
               f"{tgt or 0:>12,} {s / tgt if tgt else 0:>9.2f}  {verdict(name, s, tgt)}")
 
 
+def print_comparison(new, old):
+    """new/old score ratios of two Thread-Metric runs (above 1: more events)."""
+    print(f"\nThread-Metric new/old; above 1.000 is more events")
+    print(f"{'test':<22} {'old':>12} {'new':>12} {'new/old':>8}")
+    for name in new['order']:
+        n, o = new['results'][name].get('score'), old['results'].get(name, {}).get('score')
+        ratio = f'{n / o:8.3f}' if n and o else f"{'n/a':>8}"
+        print(f"{name:<22} {o or '-':>12} {n or '-':>12} {ratio}")
+
+
 def failed(tm):
     return [n for n, r in tm['results'].items() if 'score' not in r]
