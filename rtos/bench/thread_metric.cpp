@@ -36,6 +36,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include <rtos/clock.hpp>
 #include <rtos/irq.hpp>
@@ -72,7 +73,7 @@ struct Message {
     unsigned long word[4];
 };
 MessageQueueOf<Message, 4> queue;
-BinarySemaphore semaphore;
+BinarySemaphore semaphore(true);
 StaticMemoryPool<128, 4> pool;
 volatile unsigned long basic_array[1024];
 
@@ -287,11 +288,12 @@ void reset_state() {
     handler_counter = 0;
     error = nullptr;
     thread_count = 0;
-    // A binary semaphore that starts given, and an empty queue and pool:
-    // an earlier run's suspended thread may have left either state behind.
-    while (semaphore.take(Timeout::none()) == Status::ok) {}
-    semaphore.give();
-    for (Message m; queue.receive(m, Timeout::none()) == Status::ok;) {}
+    // Fresh objects: an earlier run's thread, suspended for good anywhere
+    // in its loop (nobody waits on them), may have taken the semaphore,
+    // left a message queued or kept a block.
+    new (&semaphore) BinarySemaphore(true);
+    new (&queue) MessageQueueOf<Message, 4>();
+    new (&pool) StaticMemoryPool<128, 4>();
 }
 
 constexpr unsigned kMaxPeriods = 64;

@@ -15,6 +15,7 @@ import sys
 
 import pytest
 from conftest import BSPS, ROOT, build
+from guest import Guest
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 from benchlib import baseline  # noqa: E402
@@ -160,3 +161,27 @@ def test_charts_of_a_run_and_of_a_comparison(tmp_path):
                   env={**os.environ, 'PYTHONPATH': str(fake)})
     assert r.returncode == 0, r.stdout
     assert 'python3-matplotlib' in r.stdout and not (tmp_path / 'none.png').exists(), r.stdout
+
+
+def test_tm_command_runs_again_and_refuses_bad_arguments():
+    """`tm` in one boot: the list, repeated runs of the tests whose objects an
+    earlier run's suspended thread may have left taken (the pool, the queue,
+    the semaphore), and clear errors for a bad test name or period."""
+    bsp = BSPS[0]
+    build(bsp)
+    g = Guest(bsp, None, log_name='test_bench_tm_command', extra=['-icount', 'shift=0,sleep=off'])
+    try:
+        g.wait_prompt()
+        listed = re.findall(r'^  (\w+)\s', g.run('tm -l'), re.M)
+        assert listed == ['basic', 'cooperative', 'preemptive', 'interrupt',
+                          'interrupt_preemption', 'message', 'synchronization', 'memory']
+        for name in ['memory'] * 6 + ['message', 'message', 'synchronization', 'interrupt'] * 2:
+            out = g.run(f'tm {name} 5 2')
+            assert re.search(rf'^tm: {name} period 2 [1-9]\d*$', out, re.M), out
+            assert re.search(rf'^tm: {name} score [1-9]\d* per 5 s \(total \d+ in 10 ms\)$',
+                             out, re.M), out
+        assert "tm: no test 'nosuch'" in g.run('tm nosuch')
+        assert 'usage: tm' in g.run('tm basic 0')
+        assert re.search(r'^\s*tm0\s+suspended', g.run('ps'), re.M)
+    finally:
+        g.close()
