@@ -274,8 +274,8 @@ def load(path):
 
 
 def update_baseline(p, a):
-    """--update-baseline: a `bench` run and a Thread-Metric run per board, with
-    the baseline's options, written to tools/bench-baseline/<bsp>.json."""
+    """--update-baseline: BENCH_RUNS `bench` runs and a Thread-Metric run per
+    board, with the baseline's options, written to tools/bench-baseline/<bsp>.json."""
     if a.from_json or a.only or a.disk or a.no_disk or a.thread_metric or a.compare:
         p.error('--update-baseline takes only --bsp / --build, --timeout and --log')
     if a.bsp or a.build:
@@ -283,9 +283,10 @@ def update_baseline(p, a):
         boards = [(a.bsp, a.build)]
     else:
         boards = [(b, None) for b in qemu_cmd.known_bsps()]
+    rev = git_revision()  # before the first file is written
     for bsp, build in boards:
         runs = []
-        for tm in (False, True):
+        for tm in [False] * baseline.BENCH_RUNS + [True]:
             b = argparse.Namespace(**vars(a))
             b.bsp, b.build, b.virtio, b.disk_size = bsp, build, baseline.VIRTIO, baseline.DISK_SIZE_MIB
             b.thread_metric, b.period = tm, baseline.PERIOD_S
@@ -294,14 +295,15 @@ def update_baseline(p, a):
             except BenchError as e:
                 print(f'bench.py: {bsp}: {e}', file=sys.stderr)
                 return 1
-        bench, tm = runs[0], runs[1]['thread_metric']
-        print_table(bench)
+        benches, tm = runs[:-1], runs[-1]['thread_metric']
+        for bench in benches:
+            print_table(bench)
         thread_metric.print_table(tm, arch_of(bsp))
-        if bench['failed'] or bench['skipped'] or thread_metric.failed(tm):
+        if any(b['failed'] or b['skipped'] for b in benches) or thread_metric.failed(tm):
             print(f'bench.py: {bsp}: not every figure was measured; baseline not written',
                   file=sys.stderr)
             return 1
-        baseline.write(baseline.make(bench, tm, git_revision()))
+        baseline.write(baseline.make(benches, tm, rev))
         print(f'wrote {os.path.relpath(baseline.path(bsp))}\n')
     return 0
 

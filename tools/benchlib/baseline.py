@@ -3,8 +3,13 @@
 and the check the test suite runs (tests/system/test_bench.py).
 
 - `bench` figures (instructions per operation, kernel and per block
-  request): the check fails when a median grows more than TOLERANCE over
-  its baseline.
+  request): the check fails when the cheapest run of a benchmark (its
+  `min`: noise only ever adds instructions) costs more than TOLERANCE over
+  its baseline, the highest such figure of BENCH_RUNS runs. Most repeat to
+  the instruction; `tick` (riscv64: a counter step is 100 instructions,
+  its median moves by up to 4 %) and the block requests (races with QEMU's
+  I/O threads) move a little from run to run, so the baseline is their
+  worst normal value.
 - Thread-Metric scores (events per 5 virtual s, at PERIOD_S periods): the
   check fails when a score falls more than TOLERANCE below its baseline.
 
@@ -22,6 +27,7 @@ TOLERANCE = 0.02
 # The options of every baseline run: what test_bench.py runs.
 VIRTIO = 'modern'
 DISK_SIZE_MIB = 1
+BENCH_RUNS = 3
 PERIOD_S = 0.02  # Thread-Metric: short periods, the same scores per 5 s to within 0.1 %
 DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'bench-baseline')
 UPDATE_COMMAND = ('scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && '
@@ -32,8 +38,10 @@ def path(bsp):
     return os.path.join(DIR, bsp + '.json')
 
 
-def make(bench, tm, git):
-    """The baseline record from a `bench` run and a Thread-Metric run."""
+def make(benches, tm, git):
+    """The baseline record from `bench` runs (each figure: its highest
+    median) and a Thread-Metric run."""
+    bench = benches[0]
     return {
         'bsp': bench['bsp'],
         'git': git,
@@ -41,7 +49,8 @@ def make(bench, tm, git):
         'options': {'virtio': VIRTIO, 'disk_size_mib': DISK_SIZE_MIB, 'tm_period_s': PERIOD_S,
                     'icount': bench['icount']},
         'update_with': UPDATE_COMMAND,
-        'bench': {n: r['insn_per_op'] for n, r in bench['results'].items()},
+        'bench_runs': len(benches),
+        'bench': {n: max(b['results'][n]['min'] for b in benches) for n in bench['results']},
         'thread_metric': {n: r['score'] for n, r in tm['results'].items() if 'score' in r},
     }
 
@@ -74,12 +83,12 @@ def check(data, base):
                 why = data.get('failed', {}).get(name) or data.get('skipped', {}).get(name)
                 bad.append(f'{name}: no result ({why or "not run"})')
                 continue
-            ratio = new['insn_per_op'] / old
+            ratio = new['min'] / old
             flag = ratio > 1 + TOLERANCE
-            print(f"  {name:<22} {old:>10.1f} -> {new['insn_per_op']:>10.1f} insn/op "
+            print(f"  {name:<22} {old:>10.1f} -> {new['min']:>10.1f} insn/op (min) "
                   f"{ratio:7.3f}{'  REGRESSION' if flag else ''}")
             if flag:
-                bad.append(f"{name}: {new['insn_per_op']:.1f} insn/op, {ratio:.3f}x the "
+                bad.append(f"{name}: {new['min']:.1f} insn/op at best, {ratio:.3f}x the "
                            f"baseline's {old:.1f} (more than +{TOLERANCE:.0%})")
         for name in results:
             if name not in base['bench']:
