@@ -273,6 +273,23 @@ def load(path):
     return data
 
 
+def remeasure(a, data, base):
+    """--check-baseline: a benchmark over the gate's tolerance is run again
+    (up to baseline.RETRIES times) and keeps its cheapest run. A few figures
+    move from run to run (baseline.py); a real regression stays."""
+    for _ in range(baseline.RETRIES):
+        names = baseline.regressed(data, base)
+        if not names:
+            return
+        print(f"regression gate: measuring {', '.join(names)} again", file=sys.stderr)
+        for name in names:
+            b = argparse.Namespace(**vars(a))
+            b.only = name
+            for n, r in run_benchmarks(b)['results'].items():
+                if n in data['results'] and r['min'] < data['results'][n]['min']:
+                    data['results'][n]['min'] = r['min']
+
+
 def update_baseline(p, a):
     """--update-baseline: BENCH_RUNS `bench` runs and a Thread-Metric run per
     board, with the baseline's options, written to tools/bench-baseline/<bsp>.json."""
@@ -401,6 +418,12 @@ def main():
             print(f'bench.py: the run used virtio {data["virtio"]}; the baseline '
                   f'{baseline.VIRTIO}', file=sys.stderr)
             return 1
+        if not a.from_json:
+            try:
+                remeasure(a, data, base)
+            except BenchError as e:
+                print(f'bench.py: {e}', file=sys.stderr)
+                return 1
         if baseline.check(data, base):
             return 1
     if 'thread_metric' in data:
