@@ -17,12 +17,11 @@
 //
 // The suite's porting rules, as applied here:
 // - tm priorities run from 1 (highest) to 16; they map onto the 16 levels
-//   just above the idle thread. The shell thread is the reporter, raised
-//   just above them while a test runs. Thread::create + suspend stands for "created, not
-//   started": the shell does not let them run before it sleeps.
-// - The reporter sleeps through
-//   each period and only reads counters; it prints after the last one, so
-//   console output never eats into a period.
+//   just above the idle thread. Thread::create + suspend stands for
+//   "created, not started": none of them runs before the shell sleeps.
+// - The shell thread is the reporter, raised just above the tests while
+//   one runs. It sleeps through each period and only reads counters; it
+//   prints after the last one, so console output never eats into a period.
 // - tm_cause_interrupt is the CPU's real software interrupt
 //   (irq::raise_soft: riscv64 SSIP, aarch64 an SGI to self) with a handler
 //   on the normal interrupt path, which saves the interrupted context.
