@@ -4,6 +4,7 @@
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
+#include "kernel/scheduler.hpp"
 
 namespace rtos::irq {
 namespace {
@@ -40,6 +41,11 @@ void set_controller(Controller* c) {
     ctrl_lines = c ? c->count() : 0;
 }
 Controller* controller() { return ctrl; }
+
+// The port's software interrupt runs kernel::soft_interrupt_from_isr(),
+// which calls this hook.
+void set_soft_handler(Handler handler, void* arg) { kernel::set_soft_interrupt_hook(handler, arg); }
+void raise_soft() { arch::raise_soft_interrupt(); }
 
 // The controller's enable registers are read-modify-write (PLIC) and a
 // handler may enable or disable interrupts too, so changes hold an IrqLock.

@@ -52,6 +52,17 @@ Controller* controller();
 /// handlers until none is pending.
 void dispatch();
 
+/// The software interrupt of this CPU (riscv64: the supervisor software
+/// interrupt, SSIP; aarch64: an SGI to self), for work that must run in
+/// interrupt context (tests, the Thread-Metric interrupt benchmarks). Its
+/// handler runs like a device interrupt's (normal class, on the interrupted
+/// thread's trap path; a thread it readies runs when the trap returns).
+/// set_soft_handler installs the one handler (null: none).
+void set_soft_handler(Handler handler, void* arg);
+/// Makes the software interrupt pending on this CPU: with interrupts
+/// unmasked in thread context, its handler has run when this returns.
+void raise_soft();
+
 /// Interrupts taken per source since boot (for diagnostics).
 unsigned long count(unsigned irq);
 
