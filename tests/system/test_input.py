@@ -6,7 +6,13 @@ each packet closed by EV_SYN/SYN_REPORT (QEMU sends one per command). A
 burst of packets without waiting, and more events in total than the event
 queue holds, show that buffers are recycled and nothing is lost. `input
 list` must show what QEMU's devices announce. Both archs, legacy and
-modern."""
+modern.
+
+QEMU routes an injected event by its kind (keys to the keyboard, relative
+moves to the mouse, absolute positions to the tablet, buttons to the
+handler activated last); `input-send-event`'s `device` argument names a
+display console, not an input device (without a display QEMU answers
+"Device kbd0 (head 0) is not bound to a QemuConsole"), so it is not used."""
 import os
 import re
 import shutil
