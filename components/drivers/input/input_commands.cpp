@@ -31,7 +31,7 @@ void list_device(const input::Device& d) {
     const input::Device::Ids& id = d.ids();
     printk("%s: \"%s\" at %s, %llu events, %llu errors\n", d.name(), d.product_name(), d.location(),
            static_cast<unsigned long long>(d.events()), static_cast<unsigned long long>(d.errors()));
-    printk("  ids: bus %#06x vendor %#06x product %#06x version %#06x serial \"%s\"\n", id.bustype,
+    printk("  ids: bus 0x%04x vendor 0x%04x product 0x%04x version 0x%04x serial \"%s\"\n", id.bustype,
            id.vendor, id.product, id.version, d.serial());
     printk("  types: %#x", static_cast<unsigned>(d.types()));
     for (unsigned t = 0; t < input::kEventTypes; ++t) {
