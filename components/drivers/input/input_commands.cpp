@@ -41,6 +41,7 @@ void list_device(const input::Device& d) {
         else printk(" %u", t);
     }
     printk("\n");
+    if (d.props()) printk("  props: %#x\n", static_cast<unsigned>(d.props()));
     for (unsigned t = 1; t < input::kEventTypes; ++t) {
         if (!(d.types() >> t & 1)) continue;
         unsigned count = 0, first = 0, last = 0;

@@ -2,8 +2,8 @@
 // device-independent input interface (drivers/input/input.hpp).
 //
 // At probe the configuration space is asked, select by select (5.8.5), for
-// the name, serial, ids, the event types and codes (EV_BITS bitmaps) and
-// the range of every absolute axis. Every answer is checked: a size above
+// the name, serial, ids, input properties, the event types and codes
+// (EV_BITS bitmaps) and the range of every absolute axis. Every answer is checked: a size above
 // the 128-byte union, ids or abs info shorter than their structure, or an
 // axis whose minimum exceeds its maximum is logged and ignored.
 //
@@ -39,6 +39,7 @@ constexpr std::size_t kUnionBytes = 128;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_NAME = 0x01;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_SERIAL = 0x02;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_DEVIDS = 0x03;
+constexpr std::uint8_t VIRTIO_INPUT_CFG_PROP_BITS = 0x10;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_EV_BITS = 0x11;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ABS_INFO = 0x12;
 
@@ -151,6 +152,8 @@ void VirtioInput::read_config() {
         rtos::printk("%s: device ids of %u bytes (< %u); ignored\n", dev_.name(), static_cast<unsigned>(n),
                      static_cast<unsigned>(kDevidsSize));
     }
+    n = query(VIRTIO_INPUT_CFG_PROP_BITS, 0, u);
+    input_.set_props(u, n);
     for (std::uint16_t type = 0; type < in::kEventTypes; ++type) {
         n = query(VIRTIO_INPUT_CFG_EV_BITS, static_cast<std::uint8_t>(type), u);
         if (n == 0) continue;  // 5.8.5: a non-zero size means the type is supported
