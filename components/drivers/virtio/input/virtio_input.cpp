@@ -77,6 +77,7 @@ private:
     std::size_t query(std::uint8_t select, std::uint8_t subsel, std::uint8_t* out);
     void read_config();
     void fail(const char* why);
+    bool give_up();
 
     Device dev_;
     in::Device input_;
@@ -89,6 +90,13 @@ void VirtioInput::fail(const char* why) {
     if (!broken_) rtos::printk("%s: %s; device stopped\n", dev_.name(), why);
     broken_ = true;
     dev_.reset();
+}
+
+// A probe that cannot finish: FAILED, queues released.
+bool VirtioInput::give_up() {
+    dev_.fail();
+    dev_.shutdown();
+    return false;
 }
 
 // Interrupt context. Buffers go back in the order they came, so the ring
@@ -184,9 +192,7 @@ bool VirtioInput::start(const Found& found) {
     read_config();
     const Device::QueueSpec queues[] = {{config::input_queue_size, &VirtioInput::on_eventq, this}};
     if (dev_.setup_queues(queues) != Error::ok) {
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     Virtqueue& q = dev_.queue(kEventq);
     const unsigned buffers = q.size() < kMaxBuffers ? q.size() : kMaxBuffers;
@@ -194,25 +200,19 @@ bool VirtioInput::start(const Found& found) {
         const InSegment seg[] = {{&events_[b], sizeof(Event)}};
         if (!q.add_buffer({}, seg, token_of(b)).ok()) {
             rtos::printk("%s: cannot post event buffer %u\n", dev_.name(), b);
-            dev_.fail();
-            dev_.shutdown();
-            return false;
+            return give_up();
         }
     }
     input_.set_location(dev_.name());
     if (in::device_count() >= in::kMaxDevices) {
         rtos::printk("%s: too many input devices; not used\n", dev_.name());
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     // Last: nothing may fail once the handler is attached (the object would
     // be freed under it), and the registry never lets a device go.
     if (!rtos::irq::attach(found.irq, &VirtioInput::isr, this)) {
         rtos::printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     in::add_device(input_);  // room checked above; probes run one at a time
     dev_.driver_ok();
