@@ -6,7 +6,10 @@ namespace rtos::irq {
 using Handler = void (*)(void* arg);
 
 /// Installs the handler for interrupt `irq` (controller numbering: PLIC
-/// source, GIC INTID) and enables it. Returns false if irq is out of range.
+/// source, GIC INTID) and enables it. A line that already has a handler is
+/// shared (PCI INTx): every handler attached to it runs on each interrupt,
+/// in attach order, so each must check whether its device interrupted.
+/// Returns false if irq is out of range or no shared slot is left (logged).
 bool attach(unsigned irq, Handler handler, void* arg);
 void enable(unsigned irq);
 void disable(unsigned irq);
