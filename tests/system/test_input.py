@@ -6,7 +6,13 @@ each packet closed by EV_SYN/SYN_REPORT (QEMU sends one per command). A
 burst of packets without waiting, and more events in total than the event
 queue holds, show that buffers are recycled and nothing is lost. `input
 list` must show what QEMU's devices announce. Both archs, legacy and
-modern."""
+modern.
+
+QEMU routes an injected event by its kind (keys to the keyboard, relative
+moves to the mouse, absolute positions to the tablet, buttons to the
+handler activated last); `input-send-event`'s `device` argument names a
+display console, not an input device (without a display QEMU answers
+"Device kbd0 (head 0) is not bound to a QemuConsole"), so it is not used."""
 import os
 import re
 import shutil
@@ -153,6 +159,19 @@ def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     assert f'input watch: {total} events, 0 dropped' in out, out
     assert 'input: interrupted' in out, out
     assert not EVENT.search(out), out  # nothing after the expected events
+    # Watching one device: the others' events are not printed (nor counted).
+    g.send(f'input watch {mouse}\r')
+    g.expect(rf'input: watching {mouse} \(Ctrl-C stops\)\r*\n')
+    q.command('input-send-event', events=[key('a', True)])
+    q.command('input-send-event', events=[key('a', False)])
+    q.command('input-send-event', events=[rel('y', 3)])
+    assert read_events(g, 2) == [(mouse, REL, 1, 3), (mouse, SYN, 0, 0)]
+    g.send('\x03')
+    out = g.wait_prompt()
+    assert 'input watch: 2 events, 0 dropped' in out and not EVENT.search(out), out
+    per_device[kbd] += 4
+    per_device[mouse] += 2
+
     listing = g.run('input list')
     for d, n in per_device.items():
         assert re.search(rf'{d}: .*, {n} events, 0 errors', listing), listing
@@ -170,4 +189,5 @@ def test_input_without_devices(boot):
     g.send('\x03')
     out = g.wait_prompt()
     assert 'input watch: 0 events, 0 dropped' in out and 'input: interrupted' in out, out
-    assert 'usage: input list | watch' in g.run('input frobnicate')
+    assert 'usage: input list | watch [device]' in g.run('input frobnicate')
+    assert 'input: no input device named input0' in g.run('input watch input0')

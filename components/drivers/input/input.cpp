@@ -40,6 +40,11 @@ void Device::set_codes(std::uint16_t type, const std::uint8_t* bitmap, std::size
     }
 }
 
+void Device::set_props(const std::uint8_t* bitmap, std::size_t bytes) {
+    props_ = 0;
+    for (std::size_t i = 0; i < bytes && i < sizeof(props_); ++i) props_ |= std::uint32_t{bitmap[i]} << (8 * i);
+}
+
 bool Device::has_code(std::uint16_t type, std::uint16_t code) const {
     if (type >= kEventTypes) return false;
     if (type == EV_KEY) return code < kMaxCodes && (key_bits_[code / 8] >> (code % 8)) & 1;

@@ -85,6 +85,8 @@ public:
     const Ids& ids() const { return ids_; }
     /// Bit n set: the device reports events of type n.
     std::uint32_t types() const { return types_; }
+    /// Bit n set: input property n (INPUT_PROP_POINTER 0, INPUT_PROP_DIRECT 1, ...).
+    std::uint32_t props() const { return props_; }
     /// The device may report `code` of `type` (false beyond what is stored:
     /// every code of EV_KEY, the first 64 of the other types).
     bool has_code(std::uint16_t type, std::uint16_t code) const;
@@ -102,6 +104,8 @@ public:
     void set_serial(const char* s, std::size_t n);
     void set_location(const char* s);
     void set_ids(const Ids& ids) { ids_ = ids; }
+    /// Property bitmap of `bytes` bytes; properties past 31 are not kept.
+    void set_props(const std::uint8_t* bitmap, std::size_t bytes);
     /// The codes of `type` the device reports: `bitmap` of `bytes` bytes
     /// (code n = bit n % 8 of byte n / 8). The type itself is set_type().
     void set_codes(std::uint16_t type, const std::uint8_t* bitmap, std::size_t bytes);
@@ -121,6 +125,7 @@ private:
     unsigned index_ = 0;
     Ids ids_{};
     std::uint32_t types_ = 0;
+    std::uint32_t props_ = 0;
     std::uint8_t key_bits_[kMaxCodes / 8] = {};
     std::uint64_t code_bits_[kEventTypes] = {};  // types other than EV_KEY: codes 0..63
     std::uint64_t abs_valid_ = 0;

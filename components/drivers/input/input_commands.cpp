@@ -31,7 +31,7 @@ void list_device(const input::Device& d) {
     const input::Device::Ids& id = d.ids();
     printk("%s: \"%s\" at %s, %llu events, %llu errors\n", d.name(), d.product_name(), d.location(),
            static_cast<unsigned long long>(d.events()), static_cast<unsigned long long>(d.errors()));
-    printk("  ids: bus %#06x vendor %#06x product %#06x version %#06x serial \"%s\"\n", id.bustype,
+    printk("  ids: bus 0x%04x vendor 0x%04x product 0x%04x version 0x%04x serial \"%s\"\n", id.bustype,
            id.vendor, id.product, id.version, d.serial());
     printk("  types: %#x", static_cast<unsigned>(d.types()));
     for (unsigned t = 0; t < input::kEventTypes; ++t) {
@@ -41,6 +41,7 @@ void list_device(const input::Device& d) {
         else printk(" %u", t);
     }
     printk("\n");
+    if (d.props()) printk("  props: %#x\n", static_cast<unsigned>(d.props()));
     for (unsigned t = 1; t < input::kEventTypes; ++t) {
         if (!(d.types() >> t & 1)) continue;
         unsigned count = 0, first = 0, last = 0;
@@ -78,14 +79,17 @@ int cmd_list() {
     return 0;
 }
 
-int cmd_watch() {
+// `only`: the one device to print, nullptr for all.
+int cmd_watch(const input::Device* only) {
     input::Subscriber sub;
-    printk("input: watching %u devices (Ctrl-C stops)\n", input::device_count());
+    if (only) printk("input: watching %s (Ctrl-C stops)\n", only->name());
+    else printk("input: watching %u devices (Ctrl-C stops)\n", input::device_count());
     unsigned long long events = 0;
     while (!shell::interrupted()) {
         input::Event e;
         if (sub.read(e, Timeout::ticks(clock::ms_to_ticks(50))) != Status::ok) continue;
         const input::Device* d = input::device(e.device);
+        if (only && d != only) continue;
         printk("input: %s %u %u %d\n", d ? d->name() : "?", e.type, e.code, static_cast<int>(e.value));
         ++events;
     }
@@ -96,13 +100,19 @@ int cmd_watch() {
 
 int cmd_input(int argc, char** argv) {
     if (argc == 2 && strcmp(argv[1], "list") == 0) return cmd_list();
-    if (argc == 2 && strcmp(argv[1], "watch") == 0) return cmd_watch();
+    if (argc == 2 && strcmp(argv[1], "watch") == 0) return cmd_watch(nullptr);
+    if (argc == 3 && strcmp(argv[1], "watch") == 0) {
+        for (unsigned i = 0; i < input::device_count(); ++i)
+            if (strcmp(input::device(i)->name(), argv[2]) == 0) return cmd_watch(input::device(i));
+        printk("input: no input device named %s\n", argv[2]);
+        return 1;
+    }
     return shell::kUsage;
 }
 
 }  // namespace
 }  // namespace rtos
 
-SHELL_COMMAND(input, "list | watch",
+SHELL_COMMAND(input, "list | watch [device]",
               "input devices (list) or their events as 'input: <dev> <type> <code> <value>' until Ctrl-C (watch)",
               rtos::cmd_input);

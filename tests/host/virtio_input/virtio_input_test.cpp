@@ -2,8 +2,9 @@
 // virtio-mmio device plays QEMU's virtio-input (5.8): configuration answers
 // chosen by the driver's select/subsel writes, events written into the
 // event queue's buffers. Checked: what the driver learns from the config
-// (and what it refuses: sizes above 128, short ids and abs info, min > max,
-// unprintable names), events reaching every subscriber in order through more
+// (name, serial, ids, properties, types, codes, axes) and what it refuses
+// (sizes above 128, short ids and abs info, min > max, unprintable names),
+// events reaching every subscriber in order through more
 // events than the ring holds, a slow subscriber's losses (counted, then
 // SYN_DROPPED), used buffers shorter than an event (counted and dropped,
 // never read) and a device that breaks the ring (stopped).
@@ -39,8 +40,8 @@ constexpr unsigned kQueue = CONFIG_VIRTIO_INPUT_QUEUE_SIZE;
 constexpr unsigned kBuffer = CONFIG_INPUT_EVENT_BUFFER;
 
 // 5.8.5, spelled out again on purpose (the driver's are file-local).
-constexpr std::uint8_t ID_NAME = 0x01, ID_SERIAL = 0x02, ID_DEVIDS = 0x03, EV_BITS = 0x11,
-                       ABS_INFO = 0x12;
+constexpr std::uint8_t ID_NAME = 0x01, ID_SERIAL = 0x02, ID_DEVIDS = 0x03, PROP_BITS = 0x10,
+                       EV_BITS = 0x11, ABS_INFO = 0x12;
 constexpr std::size_t kConfigSize = 136;  // sizeof(struct virtio_input_config)
 
 void put16(std::vector<std::uint8_t>& v, std::uint16_t x) {
@@ -170,6 +171,7 @@ void describe_tablet(InputModel& m) {
     std::vector<std::uint8_t> ids;
     for (std::uint16_t x : {0x06, 0x0627, 0x0003, 0x0002}) put16(ids, x);
     m.answer(ID_DEVIDS, 0, ids);
+    m.answer(PROP_BITS, 0, {0x02});  // INPUT_PROP_DIRECT
     m.answer_bits(in::EV_KEY, {in::BTN_LEFT, in::BTN_RIGHT});
     m.answer_bits(in::EV_ABS, {in::ABS_X, in::ABS_Y});
     m.answer_abs(in::ABS_X, 0, 32767);
@@ -206,6 +208,7 @@ void identifies_tablet() {
     SIM_CHECK_EQ(d.ids().product, 0x0003);
     SIM_CHECK_EQ(d.ids().version, 0x0002);
     SIM_CHECK_EQ(d.types(), (1u << in::EV_KEY) | (1u << in::EV_ABS));
+    SIM_CHECK_EQ(d.props(), 0x2u);
     SIM_CHECK(d.has_code(in::EV_KEY, in::BTN_LEFT) && d.has_code(in::EV_KEY, in::BTN_RIGHT));
     SIM_CHECK(!d.has_code(in::EV_KEY, in::BTN_MIDDLE) && !d.has_code(in::EV_KEY, in::KEY_A));
     SIM_CHECK(d.has_code(in::EV_ABS, in::ABS_X) && !d.has_code(in::EV_REL, in::REL_X));
@@ -284,6 +287,7 @@ void bogus_config_is_refused() {
     m.answers[{ID_NAME, 0}] = {200, std::vector<std::uint8_t>(128, 'X')};  // size past the union
     m.answer_string(ID_SERIAL, std::string("S\x07N\nZ", 5));                // unprintables
     m.answer(ID_DEVIDS, 0, {1, 2, 3, 4});                                  // shorter than devids
+    m.answers[{PROP_BITS, 0}] = {255, std::vector<std::uint8_t>(128, 0xff)};
     m.answers[{EV_BITS, in::EV_KEY}] = {129, std::vector<std::uint8_t>(128, 0xff)};
     m.answer_bits(in::EV_ABS, {0, 1, 2});
     m.answer(ABS_INFO, 0, {0, 0, 0, 0, 0xff, 0x7f, 0, 0});  // 8 bytes, shorter than absinfo
@@ -296,6 +300,7 @@ void bogus_config_is_refused() {
     SIM_CHECK_EQ(std::string(d.serial()), std::string("S?N?Z"));
     SIM_CHECK_EQ(d.ids().bustype, 0);
     SIM_CHECK_EQ(d.ids().vendor, 0);
+    SIM_CHECK_EQ(d.props(), 0u);
     SIM_CHECK_EQ(d.types(), 1u << in::EV_ABS);  // EV_KEY's answer was refused
     SIM_CHECK(!d.has_code(in::EV_KEY, 1));
     SIM_CHECK(d.abs(0) == nullptr);
@@ -303,6 +308,7 @@ void bogus_config_is_refused() {
     SIM_CHECK(d.abs(2) && d.abs(2)->min == -5 && d.abs(2)->max == 10);
     SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x1 subsel 0: size 200 > 128; ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x11 subsel 0x1: size 129 > 128; ignored"));
+    SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x10 subsel 0: size 255 > 128; ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: device ids of 4 bytes (< 8); ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: abs axis 0: info of 8 bytes (< 20); ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: abs axis 1: min 10 > max 5; ignored"));

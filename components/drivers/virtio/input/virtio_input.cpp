@@ -2,8 +2,8 @@
 // device-independent input interface (drivers/input/input.hpp).
 //
 // At probe the configuration space is asked, select by select (5.8.5), for
-// the name, serial, ids, the event types and codes (EV_BITS bitmaps) and
-// the range of every absolute axis. Every answer is checked: a size above
+// the name, serial, ids, input properties, the event types and codes
+// (EV_BITS bitmaps) and the range of every absolute axis. Every answer is checked: a size above
 // the 128-byte union, ids or abs info shorter than their structure, or an
 // axis whose minimum exceeds its maximum is logged and ignored.
 //
@@ -39,6 +39,7 @@ constexpr std::size_t kUnionBytes = 128;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_NAME = 0x01;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_SERIAL = 0x02;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ID_DEVIDS = 0x03;
+constexpr std::uint8_t VIRTIO_INPUT_CFG_PROP_BITS = 0x10;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_EV_BITS = 0x11;
 constexpr std::uint8_t VIRTIO_INPUT_CFG_ABS_INFO = 0x12;
 
@@ -76,6 +77,7 @@ private:
     std::size_t query(std::uint8_t select, std::uint8_t subsel, std::uint8_t* out);
     void read_config();
     void fail(const char* why);
+    bool give_up();
 
     Device dev_;
     in::Device input_;
@@ -88,6 +90,13 @@ void VirtioInput::fail(const char* why) {
     if (!broken_) rtos::printk("%s: %s; device stopped\n", dev_.name(), why);
     broken_ = true;
     dev_.reset();
+}
+
+// A probe that cannot finish: FAILED, queues released.
+bool VirtioInput::give_up() {
+    dev_.fail();
+    dev_.shutdown();
+    return false;
 }
 
 // Interrupt context. Buffers go back in the order they came, so the ring
@@ -151,6 +160,8 @@ void VirtioInput::read_config() {
         rtos::printk("%s: device ids of %u bytes (< %u); ignored\n", dev_.name(), static_cast<unsigned>(n),
                      static_cast<unsigned>(kDevidsSize));
     }
+    n = query(VIRTIO_INPUT_CFG_PROP_BITS, 0, u);
+    input_.set_props(u, n);
     for (std::uint16_t type = 0; type < in::kEventTypes; ++type) {
         n = query(VIRTIO_INPUT_CFG_EV_BITS, static_cast<std::uint8_t>(type), u);
         if (n == 0) continue;  // 5.8.5: a non-zero size means the type is supported
@@ -181,9 +192,7 @@ bool VirtioInput::start(const Found& found) {
     read_config();
     const Device::QueueSpec queues[] = {{config::input_queue_size, &VirtioInput::on_eventq, this}};
     if (dev_.setup_queues(queues) != Error::ok) {
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     Virtqueue& q = dev_.queue(kEventq);
     const unsigned buffers = q.size() < kMaxBuffers ? q.size() : kMaxBuffers;
@@ -191,25 +200,19 @@ bool VirtioInput::start(const Found& found) {
         const InSegment seg[] = {{&events_[b], sizeof(Event)}};
         if (!q.add_buffer({}, seg, token_of(b)).ok()) {
             rtos::printk("%s: cannot post event buffer %u\n", dev_.name(), b);
-            dev_.fail();
-            dev_.shutdown();
-            return false;
+            return give_up();
         }
     }
     input_.set_location(dev_.name());
     if (in::device_count() >= in::kMaxDevices) {
         rtos::printk("%s: too many input devices; not used\n", dev_.name());
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     // Last: nothing may fail once the handler is attached (the object would
     // be freed under it), and the registry never lets a device go.
     if (!rtos::irq::attach(found.irq, &VirtioInput::isr, this)) {
         rtos::printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
-        dev_.fail();
-        dev_.shutdown();
-        return false;
+        return give_up();
     }
     in::add_device(input_);  // room checked above; probes run one at a time
     dev_.driver_ok();
