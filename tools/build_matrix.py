@@ -75,7 +75,7 @@ def run_board(bsp, configs, build_root, jobs, results, lock, progress):
         if only is not None and bsp not in only:
             continue
         start = time.monotonic()
-        rc, log = footprint.scons_build(bsp, build_dir, fragment, jobs)
+        rc, log = footprint.scons_build(bsp, build_dir, [fragment] if fragment else [], jobs)
         secs = time.monotonic() - start
         row = {'config': name, 'fragment': fragment, 'bsp': bsp, 'seconds': round(secs, 1),
                'status': 'ok' if rc == 0 else 'FAILED'}

@@ -5,7 +5,8 @@ format) and read-only data of three configurations, with the objects
 
     tools/footprint.py [-j N] [--bsp BSP] [--top N] [--json FILE] [--check]
 
-Configurations: `minimal` (tests/configs/minimal.conf: the kernel alone),
+Configurations: `minimal` (tests/configs/minimal.conf: the kernel alone,
+built for size; on aarch64 with tests/configs/gic-v2-only.conf),
 `default` (the board's defconfig) and `all` (tests/configs/devices-all.conf:
 every device driver). Each builds in build/footprint/<bsp>/<name>.
 --check exits with 1 when the minimal image's text is over its target
@@ -21,21 +22,31 @@ import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CONFIGS = [('minimal', 'tests/configs/minimal.conf'), ('default', None),
-           ('all', 'tests/configs/devices-all.conf')]
+CONFIGS = [('minimal', ['tests/configs/minimal.conf']), ('default', []),
+           ('all', ['tests/configs/devices-all.conf'])]
+# Per architecture, after a configuration's fragments: the minimal aarch64
+# image has the one interrupt controller QEMU's virt board has by default.
+ARCH_EXTRA = {('minimal', 'aarch64'): ['tests/configs/gic-v2-only.conf']}
 PREFIX = {'riscv64': 'riscv64-linux-gnu-', 'aarch64': 'aarch64-linux-gnu-'}
 ELF_MACHINE = {0xF3: 'riscv64', 0xB7: 'aarch64'}
 # Bytes of text of the minimal configuration, per architecture.
 MINIMAL_TEXT_TARGET = {'riscv64': 12 * 1024, 'aarch64': 16 * 1024}
 
 
-def scons_build(bsp, build_dir, fragment, jobs):
+def scons_build(bsp, build_dir, fragments, jobs):
     """Builds one configuration; returns (exit status, command and output)."""
     argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={build_dir}',
-            'CONFIG=' + (os.path.join(ROOT, fragment) if fragment else '')]
+            'CONFIG=' + ','.join(os.path.join(ROOT, f) for f in fragments)]
     r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     return r.returncode, ' '.join(argv) + '\n' + r.stdout
+
+
+def bsp_arch(bsp):
+    """The architecture a board's Kconfig selects (bsp/<bsp>/Kconfig)."""
+    with open(os.path.join(ROOT, 'bsp', bsp, 'Kconfig')) as f:
+        m = re.search(r'select ARCH_(RISCV64|AARCH64)\b', f.read())
+    return m.group(1).lower()
 
 
 def elf_arch(elf):
@@ -186,9 +197,10 @@ def main(argv=None):
     failures = []
 
     def run(bsp):
-        for name, fragment in CONFIGS:
+        for name, fragments in CONFIGS:
             build_dir = os.path.join(ROOT, 'build', 'footprint', bsp, name)
-            rc, log = scons_build(bsp, build_dir, fragment, max(1, args.jobs // len(bsps)))
+            fragments = fragments + ARCH_EXTRA.get((name, bsp_arch(bsp)), [])
+            rc, log = scons_build(bsp, build_dir, fragments, max(1, args.jobs // len(bsps)))
             if rc != 0:
                 results[bsp][name] = {'error': log[-4000:]}
                 failures.append(f'--- {name} [{bsp}] failed:\n{log[-4000:]}')
