@@ -46,6 +46,9 @@ def configurations():
     # Application fragments (app.conf) belong to their application (test_app.py).
     frags += sorted(p for p in glob.glob(os.path.join(ROOT, 'examples', '*', '*.conf'))
                     if os.path.basename(p) != 'app.conf')
+    # A fragment that changes the compiler flags (-Os) recompiles everything,
+    # and so does the one after it: those go last.
+    frags.sort(key=lambda p: 'CONFIG_BUILD_OPTIMIZE_SIZE=y' in open(p).read())
     out = [(DEFAULT, None)]
     for p in frags:
         rel = os.path.relpath(p, ROOT)

@@ -32,3 +32,11 @@ def test_format_check_catches_a_misformatted_file():
         assert 'tools/format.py --fix' in r.stdout
     finally:
         shutil.rmtree(folder)
+
+
+def test_cppcheck_clean():
+    r = run('tools/lint.py', '-j2')
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.count(': clean') == len([d for d in os.listdir(os.path.join(ROOT, 'bsp'))
+                                             if os.path.isfile(os.path.join(ROOT, 'bsp', d,
+                                                                            'defconfig'))])
