@@ -3,7 +3,7 @@
 format) and read-only data of three configurations, with the objects
 (from the link map) and symbols (the cross `nm`) that take the most space.
 
-    tools/footprint.py [-j N] [--bsp BSP] [--top N] [--json FILE] [--check]
+    tools/footprint.py [-j N] [--bsp BSP] [--config NAME] [--top N] [--json FILE] [--check]
 
 Configurations: `minimal` (tests/configs/minimal.conf: the kernel alone,
 built for size; on aarch64 with tests/configs/gic-v2-only.conf),
@@ -185,6 +185,8 @@ def main(argv=None):
     ap.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1,
                     help='compiler jobs in all (default: the number of cores)')
     ap.add_argument('--bsp', action='append', help='only this board (repeatable)')
+    ap.add_argument('--config', action='append', choices=[name for name, _ in CONFIGS],
+                    help='only this configuration (repeatable)')
     ap.add_argument('--top', type=int, default=10, help='objects and symbols listed (10)')
     ap.add_argument('--json', help='write the figures (and the lists) to this file')
     ap.add_argument('--check', action='store_true',
@@ -198,6 +200,8 @@ def main(argv=None):
 
     def run(bsp):
         for name, fragments in CONFIGS:
+            if args.config and name not in args.config:
+                continue
             build_dir = os.path.join(ROOT, 'build', 'footprint', bsp, name)
             fragments = fragments + ARCH_EXTRA.get((name, bsp_arch(bsp)), [])
             rc, log = scons_build(bsp, build_dir, fragments, max(1, args.jobs // len(bsps)))
