@@ -83,6 +83,7 @@ void board::init(uintptr_t boot_arg) {
         printk("board: no device tree found, using Kconfig defaults\n");
     }
     if constexpr (kDeviceTree) probe_memory();
+    else printk("board: no memory node, using CONFIG_PLATFORM_RAM_BASE/SIZE\n");
     using platform::DeviceClass;
     for (unsigned c = 0; c < platform::kDeviceClasses; ++c) {
         auto cls = static_cast<DeviceClass>(c);
