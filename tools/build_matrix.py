@@ -16,7 +16,6 @@ parallel; -j N is the number of compiler jobs in all (default: the cores).
 A fragment that only makes sense on some boards says so in a comment line of
 its own: `# boards: qemu-virt64-aarch64` (space-separated).
 """
-import argparse
 import glob
 import json
 import os
@@ -32,11 +31,6 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import footprint  # noqa: E402
 
 DEFAULT = 'default'
-
-
-def boards():
-    return sorted(d for d in os.listdir(os.path.join(ROOT, 'bsp'))
-                  if os.path.isfile(os.path.join(ROOT, 'bsp', d, 'defconfig')))
 
 
 def configurations():
@@ -123,11 +117,7 @@ def junit(results, path, seconds):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1,
-                    help='compiler jobs in all (default: the number of cores)')
-    ap.add_argument('--bsp', action='append', help='only this board (repeatable)')
+    ap = footprint.parser(__doc__)
     ap.add_argument('--only', help='only the configurations whose name contains this')
     ap.add_argument('--build-root', default=os.path.join(ROOT, 'build', 'matrix'),
                     help='where the per-board build folders live (default: build/matrix)')
@@ -139,10 +129,7 @@ def main(argv=None):
     ap.add_argument('-q', '--quiet', action='store_true', help='no progress lines')
     args = ap.parse_args(argv)
 
-    bsps = args.bsp or boards()
-    unknown = sorted(set(bsps) - set(boards()))
-    if unknown:
-        ap.error(f'unknown board {", ".join(unknown)}; available: {", ".join(boards())}')
+    bsps = args.bsp or footprint.boards()
     configs = [c for c in configurations() if not args.only or args.only in c[0]]
     if args.list:
         for name, fragment in configs:

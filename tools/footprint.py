@@ -33,6 +33,22 @@ ELF_MACHINE = {0xF3: 'riscv64', 0xB7: 'aarch64'}
 MINIMAL_TEXT_TARGET = {'riscv64': 12 * 1024, 'aarch64': 16 * 1024}
 
 
+def boards():
+    return sorted(d for d in os.listdir(os.path.join(ROOT, 'bsp'))
+                  if os.path.isfile(os.path.join(ROOT, 'bsp', d, 'defconfig')))
+
+
+def parser(doc):
+    """The options this tool and tools/build_matrix.py share: -j and --bsp."""
+    ap = argparse.ArgumentParser(description=doc.split('\n\n')[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1,
+                    help='compiler jobs in all (default: the number of cores)')
+    ap.add_argument('--bsp', action='append', choices=boards(),
+                    help='only this board (repeatable)')
+    return ap
+
+
 def scons_build(bsp, build_dir, fragments, jobs):
     """Builds one configuration; returns (exit status, command and output)."""
     argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={build_dir}',
@@ -180,11 +196,7 @@ def check_targets(results):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1,
-                    help='compiler jobs in all (default: the number of cores)')
-    ap.add_argument('--bsp', action='append', help='only this board (repeatable)')
+    ap = parser(__doc__)
     ap.add_argument('--config', action='append', choices=[name for name, _ in CONFIGS],
                     help='only this configuration (repeatable)')
     ap.add_argument('--top', type=int, default=10, help='objects and symbols listed (10)')
@@ -192,8 +204,7 @@ def main(argv=None):
     ap.add_argument('--check', action='store_true',
                     help='exit 1 when a minimal image is over its text target')
     args = ap.parse_args(argv)
-    bsps = args.bsp or sorted(d for d in os.listdir(os.path.join(ROOT, 'bsp'))
-                              if os.path.isfile(os.path.join(ROOT, 'bsp', d, 'defconfig')))
+    bsps = args.bsp or boards()
 
     results = {bsp: {} for bsp in bsps}
     failures = []

@@ -24,7 +24,7 @@ def test_every_configuration_builds_on_every_board():
     expected = set()
     for name, fragment in build_matrix.configurations():
         only = build_matrix.boards_of(fragment)
-        for bsp in build_matrix.boards():
+        for bsp in build_matrix.footprint.boards():
             if only is None or bsp in only:
                 expected.add((bsp, name))
     assert cases == expected
