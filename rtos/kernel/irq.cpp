@@ -59,11 +59,7 @@ bool attach(unsigned irq, Handler handler, void* arg) {
         slot.handler = handler;
         slot.arg = arg;
     } else {
-        if (shared_used == kMaxSharedHandlers) {
-            printk("irq: line %u already has a handler and all %u shared slots are taken\n", irq,
-                   kMaxSharedHandlers);
-            return false;
-        }
+        if (shared_used == kMaxSharedHandlers) return false;  // the caller reports it
         Shared* s = &shared_pool[shared_used++];
         *s = {handler, arg, nullptr};
         Shared** tail = &slot.more;

@@ -103,19 +103,14 @@ const char* ec_name(uint64_t ec) {
 
 // Data/instruction fault status code, ESR ISS[5:0] (ARM ARM D17.2.37).
 const char* fault_status_name(uint64_t fsc) {
-    switch (fsc & 0x3c) {
-    case 0x00: return "address size fault";
-    case 0x04: return "translation fault";
-    case 0x08: return "access flag fault";
-    case 0x0c: return "permission fault";
-    default: break;
-    }
-    switch (fsc) {
-    case 0x10: return "external abort";
-    case 0x21: return "alignment fault";
-    case 0x30: return "TLB conflict";
-    default: return "fault";
-    }
+    // FSC 0b0000LL..0b0011LL: the four kinds of fault at lookup level LL.
+    static constexpr const char* kAtLevel[] = {"address size fault", "translation fault",
+                                               "access flag fault", "permission fault"};
+    if (fsc < 0x10) return kAtLevel[fsc >> 2];
+    return fsc == 0x10 ? "external abort"
+         : fsc == 0x21 ? "alignment fault"
+         : fsc == 0x30 ? "TLB conflict"
+                       : "fault";
 }
 
 // An hvc, smc or hlt in firmware.S with nothing behind it: resume after it

@@ -9,7 +9,7 @@ using Handler = void (*)(void* arg);
 /// source, GIC INTID) and enables it. A line that already has a handler is
 /// shared (PCI INTx): every handler attached to it runs on each interrupt,
 /// in attach order, so each must check whether its device interrupted.
-/// Returns false if irq is out of range or no shared slot is left (logged).
+/// Returns false if irq is out of range or no shared slot is left.
 bool attach(unsigned irq, Handler handler, void* arg);
 void enable(unsigned irq);
 void disable(unsigned irq);
