@@ -1,6 +1,6 @@
 // The transport interface: the only thing the core and the device drivers see
 // of how a device is attached (4 Virtio Transport Options). virtio-mmio
-// implements it now (mmio_transport.hpp); virtio-pci will implement the same.
+// implements it now (transport/mmio_transport.hpp); virtio-pci will implement the same.
 #pragma once
 
 #include <cstddef>

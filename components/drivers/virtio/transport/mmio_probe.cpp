@@ -9,8 +9,8 @@
 #include <rtos/printk.hpp>
 
 #include "drivers/virtio/driver.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
-#include "drivers/virtio/register_window.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
+#include "drivers/virtio/transport/register_window.hpp"
 #include "platform/platform.hpp"
 
 extern "C" const virtio::DriverEntry __virtio_drivers_start[];

@@ -1,9 +1,9 @@
 // virtio-mmio: 4.2.2 (Version 2) and 4.2.4 Legacy interface (Version 1).
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "drivers/virtio/mmio_regs.hpp"
+#include "drivers/virtio/transport/mmio_regs.hpp"
 #include "drivers/virtio/spec.hpp"
 
 namespace virtio {
