@@ -23,12 +23,12 @@ constexpr uint64_t kGiB = 1ull << 30;
 
 // QEMU hw/arm/virt.c: flash, GIC, UART, virtio-mmio, PCIe ECAM and window
 // below 1 GiB (the first 2 MiB stay unmapped so null pointers fault); RAM
-// from 1 GiB up to 256 GiB; the high redistributors, high PCIe ECAM and
-// MMIO above 256 GiB.
+// from 1 GiB up to 256 GiB; the high redistributors and PCIe ECAM from
+// 256 GiB, the PCIe 64-bit MMIO window from 512 GiB to 1 TiB.
 const board::MemoryRegion memory[] = {
     {2ull << 20, kGiB - (2ull << 20), board::MemoryRegion::device},
     {kGiB, 255 * kGiB, board::MemoryRegion::normal},
-    {256 * kGiB, 256 * kGiB, board::MemoryRegion::device},
+    {256 * kGiB, 768 * kGiB, board::MemoryRegion::device},
 };
 
 }  // namespace

@@ -10,6 +10,17 @@ uint32_t load_be32(const uint8_t* p) {
     return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
+// A specifier as the controller numbers it: for a 3-cell ARM GIC specifier
+// <type number flags> the INTID (type 0 = SPI n -> 32+n, PPI n -> 16+n); for
+// a 1- or 2-cell controller (PLIC) the first cell.
+uint32_t decode_specifier(const uint8_t* p, unsigned cells) {
+    if (cells >= 3) {
+        uint32_t type = load_be32(p), num = load_be32(p + 4);
+        return num + (type == 0 ? 32 : 16);
+    }
+    return load_be32(p);
+}
+
 std::size_t align4(std::size_t v) { return (v + 3) & ~std::size_t{3}; }
 
 bool str_eq(const char* a, const char* b) {
@@ -279,13 +290,52 @@ bool Tree::interrupt(Node n, unsigned index, uint32_t& irq) const {
     unsigned cells = interrupt_cells(n);
     if (cells == 0 || cells > 4 || (index + 1) * cells * 4 > len) return false;
     p += index * cells * 4;
-    if (cells >= 3) {  // ARM GIC: <type number flags>, type 0 = SPI, 1 = PPI
-        uint32_t type = load_be32(p), num = load_be32(p + 4);
-        irq = num + (type == 0 ? 32 : 16);
-    } else {
-        irq = load_be32(p);
-    }
+    irq = decode_specifier(p, cells);
     return true;
+}
+
+bool Tree::map_interrupt(Node n, const uint32_t* unit, unsigned unit_cells, const uint32_t* spec,
+                         unsigned spec_cells, uint32_t& irq) const {
+    constexpr unsigned kMaxChild = 3 + 4;
+    uint32_t ac = 2, ic = 1;
+    prop_u32(n, "#address-cells", ac);
+    if (!prop_u32(n, "#interrupt-cells", ic) || ac != unit_cells || ic != spec_cells || ac > 3 ||
+        ic == 0 || ic > 4)
+        return false;
+    const unsigned child = ac + ic;
+    uint32_t key[kMaxChild], mask[kMaxChild];
+    std::size_t len = 0;
+    auto* m = static_cast<const uint8_t*>(prop(n, "interrupt-map-mask", &len));
+    if (m && len != child * 4) return false;
+    for (unsigned i = 0; i < child; ++i) {
+        mask[i] = m ? load_be32(m + 4 * i) : ~0u;
+        key[i] = (i < ac ? unit[i] : spec[i - ac]) & mask[i];
+    }
+    auto* p = static_cast<const uint8_t*>(prop(n, "interrupt-map", &len));
+    if (!p) return false;
+    // Entries: child unit address + specifier, parent phandle, parent unit
+    // address (#address-cells, 0 when absent) and specifier.
+    for (std::size_t off = 0; off < len;) {
+        if (len - off < (child + 1) * 4) return false;
+        bool match = true;
+        for (unsigned i = 0; i < child; ++i)
+            match = match && (load_be32(p + off + 4 * i) & mask[i]) == key[i];
+        Node parent = find_phandle(load_be32(p + off + 4 * child));
+        uint32_t pac = 0, pic = 0;
+        if (!parent.valid() || !prop_u32(parent, "#interrupt-cells", pic) || pic == 0 || pic > 4)
+            return false;
+        prop_u32(parent, "#address-cells", pac);
+        if (pac > 3) return false;
+        std::size_t entry = (child + 1 + pac + pic) * 4;
+        if (len - off < entry) return false;
+        if (match) {
+            if (!prop(parent, "interrupt-controller")) return false;  // nested nexus: unsupported
+            irq = decode_specifier(p + off + (child + 1 + pac) * 4, pic);
+            return true;
+        }
+        off += entry;
+    }
+    return false;
 }
 
 }  // namespace fdt

@@ -53,6 +53,15 @@ public:
     /// 3-cell ARM GIC specifier that is the INTID (SPI n -> 32+n, PPI n ->
     /// 16+n); for a 1-cell controller (PLIC) the cell itself.
     bool interrupt(Node n, unsigned index, uint32_t& irq) const;
+    /// Translates a child's interrupt through nexus node `n`'s
+    /// "interrupt-map" / "interrupt-map-mask" (devicetree spec 2.4.3): `unit`
+    /// is the child's unit address (n's #address-cells, at most 3 cells),
+    /// `spec` its specifier (n's #interrupt-cells, at most 4). On a match,
+    /// `irq` is the parent's specifier as its controller numbers it (as
+    /// interrupt()). False on no match, wrong cell counts, a parent that is no
+    /// interrupt controller, or a map that ends inside an entry.
+    bool map_interrupt(Node n, const uint32_t* unit, unsigned unit_cells, const uint32_t* spec,
+                       unsigned spec_cells, uint32_t& irq) const;
 
     /// Calls f(Node) for every node, in document order.
     template <typename F>

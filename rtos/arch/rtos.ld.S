@@ -43,6 +43,10 @@ SECTIONS
         KEEP(*(.rtos_virtio_drivers))
         __virtio_drivers_end = .;
         . = ALIGN(8);
+        __pci_drivers_start = .;
+        KEEP(*(.rtos_pci_drivers))
+        __pci_drivers_end = .;
+        . = ALIGN(8);
         __board_drivers_start = .;
         KEEP(*(.rtos_board_drivers))
         __board_drivers_end = .;

@@ -10,9 +10,10 @@
 // 2 MiB block holding such a page is split into a level-3 page table then,
 // from a small static pool.
 //
-// 39-bit virtual addresses (T0SZ = 25): the walk starts at level 1, one
-// 512-entry table of 1 GiB entries; a GiB the map does not cover uniformly
-// goes one level down to 2 MiB blocks.
+// 40-bit virtual addresses (T0SZ = 24), so QEMU's PCIe 64-bit window
+// (512 GiB - 1 TiB) is reachable: the walk starts at level 0, whose first
+// two entries point to 512-entry tables of 1 GiB entries; a GiB the map
+// does not cover uniformly goes one level down to 2 MiB blocks.
 //
 // This runs with the MMU and data cache off, so every store below reaches
 // memory directly and no stale cache line can shadow the tables. (On real
@@ -52,7 +53,7 @@ constexpr uint64_t kDeviceBlock = kValidBlock | kAttrIndx(kAttrDevice) | kAccess
 
 // TCR_EL1 (ARM ARM D17.2.131): TTBR0 walks cacheable write-back, inner
 // shareable, 4 KiB granule; TTBR1 walks disabled.
-constexpr uint64_t kT0sz = 64 - 39;
+constexpr uint64_t kT0sz = 64 - 40;
 constexpr uint64_t kTcr = kT0sz | (1ull << 8) /* IRGN0 WBWA */ | (1ull << 10) /* ORGN0 WBWA */ |
                           (3ull << 12) /* SH0 inner */ | (0ull << 14) /* TG0 4K */ |
                           (kT0sz << 16) | (1ull << 23) /* EPD1 */;
@@ -65,7 +66,11 @@ constexpr uint64_t kSctlrM = 1u << 0, kSctlrC = 1u << 2, kSctlrSa = 1u << 3, kSc
 
 constexpr unsigned kLevel2Tables = 4;  // GiBs split into 2 MiB blocks
 
-alignas(4096) uint64_t level1[kEntries];
+constexpr unsigned kLevel1Tables = 2;  // 2 x 512 GiB: the 40-bit address space
+constexpr unsigned kGiBs = kLevel1Tables * kEntries;
+
+alignas(4096) uint64_t level0[kEntries];
+alignas(4096) uint64_t level1[kLevel1Tables][kEntries];
 alignas(4096) uint64_t level2[kLevel2Tables][kEntries];
 
 // The block descriptor bits for `addr`: the last region that holds it wins; 0 = unmapped.
@@ -126,9 +131,9 @@ uint64_t* table_below(uint64_t& entry, uint64_t size, bool pages) {
 bool rtos::arch::set_guard_page(void* page, bool guard) {
     using namespace rtos::arch::aarch64;
     auto a = reinterpret_cast<uint64_t>(page);
-    if ((a & (kPageSize - 1)) || (a >> 30) >= kEntries) return false;
+    if ((a & (kPageSize - 1)) || (a >> 30) >= kGiBs) return false;
     auto flags = irq_save();
-    uint64_t* l2 = table_below(level1[a >> 30], kGiB, false);
+    uint64_t* l2 = table_below(level1[a >> 39][(a >> 30) % kEntries], kGiB, false);
     uint64_t* l3 = l2 ? table_below(l2[(a >> 21) % kEntries], kMiB2, true) : nullptr;
     if (l3) {
         uint64_t& pte = l3[(a >> 12) % kEntries];
@@ -144,11 +149,12 @@ extern "C" void rtos_aarch64_mmu_init() {
     using namespace rtos::arch::aarch64;
     const rtos::board::MemoryMap map = rtos::board::memory_map();
     unsigned tables = 0;
-    for (unsigned i = 0; i < kEntries; ++i) {
+    for (unsigned i = 0; i < kGiBs; ++i) {
         uint64_t gib = i * kGiB;
+        uint64_t& entry = level1[i / kEntries][i % kEntries];
         if (!boundary_inside(map, gib, kGiB) || tables == kLevel2Tables) {
             uint64_t attr = attributes(map, gib);
-            level1[i] = attr ? gib | attr : 0;
+            entry = attr ? gib | attr : 0;
             continue;
         }
         uint64_t* table = level2[tables++];
@@ -156,8 +162,10 @@ extern "C" void rtos_aarch64_mmu_init() {
             uint64_t attr = attributes(map, gib + j * kMiB2);
             table[j] = attr ? (gib + j * kMiB2) | attr : 0;
         }
-        level1[i] = reinterpret_cast<uint64_t>(table) | kValidTable;
+        entry = reinterpret_cast<uint64_t>(table) | kValidTable;
     }
+    for (unsigned k = 0; k < kLevel1Tables; ++k)
+        level0[k] = reinterpret_cast<uint64_t>(level1[k]) | kValidTable;
 
     // The physical address size the CPU supports (ID_AA64MMFR0_EL1.PARange),
     // capped at 48 bits (52 needs other descriptor formats).
@@ -167,7 +175,7 @@ extern "C" void rtos_aarch64_mmu_init() {
     dsb_ish();  // table stores complete before any walk
     write_sysreg(mair_el1, kMair);
     write_sysreg(tcr_el1, kTcr | (parange << kTcrIpsShift));
-    write_sysreg(ttbr0_el1, reinterpret_cast<uint64_t>(level1));
+    write_sysreg(ttbr0_el1, reinterpret_cast<uint64_t>(level0));
     isb();
     asm volatile("tlbi vmalle1\n\tdsb nsh\n\tic iallu\n\tdsb nsh\n\tisb" ::: "memory");
     write_sysreg(sctlr_el1, kSctlrRes1 | kSctlrM | kSctlrC | kSctlrSa | kSctlrI);

@@ -116,3 +116,48 @@ TEST(Fdt, CorruptInputIsRejectedOrYieldsNothing) {
 }
 
 }  // namespace
+
+// PCI INTx through QEMU's interrupt-map: unit address phys.hi carries the
+// device number (bits 15:11), the specifier the pin (1 = INTA); the map
+// rotates the pin by the device number onto four controller lines.
+uint32_t route(const fdt::Tree& t, fdt::Node host, unsigned dev, unsigned fn, unsigned pin) {
+    const uint32_t unit[3] = {dev << 11 | fn << 8, 0, 0};
+    const uint32_t spec[1] = {pin};
+    uint32_t irq = 0;
+    return t.map_interrupt(host, unit, 3, spec, 1, irq) ? irq : ~0u;
+}
+
+TEST(Fdt, InterruptMapRiscv) {
+    auto blob = load("qemu-virt-riscv64-128M");
+    fdt::Tree t;
+    ASSERT_TRUE(t.init(blob.data()));
+    fdt::Node host = t.find_compatible("pci-host-ecam-generic");
+    ASSERT_TRUE(host.valid());
+    EXPECT_EQ(route(t, host, 0, 0, 1), 32u);  // PLIC lines 32..35
+    EXPECT_EQ(route(t, host, 0, 0, 4), 35u);
+    EXPECT_EQ(route(t, host, 1, 0, 1), 33u);
+    EXPECT_EQ(route(t, host, 2, 0, 1), 34u);
+    EXPECT_EQ(route(t, host, 3, 0, 2), 32u);
+    EXPECT_EQ(route(t, host, 4, 0, 1), 32u);   // the mask keeps two device bits
+    EXPECT_EQ(route(t, host, 6, 3, 1), 34u);   // the function is masked off
+    EXPECT_EQ(route(t, host, 0, 0, 0), ~0u);   // no pin: no entry
+    EXPECT_EQ(route(t, host, 0, 0, 5), ~0u);
+    uint32_t irq, unit[2] = {}, spec[1] = {1};
+    EXPECT_FALSE(t.map_interrupt(host, unit, 2, spec, 1, irq));  // wrong cell count
+    EXPECT_FALSE(t.map_interrupt(t.find_compatible("ns16550a"), unit, 2, spec, 1, irq));  // no map
+}
+
+TEST(Fdt, InterruptMapAarch64Gic) {
+    for (const char* name : {"qemu-virt-aarch64-gicv2-128M", "qemu-virt-aarch64-gicv3-1G"}) {
+        SCOPED_TRACE(name);
+        auto blob = load(name);
+        fdt::Tree t;
+        ASSERT_TRUE(t.init(blob.data()));
+        fdt::Node host = t.find_compatible("pci-host-ecam-generic");
+        ASSERT_TRUE(host.valid());
+        EXPECT_EQ(route(t, host, 0, 0, 1), 35u);  // SPI 3..6 -> INTID 35..38
+        EXPECT_EQ(route(t, host, 1, 0, 1), 36u);
+        EXPECT_EQ(route(t, host, 2, 0, 4), 36u);
+        EXPECT_EQ(route(t, host, 3, 1, 1), 38u);
+    }
+}
