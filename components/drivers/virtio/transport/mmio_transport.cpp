@@ -109,22 +109,14 @@ Error MmioTransport::setup_queue(std::uint16_t index, std::uint16_t size, std::u
 Error MmioTransport::setup_legacy_queue(std::uint16_t size, std::uint64_t desc_phys,
                                         std::uint64_t avail_phys, std::uint64_t used_phys) {
     if (regs_.read32(reg::QueuePFN) != 0) return Error::queue_in_use;
-    const std::uint64_t pfn = desc_phys / LEGACY_GUEST_PAGE_SIZE;
-    const bool layout_ok =
-        desc_phys % LEGACY_GUEST_PAGE_SIZE == 0 && pfn != 0 && pfn <= 0xffffffffu &&
-        avail_phys == desc_phys + virtq_desc_size(size) &&
-        used_phys == desc_phys + virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN);
-    if (!layout_ok) {
-        rtos::printk("%s: ring at 0x%llx/0x%llx/0x%llx does not fit the legacy layout\n", name(),
-               static_cast<unsigned long long>(desc_phys),
-               static_cast<unsigned long long>(avail_phys),
-               static_cast<unsigned long long>(used_phys));
-        return Error::bad_layout;
-    }
+    std::uint32_t pfn = 0;
+    const Error e =
+        legacy_ring_pfn(size, desc_phys, avail_phys, used_phys, LEGACY_GUEST_PAGE_SIZE, pfn);
+    if (e != Error::ok) return e;
     regs_.write32(reg::GuestPageSize, LEGACY_GUEST_PAGE_SIZE);
     regs_.write32(reg::QueueNum, size);
     regs_.write32(reg::QueueAlign, VIRTIO_LEGACY_QUEUE_ALIGN);
-    regs_.write32(reg::QueuePFN, static_cast<std::uint32_t>(pfn));
+    regs_.write32(reg::QueuePFN, pfn);
     return Error::ok;
 }
 #endif
