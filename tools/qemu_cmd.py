@@ -121,12 +121,15 @@ def check_disk(spec, hint=None):
 
 # --transport: which bus the virtio devices the tools attach sit on, and for
 # PCI which interfaces they present (-global on the abstract virtio-pci type
-# reaches every virtio-*-pci device, also those given after --).
+# reaches every virtio-*-pci device, also those given after --). No option
+# ROM for virtio-net-pci: Debian's QEMU lacks efi-virtio.rom (and -kernel
+# boots need none).
+_NO_ROM = ['-global', 'virtio-net-pci.romfile=']
 TRANSPORTS = {
     'mmio': [],
-    'pci': ['-global', 'virtio-pci.disable-legacy=off', '-global', 'virtio-pci.disable-modern=off'],
-    'pci-modern': ['-global', 'virtio-pci.disable-legacy=on', '-global', 'virtio-pci.disable-modern=off'],
-    'pci-legacy': ['-global', 'virtio-pci.disable-legacy=off', '-global', 'virtio-pci.disable-modern=on'],
+    'pci': ['-global', 'virtio-pci.disable-legacy=off', '-global', 'virtio-pci.disable-modern=off'] + _NO_ROM,
+    'pci-modern': ['-global', 'virtio-pci.disable-legacy=on', '-global', 'virtio-pci.disable-modern=off'] + _NO_ROM,
+    'pci-legacy': ['-global', 'virtio-pci.disable-legacy=off', '-global', 'virtio-pci.disable-modern=on'] + _NO_ROM,
 }
 
 
