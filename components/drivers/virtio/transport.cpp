@@ -94,6 +94,13 @@ void Transport::set_name(std::uint32_t device_id, const char* fallback, const ch
     w.put(location);
 }
 
+void Transport::wait_for_reset() {
+    // Reset is immediate on QEMU; the bound keeps a stuck device from hanging us.
+    constexpr unsigned kResetPolls = 1000;
+    for (unsigned i = 0; i < kResetPolls && status() != 0; ++i) {
+    }
+}
+
 Error Transport::legacy_ring_pfn(std::uint16_t size, std::uint64_t desc_phys,
                                  std::uint64_t avail_phys, std::uint64_t used_phys,
                                  std::uint32_t page_size, std::uint32_t& pfn) {

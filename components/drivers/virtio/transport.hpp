@@ -84,6 +84,13 @@ protected:
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
+    /// After writing status 0 (2.4): polls status() until it reads 0, bounded so
+    /// a stuck device cannot hang the caller. Every transport's reset() ends here.
+    void wait_for_reset();
+
+    static constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
+    static constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+
     /// Sets name() from the device type (or `fallback` when unknown / 0) and address.
     void set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address);
     /// The same with a location already formatted ("00:02.0").

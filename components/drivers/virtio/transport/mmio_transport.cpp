@@ -10,14 +10,6 @@ namespace virtio {
 
 using namespace mmio;
 
-namespace {
-// Reset is immediate on QEMU; the bound keeps a stuck device from hanging us.
-constexpr unsigned kResetPolls = 1000;
-
-constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
-}  // namespace
-
 Error MmioTransport::probe() {
     version_ = 0;
     device_id_ = 0;
@@ -61,8 +53,7 @@ void MmioTransport::set_status(std::uint8_t status) { regs_.write32(reg::Status,
 
 void MmioTransport::reset() {
     regs_.write32(reg::Status, 0);
-    for (unsigned i = 0; i < kResetPolls && status() != 0; ++i) {
-    }
+    wait_for_reset();
 }
 
 std::uint64_t MmioTransport::device_features() {

@@ -16,12 +16,6 @@ namespace virtio {
 using namespace pci_regs;
 
 namespace {
-// Reset is immediate on QEMU; the bound keeps a stuck device from hanging us.
-constexpr unsigned kResetPolls = 1000;
-
-constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
-
 struct Walk {
     pci::Function& f;
     PciLayout& layout;
@@ -143,8 +137,7 @@ void PciTransport::set_status(std::uint8_t status) {
 void PciTransport::reset() {
     // 4.1.4.3.2: after writing 0 the driver waits for device_status to read 0.
     set_status(0);
-    for (unsigned i = 0; i < kResetPolls && status() != 0; ++i) {
-    }
+    wait_for_reset();
     for (std::uint32_t& off : notify_offset_) off = 0;
 }
 
