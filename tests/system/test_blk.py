@@ -202,15 +202,20 @@ def test_blk_persistence_across_boots(boot, tmp_path, bsp, mode):
     g.expect(r'record checksum mismatch\s+SELFTEST: blk persist FAILED')
 
 
-@pytest.mark.parametrize('compiled, presented', [('modern-only', 'legacy'), ('legacy-only', 'modern')])
+@pytest.mark.parametrize('compiled, presented', [('modern-only', 'legacy'), ('legacy-only', 'modern'),
+                                                 ('modern-only', 'pci-legacy')])
 def test_blk_version_not_compiled_in_is_refused(boot, tmp_path, compiled, presented):
     bsp = 'qemu-virt64-riscv'
     out = build(bsp, f'riscv-virtio-{compiled}', (f'tests/configs/virtio-{compiled}.conf',))
     img = str(tmp_path / 'x.img')
     make_image(img, 1 << 20, 4)
-    g = boot(bsp, out, virtio=presented, disks=[img], wait_prompt=False)
-    symbol = 'CONFIG_VIRTIO_LEGACY' if presented == 'legacy' else 'CONFIG_VIRTIO_MODERN'
-    g.expect(rf'virtio-blk@0x[0-9a-f]+: {presented} device, but {symbol} is off')
+    g = boot(bsp, out, disks=[img], wait_prompt=False, **virtio_kw(presented))
+    if presented == 'pci-legacy':
+        g.expect(r'virtio-pci 00:01\.0: device refused: modern interface unusable: '
+                 r'no usable common configuration capability; legacy: CONFIG_VIRTIO_LEGACY is off')
+    else:
+        symbol = 'CONFIG_VIRTIO_LEGACY' if presented == 'legacy' else 'CONFIG_VIRTIO_MODERN'
+        g.expect(rf'virtio-blk@0x[0-9a-f]+: {presented} device, but {symbol} is off')
     g.wait_prompt()
     assert 'no block devices' in g.run('blk list')
 
