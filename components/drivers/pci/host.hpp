@@ -1,7 +1,7 @@
 // The host bridge's work, independent of how configuration space is reached
 // (ECAM on the board, a fake in host tests): what the device-tree node says
-// (parse_host_bridge), and enumerating the root bus with BAR sizing and
-// assignment, INTx routing and the per-function boot lines (enumerate).
+// (parse_host_bridge), and enumerating the buses with BAR sizing and
+// assignment, bridge windows, INTx routing and the boot lines (enumerate).
 #pragma once
 
 #include <cstdint>
@@ -69,15 +69,20 @@ private:
     fdt::Node node_;
 };
 
-/// Enumerates the root bus (bus_first): appends every function to the table
-/// (functions_begin/end), sizes its BARs and assigns them from the windows
-/// (largest first, each naturally aligned; a 64-bit BAR prefers the 64-bit
-/// window), routes its INTx pin and turns on memory / I/O decoding. A
-/// function with a BAR that fits no window keeps that decoding off and
-/// reports none of those BARs. Bridges are listed, the buses behind them
-/// are not enumerated. One boot line per function:
-///   pci 00:02.0 1af4:1042 class 010000 irq 33
-/// ("irq -" without an interrupt pin or route). Returns the functions found.
+/// Enumerates from the root bus (bus_first) down through PCI-PCI bridges
+/// (numbering their buses in the order found): appends every function to
+/// the table (functions_begin/end), sizes its BARs and assigns them from the
+/// windows (largest first, each naturally aligned; on the root bus a 64-bit
+/// BAR prefers the 64-bit window, behind a bridge a 64-bit prefetchable one
+/// goes to the bridge's prefetchable window), sizes and programs each
+/// bridge's I/O, memory and prefetchable windows, routes INTx (swizzled by
+/// device number at each bridge, then the interrupt-map) and turns on
+/// memory / I/O decoding (and bus mastering on bridges). A function with a
+/// BAR that fits no window keeps that decoding off and reports none of
+/// those BARs. Boot lines, one per function and one per bridge:
+///   pci 00:02.0 1af4:1042 class 010000 irq 33   ("irq -": no pin or route)
+///   pci 00:01.0: bridge to bus 01-01 io 0x1000+0x1000 mem 0x40200000+0x100000 pref ...
+/// Returns the functions found.
 unsigned enumerate(HostBridge& host, ConfigAccess& access, IrqRouter& router);
 
 }  // namespace pci

@@ -256,14 +256,97 @@ TEST_F(PciEnumerate, InterruptPins) {
     EXPECT_EQ(functions_begin()->interrupt_pin, 4);
 }
 
-TEST_F(PciEnumerate, BridgesAreListedNotEntered) {
+FakeConfig bridge(bool pref64 = true) {
     FakeConfig br(0x1b36, 0x000c, 0x060400, 0x01);
-    br.poke32(reg::bar0, 0xfffff000);  // a bridge's BARs are not sized here
-    ecam.add(0, 1, 0, br);
-    ecam.add(1, 0, 0, FakeConfig(0x1af4, 0x1042));
+    br.poke16(0x24, pref64 ? 1 : 0);  // prefetchable window decodes 64-bit addresses
+    br.poke8(reg::interrupt_pin, 1);
+    return br;
+}
+
+struct Windows {
+    std::uint64_t io_base, io_limit, mem_base, mem_limit, pref_base, pref_limit;
+};
+
+Windows windows_of(ConfigSpace& c) {
+    return {std::uint64_t(c.read8(0x1c) & 0xf0) << 8 | std::uint64_t(c.read16(0x30)) << 16,
+            (std::uint64_t(c.read8(0x1d) & 0xf0) << 8 | std::uint64_t(c.read16(0x32)) << 16) | 0xfff,
+            std::uint64_t(c.read16(0x20) & 0xfff0) << 16,
+            (std::uint64_t(c.read16(0x22) & 0xfff0) << 16) | 0xfffff,
+            std::uint64_t(c.read16(0x24) & 0xfff0) << 16 | std::uint64_t(c.read32(0x28)) << 32,
+            ((std::uint64_t(c.read16(0x26) & 0xfff0) << 16) | 0xfffff) | std::uint64_t(c.read32(0x2c)) << 32};
+}
+
+bool inside(const Bar& b, std::uint64_t base, std::uint64_t limit) {
+    return b.bus_address >= base && b.bus_address + b.size - 1 <= limit;
+}
+
+TEST_F(PciEnumerate, BridgesGetBusesWindowsAndSwizzle) {
+    ecam.add(0, 0, 0, FakeConfig(0x1b36, 0x0008, 0x060000));
+    FakeConfig& b1 = ecam.add(0, 1, 0, bridge());
+    FakeConfig& b2 = ecam.add(0, 2, 0, bridge());
+    ecam.add(1, 0, 0, virtio_blk());
+    FakeConfig io(0x1234, 0x0101);
+    io.set_bar(0, {BarSpec::io, 0x100});
+    io.poke8(reg::interrupt_pin, 2);
+    ecam.add(1, 2, 0, io);
+    FakeConfig& b3 = ecam.add(2, 0, 0, bridge(false));
+    FakeConfig deep(0x1234, 0x0303);
+    deep.set_bar(0, {BarSpec::mem32, 0x200000});
+    deep.set_bar(2, {BarSpec::mem64, 0x10000, true});  // behind a 32-bit prefetchable window
+    deep.poke8(reg::interrupt_pin, 1);
+    ecam.add(3, 0, 0, deep);
+    ecam.add(4, 0, 0, FakeConfig(0x1234, 0x0404));  // no bridge leads here: not found
+    ASSERT_EQ(enumerate(host, ecam, router), 7u);
+    auto t = table();
+    // Bus numbers: primary, secondary, subordinate.
+    EXPECT_EQ(b1.read32(0x18) & 0xffffff, 0x010100u);
+    EXPECT_EQ(b2.read32(0x18) & 0xffffff, 0x030200u);
+    EXPECT_EQ(b3.read32(0x18) & 0xffffff, 0x030302u);
+    for (FakeConfig* b : {&b1, &b2, &b3})
+        EXPECT_EQ(b->read16(reg::command), command::io | command::memory | command::bus_master);
+
+    const Function& blk = *t[2];
+    ASSERT_EQ(blk.address.bus, 1);
+    Windows w1 = windows_of(b1);
+    EXPECT_TRUE(inside(blk.bar[1], w1.mem_base, w1.mem_limit));
+    EXPECT_TRUE(inside(blk.bar[4], w1.pref_base, w1.pref_limit));
+    EXPECT_GE(blk.bar[4].bus_address, 0x400000000u);  // the host's 64-bit window
+    EXPECT_EQ(blk.irq, 33u);  // INTA at 01:00.0 -> INTA at 00:01.0
+    const Function& iof = *t[3];
+    EXPECT_TRUE(inside(iof.bar[0], w1.io_base, w1.io_limit));
+    EXPECT_GE(w1.io_base, 0x1000u);
+    EXPECT_EQ(iof.irq, 32u);  // INTB at device 2 -> INTD at 00:01.0
+
+    const Function& d = *t[6];
+    ASSERT_EQ(d.address.bus, 3);
+    Windows w2 = windows_of(b2), w3 = windows_of(b3);
+    EXPECT_TRUE(inside(d.bar[0], w3.mem_base, w3.mem_limit));
+    EXPECT_EQ(d.bar[0].bus_address % 0x200000, 0u);
+    EXPECT_EQ(d.bar[2].kind, Bar::Kind::memory64);
+    EXPECT_LT(d.bar[2].bus_address, 0x100000000u);  // no 64-bit window on the way
+    EXPECT_TRUE(inside(d.bar[2], w3.mem_base, w3.mem_limit));
+    EXPECT_GE(w3.mem_base, w2.mem_base);
+    EXPECT_LE(w3.mem_limit, w2.mem_limit);
+    EXPECT_EQ(d.irq, 34u);  // through 02:00.0 (device 0) and 00:02.0
+    // Windows of different bridges do not overlap.
+    EXPECT_TRUE(w1.mem_limit < w2.mem_base || w2.mem_limit < w1.mem_base);
+}
+
+TEST_F(PciEnumerate, BridgeWithNothingBehindHasClosedWindows) {
+    FakeConfig& b = ecam.add(0, 1, 0, bridge());
     ASSERT_EQ(enumerate(host, ecam, router), 1u);
-    EXPECT_EQ(functions_begin()->class_code, 0x060400u);
-    EXPECT_EQ(functions_begin()->bar[0].kind, Bar::Kind::none);
+    Windows w = windows_of(b);
+    EXPECT_GT(w.mem_base, w.mem_limit);
+    EXPECT_GT(w.io_base & 0xffff, w.io_limit & 0xffff);
+    EXPECT_EQ(b.read8(0x1a), 1);
+}
+
+TEST_F(PciEnumerate, BusNumbersRunOut) {
+    host.bus_last = 1;
+    ecam.add(0, 1, 0, bridge());
+    ecam.add(0, 2, 0, bridge());
+    ecam.add(1, 0, 0, FakeConfig(0x1234, 1));
+    ASSERT_EQ(enumerate(host, ecam, router), 3u);  // the second bridge is listed, not entered
 }
 
 TEST_F(PciEnumerate, TableFullStopsCleanly) {
@@ -299,18 +382,33 @@ TEST_F(PciEnumerate, DriversMatchByVendorAndDeviceRange) {
     EXPECT_EQ(probed, 4);
 }
 
-std::vector<std::uint8_t> load(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
+// One of QEMU's device trees, its host-bridge node parsed.
+struct QemuTree {
+    explicit QemuTree(const char* name) {
+        std::ifstream f(std::string(QEMU_FIXTURES) + "/" + name + ".dtb", std::ios::binary);
+        blob.assign(std::istreambuf_iterator<char>(f), {});
+        ok = tree.init(blob.data()) && (node = tree.find_compatible("pci-host-ecam-generic")).valid() &&
+             parse_host_bridge(tree, node, host);
+    }
+    // Enumerates one function at 00:<dev>.0 through the tree's interrupt-map; its irq.
+    unsigned route(std::uint8_t dev) {
+        reset_functions();
+        FakeEcam ecam;
+        ecam.add(0, dev, 0, virtio_blk());
+        DeviceTreeIrqRouter router(tree, node);
+        return enumerate(host, ecam, router) == 1 ? functions_begin()->irq : ~0u;
+    }
+    std::vector<std::uint8_t> blob;
+    fdt::Tree tree;
+    fdt::Node node;
+    HostBridge host;
+    bool ok = false;
+};
 
 TEST(PciHostNode, QemuRiscv) {
-    auto blob = load(std::string(QEMU_FIXTURES) + "/qemu-virt-riscv64-128M.dtb");
-    fdt::Tree t;
-    ASSERT_TRUE(t.init(blob.data()));
-    fdt::Node n = t.find_compatible("pci-host-ecam-generic");
-    HostBridge h;
-    ASSERT_TRUE(parse_host_bridge(t, n, h));
+    QemuTree q("qemu-virt-riscv64-128M");
+    ASSERT_TRUE(q.ok);
+    const HostBridge& h = q.host;
     EXPECT_EQ(h.ecam_base, 0x30000000u);
     EXPECT_EQ(h.ecam_size, 0x10000000u);
     EXPECT_EQ(h.bus_first, 0);
@@ -325,39 +423,25 @@ TEST(PciHostNode, QemuRiscv) {
     EXPECT_EQ(h.mem64.cpu_base, 0x400000000u);
     EXPECT_EQ(h.mem64.size, 0x400000000u);
     log_host_bridge(h);
-
-    // Routing a function through the real map.
-    reset_functions();
-    FakeEcam ecam;
-    ecam.add(0, 2, 0, virtio_blk());
-    DeviceTreeIrqRouter router(t, n);
-    ASSERT_EQ(enumerate(h, ecam, router), 1u);
-    EXPECT_EQ(functions_begin()->irq, 34u);
+    EXPECT_EQ(q.route(2), 34u);  // through the real map
 }
 
 TEST(PciHostNode, QemuAarch64) {
-    auto blob = load(std::string(QEMU_FIXTURES) + "/qemu-virt-aarch64-gicv3-1G.dtb");
-    fdt::Tree t;
-    ASSERT_TRUE(t.init(blob.data()));
-    fdt::Node n = t.find_compatible("pci-host-ecam-generic");
-    HostBridge h;
-    ASSERT_TRUE(parse_host_bridge(t, n, h));
+    QemuTree q("qemu-virt-aarch64-gicv3-1G");
+    ASSERT_TRUE(q.ok);
+    const HostBridge& h = q.host;
     EXPECT_EQ(h.ecam_base, 0x4010000000u);
     EXPECT_EQ(h.io.cpu_base, 0x3eff0000u);
     EXPECT_EQ(h.mem.cpu_base, 0x10000000u);
     EXPECT_EQ(h.mem.size, 0x2eff0000u);
     EXPECT_EQ(h.mem64.cpu_base, 0x8000000000u);
     EXPECT_EQ(h.mem64.size, 0x8000000000u);
-    reset_functions();
-    FakeEcam ecam;
-    ecam.add(0, 1, 0, virtio_blk());
-    DeviceTreeIrqRouter router(t, n);
-    ASSERT_EQ(enumerate(h, ecam, router), 1u);
-    EXPECT_EQ(functions_begin()->irq, 36u);  // SPI 4
+    EXPECT_EQ(q.route(1), 36u);  // SPI 4
 }
 
 TEST(PciHostNode, BrokenNodes) {
-    auto blob = load(std::string(PCI_FIXTURES) + "/bad-hosts.dtb");
+    std::ifstream file(std::string(PCI_FIXTURES) + "/bad-hosts.dtb", std::ios::binary);
+    std::vector<std::uint8_t> blob{std::istreambuf_iterator<char>(file), {}};
     fdt::Tree t;
     ASSERT_TRUE(t.init(blob.data()));
     HostBridge h;

@@ -13,22 +13,28 @@ FakeConfig::FakeConfig(std::uint16_t vendor, std::uint16_t device, std::uint32_t
     poke8(reg::header_type, header_type);
 }
 
+// Type 0 headers have six BARs, bridges (type 1) two.
+bool FakeConfig::in_bars(std::uint16_t off) const {
+    unsigned n = (bytes[reg::header_type] & 0x7f) == 1 ? 2 : 6;
+    return off >= reg::bar0 && off < reg::bar0 + 4 * n;
+}
+
 void FakeConfig::write8(std::uint16_t off, std::uint8_t v) {
     ++writes;
-    if (off >= 4096 || (off >= reg::bar0 && off < reg::bar0 + 24)) return;  // BARs: 32-bit writes only
+    if (off >= 4096 || in_bars(off)) return;  // BARs: 32-bit writes only
     bytes[off] = v;
 }
 
 void FakeConfig::write16(std::uint16_t off, std::uint16_t v) {
     ++writes;
-    if (off >= 4096 || (off >= reg::bar0 && off < reg::bar0 + 24)) return;
+    if (off >= 4096 || in_bars(off)) return;
     poke16(off, v);
 }
 
 void FakeConfig::write32(std::uint16_t off, std::uint32_t v) {
     ++writes;
     if (off >= 4096) return;
-    if (off >= reg::bar0 && off < reg::bar0 + 24) return store_bar((off - reg::bar0) / 4, v);
+    if (in_bars(off)) return store_bar((off - reg::bar0) / 4, v);
     poke32(off, v);
 }
 

@@ -47,6 +47,7 @@ public:
 
 private:
     void store_bar(unsigned i, std::uint32_t v);
+    bool in_bars(std::uint16_t off) const;
     std::uint8_t bytes[4096];
     BarSpec bars[6];
     std::uint8_t last_cap = 0;
