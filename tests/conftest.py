@@ -62,9 +62,10 @@ def boot_line(device, mode):
     return rf'{device}: {bus} {interface} {where}'
 
 
-def build(bsp, name=None, config=(), jobs=2):
+def build(bsp, name=None, config=(), jobs=2, targets=()):
     """Builds BSP into build/test/<name> (default: the BSP's own build folder)
-    with the given Kconfig fragments; returns the build folder. Concurrent
+    with the given Kconfig fragments (targets: scons targets instead of the
+    default ones, e.g. ['flash']); returns the build folder. Concurrent
     callers (xdist workers) wait for each other through a lock file."""
     out = os.path.join(ROOT, 'build', 'test', name) if name else os.path.join(ROOT, 'build', bsp)
     os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
@@ -74,6 +75,8 @@ def build(bsp, name=None, config=(), jobs=2):
         argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}']
         if config:
             argv.append('CONFIG=' + ','.join(os.path.join(ROOT, c) for c in config))
+        if targets:
+            argv += list(targets)
         r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
         if r.returncode != 0:

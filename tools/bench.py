@@ -4,6 +4,8 @@
   tools/bench.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--only NAME]
                  [--disk FILE[,ro] | --disk-size MIB | --no-disk]
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
+  tools/bench.py --thread-metric [--period S] [--only NAME] [...]
+  tools/bench.py --check-baseline | --update-baseline [...]
 
 It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
 The board is the one the build folder was configured for, as in tools/run.py.
@@ -14,15 +16,24 @@ unless --disk names one; the write benchmarks overwrite its last MiB), types
 `bench` in the shell, parses the `bench: ...` lines and prints a table.
 QEMU is always killed; the whole run is limited to --timeout seconds.
 
+--thread-metric types `tm <test>` instead (rtos/bench/thread_metric.cpp,
+tools/benchlib/thread_metric.py): the Thread-Metric scores in events per 5
+virtual seconds beside FreeRTOS's and the targets. --check-baseline is the
+regression gate (tools/benchlib/baseline.py): it compares the run with
+tools/bench-baseline/<bsp>.json and fails on a figure more than 2 % worse;
+--update-baseline rewrites those files.
+
 Examples:
   scons BSP=qemu-virt64-riscv && tools/bench.py --json before.json
   # ... change the code, rebuild ...
   scons BSP=qemu-virt64-riscv && tools/bench.py --compare before.json
   tools/bench.py --bsp qemu-virt64-aarch64 --modern --only blk
   tools/bench.py --from-json after.json --compare before.json   # no boot
+  tools/bench.py --thread-metric --only interrupt --period 0.1
+  scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
-(no disk, read-only disk), 1 otherwise.
+(no disk, read-only disk) and the gate (if asked) passed, 1 otherwise.
 """
 import argparse
 import json
@@ -39,6 +50,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
+from benchlib import baseline, chart, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -150,7 +162,7 @@ def run_benchmarks(a):
         disks = []
         if a.disk:
             disks = [a.disk]
-        elif not a.no_disk:
+        elif not a.no_disk and not a.thread_metric:
             path = os.path.join(tmp, 'scratch.img')
             with open(path, 'wb') as f:
                 f.truncate(a.disk_size << 20)
@@ -162,6 +174,12 @@ def run_benchmarks(a):
         s = Session(argv, deadline, log)
         try:
             s.wait_prompt('the shell prompt')
+            if a.thread_metric:
+                tm = thread_metric.run(s, a, arch_of(a.bsp), BenchError)
+                return {'bsp': a.bsp, 'build': qemu_cmd.build_dir(a.bsp, a.build),
+                        'arch': arch_of(a.bsp), 'icount': ICOUNT[1], 'git': git_revision(),
+                        'qemu': argv, 'thread_metric': tm,
+                        'results': {}, 'skipped': {}, 'failed': {}}
             listed = [m.group(1) for line in s.run('bench -l', 'the benchmark list').splitlines()
                       if (m := LIST_RE.match(line))]
             if not listed:
@@ -194,6 +212,11 @@ def run_benchmarks(a):
         'skipped': skipped,
         'failed': failed,
     }
+
+
+def arch_of(bsp):
+    """riscv64 or aarch64, from the board's QEMU binary."""
+    return qemu_cmd.bsp_defaults(bsp)['binary'].removeprefix('qemu-system-')
 
 
 def mib_per_s_at_1gips(r):
@@ -250,6 +273,58 @@ def load(path):
     return data
 
 
+def remeasure(a, data, base):
+    """--check-baseline: a benchmark over the gate's tolerance is run again
+    (up to baseline.RETRIES times) and keeps its cheapest run. A few figures
+    move from run to run (baseline.py); a real regression stays."""
+    for _ in range(baseline.RETRIES):
+        names = baseline.regressed(data, base)
+        if not names:
+            return
+        print(f"regression gate: measuring {', '.join(names)} again", file=sys.stderr)
+        for name in names:
+            b = argparse.Namespace(**vars(a))
+            b.only = name
+            for n, r in run_benchmarks(b)['results'].items():
+                if n in data['results'] and r['min'] < data['results'][n]['min']:
+                    data['results'][n]['min'] = r['min']
+
+
+def update_baseline(p, a):
+    """--update-baseline: BENCH_RUNS `bench` runs and a Thread-Metric run per
+    board, with the baseline's options, written to tools/bench-baseline/<bsp>.json."""
+    if a.from_json or a.only or a.disk or a.no_disk or a.thread_metric or a.compare:
+        p.error('--update-baseline takes only --bsp / --build, --timeout and --log')
+    if a.bsp or a.build:
+        qemu_cmd.resolve_board(p, a)
+        boards = [(a.bsp, a.build)]
+    else:
+        boards = [(b, None) for b in qemu_cmd.known_bsps()]
+    rev = git_revision()  # before the first file is written
+    for bsp, build in boards:
+        runs = []
+        for tm in [False] * baseline.BENCH_RUNS + [True]:
+            b = argparse.Namespace(**vars(a))
+            b.bsp, b.build, b.virtio, b.disk_size = bsp, build, baseline.VIRTIO, baseline.DISK_SIZE_MIB
+            b.thread_metric, b.period = tm, baseline.PERIOD_S
+            try:
+                runs.append(run_benchmarks(b))
+            except BenchError as e:
+                print(f'bench.py: {bsp}: {e}', file=sys.stderr)
+                return 1
+        benches, tm = runs[:-1], runs[-1]['thread_metric']
+        for bench in benches:
+            print_table(bench)
+        thread_metric.print_table(tm, arch_of(bsp))
+        if any(b['failed'] or b['skipped'] for b in benches) or thread_metric.failed(tm):
+            print(f'bench.py: {bsp}: not every figure was measured; baseline not written',
+                  file=sys.stderr)
+            return 1
+        baseline.write(baseline.make(benches, tm, rev))
+        print(f'wrote {os.path.relpath(baseline.path(bsp))}\n')
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -267,13 +342,44 @@ def main():
                    help='size of the temporary scratch disk (default 8)')
     p.add_argument('--json', metavar='FILE', help='write the results as JSON')
     p.add_argument('--compare', metavar='OLD.json', help='print new/old ratios against OLD.json')
+    p.add_argument('--chart', metavar='FILE.png',
+                   help='write a PNG bar chart of the run (with --compare: of the ratios; '
+                        'with --thread-metric: scores / FreeRTOS); needs python3-matplotlib')
     p.add_argument('--from-json', metavar='FILE',
                    help='take the results from FILE instead of booting (with --compare)')
     p.add_argument('--timeout', type=float, default=600, help='seconds for the whole run')
     p.add_argument('--log', metavar='FILE', help='write the serial console to FILE')
+    p.add_argument('--thread-metric', action='store_true',
+                   help='run the Thread-Metric tests (shell command tm) instead of bench; '
+                        '--only NAME selects tests')
+    gate = p.add_mutually_exclusive_group()
+    gate.add_argument('--check-baseline', action='store_true',
+                      help='regression gate: compare with tools/bench-baseline/<bsp>.json '
+                           '(runs with its options: --modern, 1 MiB disk, --period '
+                           f'{baseline.PERIOD_S}); exit 1 on a regression over '
+                           f'{baseline.TOLERANCE * 100:g} %%')
+    gate.add_argument('--update-baseline', action='store_true',
+                      help='rewrite tools/bench-baseline/<bsp>.json (bench and Thread-Metric) '
+                           'for --bsp/--build, else for every board from build/<bsp>')
+    p.add_argument('--period', type=float, default=None, metavar='S',
+                   help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
+                        '(default 1); scores are scaled to 5 s')
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
+    a.progress = sys.stderr
+    if a.update_baseline:
+        return update_baseline(p, a)
+    if a.check_baseline and not a.from_json:
+        # The baseline's options: a check compares like with like.
+        if a.disk or a.no_disk or a.virtio == 'legacy' or a.period not in (None, baseline.PERIOD_S):
+            p.error('--check-baseline runs with the baseline\'s own options (--modern, a '
+                    f'{baseline.DISK_SIZE_MIB} MiB scratch disk, --period {baseline.PERIOD_S})')
+        a.virtio, a.disk_size, a.period = baseline.VIRTIO, baseline.DISK_SIZE_MIB, baseline.PERIOD_S
+    if a.period is None:
+        a.period = 1.0
+    if not 0.001 <= a.period <= 600:
+        p.error('--period must be 0.001..600 seconds')
     if not a.from_json:
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
@@ -284,13 +390,44 @@ def main():
     except (BenchError, OSError, json.JSONDecodeError) as e:
         print(f'bench.py: {e}', file=sys.stderr)
         return 1
-    print_table(data)
+    if 'thread_metric' in data:
+        thread_metric.print_table(data['thread_metric'], data['arch'])
+    else:
+        print_table(data)
     if a.json:
         with open(a.json, 'w') as f:
             json.dump(data, f, indent=2)
             f.write('\n')
-    if old:
+    if old and 'thread_metric' in data and 'thread_metric' in old:
+        thread_metric.print_comparison(data['thread_metric'], old['thread_metric'])
+    elif old:
         print_comparison(data, old)
+    if a.chart:
+        if why := chart.write(a.chart, data, old):
+            print(f'bench.py: no chart: {why}', file=sys.stderr)
+        else:
+            print(f'chart: {a.chart}')
+    if a.check_baseline:
+        try:
+            base = baseline.load(data['bsp'])
+        except (OSError, json.JSONDecodeError) as e:
+            print(f'bench.py: no baseline for {data["bsp"]} ({e}); make it with:\n  '
+                  f'{baseline.UPDATE_COMMAND}', file=sys.stderr)
+            return 1
+        if data.get('virtio', baseline.VIRTIO) != baseline.VIRTIO:
+            print(f'bench.py: the run used virtio {data["virtio"]}; the baseline '
+                  f'{baseline.VIRTIO}', file=sys.stderr)
+            return 1
+        if not a.from_json:
+            try:
+                remeasure(a, data, base)
+            except BenchError as e:
+                print(f'bench.py: {e}', file=sys.stderr)
+                return 1
+        if baseline.check(data, base):
+            return 1
+    if 'thread_metric' in data:
+        return 1 if thread_metric.failed(data['thread_metric']) else 0
     return 1 if data['failed'] or not (data['results'] or data['skipped']) else 0
 
 

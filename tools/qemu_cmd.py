@@ -87,12 +87,15 @@ def resolve_board(parser, args):
     return args.bsp
 
 
-def missing_elf_message(bsp, build=None):
-    """None when the build has an ELF to boot, else what to type to make one."""
-    elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
-    if os.path.isfile(elf):
+def missing_elf_message(bsp, build=None, flash=False):
+    """None when the build has an ELF (flash: a flash.img) to boot, else what
+    to type to make one."""
+    name = 'flash.img' if flash else 'rtos.elf'
+    path = os.path.join(build_dir(bsp, build), name)
+    if os.path.isfile(path):
         return None
-    return f'{elf} not found: build it first with: {build_command(bsp, build)}'
+    target = ' flash' if flash else ''
+    return f'{path} not found: build it first with: {build_command(bsp, build)}{target}'
 
 
 SIZE_RE = re.compile(r'^(\d+)([KMG]?)$', re.I)
@@ -164,8 +167,14 @@ def disk_args(disks, transport='mmio'):
 
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
-            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, transport='mmio'):
+            gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False,
+            flash_image=None, flash_state=None, transport='mmio'):
     """Returns the argv list.
+
+    flash: boot a flash image (default <build>/flash.img, from scons ...
+    flash) from pflash unit 0 instead of loading rtos.elf with -kernel.
+    Read-only, so the file stays what scons wrote. flash_state: the boot
+    state file for pflash unit 1 (slot B's boot counter), if any.
 
     virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
     transport: a TRANSPORTS key, for the disks and the virtio-pci globals.
@@ -189,16 +198,25 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
     if virtio:
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
     argv += TRANSPORTS[transport]
-    argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
+    if flash:
+        argv += ['-drive', 'if=pflash,unit=0,format=raw,readonly=on,file=' +
+                 (flash_image or os.path.join(build_dir(bsp, build), 'flash.img'))]
+        if flash_state:
+            argv += ['-drive', f'if=pflash,unit=1,format=raw,file={flash_state}']
+    else:
+        argv += ['-kernel', os.path.join(build_dir(bsp, build), 'rtos.elf')]
     argv += disk_args(disks, transport)
-    if gdb:  # halted at the first instruction, gdb server on gdb_port
-        argv += ['-gdb', f'tcp::{gdb_port}', '-S']
+    if gdb:  # halted at the first instruction, gdb server on 127.0.0.1:gdb_port
+        argv += ['-gdb', f'tcp:127.0.0.1:{gdb_port}', '-S']
     argv += list(extra)
     return argv
 
 
 def gdb_command(bsp, build=None, gdb_port=1234):
+    """gdb-multiarch with the ELF, the kernel helpers (tools/gdb/tern.py: tern
+    threads, tern bt) and the connection to QEMU's gdb server."""
     d = bsp_defaults(bsp)
     elf = os.path.join(build_dir(bsp, build), 'rtos.elf')
     return ['gdb-multiarch', '-q', '-ex', f'set architecture {d["gdb_arch"]}',
-            '-ex', f'target remote localhost:{gdb_port}', elf]
+            '-ex', f'source {os.path.join(ROOT, "tools", "gdb", "tern.py")}',
+            '-ex', f'target remote 127.0.0.1:{gdb_port}', elf]

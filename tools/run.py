@@ -5,7 +5,7 @@
                [--transport mmio|pci|pci-modern|pci-legacy] [--cpu CPU]
                [--machine-opts OPTS] [-m SIZE] [--disk FILE[,ro]] [--new-disk FILE,SIZE]
                [--net] [--hostfwd PROTO:HOSTPORT:GUESTPORT]... [--net-hdr10]
-               [--gdb] [--dry-run] [-- QEMU ARGS...]
+               [--flash [--flash-state FILE]] [--gdb] [--dry-run] [-- QEMU ARGS...]
 
 The board is the one the build folder was configured for (its .config);
 --bsp picks the default build folder build/<bsp> and must agree with --build.
@@ -17,6 +17,7 @@ Examples:
   tools/run.py --modern --new-disk disk.img,64M   # create an empty 64 MiB disk (vda)
   tools/run.py --modern --disk disk.img           # attach it again (must exist)
   tools/run.py --gdb                             # waits for the debugger; prints how to attach
+  tools/run.py --flash                           # boot flash.img (scons ... flash), no -kernel
   tools/run.py --hostfwd tcp:8080:80             # user network; host 127.0.0.1:8080 -> guest :80
   tools/run.py --transport pci-modern --disk disk.img --net   # virtio-blk-pci, virtio-net-pci
 
@@ -29,6 +30,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flash_image  # noqa: E402
 import qemu_cmd  # noqa: E402
 
 
@@ -66,6 +68,19 @@ def prepare_disks(p, disks, dry_run):
             print(f'created {path} ({size_text}, zeros)', flush=True)
         specs.append(path)
     return specs
+
+
+def prepare_flash_state(a):
+    """The boot state file for pflash unit 1 (slot B's boot counter,
+    tools/flash_image.py); a fresh one is created when missing (not in a dry
+    run), as large as the board's pflash unit."""
+    path = a.flash_state or os.path.join(qemu_cmd.build_dir(a.bsp, a.build), 'flash-state.img')
+    if not os.path.exists(path) and not a.dry_run:
+        size = qemu_cmd.parse_size(qemu_cmd.bsp_defaults(a.bsp)['flash_size'])
+        with open(path, 'wb') as f:
+            f.write(flash_image.new_state(size))
+        print(f'created {path} (a fresh boot state)', flush=True)
+    return path
 
 
 HOSTFWD_PROTOS = ('tcp', 'udp')
@@ -118,6 +133,12 @@ def main():
     p.add_argument('--net-hdr10', action='store_true',
                    help='the network device without mergeable receive buffers (mrg_rxbuf=off: '
                         'a legacy device then uses the 10-byte header; implies --net)')
+    p.add_argument('--flash', action='store_true',
+                   help='boot <build>/flash.img (written by scons BSP=<bsp> flash) from pflash '
+                        'unit 0 instead of rtos.elf with -kernel, with the boot state '
+                        '<build>/flash-state.img on unit 1 (created when missing)')
+    p.add_argument('--flash-state', metavar='FILE',
+                   help='with --flash: this boot state file instead (created when missing)')
     p.add_argument('--gdb', action='store_true', help='start halted with a gdb server (port 1234)')
     p.add_argument('--gdb-port', type=int, default=1234, help='TCP port of the gdb server')
     p.add_argument('--dry-run', action='store_true', help='print the command, do not run it')
@@ -125,12 +146,14 @@ def main():
     a = p.parse_args()
     extra = network_args(a) + (a.qemu_args[1:] if a.qemu_args[:1] == ['--'] else a.qemu_args)
     qemu_cmd.resolve_board(p, a)
-    if (err := qemu_cmd.missing_elf_message(a.bsp, a.build)) and not a.dry_run:
+    if (err := qemu_cmd.missing_elf_message(a.bsp, a.build, a.flash)) and not a.dry_run:
         sys.exit(err)
     disks = prepare_disks(p, a.disks or [], a.dry_run)
+    state = prepare_flash_state(a) if a.flash else None
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
                             gdb=a.gdb, interactive=True, disks=disks, extra=extra,
-                            gdb_port=a.gdb_port, transport=a.transport)
+                            gdb_port=a.gdb_port, flash=a.flash, flash_state=state,
+                            transport=a.transport)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:
         print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build, a.gdb_port)),

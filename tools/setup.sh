@@ -7,7 +7,8 @@
 #
 #   build   scons, Kconfiglib, the cross compilers     (tools/demo, tools/test)
 #   run     QEMU for both boards                       (tools/demo, tools/test)
-#   test    pytest, GoogleTest, CMake, dtc, gdb, ccache (tools/test, .ci/run)
+#   test    pytest, GoogleTest, CMake, dtc, gdb, ccache, matplotlib, clang-format,
+#           cppcheck (tools/test, .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +16,11 @@ declare -A PACKAGES=(
   [build]="scons python3-kconfiglib g++-riscv64-linux-gnu g++-aarch64-linux-gnu"
   [run]="qemu-system-misc qemu-system-arm"
   # gdb-multiarch: the --gdb test; device-tree-compiler: host-test fixtures;
-  # ccache: repeated host-test builds (tools/test).
+  # ccache: repeated host-test builds (tools/test); python3-matplotlib: the
+  # PNG charts of tools/bench.py --chart; clang-format, cppcheck:
+  # tools/format.py and tools/lint.py.
   [test]="python3-pytest python3-pytest-xdist python3-pexpect g++ cmake libgtest-dev
-          device-tree-compiler gdb-multiarch ccache"
+          device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format cppcheck"
 )
 
 groups=("$@")

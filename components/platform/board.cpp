@@ -19,6 +19,13 @@ extern "C" const rtos::platform::DeviceDriver __board_drivers_end[];
 namespace rtos {
 namespace {
 
+// CONFIG_PLATFORM_USE_DEVICE_TREE off: no device-tree code in the image.
+#if defined(CONFIG_PLATFORM_USE_DEVICE_TREE)
+constexpr bool kDeviceTree = true;
+#else
+constexpr bool kDeviceTree = false;
+#endif
+
 fdt::Tree tree;
 board::MemoryRange ram_range{CONFIG_PLATFORM_RAM_BASE, CONFIG_PLATFORM_RAM_SIZE};
 board::ExitHandler exit_handler = nullptr;
@@ -70,17 +77,22 @@ void board::early_init() {
 }
 
 void board::init(uintptr_t boot_arg) {
-    if (const void* dtb = locate_device_tree(boot_arg); dtb && tree.init(dtb)) {
+    if (const void* dtb = locate_device_tree(boot_arg); kDeviceTree && dtb && tree.init(dtb)) {
         printk("board: device tree at %p (%zu bytes)\n", dtb, tree.size());
     } else {
         printk("board: no device tree found, using Kconfig defaults\n");
     }
-    probe_memory();
+    if constexpr (kDeviceTree) probe_memory();
+    else printk("board: no memory node, using CONFIG_PLATFORM_RAM_BASE/SIZE\n");
     using platform::DeviceClass;
     for (unsigned c = 0; c < platform::kDeviceClasses; ++c) {
         auto cls = static_cast<DeviceClass>(c);
-        if (!platform::bind(tree, cls, platform::registered_drivers(),
-                            platform::fallback_devices()) &&
+        const unsigned bound =
+            kDeviceTree ? platform::bind(tree, cls, platform::registered_drivers(),
+                                         platform::fallback_devices())
+                        : platform::bind_fallback(cls, platform::registered_drivers(),
+                                                  platform::fallback_devices());
+        if (!bound &&
             cls != DeviceClass::power)
             panic("board: no %s", cls == DeviceClass::console ? "console UART"
                                                                : "interrupt controller");

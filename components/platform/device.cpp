@@ -2,6 +2,7 @@
 // host tests run it against QEMU's own device trees.
 #include "platform/device.hpp"
 
+#include <rtos/config.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
@@ -26,8 +27,13 @@ bool try_probe(const DeviceDriver* d, const Device& dev) {
 }  // namespace
 
 uint32_t Device::prop_u32(const char* prop, uint32_t fallback) const {
+#if defined(CONFIG_PLATFORM_USE_DEVICE_TREE)
     uint32_t v;
     return tree && tree->prop_u32(node, prop, v) ? v : fallback;
+#else
+    (void)prop;
+    return fallback;  // every device is a fallback one: no device-tree code linked in
+#endif
 }
 
 const DeviceDriver* find_driver(Drivers drivers, DeviceClass cls, const char* compatible) {
@@ -104,6 +110,11 @@ unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
         });
         if (bound) return 1;
     }
+    return bind_fallback(cls, drivers, fallback);
+}
+
+unsigned bind_fallback(DeviceClass cls, Drivers drivers,
+                       std::span<const FallbackDevice> fallback) {
     for (const FallbackDevice& f : fallback) {
         Device dev = fallback_device(f);
         if (try_probe(find_driver(drivers, cls, f.compatible), dev)) return 1;

@@ -82,6 +82,11 @@ fdt::Node stdout_node(const fdt::Tree& tree);
 unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
               std::span<const FallbackDevice> fallback);
 
+/// bind() without a device tree: `fallback` only (no device-tree code is
+/// linked in through it).
+unsigned bind_fallback(DeviceClass cls, Drivers drivers,
+                       std::span<const FallbackDevice> fallback);
+
 /// Registered drivers (linker section), and the board's fallback table
 /// (bsp/<board>/board.cpp).
 Drivers registered_drivers();

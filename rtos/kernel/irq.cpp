@@ -4,19 +4,33 @@
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
+#include "kernel/scheduler.hpp"
 
 namespace rtos::irq {
 namespace {
 
 constexpr unsigned kMaxIrqs = 1024;
+// Handlers beyond the first on a line: PCI INTx lines are shared (QEMU's
+// virt boards wire every PCI slot onto four lines), so a fifth PCI device
+// shares the line of the first.
+constexpr unsigned kMaxSharedHandlers = 32;
+
+struct Shared {
+    Handler handler;
+    void* arg;
+    Shared* next;
+};
 
 struct Slot {
     Handler handler;
     void* arg;
+    Shared* more;  ///< further handlers on this line, called in attach order
     unsigned long count;
 };
 
 Slot slots[kMaxIrqs];
+Shared shared_pool[kMaxSharedHandlers];
+unsigned shared_used = 0;
 Controller* ctrl = nullptr;
 unsigned ctrl_lines = 0;  // ctrl->count(), kept for the interrupt path
 
@@ -28,13 +42,34 @@ void set_controller(Controller* c) {
 }
 Controller* controller() { return ctrl; }
 
+// The port's software interrupt runs kernel::soft_interrupt_from_isr(),
+// which calls this hook.
+void set_soft_handler(Handler handler, void* arg) { kernel::set_soft_interrupt_hook(handler, arg); }
+void raise_soft() { arch::raise_soft_interrupt(); }
+
 // The controller's enable registers are read-modify-write (PLIC) and a
 // handler may enable or disable interrupts too, so changes hold an IrqLock.
+// A second handler on a line is chained after the first (shared,
+// level-triggered lines: every handler is called, each checks its device).
 bool attach(unsigned irq, Handler handler, void* arg) {
-    if (!ctrl || irq >= kMaxIrqs || irq >= ctrl->count()) return false;
+    if (!ctrl || !handler || irq >= kMaxIrqs || irq >= ctrl->count()) return false;
     IrqLock lock;
-    slots[irq].handler = handler;
-    slots[irq].arg = arg;
+    Slot& slot = slots[irq];
+    if (!slot.handler) {
+        slot.handler = handler;
+        slot.arg = arg;
+    } else {
+        if (shared_used == kMaxSharedHandlers) {
+            printk("irq: line %u already has a handler and all %u shared slots are taken\n", irq,
+                   kMaxSharedHandlers);
+            return false;
+        }
+        Shared* s = &shared_pool[shared_used++];
+        *s = {handler, arg, nullptr};
+        Shared** tail = &slot.more;
+        while (*tail) tail = &(*tail)->next;
+        *tail = s;
+    }
     ctrl->enable(irq);
     return true;
 }
@@ -64,6 +99,8 @@ void dispatch() {
     if (irq < kMaxIrqs && slots[irq].handler) {
         ++slots[irq].count;
         arch::run_irq_handler(irq, slots[irq].handler, slots[irq].arg);
+        for (const Shared* s = slots[irq].more; s; s = s->next)
+            arch::run_irq_handler(irq, s->handler, s->arg);
     } else {
         printk("irq: spurious interrupt %u (no handler), disabling it\n", irq);
         disable(irq);

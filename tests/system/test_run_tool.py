@@ -80,9 +80,9 @@ def test_gdb_mode_stops_in_the_kernel(bsp):
                             stderr=subprocess.STDOUT, text=True)
     try:
         banner = qemu.stdout.readline() + qemu.stdout.readline() + qemu.stdout.readline()
-        assert '-gdb tcp::%d -S' % port in banner
+        assert '-gdb tcp:127.0.0.1:%d -S' % port in banner
         gdb_line = [l for l in banner.splitlines() if l.strip().startswith('gdb-multiarch')][0]
-        assert f'target remote localhost:{port}' in gdb_line
+        assert f'target remote 127.0.0.1:{port}' in gdb_line
         # The printed command as the user would paste it, plus the checks.
         argv = shlex.split(gdb_line) + ['-batch', '-nx', '-ex', 'break rtos_kernel_main',
                                         '-ex', 'continue', '-ex', 'bt 1']

@@ -8,6 +8,9 @@ One build folder holds one configuration:
   <build>/kconfig-deps/<NAME>  one stamp per symbol, rewritten only when its value
                                changes (config_deps.py: only users of it rebuild)
 
+An application (scons APP=<folder>, app_sources below) adds its folder's
+Kconfig under "Application" and its app.conf fragment after the defconfig.
+
 Fragments are read strictly (fragment.py); values Kconfig refuses and rules it
 cannot express (_rule_violations) stop the build with the file, line and cause.
 
@@ -17,6 +20,7 @@ menuconfig edits survive until an input changes.
 """
 
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -34,9 +38,10 @@ class ConfigError(Exception):
 class Config:
     """Read-only view of a resolved configuration: cfg['NAME'], cfg.enabled('NAME')."""
 
-    def __init__(self, values, names=()):
+    def __init__(self, values, names=(), app=''):
         self._values = values
         self.names = list(names)  # every defined symbol, set or not
+        self.app = app  # the application folder (absolute), '' without one
 
     def get(self, name, default=None):
         return self._values.get(name, default)
@@ -51,9 +56,12 @@ class Config:
         return int(self._values[name], 0)
 
 
-def _load_kconfig(srctree, bsp):
+def _load_kconfig(srctree, bsp, app=''):
     os.environ['srctree'] = srctree
     os.environ['BSP'] = bsp
+    # The top-level Kconfig sources $(RTOS_APP_DIR)/Kconfig when there is one.
+    os.environ['RTOS_APP_DIR'] = app
+    os.environ['RTOS_APP_NAME'] = os.path.basename(app)
     # Kconfiglib prints warnings itself unless told otherwise; we collect them.
     kconf = kconfiglib.Kconfig(os.path.join(srctree, 'Kconfig'), warn_to_stderr=False,
                                suppress_traceback=True)
@@ -244,8 +252,40 @@ def header_path(build_dir):
     return os.path.join(build_dir, 'include', 'generated', 'autoconf.h')
 
 
-def default_build_dir(srctree, bsp):
-    return os.path.join(srctree, 'build', bsp)
+def default_build_dir(srctree, bsp, app=''):
+    """build/<bsp>; an application builds in its own folder, <app>/build/<bsp>,
+    so two applications never share a build folder."""
+    return os.path.join(app, 'build', bsp) if app else os.path.join(srctree, 'build', bsp)
+
+
+APP_SOURCE_PATTERNS = ('*.c', '*.cpp', '*.S')
+APP_FRAGMENT = 'app.conf'
+
+
+def check_app(app):
+    """Raises ConfigError unless app is a folder with sources: an SConscript
+    or files matching APP_SOURCE_PATTERNS."""
+    if not os.path.isdir(app):
+        raise ConfigError(f'APP folder not found: {app}')
+    if not os.path.isfile(os.path.join(app, 'SConscript')) and not app_sources(app):
+        raise ConfigError(f'APP folder {app} has no sources: expected '
+                          f'{", ".join(APP_SOURCE_PATTERNS)} files or an SConscript in it')
+
+
+def app_sources(app):
+    """The files an application folder without an SConscript compiles: its own
+    *.c, *.cpp and *.S (not subfolders: those want an SConscript)."""
+    return sorted(p for pattern in APP_SOURCE_PATTERNS
+                  for p in glob.glob(os.path.join(glob.escape(app), pattern)))
+
+
+def stored_inputs(build_dir):
+    """What this build folder was configured with last time ({} if never)."""
+    try:
+        with open(config_path(build_dir) + '.inputs') as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def _shown_path(srctree, path):
@@ -254,40 +294,42 @@ def _shown_path(srctree, path):
     return path if rel.startswith('..') else rel
 
 
-def scons_command(srctree, bsp, build_dir, *extra):
+def scons_command(srctree, bsp, build_dir, *extra, app=''):
     """The scons command line that works on this build folder."""
-    argv = ['scons', f'BSP={bsp}']
-    if os.path.abspath(build_dir) != default_build_dir(srctree, bsp):
+    argv = ['scons', f'BSP={bsp}'] + ([f'APP={_shown_path(srctree, app)}'] if app else [])
+    if os.path.abspath(build_dir) != default_build_dir(srctree, bsp, app):
         argv.append(f'BUILD={_shown_path(srctree, os.path.abspath(build_dir))}')
     return ' '.join(argv + list(extra))
 
 
-def _header(srctree, bsp, build_dir, inputs):
+def _header(srctree, bsp, build_dir, inputs, app):
     return ('# Generated from ' + ', '.join(_shown_path(srctree, p) for p in inputs) + '\n'
-            '# Edit with: ' + scons_command(srctree, bsp, build_dir, '--menuconfig') + '\n')
+            '# Edit with: ' + scons_command(srctree, bsp, build_dir, '--menuconfig', app=app)
+            + '\n')
 
 
-def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True):
+def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True, app=None):
     """Produces <build>/.config and autoconf.h; returns a Config.
 
     fragments=None reuses the fragments this build folder was configured with
-    last time (so `scons --menuconfig` after `scons CONFIG=x` keeps x).
+    last time (so `scons --menuconfig` after `scons CONFIG=x` keeps x); app=None
+    likewise its application folder ('' for none).
     check_dotconfig=False lets an existing .config that breaks a rule through
     (menuconfig opens on it so that it can be fixed)."""
-    kconf = _load_kconfig(srctree, bsp)
     dotconfig = config_path(build_dir)
     stamp = dotconfig + '.inputs'
-    previous = {}
-    if os.path.isfile(stamp):
-        try:
-            with open(stamp) as f:
-                previous = json.load(f)
-        except ValueError:
-            previous = {}
+    previous = stored_inputs(build_dir)
     if fragments is None:
         fragments = previous.get('fragments', [])
+    if app is None:
+        app = previous.get('app', '')
+    if app:
+        check_app(app)
+    kconf = _load_kconfig(srctree, bsp, app)
     defconfig = os.path.join(srctree, 'bsp', bsp, 'defconfig')
-    inputs = [defconfig] + list(fragments)
+    app_fragment = os.path.join(app, APP_FRAGMENT) if app else ''
+    inputs = [defconfig] + ([app_fragment] if os.path.isfile(app_fragment) else []) \
+        + list(fragments)
     for path in inputs:
         if not os.path.isfile(path):
             raise ConfigError(f'configuration file not found: {path}')
@@ -299,9 +341,10 @@ def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True):
             where = winners[name].where if name in winners else \
                 'the defaults of ' + ', '.join(_shown_path(srctree, p) for p in inputs)
             raise ConfigError(f'{where}: {message}')
-        kconf.write_config(dotconfig, header=_header(srctree, bsp, build_dir, inputs))
+        kconf.write_config(dotconfig, header=_header(srctree, bsp, build_dir, inputs, app))
         _write_if_changed(stamp, json.dumps({'fingerprint': fingerprint,
-                                             'fragments': list(fragments)}, indent=1) + '\n')
+                                             'fragments': list(fragments), 'app': app},
+                                            indent=1) + '\n')
     else:
         kconf.warnings.clear()
         kconf.load_config(dotconfig)
@@ -309,11 +352,11 @@ def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True):
         if violations:
             raise ConfigError('\n'.join(f'{dotconfig}: {message}' for _, message in violations)
                               + '\nchange it with: '
-                              + scons_command(srctree, bsp, build_dir, '--menuconfig'))
-    return _finish(kconf, build_dir)
+                              + scons_command(srctree, bsp, build_dir, '--menuconfig', app=app))
+    return _finish(kconf, build_dir, app)
 
 
-def _finish(kconf, build_dir):
+def _finish(kconf, build_dir, app):
     header = header_path(build_dir)
     tmp = header + '.tmp'
     os.makedirs(os.path.dirname(header), exist_ok=True)
@@ -330,7 +373,7 @@ def _finish(kconf, build_dir):
         if sym.str_value not in ('', 'n') or sym.orig_type in (kconfiglib.INT, kconfiglib.HEX):
             if sym.str_value != '':
                 values[sym.name] = sym.str_value
-    return Config(values, [sym.name for sym in kconf.unique_defined_syms])
+    return Config(values, [sym.name for sym in kconf.unique_defined_syms], app)
 
 
 def menuconfig(srctree, bsp, build_dir):
@@ -341,14 +384,14 @@ def menuconfig(srctree, bsp, build_dir):
         header = ''.join(line for line in f if line.startswith('# Generated from ')
                          or line.startswith('# Edit with: '))
     os.environ['KCONFIG_CONFIG_HEADER'] = header
-    kconf = _load_kconfig(srctree, bsp)
+    kconf = _load_kconfig(srctree, bsp, stored_inputs(build_dir).get('app', ''))
     os.environ['KCONFIG_CONFIG'] = config_path(build_dir)
     kconf.load_config(config_path(build_dir))
     kmenuconfig.menuconfig(kconf)
 
 
 def savedefconfig(srctree, bsp, build_dir, out_path):
-    kconf = _load_kconfig(srctree, bsp)
+    kconf = _load_kconfig(srctree, bsp, stored_inputs(build_dir).get('app', ''))
     kconf.load_config(config_path(build_dir))
     kconf.write_min_config(out_path)
     return out_path

@@ -22,6 +22,17 @@
 #define CPU_LIMIT   8
 #define SWITCH_SIZE 96      /* x19..x30 */
 
+/* Call-frame information (in .debug_frame: nothing is loaded), so gdb
+ * unwinds through a trap into the code it interrupted and through a switch
+ * into the code that switched. A trap frame is described like a signal
+ * frame: the CFA is the interrupted sp (sp + FRAME_SIZE), the interrupted
+ * pc is the saved ELR (DWARF column 32, the pc, as return-address column)
+ * and x0..x21, x28..x30 are read from the frame; x22..x27 are not saved by
+ * an IRQ, but the handler keeps them (callee-saved), so "same value" is
+ * right. The vector stubs before rtos_aarch64_trap_entry are not described. */
+#define DWARF_PC    32
+    .cfi_sections .debug_frame
+
 /* One 128-byte slot: make room, free x0/x1, say which slot it was. */
 .macro VECTOR kind
     .balign 128
@@ -84,6 +95,11 @@ rtos_aarch64_abort_entry:
     mov     x0, #4
 #endif
 rtos_aarch64_trap_entry:
+    .cfi_startproc
+    .cfi_signal_frame
+    .cfi_return_column DWARF_PC
+    .cfi_def_cfa sp, FRAME_SIZE
+    .cfi_undefined DWARF_PC         /* in ELR_EL1 until stored below */
     stp     x2, x3, [sp, #16]
     stp     x4, x5, [sp, #32]
     stp     x6, x7, [sp, #48]
@@ -100,6 +116,32 @@ rtos_aarch64_trap_entry:
     mrs     x1, elr_el1
     mrs     x2, spsr_el1
     stp     x1, x2, [sp, #ELR_OFF]
+    .cfi_offset x0, -272
+    .cfi_offset x1, -264
+    .cfi_offset x2, -256
+    .cfi_offset x3, -248
+    .cfi_offset x4, -240
+    .cfi_offset x5, -232
+    .cfi_offset x6, -224
+    .cfi_offset x7, -216
+    .cfi_offset x8, -208
+    .cfi_offset x9, -200
+    .cfi_offset x10, -192
+    .cfi_offset x11, -184
+    .cfi_offset x12, -176
+    .cfi_offset x13, -168
+    .cfi_offset x14, -160
+    .cfi_offset x15, -152
+    .cfi_offset x16, -144
+    .cfi_offset x17, -136
+    .cfi_offset x18, -128
+    .cfi_offset x19, -120
+    .cfi_offset x20, -112
+    .cfi_offset x21, -104
+    .cfi_offset x28, -48
+    .cfi_offset x29, -40
+    .cfi_offset x30, -32
+    .cfi_offset DWARF_PC, ELR_OFF - FRAME_SIZE
     /* x22..x27 are callee-saved: the handler keeps them and a switch saves
      * them itself. Only an exception stores them, for the panic report. */
     cmp     x0, #5                  /* IRQ, current EL, SP_EL1 */
@@ -152,22 +194,69 @@ rtos_aarch64_restore_frame:
     ldp     x28, x29, [sp, #224]
     ldr     x30, [sp, #X30_OFF]
     ldp     x0, x1, [sp, #0]
+    .cfi_remember_state
     add     sp, sp, #FRAME_SIZE
+    .cfi_def_cfa_offset 0
+    .cfi_restore x0
+    .cfi_restore x1
+    .cfi_restore x2
+    .cfi_restore x3
+    .cfi_restore x4
+    .cfi_restore x5
+    .cfi_restore x6
+    .cfi_restore x7
+    .cfi_restore x8
+    .cfi_restore x9
+    .cfi_restore x10
+    .cfi_restore x11
+    .cfi_restore x12
+    .cfi_restore x13
+    .cfi_restore x14
+    .cfi_restore x15
+    .cfi_restore x16
+    .cfi_restore x17
+    .cfi_restore x18
+    .cfi_restore x19
+    .cfi_restore x20
+    .cfi_restore x21
+    .cfi_restore x28
+    .cfi_restore x29
+    .cfi_restore x30
+    .cfi_undefined DWARF_PC         /* back in ELR_EL1 */
     eret
+    .cfi_restore_state
 
 2:  mov     x0, sp                  /* the frame lies in the guard band */
     bl      rtos_kernel_stack_overflow
+    .cfi_endproc
 
 /* void rtos_arch_switch(void** save_sp, void* next_sp), interrupts masked. */
     .global rtos_arch_switch
 rtos_arch_switch:
+    .cfi_startproc
     sub     sp, sp, #SWITCH_SIZE
+    .cfi_def_cfa_offset SWITCH_SIZE
     stp     x19, x20, [sp, #0]
     stp     x21, x22, [sp, #16]
     stp     x23, x24, [sp, #32]
     stp     x25, x26, [sp, #48]
     stp     x27, x28, [sp, #64]
     stp     x29, x30, [sp, #80]
+    /* From here on the frame described is the one at sp: the new thread's
+     * after the mov (gdb's `tern bt` starts a sleeping thread's backtrace at
+     * rtos_aarch64_resume with its saved sp). */
+    .cfi_offset x19, -96
+    .cfi_offset x20, -88
+    .cfi_offset x21, -80
+    .cfi_offset x22, -72
+    .cfi_offset x23, -64
+    .cfi_offset x24, -56
+    .cfi_offset x25, -48
+    .cfi_offset x26, -40
+    .cfi_offset x27, -32
+    .cfi_offset x28, -24
+    .cfi_offset x29, -16
+    .cfi_offset x30, -8
     mov     x2, sp
     str     x2, [x0]
     mov     sp, x1
@@ -180,16 +269,35 @@ rtos_aarch64_resume:
     ldp     x27, x28, [sp, #64]
     ldp     x29, x30, [sp, #80]
     add     sp, sp, #SWITCH_SIZE
+    .cfi_def_cfa_offset 0
+    .cfi_restore x19
+    .cfi_restore x20
+    .cfi_restore x21
+    .cfi_restore x22
+    .cfi_restore x23
+    .cfi_restore x24
+    .cfi_restore x25
+    .cfi_restore x26
+    .cfi_restore x27
+    .cfi_restore x28
+    .cfi_restore x29
+    .cfi_restore x30
     ret
+    .cfi_endproc
 
 /* First run of a thread (init_stack): x19 = entry, x20 = arg, x21 = exit
- * function, x29 = 0 (ends backtraces). Interrupts on. */
+ * function, x29 = 0 (ends backtraces). Interrupts on. The entry is called,
+ * not jumped to, so a debugger's backtrace ends here (x30 undefined) instead
+ * of running into the exit function. */
     .global rtos_aarch64_thread_start
 rtos_aarch64_thread_start:
+    .cfi_startproc
+    .cfi_undefined x30              /* the first frame of a thread */
     msr     daifclr, #3
     mov     x0, x20
-    mov     x30, x21
-    br      x19
+    blr     x19
+    br      x21                     /* x21 kept by the entry (callee-saved) */
+    .cfi_endproc
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
     .section .bss, "aw", %nobits

@@ -21,11 +21,27 @@
 #define CPU_LIMIT   8
 #define SWITCH_SIZE 112     /* ra, s0..s11, padding to 16 bytes */
 
+/* Call-frame information (in .debug_frame: nothing is loaded), so gdb
+ * unwinds through a trap into the code it interrupted and through a switch
+ * into the code that switched. A trap frame is described like a signal
+ * frame: the CFA is the interrupted sp (sp + FRAME_SIZE), the interrupted
+ * pc is the saved sepc (DWARF column 4096 + CSR number, the return-address
+ * column here) and ra, s0, s1 and the other saved registers are read from
+ * the frame; s2..s11 are not saved by an interrupt, but the handler keeps
+ * them (callee-saved), so their rule "same value" is right. */
+#define DWARF_SEPC  (4096 + 0x141)
+    .cfi_sections .debug_frame
+
     .section .text
     .balign 4
     .global rtos_riscv_trap_entry
 rtos_riscv_trap_entry:
+    .cfi_startproc
+    .cfi_signal_frame
+    .cfi_return_column DWARF_SEPC
+    .cfi_undefined DWARF_SEPC       /* in the CSR until stored below */
     addi    sp, sp, -FRAME_SIZE
+    .cfi_def_cfa_offset FRAME_SIZE
     sd      x1, 0(sp)
     sd      x3, 16(sp)
     sd      x4, 24(sp)
@@ -46,10 +62,32 @@ rtos_riscv_trap_entry:
     sd      x29, 224(sp)
     sd      x30, 232(sp)
     sd      x31, 240(sp)
+    /* x1, x3..x17, x28..x31 (what every trap saves) */
+    .cfi_rel_offset x1, 0
+    .cfi_rel_offset x3, 16
+    .cfi_rel_offset x4, 24
+    .cfi_rel_offset x5, 32
+    .cfi_rel_offset x6, 40
+    .cfi_rel_offset x7, 48
+    .cfi_rel_offset x8, 56
+    .cfi_rel_offset x9, 64
+    .cfi_rel_offset x10, 72
+    .cfi_rel_offset x11, 80
+    .cfi_rel_offset x12, 88
+    .cfi_rel_offset x13, 96
+    .cfi_rel_offset x14, 104
+    .cfi_rel_offset x15, 112
+    .cfi_rel_offset x16, 120
+    .cfi_rel_offset x17, 128
+    .cfi_rel_offset x28, 216
+    .cfi_rel_offset x29, 224
+    .cfi_rel_offset x30, 232
+    .cfi_rel_offset x31, 240
     addi    t0, sp, FRAME_SIZE
     sd      t0, 8(sp)                   /* sp before the trap */
     csrr    t0, sepc
     sd      t0, SEPC_OFF(sp)
+    .cfi_rel_offset DWARF_SEPC, SEPC_OFF
     csrr    t0, sstatus
     sd      t0, SSTATUS_OFF(sp)
     /* s2..s11 are callee-saved: the handler keeps them and a switch saves
@@ -111,16 +149,43 @@ rtos_riscv_restore_frame:
     ld      x30, 232(sp)
     ld      x31, 240(sp)
     ld      x5, 32(sp)
+    .cfi_remember_state
     addi    sp, sp, FRAME_SIZE
+    .cfi_def_cfa_offset 0
+    .cfi_restore x1
+    .cfi_restore x3
+    .cfi_restore x4
+    .cfi_restore x5
+    .cfi_restore x6
+    .cfi_restore x7
+    .cfi_restore x8
+    .cfi_restore x9
+    .cfi_restore x10
+    .cfi_restore x11
+    .cfi_restore x12
+    .cfi_restore x13
+    .cfi_restore x14
+    .cfi_restore x15
+    .cfi_restore x16
+    .cfi_restore x17
+    .cfi_restore x28
+    .cfi_restore x29
+    .cfi_restore x30
+    .cfi_restore x31
+    .cfi_undefined DWARF_SEPC       /* back in the CSR */
     sret
+    .cfi_restore_state
 
 2:  mv      a0, sp                      /* the frame lies in the guard band */
     call    rtos_kernel_stack_overflow
+    .cfi_endproc
 
 /* void rtos_arch_switch(void** save_sp, void* next_sp), interrupts masked. */
     .global rtos_arch_switch
 rtos_arch_switch:
+    .cfi_startproc
     addi    sp, sp, -SWITCH_SIZE
+    .cfi_def_cfa_offset SWITCH_SIZE
     sd      ra, 0(sp)
     sd      s0, 8(sp)
     sd      s1, 16(sp)
@@ -134,6 +199,22 @@ rtos_arch_switch:
     sd      s9, 80(sp)
     sd      s10, 88(sp)
     sd      s11, 96(sp)
+    /* From here on the frame described is the one at sp: the new thread's
+     * after the mv (gdb's `tern bt` starts a sleeping thread's backtrace at
+     * rtos_riscv_resume with its saved sp). */
+    .cfi_rel_offset ra, 0
+    .cfi_rel_offset s0, 8
+    .cfi_rel_offset s1, 16
+    .cfi_rel_offset s2, 24
+    .cfi_rel_offset s3, 32
+    .cfi_rel_offset s4, 40
+    .cfi_rel_offset s5, 48
+    .cfi_rel_offset s6, 56
+    .cfi_rel_offset s7, 64
+    .cfi_rel_offset s8, 72
+    .cfi_rel_offset s9, 80
+    .cfi_rel_offset s10, 88
+    .cfi_rel_offset s11, 96
     sd      sp, 0(a0)
     mv      sp, a1
     .global rtos_riscv_resume
@@ -152,14 +233,34 @@ rtos_riscv_resume:
     ld      s10, 88(sp)
     ld      s11, 96(sp)
     addi    sp, sp, SWITCH_SIZE
+    .cfi_def_cfa_offset 0
+    .cfi_restore ra
+    .cfi_restore s0
+    .cfi_restore s1
+    .cfi_restore s2
+    .cfi_restore s3
+    .cfi_restore s4
+    .cfi_restore s5
+    .cfi_restore s6
+    .cfi_restore s7
+    .cfi_restore s8
+    .cfi_restore s9
+    .cfi_restore s10
+    .cfi_restore s11
     ret
+    .cfi_endproc
 
 /* First run of a thread (init_stack): s1 = entry, s2 = arg, s3 = exit
- * function. Interrupts on, frame pointer 0 (ends backtraces). */
+ * function. Interrupts on, frame pointer 0 (ends backtraces). The entry is
+ * called, not jumped to, so a debugger's backtrace ends here (ra undefined)
+ * instead of running into the exit function. */
     .global rtos_riscv_thread_start
 rtos_riscv_thread_start:
+    .cfi_startproc
+    .cfi_undefined ra               /* the first frame of a thread */
     csrsi   sstatus, 2
     li      s0, 0
     mv      a0, s2
-    mv      ra, s3
-    jr      s1
+    jalr    s1
+    jr      s3                      /* s3 kept by the entry (callee-saved) */
+    .cfi_endproc

@@ -6,7 +6,10 @@ namespace rtos::irq {
 using Handler = void (*)(void* arg);
 
 /// Installs the handler for interrupt `irq` (controller numbering: PLIC
-/// source, GIC INTID) and enables it. Returns false if irq is out of range.
+/// source, GIC INTID) and enables it. A line that already has a handler is
+/// shared (PCI INTx): every handler attached to it runs on each interrupt,
+/// in attach order, so each must check whether its device interrupted.
+/// Returns false if irq is out of range or no shared slot is left (logged).
 bool attach(unsigned irq, Handler handler, void* arg);
 void enable(unsigned irq);
 void disable(unsigned irq);
@@ -48,6 +51,17 @@ Controller* controller();
 /// Called by the arch port for an external interrupt: claims and runs
 /// handlers until none is pending.
 void dispatch();
+
+/// The software interrupt of this CPU (riscv64: the supervisor software
+/// interrupt, SSIP; aarch64: an SGI to self), for work that must run in
+/// interrupt context (tests, the Thread-Metric interrupt benchmarks). Its
+/// handler runs like a device interrupt's (normal class, on the interrupted
+/// thread's trap path; a thread it readies runs when the trap returns).
+/// set_soft_handler installs the one handler (null: none).
+void set_soft_handler(Handler handler, void* arg);
+/// Makes the software interrupt pending on this CPU: with interrupts
+/// unmasked in thread context, its handler has run when this returns.
+void raise_soft();
 
 /// Interrupts taken per source since boot (for diagnostics).
 unsigned long count(unsigned irq);

@@ -156,6 +156,7 @@ void FakeMmioDevice::config_write(std::uint32_t offset, unsigned size, std::uint
         return;
     }
     for (unsigned i = 0; i < size; ++i) config_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    if (on_config_write) on_config_write(offset);
 }
 
 std::uint8_t FakeMmioDevice::read8(std::uint32_t offset) {

@@ -98,6 +98,13 @@ public:
     /// Called before every config-space read with its offset (to change the
     /// config "meanwhile"; see change_config()).
     std::function<void(std::uint32_t offset)> on_config_read;
+    /// Called after every config-space write with its offset: a device whose
+    /// answer depends on what the driver wrote (virtio-input's select) sets
+    /// its config_space() bytes here.
+    std::function<void(std::uint32_t offset)> on_config_write;
+    /// The config bytes, changed without a generation bump (unlike
+    /// change_config()): what a device does in answer to a driver's write.
+    std::span<std::uint8_t> config_space() { return config_; }
 
     void set_queue_num_max(std::uint16_t queue, std::uint32_t max);
     void inject(UsedFault fault, std::uint16_t jump = 0);

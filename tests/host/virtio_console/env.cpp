@@ -1,9 +1,6 @@
 // Host environment of the console and rng drivers (see env.hpp).
 #include "env.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -78,33 +75,6 @@ Env& boot(const Setup& s) {
     }
     current->probed = host_drivers::probe(current->transport, current->fake.base());
     return *current;
-}
-
-LogCapture::LogCapture() {
-    std::fflush(stderr);
-    char path[] = "/tmp/vcon-log-XXXXXX";
-    fd_ = mkstemp(path);
-    unlink(path);
-    saved_ = dup(2);
-    dup2(fd_, 2);
-}
-
-std::string LogCapture::text() {
-    if (fd_ < 0) return text_;
-    std::fflush(stderr);
-    char buf[4096];
-    for (off_t off = 0;;) {
-        const ssize_t n = pread(fd_, buf, sizeof(buf), off);
-        if (n <= 0) break;
-        text_.append(buf, static_cast<std::size_t>(n));
-        off += n;
-    }
-    dup2(saved_, 2);
-    close(saved_);
-    close(fd_);
-    fd_ = -1;
-    std::fwrite(text_.data(), 1, text_.size(), stderr);
-    return text_;
 }
 
 }  // namespace console_test

@@ -15,6 +15,7 @@
 #include "drivers/virtio/transport/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"
+#include "log_capture.hpp"
 #include "models.hpp"
 
 namespace console_test {
@@ -50,20 +51,6 @@ struct Env {
 /// Creates the environment and runs the registered driver's probe on it.
 Env& boot(const Setup& s);
 
-/// Captures printk (stderr in the sim) from construction to the first
-/// text() call, which ends the capture and replays what it caught on stderr
-/// (so failed checks in between still show).
-class LogCapture {
-public:
-    LogCapture();
-    ~LogCapture() { text(); }
-    std::string text();
-    bool contains(const std::string& s) { return text().find(s) != std::string::npos; }
-
-private:
-    int saved_ = -1;
-    int fd_ = -1;
-    std::string text_;
-};
+using host_log::LogCapture;
 
 }  // namespace console_test

@@ -28,7 +28,6 @@ struct Slot {
     MmioWindow common{0}, notify{0}, isr{0}, device{0};
     alignas(PciTransport) unsigned char transport[sizeof(PciTransport)];
     char location[8];  // "00:02.0"
-    unsigned irq = kNoIrq;
 };
 
 Slot slots[kMaxDevices];
@@ -36,15 +35,6 @@ unsigned used_slots = 0;
 
 std::uintptr_t at(const pci::Function& f, const PciRegion& r) {
     return f.bar[r.bar].cpu_address + r.offset;
-}
-
-// A device on an INTx line another virtio-pci device already uses: the
-// kernel keeps one handler per interrupt, so the two would steal each
-// other's interrupts. Refused with a log line instead.
-const Slot* sharing_irq(unsigned irq) {
-    for (unsigned i = 0; i < used_slots; ++i)
-        if (slots[i].irq == irq) return &slots[i];
-    return nullptr;
 }
 
 // The transport of the interface chosen, built in s; `address` is where its
@@ -93,16 +83,10 @@ bool virtio_pci_probe(pci::Function& f) {
         rtos::printk("virtio-pci %s: more than %u devices, ignored\n", bdf, kMaxDevices);
         return false;
     }
+    // INTx lines are shared (QEMU wires every slot onto four): the kernel
+    // runs every handler on the line, and each device's reads its own ISR.
     const unsigned irq = f.has_irq ? f.irq : kNoIrq;
-    if (f.has_irq) {
-        if (const Slot* other = sharing_irq(irq)) {
-            rtos::printk("virtio-pci %s: irq %u is already %s's (shared INTx is not supported), device ignored\n",
-                         bdf, irq, other->location);
-            return false;
-        }
-    } else {
-        rtos::printk("virtio-pci %s: no INTx routed\n", bdf);
-    }
+    if (!f.has_irq) rtos::printk("virtio-pci %s: no INTx routed\n", bdf);
 
     Slot& s = slots[used_slots];
     std::snprintf(s.location, sizeof s.location, "%s", bdf);
@@ -115,7 +99,6 @@ bool virtio_pci_probe(pci::Function& f) {
                                              f.config->read16(pci::reg::command) & ~pci::command::intx_disable));
     switch (bind_driver(*t, "pci", address, irq, s.location)) {
     case Bound::taken:
-        s.irq = irq;
         ++used_slots;  // the transport now belongs to the driver
         return true;
     case Bound::refused: t->reset(); break;
