@@ -321,3 +321,27 @@ def test_blk_mmio_and_pci_disks_in_one_machine(boot, tmp_path, bsp):
         want_b[lba * SECTOR:(lba + 1) * SECTOR] = stamp(lba)
     assert open(a, 'rb').read() == bytes(want_a)
     assert open(b, 'rb').read() == bytes(want_b)
+
+
+def test_blk_pci_disks_sharing_an_intx_line(boot, tmp_path):
+    """Five virtio-pci disks on riscv64: slots 1 and 5 share an INTx line
+    (QEMU wires every slot onto four); each disk's writes land in its image."""
+    bsp = 'qemu-virt64-riscv'
+    paths = [str(tmp_path / f'{i}.img') for i in range(5)]
+    for i, p in enumerate(paths):
+        make_image(p, 1 << 20, 10 + i)
+    extra = []
+    for i, p in enumerate(paths):
+        extra += ['-drive', f'file={p},if=none,format=raw,id=s{i}', '-device', f'virtio-blk-pci,drive=s{i}']
+    g = boot(bsp, build(bsp), wait_prompt=False, transport='pci', extra=extra)
+    log = g.wait_prompt()
+    irqs = re.findall(boot_line('virtio-blk', 'pci') + r' irq (\d+) .* (vd[a-e]) 2048 sectors', log)
+    assert len(irqs) == 5 and len({irq for irq, _ in irqs}) < 5, log
+    for i in range(5):
+        assert 'stamped 2 sectors' in g.run(f'blk -d vd{"abcde"[i]} stamp {100 + i} 2')
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    for i, p in enumerate(paths):
+        img = open(p, 'rb').read()
+        lba = 100 + i
+        assert img[lba * SECTOR:(lba + 2) * SECTOR] == stamp(lba) + stamp(lba + 1), p
