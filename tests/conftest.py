@@ -15,6 +15,52 @@ from guest import Guest  # noqa: E402
 
 BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
 
+# The virtio modes the device tests boot in: mode -> (virtio-mmio version for
+# run.py's --legacy/--modern, run.py's --transport, the interface the boot
+# line must name). 'pci' is transitional: the driver takes its modern side.
+VIRTIO_MODES = {
+    'legacy': ('legacy', 'mmio', 'legacy'),
+    'modern': ('modern', 'mmio', 'modern'),
+    'pci': (None, 'pci', 'modern'),
+    'pci-modern': (None, 'pci-modern', 'modern'),
+    'pci-legacy': (None, 'pci-legacy', 'legacy'),
+}
+# virtio-pci cases of the device tests, one per board to keep the run short:
+# modern-only on riscv64, transitional on aarch64.
+PCI_CASES = [('qemu-virt64-riscv', 'pci-modern'), ('qemu-virt64-aarch64', 'pci')]
+
+
+def arch_name(bsp):
+    return 'riscv' if 'riscv' in bsp else 'aarch64'
+
+
+def bsp_modes(mmio_modes=('legacy', 'modern'), pci_cases=PCI_CASES):
+    """(bsp, mode) parameters: every board in every MMIO mode, plus pci_cases;
+    ids as the stacked parametrize gave them ('riscv-modern')."""
+    cases = [(b, m) for b in BSPS for m in mmio_modes] + list(pci_cases)
+    return [pytest.param(b, m, id=f'{arch_name(b)}-{m}') for b, m in cases]
+
+
+def virtio_kw(mode):
+    """boot() options of a mode: virtio= (MMIO version) and transport=."""
+    version, transport, _ = VIRTIO_MODES[mode]
+    return {'virtio': version, 'transport': transport}
+
+
+def virtio_dev(kind, mode):
+    """QEMU's device of that kind in that mode: virtio_dev('blk', 'pci') -> 'virtio-blk-pci'."""
+    import qemu_cmd
+    return qemu_cmd.virtio_device(kind, VIRTIO_MODES[mode][1])
+
+
+def boot_line(device, mode):
+    """Regex of the start of a device's boot line in that mode:
+    'virtio-blk: mmio modern @0x10008000' or 'virtio-blk: pci legacy 00:03.0'."""
+    _, transport, interface = VIRTIO_MODES[mode]
+    where = r'@0x[0-9a-f]+' if transport == 'mmio' else r'[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]'
+    bus = 'mmio' if transport == 'mmio' else 'pci'
+    return rf'{device}: {bus} {interface} {where}'
+
 
 def build(bsp, name=None, config=(), jobs=2, targets=()):
     """Builds BSP into build/test/<name> (default: the BSP's own build folder)

@@ -41,7 +41,7 @@ def test_host_test_sources_compile_once_per_variant(tmp_path):
         files = [os.path.relpath(e['file'], ROOT) for e in json.load(f)]
     counts = collections.Counter(files)
     per_variant = ('components/drivers/virtio/device.cpp',
-                   'components/drivers/virtio/mmio_transport.cpp',
+                   'components/drivers/virtio/transport/',
                    'components/drivers/virtio/blk/', 'components/drivers/virtio/console/',
                    'components/drivers/virtio/rng/', 'components/drivers/virtio/net/',
                    'components/net/netdev.cpp', 'tests/host/virtio/test_',

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Boot a built image in QEMU with the BSP's default devices.
 
-  tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--cpu CPU]
+  tools/run.py [--bsp BSP] [--build DIR] [--legacy | --modern]
+               [--transport mmio|pci|pci-modern|pci-legacy] [--cpu CPU]
                [--machine-opts OPTS] [-m SIZE] [--disk FILE[,ro]] [--new-disk FILE,SIZE]
                [--net] [--hostfwd PROTO:HOSTPORT:GUESTPORT]... [--net-hdr10]
                [--flash [--flash-state FILE]] [--gdb] [--dry-run] [-- QEMU ARGS...]
@@ -18,6 +19,7 @@ Examples:
   tools/run.py --gdb                             # waits for the debugger; prints how to attach
   tools/run.py --flash                           # boot flash.img (scons ... flash), no -kernel
   tools/run.py --hostfwd tcp:8080:80             # user network; host 127.0.0.1:8080 -> guest :80
+  tools/run.py --transport pci-modern --disk disk.img --net   # virtio-blk-pci, virtio-net-pci
 
 Quit QEMU with Ctrl-A X (or the shell's poweroff).
 """
@@ -103,7 +105,8 @@ def network_args(a):
     if not (a.net or a.hostfwd or a.net_hdr10):
         return []
     netdev = ','.join(['user', 'id=n0'] + [f'hostfwd={f}' for f in a.hostfwd or []])
-    device = 'virtio-net-device,netdev=n0' + (',mrg_rxbuf=off' if a.net_hdr10 else '')
+    device = (qemu_cmd.virtio_device('net', a.transport) + ',netdev=n0'
+              + (',mrg_rxbuf=off' if a.net_hdr10 else ''))
     return ['-netdev', netdev, '-device', device]
 
 
@@ -112,6 +115,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split('\n', 2)[2])
     qemu_cmd.add_board_arguments(p)
+    qemu_cmd.add_transport_argument(p)
     p.add_argument('--cpu', help='CPU model (aarch64: cortex-a53, cortex-a72, max)')
     p.add_argument('--machine-opts', help='extra -M options, e.g. gic-version=3')
     p.add_argument('-m', '--memory', help='RAM size, e.g. 1G')
@@ -148,7 +152,8 @@ def main():
     state = prepare_flash_state(a) if a.flash else None
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
                             gdb=a.gdb, interactive=True, disks=disks, extra=extra,
-                            gdb_port=a.gdb_port, flash=a.flash, flash_state=state)
+                            gdb_port=a.gdb_port, flash=a.flash, flash_state=state,
+                            transport=a.transport)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:
         print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build, a.gdb_port)),

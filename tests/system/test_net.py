@@ -16,13 +16,15 @@ import time
 import urllib.request
 
 import pytest
-from conftest import BSPS, build
+from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
-# mode -> (virtio-mmio version, -device options, header bytes the driver must pick)
+# mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
 MODES = {
     'legacy-hdr10': ('legacy', ',mrg_rxbuf=off', 10),
     'legacy-hdr12': ('legacy', '', 12),
     'modern': ('modern', '', 12),
+    'pci-modern': ('pci-modern', '', 12),
+    'pci': ('pci', '', 12),
 }
 DEMO = ('examples/net/net.conf',)
 STATIC = ('examples/net/net.conf', 'tests/configs/net-static.conf')
@@ -49,11 +51,11 @@ def free_udp_port_pair():
     return free_ports(2, socket.SOCK_DGRAM)
 
 
-def user_net(tcp_echo, udp_echo, http, dev_opts):
+def user_net(tcp_echo, udp_echo, http, dev_opts, mode='modern'):
     fwd = (f'hostfwd=tcp:127.0.0.1:{tcp_echo}-:7,hostfwd=udp:127.0.0.1:{udp_echo}-:7,'
            f'hostfwd=tcp:127.0.0.1:{http}-:80')
     return ['-netdev', f'user,id=n0,{fwd}',
-            '-device', f'virtio-net-device,netdev=n0{dev_opts}']
+            '-device', f'{virtio_dev("net", mode)},netdev=n0{dev_opts}']
 
 
 def connect(port, deadline_s=20):
@@ -175,22 +177,21 @@ def heap_used(g):
     return int(m.group(2))
 
 
-@pytest.mark.parametrize('mode', list(MODES))
-@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern')))
 def test_net_user(boot, tmp_path, bsp, mode):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     version, dev_opts, hdr = MODES[mode]
     tcp_port, http_port = free_ports(2, socket.SOCK_STREAM)
     (udp_port,) = free_ports(1, socket.SOCK_DGRAM)
     qmp_path = os.path.join(tmp_path, 'qmp')
-    g = boot(bsp, out, virtio=version, wait_prompt=False,
-             extra=user_net(tcp_port, udp_port, http_port, dev_opts) +
+    g = boot(bsp, out, wait_prompt=False, **virtio_kw(version),
+             extra=user_net(tcp_port, udp_port, http_port, dev_opts, version) +
              ['-qmp', f'unix:{qmp_path},server=on,wait=off'])
     # The lease may come before or after the first prompt.
     log = g.wait_prompt()
     if 'net: dhcp bound' not in log:
         log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
-    assert re.search(rf'virtio-net: mmio {version} @0x[0-9a-f]+ irq \d+ queue \d+ features '
+    assert re.search(boot_line('virtio-net', version) + r' irq \d+ queue \d+ features '
                      rf'0x[0-9a-f]+ mac 52:54:00:12:34:56 hdr {hdr} ', log), log
     assert re.search(r'net: dhcp bound 10\.0\.2\.15\s', log), log
 

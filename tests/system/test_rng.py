@@ -11,7 +11,7 @@ import re
 import zlib
 
 import pytest
-from conftest import BSPS, build
+from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
 # rng-random hits a busy loop at the end of a regular file: keep the file far
 # larger than everything the guest reads.
@@ -23,17 +23,16 @@ def arch(bsp):
     return 'riscv' if 'riscv' in bsp else 'aarch64'
 
 
-@pytest.mark.parametrize('mode', ['legacy', 'modern'])
-@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+@pytest.mark.parametrize('bsp, mode', bsp_modes())
 def test_rng_stream_matches_file(boot, tmp_path, bsp, mode):
     path = tmp_path / 'entropy.bin'
     data = random.Random(7).randbytes(FILE_BYTES)
     path.write_bytes(data)
-    g = boot(bsp, build(bsp), virtio=mode, wait_prompt=False,
+    g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
              extra=['-object', f'rng-random,filename={path},id=rng0',
-                    '-device', 'virtio-rng-device,rng=rng0'])
+                    '-device', f'{virtio_dev("rng", mode)},rng=rng0'])
     log = g.wait_prompt()
-    assert re.search(rf'virtio-rng: mmio {mode} @0x[0-9a-f]+ irq \d+ queue 8 ', log), log
+    assert re.search(boot_line('virtio-rng', mode) + r' irq \d+ queue 8 ', log), log
 
     expected_offset = None
     for n in SIZES:

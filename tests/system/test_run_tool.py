@@ -51,6 +51,20 @@ def test_dry_run_prints_the_command(tmp_path):
     assert '-global virtio-mmio.force-legacy=on' in legacy
 
 
+@pytest.mark.parametrize('transport, globals_', [
+    ('pci', 'virtio-pci.disable-legacy=off -global virtio-pci.disable-modern=off'),
+    ('pci-modern', 'virtio-pci.disable-legacy=on -global virtio-pci.disable-modern=off'),
+    ('pci-legacy', 'virtio-pci.disable-legacy=off -global virtio-pci.disable-modern=on')])
+def test_dry_run_transport_puts_devices_on_pci(tmp_path, transport, globals_):
+    (tmp_path / 'x.img').write_bytes(b'')
+    out = subprocess.run(RUN + ['--dry-run', '--transport', transport, '--disk', 'x.img', '--net'],
+                         stdout=subprocess.PIPE, text=True, check=True, cwd=tmp_path).stdout
+    for part in ('-global ' + globals_, '-device virtio-blk-pci,drive=disk0',
+                 '-device virtio-net-pci,netdev=n0', '-global virtio-pci.ioeventfd=off'):
+        assert part in out, part
+    assert 'virtio-blk-device' not in out and 'force-legacy' not in out
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

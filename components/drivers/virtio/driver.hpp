@@ -1,6 +1,7 @@
 // How device drivers plug into discovery: each driver registers itself for a
-// DeviceID with VIRTIO_DRIVER(...) in its own file; the bus probe (MMIO now,
-// PCI later) calls it for every matching device it finds.
+// DeviceID with VIRTIO_DRIVER(...) in its own file; every bus probe
+// (transport/mmio_probe.cpp, transport/pci_probe.cpp) hands each device it
+// finds to bind_driver(), which picks the driver and numbers the device.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +16,25 @@ namespace virtio {
 /// What the bus found: the transport (already probed), where, which interrupt.
 struct Found {
     Transport& transport;
-    const char* bus;       ///< "mmio"
-    std::uint64_t address;
+    const char* bus;       ///< "mmio" or "pci"
+    std::uint64_t address; ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
     unsigned irq;
-    unsigned index;        ///< n-th device of this type (0 for the first)
+    unsigned index;        ///< n-th device of this type on any bus (0 for the first)
+    const char* location;  ///< for boot lines: "@0x10008000" (mmio), "00:02.0" (pci BDF)
 };
+
+/// What bind_driver() did with a device.
+enum class Bound : std::uint8_t {
+    taken,      ///< a driver took it; the transport now belongs to that driver
+    no_driver,  ///< none registered for its DeviceID (logged)
+    refused,    ///< the driver refused it (it logged why); the caller resets the device
+};
+
+/// The one driver lookup of every bus: finds the driver registered for the
+/// transport's DeviceID, gives the device the next index of its type (vda,
+/// vdb ... across buses, in probe order) and runs the driver's probe.
+Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address, unsigned irq,
+                  const char* location);
 
 struct DriverEntry {
     std::uint32_t device_id;
@@ -31,6 +46,7 @@ struct DriverEntry {
 /// The boot log line every driver prints once its device is live, with the
 /// words test harnesses look for:
 ///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 features 0x130000254
+///   virtio-blk: pci modern 00:02.0 irq 33 queue 64 features 0x130000254
 void announce(const Found& found, Device& dev, const char* extra = "");
 
 /// The usual probe body: a driver object D(transport) in DMA memory (the
@@ -50,7 +66,8 @@ D* start_in_dma_memory(const Found& found) {
     return nullptr;
 }
 
-/// Registered drivers, in link order.
+/// Registered drivers, in link order (the target's linker section,
+/// driver_section.cpp; host tests bring their own table).
 const DriverEntry* drivers_begin();
 const DriverEntry* drivers_end();
 

@@ -1,6 +1,8 @@
 // Transport helpers shared by every transport: names and 64-bit config access.
 #include "drivers/virtio/transport.hpp"
 
+#include <rtos/printk.hpp>
+
 #include "drivers/virtio/spec.hpp"
 
 namespace virtio {
@@ -66,8 +68,8 @@ struct NameWriter {
 
 }  // namespace
 
-void Transport::set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address) {
-    NameWriter w{name_, sizeof(name_)};
+namespace {
+void put_type(NameWriter& w, std::uint32_t device_id, const char* fallback) {
     if (const char* type = device_type_name(device_id)) {
         w.put(type);
     } else if (device_id != 0) {
@@ -77,7 +79,45 @@ void Transport::set_name(std::uint32_t device_id, const char* fallback, std::uin
         w.put(fallback);
     }
     w.put('@');
+}
+}  // namespace
+
+void Transport::set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address) {
+    NameWriter w{name_, sizeof(name_)};
+    put_type(w, device_id, fallback);
     w.put_hex(address);
+}
+
+void Transport::set_name(std::uint32_t device_id, const char* fallback, const char* location) {
+    NameWriter w{name_, sizeof(name_)};
+    put_type(w, device_id, fallback);
+    w.put(location);
+}
+
+void Transport::wait_for_reset() {
+    // Reset is immediate on QEMU; the bound keeps a stuck device from hanging us.
+    constexpr unsigned kResetPolls = 1000;
+    for (unsigned i = 0; i < kResetPolls && status() != 0; ++i) {
+    }
+}
+
+Error Transport::legacy_ring_pfn(std::uint16_t size, std::uint64_t desc_phys,
+                                 std::uint64_t avail_phys, std::uint64_t used_phys,
+                                 std::uint32_t page_size, std::uint32_t& pfn) {
+    const std::uint64_t page = desc_phys / page_size;
+    const bool layout_ok =
+        desc_phys % page_size == 0 && page != 0 && page <= 0xffffffffu &&
+        avail_phys == desc_phys + virtq_desc_size(size) &&
+        used_phys == desc_phys + virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN);
+    if (!layout_ok) {
+        rtos::printk("%s: ring at 0x%llx/0x%llx/0x%llx does not fit the legacy layout\n", name(),
+                     static_cast<unsigned long long>(desc_phys),
+                     static_cast<unsigned long long>(avail_phys),
+                     static_cast<unsigned long long>(used_phys));
+        return Error::bad_layout;
+    }
+    pfn = static_cast<std::uint32_t>(page);
+    return Error::ok;
 }
 
 }  // namespace virtio

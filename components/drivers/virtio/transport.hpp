@@ -1,6 +1,7 @@
 // The transport interface: the only thing the core and the device drivers see
 // of how a device is attached (4 Virtio Transport Options). virtio-mmio
-// implements it now (mmio_transport.hpp); virtio-pci will implement the same.
+// (transport/mmio_transport.hpp) and virtio-pci (transport/pci_transport.hpp)
+// implement it.
 #pragma once
 
 #include <cstddef>
@@ -35,16 +36,27 @@ public:
 
     /// QueueNumMax of queue `index`; 0 means the queue does not exist.
     virtual std::uint32_t queue_max_size(std::uint16_t index) = 0;
+    /// True when the device fixes the size of every queue at queue_max_size()
+    /// (the legacy virtio-pci interface cannot set it): the queue then takes
+    /// exactly that size, whatever the driver asked for.
+    virtual bool queue_size_fixed() const { return false; }
     /// Tells the device where queue `index` lives and enables it. Legacy
     /// transports check that desc/avail/used follow the 2.7.2 layout with
     /// VIRTIO_LEGACY_QUEUE_ALIGN and return bad_layout otherwise; queue_in_use
-    /// when the queue is already live.
+    /// when the queue is already live. A transport with per-queue notification
+    /// addresses (virtio-pci: queue_notify_off * notify_off_multiplier) reads
+    /// and checks the queue's here (bad_layout when it lies outside the notify
+    /// region), and routes the queue's interrupt (virtio-pci: no MSI-X vector,
+    /// so INTx and the ISR register).
     virtual Error setup_queue(std::uint16_t index, std::uint16_t size, std::uint64_t desc_phys,
                               std::uint64_t avail_phys, std::uint64_t used_phys) = 0;
-    /// Available buffer notification for queue `index`.
+    /// Available buffer notification for queue `index` (at the address
+    /// setup_queue() recorded for it).
     virtual void notify_queue(std::uint16_t index) = 0;
 
-    /// VIRTIO_INT_* bits pending; interrupt_ack() clears the given ones.
+    /// VIRTIO_INT_* bits pending; interrupt_ack() clears the given ones. May
+    /// clear them itself (virtio-pci's ISR status is read-to-clear; its
+    /// interrupt_ack() does nothing), so read it once per interrupt.
     virtual std::uint32_t interrupt_status() = 0;
     virtual void interrupt_ack(std::uint32_t bits) = 0;
 
@@ -72,8 +84,25 @@ protected:
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
+    /// After writing status 0 (2.4): polls status() until it reads 0, bounded so
+    /// a stuck device cannot hang the caller. Every transport's reset() ends here.
+    void wait_for_reset();
+
+    static constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
+    static constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+
     /// Sets name() from the device type (or `fallback` when unknown / 0) and address.
     void set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address);
+    /// The same with a location already formatted ("00:02.0").
+    void set_name(std::uint32_t device_id, const char* fallback, const char* location);
+
+    /// 2.7.2 / 4.2.4 / 4.1.4.8: the legacy interface takes one page number and
+    /// computes avail and used itself, so the ring must be one block laid out
+    /// with VIRTIO_LEGACY_QUEUE_ALIGN at a page boundary the page number can
+    /// express (32 bits of `page_size` pages). Sets `pfn`; bad_layout (logged)
+    /// otherwise. Every legacy transport uses this one check.
+    Error legacy_ring_pfn(std::uint16_t size, std::uint64_t desc_phys, std::uint64_t avail_phys,
+                          std::uint64_t used_phys, std::uint32_t page_size, std::uint32_t& pfn);
 
 private:
     char name_[40] = "virtio";

@@ -44,9 +44,16 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
         rtos::printk("%s: queue %u unavailable (QueueNumMax 0)\n", transport.name(), index);
         return Error::queue_unavailable;
     }
+    if (transport.queue_size_fixed() && (max > VIRTQ_MAX_SIZE || !is_power_of_two(max))) {
+        rtos::printk("%s: queue %u: fixed size %u is not a power of two up to %u\n",
+                     transport.name(), index, max, static_cast<unsigned>(VIRTQ_MAX_SIZE));
+        return Error::queue_unavailable;
+    }
     if (max > VIRTQ_MAX_SIZE) max = VIRTQ_MAX_SIZE;
     std::uint16_t size = wanted_size;
-    if (size > max) {
+    if (transport.queue_size_fixed()) {
+        size = static_cast<std::uint16_t>(max);  // the legacy PCI device decides, not us
+    } else if (size > max) {
         size = floor_power_of_two(max);
         rtos::printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(), index,
                wanted_size, size, max);

@@ -1,7 +1,8 @@
-// The host driver table of driver_table.hpp, and virtio::announce() with the
-// target's boot-line format.
+// The host driver table of driver_table.hpp (drivers_begin()/end(); the boot
+// line and bind_driver() are the target's own driver.cpp).
 #include "driver_table.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include <rtos/printk.hpp>
@@ -25,23 +26,13 @@ const virtio::DriverEntry* find(std::uint32_t device_id) {
 }
 bool probe(virtio::Transport& transport, std::uint64_t base) {
     const virtio::DriverEntry* d = find(transport.device_id());
-    return d != nullptr && d->probe(virtio::Found{transport, "mmio", base, 8, 0});
+    char location[24];
+    std::snprintf(location, sizeof(location), "@%#llx", static_cast<unsigned long long>(base));
+    return d != nullptr && d->probe(virtio::Found{transport, "mmio", base, 8, 0, location});
 }
 }  // namespace host_drivers
 
 namespace virtio {
-
 const DriverEntry* drivers_begin() { return table; }
 const DriverEntry* drivers_end() { return table + count; }
-
-void announce(const Found& f, Device& dev, const char* extra) {
-    const char* type = device_type_name(f.transport.device_id());
-    rtos::printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
-                 type ? type : "virtio", f.bus,
-                 f.transport.is_legacy() ? "legacy" : "modern",
-                 static_cast<unsigned long long>(f.address), f.irq,
-                 dev.queue_count() ? dev.queue(0).size() : 0,
-                 static_cast<unsigned long long>(dev.features()), extra);
-}
-
 }  // namespace virtio

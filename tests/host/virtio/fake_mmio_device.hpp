@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "drivers/virtio/mmio_regs.hpp"
-#include "drivers/virtio/register_window.hpp"
+#include "drivers/virtio/transport/mmio_regs.hpp"
+#include "drivers/virtio/transport/register_window.hpp"
 #include "drivers/virtio/spec.hpp"
 
 namespace fake {

@@ -10,7 +10,7 @@
 //     can), as QEMU does within the vCPU's MMIO exit.
 #pragma once
 
-#include "drivers/virtio/register_window.hpp"
+#include "drivers/virtio/transport/register_window.hpp"
 #include "fake_mmio_device.hpp"
 
 namespace host_irq {

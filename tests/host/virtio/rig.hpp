@@ -10,7 +10,7 @@
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/device.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
 #include "hal_host.hpp"
 

@@ -15,7 +15,7 @@
 
 #include "blk_model.hpp"
 #include "drivers/block/block_device.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"
 #include "log_capture.hpp"

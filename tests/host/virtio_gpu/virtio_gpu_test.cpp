@@ -15,7 +15,7 @@
 #include "drivers/display/framebuffer.hpp"
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/gpu/virtio_gpu.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "driver_table.hpp"
 #include "fake_mmio_device.hpp"
 #include "gpu_model.hpp"

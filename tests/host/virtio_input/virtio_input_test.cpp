@@ -20,7 +20,7 @@
 #include <rtos/critical.hpp>
 
 #include "drivers/input/input.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "driver_table.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"

@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"

@@ -669,9 +669,8 @@ bool Console::start(const virtio::Found& found) {
 
     unsigned present = 0;
     for (unsigned i = 0; i < nports_; ++i) present += ports_[i].present ? 1 : 0;
-    printk("virtio-console: %s %s @%#llx irq %u ports %u%s queue %u features %#llx\n", found.bus,
-           found.transport.is_legacy() ? "legacy" : "modern",
-           static_cast<unsigned long long>(found.address), found.irq, present,
+    printk("virtio-console: %s %s %s irq %u ports %u%s queue %u features %#llx\n", found.bus,
+           found.transport.is_legacy() ? "legacy" : "modern", found.location, found.irq, present,
            multiport_ ? " multiport" : "", dev_.queue(0).size(),
            static_cast<unsigned long long>(dev_.features()));
     return true;

@@ -1,22 +1,14 @@
 // virtio-mmio: 4.2.2 (Version 2) and 4.2.4 Legacy interface (Version 1).
-#include "drivers/virtio/mmio_transport.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "drivers/virtio/mmio_regs.hpp"
+#include "drivers/virtio/transport/mmio_regs.hpp"
 #include "drivers/virtio/spec.hpp"
 
 namespace virtio {
 
 using namespace mmio;
-
-namespace {
-// Reset is immediate on QEMU; the bound keeps a stuck device from hanging us.
-constexpr unsigned kResetPolls = 1000;
-
-constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
-}  // namespace
 
 Error MmioTransport::probe() {
     version_ = 0;
@@ -61,8 +53,7 @@ void MmioTransport::set_status(std::uint8_t status) { regs_.write32(reg::Status,
 
 void MmioTransport::reset() {
     regs_.write32(reg::Status, 0);
-    for (unsigned i = 0; i < kResetPolls && status() != 0; ++i) {
-    }
+    wait_for_reset();
 }
 
 std::uint64_t MmioTransport::device_features() {
@@ -109,22 +100,14 @@ Error MmioTransport::setup_queue(std::uint16_t index, std::uint16_t size, std::u
 Error MmioTransport::setup_legacy_queue(std::uint16_t size, std::uint64_t desc_phys,
                                         std::uint64_t avail_phys, std::uint64_t used_phys) {
     if (regs_.read32(reg::QueuePFN) != 0) return Error::queue_in_use;
-    const std::uint64_t pfn = desc_phys / LEGACY_GUEST_PAGE_SIZE;
-    const bool layout_ok =
-        desc_phys % LEGACY_GUEST_PAGE_SIZE == 0 && pfn != 0 && pfn <= 0xffffffffu &&
-        avail_phys == desc_phys + virtq_desc_size(size) &&
-        used_phys == desc_phys + virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN);
-    if (!layout_ok) {
-        rtos::printk("%s: ring at 0x%llx/0x%llx/0x%llx does not fit the legacy layout\n", name(),
-               static_cast<unsigned long long>(desc_phys),
-               static_cast<unsigned long long>(avail_phys),
-               static_cast<unsigned long long>(used_phys));
-        return Error::bad_layout;
-    }
+    std::uint32_t pfn = 0;
+    const Error e =
+        legacy_ring_pfn(size, desc_phys, avail_phys, used_phys, LEGACY_GUEST_PAGE_SIZE, pfn);
+    if (e != Error::ok) return e;
     regs_.write32(reg::GuestPageSize, LEGACY_GUEST_PAGE_SIZE);
     regs_.write32(reg::QueueNum, size);
     regs_.write32(reg::QueueAlign, VIRTIO_LEGACY_QUEUE_ALIGN);
-    regs_.write32(reg::QueuePFN, static_cast<std::uint32_t>(pfn));
+    regs_.write32(reg::QueuePFN, pfn);
     return Error::ok;
 }
 #endif

@@ -1,7 +1,8 @@
 // virtio-mmio discovery: the device tree's "virtio,mmio" nodes, or the
 // board's slot range (Kconfig) when the tree has none. Empty slots
-// (DeviceID 0) are skipped quietly; each device goes to the driver
-// registered for its DeviceID.
+// (DeviceID 0) are skipped quietly; each device goes to bind_driver()
+// (driver.cpp), which the PCI probe shares.
+#include <cstdio>
 #include <new>
 
 #include <rtos/config.hpp>
@@ -9,12 +10,9 @@
 #include <rtos/printk.hpp>
 
 #include "drivers/virtio/driver.hpp"
-#include "drivers/virtio/mmio_transport.hpp"
-#include "drivers/virtio/register_window.hpp"
+#include "drivers/virtio/transport/mmio_transport.hpp"
+#include "drivers/virtio/transport/register_window.hpp"
 #include "platform/platform.hpp"
-
-extern "C" const virtio::DriverEntry __virtio_drivers_start[];
-extern "C" const virtio::DriverEntry __virtio_drivers_end[];
 
 namespace virtio {
 namespace {
@@ -25,18 +23,14 @@ constexpr unsigned kMaxDevices = 32;
 struct Slot {
     MmioWindow window;
     MmioTransport transport;
-    explicit Slot(std::uintptr_t base) : window(base), transport(window) {}
+    char location[24];  // "@0x10008000"
+    explicit Slot(std::uintptr_t base) : window(base), transport(window) {
+        std::snprintf(location, sizeof(location), "@%#llx", static_cast<unsigned long long>(base));
+    }
 };
 
 alignas(Slot) unsigned char slot_storage[kMaxDevices][sizeof(Slot)];
 unsigned used_slots = 0;
-unsigned per_type_count[64];
-
-const DriverEntry* driver_for(std::uint32_t id) {
-    for (const DriverEntry* d = drivers_begin(); d < drivers_end(); ++d)
-        if (d->device_id == id) return d;
-    return nullptr;
-}
 
 void probe_one(std::uint64_t base, unsigned irq) {
     if (used_slots == kMaxDevices) {
@@ -47,16 +41,10 @@ void probe_one(std::uint64_t base, unsigned irq) {
     Slot* slot = new (slot_storage[used_slots]) Slot(static_cast<std::uintptr_t>(base));
     Error e = slot->transport.probe();
     if (e != Error::ok) return;  // empty slot, or probe() logged why
-    std::uint32_t id = slot->transport.device_id();
-    const DriverEntry* driver = driver_for(id);
-    if (!driver) {
-        rtos::printk("%s: no driver (device id %u)\n", slot->transport.name(), id);
-        return;
-    }
-    ++used_slots;  // the transport now belongs to the driver
-    unsigned index = id < 64 ? per_type_count[id]++ : 0;
-    if (!driver->probe(Found{slot->transport, "mmio", base, irq, index})) {
-        slot->transport.reset();
+    switch (bind_driver(slot->transport, "mmio", base, irq, slot->location)) {
+    case Bound::taken: ++used_slots; break;  // the transport now belongs to the driver
+    case Bound::refused: slot->transport.reset(); break;
+    case Bound::no_driver: break;
     }
 }
 
@@ -112,16 +100,4 @@ void virtio_mmio_probe() {
 RTOS_INIT(virtio_mmio_probe, driver);
 
 }  // namespace
-
-const DriverEntry* drivers_begin() { return __virtio_drivers_start; }
-const DriverEntry* drivers_end() { return __virtio_drivers_end; }
-
-void announce(const Found& f, Device& dev, const char* extra) {
-    rtos::printk("%s: %s %s @%#llx irq %u queue %u features %#llx%s\n",
-           device_type_name(f.transport.device_id()), f.bus,
-           f.transport.is_legacy() ? "legacy" : "modern", static_cast<unsigned long long>(f.address),
-           f.irq, dev.queue_count() ? dev.queue(0).size() : 0,
-           static_cast<unsigned long long>(dev.features()), extra);
-}
-
 }  // namespace virtio

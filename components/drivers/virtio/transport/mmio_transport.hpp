@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "drivers/virtio/error.hpp"
-#include "drivers/virtio/register_window.hpp"
+#include "drivers/virtio/transport/register_window.hpp"
 #include "drivers/virtio/transport.hpp"
 
 namespace virtio {
