@@ -30,10 +30,6 @@ QUEUE = 64  # CONFIG_VIRTIO_INPUT_QUEUE_SIZE, the default build's
 EVENT = re.compile(r'input: (\S+) (\d+) (\d+) (-?\d+)\r*\n')
 
 
-def arch(bsp):
-    return 'riscv' if 'riscv' in bsp else 'aarch64'
-
-
 def key(qcode, down):
     return {'type': 'key', 'data': {'down': down, 'key': {'type': 'qcode', 'data': qcode}}}
 
