@@ -131,7 +131,11 @@ def check_disk(spec, hint=None):
 # I/O thread raises the interrupt, and QEMU 7.2's riscv64 virt then lost one
 # now and then (a virtio-console boot in about 12 never saw its port names;
 # none in 20 with ioeventfd=off, none on aarch64 either way).
-_PCI_COMMON = ['-global', 'virtio-net-pci.romfile=', '-global', 'virtio-pci.ioeventfd=off']
+# virtio-input-pci has no ioeventfd property (a global on virtio-pci would
+# make QEMU refuse it), hence one global per device type that has one.
+_PCI_COMMON = ['-global', 'virtio-net-pci.romfile='] + [
+    arg for dev in ('blk', 'net', 'serial', 'rng', 'gpu')
+    for arg in ('-global', f'virtio-{dev}-pci.ioeventfd=off')]
 TRANSPORTS = {
     'mmio': [],
     'pci': ['-global', 'virtio-pci.disable-legacy=off', '-global', 'virtio-pci.disable-modern=off'] + _PCI_COMMON,

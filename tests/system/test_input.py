@@ -21,7 +21,6 @@ import tempfile
 import pytest
 from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 from qmp import QMP, qmp_args
-from qemu_cmd import TRANSPORTS
 
 SYN, KEY, REL, ABS = 0, 1, 2, 3
 KEY_ESC, KEY_ENTER, KEY_A, KEY_B, KEY_LEFTSHIFT = 1, 28, 30, 48, 42
@@ -70,23 +69,10 @@ def devices_from_boot(log):
     return {name: dev for dev, name in found}, [name for _, name in found]
 
 
-def boot_options(mode):
-    """boot() options of a mode. virtio-input-pci has no `ioeventfd` property,
-    so run.py's PCI globals (which set virtio-pci.ioeventfd=off) would make
-    QEMU refuse it: the PCI modes take their other globals only."""
-    kw = virtio_kw(mode)
-    if kw['transport'] == 'mmio':
-        return kw, []
-    g = TRANSPORTS[kw['transport']]
-    pairs = [(g[i], g[i + 1]) for i in range(0, len(g), 2)]
-    return {'virtio': None}, [a for p in pairs if 'ioeventfd' not in p[1] for a in p]
-
-
 @pytest.mark.parametrize('bsp, mode', bsp_modes())
 def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
-    kw, globals_ = boot_options(mode)
-    g = boot(bsp, build(bsp), wait_prompt=False, **kw,
-             extra=globals_ + qmp_args(qmp_path) + ['-device', virtio_dev('keyboard', mode) + ',id=kbd0',
+    g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
+             extra=qmp_args(qmp_path) + ['-device', virtio_dev('keyboard', mode) + ',id=kbd0',
                                          '-device', virtio_dev('mouse', mode) + ',id=mouse0',
                                          '-device', virtio_dev('tablet', mode) + ',id=tablet0'])
     log = g.wait_prompt()
