@@ -87,6 +87,15 @@ public:
     const char* name() const { return name_; }
     const Info& info() const { return info_; }
 
+    /// Device notifications and completion interrupts so far, for drivers
+    /// that count them (virtio-blk: its queue's `virtio stat` counters);
+    /// false when the driver does not.
+    struct Counters {
+        uint64_t kicks;
+        uint64_t irqs;
+    };
+    virtual bool counters(Counters&) const { return false; }
+
     /// Registry of every block device, in probe order.
     static void add(BlockDevice* dev);
     static BlockDevice* find(const char* name);

@@ -118,6 +118,7 @@ public:
     const char* name() const { return transport_.name(); }
     std::size_t queue_count() const { return queue_count_; }
     Virtqueue& queue(std::size_t index) { return slots_[index].queue; }
+    const Virtqueue& queue(std::size_t index) const { return slots_[index].queue; }
 
     /// Runs `read(transport)` until ConfigGeneration is the same before and
     /// after it (2.5.1), for multi-field or 64-bit config reads. Legacy

@@ -78,6 +78,11 @@ public:
     explicit VirtioBlk(Transport& t) : dev_(t) {}
 
     bool start(const Found& found);
+    bool counters(Counters& c) const override {
+        const Virtqueue::Stats& s = dev_.queue(0).stats();
+        c = {s.kicks, s.irqs};
+        return true;
+    }
 
 protected:
     void do_submit(std::span<rtos::BlockRequest* const> requests) override;
