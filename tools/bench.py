@@ -20,6 +20,7 @@ Examples:
   scons BSP=qemu-virt64-riscv && tools/bench.py --compare before.json
   tools/bench.py --bsp qemu-virt64-aarch64 --modern --only blk
   tools/bench.py --from-json after.json --compare before.json   # no boot
+  tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/bench_io.py)
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
 (no disk, read-only disk), 1 otherwise.
@@ -38,6 +39,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_io  # noqa: E402
 import qemu_cmd  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
@@ -271,6 +273,7 @@ def main():
                    help='take the results from FILE instead of booting (with --compare)')
     p.add_argument('--timeout', type=float, default=600, help='seconds for the whole run')
     p.add_argument('--log', metavar='FILE', help='write the serial console to FILE')
+    bench_io.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
@@ -278,6 +281,8 @@ def main():
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if a.io:
+        return bench_io.main(a, Session, BenchError, git_revision)
     try:
         old = load(a.compare) if a.compare else None
         data = load(a.from_json) if a.from_json else run_benchmarks(a)
