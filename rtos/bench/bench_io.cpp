@@ -56,11 +56,6 @@ constexpr Test kTests[] = {
     {"seqwrite-1m", BlockRequest::Op::write, kLarge, 1, true},
 };
 
-uint64_t now_ns() {
-    const uint64_t c = arch::counter_read(), f = arch::counter_frequency();
-    return c / f * 1000000000ull + c % f * 1000000000ull / f;
-}
-
 // "12.345": value * 1000 / den, to three decimals.
 void print_milli(const char* fmt, uint64_t num, uint64_t den) {
     const uint64_t m = den ? num * 1000 / den : 0;
@@ -70,7 +65,7 @@ void print_milli(const char* fmt, uint64_t num, uint64_t den) {
 // A fixed integer loop: its rate says how fast this host runs the guest now,
 // so runs on a busy machine can be told apart.
 void cpu_reference() {
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = clock::now_ns();
     volatile uint32_t sink = 0;
     uint32_t x = 0x12345678;
     for (uint64_t i = 0; i < kCpuLoops; ++i) {
@@ -80,7 +75,7 @@ void cpu_reference() {
     }
     sink = x;
     (void)sink;
-    const uint64_t ns = now_ns() - t0;
+    const uint64_t ns = clock::now_ns() - t0;
     printk("io: cpu-ref %llu kloops/s\n",
            static_cast<unsigned long long>(ns ? kCpuLoops * 1000000ull / ns : 0));
 }
@@ -103,10 +98,10 @@ public:
 
         BlockDevice::Counters c0{}, c1{};
         const bool counted = dev_.counters(c0);
-        const uint64_t t0 = now_ns();
+        const uint64_t t0 = clock::now_ns();
         deadline_ = ms_ ? t0 + ms_ * 1000000ull : 0;
         const bool ok = loop();
-        const uint64_t ns = now_ns() - t0;
+        const uint64_t ns = clock::now_ns() - t0;
         dev_.counters(c1);
         heap::free(buf_);
         if (!ok) return false;
@@ -134,7 +129,7 @@ private:
     }
 
     bool more() const {
-        if (deadline_) return now_ns() < deadline_;
+        if (deadline_) return clock::now_ns() < deadline_;
         return issued_ < count_;
     }
 

@@ -28,13 +28,6 @@ Status BlockDevice::check(const BlockRequest& r) const {
     return Status::invalid;
 }
 
-void BlockDevice::complete(BlockRequest& r, Status s) {
-    r.status = s;
-    r.done_ = true;
-    if (r.on_done) r.on_done(r);
-    else r.completed.give_from_isr();  // the waiter may free r from here on
-}
-
 Status BlockDevice::submit(std::span<BlockRequest* const> requests) {
     Status first = Status::ok;
     bool any = false;
@@ -58,9 +51,10 @@ Status BlockDevice::submit(std::span<BlockRequest* const> requests) {
 }
 
 Status BlockDevice::wait(BlockRequest& r) {
-    if (!r.done()) do_wait(r);
-    // A completion seen without waiting (done() polled) left its token.
-    r.completed.take(Timeout::none());
+    // Done before anyone waited: its completion left a token to collect, or
+    // the next wait on this object would wake for it.
+    if (r.done()) r.completed.take(Timeout::none());
+    else do_wait(r);
     return r.status;
 }
 

@@ -117,7 +117,12 @@ protected:
     virtual Status do_get_id(char* buf, std::size_t size) = 0;
 
     /// Marks a request done with `s` and delivers its completion.
-    static void complete(BlockRequest& r, Status s);
+    static void complete(BlockRequest& r, Status s) {
+        r.status = s;
+        r.done_ = true;
+        if (r.on_done) r.on_done(r);
+        else r.completed.give_from_isr();  // the waiter may free r from here on
+    }
 
     char name_[16] = "blk?";
     Info info_{};

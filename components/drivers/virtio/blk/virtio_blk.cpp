@@ -90,7 +90,7 @@ protected:
     rtos::Status do_get_id(char* buf, std::size_t size) override;
 
 private:
-    bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending);
+    bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
     Request* take_slot(bool& pending);
     void kick(bool& pending);
     void finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s);
@@ -171,15 +171,12 @@ void VirtioBlk::fail_all(const char* why) {
 }
 
 void VirtioBlk::do_wait(rtos::BlockRequest& r) {
-    const rtos::Tick deadline =
-        rtos::clock::ticks() + rtos::clock::ms_to_ticks(kRequestTimeoutMs);
-    while (!r.done()) {
-        const rtos::Tick now = rtos::clock::ticks();
-        if (now >= deadline) break;
-        // A token left by an earlier completion of this object wakes us
-        // early: the loop checks done() again.
-        r.completed.take(rtos::Timeout::ticks(deadline - now));
-    }
+    const rtos::Tick timeout = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
+    // A token left by an earlier completion of this object (never waited
+    // for) ends one take early: the loop checks done() again.
+    while (!r.done())
+        if (r.completed.take(rtos::Timeout::ticks(timeout)) != rtos::Status::ok) break;
+    if (r.done()) return;
     rtos::IrqLock lock;
     if (r.done()) return;  // finished just now
     fail_all("request timed out");
@@ -211,7 +208,8 @@ Request* VirtioBlk::take_slot(bool& pending) {
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending) {
+bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending,
+                              bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
     std::uint64_t lba = r.lba;
@@ -258,6 +256,10 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
         }
         pending = true;
         --parts;
+        if (last && parts == 0) {  // the batch's notification, under the same lock
+            dev_.queue(0).kick();
+            pending = false;
+        }
         lba += n;
         p += len;
         left -= n;
@@ -267,14 +269,16 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
 
 void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
     bool pending = false;
-    for (rtos::BlockRequest* r : requests) {
+    const std::size_t n = requests.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        rtos::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
         const std::uint32_t type = r->op == rtos::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
                                    : r->op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
                                                                              : VIRTIO_BLK_T_FLUSH;
-        queue_request(*r, type, pending);
+        queue_request(*r, type, pending, i + 1 == n);
     }
-    kick(pending);  // one notification for the whole batch
+    kick(pending);  // one notification for the whole batch (if not sent yet)
 }
 
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
@@ -284,7 +288,7 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     r.count = kIdBytes;
     r.buf = id;
     bool pending = false;
-    queue_request(r, VIRTIO_BLK_T_GET_ID, pending);
+    queue_request(r, VIRTIO_BLK_T_GET_ID, pending, true);
     kick(pending);
     rtos::Status s = wait(r);
     if (s == rtos::Status::ok) {
