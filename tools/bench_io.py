@@ -8,8 +8,8 @@ host ran the guest).
                  [--bsp BSP] [--build DIR] [--legacy | --modern]
 
 Backends: `null` is QEMU's null-co driver (no data kept, no host I/O: the
-cost of the guest and QEMU's virtio path); `file` is a temporary raw file
-with cache=none,aio=threads (O_DIRECT: the host's page cache is bypassed;
+cost of the guest and QEMU's virtio path); `file` is a temporary raw file,
+written in full first (no holes), with cache=none,aio=threads (O_DIRECT: the host's page cache is bypassed;
 the file system of --io-dir must support O_DIRECT, which is checked).
 Each test prints one line as it finishes:
 
@@ -89,7 +89,11 @@ def drive_args(a, tmp):
         if err := check_o_direct(directory):
             raise ValueError(err)
         path = os.path.join(directory if a.io_dir else tmp, 'iobench.img')
+        # Written, not sparse: reads of a hole never reach the disk.
+        chunk = b'\xa5' * (1 << 20)
         with open(path, 'wb') as f:
+            for _ in range(size >> 20):
+                f.write(chunk)
             f.truncate(size)
         drive = f'file={path},if=none,format=raw,cache=none,aio=threads,id=io0'
     return ['-drive', drive, '-device', 'virtio-blk-device,drive=io0']
