@@ -58,14 +58,21 @@ Status BlockDevice::wait(BlockRequest& r) {
     return r.status;
 }
 
+// The blocking calls: one request on the caller's stack, checked here once,
+// handed straight to the driver (the same do_submit() as a batch of one).
 Status BlockDevice::run(BlockRequest::Op op, uint64_t lba, uint32_t count, void* buf) {
     BlockRequest r;
     r.op = op;
     r.lba = lba;
     r.count = count;
     r.buf = buf;
-    Status s = submit(r);
-    return s == Status::ok ? wait(r) : s;
+    const Status s = check(r);
+    if (s != Status::ok) return s;
+    // Nothing to make durable without a write cache (as submit()).
+    if (op == BlockRequest::Op::flush && !info_.flush) return Status::ok;
+    BlockRequest* one = &r;
+    do_submit(std::span<BlockRequest* const>(&one, 1));
+    return wait(r);
 }
 
 Status BlockDevice::read(uint64_t lba, uint32_t count, void* buf) {

@@ -216,7 +216,10 @@ bool Virtqueue::kick() {
     num_added_ = 0;
     // More in flight: the interrupt may wait for more of them. Only ever
     // raised here (pops do not run meanwhile), so no completion is skipped.
-    if (event_idx_ && interrupts_on_ && batch_interrupts_) write_once(used_event_, next_used_event());
+    // Below four in flight the batched used_event equals the one the last
+    // pop_used() wrote: nothing to raise (keeps depth 1 as cheap as before).
+    if (event_idx_ && interrupts_on_ && batch_interrupts_ && in_flight_ >= 4)
+        write_once(used_event_, next_used_event());
     bool notify;
     if (event_idx_)
         notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
