@@ -111,6 +111,8 @@ private:
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
+    // kRequestTimeoutMs in ticks, converted once (start()).
+    rtos::Tick timeout_ = 0;
     rtos::Timer poll_timer_{&VirtioBlk::poll, this};
 };
 
@@ -171,11 +173,10 @@ void VirtioBlk::fail_all(const char* why) {
 }
 
 void VirtioBlk::do_wait(rtos::BlockRequest& r) {
-    const rtos::Tick timeout = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
     // A token left by an earlier completion of this object (never waited
     // for) ends one take early: the loop checks done() again.
     while (!r.done())
-        if (r.completed.take(rtos::Timeout::ticks(timeout)) != rtos::Status::ok) break;
+        if (r.completed.take(rtos::Timeout::ticks(timeout_)) != rtos::Status::ok) break;
     if (r.done()) return;
     rtos::IrqLock lock;
     if (r.done()) return;  // finished just now
@@ -195,8 +196,7 @@ void VirtioBlk::kick(bool& pending) {
 Request* VirtioBlk::take_slot(bool& pending) {
     if (free_count_.take(rtos::Timeout::none()) != rtos::Status::ok) {
         kick(pending);
-        if (free_count_.take(rtos::Timeout::ticks(rtos::clock::ms_to_ticks(kRequestTimeoutMs))) !=
-            rtos::Status::ok)
+        if (free_count_.take(rtos::Timeout::ticks(timeout_)) != rtos::Status::ok)
             return nullptr;
     }
     rtos::IrqLock lock;
@@ -216,7 +216,8 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
     auto* p = static_cast<std::uint8_t*>(r.buf);
     // GET_ID passes its byte count as `count` (no sectors).
     const bool bytes = type == VIRTIO_BLK_T_GET_ID;
-    std::uint32_t parts = bytes || !has_data ? 1 : (left + max_sectors_ - 1) / max_sectors_;
+    std::uint32_t parts =
+        bytes || left <= max_sectors_ ? 1 : (left + max_sectors_ - 1) / max_sectors_;
     r.status = rtos::Status::ok;
     r.parts_left = parts;
     while (parts) {
@@ -307,6 +308,7 @@ bool VirtioBlk::start(const Found& found) {
     const Device::QueueSpec queues[] = {{config::blk_queue_size, &VirtioBlk::on_requestq, this}};
     if (dev_.start({.features = kDriverFeatures, .queues = queues}) != Error::ok) return false;
 
+    timeout_ = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
     std::uint64_t capacity = 0;
     std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;
     Error e = dev_.read_config_consistent([&](Transport& t) {
