@@ -234,10 +234,6 @@ bool Virtqueue::kick() {
     return notify;
 }
 
-bool Virtqueue::has_used() const {
-    return memory_ != nullptr && (broken_ || read_once(&used_->idx) != last_used_idx_);
-}
-
 Result<Completion> Virtqueue::break_queue() {
     broken_ = true;
     return {Error::device_error, {nullptr, 0}};
