@@ -70,9 +70,10 @@ Status BlockDevice::run(BlockRequest::Op op, uint64_t lba, uint32_t count, void*
     if (s != Status::ok) return s;
     // Nothing to make durable without a write cache (as submit()).
     if (op == BlockRequest::Op::flush && !info_.flush) return Status::ok;
-    BlockRequest* one = &r;
-    do_submit(std::span<BlockRequest* const>(&one, 1));
-    return wait(r);
+    do_submit_one(r);
+    // Done already: the token its completion left dies with r, no take.
+    if (!r.done()) do_wait(r);
+    return r.status;
 }
 
 Status BlockDevice::read(uint64_t lba, uint32_t count, void* buf) {

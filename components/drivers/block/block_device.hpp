@@ -112,6 +112,12 @@ protected:
 
     /// Queues checked requests (those already done() were refused: skip).
     virtual void do_submit(std::span<BlockRequest* const> requests) = 0;
+    /// One checked request of a blocking call: a batch of one, without the
+    /// batch loop where the driver has a shorter way (same queueing path).
+    virtual void do_submit_one(BlockRequest& request) {
+        BlockRequest* one = &request;
+        do_submit(std::span<BlockRequest* const>(&one, 1));
+    }
     /// Waits for one request (see wait()); it is done() when this returns.
     virtual void do_wait(BlockRequest& request) = 0;
     virtual Status do_get_id(char* buf, std::size_t size) = 0;

@@ -86,10 +86,20 @@ public:
 
 protected:
     void do_submit(std::span<rtos::BlockRequest* const> requests) override;
+    void do_submit_one(rtos::BlockRequest& r) override {
+        bool pending = false;
+        queue_request(r, type_of(r), pending, true);  // kicks after the last part
+        kick(pending);  // parts queued before a failure
+    }
     void do_wait(rtos::BlockRequest& r) override;
     rtos::Status do_get_id(char* buf, std::size_t size) override;
 
 private:
+    static std::uint32_t type_of(const rtos::BlockRequest& r) {
+        return r.op == rtos::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
+               : r.op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
+                                                       : VIRTIO_BLK_T_FLUSH;
+    }
     bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
     Request* take_slot(bool& pending);
     void kick(bool& pending);
@@ -274,10 +284,7 @@ void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
     for (std::size_t i = 0; i < n; ++i) {
         rtos::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
-        const std::uint32_t type = r->op == rtos::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
-                                   : r->op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
-                                                                             : VIRTIO_BLK_T_FLUSH;
-        queue_request(*r, type, pending, i + 1 == n);
+        queue_request(*r, type_of(*r), pending, i + 1 == n);
     }
     kick(pending);  // one notification for the whole batch (if not sent yet)
 }
