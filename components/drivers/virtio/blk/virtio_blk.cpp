@@ -102,6 +102,16 @@ private:
     }
     bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
     Request* take_slot(bool& pending);
+    Request* pop_slot() {  // interrupts masked
+        Request* slot = free_;
+        if (slot) free_ = slot->next_free;
+        return slot;
+    }
+    void put_slot(Request* slot) {  // interrupts masked or from the ISR
+        slot->next_free = free_;
+        free_ = slot;
+        if (slot_waiters_) slot_freed_.give_from_isr();
+    }
     void kick(bool& pending);
     void finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
@@ -117,7 +127,10 @@ private:
     Device dev_;
     Request* requests_ = nullptr;
     Request* free_ = nullptr;
-    rtos::Semaphore free_count_{0};
+    // Threads waiting for a free slot, and their wake-up: a slot is taken
+    // and returned without a semaphore unless someone waits.
+    unsigned slot_waiters_ = 0;
+    rtos::Semaphore slot_freed_{0};
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
@@ -157,9 +170,7 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
         auto* slot = static_cast<Request*>(c.value.token);
         rtos::BlockRequest& r = *slot->owner;
         const rtos::Status st = status_of(slot->status);
-        slot->next_free = self->free_;
-        self->free_ = slot;
-        self->free_count_.give_from_isr();
+        self->put_slot(slot);
         self->finish(r, 1, st);
     }
 }
@@ -175,9 +186,7 @@ void VirtioBlk::fail_all(const char* why) {
         if (!t.ok()) break;
         auto* slot = static_cast<Request*>(t.value);
         rtos::BlockRequest& r = *slot->owner;
-        slot->next_free = free_;
-        free_ = slot;
-        free_count_.give_from_isr();
+        put_slot(slot);
         finish(r, 1, rtos::Status::io_error);
     }
 }
@@ -204,15 +213,24 @@ void VirtioBlk::kick(bool& pending) {
 // A free slot; when none is, notifies the device of what this batch queued
 // (else we could wait for our own requests) and waits for one.
 Request* VirtioBlk::take_slot(bool& pending) {
-    if (free_count_.take(rtos::Timeout::none()) != rtos::Status::ok) {
-        kick(pending);
-        if (free_count_.take(rtos::Timeout::ticks(timeout_)) != rtos::Status::ok)
-            return nullptr;
+    {
+        rtos::IrqLock lock;
+        if (Request* slot = pop_slot()) return slot;
     }
-    rtos::IrqLock lock;
-    Request* slot = free_;
-    free_ = slot->next_free;
-    return slot;
+    kick(pending);
+    for (;;) {
+        {
+            rtos::IrqLock lock;
+            if (Request* slot = pop_slot()) return slot;
+            ++slot_waiters_;
+        }
+        // A token left for a waiter that timed out ends a later take early:
+        // the loop looks at the free list again.
+        const rtos::Status s = slot_freed_.take(rtos::Timeout::ticks(timeout_));
+        rtos::IrqLock lock;
+        --slot_waiters_;
+        if (s != rtos::Status::ok) return pop_slot();  // nullptr: timed out
+    }
 }
 
 // Queues r as one device request per max_sectors_ (not yet notified:
@@ -259,9 +277,7 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
             added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
                                              std::span<const InSegment>(in, n_in), slot);
         if (!added.ok()) {
-            slot->next_free = free_;
-            free_ = slot;
-            free_count_.give_from_isr();
+            put_slot(slot);
             finish(r, parts, rtos::Status::io_error);
             return false;
         }
@@ -362,7 +378,6 @@ bool VirtioBlk::start(const Found& found) {
         Request* r = new (&requests_[i]) Request{};
         r->next_free = free_;
         free_ = r;
-        free_count_.give();
     }
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
     interrupts_ = false;  // completions are polled every tick
