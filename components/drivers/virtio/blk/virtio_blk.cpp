@@ -86,11 +86,7 @@ public:
 
 protected:
     void do_submit(std::span<rtos::BlockRequest* const> requests) override;
-    void do_submit_one(rtos::BlockRequest& r) override {
-        bool pending = false;
-        queue_request(r, type_of(r), pending, true);  // kicks after the last part
-        kick(pending);  // parts queued before a failure
-    }
+    void do_submit_one(rtos::BlockRequest& r) override;
     void do_wait(rtos::BlockRequest& r) override;
     rtos::Status do_get_id(char* buf, std::size_t size) override;
 
@@ -100,6 +96,9 @@ private:
                : r.op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
                                                        : VIRTIO_BLK_T_FLUSH;
     }
+    void not_queued(rtos::BlockRequest& r, std::uint32_t parts, bool had_slot);
+    bool add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t type, std::uint64_t lba,
+                  std::uint8_t* p, std::uint32_t len, bool notify);
     bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
     Request* take_slot(bool& pending);
     Request* pop_slot() {  // interrupts masked
@@ -233,6 +232,46 @@ Request* VirtioBlk::take_slot(bool& pending) {
     }
 }
 
+// The last `parts` device requests of r could not be queued: no free slot
+// within the timeout (`had_slot` false on a working device), else the
+// device broke.
+void VirtioBlk::not_queued(rtos::BlockRequest& r, std::uint32_t parts, bool had_slot) {
+    rtos::IrqLock lock;
+    finish(r, parts, !had_slot && !broken_ ? rtos::Status::timeout : rtos::Status::io_error);
+}
+
+// Puts one device request of r (`len` bytes at p, from `lba`) in `slot` and
+// on the ring, the batch's notification under the same lock when `notify`.
+// False when the device broke (the slot is free again).
+bool VirtioBlk::add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t type,
+                         std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify) {
+    slot->header = {type, 0, lba};
+    slot->status = kStatusUnwritten;
+    slot->owner = &r;
+
+    OutSegment out[2] = {{&slot->header, sizeof(slot->header)}};
+    InSegment in[2];
+    std::size_t n_out = 1, n_in = 0;
+    if (len && type == VIRTIO_BLK_T_OUT) out[n_out++] = {p, len};
+    if (len && type != VIRTIO_BLK_T_OUT) in[n_in++] = {p, len};
+    in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
+
+    rtos::IrqLock lock;
+    // The device may have been reset (fail_all) while this thread waited
+    // for a free slot: a timeout does not mark the queue broken, so
+    // add_buffer() would succeed and the kick would go to a reset device.
+    Result<std::uint16_t> added{Error::broken, 0};
+    if (!broken_)
+        added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
+                                         std::span<const InSegment>(in, n_in), slot);
+    if (!added.ok()) {
+        put_slot(slot);
+        return false;
+    }
+    if (notify) dev_.queue(0).kick();
+    return true;
+}
+
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
@@ -250,48 +289,38 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
     r.parts_left = parts;
     while (parts) {
         Request* slot = broken_ ? nullptr : take_slot(pending);
-        if (!slot) {
-            rtos::IrqLock lock;
-            finish(r, parts, broken_ ? rtos::Status::io_error : rtos::Status::timeout);
-            return false;
-        }
         const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
         const std::uint32_t len = bytes ? n : n * kSectorSize;
-        slot->header = {type, 0, lba};
-        slot->status = kStatusUnwritten;
-        slot->owner = &r;
-
-        OutSegment out[2] = {{&slot->header, sizeof(slot->header)}};
-        InSegment in[2];
-        std::size_t n_out = 1, n_in = 0;
-        if (len && type == VIRTIO_BLK_T_OUT) out[n_out++] = {p, len};
-        if (len && type != VIRTIO_BLK_T_OUT) in[n_in++] = {p, len};
-        in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
-
-        rtos::IrqLock lock;
-        // The device may have been reset (fail_all) while this thread waited
-        // for a free slot: a timeout does not mark the queue broken, so
-        // add_buffer() would succeed and the kick would go to a reset device.
-        Result<std::uint16_t> added{Error::broken, 0};
-        if (!broken_)
-            added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
-                                             std::span<const InSegment>(in, n_in), slot);
-        if (!added.ok()) {
-            put_slot(slot);
-            finish(r, parts, rtos::Status::io_error);
+        const bool notify = last && parts == 1;  // the batch's last device request
+        if (!slot || !add_part(slot, r, type, lba, p, len, notify)) {
+            not_queued(r, parts, slot != nullptr);
             return false;
         }
-        pending = true;
+        pending = !notify;
         --parts;
-        if (last && parts == 0) {  // the batch's notification, under the same lock
-            dev_.queue(0).kick();
-            pending = false;
-        }
         lba += n;
         p += len;
         left -= n;
     }
     return true;
+}
+
+// A blocking call's request: within one device request (the usual case),
+// straight to add_part(); larger ones as a batch of one.
+void VirtioBlk::do_submit_one(rtos::BlockRequest& r) {
+    const std::uint32_t type = type_of(r);
+    bool pending = false;
+    if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
+        r.status = rtos::Status::ok;
+        r.parts_left = 1;
+        Request* slot = broken_ ? nullptr : take_slot(pending);
+        const std::uint32_t len = type == VIRTIO_BLK_T_FLUSH ? 0 : r.count * kSectorSize;
+        if (!slot || !add_part(slot, r, type, r.lba, static_cast<std::uint8_t*>(r.buf), len, true))
+            not_queued(r, 1, slot != nullptr);
+        return;
+    }
+    queue_request(r, type, pending, true);  // kicks after the last part
+    kick(pending);                          // parts queued before a failure
 }
 
 void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
