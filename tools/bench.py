@@ -31,6 +31,7 @@ Examples:
   tools/bench.py --from-json after.json --compare before.json   # no boot
   tools/bench.py --thread-metric --only interrupt --period 0.1
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
+  tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/bench_io.py)
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
 (no disk, read-only disk) and the gate (if asked) passed, 1 otherwise.
@@ -49,6 +50,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_io  # noqa: E402
 import qemu_cmd  # noqa: E402
 from benchlib import baseline, chart, thread_metric  # noqa: E402
 
@@ -364,6 +366,7 @@ def main():
     p.add_argument('--period', type=float, default=None, metavar='S',
                    help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
                         '(default 1); scores are scaled to 5 s')
+    bench_io.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
@@ -384,6 +387,8 @@ def main():
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if a.io:
+        return bench_io.main(a, Session, BenchError, git_revision)
     try:
         old = load(a.compare) if a.compare else None
         data = load(a.from_json) if a.from_json else run_benchmarks(a)

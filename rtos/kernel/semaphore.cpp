@@ -5,8 +5,6 @@
 
 namespace rtos {
 
-Semaphore::~Semaphore() { destroy(); }
-
 Status Semaphore::take(Timeout timeout) {
     IrqLock lock;
     if (count_ > 0) {

@@ -13,7 +13,11 @@ public:
     /// `max` bounds the count (give() past it returns Status::overflow).
     constexpr explicit Semaphore(uint32_t initial = 0, uint32_t max = UINT32_MAX)
         : count_(initial), max_(max) {}
-    ~Semaphore();
+    /// Wakes any waiter with Status::deleted (destroy()); nothing to do, and
+    /// no lock taken, when none waits (a semaphore on a caller's stack).
+    ~Semaphore() {
+        if (!waiters_.empty()) destroy();
+    }
     Semaphore(const Semaphore&) = delete;
     Semaphore& operator=(const Semaphore&) = delete;
 
