@@ -6,6 +6,7 @@
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
   tools/bench.py --thread-metric [--period S] [--only NAME] [...]
   tools/bench.py --check-baseline | --update-baseline [...]
+  tools/bench.py --net [--net-size MIB] [--net-requests N] [--only NAME] [...]
 
 It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
 The board is the one the build folder was configured for, as in tools/run.py.
@@ -21,7 +22,9 @@ tools/benchlib/thread_metric.py): the Thread-Metric scores in events per 5
 virtual seconds beside FreeRTOS's and the targets. --check-baseline is the
 regression gate (tools/benchlib/baseline.py): it compares the run with
 tools/bench-baseline/<bsp>.json and fails on a figure more than 2 % worse;
---update-baseline rewrites those files.
+--update-baseline rewrites those files. --net (tools/benchlib/net.py) boots
+a build of the network demo without -icount and measures TCP through
+virtio-net from the host, in wall-clock time.
 
 Examples:
   scons BSP=qemu-virt64-riscv && tools/bench.py --json before.json
@@ -31,6 +34,7 @@ Examples:
   tools/bench.py --from-json after.json --compare before.json   # no boot
   tools/bench.py --thread-metric --only interrupt --period 0.1
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
+  scons BSP=qemu-virt64-riscv BUILD=build/net-riscv CONFIG=examples/net/net.conf && tools/bench.py --net --build build/net-riscv
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
 (no disk, read-only disk) and the gate (if asked) passed, 1 otherwise.
@@ -50,7 +54,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
-from benchlib import baseline, chart, thread_metric  # noqa: E402
+from benchlib import baseline, chart, net, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -364,6 +368,7 @@ def main():
     p.add_argument('--period', type=float, default=None, metavar='S',
                    help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
                         '(default 1); scores are scaled to 5 s')
+    net.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
@@ -384,6 +389,8 @@ def main():
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if a.net:
+        return net.main(a, Session, BenchError, git_revision)
     try:
         old = load(a.compare) if a.compare else None
         data = load(a.from_json) if a.from_json else run_benchmarks(a)
