@@ -16,19 +16,67 @@ Status BlockDevice::check(uint64_t lba, uint32_t count, const void* buf) const {
     return Status::ok;
 }
 
+Status BlockDevice::check(const BlockRequest& r) const {
+    switch (r.op) {
+    case BlockRequest::Op::read: return check(r.lba, r.count, r.buf);
+    case BlockRequest::Op::write: {
+        Status s = check(r.lba, r.count, r.buf);
+        return s == Status::ok && info_.read_only ? Status::unsupported : s;
+    }
+    case BlockRequest::Op::flush: return Status::ok;
+    }
+    return Status::invalid;
+}
+
+Status BlockDevice::submit(std::span<BlockRequest* const> requests) {
+    Status first = Status::ok;
+    bool any = false;
+    for (BlockRequest* r : requests) {
+        r->done_ = false;
+        Status s = check(*r);
+        // Nothing to make durable without a write cache: done at once.
+        if (s == Status::ok && r->op == BlockRequest::Op::flush && !info_.flush) {
+            complete(*r, Status::ok);
+            continue;
+        }
+        if (s != Status::ok) {
+            if (first == Status::ok) first = s;
+            complete(*r, s);
+            continue;
+        }
+        any = true;
+    }
+    if (any) do_submit(requests);
+    return first;
+}
+
+Status BlockDevice::wait(BlockRequest& r) {
+    // Done before anyone waited: its completion left a token to collect, or
+    // the next wait on this object would wake for it.
+    if (r.done()) r.completed.take(Timeout::none());
+    else do_wait(r);
+    return r.status;
+}
+
+Status BlockDevice::run(BlockRequest::Op op, uint64_t lba, uint32_t count, void* buf) {
+    BlockRequest r;
+    r.op = op;
+    r.lba = lba;
+    r.count = count;
+    r.buf = buf;
+    Status s = submit(r);
+    return s == Status::ok ? wait(r) : s;
+}
+
 Status BlockDevice::read(uint64_t lba, uint32_t count, void* buf) {
-    Status s = check(lba, count, buf);
-    return s == Status::ok ? do_read(lba, count, buf) : s;
+    return run(BlockRequest::Op::read, lba, count, buf);
 }
 
 Status BlockDevice::write(uint64_t lba, uint32_t count, const void* buf) {
-    Status s = check(lba, count, buf);
-    if (s != Status::ok) return s;
-    if (info_.read_only) return Status::unsupported;
-    return do_write(lba, count, buf);
+    return run(BlockRequest::Op::write, lba, count, const_cast<void*>(buf));
 }
 
-Status BlockDevice::flush() { return info_.flush ? do_flush() : Status::ok; }
+Status BlockDevice::flush() { return run(BlockRequest::Op::flush, 0, 0, nullptr); }
 
 Status BlockDevice::get_id(char* buf, std::size_t size) {
     if (!buf || size == 0) return Status::invalid;

@@ -15,7 +15,12 @@ constexpr std::uint64_t core_features(bool legacy) {
     if (!legacy) f |= feature_bit(VIRTIO_F_VERSION_1);
     return f;
 }
+
+rtos::List<Device, &Device::registry_node> registry;
 }  // namespace
+
+Device* Device::first() { return registry.front(); }
+Device* Device::next() const { return registry.next(this); }
 
 void Device::add_status(std::uint8_t bits) {
     transport_.set_status(static_cast<std::uint8_t>(transport_.status() | bits));
@@ -23,7 +28,10 @@ void Device::add_status(std::uint8_t bits) {
 
 void Device::fail() { add_status(VIRTIO_STATUS_FAILED); }
 
-void Device::driver_ok() { add_status(VIRTIO_STATUS_DRIVER_OK); }
+void Device::driver_ok() {
+    add_status(VIRTIO_STATUS_DRIVER_OK);
+    if (!registry_node.linked()) registry.push_back(this);
+}
 
 void Device::reset() { transport_.reset(); }
 
@@ -37,6 +45,7 @@ void Device::release_queues() {
 }
 
 void Device::shutdown() {
+    registry_node.unlink();
     reset();
     release_queues();
 }
@@ -132,8 +141,10 @@ bool Device::handle_interrupt() {
     if ((pending & VIRTIO_INT_CONFIG_CHANGE) != 0 && on_config_change_ != nullptr)
         on_config_change_(config_context_);
     if ((pending & VIRTIO_INT_USED_BUFFER) != 0) {
-        for (std::size_t i = 0; i < queue_count_; ++i)
+        for (std::size_t i = 0; i < queue_count_; ++i) {
+            if (slots_[i].queue.has_used()) slots_[i].queue.count_interrupt();
             if (slots_[i].on_used != nullptr) slots_[i].on_used(slots_[i].context, slots_[i].queue);
+        }
     }
     return true;
 }

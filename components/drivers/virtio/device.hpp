@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <span>
 
+#include <rtos/list.hpp>
+
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/spec.hpp"
 #include "drivers/virtio/transport.hpp"
@@ -62,6 +64,7 @@ public:
     };
 
     constexpr explicit Device(Transport& transport) : transport_(transport) {}
+    ~Device() { registry_node.unlink(); }
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
@@ -115,6 +118,7 @@ public:
     const char* name() const { return transport_.name(); }
     std::size_t queue_count() const { return queue_count_; }
     Virtqueue& queue(std::size_t index) { return slots_[index].queue; }
+    const Virtqueue& queue(std::size_t index) const { return slots_[index].queue; }
 
     /// Runs `read(transport)` until ConfigGeneration is the same before and
     /// after it (2.5.1), for multi-field or 64-bit config reads. Legacy
@@ -134,8 +138,15 @@ public:
         return config_unstable();
     }
 
+    /// Devices that reached driver_ok() and were not shut down, in that
+    /// order (for `virtio stat`). Changed only while drivers probe.
+    static Device* first();
+    Device* next() const;
+    rtos::ListNode registry_node;
+
     /// The device's interrupt handler: reads and acknowledges InterruptStatus,
-    /// then calls the config-change callback and every queue's callback.
+    /// then calls the config-change callback and every queue's callback
+    /// (counting an interrupt for each queue that has used entries).
     /// Returns false when the device had nothing pending (shared or spurious).
     bool handle_interrupt();
 

@@ -101,7 +101,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     event_idx_ = event_idx;
     interrupts_on_ = true;
     broken_ = false;
-    notifications_ = 0;
+    stats_ = {};
 
     const Error e = transport.setup_queue(index, size, phys(desc_), phys(avail_), phys(used_));
     if (e != Error::ok) {
@@ -196,6 +196,7 @@ Result<std::uint16_t> Virtqueue::add_buffer(std::span<const OutSegment> out,
     s.count = needed;
     s.in_flight = true;
     ++in_flight_;
+    if (in_flight_ > stats_.inflight_max) stats_.inflight_max = in_flight_;
 
     // 2.7.13: ring entry, barrier, then the idx that publishes it.
     avail_ring_[avail_idx_ & (size_ - 1)] = head;
@@ -213,6 +214,9 @@ bool Virtqueue::kick() {
     const std::uint16_t new_idx = avail_idx_;
     const auto old_idx = static_cast<std::uint16_t>(avail_idx_ - num_added_);
     num_added_ = 0;
+    // More in flight: the interrupt may wait for more of them. Only ever
+    // raised here (pops do not run meanwhile), so no completion is skipped.
+    if (event_idx_ && interrupts_on_ && batch_interrupts_) write_once(used_event_, next_used_event());
     bool notify;
     if (event_idx_)
         notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
@@ -220,7 +224,9 @@ bool Virtqueue::kick() {
         notify = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
     if (notify) {
         transport_->notify_queue(index_);
-        ++notifications_;
+        ++stats_.kicks;
+    } else {
+        ++stats_.suppressed;
     }
     return notify;
 }
@@ -269,12 +275,21 @@ Result<Completion> Virtqueue::pop_used() {
     void* token = s.token;
     free_chain(static_cast<std::uint16_t>(id));
     ++last_used_idx_;
+    ++stats_.used;
     if (event_idx_ && interrupts_on_) {
-        // 2.7.7: interrupt us again when the next entry is used.
-        write_once(used_event_, last_used_idx_);
+        // 2.7.7: interrupt us again when the next entry (or, batching, the
+        // next half of those in flight) is used.
+        write_once(used_event_, next_used_event());
         barrier::full();
     }
     return {Error::ok, {token, len}};
+}
+
+std::uint16_t Virtqueue::next_used_event() const {
+    // used_event is the index of the used entry that triggers the interrupt:
+    // never beyond the last request in flight, or it would never come.
+    const std::uint16_t ahead = batch_interrupts_ ? static_cast<std::uint16_t>(in_flight_ / 2) : 0;
+    return static_cast<std::uint16_t>(last_used_idx_ + (ahead ? ahead - 1 : 0));
 }
 
 void Virtqueue::free_chain(std::uint16_t head) {
@@ -301,7 +316,7 @@ bool Virtqueue::enable_interrupts() {
     interrupts_on_ = true;
     if (memory_ == nullptr) return true;
     if (event_idx_) {
-        write_once(used_event_, last_used_idx_);
+        write_once(used_event_, next_used_event());
     } else {
         avail_flags_ &= static_cast<std::uint16_t>(~VIRTQ_AVAIL_F_NO_INTERRUPT);
         write_once(&avail_->flags, avail_flags_);

@@ -56,6 +56,10 @@ std::uint32_t BlkModel::serve(fake::Chain& chain) {
         status = forced_status;
         return 1;
     }
+    if (sector == ioerr_sector && (type == T_IN || type == T_OUT)) {
+        status = S_IOERR;
+        return 1;
+    }
     auto in_range = [&](std::size_t bytes) {
         return bytes % 512 == 0 && sector <= sectors() && bytes / 512 <= sectors() - sector;
     };

@@ -47,6 +47,9 @@ public:
     std::uint8_t forced_status = S_OK;
     unsigned forced_count = 0;
 
+    /// Reads and writes starting at this sector are answered S_IOERR.
+    std::uint64_t ioerr_sector = ~std::uint64_t{0};
+
     unsigned flushes = 0;
     std::vector<SeenRequest> seen;
     std::vector<std::string> errors;

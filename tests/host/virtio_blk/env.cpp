@@ -10,6 +10,7 @@
 #include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
@@ -97,6 +98,9 @@ void Env::stop_device_thread() {
 Env& env() { return *current; }
 
 Env& boot(const Setup& s) {
+    // The driver polls with a software timer when it has no interrupt; sim
+    // starts the kernel without the boot path that starts the timer thread.
+    rtos::kernel::timer_service_start();
     current = new Env(s);
     host_irq::install(&current->fake, s.irq);
     if (current->transport.probe() != virtio::Error::ok) {

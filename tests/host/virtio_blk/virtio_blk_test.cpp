@@ -4,13 +4,16 @@
 // runs for each register layout this build drives, in a child process.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <rtos/clock.hpp>
 #include <rtos/thread.hpp>
 
+#include "drivers/virtio/device.hpp"
 #include "env.hpp"
 #include "rig.hpp"
 #include "sim.hpp"
@@ -472,6 +475,167 @@ void concurrent(std::uint32_t queue_num_max) {
 void concurrent_big_queue() { concurrent(1024); }
 void concurrent_small_queue() { concurrent(4); }  // fewer slots than threads
 
+// ---- case 8: the asynchronous API ----
+
+struct Async {
+    rtos::BlockRequest req;
+    std::vector<std::uint8_t> buf;
+};
+std::vector<int> g_order;  // indices in completion order
+
+void record(rtos::BlockRequest& r) { g_order.push_back(static_cast<int>(reinterpret_cast<std::intptr_t>(r.context))); }
+
+const virtio::Virtqueue::Stats& queue_stats() {
+    // The block device's queue, found through the device registry.
+    return virtio::Device::first()->queue(0).stats();
+}
+
+// One batch of reads: one notification, completions in any order, each with
+// its own status (a device error on one does not touch the others).
+void async_batch() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    for (std::size_t i = 0; i < e.model.disk.size(); ++i)
+        e.model.disk[i] = static_cast<std::uint8_t>(i * 13 + (i >> 9));
+    e.fake.complete_in_reverse = true;
+    e.model.ioerr_sector = 16 * 5;  // request 5 fails
+
+    constexpr int kN = 8;
+    Async a[kN];
+    rtos::BlockRequest* batch[kN];
+    g_order.clear();
+    for (int i = 0; i < kN; ++i) {
+        a[i].buf.assign(4096, 0xee);
+        a[i].req.op = rtos::BlockRequest::Op::read;
+        a[i].req.lba = 16 * static_cast<std::uint64_t>(i);
+        a[i].req.count = 8;
+        a[i].req.buf = a[i].buf.data();
+        a[i].req.on_done = record;
+        a[i].req.context = reinterpret_cast<void*>(static_cast<std::intptr_t>(i));
+        batch[i] = &a[i].req;
+    }
+    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::BlockRequest* const>(batch, kN)), Status::ok);
+    for (auto& x : a) SIM_CHECK(!x.req.done());
+    SIM_CHECK_EQ(e.fake.notifications(0), 1u);  // one kick for the batch
+    SIM_CHECK_EQ(queue_stats().kicks, 1u);
+    SIM_CHECK_EQ(queue_stats().inflight_max, static_cast<std::uint32_t>(kN));
+
+    e.process_now();  // all used, in reverse order
+    if (!g_irq) rtos::Thread::sleep(3);  // the poll timer finds them
+    SIM_CHECK_EQ(g_order.size(), static_cast<std::size_t>(kN));
+    for (int i = 0; i < kN && g_order.size() == kN; ++i) SIM_CHECK_EQ(g_order[i], kN - 1 - i);
+    for (int i = 0; i < kN; ++i) {
+        SIM_CHECK(a[i].req.done());
+        if (i == 5) {
+            SIM_CHECK_STATUS(a[i].req.status, Status::io_error);
+            continue;
+        }
+        SIM_CHECK_STATUS(a[i].req.status, Status::ok);
+        SIM_CHECK(std::memcmp(a[i].buf.data(), &e.model.disk[a[i].req.lba * 512], 4096) == 0);
+    }
+    const virtio::Virtqueue::Stats& st = queue_stats();
+    SIM_CHECK_EQ(st.used, static_cast<std::uint32_t>(kN));
+    SIM_CHECK_EQ(st.irqs, g_irq ? 1u : 0u);  // one interrupt for the whole batch
+    rtos::BlockDevice::Counters c{};
+    SIM_CHECK(e.dev->counters(c));
+    SIM_CHECK_EQ(c.kicks, 1u);
+    SIM_CHECK_EQ(c.irqs, g_irq ? 1u : 0u);
+
+    // Waitable handles, and a request refused before the device: it
+    // completes at once with its own status, the others go on.
+    rtos::BlockRequest w[3];
+    std::vector<std::uint8_t> wb(3 * 512);
+    for (int i = 0; i < 3; ++i) {
+        w[i].op = rtos::BlockRequest::Op::write;
+        w[i].lba = 900 + static_cast<std::uint64_t>(i);
+        w[i].count = 1;
+        w[i].buf = &wb[512 * static_cast<std::size_t>(i)];
+        wb[512 * static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(0x60 + i);
+    }
+    w[1].lba = 5000;  // beyond the disk
+    rtos::BlockRequest* wp[] = {&w[0], &w[1], &w[2]};
+    e.fake.process_on_notify = true;
+    SIM_CHECK_STATUS(e.dev->submit(wp), Status::out_of_range);
+    SIM_CHECK(w[1].done());
+    SIM_CHECK_STATUS(e.dev->wait(w[1]), Status::out_of_range);
+    SIM_CHECK_STATUS(e.dev->wait(w[0]), Status::ok);
+    SIM_CHECK_STATUS(e.dev->wait(w[2]), Status::ok);
+    SIM_CHECK_EQ(e.model.disk[900 * 512], 0x60);
+    SIM_CHECK_EQ(e.model.disk[902 * 512], 0x62);
+    // A request object is reusable once done; a stale completion token does
+    // not end the next wait early.
+    w[0].lba = 903;
+    SIM_CHECK_STATUS(e.dev->submit(w[0]), Status::ok);
+    SIM_CHECK_STATUS(e.dev->wait(w[0]), Status::ok);
+    SIM_CHECK_EQ(e.model.disk[903 * 512], 0x60);
+    check_clean(e);
+}
+
+// Queue depth 1: one notification per request, at most one interrupt.
+void async_depth_one() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    virtio::Device::first()->queue(0).reset_stats();
+    std::vector<std::uint8_t> buf(4096);
+    for (int i = 0; i < 20; ++i) SIM_CHECK_STATUS(e.dev->read(8 * i, 8, buf.data()), Status::ok);
+    const virtio::Virtqueue::Stats& st = queue_stats();
+    SIM_CHECK_EQ(st.kicks, 20u);
+    SIM_CHECK_EQ(st.suppressed, 0u);
+    SIM_CHECK_EQ(st.used, 20u);
+    SIM_CHECK_EQ(st.inflight_max, 1u);
+    SIM_CHECK_EQ(st.irqs, g_irq ? 20u : 0u);
+    SIM_CHECK_EQ(e.fake.notifications(0), 20u);
+    check_clean(e);
+}
+
+// More requests than the queue holds, from one thread: submit waits for
+// slots (notifying the device of what it queued first) and all complete.
+void async_queue_full() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.queue_num_max = 4;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    e.fake.complete_in_reverse = true;
+    e.start_device_thread();
+    constexpr int kN = 12;
+    Async a[kN];
+    rtos::BlockRequest* batch[kN];
+    g_order.clear();
+    for (int i = 0; i < kN; ++i) {
+        a[i].buf.assign(1024, static_cast<std::uint8_t>(i + 1));
+        a[i].req.op = rtos::BlockRequest::Op::write;
+        a[i].req.lba = 2 * static_cast<std::uint64_t>(i);
+        a[i].req.count = 2;
+        a[i].req.buf = a[i].buf.data();
+        a[i].req.on_done = record;
+        a[i].req.context = reinterpret_cast<void*>(static_cast<std::intptr_t>(i));
+        batch[i] = &a[i].req;
+    }
+    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::BlockRequest* const>(batch, kN)), Status::ok);
+    for (int i = 0; i < kN; ++i) {
+        SIM_CHECK_STATUS(e.dev->wait(a[i].req), Status::ok);  // waits though it has a callback
+        SIM_CHECK_EQ(e.model.disk[a[i].req.lba * 512 + 1023], static_cast<std::uint8_t>(i + 1));
+    }
+    e.stop_device_thread();
+    SIM_CHECK_EQ(g_order.size(), static_cast<std::size_t>(kN));
+    SIM_CHECK(queue_stats().inflight_max <= 4u);
+    SIM_CHECK_EQ(queue_stats().used, static_cast<std::uint32_t>(kN));
+    check_clean(e);
+}
+
 // ---- gtest glue ----
 
 struct Mode {
@@ -527,6 +691,9 @@ TEST_P(VirtioBlk, CapacityBeyond2To48Refused) { EXPECT_EQ(run(capacity_too_big),
 TEST_P(VirtioBlk, Capacity2To48Accepted) { EXPECT_EQ(run(capacity_limit_accepted), 0); }
 TEST_P(VirtioBlk, HugeBlockSizeIgnored) { EXPECT_EQ(run(blk_size_too_big), 0); }
 TEST_P(VirtioBlk, ConcurrentThreads) { EXPECT_EQ(run(concurrent_big_queue), 0); }
+TEST_P(VirtioBlk, AsyncBatchOneKickOutOfOrderPerRequestErrors) { EXPECT_EQ(run(async_batch), 0); }
+TEST_P(VirtioBlk, AsyncDepthOneKickPerRequest) { EXPECT_EQ(run(async_depth_one), 0); }
+TEST_P(VirtioBlk, AsyncSubmitWaitsForSlots) { EXPECT_EQ(run(async_queue_full), 0); }
 TEST_P(VirtioBlk, ConcurrentThreadsFewSlots) { EXPECT_EQ(run(concurrent_small_queue), 0); }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, VirtioBlk, testing::ValuesIn(modes()), mode_name);

@@ -11,6 +11,7 @@
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
 
 #include "drivers/block/block_device.hpp"
 #include "drivers/virtio/config.hpp"
@@ -62,16 +63,14 @@ struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
 };
 static_assert(sizeof(RequestHeader) == 16);
 
-// One request slot; lives in DMA memory (the header and status byte are
-// read and written by the device).
+// One request slot: one device request (a BlockRequest larger than the
+// device's limit takes several). Lives in DMA memory (the header and status
+// byte are read and written by the device).
 struct Request {
     RequestHeader header;
     volatile std::uint8_t status;
-    bool completed;
-    bool failed;  // the queue broke or the device was reset under it
-    std::uint32_t used_len;
+    rtos::BlockRequest* owner;
     Request* next_free;
-    rtos::BinarySemaphore done;
 };
 
 class VirtioBlk final : public rtos::BlockDevice {
@@ -79,24 +78,31 @@ public:
     explicit VirtioBlk(Transport& t) : dev_(t) {}
 
     bool start(const Found& found);
+    bool counters(Counters& c) const override {
+        const Virtqueue::Stats& s = dev_.queue(0).stats();
+        c = {s.kicks, s.irqs};
+        return true;
+    }
 
 protected:
-    rtos::Status do_read(std::uint64_t lba, std::uint32_t count, void* buf) override {
-        return transfer(VIRTIO_BLK_T_IN, lba, count, buf);
-    }
-    rtos::Status do_write(std::uint64_t lba, std::uint32_t count, const void* buf) override {
-        return transfer(VIRTIO_BLK_T_OUT, lba, count, const_cast<void*>(buf));
-    }
-    rtos::Status do_flush() override { return submit(VIRTIO_BLK_T_FLUSH, 0, nullptr, 0); }
+    void do_submit(std::span<rtos::BlockRequest* const> requests) override;
+    void do_wait(rtos::BlockRequest& r) override;
     rtos::Status do_get_id(char* buf, std::size_t size) override;
 
 private:
-    rtos::Status transfer(std::uint32_t type, std::uint64_t lba, std::uint32_t count, void* buf);
-    rtos::Status submit(std::uint32_t type, std::uint64_t sector, void* data, std::uint32_t len);
-    rtos::Status wait(Request* r);
+    bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
+    Request* take_slot(bool& pending);
+    void kick(bool& pending);
+    void finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
     static void isr(void* ctx) { static_cast<VirtioBlk*>(ctx)->dev_.handle_interrupt(); }
+    // Without an interrupt line: the used ring is checked every tick.
+    static void poll(rtos::Timer&, void* ctx) {
+        auto* self = static_cast<VirtioBlk*>(ctx);
+        rtos::IrqLock lock;
+        on_requestq(self, self->dev_.queue(0));
+    }
 
     Device dev_;
     Request* requests_ = nullptr;
@@ -105,7 +111,27 @@ private:
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
+    rtos::Timer poll_timer_{&VirtioBlk::poll, this};
 };
+
+rtos::Status status_of(std::uint8_t device_status) {
+    switch (device_status) {
+    case VIRTIO_BLK_S_OK: return rtos::Status::ok;
+    case VIRTIO_BLK_S_UNSUPP: return rtos::Status::unsupported;
+    case VIRTIO_BLK_S_IOERR: return rtos::Status::io_error;
+    default:
+        rtos::printk("virtio-blk: impossible request status %u\n", device_status);
+        return rtos::Status::io_error;
+    }
+}
+
+// One device request of `r` ended: the first error is the request's, and
+// the last part completes it. With interrupts masked or from the ISR.
+void VirtioBlk::finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s) {
+    if (s != rtos::Status::ok && r.status == rtos::Status::ok) r.status = s;
+    r.parts_left -= parts;
+    if (r.parts_left == 0) complete(r, r.status);
+}
 
 void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
     auto* self = static_cast<VirtioBlk*>(ctx);
@@ -116,10 +142,13 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
             self->fail_all("the device broke the ring protocol");
             return;
         }
-        auto* r = static_cast<Request*>(c.value.token);
-        r->used_len = c.value.len;
-        r->completed = true;
-        r->done.give_from_isr();
+        auto* slot = static_cast<Request*>(c.value.token);
+        rtos::BlockRequest& r = *slot->owner;
+        const rtos::Status st = status_of(slot->status);
+        slot->next_free = self->free_;
+        self->free_ = slot;
+        self->free_count_.give_from_isr();
+        self->finish(r, 1, st);
     }
 }
 
@@ -132,115 +161,136 @@ void VirtioBlk::fail_all(const char* why) {
     for (;;) {
         Result<void*> t = dev_.queue(0).reclaim();
         if (!t.ok()) break;
-        auto* r = static_cast<Request*>(t.value);
-        r->failed = true;
-        r->done.give_from_isr();
+        auto* slot = static_cast<Request*>(t.value);
+        rtos::BlockRequest& r = *slot->owner;
+        slot->next_free = free_;
+        free_ = slot;
+        free_count_.give_from_isr();
+        finish(r, 1, rtos::Status::io_error);
     }
 }
 
-rtos::Status VirtioBlk::wait(Request* r) {
+void VirtioBlk::do_wait(rtos::BlockRequest& r) {
     const rtos::Tick timeout = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
-    if (interrupts_) {
-        if (r->done.take(rtos::Timeout::ticks(timeout)) == rtos::Status::ok) return rtos::Status::ok;
-    } else {
-        // No interrupt line: poll the used ring.
-        for (rtos::Tick waited = 0; waited < timeout; ++waited) {
-            {
-                rtos::IrqLock lock;
-                on_requestq(this, dev_.queue(0));
-            }
-            if (r->done.take(rtos::Timeout::none()) == rtos::Status::ok) return rtos::Status::ok;
-            rtos::Thread::sleep(1);
-        }
+    // A token left by an earlier completion of this object (never waited
+    // for) ends one take early: the loop checks done() again.
+    while (!r.done())
+        if (r.completed.take(rtos::Timeout::ticks(timeout)) != rtos::Status::ok) break;
+    if (r.done()) return;
+    rtos::IrqLock lock;
+    if (r.done()) return;  // finished just now
+    fail_all("request timed out");
+    r.status = rtos::Status::timeout;  // fail_all completed it as io_error
+}
+
+void VirtioBlk::kick(bool& pending) {
+    if (!pending) return;
+    rtos::IrqLock lock;
+    dev_.queue(0).kick();
+    pending = false;
+}
+
+// A free slot; when none is, notifies the device of what this batch queued
+// (else we could wait for our own requests) and waits for one.
+Request* VirtioBlk::take_slot(bool& pending) {
+    if (free_count_.take(rtos::Timeout::none()) != rtos::Status::ok) {
+        kick(pending);
+        if (free_count_.take(rtos::Timeout::ticks(rtos::clock::ms_to_ticks(kRequestTimeoutMs))) !=
+            rtos::Status::ok)
+            return nullptr;
     }
     rtos::IrqLock lock;
-    if (r->completed || r->failed) {  // finished just now
-        r->done.take(rtos::Timeout::none());
-        return rtos::Status::ok;
-    }
-    fail_all("request timed out");
-    return rtos::Status::timeout;
+    Request* slot = free_;
+    free_ = slot->next_free;
+    return slot;
 }
 
-rtos::Status VirtioBlk::submit(std::uint32_t type, std::uint64_t sector, void* data,
-                               std::uint32_t len) {
-    if (broken_) return rtos::Status::io_error;
-    if (free_count_.take(rtos::Timeout::ticks(rtos::clock::ms_to_ticks(kRequestTimeoutMs))) !=
-        rtos::Status::ok)
-        return rtos::Status::timeout;
-    Request* r;
-    {
-        rtos::IrqLock lock;
-        r = free_;
-        free_ = r->next_free;
-    }
-    r->header = {type, 0, sector};
-    r->status = kStatusUnwritten;
-    r->completed = r->failed = false;
-    r->used_len = 0;
+// Queues r as one device request per max_sectors_ (not yet notified:
+// `pending` says some are). False when r was failed instead (its parts
+// already queued still complete it).
+bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending,
+                              bool last) {
+    const bool has_data = type != VIRTIO_BLK_T_FLUSH;
+    std::uint32_t left = has_data ? r.count : 0;
+    std::uint64_t lba = r.lba;
+    auto* p = static_cast<std::uint8_t*>(r.buf);
+    // GET_ID passes its byte count as `count` (no sectors).
+    const bool bytes = type == VIRTIO_BLK_T_GET_ID;
+    std::uint32_t parts = bytes || !has_data ? 1 : (left + max_sectors_ - 1) / max_sectors_;
+    r.status = rtos::Status::ok;
+    r.parts_left = parts;
+    while (parts) {
+        Request* slot = broken_ ? nullptr : take_slot(pending);
+        if (!slot) {
+            rtos::IrqLock lock;
+            finish(r, parts, broken_ ? rtos::Status::io_error : rtos::Status::timeout);
+            return false;
+        }
+        const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
+        const std::uint32_t len = bytes ? n : n * kSectorSize;
+        slot->header = {type, 0, lba};
+        slot->status = kStatusUnwritten;
+        slot->owner = &r;
 
-    OutSegment out[2] = {{&r->header, sizeof(r->header)}};
-    InSegment in[2];
-    std::size_t n_out = 1, n_in = 0;
-    if (len && type == VIRTIO_BLK_T_OUT) out[n_out++] = {data, len};
-    if (len && type != VIRTIO_BLK_T_OUT) in[n_in++] = {data, len};
-    in[n_in++] = {const_cast<std::uint8_t*>(&r->status), 1};
+        OutSegment out[2] = {{&slot->header, sizeof(slot->header)}};
+        InSegment in[2];
+        std::size_t n_out = 1, n_in = 0;
+        if (len && type == VIRTIO_BLK_T_OUT) out[n_out++] = {p, len};
+        if (len && type != VIRTIO_BLK_T_OUT) in[n_in++] = {p, len};
+        in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
 
-    rtos::Status result = rtos::Status::ok;
-    {
         rtos::IrqLock lock;
         // The device may have been reset (fail_all) while this thread waited
         // for a free slot: a timeout does not mark the queue broken, so
-        // add_buffer() would succeed and the kick would go to a reset device,
-        // leaving this request to time out too. Fail it here instead.
-        if (broken_) {
-            result = rtos::Status::io_error;
-        } else {
-            Result<std::uint16_t> added = dev_.queue(0).add_buffer(
-                std::span<const OutSegment>(out, n_out), std::span<const InSegment>(in, n_in), r);
-            if (added.ok()) dev_.queue(0).kick();
-            else result = rtos::Status::io_error;
+        // add_buffer() would succeed and the kick would go to a reset device.
+        Result<std::uint16_t> added{Error::broken, 0};
+        if (!broken_)
+            added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
+                                             std::span<const InSegment>(in, n_in), slot);
+        if (!added.ok()) {
+            slot->next_free = free_;
+            free_ = slot;
+            free_count_.give_from_isr();
+            finish(r, parts, rtos::Status::io_error);
+            return false;
         }
-    }
-    if (result == rtos::Status::ok) result = wait(r);
-    if (result == rtos::Status::ok) {
-        if (r->failed) result = rtos::Status::io_error;
-        else if (r->status == VIRTIO_BLK_S_OK) result = rtos::Status::ok;
-        else if (r->status == VIRTIO_BLK_S_UNSUPP) result = rtos::Status::unsupported;
-        else if (r->status == VIRTIO_BLK_S_IOERR) result = rtos::Status::io_error;
-        else {
-            rtos::printk("%s: impossible request status %u\n", name_, r->status);
-            result = rtos::Status::io_error;
+        pending = true;
+        --parts;
+        if (last && parts == 0) {  // the batch's notification, under the same lock
+            dev_.queue(0).kick();
+            pending = false;
         }
+        lba += n;
+        p += len;
+        left -= n;
     }
-    if (result == rtos::Status::timeout) return result;  // the slot is lost with the device
-    {
-        rtos::IrqLock lock;
-        r->next_free = free_;
-        free_ = r;
-    }
-    free_count_.give();
-    return result;
+    return true;
 }
 
-rtos::Status VirtioBlk::transfer(std::uint32_t type, std::uint64_t lba, std::uint32_t count,
-                                 void* buf) {
-    auto* p = static_cast<std::uint8_t*>(buf);
-    while (count) {
-        std::uint32_t n = count < max_sectors_ ? count : max_sectors_;
-        rtos::Status s = submit(type, lba, p, n * kSectorSize);
-        if (s != rtos::Status::ok) return s;
-        lba += n;
-        p += std::size_t{n} * kSectorSize;
-        count -= n;
+void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
+    bool pending = false;
+    const std::size_t n = requests.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        rtos::BlockRequest* r = requests[i];
+        if (r->done()) continue;  // refused by the block layer
+        const std::uint32_t type = r->op == rtos::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
+                                   : r->op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
+                                                                             : VIRTIO_BLK_T_FLUSH;
+        queue_request(*r, type, pending, i + 1 == n);
     }
-    return rtos::Status::ok;
+    kick(pending);  // one notification for the whole batch (if not sent yet)
 }
 
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     char* id = static_cast<char*>(hal::dma_alloc(kIdBytes, 16));
     if (!id) return rtos::Status::no_memory;
-    rtos::Status s = submit(VIRTIO_BLK_T_GET_ID, 0, id, kIdBytes);
+    rtos::BlockRequest r;
+    r.count = kIdBytes;
+    r.buf = id;
+    bool pending = false;
+    queue_request(r, VIRTIO_BLK_T_GET_ID, pending, true);
+    kick(pending);
+    rtos::Status s = wait(r);
     if (s == rtos::Status::ok) {
         // The ID is NUL-terminated only when shorter than 20 bytes.
         std::size_t i = 0;
@@ -306,11 +356,15 @@ bool VirtioBlk::start(const Found& found) {
         free_count_.give();
     }
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
-    interrupts_ = false;  // completions are polled by the waiting thread
+    interrupts_ = false;  // completions are polled every tick
 #else
     interrupts_ = rtos::irq::attach(found.irq, &VirtioBlk::isr, this);
     if (!interrupts_) rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
 #endif
+    if (!interrupts_) poll_timer_.start_periodic(1);
+    // Every request completes on its own: at depth, one interrupt per half
+    // of those in flight (EVENT_IDX), one per request at depth 1.
+    q.set_interrupt_batching(interrupts_);
 
     char extra[64];
     snprintf(extra, sizeof(extra), " %s %llu sectors%s", name_,

@@ -1,0 +1,46 @@
+// The `virtio` shell command: `virtio stat [-r]` prints the counters of every
+// queue of every live device, one line each (a contract of the system tests
+// and tools/bench.py, see README.md "VirtIO statistics"):
+//   <device> q<n> kicks=<n> suppressed=<n> irqs=<n> used=<n> inflight_max=<n>
+// -r prints them, then zeroes them.
+#include <rtos/critical.hpp>
+#include <rtos/printk.hpp>
+#include <rtos/string.hpp>
+
+#include "drivers/virtio/device.hpp"
+#include "shell/shell.hpp"
+
+namespace virtio {
+namespace {
+
+int cmd_virtio(int argc, char** argv) {
+    if (argc < 2 || strcmp(argv[1], "stat") != 0) return rtos::shell::kUsage;
+    const bool reset = argc == 3 && strcmp(argv[2], "-r") == 0;
+    if (argc > 3 || (argc == 3 && !reset)) return rtos::shell::kUsage;
+    unsigned lines = 0;
+    for (Device* d = Device::first(); d; d = d->next()) {
+        for (std::size_t i = 0; i < d->queue_count(); ++i) {
+            Virtqueue& q = d->queue(i);
+            Virtqueue::Stats s;
+            {
+                // Drivers serialise their queues with interrupts masked.
+                rtos::IrqLock lock;
+                s = q.stats();
+                if (reset) q.reset_stats();
+            }
+            rtos::printk("%s q%u kicks=%u suppressed=%u irqs=%u used=%u inflight_max=%u\n",
+                         d->name(), static_cast<unsigned>(i), s.kicks, s.suppressed, s.irqs, s.used,
+                         s.inflight_max);
+            ++lines;
+        }
+    }
+    if (lines == 0) rtos::printk("virtio: no device\n");
+    return 0;
+}
+
+}  // namespace
+
+SHELL_COMMAND(virtio, "stat [-r]",
+              "per-queue counters of every virtio device (-r: then reset them)", cmd_virtio);
+
+}  // namespace virtio

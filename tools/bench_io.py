@@ -1,0 +1,224 @@
+"""tools/bench.py --io: wall-clock block I/O on the target (the `iobench`
+shell command), WITHOUT -icount, so the figures are host time and follow the
+host's load (the CPU reference loop printed beside them says how fast the
+host ran the guest).
+
+  tools/bench.py --io [--backend null|file] [--io-seconds S | --io-count N]
+                 [--io-size MIB] [--io-dir DIR] [--only NAME] [--json FILE]
+                 [--bsp BSP] [--build DIR] [--legacy | --modern]
+
+Backends: `null` is QEMU's null-co driver (no data kept, no host I/O: the
+cost of the guest and QEMU's virtio path); `file` is a temporary raw file
+with cache=none,aio=threads (O_DIRECT: the host's page cache is bypassed;
+the file system of --io-dir must support O_DIRECT, which is checked).
+Each test prints one line as it finishes:
+
+  io: <name> <backend> <n> IOPS <n> MB/s <n> kicks/req <n> irqs/req
+
+followed by the targets of the queue-depth-32 EVENT_IDX run (checked, not
+asserted; see README.md "Benchmarks").
+"""
+import json
+import mmap
+import os
+import re
+import shlex
+import sys
+import tempfile
+import time
+
+import qemu_cmd
+
+TESTS = ['randread-4k-qd1', 'randread-4k-qd32', 'randwrite-4k-qd1', 'randwrite-4k-qd32',
+         'seqread-1m', 'seqwrite-1m']
+BACKENDS = {'null': 'null-co', 'file': 'file'}
+NUM = r'(\d+(?:\.\d+)?)'
+RESULT_RE = re.compile(rf'^io: (\S+) (\S+) (\d+) IOPS {NUM} MB/s {NUM} kicks/req {NUM} irqs/req$')
+FAILED_RE = re.compile(r'^io: (\S+) failed \((.*)\)$')
+RUNNING_RE = re.compile(r'^io: (\S+) running$')
+CPU_RE = re.compile(r'^io: cpu-ref (\d+) kloops/s$')
+BOOT_RE = re.compile(r'virtio-blk: mmio (\w+) @0x[0-9a-f]+ irq \d+ queue (\d+) features 0x([0-9a-f]+)')
+EVENT_IDX_BIT = 29
+
+
+def add_arguments(p):
+    g = p.add_argument_group('wall-clock block I/O (--io)')
+    g.add_argument('--io', action='store_true',
+                   help='run the wall-clock I/O benchmark (iobench) instead, without -icount')
+    g.add_argument('--backend', choices=sorted(BACKENDS), default='null',
+                   help='QEMU backend of the disk: null (null-co) or file (raw, cache=none); '
+                        'default null')
+    amount = g.add_mutually_exclusive_group()
+    amount.add_argument('--io-seconds', type=float, metavar='S',
+                        help='run each test for S seconds (default 2)')
+    amount.add_argument('--io-count', type=int, metavar='N', help='issue N requests per test')
+    g.add_argument('--io-size', type=int, default=256, metavar='MIB',
+                   help='disk size (default 256 MiB)')
+    g.add_argument('--io-dir', metavar='DIR', help='where the file backend\'s image goes '
+                   '(default: the temporary directory)')
+
+
+def check_o_direct(directory):
+    """None when an O_DIRECT read works on directory's file system, else why not."""
+    path = os.path.join(directory, '.tern-odirect-check')
+    try:
+        with open(path, 'wb') as f:
+            f.write(b'\0' * 4096)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+        try:
+            buf = mmap.mmap(-1, 4096)  # page-aligned, as O_DIRECT needs
+            os.readv(fd, [buf])
+        finally:
+            os.close(fd)
+        return None
+    except OSError as e:
+        return f'O_DIRECT does not work in {directory} ({e.strerror}); pick another --io-dir'
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def drive_args(a, tmp):
+    size = a.io_size << 20
+    if a.backend == 'null':
+        drive = f'driver=null-co,size={size},if=none,id=io0'
+    else:
+        directory = a.io_dir or tmp
+        if err := check_o_direct(directory):
+            raise ValueError(err)
+        path = os.path.join(directory if a.io_dir else tmp, 'iobench.img')
+        with open(path, 'wb') as f:
+            f.truncate(size)
+        drive = f'file={path},if=none,format=raw,cache=none,aio=threads,id=io0'
+    return ['-drive', drive, '-device', 'virtio-blk-device,drive=io0']
+
+
+def parse(output):
+    results, failed, cpu = {}, {}, None
+    for line in output.splitlines():
+        line = line.strip()
+        if m := RESULT_RE.match(line):
+            results[m.group(1)] = {'backend': m.group(2), 'iops': int(m.group(3)),
+                                   'mb_s': float(m.group(4)),
+                                   'kicks_per_req': float(m.group(5)),
+                                   'irqs_per_req': float(m.group(6))}
+        elif m := FAILED_RE.match(line):
+            failed[m.group(1)] = m.group(2)
+        elif m := CPU_RE.match(line):
+            cpu = int(m.group(1))
+    return results, failed, cpu
+
+
+def targets(data):
+    """The issue's targets, as (text, held) pairs; only where they apply."""
+    r = data['results']
+    out = []
+    q1, q32 = r.get('randread-4k-qd1'), r.get('randread-4k-qd32')
+    for name in ('randread-4k-qd1', 'randwrite-4k-qd1'):
+        if x := r.get(name):
+            out.append((f'{name}: kicks/req {x["kicks_per_req"]:.3f} == 1',
+                        x['kicks_per_req'] == 1.0))
+            out.append((f'{name}: irqs/req {x["irqs_per_req"]:.3f} <= 1', x['irqs_per_req'] <= 1.0))
+    if q32 and data['backend'] == 'null-co' and data.get('event_idx'):
+        out.append((f'randread-4k-qd32: kicks/req {q32["kicks_per_req"]:.3f} <= 0.1',
+                    q32['kicks_per_req'] <= 0.1))
+        out.append((f'randread-4k-qd32: irqs/req {q32["irqs_per_req"]:.3f} <= 0.25',
+                    q32['irqs_per_req'] <= 0.25))
+        if q1 and q1['iops']:
+            ratio = q32['iops'] / q1['iops']
+            out.append((f'randread-4k-qd32: {ratio:.2f}x the QD1 IOPS >= 2.5x', ratio >= 2.5))
+    return out
+
+
+def run(a, session_class, error_class):
+    if err := qemu_cmd.missing_elf_message(a.bsp, a.build):
+        raise error_class(err)
+    deadline = time.monotonic() + a.timeout
+    amount = (f'-n {a.io_count}' if a.io_count else f'-t {int((a.io_seconds or 2) * 1000)}')
+    backend = BACKENDS[a.backend]
+    command = f'iobench -b {backend} {amount}' + (f' {a.only}' if a.only else '')
+    with tempfile.TemporaryDirectory(prefix='tern-iobench-') as tmp:
+        try:
+            extra = drive_args(a, tmp)
+        except ValueError as e:
+            raise error_class(str(e)) from None
+        argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False, extra=extra)
+        print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
+        log = open(a.log, 'w') if a.log else None
+        s = session_class(argv, deadline, log)
+        try:
+            boot = s.wait_prompt('the shell prompt')
+            s.at_prompt = False
+            s.p.send(command + '\r')
+            s.expect(re.escape(command) + r'\r*\n', f'the echo of {command!r}')
+            out = []
+            while True:  # one line at a time: progress while it runs
+                s.expect([r'[^\r\n]*\r*\n', re.escape('msh> ')], 'iobench output')
+                line = s.p.match.group(0)
+                if not line.endswith('\n'):  # the prompt: done
+                    s.at_prompt = True
+                    break
+                line = line.strip()
+                out.append(line)
+                if m := RUNNING_RE.match(line):
+                    print(f'  {m.group(1)} ...', file=sys.stderr, flush=True)
+                elif line.startswith('io: ') or 'command not found' in line:
+                    print(line, flush=True)
+        finally:
+            s.close()
+            if log:
+                log.close()
+    output = '\n'.join(out)
+    if 'iobench: command not found' in output:
+        raise error_class('the image has no `iobench` command: build it with '
+                          'CONFIG_RTOS_BENCH=y and CONFIG_BLOCK=y')
+    results, failed, cpu = parse(output)
+    m = BOOT_RE.search(boot)
+    features = int(m.group(3), 16) if m else 0
+    selected = [t for t in TESTS if not a.only or a.only == 'all' or a.only in t]
+    for name in selected:
+        if name not in results and name not in failed:
+            failed[name] = 'no result line'
+    data = {
+        'bsp': a.bsp,
+        'build': qemu_cmd.build_dir(a.bsp, a.build),
+        'virtio': a.virtio or 'default',
+        'ring': m.group(1) if m else None,
+        'event_idx': bool(features >> EVENT_IDX_BIT & 1),
+        'backend': backend,
+        'icount': None,
+        'amount': amount,
+        'qemu': argv,
+        'cpu_ref_kloops_per_s': cpu,
+        'order': selected,
+        'results': results,
+        'failed': failed,
+    }
+    return data
+
+
+def main(a, session_class, error_class, git_revision):
+    """The --io run of tools/bench.py; returns the exit status."""
+    try:
+        data = run(a, session_class, error_class)
+    except (error_class, OSError) as e:
+        print(f'bench.py: {e}', file=sys.stderr)
+        return 1
+    data['git'] = git_revision()
+    print(f"{data['bsp']} (virtio {data['virtio']}, {data['ring'] or '?'} ring, EVENT_IDX "
+          f"{'on' if data['event_idx'] else 'off'}, backend {data['backend']}, "
+          f"{data['amount']}, no -icount, CPU reference {data['cpu_ref_kloops_per_s']} kloops/s, "
+          f"git {data['git'] or '?'})")
+    for name, why in data['failed'].items():
+        print(f'io: {name} FAILED ({why})')
+    data['targets'] = []
+    for text, held in targets(data):
+        print(f"target: {text}: {'holds' if held else 'MISSED'}")
+        data['targets'].append({'target': text, 'held': held})
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump(data, f, indent=2)
+            f.write('\n')
+    return 1 if data['failed'] or not data['results'] else 0
