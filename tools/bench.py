@@ -6,6 +6,7 @@
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
   tools/bench.py --thread-metric [--period S] [--only NAME] [...]
   tools/bench.py --check-baseline | --update-baseline [...]
+  tools/bench.py --net [--net-size MIB] [--net-requests N] [--only NAME] [...]
 
 It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
 The board is the one the build folder was configured for, as in tools/run.py.
@@ -21,7 +22,9 @@ tools/benchlib/thread_metric.py): the Thread-Metric scores in events per 5
 virtual seconds beside FreeRTOS's and the targets. --check-baseline is the
 regression gate (tools/benchlib/baseline.py): it compares the run with
 tools/bench-baseline/<bsp>.json and fails on a figure more than 2 % worse;
---update-baseline rewrites those files.
+--update-baseline rewrites those files. --net (tools/benchlib/net.py) boots
+a build of the network demo without -icount and measures TCP through
+virtio-net from the host, in wall-clock time.
 
 Examples:
   scons BSP=qemu-virt64-riscv && tools/bench.py --json before.json
@@ -31,6 +34,7 @@ Examples:
   tools/bench.py --from-json after.json --compare before.json   # no boot
   tools/bench.py --thread-metric --only interrupt --period 0.1
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
+  scons BSP=qemu-virt64-riscv BUILD=build/net-riscv CONFIG=examples/net/net.conf && tools/bench.py --net --build build/net-riscv
   tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/bench_io.py)
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
@@ -52,7 +56,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_io  # noqa: E402
 import qemu_cmd  # noqa: E402
-from benchlib import baseline, chart, thread_metric  # noqa: E402
+from benchlib import baseline, chart, net, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -366,6 +370,7 @@ def main():
     p.add_argument('--period', type=float, default=None, metavar='S',
                    help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
                         '(default 1); scores are scaled to 5 s')
+    net.add_arguments(p)
     bench_io.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
@@ -387,6 +392,8 @@ def main():
         qemu_cmd.resolve_board(p, a)
     # A SIGTERM (or the timeout of a caller) still runs the finally blocks that kill QEMU.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if a.net:
+        return net.main(a, Session, BenchError, git_revision)
     if a.io:
         return bench_io.main(a, Session, BenchError, git_revision)
     try:

@@ -1,5 +1,5 @@
-// examples/net: UDP and TCP echo servers and an HTTP status page on lwIP's
-// netconn API, started at boot when the network stack runs.
+// examples/net: UDP and TCP echo servers, a TCP sink and an HTTP status page
+// on lwIP's netconn API, started at boot when the network stack runs.
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
 #include <rtos/format.hpp>
@@ -24,6 +24,7 @@ extern "C" {
 namespace {
 
 constexpr u16_t kEchoPort = CONFIG_EXAMPLE_NET_ECHO_PORT;
+constexpr u16_t kSinkPort = CONFIG_EXAMPLE_NET_SINK_PORT;
 constexpr u16_t kHttpPort = CONFIG_EXAMPLE_NET_HTTP_PORT;
 constexpr unsigned kServerPriority = 12;
 constexpr std::size_t kServerStack = 4096;
@@ -93,6 +94,34 @@ void tcp_echo(void*) {
             netconn_delete(c);
             tcp_slots.give();
         }
+    }
+}
+
+// Drops what arrives; at the client's end of stream answers with the byte
+// count, so the host knows every byte got through before it stops the clock.
+void tcp_sink(void*) {
+    netconn* l = listen_on(NETCONN_TCP, kSinkPort);
+    if (l == nullptr) {
+        rtos::printk("net-demo: cannot listen on tcp port %u\n", kSinkPort);
+        return;
+    }
+    for (;;) {
+        netconn* c;
+        if (netconn_accept(l, &c) != ERR_OK) continue;
+        unsigned long long total = 0;
+        netbuf* buf;
+        err_t e;
+        while ((e = netconn_recv(c, &buf)) == ERR_OK) {
+            total += netbuf_len(buf);
+            netbuf_delete(buf);
+        }
+        if (e == ERR_CLSD) {  // the client's FIN, not a reset
+            char line[24];
+            const int n = snprintf(line, sizeof(line), "%llu\n", total);
+            netconn_write(c, line, static_cast<std::size_t>(n), NETCONN_COPY);
+        }
+        netconn_close(c);
+        netconn_delete(c);
     }
 }
 
@@ -218,9 +247,12 @@ void net_demo_start() {
                          kServerStack, true);
     rtos::Thread::create({.name = "tcp-echo", .priority = kServerPriority}, tcp_echo, nullptr,
                          kServerStack, true);
+    rtos::Thread::create({.name = "tcp-sink", .priority = kServerPriority}, tcp_sink, nullptr,
+                         kServerStack, true);
     rtos::Thread::create({.name = "http", .priority = kServerPriority}, http, nullptr,
                          kServerStack + 4096, true);
-    rtos::printk("net-demo: udp and tcp echo on port %u, http on port %u\n", kEchoPort, kHttpPort);
+    rtos::printk("net-demo: udp and tcp echo on port %u, tcp sink on port %u, http on port %u\n",
+                 kEchoPort, kSinkPort, kHttpPort);
 }
 
 #if defined(CONFIG_SHELL)
