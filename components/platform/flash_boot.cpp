@@ -21,7 +21,7 @@ void confirm_flash_boot() {
     if (!tree.valid()) return;
     // Unit 1 is the cfi-flash bank right after the lowest one (unit 0): QEMU
     // describes both in one node, or in two (aarch64 secure=on).
-    uint64_t base[4], size[4];
+    uint64_t base[4] = {}, size[4] = {};
     unsigned banks = 0;
     for (fdt::Node n = tree.find_compatible("cfi-flash"); n.valid() && banks < 4;
          n = tree.find_compatible("cfi-flash", n)) {

@@ -89,7 +89,9 @@ protected:
     void wait_for_reset();
 
     static constexpr std::uint32_t lo32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-    static constexpr std::uint32_t hi32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+    static constexpr std::uint32_t hi32(std::uint64_t v) {
+        return static_cast<std::uint32_t>(v >> 32);
+    }
 
     /// Sets name() from the device type (or `fallback` when unknown / 0) and address.
     void set_name(std::uint32_t device_id, const char* fallback, std::uint64_t address);

@@ -95,8 +95,8 @@ public:
 
     /// True when pop_used() has something to return (or an error to report).
     bool has_used() const {  // inline: every interrupt asks it of every queue
-        return memory_ != nullptr &&
-               (broken_ || *static_cast<const volatile std::uint16_t*>(&used_->idx) != last_used_idx_);
+        return memory_ != nullptr && (broken_ || *static_cast<const volatile std::uint16_t*>(
+                                                     &used_->idx) != last_used_idx_);
     }
 
     /// Used buffer notifications (interrupts) off / on (2.7.7). With EVENT_IDX
