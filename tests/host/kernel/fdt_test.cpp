@@ -138,9 +138,9 @@ TEST(Fdt, InterruptMapRiscv) {
     EXPECT_EQ(route(t, host, 1, 0, 1), 33u);
     EXPECT_EQ(route(t, host, 2, 0, 1), 34u);
     EXPECT_EQ(route(t, host, 3, 0, 2), 32u);
-    EXPECT_EQ(route(t, host, 4, 0, 1), 32u);   // the mask keeps two device bits
-    EXPECT_EQ(route(t, host, 6, 3, 1), 34u);   // the function is masked off
-    EXPECT_EQ(route(t, host, 0, 0, 0), ~0u);   // no pin: no entry
+    EXPECT_EQ(route(t, host, 4, 0, 1), 32u);  // the mask keeps two device bits
+    EXPECT_EQ(route(t, host, 6, 3, 1), 34u);  // the function is masked off
+    EXPECT_EQ(route(t, host, 0, 0, 0), ~0u);  // no pin: no entry
     EXPECT_EQ(route(t, host, 0, 0, 5), ~0u);
     uint32_t irq, unit[2] = {}, spec[1] = {1};
     EXPECT_FALSE(t.map_interrupt(host, unit, 2, spec, 1, irq));  // wrong cell count
