@@ -12,7 +12,7 @@ import os
 import re
 
 import pytest
-from conftest import BSPS, ROOT, build
+from conftest import BSPS, PCI_CASES, ROOT, VIRTIO_MODES, boot_line, build, virtio_dev, virtio_kw
 from qmp import QMP, qmp_args
 
 BARS = ['ffffff', 'ffff00', '00ffff', '00ff00', 'ff00ff', 'ff0000', '0000ff', '000000']
@@ -87,23 +87,32 @@ def check_demo(w, h, pixels):
 
 # 3840x2160: QEMU's EDID then carries the mode in a DisplayID extension (the
 # pixel clock does not fit a base-block descriptor); the framebuffer is 32 MiB.
-@pytest.mark.parametrize('mode,size', [('legacy', None), ('modern', None), ('modern', (640, 480)),
-                                       ('legacy', (800, 600)), ('modern', (3840, 2160))],
-                         ids=['legacy', 'modern', 'modern-640x480', 'legacy-800x600',
-                              'modern-3840x2160'])
-@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+# Over PCI: virtio-gpu-pci, modern-only on riscv64, transitional on aarch64.
+SCREEN_CASES = [('legacy', None), ('modern', None), ('modern', (640, 480)),
+                ('legacy', (800, 600)), ('modern', (3840, 2160))]
+
+
+def screen_params():
+    cases = [(b, m, sz) for b in BSPS for m, sz in SCREEN_CASES]
+    cases += [(b, m, None) for b, m in PCI_CASES]
+    return [pytest.param(b, m, sz, id=f'{arch(b)}-{m}' + (f'-{sz[0]}x{sz[1]}' if sz else ''))
+            for b, m, sz in cases]
+
+
+@pytest.mark.parametrize('bsp,mode,size', screen_params())
 def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
     qmp_path = tmp_path / 'qmp'
-    device = 'virtio-gpu-device' + (f',xres={size[0]},yres={size[1]}' if size else '')
-    g = boot(bsp, build(bsp), virtio=mode, wait_prompt=False, extra=['-device', device] + qmp_args(qmp_path))
+    device = virtio_dev('gpu', mode) + (f',xres={size[0]},yres={size[1]}' if size else '')
+    g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
+             extra=['-device', device] + qmp_args(qmp_path))
     log = g.wait_prompt()
     w, h = size or (1280, 800)
-    assert re.search(rf'virtio-gpu: mmio {mode} @0x[0-9a-f]+ irq \d+ queue 16 features 0x[0-9a-f]+ '
+    assert re.search(boot_line('virtio-gpu', mode) + r' irq \d+ queue 16 features 0x[0-9a-f]+ '
                      rf'scanout 0 {w}x{h} edid yes\r*\n', log), log
     info = g.run('gpu info')
     assert f'scanout 0: {w}x{h} format B8G8R8X8' in info, info
     assert f'edid: yes, preferred {w}x{h}' in info, info
-    assert f': {mode}, scanouts 1' in info, info
+    assert f': {VIRTIO_MODES[mode][2]}, scanouts 1' in info, info
 
     qmp = QMP(qmp_path)
     try:
