@@ -12,10 +12,12 @@ namespace {
 // GICv2 before GICv3: without a tree, QEMU's default (gic-version=2) wins
 // unless only the GICv3 driver is built (CONFIG_DRIVER_GIC_V3).
 const platform::FallbackDevice fallback[] = {
-    {"arm,cortex-a15-gic", {{CONFIG_PLATFORM_GIC_DIST_BASE, 0x10000},
-                            {CONFIG_PLATFORM_GIC_CPU_BASE, 0x10000}}, -1},
-    {"arm,gic-v3", {{CONFIG_PLATFORM_GIC_DIST_BASE, 0x10000},
-                    {CONFIG_PLATFORM_GIC_REDIST_BASE, 0xf60000}}, -1},
+    {"arm,cortex-a15-gic",
+     {{CONFIG_PLATFORM_GIC_DIST_BASE, 0x10000}, {CONFIG_PLATFORM_GIC_CPU_BASE, 0x10000}},
+     -1},
+    {"arm,gic-v3",
+     {{CONFIG_PLATFORM_GIC_DIST_BASE, 0x10000}, {CONFIG_PLATFORM_GIC_REDIST_BASE, 0xf60000}},
+     -1},
     {"arm,pl011", {{CONFIG_PLATFORM_UART_BASE, 0x1000}}, CONFIG_PLATFORM_UART_IRQ},
 };
 

@@ -117,8 +117,10 @@ Node Tree::walk(Visitor visit, void* ctx) const {
             if (off + 12 > struct_size_ || len > struct_size_ - off - 12) return {};
             if (depth && len == 4) {
                 uint32_t v = be32(off + 12);
-                if (str_eq(pname, "#address-cells") && v <= 4) addr[depth - 1] = static_cast<uint8_t>(v);
-                if (str_eq(pname, "#size-cells") && v <= 4) size[depth - 1] = static_cast<uint8_t>(v);
+                if (str_eq(pname, "#address-cells") && v <= 4)
+                    addr[depth - 1] = static_cast<uint8_t>(v);
+                if (str_eq(pname, "#size-cells") && v <= 4)
+                    size[depth - 1] = static_cast<uint8_t>(v);
             }
             off = align4(off + 12 + len);
         } else if (token == kEndNode) {
@@ -208,7 +210,8 @@ Node Tree::find_phandle(uint32_t phandle) const {
         [](void* c, Node n, unsigned) {
             auto* x = static_cast<Ctx*>(c);
             uint32_t v;
-            return (x->tree->prop_u32(n, "phandle", v) || x->tree->prop_u32(n, "linux,phandle", v)) &&
+            return (x->tree->prop_u32(n, "phandle", v) ||
+                    x->tree->prop_u32(n, "linux,phandle", v)) &&
                    v == x->ph;
         },
         &ctx);

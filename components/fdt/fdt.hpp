@@ -66,7 +66,12 @@ public:
     /// Calls f(Node) for every node, in document order.
     template <typename F>
     void for_each_node(F f) const {
-        walk([](void* ctx, Node n, unsigned) { (*static_cast<F*>(ctx))(n); return false; }, &f);
+        walk(
+            [](void* ctx, Node n, unsigned) {
+                (*static_cast<F*>(ctx))(n);
+                return false;
+            },
+            &f);
     }
 
 private:

@@ -43,7 +43,8 @@ err_t linkoutput(::netif* nif, pbuf* p) {
         if (n == kMaxFragments) return ERR_BUF;
         frags[n++] = {q->payload, q->len};
     }
-    return i.dev->transmit({frags, n}, Timeout::ticks(kTxWaitTicks)) == Status::ok ? ERR_OK : ERR_IF;
+    return i.dev->transmit({frags, n}, Timeout::ticks(kTxWaitTicks)) == Status::ok ? ERR_OK
+                                                                                   : ERR_IF;
 }
 
 // Driver receive thread: copy into a pool pbuf, queue it for the tcpip thread.

@@ -134,14 +134,16 @@ err_t sys_mbox_trypost_fromisr(sys_mbox_t* mbox, void* msg) {
 u32_t sys_arch_mbox_fetch(sys_mbox_t* mbox, void** msg, u32_t timeout) {
     const rtos::Tick start = rtos::clock::ticks();
     void* m = nullptr;
-    if ((*mbox)->queue.receive(&m, lwip_timeout(timeout)) != rtos::Status::ok) return SYS_ARCH_TIMEOUT;
+    if ((*mbox)->queue.receive(&m, lwip_timeout(timeout)) != rtos::Status::ok)
+        return SYS_ARCH_TIMEOUT;
     if (msg) *msg = m;
     return waited_ms(start);
 }
 
 u32_t sys_arch_mbox_tryfetch(sys_mbox_t* mbox, void** msg) {
     void* m = nullptr;
-    if ((*mbox)->queue.receive(&m, rtos::Timeout::none()) != rtos::Status::ok) return SYS_MBOX_EMPTY;
+    if ((*mbox)->queue.receive(&m, rtos::Timeout::none()) != rtos::Status::ok)
+        return SYS_MBOX_EMPTY;
     if (msg) *msg = m;
     return 0;
 }
@@ -150,9 +152,8 @@ u32_t sys_arch_mbox_tryfetch(sys_mbox_t* mbox, void** msg) {
 
 sys_thread_t sys_thread_new(const char* name, lwip_thread_fn thread, void* arg, int stacksize,
                             int prio) {
-    rtos::Thread* t = rtos::Thread::create(
-        {.name = name, .priority = static_cast<unsigned>(prio)}, thread, arg,
-        static_cast<std::size_t>(stacksize), true);
+    rtos::Thread* t = rtos::Thread::create({.name = name, .priority = static_cast<unsigned>(prio)},
+                                           thread, arg, static_cast<std::size_t>(stacksize), true);
     if (t == nullptr) rtos::panic("lwip: cannot create thread '%s'", name);
     return reinterpret_cast<sys_thread_t>(t);
 }

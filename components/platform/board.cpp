@@ -87,15 +87,14 @@ void board::init(uintptr_t boot_arg) {
     using platform::DeviceClass;
     for (unsigned c = 0; c < platform::kDeviceClasses; ++c) {
         auto cls = static_cast<DeviceClass>(c);
-        const unsigned bound =
-            kDeviceTree ? platform::bind(tree, cls, platform::registered_drivers(),
-                                         platform::fallback_devices())
-                        : platform::bind_fallback(cls, platform::registered_drivers(),
-                                                  platform::fallback_devices());
-        if (!bound &&
-            cls != DeviceClass::power)
-            panic("board: no %s", cls == DeviceClass::console ? "console UART"
-                                                               : "interrupt controller");
+        const unsigned bound = kDeviceTree
+                                   ? platform::bind(tree, cls, platform::registered_drivers(),
+                                                    platform::fallback_devices())
+                                   : platform::bind_fallback(cls, platform::registered_drivers(),
+                                                             platform::fallback_devices());
+        if (!bound && cls != DeviceClass::power)
+            panic("board: no %s",
+                  cls == DeviceClass::console ? "console UART" : "interrupt controller");
     }
 }
 

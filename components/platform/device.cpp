@@ -45,8 +45,8 @@ const DeviceDriver* find_driver(Drivers drivers, DeviceClass cls, const char* co
     return nullptr;
 }
 
-const DeviceDriver* match_node(const fdt::Tree& tree, fdt::Node n, DeviceClass cls,
-                               Drivers drivers, Device& dev) {
+const DeviceDriver* match_node(const fdt::Tree& tree, fdt::Node n, DeviceClass cls, Drivers drivers,
+                               Device& dev) {
     std::size_t len = 0;
     auto* list = static_cast<const char*>(tree.prop(n, "compatible", &len));
     if (!list || len == 0 || list[len - 1] != '\0') return nullptr;
@@ -113,8 +113,7 @@ unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
     return bind_fallback(cls, drivers, fallback);
 }
 
-unsigned bind_fallback(DeviceClass cls, Drivers drivers,
-                       std::span<const FallbackDevice> fallback) {
+unsigned bind_fallback(DeviceClass cls, Drivers drivers, std::span<const FallbackDevice> fallback) {
     for (const FallbackDevice& f : fallback) {
         Device dev = fallback_device(f);
         if (try_probe(find_driver(drivers, cls, f.compatible), dev)) return 1;

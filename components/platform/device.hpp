@@ -65,8 +65,8 @@ const DeviceDriver* find_driver(Drivers drivers, DeviceClass cls, const char* co
 
 /// The driver of class `cls` for node `n`: the node's compatible strings are
 /// tried in order (most specific first). `dev` is filled for the probe.
-const DeviceDriver* match_node(const fdt::Tree& tree, fdt::Node n, DeviceClass cls,
-                               Drivers drivers, Device& dev);
+const DeviceDriver* match_node(const fdt::Tree& tree, fdt::Node n, DeviceClass cls, Drivers drivers,
+                               Device& dev);
 
 /// `dev` for fallback entry `f` (driver matched separately).
 Device fallback_device(const FallbackDevice& f);
@@ -84,8 +84,7 @@ unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
 
 /// bind() without a device tree: `fallback` only (no device-tree code is
 /// linked in through it).
-unsigned bind_fallback(DeviceClass cls, Drivers drivers,
-                       std::span<const FallbackDevice> fallback);
+unsigned bind_fallback(DeviceClass cls, Drivers drivers, std::span<const FallbackDevice> fallback);
 
 /// Registered drivers (linker section), and the board's fallback table
 /// (bsp/<board>/board.cpp).
@@ -96,6 +95,8 @@ std::span<const FallbackDevice> fallback_devices();
 
 #define BOARD_DRIVER(ident, device_class, probe_fn, ...)                                    \
     static constexpr const char* const board_compatible_##ident[] = {__VA_ARGS__, nullptr}; \
-    [[gnu::used, gnu::section(".rtos_board_drivers")]] static constexpr ::rtos::platform::  \
-        DeviceDriver board_driver_##ident{#ident, device_class, board_compatible_##ident,   \
-                                          probe_fn}
+    [[gnu::used,                                                                            \
+      gnu::section(".rtos_board_drivers")]] static constexpr ::rtos::platform::DeviceDriver \
+        board_driver_##ident {                                                              \
+#ident, device_class, board_compatible_##ident, probe_fn                            \
+    }

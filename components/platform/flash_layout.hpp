@@ -22,12 +22,12 @@ constexpr uint64_t kKernelAfterHeader = 0x1000;
 
 struct ImageHeader {
     uint64_t magic;
-    uint64_t size;       // kernel bytes, a multiple of 16
-    uint32_t crc32;      // of the kernel bytes (zlib.crc32)
+    uint64_t size;   // kernel bytes, a multiple of 16
+    uint32_t crc32;  // of the kernel bytes (zlib.crc32)
     uint32_t version;
-    uint64_t offset;     // of the kernel, from the flash base
-    uint64_t load;       // load (and entry) address
-    uint64_t flash_size; // the pflash unit size: slot B is at half of it, unit 1 after it
+    uint64_t offset;      // of the kernel, from the flash base
+    uint64_t load;        // load (and entry) address
+    uint64_t flash_size;  // the pflash unit size: slot B is at half of it, unit 1 after it
 };
 
 constexpr uint64_t kStateMagic = 0x317473426e726554ull;  // "TernBst1"

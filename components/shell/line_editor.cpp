@@ -120,7 +120,9 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
         put(prompt, prompt_len);
         // Ask for the width: save the cursor, go right as far as the
         // terminal lets us, report where that is, restore the cursor.
-        out("\x1b" "7\x1b[999C\x1b[6n\x1b" "8");
+        out("\x1b"
+            "7\x1b[999C\x1b[6n\x1b"
+            "8");
     };
     begin();
     for (;;) {
@@ -188,9 +190,7 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
                 --len;
             }
             break;
-        case kEsc:
-            esc.start();
-            break;
+        case kEsc: esc.start(); break;
         default:
             if (c < 0x20 || c >= 0x7f) break;
             if (len + 1 < size) {

@@ -42,6 +42,8 @@ bool parse_u64(const char* s, unsigned long long& out);
 
 }  // namespace rtos::shell
 
-#define SHELL_COMMAND(cmd_name, usage, help, fn)                                         \
-    [[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell:: \
-        Command shell_command_##cmd_name{#cmd_name, usage, help, fn}
+#define SHELL_COMMAND(cmd_name, usage, help, fn)                                                \
+    [[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command \
+        shell_command_##cmd_name {                                                              \
+#cmd_name, usage, help, fn                                                              \
+    }

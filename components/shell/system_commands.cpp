@@ -68,8 +68,8 @@ int cmd_free(int argc, char**) {
     heap::Stats s = heap::stats();
     printk("%12s %12s %12s %12s %10s %12s\n", "total", "used", "max used", "free", "fragments",
            "largest");
-    printk("%12zu %12zu %12zu %12zu %10zu %12zu\n", s.total, s.used, s.max_used,
-           s.total - s.used, s.free_fragments, s.largest_free);
+    printk("%12zu %12zu %12zu %12zu %10zu %12zu\n", s.total, s.used, s.max_used, s.total - s.used,
+           s.free_fragments, s.largest_free);
     return 0;
 }
 

@@ -36,7 +36,7 @@ struct Superblock {
     uint64_t generation;  // which copy is newer
     uint64_t boot_count;  // boots recorded so far == journal records written
     uint32_t reserved;
-    uint32_t crc;         // CRC-32 of the bytes above
+    uint32_t crc;  // CRC-32 of the bytes above
 };
 
 struct Record {
@@ -60,7 +60,9 @@ uint32_t record_crc(Record& r) {
     return c;
 }
 
-uint8_t pattern_byte(uint64_t seq, std::size_t i) { return static_cast<uint8_t>(seq * 131 + i * 7); }
+uint8_t pattern_byte(uint64_t seq, std::size_t i) {
+    return static_cast<uint8_t>(seq * 131 + i * 7);
+}
 
 bool read_superblock(BlockDevice& dev, unsigned copy, Superblock& out) {
     if (dev.read(kBase + copy, 1, sector) != Status::ok) return false;
@@ -111,8 +113,7 @@ void blk_persist_demo() {
             if (!failure) ++verified;
         }
     } else {
-        rtos::printk("blk-persist: no previous state on %s, starting a new journal\n",
-                     dev->name());
+        rtos::printk("blk-persist: no previous state on %s, starting a new journal\n", dev->name());
         sb = {};
         memcpy(sb.magic, kSuperMagic, 8);
         sb.version = 1;
@@ -133,8 +134,8 @@ void blk_persist_demo() {
     r.seq = seq;
     r.boot = seq + 1;
     r.uptime_ticks = rtos::clock::ticks();
-    snprintf(r.text, sizeof(r.text), "boot %llu of Tern %s", static_cast<unsigned long long>(seq + 1),
-             RTOS_VERSION);
+    snprintf(r.text, sizeof(r.text), "boot %llu of Tern %s",
+             static_cast<unsigned long long>(seq + 1), RTOS_VERSION);
     for (std::size_t i = 0; i < sizeof(r.pattern); ++i) r.pattern[i] = pattern_byte(seq, i);
     r.crc = record_crc(r);
     bool ok = write_and_flush(*dev, kBase + 2 + seq % kJournalSlots);
@@ -149,8 +150,8 @@ void blk_persist_demo() {
                      static_cast<unsigned long long>(seq + 1));
         return;
     }
-    rtos::printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n",
-                 dev->name(), static_cast<unsigned long long>(seq + 1),
+    rtos::printk("blk-persist: %s: boot %llu, %llu earlier journal records verified\n", dev->name(),
+                 static_cast<unsigned long long>(seq + 1),
                  static_cast<unsigned long long>(verified));
     if (previous) rtos::printk("SELFTEST: blk persist ok\n");
 }

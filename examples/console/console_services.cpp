@@ -73,8 +73,10 @@ void console_services_start() {
         rtos::printk("console demo: no virtio-console device, services not started\n");
         return;
     }
-    const rtos::Thread::Params echo{.name = "svc-echo", .priority = CONFIG_EXAMPLE_CONSOLE_PRIORITY};
-    const rtos::Thread::Params upper{.name = "svc-upper", .priority = CONFIG_EXAMPLE_CONSOLE_PRIORITY};
+    const rtos::Thread::Params echo{.name = "svc-echo",
+                                    .priority = CONFIG_EXAMPLE_CONSOLE_PRIORITY};
+    const rtos::Thread::Params upper{.name = "svc-upper",
+                                     .priority = CONFIG_EXAMPLE_CONSOLE_PRIORITY};
     if (!rtos::Thread::create(echo, echo_main, const_cast<char*>("org.rtos.echo"), kStack, true) ||
         !rtos::Thread::create(upper, upper_main, const_cast<char*>("org.rtos.upper"), kStack, true))
         rtos::printk("console demo: cannot start the services\n");

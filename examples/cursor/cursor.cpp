@@ -22,22 +22,9 @@ namespace input = rtos::input;
 // The arrow, hotspot at its top-left pixel: 'X' black, '.' white, ' ' clear.
 constexpr int kW = 12, kH = 16;
 constexpr const char* kArrow[kH] = {
-    "X           ",
-    "XX          ",
-    "X.X         ",
-    "X..X        ",
-    "X...X       ",
-    "X....X      ",
-    "X.....X     ",
-    "X......X    ",
-    "X.......X   ",
-    "X........X  ",
-    "X.....XXXXX ",
-    "X..X..X     ",
-    "X.X X..X    ",
-    "XX  X..X    ",
-    "X    X..X   ",
-    "     XXXX   ",
+    "X           ", "XX          ", "X.X         ", "X..X        ", "X...X       ", "X....X      ",
+    "X.....X     ", "X......X    ", "X.......X   ", "X........X  ", "X.....XXXXX ", "X..X..X     ",
+    "X.X X..X    ", "XX  X..X    ", "X    X..X   ", "     XXXX   ",
 };
 constexpr Color kPaint = 0xff0000;
 constexpr std::uint32_t kPaintSize = 4;  // square, its top-left corner at the hotspot
@@ -113,7 +100,8 @@ void cursor_start() {
         rtos::printk("cursor demo: no display, not started\n");
         return;
     }
-    if (!rtos::Thread::create({.name = "cursor", .priority = kPriority}, cursor_main, nullptr, kStack, true))
+    if (!rtos::Thread::create({.name = "cursor", .priority = kPriority}, cursor_main, nullptr,
+                              kStack, true))
         rtos::printk("cursor demo: cannot start its thread\n");
 }
 

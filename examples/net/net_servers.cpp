@@ -149,7 +149,8 @@ void render(Page& p) {
     constexpr unsigned kMaxRows = 32;
     rtos::system::ThreadInfo rows[kMaxRows];
     const rtos::system::Snapshot snap = rtos::system::threads(rows, kMaxRows);
-    const unsigned n = static_cast<unsigned>(snap.stored), total = static_cast<unsigned>(snap.total);
+    const unsigned n = static_cast<unsigned>(snap.stored),
+                   total = static_cast<unsigned>(snap.total);
     p.add("<h2>threads: %u</h2>\n<table><tr><th>name</th><th>state</th><th>priority</th></tr>\n",
           total);
     for (unsigned i = 0; i < n; ++i)
@@ -165,17 +166,18 @@ void render(Page& p) {
         const rtos::net::Counters c = i.dev->counters();
         char ip[16];
         ip4addr_ntoa_r(netif_ip4_addr(i.nif), ip, sizeof(ip));
-        p.add("<p>%s %s link %s: rx packets %llu bytes %llu dropped %llu errors %llu; "
-              "tx packets %llu bytes %llu dropped %llu errors %llu</p>\n",
-              i.dev->name(), ip, i.dev->link_up() ? "up" : "down",
-              static_cast<unsigned long long>(c.rx_packets),
-              static_cast<unsigned long long>(c.rx_bytes),
-              static_cast<unsigned long long>(c.rx_dropped + i.stack_drops),
-              static_cast<unsigned long long>(c.rx_errors),
-              static_cast<unsigned long long>(c.tx_packets),
-              static_cast<unsigned long long>(c.tx_bytes),
-              static_cast<unsigned long long>(c.tx_dropped),
-              static_cast<unsigned long long>(c.tx_errors));
+        p.add(
+            "<p>%s %s link %s: rx packets %llu bytes %llu dropped %llu errors %llu; "
+            "tx packets %llu bytes %llu dropped %llu errors %llu</p>\n",
+            i.dev->name(), ip, i.dev->link_up() ? "up" : "down",
+            static_cast<unsigned long long>(c.rx_packets),
+            static_cast<unsigned long long>(c.rx_bytes),
+            static_cast<unsigned long long>(c.rx_dropped + i.stack_drops),
+            static_cast<unsigned long long>(c.rx_errors),
+            static_cast<unsigned long long>(c.tx_packets),
+            static_cast<unsigned long long>(c.tx_bytes),
+            static_cast<unsigned long long>(c.tx_dropped),
+            static_cast<unsigned long long>(c.tx_errors));
     }
     p.add("</body></html>\n");
 }
@@ -192,7 +194,8 @@ void http_serve(netconn* c) {
             void* data;
             u16_t len;
             netbuf_data(buf, &data, &len);
-            for (u16_t k = 0; k < len && have < sizeof(req) - 1; ++k) req[have++] = static_cast<char*>(data)[k];
+            for (u16_t k = 0; k < len && have < sizeof(req) - 1; ++k)
+                req[have++] = static_cast<char*>(data)[k];
         } while (netbuf_next(buf) >= 0);
         netbuf_delete(buf);
         req[have] = '\0';
@@ -208,15 +211,17 @@ void http_serve(netconn* c) {
             body[0] = '\0';
             render(page);
             char head[160];
-            int hl = snprintf(head, sizeof(head),
-                              "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
-                              "Connection: close\r\n\r\n",
-                              page.len);
+            int hl =
+                snprintf(head, sizeof(head),
+                         "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
+                         "Connection: close\r\n\r\n",
+                         page.len);
             if (!strncmp(req, "GET ", 4) || !strncmp(req, "HEAD ", 5)) {
                 netconn_write(c, head, static_cast<std::size_t>(hl), NETCONN_COPY);
                 if (req[0] == 'G') netconn_write(c, body, page.len, NETCONN_COPY);
             } else {
-                static const char bad[] = "HTTP/1.0 405 Method Not Allowed\r\nConnection: close\r\n\r\n";
+                static const char bad[] =
+                    "HTTP/1.0 405 Method Not Allowed\r\nConnection: close\r\n\r\n";
                 netconn_write(c, bad, sizeof(bad) - 1, NETCONN_COPY);
             }
             rtos::heap::free(body);
@@ -296,7 +301,8 @@ int cmd_echotest(int argc, char** argv) {
                     u16_t len;
                     netbuf_data(buf, &data, &len);
                     for (u16_t k = 0; k < len; ++k)
-                        if (static_cast<std::uint8_t*>(data)[k] != pattern_byte(received + k)) ++mismatches;
+                        if (static_cast<std::uint8_t*>(data)[k] != pattern_byte(received + k))
+                            ++mismatches;
                     received += len;
                 } while (netbuf_next(buf) >= 0);
                 netbuf_delete(buf);

@@ -55,7 +55,9 @@ struct Result {
     /// Records a run of `ops` operations that took `counter_ticks`.
     void add_run(uint64_t counter_ticks, uint64_t ops);
     void add_milli(uint64_t milli_insn);
-    void fail(const char* why) { if (!failed) failed = why; }
+    void fail(const char* why) {
+        if (!failed) failed = why;
+    }
 };
 
 /// Counter ticks per `ops` operations -> 1/1000 instruction per operation

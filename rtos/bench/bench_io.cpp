@@ -35,8 +35,8 @@ namespace rtos::bench {
 namespace {
 
 constexpr unsigned kMaxDepth = 32;
-constexpr uint32_t kSmall = 8;      // sectors: 4 KiB
-constexpr uint32_t kLarge = 2048;   // sectors: 1 MiB
+constexpr uint32_t kSmall = 8;     // sectors: 4 KiB
+constexpr uint32_t kLarge = 2048;  // sectors: 1 MiB
 constexpr uint64_t kCpuLoops = 2000000;
 
 struct Test {
@@ -59,7 +59,8 @@ constexpr Test kTests[] = {
 // "12.345": value * 1000 / den, to three decimals.
 void print_milli(const char* fmt, uint64_t num, uint64_t den) {
     const uint64_t m = den ? num * 1000 / den : 0;
-    printk(fmt, static_cast<unsigned long long>(m / 1000), static_cast<unsigned long long>(m % 1000));
+    printk(fmt, static_cast<unsigned long long>(m / 1000),
+           static_cast<unsigned long long>(m % 1000));
 }
 
 // A fixed integer loop: its rate says how fast this host runs the guest now,

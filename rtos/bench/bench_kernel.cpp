@@ -129,10 +129,10 @@ void runs(Result& r, unsigned n, F measure) {
 // block in join) and returns the first's counter span.
 uint64_t run_pair(Result& r, PairTiming& pair, Thread::Entry first, Thread::Entry second,
                   bool& ticked) {
-    Thread* a = Thread::create({.name = "bench-a", .priority = kRunPriority}, first, &pair,
-                               kStackSize);
-    Thread* b = Thread::create({.name = "bench-b", .priority = kRunPriority}, second, &pair,
-                               kStackSize);
+    Thread* a =
+        Thread::create({.name = "bench-a", .priority = kRunPriority}, first, &pair, kStackSize);
+    Thread* b =
+        Thread::create({.name = "bench-b", .priority = kRunPriority}, second, &pair, kStackSize);
     if (a) a->join();
     if (b) b->join();
     if (!a || !b) r.fail("no memory for the threads");

@@ -20,9 +20,9 @@ constexpr unsigned kRuns = 8;
 /// Ticks per run: a tick window's length is only known to one counter
 /// count (100 instructions on riscv64), so each run averages a few dozen;
 /// fewer at low tick rates, where a tick is many more instructions away.
-constexpr unsigned kTicksPerRun = CONFIG_RTOS_TICK_HZ >= 1000 ? 32
-                                : CONFIG_RTOS_TICK_HZ >= 300  ? 16
-                                                              : 8;
+constexpr unsigned kTicksPerRun = CONFIG_RTOS_TICK_HZ >= 1000  ? 32
+                                  : CONFIG_RTOS_TICK_HZ >= 300 ? 16
+                                                               : 8;
 constexpr unsigned kWindowLoops = 500;  // a few thousand instructions
 
 volatile uint32_t sink;

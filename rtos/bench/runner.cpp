@@ -113,8 +113,8 @@ enum class Outcome { measured, skipped, failed, hung };
 Outcome run_one(const Benchmark& b) {
     job.bench = &b;
     job.result = Result{};
-    Thread* t = Thread::create({.name = "bench", .priority = kRunPriority}, job_entry, &job,
-                               kStackSize);
+    Thread* t =
+        Thread::create({.name = "bench", .priority = kRunPriority}, job_entry, &job, kStackSize);
     if (!t) {
         printk("bench: %s failed (no memory for its thread)\n", b.name);
         return Outcome::failed;
@@ -136,8 +136,8 @@ Outcome run_one(const Benchmark& b) {
         return Outcome::failed;
     }
     sort(r.milli, r.runs);
-    uint64_t median = r.runs % 2 ? r.milli[r.runs / 2]
-                                 : (r.milli[r.runs / 2 - 1] + r.milli[r.runs / 2]) / 2;
+    uint64_t median =
+        r.runs % 2 ? r.milli[r.runs / 2] : (r.milli[r.runs / 2 - 1] + r.milli[r.runs / 2]) / 2;
     char med[24], min[24];
     format_insn(med, sizeof(med), median);
     format_insn(min, sizeof(min), r.milli[0]);

@@ -226,34 +226,70 @@ struct Test {
 };
 
 constexpr Test kTests[] = {
-    {"basic", "basic processing: one thread, arithmetic over a 1024-word array",
-     {{basic_thread, 10, false}}, 1, Score::first, nullptr, false},
-    {"cooperative", "cooperative scheduling: 5 equal-priority threads count and relinquish",
+    {"basic",
+     "basic processing: one thread, arithmetic over a 1024-word array",
+     {{basic_thread, 10, false}},
+     1,
+     Score::first,
+     nullptr,
+     false},
+    {"cooperative",
+     "cooperative scheduling: 5 equal-priority threads count and relinquish",
      {{cooperative_thread, 3, false},
       {cooperative_thread, 3, false},
       {cooperative_thread, 3, false},
       {cooperative_thread, 3, false},
       {cooperative_thread, 3, false}},
-     5, Score::sum, nullptr, true},
-    {"preemptive", "preemptive scheduling: 5 priorities, each resumes the next higher one",
+     5,
+     Score::sum,
+     nullptr,
+     true},
+    {"preemptive",
+     "preemptive scheduling: 5 priorities, each resumes the next higher one",
      {{preemptive_thread, 6, true},
       {preemptive_thread, 7, true},
       {preemptive_thread, 8, true},
       {preemptive_thread, 9, true},
       {preemptive_thread, 10, false}},
-     5, Score::sum, nullptr, true},
-    {"interrupt", "interrupt processing: software interrupt gives a semaphore the thread takes",
-     {{interrupt_thread, 10, false}}, 1, Score::handler, interrupt_handler, true},
+     5,
+     Score::sum,
+     nullptr,
+     true},
+    {"interrupt",
+     "interrupt processing: software interrupt gives a semaphore the thread takes",
+     {{interrupt_thread, 10, false}},
+     1,
+     Score::handler,
+     interrupt_handler,
+     true},
     {"interrupt_preemption",
      "interrupt preemption: software interrupt resumes a higher-priority thread",
-     {{preempted_by_interrupt_thread, 3, true}, {interrupting_thread, 10, false}}, 2,
-     Score::handler, preemption_handler, true},
-    {"message", "message processing: send and receive a 4 x unsigned long message",
-     {{message_thread, 10, false}}, 1, Score::first, nullptr, false},
-    {"synchronization", "synchronisation: take and give a binary semaphore",
-     {{synchronization_thread, 10, false}}, 1, Score::first, nullptr, false},
-    {"memory", "memory allocation: allocate and free a 128-byte pool block",
-     {{memory_thread, 10, false}}, 1, Score::first, nullptr, false},
+     {{preempted_by_interrupt_thread, 3, true}, {interrupting_thread, 10, false}},
+     2,
+     Score::handler,
+     preemption_handler,
+     true},
+    {"message",
+     "message processing: send and receive a 4 x unsigned long message",
+     {{message_thread, 10, false}},
+     1,
+     Score::first,
+     nullptr,
+     false},
+    {"synchronization",
+     "synchronisation: take and give a binary semaphore",
+     {{synchronization_thread, 10, false}},
+     1,
+     Score::first,
+     nullptr,
+     false},
+    {"memory",
+     "memory allocation: allocate and free a 128-byte pool block",
+     {{memory_thread, 10, false}},
+     1,
+     Score::first,
+     nullptr,
+     false},
 };
 
 unsigned long events(const Test& t) {
@@ -306,14 +342,16 @@ int run(const Test& t, unsigned period_ms, unsigned periods) {
         const ThreadSpec& s = t.spec[i];
         static const char* const kNames[kMaxThreads] = {"tm0", "tm1", "tm2", "tm3", "tm4"};
         // Lower priority than the shell: none of them runs before it sleeps.
-        threads[i] = Thread::create({.name = kNames[i], .priority = priority(s.tm_priority)}, s.entry,
-                                    reinterpret_cast<void*>(static_cast<uintptr_t>(i)), kStackSize,
-                                    true);
+        threads[i] =
+            Thread::create({.name = kNames[i], .priority = priority(s.tm_priority)}, s.entry,
+                           reinterpret_cast<void*>(static_cast<uintptr_t>(i)), kStackSize, true);
         if (!threads[i]) {
             for (unsigned k = 0; k < i; ++k) threads[k]->suspend();
             if (t.handler) irq::set_soft_handler(nullptr, nullptr);
-            printk("tm: %s failed (no memory for its threads; each run leaves its threads "
-                   "suspended: reboot)\n", t.name);
+            printk(
+                "tm: %s failed (no memory for its threads; each run leaves its threads "
+                "suspended: reboot)\n",
+                t.name);
             return 1;
         }
         if (s.suspended) threads[i]->suspend();
@@ -332,7 +370,8 @@ int run(const Test& t, unsigned period_ms, unsigned periods) {
     }
     for (unsigned i = 0; i < thread_count; ++i) threads[i]->suspend();
     if (t.handler) irq::set_soft_handler(nullptr, nullptr);
-    for (unsigned k = 0; k < done; ++k) printk("tm: %s period %u %lu\n", t.name, k + 1, per_period[k]);
+    for (unsigned k = 0; k < done; ++k)
+        printk("tm: %s period %u %lu\n", t.name, k + 1, per_period[k]);
     if (done < periods) return shell::kInterrupted;
     const char* why = error;
     if (!why && t.equal_counters && !counters_agree(t)) why = "the counters disagree";
@@ -366,10 +405,10 @@ int cmd_tm(int argc, char** argv) {
     }
     if (argc < 2 || argc > 4) return shell::kUsage;
     unsigned long long period_ms = 1000, periods = 5;
-    if ((argc > 2 && (!shell::parse_u64(argv[2], period_ms) || period_ms == 0 ||
-                      period_ms > 600000)) ||
-        (argc > 3 && (!shell::parse_u64(argv[3], periods) || periods == 0 ||
-                      periods > kMaxPeriods))) {
+    if ((argc > 2 &&
+         (!shell::parse_u64(argv[2], period_ms) || period_ms == 0 || period_ms > 600000)) ||
+        (argc > 3 &&
+         (!shell::parse_u64(argv[3], periods) || periods == 0 || periods > kMaxPeriods))) {
         printk("tm: period_ms 1..600000, periods 1..%u\n", kMaxPeriods);
         return shell::kUsage;
     }

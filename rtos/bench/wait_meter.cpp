@@ -8,8 +8,8 @@ namespace rtos::bench {
 bool WaitMeter::start() {
     stop_ = false;
     waited_ = 0;
-    thread_ = Thread::create({.name = "bench-wait", .priority = kMeterPriority}, entry, this,
-                             kStackSize);
+    thread_ =
+        Thread::create({.name = "bench-wait", .priority = kMeterPriority}, entry, this, kStackSize);
     return thread_ != nullptr;
 }
 

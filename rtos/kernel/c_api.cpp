@@ -29,9 +29,14 @@ struct rtos_queue : MessageQueue {
 };
 struct rtos_timer : Timer {
     rtos_timer(void (*cb)(void*), void* a)
-        : Timer([](Timer& t, void*) { auto& self = static_cast<rtos_timer&>(t); self.fn(self.user); },
-                nullptr),
-          fn(cb), user(a) {}
+        : Timer(
+              [](Timer& t, void*) {
+                  auto& self = static_cast<rtos_timer&>(t);
+                  self.fn(self.user);
+              },
+              nullptr),
+          fn(cb),
+          user(a) {}
     void (*fn)(void*);
     void* user;
 };
@@ -84,7 +89,9 @@ rtos_thread_t* rtos_thread_create(const char* name, unsigned priority, size_t st
 int rtos_thread_join(rtos_thread_t* t, rtos_tick_t timeout) {
     return t ? code(as_thread(t)->join(to_timeout(timeout))) : RTOS_INVALID;
 }
-rtos_thread_t* rtos_thread_self(void) { return reinterpret_cast<rtos_thread_t*>(Thread::current()); }
+rtos_thread_t* rtos_thread_self(void) {
+    return reinterpret_cast<rtos_thread_t*>(Thread::current());
+}
 void rtos_thread_yield(void) { Thread::yield(); }
 void rtos_thread_exit(void) { Thread::exit(); }
 int rtos_thread_set_priority(rtos_thread_t* t, unsigned p) {
@@ -100,13 +107,17 @@ rtos_sem_t* rtos_sem_create(uint32_t initial, uint32_t max_count) {
     return max_count && initial <= max_count ? make<rtos_sem>(initial, max_count) : nullptr;
 }
 void rtos_sem_delete(rtos_sem_t* s) { destroy(s); }
-int rtos_sem_take(rtos_sem_t* s, rtos_tick_t t) { return s ? code(s->take(to_timeout(t))) : RTOS_INVALID; }
+int rtos_sem_take(rtos_sem_t* s, rtos_tick_t t) {
+    return s ? code(s->take(to_timeout(t))) : RTOS_INVALID;
+}
 int rtos_sem_give(rtos_sem_t* s) { return s ? code(s->give()) : RTOS_INVALID; }
 int rtos_sem_give_from_isr(rtos_sem_t* s) { return s ? code(s->give_from_isr()) : RTOS_INVALID; }
 
 rtos_mutex_t* rtos_mutex_create(void) { return make<rtos_mutex>(); }
 void rtos_mutex_delete(rtos_mutex_t* m) { destroy(m); }
-int rtos_mutex_lock(rtos_mutex_t* m, rtos_tick_t t) { return m ? code(m->lock(to_timeout(t))) : RTOS_INVALID; }
+int rtos_mutex_lock(rtos_mutex_t* m, rtos_tick_t t) {
+    return m ? code(m->lock(to_timeout(t))) : RTOS_INVALID;
+}
 int rtos_mutex_unlock(rtos_mutex_t* m) { return m ? code(m->unlock()) : RTOS_INVALID; }
 
 rtos_queue_t* rtos_queue_create(size_t msg_size, size_t capacity) {
@@ -138,17 +149,27 @@ void rtos_event_delete(rtos_event_t* e) { destroy(e); }
 int rtos_event_wait(rtos_event_t* e, uint32_t mask, unsigned mode, rtos_tick_t t, uint32_t* out) {
     return e ? code(e->wait(mask, mode, to_timeout(t), out)) : RTOS_INVALID;
 }
-void rtos_event_set(rtos_event_t* e, uint32_t bits) { if (e) e->set(bits); }
-void rtos_event_set_from_isr(rtos_event_t* e, uint32_t bits) { if (e) e->set_from_isr(bits); }
-void rtos_event_clear(rtos_event_t* e, uint32_t bits) { if (e) e->clear(bits); }
+void rtos_event_set(rtos_event_t* e, uint32_t bits) {
+    if (e) e->set(bits);
+}
+void rtos_event_set_from_isr(rtos_event_t* e, uint32_t bits) {
+    if (e) e->set_from_isr(bits);
+}
+void rtos_event_clear(rtos_event_t* e, uint32_t bits) {
+    if (e) e->clear(bits);
+}
 
-rtos_timer_t* rtos_timer_create(void (*cb)(void*), void* arg) { return cb ? make<rtos_timer>(cb, arg) : nullptr; }
+rtos_timer_t* rtos_timer_create(void (*cb)(void*), void* arg) {
+    return cb ? make<rtos_timer>(cb, arg) : nullptr;
+}
 void rtos_timer_delete(rtos_timer_t* t) { destroy(t); }
 int rtos_timer_start(rtos_timer_t* t, rtos_tick_t delay, int periodic) {
     if (!t) return RTOS_INVALID;
     return code(periodic ? t->start_periodic(delay) : t->start_once(delay));
 }
-void rtos_timer_stop(rtos_timer_t* t) { if (t) t->stop(); }
+void rtos_timer_stop(rtos_timer_t* t) {
+    if (t) t->stop();
+}
 
 void* rtos_malloc(size_t size) { return heap::alloc(size); }
 void* rtos_calloc(size_t count, size_t size) {

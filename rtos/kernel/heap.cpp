@@ -38,7 +38,9 @@ std::size_t live_allocations = 0;
 uint64_t used_magic(const Block* b) { return kUsedMagic ^ reinterpret_cast<uintptr_t>(b); }
 uint64_t free_magic(const Block* b) { return kFreeMagic ^ reinterpret_cast<uintptr_t>(b); }
 
-ListNode* node_of(Block* b) { return reinterpret_cast<ListNode*>(reinterpret_cast<uint8_t*>(b) + kHeader); }
+ListNode* node_of(Block* b) {
+    return reinterpret_cast<ListNode*>(reinterpret_cast<uint8_t*>(b) + kHeader);
+}
 Block* block_of_node(ListNode* n) {
     return reinterpret_cast<Block*>(reinterpret_cast<uint8_t*>(n) - kHeader);
 }

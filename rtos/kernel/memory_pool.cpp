@@ -8,7 +8,9 @@
 namespace rtos {
 
 MemoryPool::MemoryPool(void* storage, std::size_t block_size, std::size_t count, uint8_t* in_use)
-    : base_(static_cast<uint8_t*>(storage)), block_size_(block_size), count_(count),
+    : base_(static_cast<uint8_t*>(storage)),
+      block_size_(block_size),
+      count_(count),
       in_use_(in_use) {
     RTOS_ASSERT(block_size >= sizeof(void*) && block_size % sizeof(void*) == 0);
     for (std::size_t i = count; i-- > 0;) {

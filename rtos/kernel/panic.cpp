@@ -21,7 +21,8 @@ volatile bool panicking = false;
     vprintk(fmt, ap);
     printk("\n");
     Thread* t = kernel::current();
-    printk("  thread: %s%s\n", t ? t->name() : "(boot)", arch::in_isr() ? " (in a trap handler)" : "");
+    printk("  thread: %s%s\n", t ? t->name() : "(boot)",
+           arch::in_isr() ? " (in a trap handler)" : "");
     if (frame) {
         arch::dump_frame(frame);
     } else {

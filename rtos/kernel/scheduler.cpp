@@ -19,7 +19,7 @@ List<Thread, &Thread::sched_node> ready_lists[kPriorityLevels];
 ReadyBitmap<kPriorityLevels> ready_bitmap;
 List<Thread, &Thread::timeout_node> timeout_list;  // ascending wake_tick
 List<Thread, &Thread::all_node> thread_list;
-List<Thread, &Thread::sched_node> zombie_list;      // detached heap threads to free
+List<Thread, &Thread::sched_node> zombie_list;  // detached heap threads to free
 
 volatile Tick tick_count = 0;
 // Held from boot until start(): before the scheduler runs, reschedule() only
@@ -172,9 +172,8 @@ Status block_current(WaitQueue* wq, Timeout timeout, ThreadState state) {
     // A finite wait so long that the wake-up tick would wrap is a wait forever.
     if (!timeout.is_forever() && timeout.count() <= ~Tick{0} - tick_count) {
         cur->wake_tick = tick_count + timeout.count();
-        timeout_list.insert_sorted(cur, [](const Thread* a, const Thread* b) {
-            return a->wake_tick < b->wake_tick;
-        });
+        timeout_list.insert_sorted(
+            cur, [](const Thread* a, const Thread* b) { return a->wake_tick < b->wake_tick; });
     }
     switch_to(cur, pick_next());
     return cur->wait_status;
@@ -313,8 +312,9 @@ void stack_overflow(Thread* t, const void* sp, const void* frame, bool frame_rea
     cpu.stack_limit = stack_limit_of(&r);
     cpu.trap_depth = 0;
     void* dead_sp;
-    arch::switch_context(&dead_sp, arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack),
-                                                    report_overflow, nullptr, report_returned));
+    arch::switch_context(&dead_sp,
+                         arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack),
+                                          report_overflow, nullptr, report_returned));
     for (;;) arch::fail_exit();
 }
 

@@ -22,8 +22,13 @@ Snapshot threads(ThreadInfo* out, std::size_t max) {
         if (s.stored == max) return;
         uint64_t cpu = t->cpu_time();
         if (t == kernel::current()) cpu += s.counter - kernel::last_switch_time();
-        out[s.stored++] = {t->name(), t->state(), t->priority(), t->base_priority(),
-                           t->stack_size() - t->stack_unused(), t->stack_size(), cpu};
+        out[s.stored++] = {t->name(),
+                           t->state(),
+                           t->priority(),
+                           t->base_priority(),
+                           t->stack_size() - t->stack_unused(),
+                           t->stack_size(),
+                           cpu};
     });
     return s;
 }

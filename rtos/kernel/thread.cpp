@@ -49,8 +49,7 @@ Status Thread::init_guarded(const Params& params, Entry entry_fn, void* entry_ar
                             std::size_t size, void* guard) {
     if (!entry_fn || !stack || size < kMinStack || params.priority >= kernel::kPriorityLevels)
         return Status::invalid;
-    if (run_state != ThreadState::created && run_state != ThreadState::exited)
-        return Status::busy;
+    if (run_state != ThreadState::created && run_state != ThreadState::exited) return Status::busy;
     thread_name = params.name ? params.name : "thread";
     prio = base_prio = params.priority;
     timeslice = params.timeslice ? params.timeslice : CONFIG_RTOS_TIMESLICE_TICKS;
@@ -68,8 +67,7 @@ Status Thread::init_guarded(const Params& params, Entry entry_fn, void* entry_ar
     // page table to spare the thread runs without (the canary remains).
     if (guard && static_cast<uint8_t*>(guard) + arch::kPageSize == stack_base) {
         static bool warned = false;
-        if (arch::set_guard_page(guard, true))
-            guard_page = static_cast<uint8_t*>(guard);
+        if (arch::set_guard_page(guard, true)) guard_page = static_cast<uint8_t*>(guard);
         else if (!warned && (warned = true))
             printk("thread '%s': no guard page (no page table left); canary only\n", thread_name);
     }
@@ -178,8 +176,7 @@ Status Thread::suspend() {
     case ThreadState::sleeping:
         suspend_pending = true;  // takes effect when the wait ends
         return Status::ok;
-    default:
-        return Status::invalid;
+    default: return Status::invalid;
     }
 }
 

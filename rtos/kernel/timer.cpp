@@ -85,7 +85,7 @@ Tick kernel::timer_service_next_due() {
 
 void kernel::timer_service_start() {
     if (timer_thread.start({.name = "timer", .priority = CONFIG_RTOS_TIMER_THREAD_PRIORITY},
-                       timer_thread_main, nullptr) != Status::ok)
+                           timer_thread_main, nullptr) != Status::ok)
         panic("cannot start the timer thread (check CONFIG_RTOS_TIMER_THREAD_PRIORITY)");
 }
 

@@ -5,7 +5,9 @@
 
 namespace rtos {
 
-Thread* WaitQueue::thread_of(ListNode* node) { return node_owner<Thread, &Thread::sched_node>(node); }
+Thread* WaitQueue::thread_of(ListNode* node) {
+    return node_owner<Thread, &Thread::sched_node>(node);
+}
 
 Thread* WaitQueue::front() const { return empty() ? nullptr : thread_of(head_.next); }
 

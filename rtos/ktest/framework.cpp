@@ -93,8 +93,9 @@ void spin_until(Tick deadline) {
 // ---- Threads -----------------------------------------------------------------
 
 void WorkerBase::launch(const Spec& spec, Thread::Entry entry, void* arg) {
-    thread_ = Thread::create({.name = spec.name, .priority = spec.priority, .timeslice = spec.timeslice},
-                             entry, arg, spec.stack);
+    thread_ =
+        Thread::create({.name = spec.name, .priority = spec.priority, .timeslice = spec.timeslice},
+                       entry, arg, spec.stack);
     if (!thread_) ktest_fail(__FILE__, __LINE__, "could not create thread '%s'", spec.name);
 }
 

@@ -34,32 +34,31 @@ int ktest_failed(void);
 #define KTEST_SECTION __attribute__((used, section(".rtos_ktests"), aligned(8)))
 
 /* KTEST_C(name) { body }: a test written in C. */
-#define KTEST_C(test_name)                                                             \
-    static void ktest_fn_##test_name(void);                                            \
-    static const struct ktest_case ktest_case_##test_name KTEST_SECTION = {            \
-        #test_name, ktest_fn_##test_name, __FILE__, __LINE__};                          \
+#define KTEST_C(test_name)                                                  \
+    static void ktest_fn_##test_name(void);                                 \
+    static const struct ktest_case ktest_case_##test_name KTEST_SECTION = { \
+        #test_name, ktest_fn_##test_name, __FILE__, __LINE__};              \
     static void ktest_fn_##test_name(void)
 
-#define KT_C_EXPECT(cond)                                                              \
-    do {                                                                               \
-        if (!(cond)) ktest_fail(__FILE__, __LINE__, "expected %s", #cond);             \
+#define KT_C_EXPECT(cond)                                                  \
+    do {                                                                   \
+        if (!(cond)) ktest_fail(__FILE__, __LINE__, "expected %s", #cond); \
     } while (0)
 
-#define KT_C_ASSERT(cond)                                                              \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            ktest_fail(__FILE__, __LINE__, "expected %s", #cond);                      \
-            return;                                                                    \
-        }                                                                              \
+#define KT_C_ASSERT(cond)                                         \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            ktest_fail(__FILE__, __LINE__, "expected %s", #cond); \
+            return;                                               \
+        }                                                         \
     } while (0)
 
 /* Integers compared as long long; both values appear in the message. */
-#define KT_C_EXPECT_EQ(a, b)                                                           \
-    do {                                                                               \
-        long long ka_ = (long long)(a), kb_ = (long long)(b);                          \
-        if (ka_ != kb_)                                                                \
-            ktest_fail(__FILE__, __LINE__, "expected %s == %s: %lld vs %lld", #a, #b,  \
-                       ka_, kb_);                                                      \
+#define KT_C_EXPECT_EQ(a, b)                                                                     \
+    do {                                                                                         \
+        long long ka_ = (long long)(a), kb_ = (long long)(b);                                    \
+        if (ka_ != kb_)                                                                          \
+            ktest_fail(__FILE__, __LINE__, "expected %s == %s: %lld vs %lld", #a, #b, ka_, kb_); \
     } while (0)
 
 #ifdef __cplusplus

@@ -34,7 +34,9 @@ namespace rtos::ktest {
 // ---- around it with prio(+n) (lower) and prio(-n) (higher). The software
 // ---- timer thread (CONFIG_RTOS_TIMER_THREAD_PRIORITY) stays above them all.
 constexpr unsigned kBase = KTEST_BASE_PRIORITY;
-constexpr unsigned prio(int offset) { return static_cast<unsigned>(static_cast<int>(kBase) + offset); }
+constexpr unsigned prio(int offset) {
+    return static_cast<unsigned>(static_cast<int>(kBase) + offset);
+}
 static_assert(CONFIG_RTOS_PRIORITY_LEVELS >= 32, "ktest needs at least 32 priority levels");
 static_assert(CONFIG_RTOS_TIMER_THREAD_PRIORITY < kBase - 4,
               "ktest expects the timer thread above its test threads");
@@ -105,7 +107,8 @@ constexpr bool lt(const A& a, const B& b) {
     if constexpr (std::is_integral_v<A> && std::is_integral_v<B> && !std::is_same_v<A, bool> &&
                   !std::is_same_v<B, bool>) {
         if constexpr (std::is_signed_v<A> == std::is_signed_v<B>) return a < b;
-        else if constexpr (std::is_signed_v<A>) return a < 0 || static_cast<std::make_unsigned_t<A>>(a) < b;
+        else if constexpr (std::is_signed_v<A>)
+            return a < 0 || static_cast<std::make_unsigned_t<A>>(a) < b;
         else return b >= 0 && a < static_cast<std::make_unsigned_t<B>>(b);
     } else {
         return a < b;
@@ -116,13 +119,24 @@ constexpr bool eq(const A& a, const B& b) {
     if constexpr (std::is_integral_v<A> && std::is_integral_v<B> && !std::is_same_v<A, bool> &&
                   !std::is_same_v<B, bool>)
         return !lt(a, b) && !lt(b, a);
-    else
-        return a == b;
+    else return a == b;
 }
-template <typename A, typename B> constexpr bool ne(const A& a, const B& b) { return !eq(a, b); }
-template <typename A, typename B> constexpr bool le(const A& a, const B& b) { return !lt(b, a); }
-template <typename A, typename B> constexpr bool gt(const A& a, const B& b) { return lt(b, a); }
-template <typename A, typename B> constexpr bool ge(const A& a, const B& b) { return !lt(a, b); }
+template <typename A, typename B>
+constexpr bool ne(const A& a, const B& b) {
+    return !eq(a, b);
+}
+template <typename A, typename B>
+constexpr bool le(const A& a, const B& b) {
+    return !lt(b, a);
+}
+template <typename A, typename B>
+constexpr bool gt(const A& a, const B& b) {
+    return lt(b, a);
+}
+template <typename A, typename B>
+constexpr bool ge(const A& a, const B& b) {
+    return !lt(a, b);
+}
 bool streq(const char* a, const char* b);
 
 // ---- Time -----------------------------------------------------------------
@@ -240,38 +254,37 @@ namespace kt = rtos::ktest;
 
 // ---- Registration -----------------------------------------------------------
 
-#define KTEST(test_name)                                                                  \
-    static void ktest_fn_##test_name();                                                   \
-    KTEST_SECTION static constexpr ktest_case ktest_case_##test_name{                     \
-        #test_name, ktest_fn_##test_name, __FILE__, __LINE__};                             \
+#define KTEST(test_name)                                              \
+    static void ktest_fn_##test_name();                               \
+    KTEST_SECTION static constexpr ktest_case ktest_case_##test_name{ \
+        #test_name, ktest_fn_##test_name, __FILE__, __LINE__};        \
     static void ktest_fn_##test_name()
 
 // ---- Checks -------------------------------------------------------------------
 
 #define KT_FAIL(...) ktest_fail(__FILE__, __LINE__, __VA_ARGS__)
 
-#define KT_CHECK_(cond, on_fail)                                                          \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            ktest_fail(__FILE__, __LINE__, "expected %s", #cond);                         \
-            on_fail;                                                                      \
-        }                                                                                 \
+#define KT_CHECK_(cond, on_fail)                                  \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            ktest_fail(__FILE__, __LINE__, "expected %s", #cond); \
+            on_fail;                                              \
+        }                                                         \
     } while (0)
 
-#define KT_CMP_(fn, op, a, b, on_fail)                                                    \
-    do {                                                                                  \
-        const auto& ka_ = (a);                                                            \
-        const auto& kb_ = (b);                                                            \
-        if (!::rtos::ktest::fn(ka_, kb_)) {                                               \
-            ::rtos::ktest::fail_cmp(__FILE__, __LINE__, #a, op, #b,                       \
-                                    ::rtos::ktest::Value::of(ka_),                        \
-                                    ::rtos::ktest::Value::of(kb_));                       \
-            on_fail;                                                                      \
-        }                                                                                 \
+#define KT_CMP_(fn, op, a, b, on_fail)                                                             \
+    do {                                                                                           \
+        const auto& ka_ = (a);                                                                     \
+        const auto& kb_ = (b);                                                                     \
+        if (!::rtos::ktest::fn(ka_, kb_)) {                                                        \
+            ::rtos::ktest::fail_cmp(__FILE__, __LINE__, #a, op, #b, ::rtos::ktest::Value::of(ka_), \
+                                    ::rtos::ktest::Value::of(kb_));                                \
+            on_fail;                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define KT_EXPECT(cond) KT_CHECK_(cond, (void)0)
-#define KT_ASSERT(cond) KT_CHECK_(cond, return)
+#define KT_ASSERT(cond) KT_CHECK_(cond, return )
 #define KT_EXPECT_EQ(a, b) KT_CMP_(eq, "==", a, b, (void)0)
 #define KT_EXPECT_NE(a, b) KT_CMP_(ne, "!=", a, b, (void)0)
 #define KT_EXPECT_LT(a, b) KT_CMP_(lt, "<", a, b, (void)0)
@@ -279,13 +292,13 @@ namespace kt = rtos::ktest;
 #define KT_EXPECT_GT(a, b) KT_CMP_(gt, ">", a, b, (void)0)
 #define KT_EXPECT_GE(a, b) KT_CMP_(ge, ">=", a, b, (void)0)
 #define KT_EXPECT_STREQ(a, b) KT_CMP_(streq, "==", a, b, (void)0)
-#define KT_ASSERT_EQ(a, b) KT_CMP_(eq, "==", a, b, return)
-#define KT_ASSERT_NE(a, b) KT_CMP_(ne, "!=", a, b, return)
-#define KT_ASSERT_LE(a, b) KT_CMP_(le, "<=", a, b, return)
-#define KT_ASSERT_GE(a, b) KT_CMP_(ge, ">=", a, b, return)
+#define KT_ASSERT_EQ(a, b) KT_CMP_(eq, "==", a, b, return )
+#define KT_ASSERT_NE(a, b) KT_CMP_(ne, "!=", a, b, return )
+#define KT_ASSERT_LE(a, b) KT_CMP_(le, "<=", a, b, return )
+#define KT_ASSERT_GE(a, b) KT_CMP_(ge, ">=", a, b, return )
 /// lo <= v <= hi
-#define KT_EXPECT_IN(v, lo, hi)                                                           \
-    do {                                                                                  \
-        KT_EXPECT_GE(v, lo);                                                              \
-        KT_EXPECT_LE(v, hi);                                                              \
+#define KT_EXPECT_IN(v, lo, hi) \
+    do {                        \
+        KT_EXPECT_GE(v, lo);    \
+        KT_EXPECT_LE(v, hi);    \
     } while (0)

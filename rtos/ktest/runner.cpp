@@ -214,8 +214,9 @@ SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::kt
                                  rtos::ktest::cmd_overflow};
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-[[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
-    shell_command_ktest_guard{"ktest-guard", "",
-                              "store below a thread's stack (destructive: the kernel panics)",
-                              rtos::ktest::cmd_guard};
+[[gnu::used,
+  gnu::section(
+      ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_guard{
+    "ktest-guard", "", "store below a thread's stack (destructive: the kernel panics)",
+    rtos::ktest::cmd_guard};
 #endif

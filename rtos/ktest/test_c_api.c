@@ -28,9 +28,11 @@ KTEST_C(c_api_thread_semaphore_queue_join) {
     c.queue = rtos_queue_create(sizeof(uint32_t), 4);
     c.done = rtos_sem_create(0, 1);
     KT_C_ASSERT(c.queue != NULL && c.done != NULL);
-    rtos_thread_t* t = rtos_thread_create("c-consumer", KTEST_BASE_PRIORITY + 1, 4096, consumer, &c);
+    rtos_thread_t* t =
+        rtos_thread_create("c-consumer", KTEST_BASE_PRIORITY + 1, 4096, consumer, &c);
     KT_C_ASSERT(t != NULL);
-    for (uint32_t i = 1; i <= 100; ++i) KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &i, RTOS_WAIT_FOREVER), RTOS_OK);
+    for (uint32_t i = 1; i <= 100; ++i)
+        KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &i, RTOS_WAIT_FOREVER), RTOS_OK);
     uint32_t stop = 0;
     KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &stop, RTOS_WAIT_FOREVER), RTOS_OK);
     KT_C_EXPECT_EQ(rtos_sem_take(c.done, 1000), RTOS_OK);
@@ -45,7 +47,8 @@ KTEST_C(c_api_thread_semaphore_queue_join) {
     KT_C_EXPECT_EQ(rtos_queue_receive(c.queue, &v, 3), RTOS_TIMEOUT);
     rtos_tick_t took = rtos_tick_get() - t0;
     KT_C_EXPECT(took == 3 || took == 4);
-    for (uint32_t i = 0; i < 4; ++i) KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &i, RTOS_NO_WAIT), RTOS_OK);
+    for (uint32_t i = 0; i < 4; ++i)
+        KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &i, RTOS_NO_WAIT), RTOS_OK);
     KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &v, RTOS_NO_WAIT), RTOS_OVERFLOW);
     KT_C_EXPECT_EQ(rtos_queue_count(c.queue), 4);
     uint32_t urgent = 42;

@@ -178,8 +178,9 @@ KTEST(event_flags_any_all_and_clear) {
     // A blocked "all" waiter wakes only when the last bit arrives.
     uint32_t got = 0;
     kt::Worker w({"w", kt::prio(-1)}, [&] {
-        KT_EXPECT_EQ(e.wait(0x30, EventFlags::all | EventFlags::clear_on_exit, Timeout::forever(), &got),
-                     Status::ok);
+        KT_EXPECT_EQ(
+            e.wait(0x30, EventFlags::all | EventFlags::clear_on_exit, Timeout::forever(), &got),
+            Status::ok);
     });
     e.set(0x10);
     KT_EXPECT_EQ(w->state(), ThreadState::blocked);
@@ -201,7 +202,8 @@ KTEST(event_set_wakes_several_waiters) {
             log.add(static_cast<char>('0' + i));
         };
     };
-    kt::Worker w0({"w0", kt::prio(-1)}, waiter(0, 0x1, EventFlags::any | EventFlags::clear_on_exit));
+    kt::Worker w0({"w0", kt::prio(-1)},
+                  waiter(0, 0x1, EventFlags::any | EventFlags::clear_on_exit));
     kt::Worker w1({"w1", kt::prio(-1)}, waiter(1, 0x3, EventFlags::all));
     kt::Worker w2({"w2", kt::prio(-1)}, waiter(2, 0x4, EventFlags::any));
     kt::Worker w3({"w3", kt::prio(-1)}, waiter(3, 0x1, EventFlags::any));

@@ -122,8 +122,9 @@ KTEST(isr_event_set_wakes_waiters) {
         log.add('1');
     });
     kt::Worker w2({"w2", kt::prio(-2)}, [&] {
-        KT_EXPECT_EQ(e.wait(0x5, EventFlags::all | EventFlags::clear_on_exit, Timeout::forever(), &out2),
-                     Status::ok);
+        KT_EXPECT_EQ(
+            e.wait(0x5, EventFlags::all | EventFlags::clear_on_exit, Timeout::forever(), &out2),
+            Status::ok);
         log.add('2');
     });
     log.add('a');

@@ -134,7 +134,8 @@ KTEST(timeslice_per_thread) {
     Spinners s;
     {
         kt::Worker a({"long", kt::prio(+1), static_cast<unsigned>(long_slice)}, [&] { s.run(0); });
-        kt::Worker b({"short", kt::prio(+1), static_cast<unsigned>(short_slice)}, [&] { s.run(1); });
+        kt::Worker b({"short", kt::prio(+1), static_cast<unsigned>(short_slice)},
+                     [&] { s.run(1); });
         Thread::sleep_until(kt::now() + span);
         s.stop = true;
     }

@@ -102,7 +102,8 @@ void consumer(void* a) {
             s->bad_payload = true;
             break;
         }
-        if (item.payload[0] != (item.id ^ kMagic) || item.payload[1] != ~item.id) s->bad_payload = true;
+        if (item.payload[0] != (item.id ^ kMagic) || item.payload[1] != ~item.id)
+            s->bad_payload = true;
         heap::free(item.payload);
         {
             IrqLock lock;
@@ -176,11 +177,11 @@ struct Role {
 };
 
 const Role kRoles[kThreads] = {
-    {"prod0", producer, 0, +1}, {"prod1", producer, 1, +2},  {"prod2", producer, 2, -1},
-    {"prod3", producer, 3, +3}, {"cons0", consumer, 0, +2},  {"cons1", consumer, 1, +1},
-    {"cons2", consumer, 2, +3}, {"cons3", consumer, 3, -2},  {"ping0", pinger, 0, +1},
-    {"pong0", ponger, 0, +2},   {"ping1", pinger, 1, +3},    {"pong1", ponger, 1, -1},
-    {"lock0", locker, 0, -1},   {"lock1", locker, 1, +1},    {"lock2", locker, 2, +2},
+    {"prod0", producer, 0, +1}, {"prod1", producer, 1, +2}, {"prod2", producer, 2, -1},
+    {"prod3", producer, 3, +3}, {"cons0", consumer, 0, +2}, {"cons1", consumer, 1, +1},
+    {"cons2", consumer, 2, +3}, {"cons3", consumer, 3, -2}, {"ping0", pinger, 0, +1},
+    {"pong0", ponger, 0, +2},   {"ping1", pinger, 1, +3},   {"pong1", ponger, 1, -1},
+    {"lock0", locker, 0, -1},   {"lock1", locker, 1, +1},   {"lock2", locker, 2, +2},
     {"lock3", locker, 3, +3},
 };
 
@@ -200,8 +201,9 @@ KTEST(stress_16_threads_for_5_seconds) {
     Thread* threads[kThreads] = {};
     for (int i = 0; i < kThreads; ++i) {
         args[i] = {&s, kRoles[i].index};
-        threads[i] = Thread::create({.name = kRoles[i].name, .priority = kt::prio(kRoles[i].prio_offset)},
-                                    kRoles[i].entry, &args[i], 8192);
+        threads[i] =
+            Thread::create({.name = kRoles[i].name, .priority = kt::prio(kRoles[i].prio_offset)},
+                           kRoles[i].entry, &args[i], 8192);
         if (!threads[i]) KT_FAIL("could not create %s", kRoles[i].name);
     }
     // Ctrl-C ends the run early; then only the amounts of work are not checked.

@@ -90,9 +90,9 @@ KTEST(heap_thread_freed_on_join) {
     kt::HeapMark mark;
     unsigned threads = kt::thread_count();
     volatile bool ran = false;
-    Thread* t = Thread::create({.name = "child", .priority = kt::prio(+1)},
-                               [](void* a) { *static_cast<volatile bool*>(a) = true; },
-                               const_cast<bool*>(&ran), 4096);
+    Thread* t = Thread::create(
+        {.name = "child", .priority = kt::prio(+1)},
+        [](void* a) { *static_cast<volatile bool*>(a) = true; }, const_cast<bool*>(&ran), 4096);
     KT_ASSERT(t != nullptr);
     KT_EXPECT_EQ(kt::thread_count(), threads + 1);
     KT_EXPECT(!mark.same());
@@ -102,12 +102,14 @@ KTEST(heap_thread_freed_on_join) {
     KT_EXPECT(mark.same());
     KT_EXPECT_EQ(kt::thread_count(), threads);
     // Absurd requests fail cleanly.
-    KT_EXPECT_EQ(Thread::create({.name = "big", .priority = kt::prio(+1)}, [](void*) {}, nullptr,
-                                std::size_t{1} << 40),
-                 nullptr);
-    KT_EXPECT_EQ(Thread::create({.name = "bad", .priority = CONFIG_RTOS_PRIORITY_LEVELS},
-                                [](void*) {}, nullptr, 4096),
-                 nullptr);
+    KT_EXPECT_EQ(
+        Thread::create(
+            {.name = "big", .priority = kt::prio(+1)}, [](void*) {}, nullptr, std::size_t{1} << 40),
+        nullptr);
+    KT_EXPECT_EQ(
+        Thread::create(
+            {.name = "bad", .priority = CONFIG_RTOS_PRIORITY_LEVELS}, [](void*) {}, nullptr, 4096),
+        nullptr);
     KT_EXPECT(mark.same());
 }
 
@@ -117,9 +119,10 @@ KTEST(detached_thread_is_reaped) {
     kt::HeapMark mark;
     unsigned threads = kt::thread_count();
     Semaphore go;
-    Thread* t = Thread::create({.name = "detached", .priority = kt::prio(+1)},
-                               [](void* a) { static_cast<Semaphore*>(a)->take(); }, &go, 4096,
-                               /*detached=*/true);
+    Thread* t = Thread::create(
+        {.name = "detached", .priority = kt::prio(+1)},
+        [](void* a) { static_cast<Semaphore*>(a)->take(); }, &go, 4096,
+        /*detached=*/true);
     KT_ASSERT(t != nullptr);
     KT_EXPECT_EQ(t->join(Timeout::none()), Status::invalid);
     KT_EXPECT_EQ(kt::thread_count(), threads + 1);

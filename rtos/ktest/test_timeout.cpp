@@ -82,9 +82,11 @@ KTEST(timeout_queue_send_when_full) {
     KT_ASSERT_EQ(q.send(v), Status::ok);
     KT_ASSERT_EQ(q.send(v), Status::ok);
     // Without a wait a full queue answers overflow (as the _from_isr forms do).
-    CHECK_TIMEOUTS("MessageQueue::send", [&](Timeout t) { return q.send(v, t); }, Status::overflow);
-    CHECK_TIMEOUTS("MessageQueue::send_urgent", [&](Timeout t) { return q.send_urgent(v, t); },
-                   Status::overflow);
+    CHECK_TIMEOUTS(
+        "MessageQueue::send", [&](Timeout t) { return q.send(v, t); }, Status::overflow);
+    CHECK_TIMEOUTS(
+        "MessageQueue::send_urgent", [&](Timeout t) { return q.send_urgent(v, t); },
+        Status::overflow);
     KT_EXPECT_EQ(q.count(), 2u);
 }
 
@@ -96,9 +98,11 @@ KTEST(timeout_queue_receive_when_empty) {
 
 KTEST(timeout_event_wait) {
     EventFlags e(0x2);
-    CHECK_TIMEOUTS("EventFlags::wait any", [&](Timeout t) { return e.wait(0x1, EventFlags::any, t); });
-    CHECK_TIMEOUTS("EventFlags::wait all",
-                   [&](Timeout t) { return e.wait(0x3, EventFlags::all | EventFlags::clear_on_exit, t); });
+    CHECK_TIMEOUTS("EventFlags::wait any",
+                   [&](Timeout t) { return e.wait(0x1, EventFlags::any, t); });
+    CHECK_TIMEOUTS("EventFlags::wait all", [&](Timeout t) {
+        return e.wait(0x3, EventFlags::all | EventFlags::clear_on_exit, t);
+    });
     KT_EXPECT_EQ(e.get(), 0x2u);
 }
 

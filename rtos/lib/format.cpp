@@ -97,10 +97,10 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
         switch (c) {
         case 'd':
         case 'i': {
-            long long v = spec.length == 0 ? va_arg(ap, int)
-                        : spec.length == 1 ? va_arg(ap, long)
-                        : spec.length == 2 ? va_arg(ap, long long)
-                                           : static_cast<long long>(va_arg(ap, std::size_t));
+            long long v = spec.length == 0   ? va_arg(ap, int)
+                          : spec.length == 1 ? va_arg(ap, long)
+                          : spec.length == 2 ? va_arg(ap, long long)
+                                             : static_cast<long long>(va_arg(ap, std::size_t));
             unsigned long long mag = v < 0 ? 0ull - static_cast<unsigned long long>(v)
                                            : static_cast<unsigned long long>(v);
             out += emit_number(sink, ctx, mag, v < 0, 10, false, spec);
@@ -110,10 +110,10 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
         case 'x':
         case 'X':
         case 'o': {
-            unsigned long long v = spec.length == 0 ? va_arg(ap, unsigned)
-                                 : spec.length == 1 ? va_arg(ap, unsigned long)
-                                 : spec.length == 2 ? va_arg(ap, unsigned long long)
-                                                    : va_arg(ap, std::size_t);
+            unsigned long long v = spec.length == 0   ? va_arg(ap, unsigned)
+                                   : spec.length == 1 ? va_arg(ap, unsigned long)
+                                   : spec.length == 2 ? va_arg(ap, unsigned long long)
+                                                      : va_arg(ap, std::size_t);
             unsigned base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
             out += emit_number(sink, ctx, v, false, base, c == 'X', spec);
             break;
@@ -121,8 +121,8 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
         case 'p': {
             sink(ctx, "0x", 2);
             out += 2;
-            out += emit_number(sink, ctx, reinterpret_cast<uintptr_t>(va_arg(ap, void*)), false,
-                               16, false, spec);
+            out += emit_number(sink, ctx, reinterpret_cast<uintptr_t>(va_arg(ap, void*)), false, 16,
+                               false, spec);
             break;
         }
         case 'c': {

@@ -53,7 +53,8 @@ bool report(Status s, const char* what, BlockDevice& dev) {
 template <typename F>
 int for_chunks(uint64_t lba, uint32_t count, F fn) {
     uint32_t chunk = count < kChunkSectors ? count : kChunkSectors;
-    auto* buf = static_cast<uint8_t*>(heap::alloc_aligned(chunk * BlockDevice::kSectorSize, 64, false));
+    auto* buf =
+        static_cast<uint8_t*>(heap::alloc_aligned(chunk * BlockDevice::kSectorSize, 64, false));
     if (!buf) {
         printk("blk: out of memory\n");
         return 1;
@@ -118,7 +119,8 @@ void fill_stamp(uint8_t* buf, uint64_t lba, uint32_t n) {
     for (uint32_t s = 0; s < n; ++s) {
         uint64_t v = lba + s;
         for (int k = 0; k < 64; ++k)
-            for (int b = 0; b < 8; ++b) buf[s * 512 + k * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
+            for (int b = 0; b < 8; ++b)
+                buf[s * 512 + k * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
     }
 }
 
@@ -204,8 +206,8 @@ void stress_thread(void* arg) {
 
 int do_stress(BlockDevice& d, char** args) {
     unsigned long long threads, reads;
-    if (!shell::parse_u64(args[0], threads) || !shell::parse_u64(args[1], reads) ||
-        threads == 0 || threads > 32 || reads == 0 || reads > 100000) {
+    if (!shell::parse_u64(args[0], threads) || !shell::parse_u64(args[1], reads) || threads == 0 ||
+        threads > 32 || reads == 0 || reads > 100000) {
         printk("blk: stress <threads 1..32> <reads per thread 1..100000>\n");
         return 1;
     }
@@ -228,10 +230,21 @@ int do_stress(BlockDevice& d, char** args) {
     const uint32_t per = count / static_cast<uint32_t>(threads);
     for (unsigned i = 0; i < threads; ++i) {
         uint32_t slice = i + 1 == threads ? count - per * i : per;
-        jobs[i] = {&d, area, count, area + per * i, slice, static_cast<unsigned>(reads),
-                   0x9e3779b9u * (i + 1), &phase1, &go, 0, 0, 0};
-        workers[i] = Thread::create({.name = "blk-stress", .priority = Thread::current()->priority()},
-                                    stress_thread, &jobs[i], 8192);
+        jobs[i] = {&d,
+                   area,
+                   count,
+                   area + per * i,
+                   slice,
+                   static_cast<unsigned>(reads),
+                   0x9e3779b9u * (i + 1),
+                   &phase1,
+                   &go,
+                   0,
+                   0,
+                   0};
+        workers[i] =
+            Thread::create({.name = "blk-stress", .priority = Thread::current()->priority()},
+                           stress_thread, &jobs[i], 8192);
         if (!workers[i]) {
             printk("blk: cannot create thread %u\n", i);
             for (unsigned k = 0; k < i; ++k) go.give();
@@ -323,7 +336,8 @@ int cmd_blk(int argc, char** argv) {
 
 }  // namespace
 
-SHELL_COMMAND(blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <reads>",
-              "block devices: list, info, hex dump, CRC-32, stamp, flush, concurrent stress", cmd_blk);
+SHELL_COMMAND(
+    blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <reads>",
+    "block devices: list, info, hex dump, CRC-32, stamp, flush, concurrent stress", cmd_blk);
 
 }  // namespace rtos

@@ -51,10 +51,10 @@ public:
     static constexpr uint32_t kSectorSize = 512;
 
     struct Info {
-        uint64_t sectors;       ///< capacity in 512-byte sectors
-        uint32_t block_size;    ///< the device's preferred I/O size in bytes
+        uint64_t sectors;     ///< capacity in 512-byte sectors
+        uint32_t block_size;  ///< the device's preferred I/O size in bytes
         bool read_only;
-        bool flush;             ///< a write cache that flush() drains
+        bool flush;  ///< a write cache that flush() drains
     };
 
     /// Queues every request of `requests` (thread context only) and makes

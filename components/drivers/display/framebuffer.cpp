@@ -39,8 +39,8 @@ void Framebuffer::fill(const Rect& r, Color c) {
     damage_ = unite(damage_, k);
 }
 
-void Framebuffer::blit(std::uint32_t x, std::uint32_t y, const std::uint32_t* src,
-                       std::uint32_t w, std::uint32_t h, std::uint32_t src_stride) {
+void Framebuffer::blit(std::uint32_t x, std::uint32_t y, const std::uint32_t* src, std::uint32_t w,
+                       std::uint32_t h, std::uint32_t src_stride) {
     const Rect k = clip({x, y, w, h});
     if (k.empty() || src == nullptr) return;
     for (std::uint32_t j = 0; j < k.h; ++j) {
@@ -63,7 +63,9 @@ std::uint32_t Framebuffer::text(std::uint32_t x, std::uint32_t y, const char* s,
         for (std::uint32_t row = 0; row < kGlyphHeight; ++row)
             for (std::uint32_t col = 0; col < kGlyphWidth; ++col)
                 if (g[row] & (1u << col))
-                    fill({static_cast<std::uint32_t>(cx) + col * scale, y + row * scale, scale, scale}, fg);
+                    fill({static_cast<std::uint32_t>(cx) + col * scale, y + row * scale, scale,
+                          scale},
+                         fg);
     }
     return n * kGlyphWidth * scale;
 }

@@ -41,7 +41,11 @@ public:
     Framebuffer() = default;
     Framebuffer(std::uint32_t* pixels, std::uint32_t width, std::uint32_t height,
                 std::uint32_t stride, FlushFn flush, void* context)
-        : pixels_(pixels), width_(width), height_(height), stride_(stride), flush_(flush),
+        : pixels_(pixels),
+          width_(width),
+          height_(height),
+          stride_(stride),
+          flush_(flush),
           context_(context) {}
 
     std::uint32_t width() const { return width_; }

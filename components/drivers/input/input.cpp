@@ -25,9 +25,13 @@ void copy_text(char* dst, std::size_t size, const char* src, std::size_t n) {
 
 }  // namespace
 
-void Device::set_product_name(const char* s, std::size_t n) { copy_text(product_, sizeof(product_), s, n); }
+void Device::set_product_name(const char* s, std::size_t n) {
+    copy_text(product_, sizeof(product_), s, n);
+}
 void Device::set_serial(const char* s, std::size_t n) { copy_text(serial_, sizeof(serial_), s, n); }
-void Device::set_location(const char* s) { copy_text(location_, sizeof(location_), s, sizeof(location_)); }
+void Device::set_location(const char* s) {
+    copy_text(location_, sizeof(location_), s, sizeof(location_));
+}
 
 void Device::set_codes(std::uint16_t type, const std::uint8_t* bitmap, std::size_t bytes) {
     if (type >= kEventTypes) return;
@@ -42,7 +46,8 @@ void Device::set_codes(std::uint16_t type, const std::uint8_t* bitmap, std::size
 
 void Device::set_props(const std::uint8_t* bitmap, std::size_t bytes) {
     props_ = 0;
-    for (std::size_t i = 0; i < bytes && i < sizeof(props_); ++i) props_ |= std::uint32_t{bitmap[i]} << (8 * i);
+    for (std::size_t i = 0; i < bytes && i < sizeof(props_); ++i)
+        props_ |= std::uint32_t{bitmap[i]} << (8 * i);
 }
 
 bool Device::has_code(std::uint16_t type, std::uint16_t code) const {

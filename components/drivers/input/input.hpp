@@ -109,7 +109,9 @@ public:
     /// The codes of `type` the device reports: `bitmap` of `bytes` bytes
     /// (code n = bit n % 8 of byte n / 8). The type itself is set_type().
     void set_codes(std::uint16_t type, const std::uint8_t* bitmap, std::size_t bytes);
-    void set_type(std::uint16_t type) { if (type < kEventTypes) types_ |= 1u << type; }
+    void set_type(std::uint16_t type) {
+        if (type < kEventTypes) types_ |= 1u << type;
+    }
     void set_abs(std::uint16_t code, const AbsInfo& info);
 
     ListNode registry_node;

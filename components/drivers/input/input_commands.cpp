@@ -30,9 +30,10 @@ const char* type_name(unsigned type) {
 void list_device(const input::Device& d) {
     const input::Device::Ids& id = d.ids();
     printk("%s: \"%s\" at %s, %llu events, %llu errors\n", d.name(), d.product_name(), d.location(),
-           static_cast<unsigned long long>(d.events()), static_cast<unsigned long long>(d.errors()));
-    printk("  ids: bus 0x%04x vendor 0x%04x product 0x%04x version 0x%04x serial \"%s\"\n", id.bustype,
-           id.vendor, id.product, id.version, d.serial());
+           static_cast<unsigned long long>(d.events()),
+           static_cast<unsigned long long>(d.errors()));
+    printk("  ids: bus 0x%04x vendor 0x%04x product 0x%04x version 0x%04x serial \"%s\"\n",
+           id.bustype, id.vendor, id.product, id.version, d.serial());
     printk("  types: %#x", static_cast<unsigned>(d.types()));
     for (unsigned t = 0; t < input::kEventTypes; ++t) {
         if (!(d.types() >> t & 1)) continue;
@@ -58,7 +59,8 @@ void list_device(const input::Device& d) {
         }
         printk("  %s codes:", n ? n : "?");
         for (unsigned c = first; c <= last; ++c)
-            if (d.has_code(static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(c))) printk(" %u", c);
+            if (d.has_code(static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(c)))
+                printk(" %u", c);
         printk("\n");
     }
     for (unsigned a = 0; a < input::kAbsAxes; ++a) {
@@ -90,7 +92,8 @@ int cmd_watch(const input::Device* only) {
         if (sub.read(e, Timeout::ticks(clock::ms_to_ticks(50))) != Status::ok) continue;
         const input::Device* d = input::device(e.device);
         if (only && d != only) continue;
-        printk("input: %s %u %u %d\n", d ? d->name() : "?", e.type, e.code, static_cast<int>(e.value));
+        printk("input: %s %u %u %d\n", d ? d->name() : "?", e.type, e.code,
+               static_cast<int>(e.value));
         ++events;
     }
     printk("input watch: %llu events, %llu dropped\n", events,
@@ -114,5 +117,6 @@ int cmd_input(int argc, char** argv) {
 }  // namespace rtos
 
 SHELL_COMMAND(input, "list | watch [device]",
-              "input devices (list) or their events as 'input: <dev> <type> <code> <value>' until Ctrl-C (watch)",
+              "input devices (list) or their events as 'input: <dev> <type> <code> <value>' until "
+              "Ctrl-C (watch)",
               rtos::cmd_input);

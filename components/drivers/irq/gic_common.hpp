@@ -41,7 +41,7 @@ constexpr uintptr_t GICD_ICPENDR = 0x280;
 constexpr uintptr_t GICD_IPRIORITYR = 0x400;
 constexpr uintptr_t GICD_IGRPMODR = 0xd00;  // v3 only
 
-constexpr unsigned kSgiCount = 16;    // SGIs 0-15, PPIs 16-31, SPIs from 32
+constexpr unsigned kSgiCount = 16;  // SGIs 0-15, PPIs 16-31, SPIs from 32
 constexpr unsigned kSpiBase = 32;
 constexpr unsigned kMaxIntid = 1020;  // 1020-1023 are special
 
@@ -75,8 +75,7 @@ inline void set_normal_priorities(uintptr_t priority_regs, unsigned first, unsig
 // read as zero); the byte is left normal. BPR n leaves bits [7:n+1] as the
 // group priority for group 0 and secure group 1 and [7:n] for non-secure
 // group 1; the first, stricter, rule is applied to all.
-inline bool preemption_works(const char* gic, uintptr_t priority_regs, unsigned bpr,
-                             unsigned pmr) {
+inline bool preemption_works(const char* gic, uintptr_t priority_regs, unsigned bpr, unsigned pmr) {
     mmio::write8(priority_regs, kPreemptingPriority);
     unsigned high = mmio::read8(priority_regs);
     mmio::write8(priority_regs, kNormalPriority);

@@ -21,7 +21,7 @@ constexpr uintptr_t GICC_PMR = 0x04;
 constexpr uintptr_t GICC_BPR = 0x08;
 constexpr uintptr_t GICC_IAR = 0x0c;
 constexpr uintptr_t GICC_EOIR = 0x10;
-constexpr uint32_t kCtlrEnableGrp0 = 1;  // GICD_CTLR and GICC_CTLR
+constexpr uint32_t kCtlrEnableGrp0 = 1;     // GICD_CTLR and GICC_CTLR
 constexpr uint32_t kSgirToSelf = 2u << 24;  // TargetListFilter: the requesting CPU
 
 class GicV2 final : public irq::Controller {
@@ -46,8 +46,9 @@ public:
 
         mmio::write32(cpu_ + GICC_PMR, kLowestPriorityMask);
         mmio::write32(cpu_ + GICC_BPR, 0);  // the minimum is implementation defined
-        preemption_ = preemption_works("gic-v2", dist_ + GICD_IPRIORITYR,
-                                       mmio::read32(cpu_ + GICC_BPR), mmio::read32(cpu_ + GICC_PMR));
+        preemption_ =
+            preemption_works("gic-v2", dist_ + GICD_IPRIORITYR, mmio::read32(cpu_ + GICC_BPR),
+                             mmio::read32(cpu_ + GICC_PMR));
         mmio::write32(cpu_ + GICC_CTLR, kCtlrEnableGrp0);  // FIQEn = 0: group 0 as IRQ
     }
 

@@ -20,8 +20,8 @@ constexpr uintptr_t GICD_IROUTER = 0x6000;  // 64-bit per SPI
 // of security states (DS = 1: one).
 constexpr uint32_t kDCtlrRwp = 1u << 31;
 constexpr uint32_t kDCtlrDs = 1u << 6;
-constexpr uint32_t kDCtlrAre = 1u << 4;                // one state: ARE
-constexpr uint32_t kDCtlrEnableGrp1 = 1u << 1;         // one state: EnableGrp1
+constexpr uint32_t kDCtlrAre = 1u << 4;                          // one state: ARE
+constexpr uint32_t kDCtlrEnableGrp1 = 1u << 1;                   // one state: EnableGrp1
 constexpr uint32_t kDCtlrAreS = 1u << 4, kDCtlrAreNs = 1u << 5;  // two states (secure view)
 constexpr uint32_t kDCtlrEnableGrp1S = 1u << 2;
 
@@ -96,7 +96,7 @@ public:
         rtos::arch::aarch64::isb();
         // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
         uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
-                                                                   : read_sysreg(icc_bpr1_el1);
+                                                                  : read_sysreg(icc_bpr1_el1);
         preemption_ = preemption_works("gic-v3", rd_ + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
                                        static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
         write_sysreg(icc_igrpen1_el1, 1);
@@ -119,7 +119,7 @@ public:
     }
     unsigned claim() override {
         unsigned id = read_sysreg(icc_iar1_el1) & 0xffffff;
-        rtos::arch::aarch64::dsb_sy();  // acknowledged before the handler touches the device
+        rtos::arch::aarch64::dsb_sy();     // acknowledged before the handler touches the device
         return id < lines_ ? id : lines_;  // 1020-1023: nothing pending
     }
     void complete(unsigned irq) override {
@@ -138,13 +138,13 @@ public:
         if (intid >= kSgiCount) return false;
         uint64_t aff = mpidr_affinity();
         uint64_t aff0 = aff & 0xff;
-        uint64_t sgi = ((aff >> 32) & 0xff) << 48     // Aff3
-                       | (aff0 >> 4) << 44               // RS
-                       | ((aff >> 16) & 0xff) << 32      // Aff2
-                       | uint64_t{intid & 0xf} << 24     // INTID
-                       | ((aff >> 8) & 0xff) << 16       // Aff1
-                       | uint64_t{1} << (aff0 & 0xf);    // TargetList
-        rtos::arch::aarch64::dsb_ish();  // earlier stores visible to the handler
+        uint64_t sgi = ((aff >> 32) & 0xff) << 48      // Aff3
+                       | (aff0 >> 4) << 44             // RS
+                       | ((aff >> 16) & 0xff) << 32    // Aff2
+                       | uint64_t{intid & 0xf} << 24   // INTID
+                       | ((aff >> 8) & 0xff) << 16     // Aff1
+                       | uint64_t{1} << (aff0 & 0xf);  // TargetList
+        rtos::arch::aarch64::dsb_ish();                // earlier stores visible to the handler
         write_sysreg(icc_sgi1r_el1, sgi);
         rtos::arch::aarch64::isb();
         return true;
@@ -166,8 +166,8 @@ private:
         uint64_t aff = mpidr_affinity();
         uint32_t want = static_cast<uint32_t>((aff & 0xffffff) | ((aff >> 32) << 24));
         for (unsigned n = 0; n < 4096; ++n) {
-            uint64_t typer = mmio::read32(rd + GICR_TYPER) |
-                             uint64_t{mmio::read32(rd + GICR_TYPER + 4)} << 32;
+            uint64_t typer =
+                mmio::read32(rd + GICR_TYPER) | uint64_t{mmio::read32(rd + GICR_TYPER + 4)} << 32;
             if (static_cast<uint32_t>(typer >> 32) == want) return rd;
             if (typer & kRTyperLast) break;
             rd += kRedistStride + ((typer & kRTyperVlpis) ? kVlpiFrames : 0);

@@ -18,7 +18,7 @@ constexpr uintptr_t kContextBase = 0x200000;
 constexpr uintptr_t kContextStride = 0x1000;
 constexpr uintptr_t kThreshold = 0x0;
 constexpr uintptr_t kClaim = 0x4;
-constexpr uint32_t kMaxSources = 1023;  // source 0 does not exist
+constexpr uint32_t kMaxSources = 1023;    // source 0 does not exist
 constexpr uint32_t kDefaultSources = 95;  // QEMU virt, when riscv,ndev is missing
 
 class Plic final : public irq::Controller {

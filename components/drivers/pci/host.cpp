@@ -41,7 +41,8 @@ bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out) {
     }
     std::size_t len = 0;
     std::uint32_t first = 0, last = 255;
-    if (auto* p = static_cast<const std::uint8_t*>(tree.prop(node, "bus-range", &len)); p && len == 8) {
+    if (auto* p = static_cast<const std::uint8_t*>(tree.prop(node, "bus-range", &len));
+        p && len == 8) {
         first = be32(p);
         last = be32(p + 4);
     }
@@ -76,8 +77,10 @@ bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out) {
         w.cpu_base = cells(e + 12, parent_ac);
         w.size = cells(e + 12 + 4 * parent_ac, size_c);
         std::uint32_t space = hi >> 24 & 3;
-        Window* slot = space == kSpaceIo ? &out.io : space == kSpaceMem32 ? &out.mem
-                     : space == kSpaceMem64 ? &out.mem64 : nullptr;
+        Window* slot = space == kSpaceIo      ? &out.io
+                       : space == kSpaceMem32 ? &out.mem
+                       : space == kSpaceMem64 ? &out.mem64
+                                              : nullptr;
         if (!slot || slot->present || !fits(w.bus_base, w.size) || !fits(w.cpu_base, w.size) ||
             (space != kSpaceMem64 && w.bus_base + w.size > k4GiB)) {
             rtos::printk("pci: %s: ranges entry %u (%#x) ignored\n", name,
@@ -94,8 +97,8 @@ bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out) {
 }
 
 void log_host_bridge(const HostBridge& host) {
-    rtos::printk("pci: ecam @0x%llx buses %02x-%02x", static_cast<unsigned long long>(host.ecam_base),
-                 host.bus_first, host.bus_last);
+    rtos::printk("pci: ecam @0x%llx buses %02x-%02x",
+                 static_cast<unsigned long long>(host.ecam_base), host.bus_first, host.bus_last);
     const struct {
         const char* name;
         const Window& w;
@@ -113,8 +116,9 @@ void log_host_bridge(const HostBridge& host) {
 bool DeviceTreeIrqRouter::route(const Address& a, std::uint8_t pin, unsigned& irq) {
     // The child unit address is phys.hi/mid/lo with bus, device and function
     // in phys.hi (bits 23:16, 15:11, 10:8); the map's mask picks what matters.
-    const std::uint32_t unit[3] = {std::uint32_t{a.bus} << 16 | std::uint32_t{a.device} << 11 |
-                                       std::uint32_t{a.function} << 8, 0, 0};
+    const std::uint32_t unit[3] = {
+        std::uint32_t{a.bus} << 16 | std::uint32_t{a.device} << 11 | std::uint32_t{a.function} << 8,
+        0, 0};
     const std::uint32_t spec[1] = {pin};
     std::uint32_t out = 0;
     if (!tree_.map_interrupt(node_, unit, 3, spec, 1, out)) return false;
@@ -224,8 +228,7 @@ unsigned size_bar(Scan& s, Function& f, int owner, unsigned i, unsigned nbars) {
     }
     if (r.kind == Bar::Kind::memory64 && (owner < 0 || (r.prefetchable && s.bridges[owner].pref64)))
         r.cls = kPref;
-    else if (r.kind != Bar::Kind::io)
-        r.cls = kMem;
+    else if (r.kind != Bar::Kind::io) r.cls = kMem;
     if (s.nreq < kMaxRequests) s.reqs[s.nreq++] = r;
     return slots;
 }
@@ -269,17 +272,19 @@ void place(Scan& s, const Request& r) {
     if (r.bridge >= 0) {
         Window& sub = s.bridges[r.bridge].window[r.cls];
         if (!w) {
-            rtos::printk("pci %s: bridge %s window size %#llx fits no window, devices behind lose it\n",
-                         bdf, kClassName[r.cls], static_cast<unsigned long long>(r.size));
+            rtos::printk(
+                "pci %s: bridge %s window size %#llx fits no window, devices behind lose it\n", bdf,
+                kClassName[r.cls], static_cast<unsigned long long>(r.size));
             return;
         }
         sub = Window{true, r.cls == kPref, w->cpu_base + (addr - w->bus_base), addr, r.size, 0};
         return;
     }
     if (!w) {
-        rtos::printk("pci %s: bar %u %s%s size %#llx fits no window, left unassigned (%s decoding off)\n",
-                     bdf, r.index, bar_kind_name(r.kind), r.prefetchable ? " pref" : "",
-                     static_cast<unsigned long long>(r.size), r.kind == Bar::Kind::io ? "I/O" : "memory");
+        rtos::printk(
+            "pci %s: bar %u %s%s size %#llx fits no window, left unassigned (%s decoding off)\n",
+            bdf, r.index, bar_kind_name(r.kind), r.prefetchable ? " pref" : "",
+            static_cast<unsigned long long>(r.size), r.kind == Bar::Kind::io ? "I/O" : "memory");
         s.failed[index_of(s, r.f)] |= r.kind == Bar::Kind::io ? command::io : command::memory;
         return;
     }
@@ -328,8 +333,10 @@ void size_bridge_windows(Scan& s, int b) {
         // The parent passes a prefetchable window on in its own prefetchable
         // window only if that decodes 64-bit addresses too.
         std::uint8_t pcls = static_cast<std::uint8_t>(cls);
-        if (cls == kPref && (br.parent >= 0 ? !s.bridges[br.parent].pref64 : !br.pref64)) pcls = kMem;
-        s.reqs[s.nreq++] = Request{br.f, br.parent, b, 0, Bar::Kind::none, cls == kPref, pcls, size, align};
+        if (cls == kPref && (br.parent >= 0 ? !s.bridges[br.parent].pref64 : !br.pref64))
+            pcls = kMem;
+        s.reqs[s.nreq++] =
+            Request{br.f, br.parent, b, 0, Bar::Kind::none, cls == kPref, pcls, size, align};
     }
 }
 
@@ -376,8 +383,8 @@ Function* add_function(ConfigSpace& c, const Address& a) {
     Function* f = new_function();
     char bdf[8];
     if (!f) {
-        rtos::printk("pci %s: more than %u functions, ignored\n", format_address(a, bdf, sizeof bdf),
-                     kMaxFunctions);
+        rtos::printk("pci %s: more than %u functions, ignored\n",
+                     format_address(a, bdf, sizeof bdf), kMaxFunctions);
         return nullptr;
     }
     f->address = a;
@@ -440,7 +447,8 @@ void scan_bus(Scan& s, std::uint8_t bus, int owner, unsigned depth) {
             if ((header & 0x7f) == 0) {
                 f->subsystem_vendor_id = c->read16(reg::subsystem_vendor_id);
                 f->subsystem_id = c->read16(reg::subsystem_id);
-                for (unsigned i = 0; i < Function::kBars;) i += size_bar(s, *f, owner, i, Function::kBars);
+                for (unsigned i = 0; i < Function::kBars;)
+                    i += size_bar(s, *f, owner, i, Function::kBars);
             } else if ((header & 0x7f) == 1) {
                 enter_bridge(s, *f, owner, depth);
             } else {
@@ -499,7 +507,9 @@ unsigned enumerate(HostBridge& host, ConfigAccess& access, IrqRouter& router) {
         if (f.interrupt_pin >= 1 && f.interrupt_pin <= 4) {
             f.has_irq = route_intx(s, router, k, f.irq);
             if (f.has_irq) f.config->write8(reg::interrupt_line, static_cast<std::uint8_t>(f.irq));
-            else rtos::printk("pci %s: INT%c has no route in the interrupt-map\n", bdf, 'A' + f.interrupt_pin - 1);
+            else
+                rtos::printk("pci %s: INT%c has no route in the interrupt-map\n", bdf,
+                             'A' + f.interrupt_pin - 1);
         } else if (f.interrupt_pin != 0) {
             rtos::printk("pci %s: interrupt pin %u is invalid, ignored\n", bdf, f.interrupt_pin);
             f.interrupt_pin = 0;
@@ -513,8 +523,9 @@ unsigned enumerate(HostBridge& host, ConfigAccess& access, IrqRouter& router) {
     }
     for (unsigned b = 0; b < s.nbridges; ++b) {
         const Bridge& br = s.bridges[b];
-        rtos::printk("pci %s: bridge to bus %02x-%02x", format_address(br.f->address, bdf, sizeof bdf),
-                     br.f->config->read8(0x19), br.f->config->read8(0x1a));
+        rtos::printk("pci %s: bridge to bus %02x-%02x",
+                     format_address(br.f->address, bdf, sizeof bdf), br.f->config->read8(0x19),
+                     br.f->config->read8(0x1a));
         for (unsigned cls = 0; cls < kClasses; ++cls)
             if (br.window[cls].present)
                 rtos::printk(" %s 0x%llx+0x%llx", kClassName[cls],

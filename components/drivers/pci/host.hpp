@@ -33,7 +33,8 @@ struct HostBridge {
 bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out);
 
 /// Logs the bridge's boot line:
-///   pci: ecam @0x30000000 buses 00-ff io 0x3000000+0x10000 (bus 0x0) mem 0x40000000+0x40000000 mem64 ...
+///   pci: ecam @0x30000000 buses 00-ff io 0x3000000+0x10000 (bus 0x0) mem 0x40000000+0x40000000
+///   mem64 ...
 /// A window's "(bus X)" appears when its bus address differs from the CPU's.
 void log_host_bridge(const HostBridge& host);
 

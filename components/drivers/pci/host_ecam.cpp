@@ -57,8 +57,8 @@ public:
     ConfigSpace* function(std::uint8_t bus, std::uint8_t dev, std::uint8_t fn) override {
         if (bus < host_.bus_first || bus > host_.bus_last || dev > 31 || fn > 7) return nullptr;
         std::uintptr_t addr = static_cast<std::uintptr_t>(host_.ecam_base) +
-                              (static_cast<std::uintptr_t>(bus - host_.bus_first) << 20 | std::uintptr_t{dev} << 15 |
-                               std::uintptr_t{fn} << 12);
+                              (static_cast<std::uintptr_t>(bus - host_.bus_first) << 20 |
+                               std::uintptr_t{dev} << 15 | std::uintptr_t{fn} << 12);
         scratch_.at(addr);
         std::uint16_t vendor = scratch_.read16(reg::vendor_id);
         if (vendor == 0xffff || vendor == 0 || kept_count == kMaxFunctions) return &scratch_;

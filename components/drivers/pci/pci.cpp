@@ -28,7 +28,8 @@ constexpr unsigned kMaxCapabilities = (0x100 - 0x40) / 4;
 
 void enable(Function& f, std::uint16_t command_bits) {
     if (!f.config) return;
-    f.config->write16(reg::command, static_cast<std::uint16_t>(f.config->read16(reg::command) | command_bits));
+    f.config->write16(reg::command,
+                      static_cast<std::uint16_t>(f.config->read16(reg::command) | command_bits));
 }
 
 bool for_each_capability(ConfigSpace& config, const Address& where, CapabilityVisitor visit,
@@ -86,7 +87,8 @@ std::span<const DriverEntry> registered_drivers() {
 
 const DriverEntry* match_driver(const Function& f, std::span<const DriverEntry> drivers) {
     for (const DriverEntry& d : drivers)
-        if (d.vendor_id == f.vendor_id && f.device_id >= d.device_first && f.device_id <= d.device_last)
+        if (d.vendor_id == f.vendor_id && f.device_id >= d.device_first &&
+            f.device_id <= d.device_last)
             return &d;
     return nullptr;
 }

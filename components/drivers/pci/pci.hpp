@@ -54,9 +54,9 @@ protected:
 /// A base address register as the host bridge assigned it.
 struct Bar {
     enum class Kind : std::uint8_t { none, memory32, memory64, io };
-    Kind kind = Kind::none;        ///< none: not implemented, or not assigned (see log)
+    Kind kind = Kind::none;  ///< none: not implemented, or not assigned (see log)
     bool prefetchable = false;
-    std::uint64_t bus_address = 0; ///< the value programmed into the BAR
+    std::uint64_t bus_address = 0;  ///< the value programmed into the BAR
     std::uint64_t size = 0;
     std::uintptr_t cpu_address = 0;  ///< where the CPU reaches it (window offset applied)
 };
@@ -68,13 +68,13 @@ struct Function {
     std::uint16_t vendor_id = 0, device_id = 0;
     std::uint16_t subsystem_vendor_id = 0, subsystem_id = 0;
     std::uint8_t revision = 0;
-    std::uint32_t class_code = 0;     ///< class << 16 | subclass << 8 | prog-if
+    std::uint32_t class_code = 0;  ///< class << 16 | subclass << 8 | prog-if
     Bar bar[kBars];
-    std::uint8_t interrupt_pin = 0;   ///< 1..4 = INTA..INTD, 0 = none
-    bool has_irq = false;             ///< INTx routed through the tree's interrupt-map
-    unsigned irq = 0;                 ///< as the interrupt controller numbers it
+    std::uint8_t interrupt_pin = 0;  ///< 1..4 = INTA..INTD, 0 = none
+    bool has_irq = false;            ///< INTx routed through the tree's interrupt-map
+    unsigned irq = 0;                ///< as the interrupt controller numbers it
     ConfigSpace* config = nullptr;
-    const char* driver = nullptr;     ///< name of the driver that took it, for lspci
+    const char* driver = nullptr;  ///< name of the driver that took it, for lspci
 };
 
 /// Sets bits in the command register (command::memory | command::bus_master ...).
@@ -106,6 +106,8 @@ const Function* functions_end();
 
 }  // namespace pci
 
-#define PCI_DRIVER(ident, vendor, first, last, probe_fn)                           \
-    [[gnu::used, gnu::section(".rtos_pci_drivers")]] static constexpr ::pci::      \
-        DriverEntry pci_driver_##ident{vendor, first, last, #ident, probe_fn}
+#define PCI_DRIVER(ident, vendor, first, last, probe_fn)                                           \
+    [[gnu::used,                                                                                   \
+      gnu::section(".rtos_pci_drivers")]] static constexpr ::pci::DriverEntry pci_driver_##ident { \
+        vendor, first, last, #ident, probe_fn                                                      \
+    }

@@ -31,7 +31,8 @@ int lspci(int argc, char**) {
             const Bar& b = f->bar[i];
             if (b.kind == Bar::Kind::none) continue;
             rtos::printk("  bar%u %s%s 0x%llx size 0x%llx\n", i, bar_kind_name(b.kind),
-                         b.prefetchable ? " pref" : "", static_cast<unsigned long long>(b.bus_address),
+                         b.prefetchable ? " pref" : "",
+                         static_cast<unsigned long long>(b.bus_address),
                          static_cast<unsigned long long>(b.size));
         }
     }
@@ -64,18 +65,21 @@ int pci_command(int argc, char** argv) {
         return 1;
     }
     if ((offset & 3) || offset >= bar->size || bar->size - offset < 4) {
-        rtos::printk("pci: offset %#llx is not an aligned 32-bit word inside bar %llu (size %#llx)\n",
-                     offset, index, static_cast<unsigned long long>(bar->size));
+        rtos::printk(
+            "pci: offset %#llx is not an aligned 32-bit word inside bar %llu (size %#llx)\n",
+            offset, index, static_cast<unsigned long long>(bar->size));
         return 1;
     }
     std::uintptr_t addr = bar->cpu_address + static_cast<std::uintptr_t>(offset);
     if (write) rtos::mmio::write32(addr, static_cast<std::uint32_t>(value));
     else value = rtos::mmio::read32(addr);
-    rtos::printk("pci %s bar%llu+0x%llx %s 0x%08llx\n", argv[2], index, offset, write ? "<-" : "=", value);
+    rtos::printk("pci %s bar%llu+0x%llx %s 0x%08llx\n", argv[2], index, offset, write ? "<-" : "=",
+                 value);
     return 0;
 }
 
-SHELL_COMMAND(lspci, "", "PCI functions: address, ids, class, interrupt, driver, assigned BARs", lspci);
+SHELL_COMMAND(lspci, "", "PCI functions: address, ids, class, interrupt, driver, assigned BARs",
+              lspci);
 SHELL_COMMAND(pci, "read <bdf> <bar> <offset> | write <bdf> <bar> <offset> <value>",
               "32-bit read or write inside an assigned BAR", pci_command);
 

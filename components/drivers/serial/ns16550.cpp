@@ -9,12 +9,21 @@ namespace rtos::drivers {
 namespace {
 
 // Register indices (multiplied by the register stride).
-enum Reg : unsigned { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, DLL = 0, DLM = 1 };
+enum Reg : unsigned {
+    RBR_THR = 0,
+    IER = 1,
+    IIR_FCR = 2,
+    LCR = 3,
+    MCR = 4,
+    LSR = 5,
+    DLL = 0,
+    DLM = 1
+};
 constexpr uint8_t kLcrDlab = 0x80, kLcr8N1 = 0x03;
 constexpr uint8_t kLsrDataReady = 0x01, kLsrThrEmpty = 0x20;
 constexpr uint8_t kIerRxAvailable = 0x01;
 constexpr uint8_t kFcrEnable = 0x05;  // FIFO on, TX cleared; keep bytes already received
-constexpr uint8_t kMcrOut2 = 0x08;  // gates the interrupt line on PC-style wiring
+constexpr uint8_t kMcrOut2 = 0x08;    // gates the interrupt line on PC-style wiring
 
 struct Ns16550 {
     uintptr_t base = 0;
@@ -35,7 +44,8 @@ int get(void*) { return (uart.read(LSR) & kLsrDataReady) ? uart.read(RBR_THR) : 
 const console::Driver console_driver{put, get, nullptr};
 
 void rx_isr(void*) {
-    while (uart.read(LSR) & kLsrDataReady) console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
+    while (uart.read(LSR) & kLsrDataReady)
+        console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
 }
 
 void init(const UartConfig& cfg) {

@@ -42,8 +42,8 @@ inline constexpr bool indirect_desc = false;
 #endif
 
 // Per-device queue sizes: Kconfig enforces the range, C++ the power of two.
-#define VIRTIO_QUEUE_SIZE_CHECK(sym)                                                    \
-    static_assert(sym >= 2 && sym <= 1024 && ::virtio::is_power_of_two(sym),           \
+#define VIRTIO_QUEUE_SIZE_CHECK(sym)                                         \
+    static_assert(sym >= 2 && sym <= 1024 && ::virtio::is_power_of_two(sym), \
                   #sym " must be a power of two in 2..1024")
 
 #if defined(CONFIG_VIRTIO_BLK)

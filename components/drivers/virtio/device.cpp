@@ -60,13 +60,14 @@ Error Device::negotiate(std::uint64_t driver_features) {
 
     // Step 4. A legacy device has 32 feature bits and no VERSION_1.
     const bool legacy = transport_.is_legacy();
-    std::uint64_t wanted = (driver_features & ~VIRTIO_TRANSPORT_FEATURES_MASK) | core_features(legacy);
+    std::uint64_t wanted =
+        (driver_features & ~VIRTIO_TRANSPORT_FEATURES_MASK) | core_features(legacy);
     if (legacy) wanted &= 0xffffffffu;
     const std::uint64_t offered = transport_.device_features();
     const std::uint64_t accepted = offered & wanted;
     if (!legacy && (accepted & feature_bit(VIRTIO_F_VERSION_1)) == 0) {
         rtos::printk("%s: modern device without VIRTIO_F_VERSION_1 (features 0x%llx)\n", name(),
-               static_cast<unsigned long long>(offered));
+                     static_cast<unsigned long long>(offered));
         fail();
         return Error::features_refused;
     }
@@ -77,7 +78,7 @@ Error Device::negotiate(std::uint64_t driver_features) {
         add_status(VIRTIO_STATUS_FEATURES_OK);
         if ((transport_.status() & VIRTIO_STATUS_FEATURES_OK) == 0) {
             rtos::printk("%s: device refused features 0x%llx\n", name(),
-                   static_cast<unsigned long long>(accepted));
+                         static_cast<unsigned long long>(accepted));
             fail();
             return Error::features_refused;
         }
@@ -89,15 +90,15 @@ Error Device::negotiate(std::uint64_t driver_features) {
 Error Device::setup_queues(std::span<const QueueSpec> queues) {
     if (queues.size() > capacity_) {
         rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), queues.size(),
-               capacity_);
+                     capacity_);
         return Error::invalid_argument;
     }
     release_queues();
     const bool event_idx = has_feature(VIRTIO_RING_F_EVENT_IDX);
     const bool indirect = has_feature(VIRTIO_RING_F_INDIRECT_DESC);
     for (std::size_t i = 0; i < queues.size(); ++i) {
-        const Error e = slots_[i].queue.init(transport_, static_cast<std::uint16_t>(i), queues[i].size,
-                                        event_idx, indirect);
+        const Error e = slots_[i].queue.init(transport_, static_cast<std::uint16_t>(i),
+                                             queues[i].size, event_idx, indirect);
         if (e != Error::ok) {
             release_queues();
             return e;
@@ -111,8 +112,8 @@ Error Device::setup_queues(std::span<const QueueSpec> queues) {
 
 Error Device::start(const Spec& spec) {
     if (spec.queues.size() > capacity_) {
-        rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(), spec.queues.size(),
-               capacity_);
+        rtos::printk("%s: %zu queues requested, at most %zu supported\n", name(),
+                     spec.queues.size(), capacity_);
         return Error::invalid_argument;
     }
     Error e = negotiate(spec.features);

@@ -16,8 +16,9 @@ namespace virtio {
 /// What the bus found: the transport (already probed), where, which interrupt.
 struct Found {
     Transport& transport;
-    const char* bus;       ///< "mmio" or "pci"
-    std::uint64_t address; ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
+    const char* bus;  ///< "mmio" or "pci"
+    std::uint64_t
+        address;  ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
     unsigned irq;
     unsigned index;        ///< n-th device of this type on any bus (0 for the first)
     const char* location;  ///< for boot lines: "@0x10008000" (mmio), "00:02.0" (pci BDF)
@@ -73,6 +74,9 @@ const DriverEntry* drivers_end();
 
 }  // namespace virtio
 
-#define VIRTIO_DRIVER(ident, device_id, probe_fn)                                      \
-    [[gnu::used, gnu::section(".rtos_virtio_drivers")]] static constexpr ::virtio::    \
-        DriverEntry virtio_driver_##ident{device_id, #ident, probe_fn}
+#define VIRTIO_DRIVER(ident, device_id, probe_fn)                                                  \
+    [[gnu::used,                                                                                   \
+      gnu::section(                                                                                \
+          ".rtos_virtio_drivers")]] static constexpr ::virtio::DriverEntry virtio_driver_##ident { \
+        device_id, #ident, probe_fn                                                                \
+    }

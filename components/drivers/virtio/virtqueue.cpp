@@ -36,7 +36,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     if (memory_ != nullptr) return Error::invalid_argument;
     if (!is_power_of_two(wanted_size)) {
         rtos::printk("%s: queue %u: size %u is not a power of two\n", transport.name(), index,
-               wanted_size);
+                     wanted_size);
         return Error::invalid_argument;
     }
     std::uint32_t max = transport.queue_max_size(index);
@@ -55,8 +55,8 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
         size = static_cast<std::uint16_t>(max);  // the legacy PCI device decides, not us
     } else if (size > max) {
         size = floor_power_of_two(max);
-        rtos::printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(), index,
-               wanted_size, size, max);
+        rtos::printk("%s: queue %u: size %u clamped to %u (QueueNumMax %u)\n", transport.name(),
+                     index, wanted_size, size, max);
     }
 
     // 2.7 alignment of each part; 2.7.2 for legacy: one block, used ring on
@@ -85,17 +85,19 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
             hal::dma_alloc(sizeof(VirtqDesc) * kIndirectMax * size, VIRTQ_DESC_ALIGN));
         if (indirect_pool_ == nullptr)
             rtos::printk("%s: queue %u: no memory for indirect tables, using chains\n",
-                   transport.name(), index);
+                         transport.name(), index);
     }
 
     auto* base = static_cast<unsigned char*>(memory_);
     desc_ = reinterpret_cast<VirtqDesc*>(base);
     avail_ = reinterpret_cast<VirtqAvail*>(base + avail_off);
     avail_ring_ = reinterpret_cast<std::uint16_t*>(base + avail_off + sizeof(VirtqAvail));
-    used_event_ = reinterpret_cast<std::uint16_t*>(base + avail_off + virtq_used_event_offset(size));
+    used_event_ =
+        reinterpret_cast<std::uint16_t*>(base + avail_off + virtq_used_event_offset(size));
     used_ = reinterpret_cast<VirtqUsed*>(base + used_off);
     used_ring_ = reinterpret_cast<VirtqUsedElem*>(base + used_off + sizeof(VirtqUsed));
-    avail_event_ = reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
+    avail_event_ =
+        reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
 
     for (std::uint16_t i = 0; i < size; ++i) slots_[i].next = static_cast<std::uint16_t>(i + 1);
     free_head_ = 0;
@@ -228,10 +230,8 @@ bool Virtqueue::kick() {
     if (event_idx_ && interrupts_on_ && batch_interrupts_ && in_flight_ >= 4)
         write_once(used_event_, next_used_event());
     bool notify;
-    if (event_idx_)
-        notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
-    else
-        notify = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
+    if (event_idx_) notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
+    else notify = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
     if (notify) {
         transport_->notify_queue(index_);
         ++stats_.kicks;
@@ -258,14 +258,15 @@ Result<Completion> Virtqueue::pop_used() {
     const auto pending = static_cast<std::uint16_t>(used_idx - last_used_idx_);
     if (pending > in_flight_) {
         rtos::printk("%s: queue %u broken: used idx jumped from %u to %u with %u in flight\n", name,
-               index_, last_used_idx_, used_idx, in_flight_);
+                     index_, last_used_idx_, used_idx, in_flight_);
         return break_queue();
     }
     const VirtqUsedElem* elem = &used_ring_[last_used_idx_ & (size_ - 1)];
     const std::uint32_t id = read_once(&elem->id);
     const std::uint32_t len = read_once(&elem->len);
     if (id >= size_) {
-        rtos::printk("%s: queue %u broken: used id %u out of range (size %u)\n", name, index_, id, size_);
+        rtos::printk("%s: queue %u broken: used id %u out of range (size %u)\n", name, index_, id,
+                     size_);
         return break_queue();
     }
     Slot& s = slots_[id];
@@ -274,8 +275,8 @@ Result<Completion> Virtqueue::pop_used() {
         return break_queue();
     }
     if (len > s.writable) {
-        rtos::printk("%s: queue %u broken: used len %u above the %llu writable bytes of id %u\n", name,
-               index_, len, static_cast<unsigned long long>(s.writable), id);
+        rtos::printk("%s: queue %u broken: used len %u above the %llu writable bytes of id %u\n",
+                     name, index_, len, static_cast<unsigned long long>(s.writable), id);
         return break_queue();
     }
     void* token = s.token;

@@ -34,10 +34,22 @@ static_assert(sizeof(SwitchFrame) == 96, "vectors.S assumes a 96-byte switch fra
 
 /// Vector slot of the trap, passed by vectors.S to rtos_aarch64_trap_handler.
 enum class TrapKind : unsigned {
-    sync_sp0, irq_sp0, fiq_sp0, serror_sp0,        // current EL, SP_EL0 (unused)
-    sync, irq, fiq, serror,                         // current EL, SP_EL1 (ours)
-    sync_lower, irq_lower, fiq_lower, serror_lower, // lower EL, AArch64
-    sync_a32, irq_a32, fiq_a32, serror_a32,         // lower EL, AArch32
+    sync_sp0,
+    irq_sp0,
+    fiq_sp0,
+    serror_sp0,  // current EL, SP_EL0 (unused)
+    sync,
+    irq,
+    fiq,
+    serror,  // current EL, SP_EL1 (ours)
+    sync_lower,
+    irq_lower,
+    fiq_lower,
+    serror_lower,  // lower EL, AArch64
+    sync_a32,
+    irq_a32,
+    fiq_a32,
+    serror_a32,  // lower EL, AArch32
 };
 
 }  // namespace rtos::arch::aarch64

@@ -55,8 +55,8 @@ constexpr uint64_t kDeviceBlock = kValidBlock | kAttrIndx(kAttrDevice) | kAccess
 // shareable, 4 KiB granule; TTBR1 walks disabled.
 constexpr uint64_t kT0sz = 64 - 40;
 constexpr uint64_t kTcr = kT0sz | (1ull << 8) /* IRGN0 WBWA */ | (1ull << 10) /* ORGN0 WBWA */ |
-                          (3ull << 12) /* SH0 inner */ | (0ull << 14) /* TG0 4K */ |
-                          (kT0sz << 16) | (1ull << 23) /* EPD1 */;
+                          (3ull << 12) /* SH0 inner */ | (0ull << 14) /* TG0 4K */ | (kT0sz << 16) |
+                          (1ull << 23) /* EPD1 */;
 constexpr unsigned kTcrIpsShift = 32;
 
 // SCTLR_EL1 (ARM ARM D17.2.118): RES1 bits, then MMU, D-cache, SP alignment

@@ -31,7 +31,7 @@ constexpr unsigned kSoftInterruptSgi = 1;
 constexpr uint64_t kCntCtlEnable = 1;
 
 TickTimer ticker;
-bool tick_stopped = false;            // tickless idle: compare set beyond the next tick
+bool tick_stopped = false;           // tickless idle: compare set beyond the next tick
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
@@ -107,10 +107,10 @@ const char* fault_status_name(uint64_t fsc) {
     static constexpr const char* kAtLevel[] = {"address size fault", "translation fault",
                                                "access flag fault", "permission fault"};
     if (fsc < 0x10) return kAtLevel[fsc >> 2];
-    return fsc == 0x10 ? "external abort"
-         : fsc == 0x21 ? "alignment fault"
-         : fsc == 0x30 ? "TLB conflict"
-                       : "fault";
+    return fsc == 0x10   ? "external abort"
+           : fsc == 0x21 ? "alignment fault"
+           : fsc == 0x30 ? "TLB conflict"
+                         : "fault";
 }
 
 // An hvc, smc or hlt in firmware.S with nothing behind it: resume after it
@@ -143,10 +143,8 @@ bool fixup_firmware_call(TrapFrame* f) {
     case kEcWatchpoint:
         panic_with_frame(f, "%s at %016lx, pc %016lx (ESR %08lx)", what, read_sysreg(far_el1),
                          f->elr, esr);
-    case kEcBrk:
-        panic_with_frame(f, "brk #%lu at %016lx (ESR %08lx)", iss & 0xffff, f->elr, esr);
-    default:
-        panic_with_frame(f, "%s at %016lx (ESR %08lx)", what, f->elr, esr);
+    case kEcBrk: panic_with_frame(f, "brk #%lu at %016lx (ESR %08lx)", iss & 0xffff, f->elr, esr);
+    default: panic_with_frame(f, "%s at %016lx (ESR %08lx)", what, f->elr, esr);
     }
 }
 
@@ -157,10 +155,10 @@ void wait_for_interrupt() { asm volatile("dsb sy\n\twfi" ::: "memory"); }
 void* init_stack(void* stack_top, void (*entry)(void*), void* arg, void (*exit_fn)()) {
     auto top = reinterpret_cast<uintptr_t>(stack_top) & ~uintptr_t{15};
     auto* f = reinterpret_cast<aarch64::SwitchFrame*>(top - sizeof(aarch64::SwitchFrame));
-    *f = {};  // x29 = 0 ends backtraces
-    f->x[0] = reinterpret_cast<uint64_t>(entry);   // x19
-    f->x[1] = reinterpret_cast<uint64_t>(arg);     // x20
-    f->x[2] = reinterpret_cast<uint64_t>(exit_fn); // x21
+    *f = {};                                                           // x29 = 0 ends backtraces
+    f->x[0] = reinterpret_cast<uint64_t>(entry);                       // x19
+    f->x[1] = reinterpret_cast<uint64_t>(arg);                         // x20
+    f->x[2] = reinterpret_cast<uint64_t>(exit_fn);                     // x21
     f->x[11] = reinterpret_cast<uint64_t>(rtos_aarch64_thread_start);  // x30
     return f;
 }
@@ -323,8 +321,7 @@ extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::Tr
     }
     case TrapKind::serror:
         rtos::panic_with_frame(frame, "SError (ESR %08lx)", read_sysreg(esr_el1));
-    case TrapKind::fiq:
-        rtos::panic_with_frame(frame, "unexpected FIQ");
+    case TrapKind::fiq: rtos::panic_with_frame(frame, "unexpected FIQ");
     default:
         rtos::panic_with_frame(frame, "exception from an unexpected mode (vector %u, ESR %08lx)",
                                kind, read_sysreg(esr_el1));

@@ -4,17 +4,17 @@
 
 #include <cstdint>
 
-#define read_sysreg(reg)                                         \
-    ({                                                           \
-        uint64_t v_;                                             \
-        asm volatile("mrs %0, " #reg : "=r"(v_)::"memory");      \
-        v_;                                                      \
+#define read_sysreg(reg)                                    \
+    ({                                                      \
+        uint64_t v_;                                        \
+        asm volatile("mrs %0, " #reg : "=r"(v_)::"memory"); \
+        v_;                                                 \
     })
 
-#define write_sysreg(reg, val)                                                          \
-    do {                                                                                \
-        uint64_t v_ = (val);                                                            \
-        asm volatile("msr " #reg ", %0" ::"r"(v_) : "memory");                          \
+#define write_sysreg(reg, val)                                 \
+    do {                                                       \
+        uint64_t v_ = (val);                                   \
+        asm volatile("msr " #reg ", %0" ::"r"(v_) : "memory"); \
     } while (0)
 
 namespace rtos::arch::aarch64 {

@@ -44,8 +44,8 @@ const ImageHeader* valid_header(uintptr_t flash, uint64_t at, bool check_crc) {
     if (h->offset < at + sizeof(ImageHeader) || h->size > h->flash_size ||
         h->offset > h->flash_size - h->size)
         return nullptr;
-    if (check_crc && rtos::crc32(0, reinterpret_cast<const void*>(flash + h->offset), h->size) !=
-                         h->crc32)
+    if (check_crc &&
+        rtos::crc32(0, reinterpret_cast<const void*>(flash + h->offset), h->size) != h->crc32)
         return nullptr;
     return h;
 }

@@ -30,23 +30,33 @@ constexpr uint64_t kSieSsie = 1u << 1, kSieStie = 1u << 5, kSieSeie = 1u << 9;
 uint64_t timebase_hz = 10000000;  // QEMU virt; the device tree's value replaces it
 TickTimer ticker;
 bool use_sstc = false;
-bool tick_stopped = false;            // tickless idle: compare set beyond the next tick
+bool tick_stopped = false;           // tickless idle: compare set beyond the next tick
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
 
-#define CSR_READ(name)                                    \
-    ({                                                    \
-        uint64_t v_;                                      \
-        asm volatile("csrr %0, " #name : "=r"(v_));       \
-        v_;                                               \
+#define CSR_READ(name)                              \
+    ({                                              \
+        uint64_t v_;                                \
+        asm volatile("csrr %0, " #name : "=r"(v_)); \
+        v_;                                         \
     })
 
 const char* exception_name(uint64_t code) {
-    static const char* const names[] = {
-        "instruction address misaligned", "instruction access fault", "illegal instruction",
-        "breakpoint", "load address misaligned", "load access fault",
-        "store address misaligned", "store access fault", "ecall from U-mode",
-        "ecall from S-mode", "reserved", "ecall from M-mode", "instruction page fault",
-        "load page fault", "reserved", "store page fault"};
+    static const char* const names[] = {"instruction address misaligned",
+                                        "instruction access fault",
+                                        "illegal instruction",
+                                        "breakpoint",
+                                        "load address misaligned",
+                                        "load access fault",
+                                        "store address misaligned",
+                                        "store access fault",
+                                        "ecall from U-mode",
+                                        "ecall from S-mode",
+                                        "reserved",
+                                        "ecall from M-mode",
+                                        "instruction page fault",
+                                        "load page fault",
+                                        "reserved",
+                                        "store page fault"};
     return code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown exception";
 }
 
@@ -62,12 +72,13 @@ void set_compare(uint64_t when) {
 bool probe_sstc() {
     register uint64_t ok asm("a5") = 1;
     uint64_t value;
-    asm volatile(".option push\n\t.option norvc\n"
-                 ".global rtos_riscv_sstc_probe\n"
-                 "rtos_riscv_sstc_probe:\n\t"
-                 "csrr %1, 0x14d\n\t"
-                 ".option pop"
-                 : "+r"(ok), "=r"(value)::"memory");
+    asm volatile(
+        ".option push\n\t.option norvc\n"
+        ".global rtos_riscv_sstc_probe\n"
+        "rtos_riscv_sstc_probe:\n\t"
+        "csrr %1, 0x14d\n\t"
+        ".option pop"
+        : "+r"(ok), "=r"(value)::"memory");
     return ok;
 }
 #endif
@@ -174,16 +185,16 @@ void fail_exit() {
 }
 
 void dump_frame(const void* frame) {
-    static const char* const names[32] = {
-        "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
-        "a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
-        "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+    static const char* const names[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                          "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                          "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                          "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
     const auto* f = static_cast<const TrapFrame*>(frame);
     for (unsigned i = 1; i < 32; ++i) {
         printk("  %-4s %016lx%s", names[i], f->x[i - 1], (i % 4 == 3) ? "\n" : "");
     }
-    printk("\n  sepc %016lx  sstatus %016lx  scause %016lx  stval %016lx\n", f->sepc,
-           f->sstatus, CSR_READ(scause), CSR_READ(stval));
+    printk("\n  sepc %016lx  sstatus %016lx  scause %016lx  stval %016lx\n", f->sepc, f->sstatus,
+           CSR_READ(scause), CSR_READ(stval));
 }
 
 const char* name() { return "riscv64"; }
@@ -219,7 +230,8 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
             asm volatile("csrc sip, %0" ::"r"(kSieSsie) : "memory");
             run_preemptible_by_tick([] { rtos::kernel::soft_interrupt_from_isr(); });
             return;
-        default: rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
+        default:
+            rtos::panic_with_frame(frame, "unexpected interrupt %lu", cause & ~kCauseInterrupt);
         }
     }
 #if defined(CONFIG_ARCH_RISCV64_SSTC)
@@ -230,6 +242,6 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
         return;
     }
 #endif
-    rtos::panic_with_frame(frame, "%s at %016lx (stval %016lx)", exception_name(cause),
-                           frame->sepc, CSR_READ(stval));
+    rtos::panic_with_frame(frame, "%s at %016lx (stval %016lx)", exception_name(cause), frame->sepc,
+                           CSR_READ(stval));
 }

@@ -12,8 +12,8 @@ namespace rtos {
 class EventFlags {
 public:
     enum Mode : uint8_t {
-        any = 0,         ///< wake when any bit of the mask is set
-        all = 1,         ///< wake when every bit of the mask is set
+        any = 0,           ///< wake when any bit of the mask is set
+        all = 1,           ///< wake when every bit of the mask is set
         clear_on_exit = 2  ///< or-ed in: clear the matched bits on wake-up
     };
 

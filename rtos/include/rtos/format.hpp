@@ -16,6 +16,7 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap);
 }  // namespace rtos
 
 extern "C" {
-int snprintf(char* buf, std::size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+int snprintf(char* buf, std::size_t size, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int vsnprintf(char* buf, std::size_t size, const char* fmt, va_list ap);
 }

@@ -8,9 +8,9 @@
 namespace rtos::heap {
 
 struct Stats {
-    std::size_t total;     ///< bytes managed (payload capacity when empty)
-    std::size_t used;      ///< bytes in allocated blocks (headers included)
-    std::size_t max_used;  ///< high-water mark of `used`
+    std::size_t total;           ///< bytes managed (payload capacity when empty)
+    std::size_t used;            ///< bytes in allocated blocks (headers included)
+    std::size_t max_used;        ///< high-water mark of `used`
     std::size_t free_fragments;  ///< number of free blocks
     std::size_t largest_free;    ///< largest allocatable request
     std::size_t allocations;     ///< live allocations

@@ -21,9 +21,12 @@ struct InitEntry {
 
 /// RTOS_INIT(fn, level): run fn() at start-up; level is driver, service, app or
 /// late (after every app hook has returned: the shell starts there).
-#define RTOS_INIT(fn, level)                                                                 \
-    [[gnu::used, gnu::section(".rtos_init." RTOS_INIT_STR(RTOS_INIT_LEVEL_##level))]]       \
-    static constexpr ::rtos::InitEntry RTOS_INIT_CAT(rtos_init_entry_, fn){#fn, fn}
+#define RTOS_INIT(fn, level)                                                        \
+    [[gnu::used, gnu::section(".rtos_init." RTOS_INIT_STR(                          \
+                     RTOS_INIT_LEVEL_##level))]] static constexpr ::rtos::InitEntry \
+    RTOS_INIT_CAT(rtos_init_entry_, fn) {                                           \
+#fn, fn                                                                     \
+    }
 
 #define RTOS_INIT_LEVEL_platform 1
 #define RTOS_INIT_LEVEL_driver 2

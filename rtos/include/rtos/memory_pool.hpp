@@ -39,7 +39,8 @@ private:
 
 template <std::size_t BlockSize, std::size_t Count>
 class StaticMemoryPool : public MemoryPool {
-    static constexpr std::size_t kBlock = (BlockSize + sizeof(void*) - 1) / sizeof(void*) * sizeof(void*);
+    static constexpr std::size_t kBlock =
+        (BlockSize + sizeof(void*) - 1) / sizeof(void*) * sizeof(void*);
 
 public:
     StaticMemoryPool() : MemoryPool(storage_, kBlock, Count, bits_) {}

@@ -46,9 +46,7 @@ private:
     // i < 2 * capacity: one compare instead of a division.
     std::size_t wrap(std::size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
     uint8_t* slot(std::size_t i) const { return buf_ + i * msg_size_; }
-    void copy_in(uint8_t* dst, const void* src) const {
-        __builtin_memcpy(dst, src, msg_size_);
-    }
+    void copy_in(uint8_t* dst, const void* src) const { __builtin_memcpy(dst, src, msg_size_); }
     void copy_out(void* dst, const uint8_t* src) const { __builtin_memcpy(dst, src, msg_size_); }
 
     uint8_t* buf_;

@@ -12,7 +12,7 @@ namespace rtos {
 
 }  // namespace rtos
 
-#define RTOS_ASSERT(cond)                                                              \
-    do {                                                                               \
+#define RTOS_ASSERT(cond)                                                                      \
+    do {                                                                                       \
         if (!(cond)) ::rtos::panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
     } while (0)

@@ -14,11 +14,11 @@ namespace rtos::system {
 struct ThreadInfo {
     const char* name;
     ThreadState state;
-    unsigned priority;       ///< effective (may be raised by priority inheritance)
+    unsigned priority;  ///< effective (may be raised by priority inheritance)
     unsigned base_priority;
     std::size_t stack_used;  ///< high-water mark
     std::size_t stack_size;
-    uint64_t cpu_time;       ///< counter ticks spent running, the running thread's slice included
+    uint64_t cpu_time;  ///< counter ticks spent running, the running thread's slice included
 };
 
 struct Snapshot {

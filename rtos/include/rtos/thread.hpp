@@ -82,8 +82,8 @@ public:
                         std::size_t stack_size, void* guard);
     void* sp = nullptr;  ///< saved stack pointer (trap frame on the stack)
     const char* thread_name = "?";
-    unsigned prio = 0;       ///< effective priority (raised by inheritance)
-    unsigned base_prio = 0;  ///< priority set by the application
+    unsigned prio = 0;                             ///< effective priority (raised by inheritance)
+    unsigned base_prio = 0;                        ///< priority set by the application
     ThreadState run_state = ThreadState::created;  ///< never `running`: see state()
     bool heap_allocated = false;
     bool detached = false;
@@ -95,16 +95,16 @@ public:
     uint8_t* stack_base = nullptr;
     std::size_t stack_bytes = 0;
     uint8_t* guard_page = nullptr;  ///< unmapped page below the stack, if any
-    ListNode sched_node;    ///< ready list or a WaitQueue
-    ListNode timeout_node;  ///< the kernel's timeout list
-    ListNode all_node;      ///< list of every thread (ps)
+    ListNode sched_node;            ///< ready list or a WaitQueue
+    ListNode timeout_node;          ///< the kernel's timeout list
+    ListNode all_node;              ///< list of every thread (ps)
     Tick wake_tick = 0;
     WaitQueue* waiting_on = nullptr;
     Status wait_status = Status::ok;
-    uintptr_t wait_data = 0;          ///< per-object wait argument (event bits, message...)
+    uintptr_t wait_data = 0;  ///< per-object wait argument (event bits, message...)
     Mutex* blocked_on_mutex = nullptr;
-    ListNode owned_mutexes;           ///< mutexes held, for priority inheritance
-    uint64_t cpu_counter = 0;         ///< arch counter ticks spent running
+    ListNode owned_mutexes;    ///< mutexes held, for priority inheritance
+    uint64_t cpu_counter = 0;  ///< arch counter ticks spent running
     WaitQueue joiners;
 };
 

@@ -23,10 +23,10 @@ std::string fmt(const char* f, ...) {
 // The kernel's formatter must agree with the C library on the subset it supports.
 TEST(Format, MatchesLibcOnSupportedSubset) {
     char ref[256];
-#define SAME(...)                                  \
-    do {                                           \
+#define SAME(...)                                     \
+    do {                                              \
         std::snprintf(ref, sizeof(ref), __VA_ARGS__); \
-        EXPECT_EQ(fmt(__VA_ARGS__), ref);           \
+        EXPECT_EQ(fmt(__VA_ARGS__), ref);             \
     } while (0)
     SAME("plain text");
     SAME("%d %d %d", 0, -1, INT_MIN);
@@ -38,7 +38,8 @@ TEST(Format, MatchesLibcOnSupportedSubset) {
     SAME("[%*d] [%c] [%%]", 6, -7, 'z');
     SAME("%s", "");
     SAME("[%05d]", -42);
-    SAME("%#x %#llx %#o %#x [%#10x] [%-#10x] [%#010x]", 255u, 0x1234ULL, 8u, 0u, 0xabu, 0xabu, 0xabu);
+    SAME("%#x %#llx %#o %#x [%#10x] [%-#10x] [%#010x]", 255u, 0x1234ULL, 8u, 0u, 0xabu, 0xabu,
+         0xabu);
 #undef SAME
 }
 

@@ -15,7 +15,7 @@ TEST(TickTimer, OnTimeInterruptsAnnounceOneTickEach) {
     EXPECT_EQ(cmp, 1100u);
     for (int i = 0; i < 10; ++i) {
         EXPECT_EQ(t.advance(cmp + 3), 1u);  // a few counts late, as interrupts are
-        EXPECT_EQ(t.next(), cmp + 100);    // no drift: boundaries, not "now"
+        EXPECT_EQ(t.next(), cmp + 100);     // no drift: boundaries, not "now"
         cmp = t.next();
     }
 }

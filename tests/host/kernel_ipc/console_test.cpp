@@ -36,9 +36,12 @@ std::string drain() {
 }
 
 void ctrl_c_is_input_at_the_prompt() {
-    receive("ab\x03" "c");
+    receive(
+        "ab\x03"
+        "c");
     SIM_CHECK(!console::interrupt_requested());
-    SIM_CHECK_EQ(drain(), std::string("ab\x03" "c"));  // the line editor's to handle
+    SIM_CHECK_EQ(drain(), std::string("ab\x03"
+                                      "c"));  // the line editor's to handle
 }
 
 void ctrl_c_interrupts_a_command_and_drops_what_came_before() {
@@ -54,9 +57,11 @@ void ctrl_c_interrupts_a_command_and_drops_what_came_before() {
     SIM_CHECK_EQ(drain(), std::string("ls\r"));
 }
 
-
 void ctrl_c_typed_ahead_before_arming() {
-    receive("junk\x03" "more\x03" "next");
+    receive(
+        "junk\x03"
+        "more\x03"
+        "next");
     console::arm_interrupt();  // the command starts: the last queued ^C interrupts it
     SIM_CHECK(console::interrupt_requested());
     SIM_CHECK(console::disarm_interrupt());
@@ -77,11 +82,12 @@ void blocked_reader_skips_dropped_bytes() {
     console::arm_interrupt();
     receive("abc");
     receive("\x03");
-    reader.start({.name = "reader", .priority = 5},
-                 [](void*) {
-                     for (int i = 0; i < 2; ++i) read_back += static_cast<char>(console::getc());
-                 },
-                 nullptr);
+    reader.start(
+        {.name = "reader", .priority = 5},
+        [](void*) {
+            for (int i = 0; i < 2; ++i) read_back += static_cast<char>(console::getc());
+        },
+        nullptr);
     Thread::sleep(1);
     SIM_CHECK_EQ(read_back, std::string());  // "abc" dropped: it waits
     receive("xy");

@@ -23,25 +23,27 @@ StaticThread<4096> ta, tb, tc;
 
 // ---- One level: low holds, high waits, low runs at high's priority. -------
 void one_level() {
-    ta.start({.name = "low", .priority = 20},
-             [](void*) {
-                 SIM_CHECK_STATUS(m1.lock(), Status::ok);
-                 go1.take();
-                 log += 'u';
-                 m1.unlock();  // high takes over here
-                 log += 'U';
-             },
-             nullptr);
+    ta.start(
+        {.name = "low", .priority = 20},
+        [](void*) {
+            SIM_CHECK_STATUS(m1.lock(), Status::ok);
+            go1.take();
+            log += 'u';
+            m1.unlock();  // high takes over here
+            log += 'U';
+        },
+        nullptr);
     Thread::sleep(1);  // low runs: locks m1, waits for go1
     SIM_CHECK_EQ(m1.owner(), static_cast<Thread*>(&ta));
-    tb.start({.name = "high", .priority = 5},
-             [](void*) {
-                 log += 'h';
-                 SIM_CHECK_STATUS(m1.lock(), Status::ok);
-                 log += 'H';
-                 m1.unlock();
-             },
-             nullptr);
+    tb.start(
+        {.name = "high", .priority = 5},
+        [](void*) {
+            log += 'h';
+            SIM_CHECK_STATUS(m1.lock(), Status::ok);
+            log += 'H';
+            m1.unlock();
+        },
+        nullptr);
     SIM_CHECK_EQ(tb.state(), ThreadState::blocked);
     SIM_CHECK_EQ(ta.priority(), 5u);
     SIM_CHECK_EQ(ta.base_priority(), 20u);
@@ -55,39 +57,42 @@ void one_level() {
 
 // ---- A chain: A waits on B's mutex, B waits on C's; timeout and unlock. ----
 void chain() {
-    tc.start({.name = "C", .priority = 22},
-             [](void*) {
-                 m2.lock();
-                 go2.take();
-                 m2.unlock();
-                 SIM_CHECK_EQ(Thread::current()->priority(), 22u);
-                 log += 'c';
-             },
-             nullptr);
+    tc.start(
+        {.name = "C", .priority = 22},
+        [](void*) {
+            m2.lock();
+            go2.take();
+            m2.unlock();
+            SIM_CHECK_EQ(Thread::current()->priority(), 22u);
+            log += 'c';
+        },
+        nullptr);
     Thread::sleep(1);
-    tb.start({.name = "B", .priority = 21},
-             [](void*) {
-                 m1.lock();
-                 SIM_CHECK_STATUS(m2.lock(), Status::ok);
-                 SIM_CHECK_EQ(Thread::current()->priority(), 4u);  // A still waits on m1
-                 m2.unlock();
-                 m1.unlock();
-                 SIM_CHECK_EQ(Thread::current()->priority(), 21u);
-                 log += 'b';
-             },
-             nullptr);
+    tb.start(
+        {.name = "B", .priority = 21},
+        [](void*) {
+            m1.lock();
+            SIM_CHECK_STATUS(m2.lock(), Status::ok);
+            SIM_CHECK_EQ(Thread::current()->priority(), 4u);  // A still waits on m1
+            m2.unlock();
+            m1.unlock();
+            SIM_CHECK_EQ(Thread::current()->priority(), 21u);
+            log += 'b';
+        },
+        nullptr);
     Thread::sleep(1);
     SIM_CHECK_EQ(tb.state(), ThreadState::blocked);
     SIM_CHECK_EQ(tc.priority(), 21u);
-    ta.start({.name = "A", .priority = 4},
-             [](void*) {
-                 SIM_CHECK_STATUS(m1.lock(Timeout::ticks(5)), Status::timeout);
-                 go1.take();
-                 SIM_CHECK_STATUS(m1.lock(), Status::ok);
-                 log += 'a';
-                 m1.unlock();
-             },
-             nullptr);
+    ta.start(
+        {.name = "A", .priority = 4},
+        [](void*) {
+            SIM_CHECK_STATUS(m1.lock(Timeout::ticks(5)), Status::timeout);
+            go1.take();
+            SIM_CHECK_STATUS(m1.lock(), Status::ok);
+            log += 'a';
+            m1.unlock();
+        },
+        nullptr);
     SIM_CHECK_EQ(tb.priority(), 4u);
     SIM_CHECK_EQ(tc.priority(), 4u);
     Thread::sleep(10);  // A's wait times out: B and C fall back
@@ -108,22 +113,35 @@ void chain() {
 
 // ---- Two mutexes held: the owner runs at the best waiter of either. -------
 void several_mutexes() {
-    ta.start({.name = "owner", .priority = 20},
-             [](void*) {
-                 m1.lock();
-                 m2.lock();
-                 go1.take();
-                 m2.unlock();
-                 SIM_CHECK_EQ(Thread::current()->priority(), 6u);  // m1's waiter remains
-                 go2.take();
-                 m1.unlock();
-                 SIM_CHECK_EQ(Thread::current()->priority(), 20u);
-             },
-             nullptr);
+    ta.start(
+        {.name = "owner", .priority = 20},
+        [](void*) {
+            m1.lock();
+            m2.lock();
+            go1.take();
+            m2.unlock();
+            SIM_CHECK_EQ(Thread::current()->priority(), 6u);  // m1's waiter remains
+            go2.take();
+            m1.unlock();
+            SIM_CHECK_EQ(Thread::current()->priority(), 20u);
+        },
+        nullptr);
     Thread::sleep(1);
-    tb.start({.name = "w1", .priority = 6}, [](void*) { m1.lock(); m1.unlock(); }, nullptr);
+    tb.start(
+        {.name = "w1", .priority = 6},
+        [](void*) {
+            m1.lock();
+            m1.unlock();
+        },
+        nullptr);
     SIM_CHECK_EQ(ta.priority(), 6u);
-    tc.start({.name = "w2", .priority = 3}, [](void*) { m2.lock(); m2.unlock(); }, nullptr);
+    tc.start(
+        {.name = "w2", .priority = 3},
+        [](void*) {
+            m2.lock();
+            m2.unlock();
+        },
+        nullptr);
     SIM_CHECK_EQ(ta.priority(), 3u);
     go1.give();  // owner gives up m2 (w2 takes it), stays at 6 for m1
     SIM_CHECK_EQ(tc.state(), ThreadState::exited);
@@ -137,15 +155,22 @@ void several_mutexes() {
 
 // ---- set_priority of a waiter or an owner keeps inheritance right. --------
 void set_priority_follows() {
-    ta.start({.name = "owner", .priority = 20},
-             [](void*) {
-                 m1.lock();
-                 go1.take();
-                 m1.unlock();
-             },
-             nullptr);
+    ta.start(
+        {.name = "owner", .priority = 20},
+        [](void*) {
+            m1.lock();
+            go1.take();
+            m1.unlock();
+        },
+        nullptr);
     Thread::sleep(1);
-    tb.start({.name = "waiter", .priority = 15}, [](void*) { m1.lock(); m1.unlock(); }, nullptr);
+    tb.start(
+        {.name = "waiter", .priority = 15},
+        [](void*) {
+            m1.lock();
+            m1.unlock();
+        },
+        nullptr);
     Thread::sleep(1);
     SIM_CHECK_EQ(ta.priority(), 15u);
     tb.set_priority(3);
@@ -168,8 +193,9 @@ void set_priority_follows() {
 // ---- destroy() wakes waiters with deleted and ends the inheritance. --------
 void destroy_ends_inheritance() {
     SIM_CHECK_STATUS(m1.lock(), Status::ok);
-    ta.start({.name = "w", .priority = 4},
-             [](void*) { SIM_CHECK_STATUS(m1.lock(), Status::deleted); }, nullptr);
+    ta.start(
+        {.name = "w", .priority = 4}, [](void*) { SIM_CHECK_STATUS(m1.lock(), Status::deleted); },
+        nullptr);
     SIM_CHECK_EQ(Thread::current()->priority(), 4u);
     m1.destroy();
     SIM_CHECK_EQ(Thread::current()->priority(), 10u);
@@ -179,22 +205,24 @@ void destroy_ends_inheritance() {
 
 // ---- A thread that ends holding mutexes hands them over. -------------------
 void exit_hands_over() {
-    ta.start({.name = "owner", .priority = 20},
-             [](void*) {
-                 m1.lock();
-                 m1.lock();
-                 m2.lock();
-                 go1.take();
-             },
-             nullptr);
+    ta.start(
+        {.name = "owner", .priority = 20},
+        [](void*) {
+            m1.lock();
+            m1.lock();
+            m2.lock();
+            go1.take();
+        },
+        nullptr);
     Thread::sleep(1);
-    tb.start({.name = "w", .priority = 5},
-             [](void*) {
-                 SIM_CHECK_STATUS(m1.lock(), Status::ok);
-                 SIM_CHECK_EQ(m1.recursion(), 1u);
-                 m1.unlock();
-             },
-             nullptr);
+    tb.start(
+        {.name = "w", .priority = 5},
+        [](void*) {
+            SIM_CHECK_STATUS(m1.lock(), Status::ok);
+            SIM_CHECK_EQ(m1.recursion(), 1u);
+            m1.unlock();
+        },
+        nullptr);
     SIM_CHECK_EQ(ta.priority(), 5u);
     go1.give();
     SIM_CHECK_EQ(tb.state(), ThreadState::exited);
@@ -207,7 +235,9 @@ void exit_hands_over() {
 TEST(MutexInheritance, OneLevel) { EXPECT_EQ(sim::run_isolated(one_level), 0); }
 TEST(MutexInheritance, ChainWithTimeoutAndUnlock) { EXPECT_EQ(sim::run_isolated(chain), 0); }
 TEST(MutexInheritance, SeveralMutexesHeld) { EXPECT_EQ(sim::run_isolated(several_mutexes), 0); }
-TEST(MutexInheritance, FollowsSetPriority) { EXPECT_EQ(sim::run_isolated(set_priority_follows), 0); }
+TEST(MutexInheritance, FollowsSetPriority) {
+    EXPECT_EQ(sim::run_isolated(set_priority_follows), 0);
+}
 TEST(MutexInheritance, DestroyEndsIt) { EXPECT_EQ(sim::run_isolated(destroy_ends_inheritance), 0); }
 TEST(MutexInheritance, ExitHandsOver) { EXPECT_EQ(sim::run_isolated(exit_hands_over), 0); }
 

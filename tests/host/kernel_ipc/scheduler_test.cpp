@@ -43,12 +43,13 @@ void round_robin_slices() {
 // lock is released, not at some later tick.
 void isr_wake_under_lock() {
     kernel::set_soft_interrupt_hook([](void*) { sem.give_from_isr(); }, nullptr);
-    ta.start({.name = "w", .priority = 5},
-             [](void*) {
-                 sem.take();
-                 log += 'W';
-             },
-             nullptr);
+    ta.start(
+        {.name = "w", .priority = 5},
+        [](void*) {
+            sem.take();
+            log += 'W';
+        },
+        nullptr);
     {
         SchedulerLock lock;
         sim::soft_interrupt();
@@ -80,13 +81,16 @@ void init_twice() {
         kernel::for_each_thread([&](Thread* t) { n += t == &ta; });
         return n;
     };
-    ta.init({.name = "x", .priority = 20}, [](void*) {}, nullptr);
-    ta.init({.name = "x", .priority = 20}, [](void*) {}, nullptr);
+    ta.init(
+        {.name = "x", .priority = 20}, [](void*) {}, nullptr);
+    ta.init(
+        {.name = "x", .priority = 20}, [](void*) {}, nullptr);
     SIM_CHECK_EQ(count(), 1u);
     ta.start();
     Thread::sleep(1);
     SIM_CHECK_EQ(ta.state(), ThreadState::exited);
-    ta.init({.name = "x", .priority = 20}, [](void*) {}, nullptr);
+    ta.init(
+        {.name = "x", .priority = 20}, [](void*) {}, nullptr);
     SIM_CHECK_EQ(count(), 1u);
     ta.start();
     SIM_CHECK_STATUS(ta.join(), Status::ok);
@@ -112,7 +116,9 @@ void wake_order() {
 }
 
 TEST(Scheduler, RoundRobinSlicesTickByTick) { EXPECT_EQ(sim::run_isolated(round_robin_slices), 0); }
-TEST(Scheduler, InterruptWakeUnderLockRunsAtUnlock) { EXPECT_EQ(sim::run_isolated(isr_wake_under_lock), 0); }
+TEST(Scheduler, InterruptWakeUnderLockRunsAtUnlock) {
+    EXPECT_EQ(sim::run_isolated(isr_wake_under_lock), 0);
+}
 TEST(Scheduler, NoWaitAnswersEverywhere) { EXPECT_EQ(sim::run_isolated(no_wait_anywhere), 0); }
 TEST(Scheduler, ThreadSetUpTwiceIsListedOnce) { EXPECT_EQ(sim::run_isolated(init_twice), 0); }
 TEST(Scheduler, WaitersWakeByPriorityThenArrival) { EXPECT_EQ(sim::run_isolated(wake_order), 0); }

@@ -47,27 +47,27 @@ void fail(const char* file, int line, const std::string& what);
 
 }  // namespace sim
 
-#define SIM_CHECK(cond)                                                    \
-    do {                                                                   \
-        if (!(cond)) ::sim::fail(__FILE__, __LINE__, "expected " #cond);   \
+#define SIM_CHECK(cond)                                                  \
+    do {                                                                 \
+        if (!(cond)) ::sim::fail(__FILE__, __LINE__, "expected " #cond); \
     } while (0)
 
-#define SIM_CHECK_EQ(a, b)                                                 \
-    do {                                                                   \
-        auto&& sa_ = (a);                                                  \
-        auto&& sb_ = (b);                                                  \
-        if (!(sa_ == sb_)) {                                               \
-            std::ostringstream so_;                                        \
-            so_ << #a " == " #b " failed: " << ::sim::show(sa_) << " vs " << ::sim::show(sb_);     \
-            ::sim::fail(__FILE__, __LINE__, so_.str());                    \
-        }                                                                  \
+#define SIM_CHECK_EQ(a, b)                                                                     \
+    do {                                                                                       \
+        auto&& sa_ = (a);                                                                      \
+        auto&& sb_ = (b);                                                                      \
+        if (!(sa_ == sb_)) {                                                                   \
+            std::ostringstream so_;                                                            \
+            so_ << #a " == " #b " failed: " << ::sim::show(sa_) << " vs " << ::sim::show(sb_); \
+            ::sim::fail(__FILE__, __LINE__, so_.str());                                        \
+        }                                                                                      \
     } while (0)
 
-#define SIM_CHECK_STATUS(a, b)                                                          \
-    do {                                                                                \
-        ::rtos::Status sa_ = (a), sb_ = (b);                                            \
-        if (sa_ != sb_)                                                                 \
-            ::sim::fail(__FILE__, __LINE__,                                             \
+#define SIM_CHECK_STATUS(a, b)                                                             \
+    do {                                                                                   \
+        ::rtos::Status sa_ = (a), sb_ = (b);                                               \
+        if (sa_ != sb_)                                                                    \
+            ::sim::fail(__FILE__, __LINE__,                                                \
                         std::string(#a " == " #b " failed: ") + ::rtos::status_name(sa_) + \
-                            " vs " + ::rtos::status_name(sb_));                         \
+                            " vs " + ::rtos::status_name(sb_));                            \
     } while (0)

@@ -44,10 +44,12 @@ void expiry_order() {
     d.start_once(1);
     e.start_once(3);
     Thread::sleep(10);
-    std::vector<Fire> want = {{'d', t0 + 1}, {'b', t0 + 3}, {'e', t0 + 3}, {'a', t0 + 5}, {'c', t0 + 5}};
+    std::vector<Fire> want = {
+        {'d', t0 + 1}, {'b', t0 + 3}, {'e', t0 + 3}, {'a', t0 + 5}, {'c', t0 + 5}};
     SIM_CHECK(fires == want);
     if (!(fires == want))
-        for (auto& f : fires) std::fprintf(stderr, "  fired %c at %llu\n", f.name, (unsigned long long)(f.at - t0));
+        for (auto& f : fires)
+            std::fprintf(stderr, "  fired %c at %llu\n", f.name, (unsigned long long)(f.at - t0));
 
     // Re-arming moves a pending timer; stop removes one.
     fires.clear();

@@ -268,12 +268,14 @@ struct Windows {
 };
 
 Windows windows_of(ConfigSpace& c) {
-    return {std::uint64_t(c.read8(0x1c) & 0xf0) << 8 | std::uint64_t(c.read16(0x30)) << 16,
-            (std::uint64_t(c.read8(0x1d) & 0xf0) << 8 | std::uint64_t(c.read16(0x32)) << 16) | 0xfff,
-            std::uint64_t(c.read16(0x20) & 0xfff0) << 16,
-            (std::uint64_t(c.read16(0x22) & 0xfff0) << 16) | 0xfffff,
-            std::uint64_t(c.read16(0x24) & 0xfff0) << 16 | std::uint64_t(c.read32(0x28)) << 32,
-            ((std::uint64_t(c.read16(0x26) & 0xfff0) << 16) | 0xfffff) | std::uint64_t(c.read32(0x2c)) << 32};
+    return {
+        std::uint64_t(c.read8(0x1c) & 0xf0) << 8 | std::uint64_t(c.read16(0x30)) << 16,
+        (std::uint64_t(c.read8(0x1d) & 0xf0) << 8 | std::uint64_t(c.read16(0x32)) << 16) | 0xfff,
+        std::uint64_t(c.read16(0x20) & 0xfff0) << 16,
+        (std::uint64_t(c.read16(0x22) & 0xfff0) << 16) | 0xfffff,
+        std::uint64_t(c.read16(0x24) & 0xfff0) << 16 | std::uint64_t(c.read32(0x28)) << 32,
+        ((std::uint64_t(c.read16(0x26) & 0xfff0) << 16) | 0xfffff) | std::uint64_t(c.read32(0x2c))
+                                                                         << 32};
 }
 
 bool inside(const Bar& b, std::uint64_t base, std::uint64_t limit) {
@@ -311,7 +313,7 @@ TEST_F(PciEnumerate, BridgesGetBusesWindowsAndSwizzle) {
     EXPECT_TRUE(inside(blk.bar[1], w1.mem_base, w1.mem_limit));
     EXPECT_TRUE(inside(blk.bar[4], w1.pref_base, w1.pref_limit));
     EXPECT_GE(blk.bar[4].bus_address, 0x400000000u);  // the host's 64-bit window
-    EXPECT_EQ(blk.irq, 33u);  // INTA at 01:00.0 -> INTA at 00:01.0
+    EXPECT_EQ(blk.irq, 33u);                          // INTA at 01:00.0 -> INTA at 00:01.0
     const Function& iof = *t[3];
     EXPECT_TRUE(inside(iof.bar[0], w1.io_base, w1.io_limit));
     EXPECT_GE(w1.io_base, 0x1000u);
@@ -387,7 +389,8 @@ struct QemuTree {
     explicit QemuTree(const char* name) {
         std::ifstream f(std::string(QEMU_FIXTURES) + "/" + name + ".dtb", std::ios::binary);
         blob.assign(std::istreambuf_iterator<char>(f), {});
-        ok = tree.init(blob.data()) && (node = tree.find_compatible("pci-host-ecam-generic")).valid() &&
+        ok = tree.init(blob.data()) &&
+             (node = tree.find_compatible("pci-host-ecam-generic")).valid() &&
              parse_host_bridge(tree, node, host);
     }
     // Enumerates one function at 00:<dev>.0 through the tree's interrupt-map; its irq.

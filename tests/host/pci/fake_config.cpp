@@ -48,8 +48,7 @@ void FakeConfig::store_bar(unsigned i, std::uint32_t v) {
     switch (b.type) {
     case BarSpec::none: return poke32(reg::bar0 + 4 * i, 0);
     case BarSpec::fixed: return;
-    case BarSpec::io:
-        return poke32(reg::bar0 + 4 * i, (v & ~std::uint32_t(b.size - 1) & ~3u) | 1u);
+    case BarSpec::io: return poke32(reg::bar0 + 4 * i, (v & ~std::uint32_t(b.size - 1) & ~3u) | 1u);
     case BarSpec::mem32:
     case BarSpec::mem64: {
         std::uint32_t flags = (b.type == BarSpec::mem64 ? 4u : 0u) | (b.prefetchable ? 8u : 0u);
@@ -60,15 +59,18 @@ void FakeConfig::store_bar(unsigned i, std::uint32_t v) {
 
 void FakeConfig::set_bar(unsigned i, BarSpec spec) {
     bars[i] = spec;
-    if (spec.type == BarSpec::fixed) return poke32(reg::bar0 + 4 * i, static_cast<std::uint32_t>(spec.size));
+    if (spec.type == BarSpec::fixed)
+        return poke32(reg::bar0 + 4 * i, static_cast<std::uint32_t>(spec.size));
     store_bar(i, 0);
     if (spec.type == BarSpec::mem64) store_bar(i + 1, 0);
 }
 
 std::uint64_t FakeConfig::bar_value(unsigned i) const {
     auto raw = [&](unsigned k) {
-        return std::uint32_t(bytes[reg::bar0 + 4 * k]) | std::uint32_t(bytes[reg::bar0 + 4 * k + 1]) << 8 |
-               std::uint32_t(bytes[reg::bar0 + 4 * k + 2]) << 16 | std::uint32_t(bytes[reg::bar0 + 4 * k + 3]) << 24;
+        return std::uint32_t(bytes[reg::bar0 + 4 * k]) |
+               std::uint32_t(bytes[reg::bar0 + 4 * k + 1]) << 8 |
+               std::uint32_t(bytes[reg::bar0 + 4 * k + 2]) << 16 |
+               std::uint32_t(bytes[reg::bar0 + 4 * k + 3]) << 24;
     };
     if (bars[i].type == BarSpec::io) return raw(i) & ~3u;
     std::uint64_t v = raw(i) & ~0xfu;

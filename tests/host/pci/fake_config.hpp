@@ -15,7 +15,13 @@
 namespace pci::test {
 
 struct BarSpec {
-    enum Type { none, mem32, mem64, io, fixed } type = none;  ///< fixed: reads what was poked, ignores writes
+    enum Type {
+        none,
+        mem32,
+        mem64,
+        io,
+        fixed
+    } type = none;  ///< fixed: reads what was poked, ignores writes
     std::uint64_t size = 0;
     bool prefetchable = false;
 };
@@ -27,16 +33,26 @@ public:
                std::uint8_t header_type = 0);
 
     std::uint8_t read8(std::uint16_t off) override { return off < 4096 ? bytes[off] : 0xff; }
-    std::uint16_t read16(std::uint16_t off) override { return std::uint16_t(read8(off) | read8(off + 1) << 8); }
-    std::uint32_t read32(std::uint16_t off) override { return read16(off) | std::uint32_t(read16(off + 2)) << 16; }
+    std::uint16_t read16(std::uint16_t off) override {
+        return std::uint16_t(read8(off) | read8(off + 1) << 8);
+    }
+    std::uint32_t read32(std::uint16_t off) override {
+        return read16(off) | std::uint32_t(read16(off + 2)) << 16;
+    }
     void write8(std::uint16_t off, std::uint8_t v) override;
     void write16(std::uint16_t off, std::uint16_t v) override;
     void write32(std::uint16_t off, std::uint32_t v) override;
 
     /// Raw store, no BAR semantics (to build malformed spaces).
     void poke8(std::uint16_t off, std::uint8_t v) { bytes[off] = v; }
-    void poke16(std::uint16_t off, std::uint16_t v) { poke8(off, v & 0xff); poke8(off + 1, v >> 8); }
-    void poke32(std::uint16_t off, std::uint32_t v) { poke16(off, v & 0xffff); poke16(off + 2, v >> 16); }
+    void poke16(std::uint16_t off, std::uint16_t v) {
+        poke8(off, v & 0xff);
+        poke8(off + 1, v >> 8);
+    }
+    void poke32(std::uint16_t off, std::uint32_t v) {
+        poke16(off, v & 0xffff);
+        poke16(off + 2, v >> 16);
+    }
     /// Appends a capability at `off` to the list (sets the status bit).
     void add_capability(std::uint8_t off, std::uint8_t id);
     /// BAR i behaves as spec (a mem64 BAR also takes i + 1).

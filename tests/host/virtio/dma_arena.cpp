@@ -40,9 +40,9 @@ Arena& arena() {
         // Low addresses, so ring memory has a 32-bit page number.
         for (std::uintptr_t hint = 0x20000000; hint < 0xc0000000 && a.base == nullptr;
              hint += 0x10000000) {
-            void* p = mmap(reinterpret_cast<void*>(hint), kArenaSize, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
-                           0);
+            void* p =
+                mmap(reinterpret_cast<void*>(hint), kArenaSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
             if (p != MAP_FAILED) a.base = static_cast<unsigned char*>(p);
         }
         if (a.base == nullptr) {

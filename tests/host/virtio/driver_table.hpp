@@ -25,6 +25,6 @@ bool probe(virtio::Transport& transport, std::uint64_t base);
 }  // namespace host_drivers
 
 #undef VIRTIO_DRIVER
-#define VIRTIO_DRIVER(ident, device_id, probe_fn)                                    \
-    [[maybe_unused]] static const bool virtio_driver_##ident =                       \
+#define VIRTIO_DRIVER(ident, device_id, probe_fn)              \
+    [[maybe_unused]] static const bool virtio_driver_##ident = \
         ::host_drivers::register_driver(::virtio::DriverEntry{device_id, #ident, probe_fn})

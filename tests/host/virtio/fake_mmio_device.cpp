@@ -96,8 +96,8 @@ std::uint64_t FakeMmioDevice::driver_features() const {
 FakeMmioDevice::QueueView FakeMmioDevice::queue(std::uint16_t index) const {
     const Queue& q = queues_.at(index);
     const bool live = legacy() ? (q.pfn != 0 && q.used != 0) : q.ready;
-    return {q.num,  q.align,          q.desc,     q.avail,           q.used,
-            live,   q.last_avail_idx, q.used_idx, q.chains,          q.indirect_chains,
+    return {q.num,          q.align,          q.desc,     q.avail,  q.used,
+            live,           q.last_avail_idx, q.used_idx, q.chains, q.indirect_chains,
             q.longest_chain};
 }
 
@@ -155,18 +155,21 @@ void FakeMmioDevice::config_write(std::uint32_t offset, unsigned size, std::uint
         violation("config write beyond the config space at " + hex(offset));
         return;
     }
-    for (unsigned i = 0; i < size; ++i) config_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    for (unsigned i = 0; i < size; ++i)
+        config_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
     if (on_config_write) on_config_write(offset);
 }
 
 std::uint8_t FakeMmioDevice::read8(std::uint32_t offset) {
-    if (offset >= reg::Config) return static_cast<std::uint8_t>(config_read(offset - reg::Config, 1));
+    if (offset >= reg::Config)
+        return static_cast<std::uint8_t>(config_read(offset - reg::Config, 1));
     violation("8-bit read of control register " + hex(offset));
     return 0;
 }
 
 std::uint16_t FakeMmioDevice::read16(std::uint32_t offset) {
-    if (offset >= reg::Config) return static_cast<std::uint16_t>(config_read(offset - reg::Config, 2));
+    if (offset >= reg::Config)
+        return static_cast<std::uint16_t>(config_read(offset - reg::Config, 2));
     violation("16-bit read of control register " + hex(offset));
     return 0;
 }
@@ -191,9 +194,11 @@ std::uint32_t FakeMmioDevice::read32(std::uint32_t offset) {
     case reg::VendorID: return options_.vendor_id;
     case reg::DeviceFeatures: {
         // 4.2.2: DeviceFeaturesSel is written before each read.
-        if (!device_features_sel_written_) violation("DeviceFeatures read without DeviceFeaturesSel");
+        if (!device_features_sel_written_)
+            violation("DeviceFeatures read without DeviceFeaturesSel");
         device_features_sel_written_ = false;
-        if (legacy()) return device_features_sel_ ? 0 : static_cast<std::uint32_t>(options_.features);
+        if (legacy())
+            return device_features_sel_ ? 0 : static_cast<std::uint32_t>(options_.features);
         return static_cast<std::uint32_t>(options_.features >> (32 * device_features_sel_));
     }
     case reg::QueueNumMax: return q ? q->num_max : 0;
@@ -250,9 +255,11 @@ void FakeMmioDevice::write32(std::uint32_t offset, std::uint32_t value) {
         driver_features_sel_written_ = true;
         return;
     case reg::DriverFeatures:
-        if (!driver_features_sel_written_) violation("DriverFeatures written without DriverFeaturesSel");
+        if (!driver_features_sel_written_)
+            violation("DriverFeatures written without DriverFeaturesSel");
         driver_features_sel_written_ = false;
-        if ((status_ & VIRTIO_STATUS_DRIVER) == 0) violation("DriverFeatures written before DRIVER");
+        if ((status_ & VIRTIO_STATUS_DRIVER) == 0)
+            violation("DriverFeatures written before DRIVER");
         if (!legacy() && (status_ & VIRTIO_STATUS_FEATURES_OK) != 0)
             violation("DriverFeatures written after FEATURES_OK");
         if (legacy() && driver_features_sel_ != 0) {
@@ -300,7 +307,8 @@ void FakeMmioDevice::write32(std::uint32_t offset, std::uint32_t value) {
         q->desc = q->desc_lo | (std::uint64_t{q->desc_hi} << 32);
         q->avail = q->avail_lo | (std::uint64_t{q->avail_hi} << 32);
         q->used = q->used_lo | (std::uint64_t{q->used_hi} << 32);
-        if (q->desc % VIRTQ_DESC_ALIGN || q->avail % VIRTQ_AVAIL_ALIGN || q->used % VIRTQ_USED_ALIGN)
+        if (q->desc % VIRTQ_DESC_ALIGN || q->avail % VIRTQ_AVAIL_ALIGN ||
+            q->used % VIRTQ_USED_ALIGN)
             violation("misaligned ring part (2.7)");
         q->ready = true;
         return;
@@ -340,7 +348,8 @@ void FakeMmioDevice::update_legacy_rings(Queue& q) {
         return;
     }
     q.avail = q.desc + std::uint64_t{q.num} * sizeof(VirtqDesc);
-    q.used = (q.avail + sizeof(VirtqAvail) + 2u * q.num + q.align - 1) & ~std::uint64_t{q.align - 1};
+    q.used =
+        (q.avail + sizeof(VirtqAvail) + 2u * q.num + q.align - 1) & ~std::uint64_t{q.align - 1};
 }
 
 void FakeMmioDevice::reset_device() {
@@ -403,7 +412,8 @@ void FakeMmioDevice::process(std::uint16_t index) {
             broken_ = true;
             return;
         }
-        const auto head = load<std::uint16_t>(q.avail + sizeof(VirtqAvail) + 2u * (q.last_avail_idx % q.num));
+        const auto head =
+            load<std::uint16_t>(q.avail + sizeof(VirtqAvail) + 2u * (q.last_avail_idx % q.num));
         Chain chain;
         if (!walk_chain(q, head, chain)) {
             broken_ = true;  // QEMU's virtio_error(): the device stops
@@ -415,10 +425,8 @@ void FakeMmioDevice::process(std::uint16_t index) {
         if (negotiated(VIRTIO_RING_F_EVENT_IDX))  // QEMU: avail_event = last_avail_idx
             store<std::uint16_t>(q.used + virtq_avail_event_offset(q.num), q.last_avail_idx);
         q.outstanding.insert(head);
-        if (complete_in_reverse)
-            finished.emplace_back(std::move(chain), len);
-        else
-            push_used(index, q, chain, len);
+        if (complete_in_reverse) finished.emplace_back(std::move(chain), len);
+        else push_used(index, q, chain, len);
         avail_idx = load<std::uint16_t>(q.avail + 2);
         std::atomic_thread_fence(std::memory_order_acquire);
     }
@@ -443,7 +451,8 @@ bool FakeMmioDevice::walk_chain(Queue& q, std::uint16_t head, Chain& chain) {
         }
         const auto d = load<VirtqDesc>(table + sizeof(VirtqDesc) * i);
         if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-            if (!negotiated(VIRTIO_RING_F_INDIRECT_DESC)) violation("INDIRECT descriptor not negotiated");
+            if (!negotiated(VIRTIO_RING_F_INDIRECT_DESC))
+                violation("INDIRECT descriptor not negotiated");
             if (chain.indirect) return violation("indirect inside an indirect table"), false;
             if (d.flags & VIRTQ_DESC_F_NEXT) return violation("INDIRECT together with NEXT"), false;
             if (d.len == 0 || d.len % sizeof(VirtqDesc) != 0)
@@ -460,7 +469,8 @@ bool FakeMmioDevice::walk_chain(Queue& q, std::uint16_t head, Chain& chain) {
         if (d.flags & VIRTQ_DESC_F_WRITE) {
             chain.writable.emplace_back(p, d.len);
         } else {
-            if (!chain.writable.empty()) return violation("readable descriptor after a writable one"), false;
+            if (!chain.writable.empty())
+                return violation("readable descriptor after a writable one"), false;
             chain.readable.emplace_back(p, d.len);
         }
         if (++count > max) return violation("descriptor chain loops"), false;
@@ -482,7 +492,8 @@ std::uint16_t FakeMmioDevice::pick_not_in_flight(const Queue& q, std::uint16_t h
     return static_cast<std::uint16_t>(q.num + 1);
 }
 
-void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain, std::uint32_t len) {
+void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain,
+                               std::uint32_t len) {
     (void)index;
     std::uint32_t id = chain.head;
     std::uint16_t advance = 1;
@@ -490,13 +501,16 @@ void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain
     case UsedFault::none: break;
     case UsedFault::id_out_of_range: id = q.num + 3u; break;
     case UsedFault::id_not_in_flight: id = pick_not_in_flight(q, chain.head); break;
-    case UsedFault::len_too_big: len = static_cast<std::uint32_t>(chain.writable_bytes() + 1); break;
+    case UsedFault::len_too_big:
+        len = static_cast<std::uint32_t>(chain.writable_bytes() + 1);
+        break;
     case UsedFault::idx_jump: advance = static_cast<std::uint16_t>(1 + fault_jump_); break;
     }
     fault_ = UsedFault::none;
 
     // 2.7.8: the entry, then (after a barrier) the idx that publishes it.
-    const std::uint64_t elem = q.used + sizeof(VirtqUsed) + sizeof(VirtqUsedElem) * (q.used_idx % q.num);
+    const std::uint64_t elem =
+        q.used + sizeof(VirtqUsed) + sizeof(VirtqUsedElem) * (q.used_idx % q.num);
     store<std::uint32_t>(elem, id);
     store<std::uint32_t>(elem + 4, len);
     std::atomic_thread_fence(std::memory_order_release);

@@ -45,7 +45,9 @@ void reset() {
 
 const std::string& log() { return captured().text; }
 
-bool log_contains(const std::string& text) { return captured().text.find(text) != std::string::npos; }
+bool log_contains(const std::string& text) {
+    return captured().text.find(text) != std::string::npos;
+}
 
 void set_echo(bool on) { captured().echo = on; }
 

@@ -30,9 +30,18 @@ public:
     std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
     std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
     std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
-    void write8(std::uint32_t o, std::uint8_t v) override { d_.write8(o, v); wrote(); }
-    void write16(std::uint32_t o, std::uint16_t v) override { d_.write16(o, v); wrote(); }
-    void write32(std::uint32_t o, std::uint32_t v) override { d_.write32(o, v); wrote(); }
+    void write8(std::uint32_t o, std::uint8_t v) override {
+        d_.write8(o, v);
+        wrote();
+    }
+    void write16(std::uint32_t o, std::uint16_t v) override {
+        d_.write16(o, v);
+        wrote();
+    }
+    void write32(std::uint32_t o, std::uint32_t v) override {
+        d_.write32(o, v);
+        wrote();
+    }
     std::uint64_t base() const override { return d_.base(); }
 
 private:

@@ -27,7 +27,8 @@ INSTANTIATE_TEST_SUITE_P(Versions, DeviceTest, testing::ValuesIn(enabled_version
 TEST_P(DeviceTest, StatusHandshakeAsSeenByTheDevice) {
     Rig r(options(GetParam(), core_ring_features()));
     ASSERT_EQ(r.start(), Error::ok) << host_hal::log();
-    const std::vector<std::uint8_t> modern = {0, ACK, ACK | DRV, ACK | DRV | FOK, ACK | DRV | FOK | DOK};
+    const std::vector<std::uint8_t> modern = {0, ACK, ACK | DRV, ACK | DRV | FOK,
+                                              ACK | DRV | FOK | DOK};
     const std::vector<std::uint8_t> legacy_seq = {0, ACK, ACK | DRV, ACK | DRV | DOK};
     EXPECT_EQ(r.fake.status_writes(), legacy() ? legacy_seq : modern);
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
@@ -41,8 +42,8 @@ TEST_P(DeviceTest, NegotiatesTheIntersection) {
                                   feature_bit(VIRTIO_F_RING_PACKED) | feature_bit(40);
     Rig r(options(GetParam(), offered));
     // The driver may not claim transport bits (24..41): the core owns them.
-    const std::uint64_t asked = flush | ro | feature_bit(VIRTIO_F_RING_PACKED) |
-                                feature_bit(VIRTIO_F_NOTIFY_ON_EMPTY);
+    const std::uint64_t asked =
+        flush | ro | feature_bit(VIRTIO_F_RING_PACKED) | feature_bit(VIRTIO_F_NOTIFY_ON_EMPTY);
     ASSERT_EQ(r.start(8, asked), Error::ok) << host_hal::log();
     std::uint64_t expected = flush | core_ring_features();
     if (!legacy()) expected |= feature_bit(VIRTIO_F_VERSION_1);
@@ -66,7 +67,8 @@ TEST_P(DeviceTest, QueueNumMaxZeroIsUnavailable) {
     Rig r(options(GetParam()));
     r.fake.set_queue_num_max(0, 0);
     EXPECT_EQ(r.start(), Error::queue_unavailable);
-    EXPECT_TRUE(host_hal::log_contains("virtio-blk@0x10008000: queue 0 unavailable (QueueNumMax 0)"))
+    EXPECT_TRUE(
+        host_hal::log_contains("virtio-blk@0x10008000: queue 0 unavailable (QueueNumMax 0)"))
         << host_hal::log();
     EXPECT_NE(r.fake.status() & FAILED, 0);
     EXPECT_EQ(r.fake.status() & DOK, 0);
@@ -235,7 +237,8 @@ TEST(DeviceModern, MissingVersion1IsRefused) {
     o.offer_version_1 = false;
     Rig r(o);
     EXPECT_EQ(r.start(), Error::features_refused);
-    EXPECT_TRUE(host_hal::log_contains("modern device without VIRTIO_F_VERSION_1")) << host_hal::log();
+    EXPECT_TRUE(host_hal::log_contains("modern device without VIRTIO_F_VERSION_1"))
+        << host_hal::log();
     EXPECT_EQ(r.fake.status_writes().back(), ACK | DRV | FAILED);
     EXPECT_EQ(host_hal::live_allocations(), 0u);
 }

@@ -37,7 +37,8 @@ void expect_broken_by(std::uint32_t version, const Case& c, std::uint64_t featur
     ASSERT_EQ(r.pop_errors.size(), 1u);
     EXPECT_EQ(r.pop_errors[0], Error::device_error);
     EXPECT_EQ(r.completions.size(), 1u);  // nothing bogus was handed out
-    EXPECT_TRUE(host_hal::log_contains("virtio-blk@0x10008000: queue 0 broken: ")) << host_hal::log();
+    EXPECT_TRUE(host_hal::log_contains("virtio-blk@0x10008000: queue 0 broken: "))
+        << host_hal::log();
     EXPECT_TRUE(host_hal::log_contains(c.log)) << host_hal::log();
 
     // Fail fast from now on.
@@ -62,7 +63,8 @@ INSTANTIATE_TEST_SUITE_P(Versions, MisbehaviourTest, testing::ValuesIn(enabled_v
                          version_name);
 
 TEST_P(MisbehaviourTest, UsedIdOutOfRange) {
-    expect_broken_by(GetParam(), {fake::UsedFault::id_out_of_range, 0, "used id 11 out of range (size 8)"},
+    expect_broken_by(GetParam(),
+                     {fake::UsedFault::id_out_of_range, 0, "used id 11 out of range (size 8)"},
                      core_ring_features());
 }
 

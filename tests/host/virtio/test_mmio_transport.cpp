@@ -98,8 +98,7 @@ TEST_P(MmioTransportTest, FeatureWordsGoThroughTheSelectors) {
     }
     dev.write32(mmio::reg::Status, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
     t.set_driver_features(0x0000'0101'0000'0a00ull);
-    EXPECT_EQ(dev.driver_features(),
-              GetParam() == kLegacy ? 0x0a00ull : 0x0000'0101'0000'0a00ull);
+    EXPECT_EQ(dev.driver_features(), GetParam() == kLegacy ? 0x0a00ull : 0x0000'0101'0000'0a00ull);
     EXPECT_TRUE(dev.violations().empty()) << dev.violations_text();
 }
 
@@ -195,8 +194,8 @@ TEST(MmioLegacy, FakeDeviceUsesQemuPlacementNotTheDrivers) {
     auto* desc = reinterpret_cast<VirtqDesc*>(block);
     auto* avail = reinterpret_cast<VirtqAvail*>(block + virtq_desc_size(n));
     auto* avail_ring = reinterpret_cast<std::uint16_t*>(avail + 1);
-    auto* wrong_used = reinterpret_cast<VirtqUsed*>(
-        block + align_up(virtq_desc_size(n) + virtq_avail_size(n), 4));
+    auto* wrong_used =
+        reinterpret_cast<VirtqUsed*>(block + align_up(virtq_desc_size(n) + virtq_avail_size(n), 4));
     auto* qemu_used = reinterpret_cast<VirtqUsed*>(block + virtq_legacy_used_offset(n, 4096));
 
     dev.write32(mmio::reg::Status, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -204,8 +203,7 @@ TEST(MmioLegacy, FakeDeviceUsesQemuPlacementNotTheDrivers) {
     dev.write32(mmio::reg::QueueSel, 0);
     dev.write32(mmio::reg::QueueNum, n);
     dev.write32(mmio::reg::QueueAlign, 4096);
-    dev.write32(mmio::reg::QueuePFN,
-                static_cast<std::uint32_t>(hal::virt_to_phys(block) / 4096));
+    dev.write32(mmio::reg::QueuePFN, static_cast<std::uint32_t>(hal::virt_to_phys(block) / 4096));
     dev.write32(mmio::reg::Status,
                 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
 

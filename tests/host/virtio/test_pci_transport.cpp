@@ -220,7 +220,10 @@ protected:
 
 class CommonCfg final : public Window {
 public:
-    CommonCfg() : Window(common::size) { set16(common::num_queues, 3); select_queue(0); }
+    CommonCfg() : Window(common::size) {
+        set16(common::num_queues, 3);
+        select_queue(0);
+    }
     std::uint64_t features = 0x1'0000'0244ull;
     std::map<std::uint16_t, std::uint16_t> notify_off{{0, 0}, {1, 1}, {2, 2}};
 
@@ -234,8 +237,8 @@ private:
     }
     void after_write(std::uint32_t o) override {
         if (o == common::device_feature_select)
-            set32(common::device_feature, get<std::uint32_t>(o) ? std::uint32_t(features >> 32)
-                                                                 : std::uint32_t(features));
+            set32(common::device_feature,
+                  get<std::uint32_t>(o) ? std::uint32_t(features >> 32) : std::uint32_t(features));
         if (o == common::queue_select) select_queue(get<std::uint16_t>(o));
     }
 };
@@ -245,7 +248,9 @@ struct ModernRig {
     Window notify{0x1000}, isr{4}, device{0x100};
     PciLayout layout;
     PciTransport t;
-    ModernRig() : layout(make_layout()), t(2, 0x1af4, "00:02.0", {&common, &notify, &isr, &device}, layout) {}
+    ModernRig()
+        : layout(make_layout()),
+          t(2, 0x1af4, "00:02.0", {&common, &notify, &isr, &device}, layout) {}
     static PciLayout make_layout() {
         PciLayout l;
         l.notify = {true, 4, 0x3000, 0x1000, 0x70};
@@ -261,10 +266,12 @@ TEST(PciTransport, SixtyFourFeatureBitsThroughTheSelect) {
     EXPECT_EQ(r.t.device_features(), 0x1'0000'0244ull);
     r.t.set_driver_features(0x1'0000'0004ull);
     const std::vector<std::pair<std::uint32_t, std::uint32_t>> tail(r.common.writes.end() - 4,
-                                                                     r.common.writes.end());
+                                                                    r.common.writes.end());
     const std::vector<std::pair<std::uint32_t, std::uint32_t>> want{
-        {common::driver_feature_select, 0}, {common::driver_feature, 4},
-        {common::driver_feature_select, 1}, {common::driver_feature, 1}};
+        {common::driver_feature_select, 0},
+        {common::driver_feature, 4},
+        {common::driver_feature_select, 1},
+        {common::driver_feature, 1}};
     EXPECT_EQ(tail, want);
 }
 
@@ -307,7 +314,10 @@ TEST(PciTransport, IsrIsTheInterruptStatusAndConfigIsBounded) {
 #if defined(CONFIG_VIRTIO_LEGACY)
 class LegacyIo final : public Window {
 public:
-    LegacyIo() : Window(0x40) { std::uint16_t n = 128; std::memcpy(&bytes[pci_regs::legacy::queue_size], &n, 2); }
+    LegacyIo() : Window(0x40) {
+        std::uint16_t n = 128;
+        std::memcpy(&bytes[pci_regs::legacy::queue_size], &n, 2);
+    }
 };
 
 TEST(PciTransport, LegacyQueueTakesTheDeviceSizeAndLayout) {

@@ -27,12 +27,12 @@ TEST(Spec, LegacyUsedRingIsWhereQemuComputesIt) {
 }
 
 TEST(Spec, EventIndexArithmeticWraps) {
-    EXPECT_TRUE(vring_need_event(5, 6, 5));    // crossed 5 -> 6
-    EXPECT_FALSE(vring_need_event(5, 5, 4));   // not yet written entry 5
-    EXPECT_TRUE(vring_need_event(5, 10, 0));   // batch over it
+    EXPECT_TRUE(vring_need_event(5, 6, 5));   // crossed 5 -> 6
+    EXPECT_FALSE(vring_need_event(5, 5, 4));  // not yet written entry 5
+    EXPECT_TRUE(vring_need_event(5, 10, 0));  // batch over it
     EXPECT_FALSE(vring_need_event(20, 10, 0));
     EXPECT_TRUE(vring_need_event(65535, 2, 65530));  // across the 16-bit wrap
-    EXPECT_FALSE(vring_need_event(3, 3, 3));   // nothing added
+    EXPECT_FALSE(vring_need_event(3, 3, 3));         // nothing added
 }
 
 TEST(Spec, ConfigMirrorsTheMacros) {

@@ -318,7 +318,7 @@ TEST_P(VirtqueueTest, EventIdxDisabledInterruptsStayQuiet) {
 }
 
 TEST_P(VirtqueueTest, WithoutEventIdxFlagsDecide) {
-    Rig r(options(GetParam()));  // no EVENT_IDX offered
+    Rig r(options(GetParam()));         // no EVENT_IDX offered
     ASSERT_EQ(r.start(64), Error::ok);  // 20 requests of 2 descriptors
     ASSERT_FALSE(r.q().uses_event_idx());
     r.fake.process_on_notify = false;

@@ -8,8 +8,7 @@ namespace blk_test {
 BlkModel::BlkModel(std::uint64_t sectors) : disk(sectors * 512, 0) {}
 
 void BlkModel::write_config(fake::FakeMmioDevice& dev, std::uint64_t capacity,
-                            std::uint32_t size_max, std::uint32_t seg_max,
-                            std::uint32_t blk_size) {
+                            std::uint32_t size_max, std::uint32_t seg_max, std::uint32_t blk_size) {
     std::uint8_t cfg[24] = {};
     for (int i = 0; i < 8; ++i) cfg[i] = static_cast<std::uint8_t>(capacity >> (8 * i));  // le64
     for (int i = 0; i < 4; ++i) {
@@ -48,8 +47,8 @@ std::uint32_t BlkModel::serve(fake::Chain& chain) {
     std::uint8_t& status = *out.back();
     out.pop_back();  // `out` is the data-in area now
     const std::size_t out_data = in.size() - 16;
-    seen.push_back({type, sector,
-                    static_cast<std::uint32_t>(type == T_OUT ? out_data : out.size())});
+    seen.push_back(
+        {type, sector, static_cast<std::uint32_t>(type == T_OUT ? out_data : out.size())});
 
     if (forced_count) {
         --forced_count;
@@ -98,9 +97,7 @@ std::uint32_t BlkModel::serve(fake::Chain& chain) {
         status = S_OK;
         return static_cast<std::uint32_t>(n + 1);
     }
-    default:
-        status = S_UNSUPP;
-        return 1;
+    default: status = S_UNSUPP; return 1;
     }
 }
 

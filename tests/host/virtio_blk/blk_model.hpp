@@ -31,8 +31,7 @@ public:
 
     /// Writes capacity / size_max / seg_max / blk_size into the config space.
     static void write_config(fake::FakeMmioDevice& dev, std::uint64_t capacity,
-                             std::uint32_t size_max, std::uint32_t seg_max,
-                             std::uint32_t blk_size);
+                             std::uint32_t size_max, std::uint32_t seg_max, std::uint32_t blk_size);
 
     /// The fake's behaviour: serves one chain, returns the used length.
     std::uint32_t serve(fake::Chain& chain);

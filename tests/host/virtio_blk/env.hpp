@@ -27,7 +27,7 @@ struct Setup {
     std::uint64_t features = 0;     ///< blk feature bits offered; ring features are added
     bool offer_indirect = true;     ///< offer INDIRECT_DESC when the build has it
     std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;
-    bool irq = true;                ///< irq::attach() succeeds
+    bool irq = true;  ///< irq::attach() succeeds
     std::uint32_t queue_num_max = 1024;
     bool process_on_notify = true;  ///< false: requests wait for process_now()/the device thread
 };

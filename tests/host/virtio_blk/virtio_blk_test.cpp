@@ -33,7 +33,8 @@ fake::UsedFault g_fault = fake::UsedFault::none;
 
 std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
     std::vector<std::uint8_t> v(sectors * 512);
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i * 7 + seed * 131 + (i >> 9));
+    for (std::size_t i = 0; i < v.size(); ++i)
+        v[i] = static_cast<std::uint8_t>(i * 7 + seed * 131 + (i >> 9));
     return v;
 }
 
@@ -483,7 +484,9 @@ struct Async {
 };
 std::vector<int> g_order;  // indices in completion order
 
-void record(rtos::BlockRequest& r) { g_order.push_back(static_cast<int>(reinterpret_cast<std::intptr_t>(r.context))); }
+void record(rtos::BlockRequest& r) {
+    g_order.push_back(static_cast<int>(reinterpret_cast<std::intptr_t>(r.context)));
+}
 
 const virtio::Virtqueue::Stats& queue_stats() {
     // The block device's queue, found through the device registry.
@@ -525,7 +528,7 @@ void async_batch() {
     SIM_CHECK_EQ(queue_stats().kicks, 1u);
     SIM_CHECK_EQ(queue_stats().inflight_max, static_cast<std::uint32_t>(kN));
 
-    e.process_now();  // all used, in reverse order
+    e.process_now();                     // all used, in reverse order
     if (!g_irq) rtos::Thread::sleep(3);  // the poll timer finds them
     SIM_CHECK_EQ(g_order.size(), static_cast<std::size_t>(kN));
     for (int i = 0; i < kN && g_order.size() == kN; ++i) SIM_CHECK_EQ(g_order[i], kN - 1 - i);

@@ -34,7 +34,8 @@ fake::FakeMmioDevice::Options fake_options(const Setup& s) {
         if (s.size) f |= virtio::feature_bit(F_SIZE);
     }
     if (virtio::config::event_idx) f |= virtio::feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
-    if (virtio::config::indirect_desc) f |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
+    if (virtio::config::indirect_desc)
+        f |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
     o.features = f;
     o.config_size = 12;
     return o;

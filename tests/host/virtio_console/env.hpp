@@ -24,7 +24,7 @@ struct Setup {
     std::uint32_t version = virtio::mmio::VERSION_MODERN;
     std::uint32_t device_id = virtio::VIRTIO_ID_CONSOLE;
     bool multiport = true;
-    bool size = false;            ///< offer VIRTIO_CONSOLE_F_SIZE
+    bool size = false;  ///< offer VIRTIO_CONSOLE_F_SIZE
     std::uint16_t cols = 0, rows = 0;
     std::uint32_t max_ports = 4;  ///< max_nr_ports in config space
     std::vector<HostPort> ports;  ///< the model's ports by id (multiport), before probe

@@ -31,7 +31,9 @@ void ConsoleModel::send_control(std::uint32_t id, std::uint16_t event, std::uint
     control_out_.push_back(std::move(m));
 }
 
-void ConsoleModel::send_raw(std::vector<std::uint8_t> bytes) { control_out_.push_back(std::move(bytes)); }
+void ConsoleModel::send_raw(std::vector<std::uint8_t> bytes) {
+    control_out_.push_back(std::move(bytes));
+}
 
 void ConsoleModel::set_connected(std::uint32_t id, bool on) {
     ports.at(id).host_connected = on;
@@ -40,7 +42,8 @@ void ConsoleModel::set_connected(std::uint32_t id, bool on) {
 
 std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
     if (chain.readable.empty() == chain.writable.empty()) {
-        errors.push_back("queue " + std::to_string(queue) + ": chain both or neither readable and writable");
+        errors.push_back("queue " + std::to_string(queue) +
+                         ": chain both or neither readable and writable");
         return 0;
     }
     if (multiport_ && queue == 2) {  // control receive: device -> driver
@@ -73,7 +76,8 @@ std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
             return 0;
         }
         if (c.id >= ports.size()) {
-            errors.push_back("driver event " + std::to_string(c.event) + " for port " + std::to_string(c.id));
+            errors.push_back("driver event " + std::to_string(c.event) + " for port " +
+                             std::to_string(c.id));
             return 0;
         }
         HostPort& p = ports[c.id];
@@ -81,7 +85,8 @@ std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
             p.ready = c.value;
             if (c.value == 1) {
                 if (p.console) send_control(c.id, CONSOLE_PORT, 1);
-                if (!p.name.empty()) send_control(c.id, PORT_NAME, 1, p.name + std::string(1, '\0'));
+                if (!p.name.empty())
+                    send_control(c.id, PORT_NAME, 1, p.name + std::string(1, '\0'));
                 if (p.host_connected) send_control(c.id, PORT_OPEN, 1);
             }
         } else if (c.event == PORT_OPEN) {
@@ -111,7 +116,8 @@ std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
     }
     if (chain.writable.size()) errors.push_back("writable buffer on a transmit queue");
     if (!p.host_connected) errors.push_back("data sent to a port whose host end is closed");
-    for (auto r : chain.readable) p.from_guest.append(reinterpret_cast<const char*>(r.data()), r.size());
+    for (auto r : chain.readable)
+        p.from_guest.append(reinterpret_cast<const char*>(r.data()), r.size());
     return 0;
 }
 

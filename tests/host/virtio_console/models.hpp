@@ -73,9 +73,9 @@ private:
 class RngModel {
 public:
     std::uint32_t serve(std::uint16_t queue, fake::Chain& chain);
-    std::uint64_t produced = 0;    ///< stream position
-    std::uint32_t max_piece = 0;   ///< 0: fill whole buffers; else at most this per buffer
-    bool hold = false;             ///< true: leave buffers pending (kNotYet)
+    std::uint64_t produced = 0;   ///< stream position
+    std::uint32_t max_piece = 0;  ///< 0: fill whole buffers; else at most this per buffer
+    bool hold = false;            ///< true: leave buffers pending (kNotYet)
     static std::uint8_t byte_at(std::uint64_t pos) { return static_cast<std::uint8_t>(pos % 251); }
 };
 

@@ -33,7 +33,6 @@ constexpr unsigned kBufSize = CONFIG_VIRTIO_CONSOLE_BUFFER_SIZE;
 constexpr unsigned kManaged = CONFIG_VIRTIO_CONSOLE_MAX_PORTS;
 constexpr unsigned kWindow = kBuffers * kBufSize;  // bytes the device may deliver unread
 
-
 void check_clean(Env& e) {
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
     for (auto& s : e.console.errors) std::fprintf(stderr, "model: %s\n", s.c_str());
@@ -153,7 +152,9 @@ void bring_up() {
     } job;
     rtos::Thread* t = rtos::Thread::create(
         {.name = "opener", .priority = 5},
-        [](void* arg) { static_cast<Job*>(arg)->p = vcon::open("org.test.late", Timeout::forever()); },
+        [](void* arg) {
+            static_cast<Job*>(arg)->p = vcon::open("org.test.late", Timeout::forever());
+        },
         &job, 8192);
     rtos::Thread::sleep(30);
     SIM_CHECK(job.p == nullptr);
@@ -200,7 +201,8 @@ void data_and_flow_control() {
 
     // Writes larger than all transmit buffers together.
     const std::string out = pattern(3 * kWindow + 5, 2);
-    SIM_CHECK_EQ(vcon::write(p, out.data(), out.size(), Timeout::ticks(100)), static_cast<long>(out.size()));
+    SIM_CHECK_EQ(vcon::write(p, out.data(), out.size(), Timeout::ticks(100)),
+                 static_cast<long>(out.size()));
     SIM_CHECK(e.console.ports[1].from_guest == out);
     SIM_CHECK_EQ(info_of(1).tx_bytes, static_cast<std::uint64_t>(out.size()));
 
@@ -265,13 +267,13 @@ void ids_out_of_range() {
     host_control(e, 50, PORT_ADD, 0);
     SIM_CHECK_EQ(count_sent(e, 50, PORT_READY, 0), 0u);
     host_control(e, 0xffffffffu, PORT_NAME, 0, std::string("evil") + '\0');
-    host_control(e, 3, PORT_OPEN, 1);                      // never added
-    host_control(e, 1, 42, 0);                             // unknown event
-    host_control(e, 1, PORT_ADD, 0);                       // added twice
+    host_control(e, 3, PORT_OPEN, 1);  // never added
+    host_control(e, 1, 42, 0);         // unknown event
+    host_control(e, 1, PORT_ADD, 0);   // added twice
     {
         rtos::IrqLock lock;
-        e.console.send_raw({1, 0, 0, 0});                  // 4 bytes: no header
-        e.console.send_raw({});                            // nothing at all
+        e.console.send_raw({1, 0, 0, 0});  // 4 bytes: no header
+        e.console.send_raw({});            // nothing at all
     }
     e.device_work();
     const std::string text = log.text();
@@ -312,7 +314,10 @@ void names_and_sizes() {
     // Longer than the buffer: the device truncates, the driver still bounds it.
     host_control(e, 2, PORT_NAME, 0, std::string(300, 'm'));
     SIM_CHECK_EQ(std::string(info_of(2).name), std::string(63, 'm'));
-    host_control(e, 2, PORT_NAME, 0, std::string("a\x01" "b c\x7f") + '\0' + "hidden");
+    host_control(e, 2, PORT_NAME, 0,
+                 std::string("a\x01"
+                             "b c\x7f") +
+                     '\0' + "hidden");
     SIM_CHECK_EQ(std::string(info_of(2).name), std::string("a?b?c?"));
     host_control(e, 2, PORT_NAME, 0, "");  // header only
     SIM_CHECK_EQ(std::string(info_of(2).name), std::string());
@@ -343,7 +348,8 @@ void remove_and_readd() {
     char buf[32];
     SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)), 10L);  // what came before
     SIM_CHECK(std::string(buf, 10) == "last words");
-    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)), static_cast<long>(Status::deleted));
+    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)),
+                 static_cast<long>(Status::deleted));
     SIM_CHECK_EQ(vcon::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::busy));
     // Back again with a name: answered, and re-opened since it still has a user.
     host_control(e, 1, PORT_ADD, 0);
@@ -410,7 +416,8 @@ void broken_ring() {
     }
     host_sends(e, 1, "poison");
     char buf[8];
-    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)), static_cast<long>(Status::io_error));
+    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)),
+                 static_cast<long>(Status::io_error));
     SIM_CHECK_EQ(vcon::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::io_error));
     SIM_CHECK(log.contains("device stopped"));
     SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no more DMA into our buffers

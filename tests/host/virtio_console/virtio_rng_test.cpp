@@ -44,8 +44,9 @@ void stream_in_order() {
     SIM_CHECK(entropy::available());
     std::uint64_t pos = 0;
     // Sizes below, at and above what the queue holds at once (kQueue * 512).
-    for (std::size_t n : {std::size_t{1}, std::size_t{511}, std::size_t{512}, std::size_t{kQueue * 512},
-                          std::size_t{kQueue * 512 + 1}, std::size_t{5 * kQueue * 512 + 77}}) {
+    for (std::size_t n :
+         {std::size_t{1}, std::size_t{511}, std::size_t{512}, std::size_t{kQueue * 512},
+          std::size_t{kQueue * 512 + 1}, std::size_t{5 * kQueue * 512 + 77}}) {
         std::vector<std::uint8_t> buf(n);
         SIM_CHECK_EQ(entropy::read(buf.data(), n, Timeout::ticks(100)), static_cast<long>(n));
         SIM_CHECK(stream_matches(buf, pos));
@@ -65,7 +66,8 @@ void timeout_keeps_stream() {
     Env& e = boot_rng();
     e.rng.hold = true;  // the device answers nothing for now
     std::vector<std::uint8_t> buf(700);
-    SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(5)), static_cast<long>(Status::timeout));
+    SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(5)),
+                 static_cast<long>(Status::timeout));
     // The requests stay with the device; when it answers they are the next bytes.
     e.rng.hold = false;
     e.device_work();
@@ -83,7 +85,8 @@ void broken_device() {
         e.fake.inject(fake::UsedFault::id_out_of_range);
     }
     std::vector<std::uint8_t> buf(64);
-    SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(20)), static_cast<long>(Status::io_error));
+    SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(20)),
+                 static_cast<long>(Status::io_error));
     SIM_CHECK(!entropy::available());
     SIM_CHECK(log.contains("device stopped"));
 }
@@ -94,6 +97,7 @@ TEST_P(VirtioRng, StreamInOrderAnySize) { EXPECT_EQ(run(stream_in_order), 0); }
 TEST_P(VirtioRng, TimeoutKeepsTheStream) { EXPECT_EQ(run(timeout_keeps_stream), 0); }
 TEST_P(VirtioRng, BrokenDeviceFailsReads) { EXPECT_EQ(run(broken_device), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioRng, testing::ValuesIn(rig::enabled_versions()), rig::version_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioRng, testing::ValuesIn(rig::enabled_versions()),
+                         rig::version_name);
 
 }  // namespace

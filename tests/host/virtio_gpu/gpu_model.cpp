@@ -75,7 +75,8 @@ std::vector<std::uint8_t> GpuModel::make_edid_displayid(std::uint32_t w, std::ui
     return e;
 }
 
-std::vector<std::uint8_t> GpuModel::answer(std::uint32_t type, const std::vector<std::uint8_t>& req) {
+std::vector<std::uint8_t> GpuModel::answer(std::uint32_t type,
+                                           const std::vector<std::uint8_t>& req) {
     const auto need = [&](std::size_t n) {
         if (req.size() >= n) return true;
         errors.push_back("command " + std::to_string(type) + " of " + std::to_string(req.size()) +
@@ -103,7 +104,8 @@ std::vector<std::uint8_t> GpuModel::answer(std::uint32_t type, const std::vector
     case CMD_RESOURCE_CREATE_2D: {
         if (!need(sizeof(ResourceCreate2d))) break;
         const auto c = read_as<ResourceCreate2d>(req);
-        if (c.resource_id == 0 || resource.created) return bytes_of(hdr(RESP_ERR_INVALID_RESOURCE_ID));
+        if (c.resource_id == 0 || resource.created)
+            return bytes_of(hdr(RESP_ERR_INVALID_RESOURCE_ID));
         resource.created = true;
         resource.id = c.resource_id;
         resource.format = c.format;
@@ -142,18 +144,21 @@ std::vector<std::uint8_t> GpuModel::answer(std::uint32_t type, const std::vector
         const auto t = read_as<TransferToHost2d>(req);
         if (t.resource_id != resource.id || resource.addr == 0)
             return bytes_of(hdr(RESP_ERR_INVALID_RESOURCE_ID));
-        const std::uint64_t x1 = std::uint64_t{t.r.x} + t.r.width, y1 = std::uint64_t{t.r.y} + t.r.height;
+        const std::uint64_t x1 = std::uint64_t{t.r.x} + t.r.width,
+                            y1 = std::uint64_t{t.r.y} + t.r.height;
         if (x1 > resource.width || y1 > resource.height) {
             errors.push_back("transfer outside the resource");
             return bytes_of(hdr(RESP_ERR_INVALID_PARAMETER));
         }
         if (t.offset != (std::uint64_t{t.r.y} * resource.width + t.r.x) * 4)
-            errors.push_back("transfer offset " + std::to_string(t.offset) + " does not match its rectangle");
+            errors.push_back("transfer offset " + std::to_string(t.offset) +
+                             " does not match its rectangle");
         // As QEMU does: rows of the resource's stride, starting at offset.
         const auto* mem = reinterpret_cast<const std::uint32_t*>(resource.addr);
         for (std::uint32_t y = t.r.y; y < y1; ++y)
             for (std::uint32_t x = t.r.x; x < x1; ++x)
-                resource.host[std::size_t{y} * resource.width + x] = mem[std::size_t{y} * resource.width + x];
+                resource.host[std::size_t{y} * resource.width + x] =
+                    mem[std::size_t{y} * resource.width + x];
         transfers.push_back(t.r);
         return bytes_of(hdr(RESP_OK_NODATA));
     }
@@ -164,9 +169,7 @@ std::vector<std::uint8_t> GpuModel::answer(std::uint32_t type, const std::vector
         flushes.push_back(f.r);
         return bytes_of(hdr(RESP_OK_NODATA));
     }
-    default:
-        errors.push_back("unexpected command " + std::to_string(type));
-        break;
+    default: errors.push_back("unexpected command " + std::to_string(type)); break;
     }
     return bytes_of(hdr(RESP_ERR_UNSPEC));
 }
@@ -196,7 +199,8 @@ std::uint32_t GpuModel::serve(std::uint16_t queue, fake::Chain& chain) {
         std::memcpy(w.data(), resp.data() + done, k);
         done += k;
     }
-    if (done < resp.size()) errors.push_back("response buffer too small for command " + std::to_string(type));
+    if (done < resp.size())
+        errors.push_back("response buffer too small for command " + std::to_string(type));
     return static_cast<std::uint32_t>(done);
 }
 

@@ -40,15 +40,15 @@ public:
     // ---- what the device reports ----
     std::uint32_t num_scanouts = 1;
     Mode modes[virtio::gpu::MAX_SCANOUTS];
-    std::vector<std::uint8_t> edid;  ///< empty: answers GET_EDID with size 0
+    std::vector<std::uint8_t> edid;     ///< empty: answers GET_EDID with size 0
     std::uint32_t edid_size_field = 0;  ///< nonzero: the size it claims instead of edid.size()
 
     // ---- misbehaviour, for one command type (0: none) ----
-    std::uint32_t short_cmd = 0;   ///< answer this command with only short_len bytes
+    std::uint32_t short_cmd = 0;  ///< answer this command with only short_len bytes
     std::uint32_t short_len = 0;
-    std::uint32_t error_cmd = 0;   ///< answer this command with error_type
+    std::uint32_t error_cmd = 0;  ///< answer this command with error_type
     std::uint32_t error_type = virtio::gpu::RESP_ERR_UNSPEC;
-    std::uint32_t hold_cmd = 0;    ///< never answer this command
+    std::uint32_t hold_cmd = 0;  ///< never answer this command
 
     // ---- observations ----
     std::vector<std::uint32_t> commands;  ///< command types in order

@@ -27,10 +27,10 @@
 #include "sim.hpp"
 
 using namespace virtio::gpu;
+using gpu_test::GpuModel;
 using rtos::Status;
 using rtos::display::Framebuffer;
 using rtos::display::Rect;
-using gpu_test::GpuModel;
 
 namespace {
 
@@ -97,9 +97,10 @@ void starts_and_flushes_damage_only() {
     });
     SIM_CHECK(e.probed);
     // Display info, EDID, create, attach, scanout, the cleared screen.
-    const std::vector<std::uint32_t> expected = {CMD_GET_DISPLAY_INFO, CMD_GET_EDID,
-        CMD_RESOURCE_CREATE_2D, CMD_RESOURCE_ATTACH_BACKING, CMD_SET_SCANOUT,
-        CMD_TRANSFER_TO_HOST_2D, CMD_RESOURCE_FLUSH};
+    const std::vector<std::uint32_t> expected = {
+        CMD_GET_DISPLAY_INFO,        CMD_GET_EDID,    CMD_RESOURCE_CREATE_2D,
+        CMD_RESOURCE_ATTACH_BACKING, CMD_SET_SCANOUT, CMD_TRANSFER_TO_HOST_2D,
+        CMD_RESOURCE_FLUSH};
     SIM_CHECK(e.model.commands == expected);
     SIM_CHECK(e.model.resource.created);
     SIM_CHECK_EQ(e.model.resource.format, FORMAT_B8G8R8X8_UNORM);
@@ -144,7 +145,11 @@ void starts_and_flushes_damage_only() {
     SIM_CHECK_EQ(e.model.resource.host[47 * 64 + 63], 0xff0000u);
     SIM_CHECK_EQ(e.model.resource.host[0 * 64 + 2], 0xffffffu);  // 'A' row 0 is 0x0C: columns 2, 3
     SIM_CHECK_EQ(e.model.resource.host[0 * 64 + 1], 0u);
-    SIM_CHECK_EQ(i.flushes + 2, [] { Info j; info(j); return j.flushes; }());
+    SIM_CHECK_EQ(i.flushes + 2, [] {
+        Info j;
+        info(j);
+        return j.flushes;
+    }());
     no_errors(e);
 }
 
@@ -215,7 +220,8 @@ void broken_edid_is_ignored() {
             m.short_cmd = CMD_GET_EDID;
             m.short_len = 30;
         }
-        if (variant == 4) m.edid = GpuModel::make_edid_displayid(40, 30, 200);  // section past its block
+        if (variant == 4)
+            m.edid = GpuModel::make_edid_displayid(40, 30, 200);  // section past its block
         if (variant == 5) {  // a DisplayID block with a bad checksum
             m.edid = GpuModel::make_edid_displayid(40, 30);
             m.edid[255] ^= 1;
@@ -254,9 +260,11 @@ struct ShortCase {
 };
 constexpr ShortCase kShortCases[] = {
     // a header, but shorter than OK_DISPLAY_INFO
-    {CMD_GET_DISPLAY_INFO, 100, "GET_DISPLAY_INFO: OK_DISPLAY_INFO of 100 bytes, shorter than its type (408)"},
+    {CMD_GET_DISPLAY_INFO, 100,
+     "GET_DISPLAY_INFO: OK_DISPLAY_INFO of 100 bytes, shorter than its type (408)"},
     {CMD_GET_DISPLAY_INFO, 10, "GET_DISPLAY_INFO: response of 10 bytes, shorter than its header"},
-    {CMD_RESOURCE_CREATE_2D, 23, "RESOURCE_CREATE_2D: response of 23 bytes, shorter than its header"},
+    {CMD_RESOURCE_CREATE_2D, 23,
+     "RESOURCE_CREATE_2D: response of 23 bytes, shorter than its header"},
     {CMD_SET_SCANOUT, 0, "SET_SCANOUT: response of 0 bytes, shorter than its header"},
 };
 
@@ -391,13 +399,18 @@ void broken_ring_stops_the_device() {
 
 class VirtioGpu : public rig::VersionScenarios {};
 
-TEST_P(VirtioGpu, StartsAndFlushesTheDamagedRectangleOnly) { EXPECT_EQ(run(starts_and_flushes_damage_only), 0); }
+TEST_P(VirtioGpu, StartsAndFlushesTheDamagedRectangleOnly) {
+    EXPECT_EQ(run(starts_and_flushes_damage_only), 0);
+}
 TEST_P(VirtioGpu, ModeIsTheDevicesFirstEnabledScanout) { EXPECT_EQ(run(mode_is_the_devices), 0); }
-TEST_P(VirtioGpu, EdidModeWhenNoScanoutEnabled) { EXPECT_EQ(run(edid_mode_when_no_scanout_enabled), 0); }
+TEST_P(VirtioGpu, EdidModeWhenNoScanoutEnabled) {
+    EXPECT_EQ(run(edid_mode_when_no_scanout_enabled), 0);
+}
 TEST_P(VirtioGpu, NoModeAtAllIsRefused) { EXPECT_EQ(run(no_mode_at_all_is_refused), 0); }
 TEST_P(VirtioGpu, WithoutEdidFeature) { EXPECT_EQ(run(without_edid_feature), 0); }
 TEST_P(VirtioGpu, BrokenEdidIsIgnored) {
-    for (g_case = 0; g_case < kBrokenEdidCases; ++g_case) EXPECT_EQ(run(broken_edid_is_ignored), 0) << g_case;
+    for (g_case = 0; g_case < kBrokenEdidCases; ++g_case)
+        EXPECT_EQ(run(broken_edid_is_ignored), 0) << g_case;
 }
 TEST_P(VirtioGpu, EdidModeFromDisplayId) { EXPECT_EQ(run(edid_mode_from_displayid), 0); }
 TEST_P(VirtioGpu, ShortResponsesAreRefused) {
@@ -418,7 +431,8 @@ TEST_P(VirtioGpu, PollsWithoutInterrupt) { EXPECT_EQ(run(polls_without_interrupt
 TEST_P(VirtioGpu, HungDeviceAtStart) { EXPECT_EQ(run(hung_device_at_start), 0); }
 TEST_P(VirtioGpu, BrokenRingStopsTheDevice) { EXPECT_EQ(run(broken_ring_stops_the_device), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioGpu, testing::ValuesIn(rig::enabled_versions()), rig::version_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioGpu, testing::ValuesIn(rig::enabled_versions()),
+                         rig::version_name);
 
 // ---- the framebuffer API alone ----
 

@@ -49,7 +49,8 @@ void put16(std::vector<std::uint8_t>& v, std::uint16_t x) {
     v.push_back(static_cast<std::uint8_t>(x >> 8));
 }
 void put32(std::vector<std::uint8_t>& v, std::int32_t x) {
-    for (int i = 0; i < 4; ++i) v.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(x) >> (8 * i)));
+    for (int i = 0; i < 4; ++i)
+        v.push_back(static_cast<std::uint8_t>(static_cast<std::uint32_t>(x) >> (8 * i)));
 }
 
 /// The device side of virtio-input.
@@ -141,12 +142,15 @@ struct Env {
     }
     Env() : fake(options()) {
         fake.behaviour = [this](std::uint16_t q, fake::Chain& c) { return model.serve(q, c); };
-        fake.on_config_write = [this](std::uint32_t offset) { model.on_config_write(fake, offset); };
+        fake.on_config_write = [this](std::uint32_t offset) {
+            model.on_config_write(fake, offset);
+        };
     }
 
     void boot() {
         host_irq::install(&fake, true);
-        if (transport.probe() != virtio::Error::ok) return sim::fail(__FILE__, __LINE__, "transport probe failed");
+        if (transport.probe() != virtio::Error::ok)
+            return sim::fail(__FILE__, __LINE__, "transport probe failed");
         probed = host_drivers::probe(transport, fake.base());
     }
     /// The device delivers what it has into the available buffers and raises the interrupt.
@@ -186,8 +190,9 @@ bool read_is(in::Subscriber& s, std::uint16_t type, std::uint16_t code, std::int
     }
     if (e.device == 0 && e.type == type && e.code == code && e.value == value) return true;
     sim::fail(__FILE__, __LINE__,
-              "event " + std::to_string(e.type) + " " + std::to_string(e.code) + " " + std::to_string(e.value) +
-                  ", expected " + std::to_string(type) + " " + std::to_string(code) + " " + std::to_string(value));
+              "event " + std::to_string(e.type) + " " + std::to_string(e.code) + " " +
+                  std::to_string(e.value) + ", expected " + std::to_string(type) + " " +
+                  std::to_string(code) + " " + std::to_string(value));
     return false;
 }
 
@@ -235,7 +240,8 @@ void events_in_order_past_the_ring() {
     for (int round = 0; round < 5; ++round) {
         for (unsigned i = 0; i < kQueue; ++i) {
             const bool last = i == kQueue - 1;
-            e.model.send(last ? in::EV_SYN : in::EV_ABS, last ? in::SYN_REPORT : static_cast<std::uint16_t>(i % 2),
+            e.model.send(last ? in::EV_SYN : in::EV_ABS,
+                         last ? in::SYN_REPORT : static_cast<std::uint16_t>(i % 2),
                          last ? 0 : round * 1000 - static_cast<std::int32_t>(i));
         }
         e.device_work();
@@ -243,7 +249,8 @@ void events_in_order_past_the_ring() {
         for (in::Subscriber* s : {&a, &b})
             for (unsigned i = 0; i < kQueue; ++i) {
                 const bool last = i == kQueue - 1;
-                read_is(*s, last ? in::EV_SYN : in::EV_ABS, last ? in::SYN_REPORT : static_cast<std::uint16_t>(i % 2),
+                read_is(*s, last ? in::EV_SYN : in::EV_ABS,
+                        last ? in::SYN_REPORT : static_cast<std::uint16_t>(i % 2),
                         last ? 0 : round * 1000 - static_cast<std::int32_t>(i));
             }
     }
@@ -264,10 +271,12 @@ void slow_subscriber_loses_counted() {
     in::Subscriber s;
     const unsigned total = kBuffer + kQueue;  // kQueue more than the subscriber holds
     for (unsigned sent = 0; sent < total;) {
-        for (unsigned i = 0; i < kQueue; ++i, ++sent) e.model.send(in::EV_REL, in::REL_X, static_cast<std::int32_t>(sent));
+        for (unsigned i = 0; i < kQueue; ++i, ++sent)
+            e.model.send(in::EV_REL, in::REL_X, static_cast<std::int32_t>(sent));
         e.device_work();
     }
-    for (unsigned i = 0; i < kBuffer; ++i) read_is(s, in::EV_REL, in::REL_X, static_cast<std::int32_t>(i));
+    for (unsigned i = 0; i < kBuffer; ++i)
+        read_is(s, in::EV_REL, in::REL_X, static_cast<std::int32_t>(i));
     in::Event ev;
     SIM_CHECK_STATUS(s.read(ev, Timeout::ticks(3)), Status::timeout);
     SIM_CHECK_EQ(s.dropped(), std::uint64_t{kQueue});
@@ -285,13 +294,13 @@ void bogus_config_is_refused() {
     Env& e = *new Env;
     InputModel& m = e.model;
     m.answers[{ID_NAME, 0}] = {200, std::vector<std::uint8_t>(128, 'X')};  // size past the union
-    m.answer_string(ID_SERIAL, std::string("S\x07N\nZ", 5));                // unprintables
+    m.answer_string(ID_SERIAL, std::string("S\x07N\nZ", 5));               // unprintables
     m.answer(ID_DEVIDS, 0, {1, 2, 3, 4});                                  // shorter than devids
     m.answers[{PROP_BITS, 0}] = {255, std::vector<std::uint8_t>(128, 0xff)};
     m.answers[{EV_BITS, in::EV_KEY}] = {129, std::vector<std::uint8_t>(128, 0xff)};
     m.answer_bits(in::EV_ABS, {0, 1, 2});
     m.answer(ABS_INFO, 0, {0, 0, 0, 0, 0xff, 0x7f, 0, 0});  // 8 bytes, shorter than absinfo
-    m.answer_abs(1, 10, 5);                                  // min > max
+    m.answer_abs(1, 10, 5);                                 // min > max
     m.answer_abs(2, -5, 10);
     e.boot();
     SIM_CHECK(e.probed);
@@ -306,9 +315,12 @@ void bogus_config_is_refused() {
     SIM_CHECK(d.abs(0) == nullptr);
     SIM_CHECK(d.abs(1) == nullptr);
     SIM_CHECK(d.abs(2) && d.abs(2)->min == -5 && d.abs(2)->max == 10);
-    SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x1 subsel 0: size 200 > 128; ignored"));
-    SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x11 subsel 0x1: size 129 > 128; ignored"));
-    SIM_CHECK(log.contains("virtio-input@0x10008000: config select 0x10 subsel 0: size 255 > 128; ignored"));
+    SIM_CHECK(log.contains(
+        "virtio-input@0x10008000: config select 0x1 subsel 0: size 200 > 128; ignored"));
+    SIM_CHECK(log.contains(
+        "virtio-input@0x10008000: config select 0x11 subsel 0x1: size 129 > 128; ignored"));
+    SIM_CHECK(log.contains(
+        "virtio-input@0x10008000: config select 0x10 subsel 0: size 255 > 128; ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: device ids of 4 bytes (< 8); ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: abs axis 0: info of 8 bytes (< 20); ignored"));
     SIM_CHECK(log.contains("virtio-input@0x10008000: abs axis 1: min 10 > max 5; ignored"));
@@ -347,7 +359,8 @@ void short_events_are_dropped() {
     SIM_CHECK_EQ(in::device(0)->events(), 9u);
     SIM_CHECK_EQ(e.fake.queue(0).chains, 15u);  // 15 > kQueue: the short ones were recycled too
     const std::string text = log.text();
-    SIM_CHECK(text.find("virtio-input@0x10008000: event of 4 bytes (< 8) dropped") != std::string::npos);
+    SIM_CHECK(text.find("virtio-input@0x10008000: event of 4 bytes (< 8) dropped") !=
+              std::string::npos);
     SIM_CHECK(text.find("dropped") == text.rfind("dropped"));  // logged once
     SIM_CHECK_EQ(e.problems(), std::string());
 }
@@ -366,7 +379,8 @@ void broken_ring_stops_the_device() {
     e.device_work();
     in::Event ev;
     SIM_CHECK_STATUS(s.read(ev, Timeout::ticks(5)), Status::timeout);
-    SIM_CHECK(log.contains("virtio-input@0x10008000: the device broke the event ring; device stopped"));
+    SIM_CHECK(
+        log.contains("virtio-input@0x10008000: the device broke the event ring; device stopped"));
     SIM_CHECK_EQ(e.fake.status(), 0u);  // reset
     // A later interrupt does nothing.
     e.model.send(in::EV_ABS, in::ABS_X, 2);
@@ -391,12 +405,17 @@ class VirtioInput : public rig::VersionScenarios {};
 
 TEST_P(VirtioInput, IdentifiesTablet) { EXPECT_EQ(run(identifies_tablet), 0); }
 TEST_P(VirtioInput, EventsInOrderPastTheRing) { EXPECT_EQ(run(events_in_order_past_the_ring), 0); }
-TEST_P(VirtioInput, SlowSubscriberLosesCounted) { EXPECT_EQ(run(slow_subscriber_loses_counted), 0); }
+TEST_P(VirtioInput, SlowSubscriberLosesCounted) {
+    EXPECT_EQ(run(slow_subscriber_loses_counted), 0);
+}
 TEST_P(VirtioInput, BogusConfigIsRefused) { EXPECT_EQ(run(bogus_config_is_refused), 0); }
 TEST_P(VirtioInput, ShortEventsAreDropped) { EXPECT_EQ(run(short_events_are_dropped), 0); }
 TEST_P(VirtioInput, BrokenRingStopsTheDevice) { EXPECT_EQ(run(broken_ring_stops_the_device), 0); }
-TEST_P(VirtioInput, LengthPastTheBufferStopsTheDevice) { EXPECT_EQ(run(length_past_the_buffer_stops_the_device), 0); }
+TEST_P(VirtioInput, LengthPastTheBufferStopsTheDevice) {
+    EXPECT_EQ(run(length_past_the_buffer_stops_the_device), 0);
+}
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioInput, testing::ValuesIn(rig::enabled_versions()), rig::version_name);
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioInput, testing::ValuesIn(rig::enabled_versions()),
+                         rig::version_name);
 
 }  // namespace

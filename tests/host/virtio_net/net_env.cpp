@@ -20,7 +20,8 @@ fake::FakeMmioDevice::Options fake_options(const net_test::Setup& s) {
     o.version = s.version;
     o.device_id = virtio::VIRTIO_ID_NET;
     o.num_queues = 2;
-    std::uint64_t f = feature_bit(vn::VIRTIO_NET_F_MRG_RXBUF) | feature_bit(vn::VIRTIO_NET_F_GUEST_CSUM);
+    std::uint64_t f =
+        feature_bit(vn::VIRTIO_NET_F_MRG_RXBUF) | feature_bit(vn::VIRTIO_NET_F_GUEST_CSUM);
     if (s.offer_mac) f |= feature_bit(vn::VIRTIO_NET_F_MAC);
     if (s.offer_status) f |= feature_bit(vn::VIRTIO_NET_F_STATUS);
     if (virtio::config::event_idx) f |= feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
@@ -97,8 +98,8 @@ void Env::arrive(std::vector<Arrival> frames, std::size_t expect_delivered) {
 
 unsigned Env::driver_ok_count() const {
     unsigned n = 0;
-    for (std::uint8_t s : fake.status_writes()) n += (s & virtio::VIRTIO_STATUS_DRIVER_OK) != 0 &&
-                                                    (s & virtio::VIRTIO_STATUS_FAILED) == 0;
+    for (std::uint8_t s : fake.status_writes())
+        n += (s & virtio::VIRTIO_STATUS_DRIVER_OK) != 0 && (s & virtio::VIRTIO_STATUS_FAILED) == 0;
     return n;
 }
 

@@ -41,9 +41,9 @@ struct Env {
     bool probed = false;
     rtos::net::NetDevice* dev = nullptr;
 
-    std::deque<Arrival> wire;                        ///< frames not yet taken by the device
+    std::deque<Arrival> wire;                          ///< frames not yet taken by the device
     std::vector<std::vector<std::uint8_t>> delivered;  ///< frames the driver handed up
-    std::vector<std::vector<std::uint8_t>> sent;     ///< frames the driver transmitted
+    std::vector<std::vector<std::uint8_t>> sent;       ///< frames the driver transmitted
     std::vector<bool> link_events;
     unsigned bad_tx_headers = 0;
 

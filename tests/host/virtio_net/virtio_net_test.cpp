@@ -31,7 +31,8 @@ constexpr bool kMrg = false;
 
 std::vector<std::uint8_t> frame(std::size_t len, unsigned seed) {
     std::vector<std::uint8_t> f(len);
-    for (std::size_t i = 0; i < len; ++i) f[i] = static_cast<std::uint8_t>(i * 31 + seed * 7 + (i >> 8));
+    for (std::size_t i = 0; i < len; ++i)
+        f[i] = static_cast<std::uint8_t>(i * 31 + seed * 7 + (i >> 8));
     return f;
 }
 
@@ -85,12 +86,15 @@ void rx_bad_lengths() {
     if (!e.dev) return;
     const std::uint32_t h = e.hdr_len();
     std::vector<Arrival> bad;
-    bad.push_back({frame(100, 1), {.num_buffers = 1}, h - 1});  // shorter than the header
-    bad.push_back({frame(100, 2), {.num_buffers = 1}, 0});      // nothing at all
-    bad.push_back({frame(100, 3), {.num_buffers = 1}, h + 13});  // a runt frame
+    bad.push_back({frame(100, 1), {.num_buffers = 1}, h - 1});          // shorter than the header
+    bad.push_back({frame(100, 2), {.num_buffers = 1}, 0});              // nothing at all
+    bad.push_back({frame(100, 3), {.num_buffers = 1}, h + 13});         // a runt frame
     bad.push_back({frame(100, 4), {.gso_type = 1, .num_buffers = 1}});  // GSO, never negotiated
-    bad.push_back({frame(100, 5), {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 99,
-                                   .csum_offset = 6, .num_buffers = 1}});  // csum past the end
+    bad.push_back({frame(100, 5),
+                   {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM,
+                    .csum_start = 99,
+                    .csum_offset = 6,
+                    .num_buffers = 1}});  // csum past the end
     unsigned expected_errors = 5;
     if (kMrg) {
         bad.push_back({frame(100, 6), {.num_buffers = 2}});
@@ -110,9 +114,13 @@ void rx_bad_lengths() {
     // A partial checksum is completed: UDP over IPv4, checksum field holding
     // the pseudo-header sum (here: a frame whose correct sum we know).
     std::vector<std::uint8_t> f(14 + 20 + 8 + 4, 0);
-    f[14 + 20 + 8] = 0x12; f[14 + 20 + 9] = 0x34;  // payload
-    Arrival csum{f, {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
-                     .csum_offset = 6, .num_buffers = 1}};
+    f[14 + 20 + 8] = 0x12;
+    f[14 + 20 + 9] = 0x34;  // payload
+    Arrival csum{f,
+                 {.flags = vn::VIRTIO_NET_HDR_F_NEEDS_CSUM,
+                  .csum_start = 34,
+                  .csum_offset = 6,
+                  .num_buffers = 1}};
     e.arrive({csum}, 2);
     SIM_CHECK_EQ(e.delivered.size(), 2u);
     if (e.delivered.size() == 2) {
@@ -131,7 +139,7 @@ void rx_ring_violation() {
     e.arrive({{frame(300, 1)}}, 1);
     SIM_CHECK_EQ(e.delivered.size(), 1u);
     e.fake.inject(g_fault);
-    e.arrive({{frame(300, 2)}}, 1);  // the one the device lies about
+    e.arrive({{frame(300, 2)}}, 1);        // the one the device lies about
     SIM_CHECK_EQ(e.delivered.size(), 1u);  // never handed up
     SIM_CHECK_EQ(e.dev->counters().rx_errors, 1u);
     SIM_CHECK_EQ(e.driver_ok_count(), 2u);  // the device was reset and started again
@@ -140,7 +148,8 @@ void rx_ring_violation() {
     for (unsigned i = 0; i < 40; ++i) after.push_back({frame(60 + i, 10 + i)});
     e.arrive(after, 41);
     SIM_CHECK_EQ(e.delivered.size(), 41u);
-    for (std::size_t i = 1; i < e.delivered.size(); ++i) SIM_CHECK(e.delivered[i] == after[i - 1].frame);
+    for (std::size_t i = 1; i < e.delivered.size(); ++i)
+        SIM_CHECK(e.delivered[i] == after[i - 1].frame);
 }
 
 // ---- transmit ----

@@ -275,8 +275,7 @@ bool VirtioBlk::add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t typ
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending,
-                              bool last) {
+bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
     std::uint64_t lba = r.lba;
@@ -371,7 +370,7 @@ bool VirtioBlk::start(const Found& found) {
     });
     if (e != Error::ok || capacity > kMaxPlausibleSectors) {
         rtos::printk("%s: impossible configuration (capacity %llu sectors), device refused\n",
-               dev_.name(), static_cast<unsigned long long>(capacity));
+                     dev_.name(), static_cast<unsigned long long>(capacity));
         dev_.fail();
         dev_.shutdown();
         return false;
@@ -412,7 +411,8 @@ bool VirtioBlk::start(const Found& found) {
     interrupts_ = false;  // completions are polled every tick
 #else
     interrupts_ = rtos::irq::attach(found.irq, &VirtioBlk::isr, this);
-    if (!interrupts_) rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+    if (!interrupts_)
+        rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
 #endif
     if (!interrupts_) poll_timer_.start_periodic(1);
     // Every request completes on its own: at depth, one interrupt per half

@@ -22,13 +22,13 @@ namespace rtos::vcon {
 struct Port;  // opaque
 
 struct PortInfo {
-    unsigned device;      ///< n-th virtio-console device (0 = first)
-    unsigned id;          ///< port id (0 = the console port)
-    const char* name;     ///< "" when the device named none
-    bool present;         ///< added by the device and not removed
-    bool console;         ///< the device marked it a console (VIRTIO_CONSOLE_CONSOLE_PORT)
-    bool host_open;       ///< the host side is connected
-    bool guest_open;      ///< opened here
+    unsigned device;           ///< n-th virtio-console device (0 = first)
+    unsigned id;               ///< port id (0 = the console port)
+    const char* name;          ///< "" when the device named none
+    bool present;              ///< added by the device and not removed
+    bool console;              ///< the device marked it a console (VIRTIO_CONSOLE_CONSOLE_PORT)
+    bool host_open;            ///< the host side is connected
+    bool guest_open;           ///< opened here
     std::uint16_t cols, rows;  ///< console size (F_SIZE / RESIZE), 0 when unknown
     std::uint64_t rx_bytes, tx_bytes;
 };

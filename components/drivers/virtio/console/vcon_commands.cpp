@@ -19,8 +19,9 @@ int list() {
     for (unsigned i = 0; port_info(i, p); ++i) {
         if (!p.present) continue;
         printk("%-3u %-3u %-24s %-6s %-6s %-11llu %llu%s\n", p.device, p.id,
-               p.name[0] ? p.name : (p.console ? "(console)" : "-"), p.host_open ? "open" : "closed",
-               p.guest_open ? "open" : "closed", static_cast<unsigned long long>(p.rx_bytes),
+               p.name[0] ? p.name : (p.console ? "(console)" : "-"),
+               p.host_open ? "open" : "closed", p.guest_open ? "open" : "closed",
+               static_cast<unsigned long long>(p.rx_bytes),
                static_cast<unsigned long long>(p.tx_bytes), p.console ? " console" : "");
         if (p.cols || p.rows) printk("        size %ux%u\n", p.cols, p.rows);
     }

@@ -90,7 +90,9 @@ constexpr std::uint16_t rx_queue(unsigned port) {
 }
 
 void* token_of(unsigned index) { return reinterpret_cast<void*>(std::uintptr_t{index} + 1); }
-unsigned index_of(void* token) { return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1); }
+unsigned index_of(void* token) {
+    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1);
+}
 
 Console* devices[kMaxDevices];
 unsigned devices_found = 0;
@@ -104,7 +106,7 @@ struct Port {
     bool present = false;
     bool console = false;
     bool host_open = false;
-    unsigned users = 0;         // open() minus close()
+    unsigned users = 0;           // open() minus close()
     bool system_console = false;  // mirrors the kernel console (VIRTIO_CONSOLE_SHELL)
     std::uint16_t cols = 0, rows = 0;
     std::uint64_t rx_bytes = 0, tx_bytes = 0;
@@ -228,7 +230,8 @@ void Console::receive(Port& p, Virtqueue& q) {
         if (p.system_console && c.value.len > 0) {
             // Shell input: the kernel console's own buffer takes it.
             const std::uint8_t* data = p.rx_mem + std::size_t{b} * kBufSize;
-            for (std::uint32_t k = 0; k < c.value.len; ++k) console::rx_from_isr(static_cast<char>(data[k]));
+            for (std::uint32_t k = 0; k < c.value.len; ++k)
+                console::rx_from_isr(static_cast<char>(data[k]));
             p.rx_bytes += c.value.len;
             c.value.len = 0;
         }
@@ -349,9 +352,7 @@ void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
         p.name[0] = '\0';
         p.rx_ready.give_from_isr();  // readers see the removal
         return;
-    case VIRTIO_CONSOLE_CONSOLE_PORT:
-        p.console = true;
-        return;
+    case VIRTIO_CONSOLE_CONSOLE_PORT: p.console = true; return;
     case VIRTIO_CONSOLE_RESIZE: {
         // 5.3.6.2: followed by struct virtio_console_resize { le16 cols; le16 rows; }.
         if (len < sizeof(Control) + 4) {
@@ -362,9 +363,7 @@ void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
         memcpy(&p.rows, msg + sizeof(Control) + 2, 2);
         return;
     }
-    case VIRTIO_CONSOLE_PORT_OPEN:
-        p.host_open = c.value != 0;
-        return;
+    case VIRTIO_CONSOLE_PORT_OPEN: p.host_open = c.value != 0; return;
     case VIRTIO_CONSOLE_PORT_NAME: {
         // The name fills the rest of the used length; QEMU adds a NUL, a
         // device need not (or truncates to our buffer). Stop at either end.
@@ -542,7 +541,8 @@ long Console::write(Port& p, const void* buf, std::size_t n, Timeout timeout) {
             if (broken_ || p.tx_free_count == 0) break;  // woken by fail()
             b = p.tx_free[--p.tx_free_count];
         }
-        const std::uint32_t k = n - done < kBufSize ? static_cast<std::uint32_t>(n - done) : kBufSize;
+        const std::uint32_t k =
+            n - done < kBufSize ? static_cast<std::uint32_t>(n - done) : kBufSize;
         std::uint8_t* data = p.tx_mem + std::size_t{b} * kBufSize;
         memcpy(data, in + done, k);
         const OutSegment out[] = {{data, k}};
@@ -571,7 +571,8 @@ bool Console::start(const virtio::Found& found) {
     multiport_ = dev_.has_feature(VIRTIO_CONSOLE_F_MULTIPORT);
     if (multiport_) {
         std::uint32_t max = 0;
-        dev_.read_config_consistent([&](virtio::Transport& t) { max = t.config_read32(kCfgMaxPorts); });
+        dev_.read_config_consistent(
+            [&](virtio::Transport& t) { max = t.config_read32(kCfgMaxPorts); });
         if (max == 0 || max > kMaxPlausiblePorts) {
             printk("%s: impossible max_nr_ports %u, device refused\n", dev_.name(), max);
             dev_.fail();
@@ -580,8 +581,10 @@ bool Console::start(const virtio::Found& found) {
         device_ports_ = max;
         nports_ = max < kMaxPorts ? max : kMaxPorts;
         if (max > kMaxPorts)
-            printk("%s: device has %u port slots, ports 0..%u are managed (CONFIG_VIRTIO_CONSOLE_MAX_PORTS)\n",
-                   dev_.name(), max, kMaxPorts - 1);
+            printk(
+                "%s: device has %u port slots, ports 0..%u are managed "
+                "(CONFIG_VIRTIO_CONSOLE_MAX_PORTS)\n",
+                dev_.name(), max, kMaxPorts - 1);
     }
 
     virtio::Device::QueueSpec specs[2 + 2 * kMaxPorts];
@@ -589,7 +592,8 @@ bool Console::start(const virtio::Found& found) {
     const std::size_t nqueues = multiport_ ? 2 + 2 * std::size_t{nports_} : 2;
     for (std::size_t i = 0; i < nqueues; ++i)
         specs[i] = {virtio::config::console_queue_size, &Console::on_queue, this};
-    if (dev_.setup_queues(std::span<const virtio::Device::QueueSpec>(specs, nqueues)) != Error::ok) {
+    if (dev_.setup_queues(std::span<const virtio::Device::QueueSpec>(specs, nqueues)) !=
+        Error::ok) {
         dev_.fail();
         return false;
     }
@@ -605,7 +609,8 @@ bool Console::start(const virtio::Found& found) {
         control_rx_count_ = dev_.queue(kControlRx).size();
         control_rx_ = static_cast<std::uint8_t*>(
             virtio::hal::dma_alloc(std::size_t{kCtrlBufSize} * control_rx_count_, 64));
-        control_tx_ = static_cast<Control*>(virtio::hal::dma_alloc(sizeof(Control) * kCtrlTxSlots, 64));
+        control_tx_ =
+            static_cast<Control*>(virtio::hal::dma_alloc(sizeof(Control) * kCtrlTxSlots, 64));
     }
     if (!mem || (multiport_ && (!control_rx_ || !control_tx_))) {
         printk("%s: out of memory for %u ports\n", dev_.name(), nports_);
@@ -691,7 +696,8 @@ Port* find(const char* name) {
     IrqLock lock;
     if (is_number(name)) {
         unsigned id = 0;
-        for (const char* s = name; *s && id < 1000; ++s) id = id * 10 + static_cast<unsigned>(*s - '0');
+        for (const char* s = name; *s && id < 1000; ++s)
+            id = id * 10 + static_cast<unsigned>(*s - '0');
         Port* p = devices_found > 0 && devices[0] ? devices[0]->port(id) : nullptr;
         return p && p->present ? p : nullptr;
     }
@@ -752,8 +758,8 @@ bool port_info(unsigned index, PortInfo& info) {
         }
         IrqLock lock;
         const Port& p = *devices[d]->port(index);
-        info = {d, p.id, p.name, p.present, p.console, p.host_open, p.users > 0, p.cols, p.rows,
-                p.rx_bytes, p.tx_bytes};
+        info = {d,           p.id,   p.name, p.present,  p.console, p.host_open,
+                p.users > 0, p.cols, p.rows, p.rx_bytes, p.tx_bytes};
         return true;
     }
     return false;

@@ -59,7 +59,8 @@ int cmd_gpu(int argc, char** argv) {
         }
         printk("%s: %s, scanouts %u%s, flushes %llu\n", i.name, i.legacy ? "legacy" : "modern",
                i.scanouts, i.broken ? ", stopped" : "", static_cast<unsigned long long>(i.flushes));
-        printk("scanout %u: %ux%u format B8G8R8X8 (0x00RRGGBB words)\n", i.scanout, i.width, i.height);
+        printk("scanout %u: %ux%u format B8G8R8X8 (0x00RRGGBB words)\n", i.scanout, i.width,
+               i.height);
         if (i.edid) printk("edid: yes, preferred %ux%u\n", i.edid_width, i.edid_height);
         else printk("edid: no\n");
         return 0;

@@ -98,7 +98,8 @@ bool parse_displayid(const std::uint8_t* b, std::uint32_t& w, std::uint32_t& h) 
 /// an extension. Every block used must have its checksum right.
 bool parse_edid(const std::uint8_t* e, std::size_t n, std::uint32_t& w, std::uint32_t& h) {
     static constexpr std::uint8_t kHeader[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
-    if (n < kEdidBlock || memcmp(e, kHeader, sizeof(kHeader)) != 0 || !block_sum_ok(e)) return false;
+    if (n < kEdidBlock || memcmp(e, kHeader, sizeof(kHeader)) != 0 || !block_sum_ok(e))
+        return false;
     for (std::uint32_t k = 0; k < 4; ++k) {
         const std::uint8_t* d = e + 54 + 18 * k;
         if (d[0] == 0 && d[1] == 0) continue;  // a display descriptor, not a timing
@@ -290,7 +291,8 @@ void VirtioGpu::read_edid() {
     const std::uint32_t size = resp_.edid.size;
     const std::uint32_t got = used_len_ - static_cast<std::uint32_t>(offsetof(RespEdid, edid));
     if (size > sizeof(resp_.edid.edid) || size > got) {
-        rtos::printk("%s: EDID of %u bytes does not fit the response (%u)\n", dev_.name(), size, got);
+        rtos::printk("%s: EDID of %u bytes does not fit the response (%u)\n", dev_.name(), size,
+                     got);
         return;
     }
     std::uint32_t w = 0, h = 0;
@@ -313,14 +315,18 @@ bool VirtioGpu::set_up_screen() {
     }
     req_.create = ResourceCreate2d{header(CMD_RESOURCE_CREATE_2D), kResourceId,
                                    FORMAT_B8G8R8X8_UNORM, width_, height_};
-    if (exchange(sizeof(req_.create), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) != Status::ok)
+    if (exchange(sizeof(req_.create), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) !=
+        Status::ok)
         return false;
     req_.attach.head = ResourceAttachBacking{header(CMD_RESOURCE_ATTACH_BACKING), kResourceId, 1};
     req_.attach.entry = MemEntry{hal::virt_to_phys(pixels_), static_cast<std::uint32_t>(bytes), 0};
-    if (exchange(sizeof(req_.attach), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) != Status::ok)
+    if (exchange(sizeof(req_.attach), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) !=
+        Status::ok)
         return false;
-    req_.scanout = SetScanout{header(CMD_SET_SCANOUT), {0, 0, width_, height_}, scanout_, kResourceId};
-    if (exchange(sizeof(req_.scanout), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) != Status::ok)
+    req_.scanout =
+        SetScanout{header(CMD_SET_SCANOUT), {0, 0, width_, height_}, scanout_, kResourceId};
+    if (exchange(sizeof(req_.scanout), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr)) !=
+        Status::ok)
         return false;
     fb_ = rtos::display::Framebuffer(pixels_, width_, height_, width_, &VirtioGpu::flush_fn, this);
     fb_.damage({0, 0, width_, height_});  // dma_alloc zero-fills: black
@@ -344,8 +350,10 @@ Status VirtioGpu::flush(const rtos::display::Rect& r) {
 
 bool VirtioGpu::start(const Found& found) {
     const Device::QueueSpec queues[] = {{config::gpu_queue_size, &VirtioGpu::on_controlq, this}};
-    if (dev_.start({.features = feature_bit(F_EDID), .queues = queues,
-                    .on_config_change = &VirtioGpu::on_config, .context = this}) != Error::ok)
+    if (dev_.start({.features = feature_bit(F_EDID),
+                    .queues = queues,
+                    .on_config_change = &VirtioGpu::on_config,
+                    .context = this}) != Error::ok)
         return false;
     legacy_ = dev_.transport().is_legacy();
     num_scanouts_ = dev_.transport().config_read32(CFG_NUM_SCANOUTS);
@@ -383,15 +391,14 @@ bool VirtioGpu::start(const Found& found) {
     rtos::display::set_primary(&fb_);
     char extra[64];
     snprintf(extra, sizeof(extra), " scanout %u %ux%u edid %s", scanout_, width_, height_,
-                   edid_ ? "yes" : "no");
+             edid_ ? "yes" : "no");
     announce(found, dev_, extra);
     return true;
 }
 
 void VirtioGpu::fill_info(Info& out) const {
-    out = Info{dev_.name(), legacy_, num_scanouts_,
-               scanout_, width_, height_, FORMAT_B8G8R8X8_UNORM, edid_, edid_w_, edid_h_,
-               broken_, flushes_};
+    out = Info{dev_.name(),           legacy_, num_scanouts_, scanout_, width_,  height_,
+               FORMAT_B8G8R8X8_UNORM, edid_,   edid_w_,       edid_h_,  broken_, flushes_};
 }
 
 bool probe(const Found& found) {

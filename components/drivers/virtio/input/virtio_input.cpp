@@ -64,7 +64,9 @@ std::int32_t le32s(const std::uint8_t* p) {
 }
 
 void* token_of(unsigned index) { return reinterpret_cast<void*>(std::uintptr_t{index} + 1); }
-unsigned index_of(void* token) { return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1); }
+unsigned index_of(void* token) {
+    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1);
+}
 
 class VirtioInput {
 public:
@@ -114,14 +116,16 @@ void VirtioInput::on_eventq(void* ctx, Virtqueue& q) {
             self->input_.count_error();
             if (!self->short_logged_)
                 rtos::printk("%s: event of %u bytes (< %u) dropped\n", self->dev_.name(),
-                             static_cast<unsigned>(c.value.len), static_cast<unsigned>(sizeof(Event)));
+                             static_cast<unsigned>(c.value.len),
+                             static_cast<unsigned>(sizeof(Event)));
             self->short_logged_ = true;
         } else {
             const Event e = self->events_[b];
             in::report(self->input_, e.type, e.code, static_cast<std::int32_t>(e.value));
         }
         const InSegment seg[] = {{&self->events_[b], sizeof(Event)}};
-        if (!q.add_buffer({}, seg, c.value.token).ok()) return self->fail("cannot requeue an event buffer");
+        if (!q.add_buffer({}, seg, c.value.token).ok())
+            return self->fail("cannot requeue an event buffer");
         requeued = true;
     }
     if (requeued) q.kick();
@@ -136,12 +140,14 @@ std::size_t VirtioInput::query(std::uint8_t select, std::uint8_t subsel, std::ui
         t.config_write8(kCfgSubsel, subsel);
         size = t.config_read8(kCfgSize);
         if (size > kUnionBytes) return;
-        for (std::size_t i = 0; i < size; ++i) out[i] = t.config_read8(kCfgUnion + static_cast<std::uint32_t>(i));
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = t.config_read8(kCfgUnion + static_cast<std::uint32_t>(i));
     });
     if (err != Error::ok) return 0;
     if (size > kUnionBytes) {
-        rtos::printk("%s: config select %#x subsel %#x: size %u > %u; ignored\n", dev_.name(), select,
-                     subsel, static_cast<unsigned>(size), static_cast<unsigned>(kUnionBytes));
+        rtos::printk("%s: config select %#x subsel %#x: size %u > %u; ignored\n", dev_.name(),
+                     select, subsel, static_cast<unsigned>(size),
+                     static_cast<unsigned>(kUnionBytes));
         return 0;
     }
     return size;
@@ -157,8 +163,8 @@ void VirtioInput::read_config() {
     if (n >= kDevidsSize) {
         input_.set_ids({le16(u), le16(u + 2), le16(u + 4), le16(u + 6)});
     } else if (n > 0) {
-        rtos::printk("%s: device ids of %u bytes (< %u); ignored\n", dev_.name(), static_cast<unsigned>(n),
-                     static_cast<unsigned>(kDevidsSize));
+        rtos::printk("%s: device ids of %u bytes (< %u); ignored\n", dev_.name(),
+                     static_cast<unsigned>(n), static_cast<unsigned>(kDevidsSize));
     }
     n = query(VIRTIO_INPUT_CFG_PROP_BITS, 0, u);
     input_.set_props(u, n);

@@ -42,13 +42,13 @@ constexpr std::uint32_t kCfgMac = 0;
 constexpr std::uint32_t kCfgStatus = 6;
 constexpr std::uint16_t VIRTIO_NET_S_LINK_UP = 1;
 
-constexpr std::uint64_t kDriverFeatures =
-    feature_bit(net::VIRTIO_NET_F_MAC) | feature_bit(net::VIRTIO_NET_F_STATUS)
+constexpr std::uint64_t kDriverFeatures = feature_bit(net::VIRTIO_NET_F_MAC) |
+                                          feature_bit(net::VIRTIO_NET_F_STATUS)
 #if defined(CONFIG_VIRTIO_NET_MRG_RXBUF)
-    | feature_bit(net::VIRTIO_NET_F_MRG_RXBUF)
+                                          | feature_bit(net::VIRTIO_NET_F_MRG_RXBUF)
 #endif
 #if defined(CONFIG_VIRTIO_NET_GUEST_CSUM)
-    | feature_bit(net::VIRTIO_NET_F_GUEST_CSUM)
+                                          | feature_bit(net::VIRTIO_NET_F_GUEST_CSUM)
 #endif
     ;
 
@@ -88,8 +88,12 @@ private:
     void restart(const char* why);
     bool read_link();
     static void rx_main(void* arg);
-    static void on_rx(void* ctx, Virtqueue&) { static_cast<VirtioNet*>(ctx)->rx_wake_.give_from_isr(); }
-    static void on_tx(void* ctx, Virtqueue&) { static_cast<VirtioNet*>(ctx)->tx_wake_.give_from_isr(); }
+    static void on_rx(void* ctx, Virtqueue&) {
+        static_cast<VirtioNet*>(ctx)->rx_wake_.give_from_isr();
+    }
+    static void on_tx(void* ctx, Virtqueue&) {
+        static_cast<VirtioNet*>(ctx)->tx_wake_.give_from_isr();
+    }
     static void on_config(void* ctx) {
         auto* self = static_cast<VirtioNet*>(ctx);
         self->config_changed_ = true;
@@ -125,7 +129,8 @@ Error VirtioNet::bring_up() {
         dev_.fail();
         return e;
     }
-    layout_ = net::layout(dev_.transport().is_legacy(), dev_.has_feature(net::VIRTIO_NET_F_MRG_RXBUF));
+    layout_ =
+        net::layout(dev_.transport().is_legacy(), dev_.has_feature(net::VIRTIO_NET_F_MRG_RXBUF));
     return Error::ok;
 }
 
@@ -292,7 +297,8 @@ void VirtioNet::rx_main(void* arg) {
         if (self->config_changed_) {
             self->config_changed_ = false;
             const bool up = self->read_link();
-            if (up != self->link_up_) rtos::printk("%s: link %s\n", self->name_, up ? "up" : "down");
+            if (up != self->link_up_)
+                rtos::printk("%s: link %s\n", self->name_, up ? "up" : "down");
             self->set_link(up);
         }
         if (!self->interrupts_) self->tx_wake_.give();
@@ -314,7 +320,8 @@ bool VirtioNet::start(const Found& found) {
     } else {
         // Locally administered, unicast; varies with boot timing.
         std::uint64_t x = rtos::clock::now_ns() * 0x9e3779b97f4a7c15ull + found.address;
-        for (unsigned i = 0; i < rtos::net::kMacLen; ++i) mac_[i] = static_cast<std::uint8_t>(x >> (8 * i + 3));
+        for (unsigned i = 0; i < rtos::net::kMacLen; ++i)
+            mac_[i] = static_cast<std::uint8_t>(x >> (8 * i + 3));
         mac_[0] = static_cast<std::uint8_t>((mac_[0] | 0x02) & ~0x01);
     }
 
@@ -342,7 +349,8 @@ bool VirtioNet::start(const Found& found) {
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
     interrupts_ = rtos::irq::attach(found.irq, &VirtioNet::isr, this);
-    if (!interrupts_) rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+    if (!interrupts_)
+        rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
 
     dev_.driver_ok();
     fill_rx();

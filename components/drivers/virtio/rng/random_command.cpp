@@ -28,10 +28,12 @@ int cmd_random(int argc, char** argv) {
     std::uint32_t crc = 0;
     unsigned long long done = 0;
     while (done < n) {
-        const std::size_t want = n - done < sizeof(chunk) ? static_cast<std::size_t>(n - done) : sizeof(chunk);
+        const std::size_t want =
+            n - done < sizeof(chunk) ? static_cast<std::size_t>(n - done) : sizeof(chunk);
         const long r = entropy::read(chunk, want, Timeout::ticks(clock::ms_to_ticks(5000)));
         if (r <= 0) {
-            printk("random: read failed after %llu bytes: %s\n", done, status_name(static_cast<Status>(r)));
+            printk("random: read failed after %llu bytes: %s\n", done,
+                   status_name(static_cast<Status>(r)));
             return 1;
         }
         for (long i = 0; i < r && done + i < kPreview; ++i) preview[done + i] = chunk[i];

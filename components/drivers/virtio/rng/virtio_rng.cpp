@@ -27,7 +27,9 @@ constexpr std::uint32_t kChunk = 512;  // bytes per request buffer
 constexpr unsigned kMaxBuffers = 64;
 
 void* token_of(unsigned index) { return reinterpret_cast<void*>(std::uintptr_t{index} + 1); }
-unsigned index_of(void* token) { return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1); }
+unsigned index_of(void* token) {
+    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1);
+}
 
 class VirtioRng {
 public:
@@ -125,7 +127,8 @@ long VirtioRng::read(void* buf, std::size_t n, rtos::Timeout timeout) {
             bool added = false;
             while (free_count_ > 0 && asked_ < n - done) {
                 const std::uint64_t missing = n - done - asked_;
-                const std::uint32_t k = missing < kChunk ? static_cast<std::uint32_t>(missing) : kChunk;
+                const std::uint32_t k =
+                    missing < kChunk ? static_cast<std::uint32_t>(missing) : kChunk;
                 const unsigned b = free_[--free_count_];
                 const InSegment in[] = {{mem_ + std::size_t{b} * kChunk, k}};
                 if (!dev_.queue(0).add_buffer({}, in, token_of(b)).ok()) {
@@ -174,7 +177,8 @@ bool VirtioRng::start(const Found& found) {
 
 bool probe(const Found& found) {
     if (the_rng) {
-        rtos::printk("%s: one entropy source is used; this one is ignored\n", found.transport.name());
+        rtos::printk("%s: one entropy source is used; this one is ignored\n",
+                     found.transport.name());
         return false;
     }
     the_rng = start_in_dma_memory<VirtioRng>(found);

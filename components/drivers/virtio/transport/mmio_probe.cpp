@@ -35,7 +35,7 @@ unsigned used_slots = 0;
 void probe_one(std::uint64_t base, unsigned irq) {
     if (used_slots == kMaxDevices) {
         rtos::printk("virtio-mmio: more than %u devices, ignoring @%#llx\n", kMaxDevices,
-               static_cast<unsigned long long>(base));
+                     static_cast<unsigned long long>(base));
         return;
     }
     Slot* slot = new (slot_storage[used_slots]) Slot(static_cast<std::uintptr_t>(base));
@@ -90,10 +90,11 @@ void virtio_mmio_probe() {
     for (unsigned i = 0; i < count; ++i) probe_one(found[i].base, found[i].irq);
     if (count == 0 && CONFIG_VIRTIO_MMIO_SLOT_COUNT > 0) {
         rtos::printk("virtio-mmio: scanning %d slots from %#llx\n", CONFIG_VIRTIO_MMIO_SLOT_COUNT,
-               static_cast<unsigned long long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
+                     static_cast<unsigned long long>(CONFIG_VIRTIO_MMIO_SLOT_BASE));
         for (int i = CONFIG_VIRTIO_MMIO_SLOT_COUNT - 1; i >= 0; --i)
-            probe_one(CONFIG_VIRTIO_MMIO_SLOT_BASE + std::uint64_t(i) * CONFIG_VIRTIO_MMIO_SLOT_STRIDE,
-                      static_cast<unsigned>(CONFIG_VIRTIO_MMIO_SLOT_IRQ_BASE + i));
+            probe_one(
+                CONFIG_VIRTIO_MMIO_SLOT_BASE + std::uint64_t(i) * CONFIG_VIRTIO_MMIO_SLOT_STRIDE,
+                static_cast<unsigned>(CONFIG_VIRTIO_MMIO_SLOT_IRQ_BASE + i));
     }
 }
 

@@ -43,8 +43,7 @@ PciTransport* make_transport(pci::Function& f, Slot& s, std::uint32_t type, cons
                              std::uint64_t& address) {
     PciLayout layout;
     const char* why_not_modern = parse_pci_layout(f, layout);
-    if (!why_not_modern && !config::modern)
-        why_not_modern = "CONFIG_VIRTIO_MODERN is off";
+    if (!why_not_modern && !config::modern) why_not_modern = "CONFIG_VIRTIO_MODERN is off";
     if (!why_not_modern) {
         s.common = MmioWindow(at(f, layout.common));
         s.notify = MmioWindow(at(f, layout.notify));
@@ -63,9 +62,9 @@ PciTransport* make_transport(pci::Function& f, Slot& s, std::uint32_t type, cons
         address = io.cpu_address;
         return new (s.transport) PciTransport(type, f.subsystem_vendor_id, bdf, s.common, io.size);
     }
-    const char* legacy_why = !transitional       ? "a modern-only device has no legacy interface"
-                             : !config::legacy   ? "CONFIG_VIRTIO_LEGACY is off"
-                                                 : "its legacy I/O BAR 0 is not assigned";
+    const char* legacy_why = !transitional     ? "a modern-only device has no legacy interface"
+                             : !config::legacy ? "CONFIG_VIRTIO_LEGACY is off"
+                                               : "its legacy I/O BAR 0 is not assigned";
     rtos::printk("virtio-pci %s: device refused: modern interface unusable: %s; legacy: %s\n", bdf,
                  why_not_modern, legacy_why);
     return nullptr;
@@ -95,8 +94,9 @@ bool virtio_pci_probe(pci::Function& f) {
     if (!t) return false;
     // Bus mastering for the rings; INTx on (the host bridge may have left it masked).
     pci::enable(f, pci::command::bus_master);
-    f.config->write16(pci::reg::command, static_cast<std::uint16_t>(
-                                             f.config->read16(pci::reg::command) & ~pci::command::intx_disable));
+    f.config->write16(pci::reg::command,
+                      static_cast<std::uint16_t>(f.config->read16(pci::reg::command) &
+                                                 ~pci::command::intx_disable));
     switch (bind_driver(*t, "pci", address, irq, s.location)) {
     case Bound::taken:
         ++used_slots;  // the transport now belongs to the driver

@@ -24,7 +24,8 @@ struct Walk {
 };
 
 // Records why capability `at` is unusable (the first reason wins).
-void complain(Walk& w, std::uint8_t at, const char* what, unsigned a = 0, unsigned long long b = 0) {
+void complain(Walk& w, std::uint8_t at, const char* what, unsigned a = 0,
+              unsigned long long b = 0) {
     if (w.problem) return;
     std::snprintf(w.text, sizeof w.text, "capability at %#x: ", at);
     const std::size_t n = std::strlen(w.text);
@@ -47,7 +48,8 @@ bool visit_capability(void* context, std::uint8_t id, std::uint8_t at) {
     const unsigned cap_len = cs.read8(static_cast<std::uint16_t>(at + 2));
     const unsigned min_len = type == CAP_NOTIFY_CFG ? cap::notify_min_len : cap::min_len;
     if (cap_len < min_len) return complain(w, at, "length %u too short", cap_len), true;
-    if (at + cap_len > 0x100) return complain(w, at, "length %u runs past the capability area", cap_len), true;
+    if (at + cap_len > 0x100)
+        return complain(w, at, "length %u runs past the capability area", cap_len), true;
 
     const unsigned bar = cs.read8(static_cast<std::uint16_t>(at + cap::bar));
     const std::uint32_t offset = cs.read32(static_cast<std::uint16_t>(at + cap::offset));
@@ -57,18 +59,25 @@ bool visit_capability(void* context, std::uint8_t id, std::uint8_t at) {
     if (b.kind == pci::Bar::Kind::none || b.size == 0 || b.cpu_address == 0)
         return complain(w, at, "BAR %u is not assigned", bar), true;
     if (std::uint64_t{offset} + length > b.size)
-        return complain(w, at, "offset + length past the end of BAR %u (size %#llx)", bar, b.size), true;
-    const std::uint32_t needed = type == CAP_COMMON_CFG ? common::size
+        return complain(w, at, "offset + length past the end of BAR %u (size %#llx)", bar, b.size),
+               true;
+    const std::uint32_t needed = type == CAP_COMMON_CFG   ? common::size
                                  : type == CAP_NOTIFY_CFG ? 2u
                                  : type == CAP_ISR_CFG    ? 1u
                                                           : 0u;
-    if (length < needed) return complain(w, at, "length %u too short for its structure", length), true;
+    if (length < needed)
+        return complain(w, at, "length %u too short for its structure", length), true;
 
     if (type == CAP_NOTIFY_CFG) {
-        const std::uint32_t m = cs.read32(static_cast<std::uint16_t>(at + cap::notify_off_multiplier));
+        const std::uint32_t m =
+            cs.read32(static_cast<std::uint16_t>(at + cap::notify_off_multiplier));
         // 4.1.4.4: 0 (one address for all queues) or an even power of two.
         if (m != 0 && (!is_power_of_two(m) || m == 1 || m > length))
-            return complain(w, at, "notify_off_multiplier %u is not 0 or an even power of two within the region", m), true;
+            return complain(w, at,
+                            "notify_off_multiplier %u is not 0 or an even power of two within the "
+                            "region",
+                            m),
+                   true;
         w.layout.notify_off_multiplier = m;
     }
     *region = {true, static_cast<std::uint8_t>(bar), offset, length, at};
@@ -178,7 +187,8 @@ Error PciTransport::setup_queue(std::uint16_t index, std::uint16_t size, std::ui
 #if defined(CONFIG_VIRTIO_LEGACY)
     legacy_->write16(legacy::queue_select, index);
     if (legacy_->read32(legacy::queue_address) != 0) return Error::queue_in_use;
-    if (legacy_->read16(legacy::queue_size) != size) return Error::bad_layout;  // size is the device's
+    if (legacy_->read16(legacy::queue_size) != size)
+        return Error::bad_layout;  // size is the device's
     std::uint32_t pfn = 0;
     const Error e = legacy_ring_pfn(size, desc_phys, avail_phys, used_phys, legacy::PAGE_SIZE, pfn);
     if (e != Error::ok) return e;

@@ -19,7 +19,9 @@ inline IrqState irq_save() {
     return old & 2;
 }
 /// Restores the state saved by irq_save() (sets SIE back if it was set).
-inline void irq_restore(IrqState state) { asm volatile("csrs sstatus, %0" ::"r"(state) : "memory"); }
+inline void irq_restore(IrqState state) {
+    asm volatile("csrs sstatus, %0" ::"r"(state) : "memory");
+}
 /// Unmasks interrupts unconditionally.
 inline void irq_enable() { asm volatile("csrsi sstatus, 2" ::: "memory"); }
 /// True while executing a trap handler (interrupt or exception).
