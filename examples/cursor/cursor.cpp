@@ -21,11 +21,27 @@ namespace input = rtos::input;
 
 // The arrow, hotspot at its top-left pixel: 'X' black, '.' white, ' ' clear.
 constexpr int kW = 12, kH = 16;
+// One row per line, so the table shows the arrow.
+// clang-format off
 constexpr const char* kArrow[kH] = {
-    "X           ", "XX          ", "X.X         ", "X..X        ", "X...X       ", "X....X      ",
-    "X.....X     ", "X......X    ", "X.......X   ", "X........X  ", "X.....XXXXX ", "X..X..X     ",
-    "X.X X..X    ", "XX  X..X    ", "X    X..X   ", "     XXXX   ",
+    "X           ",
+    "XX          ",
+    "X.X         ",
+    "X..X        ",
+    "X...X       ",
+    "X....X      ",
+    "X.....X     ",
+    "X......X    ",
+    "X.......X   ",
+    "X........X  ",
+    "X.....XXXXX ",
+    "X..X..X     ",
+    "X.X X..X    ",
+    "XX  X..X    ",
+    "X    X..X   ",
+    "     XXXX   ",
 };
+// clang-format on
 constexpr Color kPaint = 0xff0000;
 constexpr std::uint32_t kPaintSize = 4;  // square, its top-left corner at the hotspot
 constexpr std::size_t kStack = 8192;

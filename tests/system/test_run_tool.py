@@ -60,7 +60,7 @@ def test_dry_run_transport_puts_devices_on_pci(tmp_path, transport, globals_):
     out = subprocess.run(RUN + ['--dry-run', '--transport', transport, '--disk', 'x.img', '--net'],
                          stdout=subprocess.PIPE, text=True, check=True, cwd=tmp_path).stdout
     for part in ('-global ' + globals_, '-device virtio-blk-pci,drive=disk0',
-                 '-device virtio-net-pci,netdev=n0', '-global virtio-pci.ioeventfd=off'):
+                 '-device virtio-net-pci,netdev=n0', '-global virtio-net-pci.ioeventfd=off'):
         assert part in out, part
     assert 'virtio-blk-device' not in out and 'force-legacy' not in out
 
