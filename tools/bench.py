@@ -35,7 +35,7 @@ Examples:
   tools/bench.py --thread-metric --only interrupt --period 0.1
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
   scons BSP=qemu-virt64-riscv BUILD=build/net-riscv CONFIG=examples/net/net.conf && tools/bench.py --net --build build/net-riscv
-  tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/bench_io.py)
+  tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/benchlib/block_io.py)
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
 (no disk, read-only disk) and the gate (if asked) passed, 1 otherwise.
@@ -54,9 +54,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_io  # noqa: E402
 import qemu_cmd  # noqa: E402
-from benchlib import baseline, chart, net, thread_metric  # noqa: E402
+from benchlib import baseline, block_io, chart, net, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -371,7 +370,7 @@ def main():
                    help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
                         '(default 1); scores are scaled to 5 s')
     net.add_arguments(p)
-    bench_io.add_arguments(p)
+    block_io.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
@@ -395,7 +394,7 @@ def main():
     if a.net:
         return net.main(a, Session, BenchError, git_revision)
     if a.io:
-        return bench_io.main(a, Session, BenchError, git_revision)
+        return block_io.main(a, Session, BenchError, git_revision)
     try:
         old = load(a.compare) if a.compare else None
         data = load(a.from_json) if a.from_json else run_benchmarks(a)
