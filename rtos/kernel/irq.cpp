@@ -9,7 +9,6 @@
 namespace rtos::irq {
 namespace {
 
-constexpr unsigned kMaxIrqs = 1024;
 // Handlers beyond the first on a line: PCI INTx lines are shared (QEMU's
 // virt boards wire every PCI slot onto four lines), so a fifth PCI device
 // shares the line of the first.
@@ -32,15 +31,22 @@ Slot slots[kMaxIrqs];
 Shared shared_pool[kMaxSharedHandlers];
 unsigned shared_used = 0;
 Controller* ctrl = nullptr;
+MsiController* msi_ctrl = nullptr;
 unsigned ctrl_lines = 0;  // ctrl->count(), kept for the interrupt path
 
 }  // namespace
 
 void set_controller(Controller* c) {
+    if (c && c->count() > kMaxIrqs)
+        panic("irq: %s numbers %u interrupts, the kernel has slots for %u", c->name(), c->count(),
+              kMaxIrqs);
     ctrl = c;
     ctrl_lines = c ? c->count() : 0;
 }
 Controller* controller() { return ctrl; }
+
+void set_msi_controller(MsiController* c) { msi_ctrl = c; }
+MsiController* msi_controller() { return msi_ctrl; }
 
 // The port's software interrupt runs kernel::soft_interrupt_from_isr(),
 // which calls this hook.

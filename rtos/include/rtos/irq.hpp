@@ -1,7 +1,13 @@
 // Device interrupts, independent of the interrupt controller (PLIC, GIC).
 #pragma once
 
+#include <cstdint>
+
 namespace rtos::irq {
+
+/// Interrupt numbers the kernel has handler slots for: every controller's
+/// count() (lines plus any message-signalled interrupts) stays within it.
+constexpr unsigned kMaxIrqs = 1024;
 
 using Handler = void (*)(void* arg);
 
@@ -62,6 +68,39 @@ void set_soft_handler(Handler handler, void* arg);
 /// Makes the software interrupt pending on this CPU: with interrupts
 /// unmasked in thread context, its handler has run when this returns.
 void raise_soft();
+
+/// A message-signalled interrupt (PCI MSI-X): the device raises it by writing
+/// `data` (32 bits) to `address`.
+struct MsiMessage {
+    std::uint64_t address;
+    std::uint32_t data;
+};
+
+/// An MSI controller (GICv3 ITS: LPIs; GICv2m: SPIs) turns such writes into
+/// interrupts of the interrupt controller, numbered like its lines for
+/// attach() / enable() / disable(). Interrupts are handed out at boot, while
+/// drivers probe, and never returned.
+class MsiController {
+public:
+    /// Allocates up to `count` interrupts for the requester `device_id` (the
+    /// ID the controller sees: a PCI requester ID translated through the
+    /// tree's msi-map). Fills irqs[i] and messages[i] for each and returns how
+    /// many it allocated: fewer (or 0, logged) when its interrupts or device
+    /// IDs run out. They stay disabled until attach() / enable(); a message
+    /// written meanwhile stays pending and is taken on enable.
+    virtual unsigned allocate(std::uint32_t device_id, unsigned count, unsigned* irqs,
+                              MsiMessage* messages) = 0;
+    /// Short name for boot lines ("gic-v3-its").
+    virtual const char* name() const = 0;
+
+protected:
+    ~MsiController() = default;
+};
+
+/// Selects the MSI controller (its driver's probe, after set_controller());
+/// nullptr (the default): the platform has none, devices use their lines.
+void set_msi_controller(MsiController* controller);
+MsiController* msi_controller();
 
 /// Interrupts taken per source since boot (for diagnostics).
 unsigned long count(unsigned irq);
