@@ -37,9 +37,6 @@ unsigned ctrl_lines = 0;  // ctrl->count(), kept for the interrupt path
 }  // namespace
 
 void set_controller(Controller* c) {
-    if (c && c->count() > kMaxIrqs)
-        panic("irq: %s numbers %u interrupts, the kernel has slots for %u", c->name(), c->count(),
-              kMaxIrqs);
     ctrl = c;
     ctrl_lines = c ? c->count() : 0;
 }

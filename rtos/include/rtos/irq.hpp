@@ -5,8 +5,9 @@
 
 namespace rtos::irq {
 
-/// Interrupt numbers the kernel has handler slots for: every controller's
-/// count() (lines plus any message-signalled interrupts) stays within it.
+/// Interrupt numbers the kernel has handler slots for: a controller numbers
+/// its lines and message-signalled interrupts below this (attach() refuses
+/// the rest).
 constexpr unsigned kMaxIrqs = 1024;
 
 using Handler = void (*)(void* arg);
