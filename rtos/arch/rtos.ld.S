@@ -1,6 +1,9 @@
 /* One linker script for every port, preprocessed with the build's autoconf.h.
- * The image starts with its entry code: QEMU's riscv64 loader enters an ELF
- * at its lowest loaded address. Written data starts on its own 4 KiB page,
+ * The image starts with its entry code (.text.boot): QEMU's riscv64 loader
+ * enters an ELF at its lowest loaded address, and QEMU's aarch64 loader and
+ * the flash loader jump to the first byte of rtos.bin. On aarch64 that is
+ * the 2 KiB-aligned exception vector table, whose first slot is the entry
+ * (start.S), so the table costs no alignment padding. Written data starts on its own 4 KiB page,
  * away from code (TCG retranslates pages that are written). */
 #if defined(CONFIG_ARCH_RISCV64)
 OUTPUT_ARCH(riscv)
@@ -85,6 +88,8 @@ SECTIONS
 
     . = ALIGN(4096);
     __image_end = .;
+
+    ASSERT(_start == __image_start, "the image must start with its entry, _start (.text.boot)")
 
     /DISCARD/ : {
         *(.comment) *(.note*) *(.eh_frame*) *(.riscv.attributes) *(.interp) *(.dynamic)

@@ -1,11 +1,14 @@
 // The trap frame pushed by vectors.S on the current stack (SP_EL1): x0..x30,
 // the stack pointer before the trap, ELR_EL1 and SPSR_EL1; 272 bytes, so sp
 // stays 16-byte aligned. x22..x27 are stored for exceptions only (the panic
-// report); an IRQ leaves those slots stale. Keep in sync with vectors.S.
+// report); an IRQ leaves those slots stale. The assembly's view of the
+// layout is frame_layout.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "frame_layout.h"
 
 namespace rtos::arch::aarch64 {
 
@@ -15,10 +18,10 @@ struct TrapFrame {
     uint64_t elr;
     uint64_t spsr;
 };
-static_assert(sizeof(TrapFrame) == 272, "vectors.S assumes a 272-byte frame");
-static_assert(offsetof(TrapFrame, sp) == 248 && offsetof(TrapFrame, elr) == 256 &&
-                  offsetof(TrapFrame, spsr) == 264,
-              "vectors.S frame offsets");
+static_assert(sizeof(TrapFrame) == FRAME_SIZE, "frame_layout.h: FRAME_SIZE");
+static_assert(offsetof(TrapFrame, x[30]) == X30_OFF && offsetof(TrapFrame, sp) == X30_OFF + 8 &&
+                  offsetof(TrapFrame, elr) == ELR_OFF && offsetof(TrapFrame, spsr) == ELR_OFF + 8,
+              "frame_layout.h: frame offsets");
 
 // SPSR_EL1 / PSTATE bits (ARM ARM C5.2.18).
 constexpr uint64_t kSpsrEl1h = 0x5;  // M[3:0]: return to EL1 using SP_EL1
@@ -30,7 +33,7 @@ constexpr uint64_t kDaifIrqFiq = kSpsrI | kSpsrF;
 struct SwitchFrame {
     uint64_t x[12];  // x[i] holds x(19 + i)
 };
-static_assert(sizeof(SwitchFrame) == 96, "vectors.S assumes a 96-byte switch frame");
+static_assert(sizeof(SwitchFrame) == SWITCH_SIZE, "frame_layout.h: SWITCH_SIZE");
 
 /// Vector slot of the trap, passed by vectors.S to rtos_aarch64_trap_handler.
 enum class TrapKind : unsigned {

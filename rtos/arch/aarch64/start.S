@@ -1,18 +1,35 @@
-/* aarch64 entry: QEMU's -kernel loader jumps here (ELF entry) on CPU 0 with
- * the MMU off, at EL1, EL2 (virtualization=on) or EL3 (secure=on).
+/* The first 2 KiB of the aarch64 image: the exception vector table, whose
+ * slot 0 is also the image header and the entry, and whose slots' unused
+ * tails hold the boot code.
  *
- *  1. park every CPU but the one with affinity 0.0.0.0;
- *  2. drop to EL1 if entered higher (EL2: non-secure EL1; EL3: secure EL1,
- *     since there is no monitor to hand the GIC's secure setup to);
- *  3. clear .bss, take the boot stack, install the vectors;
- *  4. turn on the MMU and caches (mmu.cpp), then rtos_kernel_main(x0).
+ * Layout. VBAR_EL1 needs a 2 KiB-aligned table of 16 slots of 128 bytes.
+ * At the image start (2 MiB-aligned) the table costs no alignment padding,
+ * and the space a slot's 16-byte stub leaves (112 bytes) is not padding
+ * either: the boot code, which runs once, is split across those tails.
+ * SLOT's .org fails the build if a tail overruns its slot.
  *
- * x0 at entry is what the boot loader passed: QEMU's ELF boot passes 0 and
- * puts the device tree at the start of RAM (0x40000000, below the kernel;
- * the platform layer looks for it there); the Linux-style boot of rtos.bin
- * passes the device tree's address. */
+ * Entry. QEMU's -kernel loader jumps to the image's first byte (rtos.bin)
+ * or to the ELF entry (_start, the same address); the flash loader
+ * (flash_loader.S) jumps to CONFIG_PLATFORM_KERNEL_BASE, the same address
+ * again. Always CPU 0, the MMU off, at EL1, EL2 (virtualization=on) or EL3
+ * (secure=on). Slot 0 is also the vector "current EL with SP_EL0,
+ * synchronous", which this kernel never takes: it selects SP_EL1 before it
+ * installs VBAR_EL1. Should it be taken anyway (a corrupt SPSR), the MMU is
+ * on by then, and slot 0 panics like every other unexpected vector instead
+ * of booting again.
+ *
+ * Boot: park every CPU but the one with affinity 0.0.0.0; drop to EL1 if
+ * entered higher (EL2: non-secure EL1; EL3: secure EL1, since there is no
+ * monitor to hand the GIC's secure setup to); clear .bss, take the boot
+ * stack, install the vectors; turn on the MMU and caches (mmu.cpp), then
+ * rtos_kernel_main(x0). x0 at entry is what the boot loader passed: QEMU's
+ * ELF boot passes 0 and puts the device tree at the start of RAM
+ * (0x40000000, below the kernel; the platform layer looks for it there);
+ * the Linux-style boot of rtos.bin passes the device tree's address. */
+#include "frame_layout.h"
 
 #define SCTLR_EL1_RES1   0x30d00800   /* RES1 bits; MMU, caches, alignment off */
+#define SCTLR_M          0            /* bit: MMU on */
 #define HCR_EL2_RW       (1 << 31)    /* EL1 is AArch64 */
 #define HCR_EL2_HCD      (1 << 29)    /* hvc at EL1 is undefined (nothing at EL2) */
 #define SCR_EL3_RW       (1 << 10)    /* EL1/EL2 are AArch64 */
@@ -22,14 +39,37 @@
 #define SPSR_EL1H_MASKED 0x3c5        /* EL1h, D A I F masked */
 #define ICC_SRE_EN_ALL   0xf          /* SRE, DFB, DIB, Enable (lower ELs may use SRE) */
 
+/* Starts slot n; an error if the previous slot's code overran it. */
+.macro SLOT n
+    .org    rtos_aarch64_vectors + \n * 128
+.endm
+
+/* The stub of slot n: make room for a TrapFrame, free x0/x1, say which
+ * slot it was (TrapKind, frame.hpp), then the common entry (vectors.S). */
+.macro STUB n
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\n
+    b       rtos_aarch64_trap_entry
+.endm
+
+.macro VECTOR n
+    SLOT    \n
+    STUB    \n
+.endm
+
     .section .text.boot, "ax"
+    .balign 2048
     .global _start
+    .global rtos_aarch64_vectors
 _start:
-    /* arm64 Linux Image header (Documentation/arch/arm64/booting.rst), so
-     * that rtos.bin also boots with -kernel: QEMU then loads it text_offset
-     * above the start of RAM (= CONFIG_PLATFORM_KERNEL_BASE) and passes the
-     * device tree in x0. For the ELF the header is just a branch. */
-    b       .Lentry                 /* code0 */
+rtos_aarch64_vectors:
+    /* Slot 0: an arm64 Linux Image header (Documentation/arch/arm64/
+     * booting.rst), so that rtos.bin also boots with -kernel: QEMU then
+     * loads it text_offset above the start of RAM (= CONFIG_PLATFORM_
+     * KERNEL_BASE) and passes the device tree in x0. For the ELF the header
+     * is just a branch. */
+    b       .Lslot0                 /* code0 */
     .long   0                       /* code1 */
     .quad   CONFIG_PLATFORM_KERNEL_BASE - CONFIG_PLATFORM_RAM_BASE  /* text_offset */
     .quad   __image_end - . + 16    /* image_size: __image_end - _start */
@@ -37,25 +77,35 @@ _start:
     .quad   0, 0, 0                 /* res2..res4 */
     .ascii  "ARM\x64"               /* magic */
     .long   0                       /* res5 */
+.Lslot0:
+    msr     tpidr_el1, x0           /* scratch: unused but in slot 4 */
+    mrs     x0, sctlr_el1
+    tbz     x0, #SCTLR_M, rtos_aarch64_boot
+    mrs     x0, tpidr_el1           /* an exception: the stub of slot 0 */
+    STUB    0
 
-.Lentry:
-    mov     x19, x0                 /* boot argument, kept until rtos_kernel_main */
-
+    VECTOR  1                       /* current EL, SP_EL0: irq */
+rtos_aarch64_boot:
+    mrs     x19, tpidr_el1          /* boot argument (x0), kept until rtos_kernel_main */
     mrs     x1, mpidr_el1
     mov     x2, #0x00ffffff
     orr     x2, x2, #0xff00000000   /* Aff3..Aff0 */
     tst     x1, x2
     b.ne    .Lpark
-
+    mov     x1, #(SCTLR_EL1_RES1 & 0xffff)  /* a known EL1 state at every EL */
+    movk    x1, #(SCTLR_EL1_RES1 >> 16), lsl #16
+    msr     sctlr_el1, x1
     mrs     x20, CurrentEL
-    lsr     x20, x20, #2
-    and     x20, x20, #3            /* x20 = boot exception level */
-    cmp     x20, #3
-    b.eq    .Lfrom_el3
+    ubfx    x20, x20, #2, #2        /* x20 = boot exception level */
     cmp     x20, #2
+    b.hi    .Lfrom_el3
     b.eq    .Lfrom_el2
     b       .Lat_el1
+.Lpark:
+    wfe
+    b       .Lpark
 
+    VECTOR  2                       /* fiq */
 .Lfrom_el3:
     mov     x1, #(SCR_EL3_RW | SCR_EL3_SMD)   /* NS = 0: secure EL1 */
     msr     scr_el3, x1
@@ -66,15 +116,14 @@ _start:
     mov     x1, #ICC_SRE_EN_ALL
     msr     icc_sre_el3, x1
     isb
-1:  ldr     x1, =SCTLR_EL1_RES1
-    msr     sctlr_el1, x1
-    mov     x1, #SPSR_EL1H_MASKED
+1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el3, x1
     adr     x1, .Lat_el1
     msr     elr_el3, x1
     isb
     eret
 
+    VECTOR  3                       /* serror */
 .Lfrom_el2:
     mov     x1, #(HCR_EL2_RW | HCR_EL2_HCD)
     msr     hcr_el2, x1
@@ -95,45 +144,66 @@ _start:
     orr     x1, x1, #ICC_SRE_EN_ALL
     msr     icc_sre_el2, x1
     isb
-1:  ldr     x1, =SCTLR_EL1_RES1
-    msr     sctlr_el1, x1
-    mov     x1, #SPSR_EL1H_MASKED
+1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el2, x1
     adr     x1, .Lat_el1
     msr     elr_el2, x1
     isb
     eret
 
+    SLOT    4                       /* current EL, SP_EL1 (ours): sync */
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    /* A data abort may be a guard-page hit with sp in the guard page: it
+     * runs on the abort stack (vectors.S; x0 parked in TPIDR_EL1, the
+     * faulting sp in SP_EL0, both unused otherwise). */
+    msr     tpidr_el1, x0
+    mrs     x0, esr_el1
+    ubfx    x0, x0, #26, #6
+    cmp     x0, #0x25               /* EC: data abort, current EL */
+    b.eq    rtos_aarch64_abort_entry
+    mrs     x0, tpidr_el1
+#endif
+    STUB    4
+
+    VECTOR  5                       /* irq */
 .Lat_el1:
     msr     daifset, #0xf
     msr     spsel, #1               /* one stack pointer for everything: SP_EL1 */
     msr     cpacr_el1, xzr          /* FPEN = 0: FP/SIMD use traps. The kernel is */
     isb                             /* built -mgeneral-regs-only and the context */
                                     /* switch saves no FP state: any use is a bug */
-
-    ldr     x1, =__bss_start
-    ldr     x2, =__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    stp     xzr, xzr, [x1], #16
-    b       1b
-2:
-    ldr     x1, =__boot_stack_top
-    mov     sp, x1
+    adrp    x1, __bss_start         /* PC-relative: the image runs where it is linked */
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+    b       2f
+1:  stp     xzr, xzr, [x1], #16
+2:  cmp     x1, x2
+    b.lo    1b
+    adrp    x1, __boot_stack_top
+    add     sp, x1, :lo12:__boot_stack_top
     mov     x29, xzr
     mov     x30, xzr
 
-    ldr     x1, =rtos_aarch64_vectors
+    adr     x1, rtos_aarch64_vectors
     msr     vbar_el1, x1
     isb
 
-    ldr     x1, =rtos_aarch64_boot_el
-    str     w20, [x1]
+    adrp    x1, rtos_aarch64_boot_el
+    str     w20, [x1, :lo12:rtos_aarch64_boot_el]
 
     bl      rtos_aarch64_mmu_init
     mov     x0, x19
     bl      rtos_kernel_main
-.Lpark:
-    wfe
     b       .Lpark
-    .ltorg
+
+    VECTOR  6                       /* fiq */
+    VECTOR  7                       /* serror */
+    VECTOR  8                       /* lower EL, AArch64 */
+    VECTOR  9
+    VECTOR  10
+    VECTOR  11
+    VECTOR  12                      /* lower EL, AArch32 */
+    VECTOR  13
+    VECTOR  14
+    VECTOR  15

@@ -1,6 +1,7 @@
-/* Exception vectors, trap entry and exit, and the context switch. Every
- * exception pushes a TrapFrame (frame.hpp) on the current stack and pops it
- * on the way out; the outermost exit first checks the frame against the
+/* Trap entry and exit, and the context switch. The vector table is the
+ * image's first 2 KiB (start.S): every exception pushes a TrapFrame
+ * (frame.hpp) on the current stack, its slot's stub the first part, and
+ * pops it on the way out; the outermost exit first checks the frame against the
  * running thread's stack limit and calls the kernel only when a trap made a
  * thread ready (rtos_cpu_local.switch_pending). A switch there is the same
  * cooperative rtos_arch_switch a thread makes when it blocks or yields, so a
@@ -14,13 +15,11 @@
  * it counts in trap_depth, and its exit (depth still > 0) only
  * pops that frame and returns into the interrupted handler. Handlers return
  * with IRQs masked, so the exit path below runs masked. */
-#define FRAME_SIZE 272
-#define X30_OFF    240     /* x30, then sp before the trap */
-#define ELR_OFF    256     /* ELR_EL1, then SPSR_EL1 */
+#include "frame_layout.h"
+
 #define CPU_DEPTH   0       /* arch/cpu_local.hpp */
 #define CPU_PENDING 4
 #define CPU_LIMIT   8
-#define SWITCH_SIZE 96      /* x19..x30 */
 
 /* Call-frame information (in .debug_frame: nothing is loaded), so gdb
  * unwinds through a trap into the code it interrupted and through a switch
@@ -29,61 +28,15 @@
  * pc is the saved ELR (DWARF column 32, the pc, as return-address column)
  * and x0..x21, x28..x30 are read from the frame; x22..x27 are not saved by
  * an IRQ, but the handler keeps them (callee-saved), so "same value" is
- * right. The vector stubs before rtos_aarch64_trap_entry are not described. */
+ * right. The vector stubs (start.S) are not described. */
 #define DWARF_PC    32
     .cfi_sections .debug_frame
-
-/* One 128-byte slot: make room, free x0/x1, say which slot it was. */
-.macro VECTOR kind
-    .balign 128
-    sub     sp, sp, #FRAME_SIZE
-    stp     x0, x1, [sp, #0]
-    mov     x0, #\kind
-    b       rtos_aarch64_trap_entry
-.endm
-
-    .section .text.vectors, "ax"
-    .balign 2048
-    .global rtos_aarch64_vectors
-rtos_aarch64_vectors:
-    VECTOR 0        /* current EL, SP_EL0: sync */
-    VECTOR 1        /* irq */
-    VECTOR 2        /* fiq */
-    VECTOR 3        /* serror */
-#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-    /* current EL, SP_EL1: sync. A data abort may be a guard-page hit with
-     * sp in the guard page: it runs on the abort stack (x0 parked in
-     * TPIDR_EL1, the faulting sp in SP_EL0, both unused otherwise). */
-    .balign 128
-    msr     tpidr_el1, x0
-    mrs     x0, esr_el1
-    ubfx    x0, x0, #26, #6
-    cmp     x0, #0x25               /* EC: data abort, current EL */
-    b.eq    rtos_aarch64_abort_entry
-    mrs     x0, tpidr_el1
-    sub     sp, sp, #FRAME_SIZE
-    stp     x0, x1, [sp, #0]
-    mov     x0, #4
-    b       rtos_aarch64_trap_entry
-#else
-    VECTOR 4        /* current EL, SP_EL1: sync */
-#endif
-    VECTOR 5        /* irq */
-    VECTOR 6        /* fiq */
-    VECTOR 7        /* serror */
-    VECTOR 8        /* lower EL, AArch64 */
-    VECTOR 9
-    VECTOR 10
-    VECTOR 11
-    VECTOR 12       /* lower EL, AArch32 */
-    VECTOR 13
-    VECTOR 14
-    VECTOR 15
 
     .section .text, "ax"
     .balign 4
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-rtos_aarch64_abort_entry:
+    .global rtos_aarch64_abort_entry
+rtos_aarch64_abort_entry:         /* slot 4's data aborts */
     mov     x0, sp
     msr     sp_el0, x0
     adrp    x0, rtos_aarch64_abort_stack_top
@@ -94,6 +47,7 @@ rtos_aarch64_abort_entry:
     stp     x0, x1, [sp, #0]
     mov     x0, #4
 #endif
+    .global rtos_aarch64_trap_entry
 rtos_aarch64_trap_entry:
     .cfi_startproc
     .cfi_signal_frame
