@@ -29,7 +29,7 @@ constexpr uint64_t kSpsrF = 1u << 6, kSpsrI = 1u << 7, kSpsrA = 1u << 8, kSpsrD 
 /// DAIF as seen by mrs/msr: the same bit positions as in SPSR.
 constexpr uint64_t kDaifIrqFiq = kSpsrI | kSpsrF;
 
-/// What rtos_arch_switch (vectors.S) pushes: x19..x30.
+/// What rtos_arch_switch (start.S) pushes: x19..x30.
 struct SwitchFrame {
     uint64_t x[12];  // x[i] holds x(19 + i)
 };

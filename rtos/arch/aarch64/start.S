@@ -1,11 +1,12 @@
 /* The first 2 KiB of the aarch64 image: the exception vector table, whose
  * slot 0 is also the image header and the entry, and whose slots' unused
- * tails hold the boot code.
+ * tails hold the boot code and the context switch.
  *
  * Layout. VBAR_EL1 needs a 2 KiB-aligned table of 16 slots of 128 bytes.
  * At the image start (2 MiB-aligned) the table costs no alignment padding,
  * and the space a slot's 16-byte stub leaves (112 bytes) is not padding
- * either: the boot code, which runs once, is split across those tails.
+ * either: the boot code, which runs once, is split across those tails, and
+ * the context switch and a thread's first instructions fill another.
  * SLOT's .org fails the build if a tail overruns its slot.
  *
  * Entry. QEMU's -kernel loader jumps to the image's first byte (rtos.bin)
@@ -39,9 +40,15 @@
 #define SPSR_EL1H_MASKED 0x3c5        /* EL1h, D A I F masked */
 #define ICC_SRE_EN_ALL   0xf          /* SRE, DFB, DIB, Enable (lower ELs may use SRE) */
 
-/* Starts slot n; an error if the previous slot's code overran it. */
+/* Call-frame information for the context switch, as in vectors.S: gdb
+ * unwinds through a switch into the code that switched. */
+    .cfi_sections .debug_frame
+
+/* Starts slot n (a local symbol names it in disassembly and backtraces);
+ * an error if the previous slot's code overran it. */
 .macro SLOT n
     .org    rtos_aarch64_vectors + \n * 128
+rtos_aarch64_vector_\n\():
 .endm
 
 /* The stub of slot n: make room for a TrapFrame, free x0/x1, say which
@@ -98,15 +105,15 @@ rtos_aarch64_boot:
     mrs     x20, CurrentEL
     ubfx    x20, x20, #2, #2        /* x20 = boot exception level */
     cmp     x20, #2
-    b.hi    .Lfrom_el3
-    b.eq    .Lfrom_el2
-    b       .Lat_el1
+    b.hi    rtos_aarch64_boot_el3
+    b.eq    rtos_aarch64_boot_el2
+    b       rtos_aarch64_boot_el1
 .Lpark:
     wfe
     b       .Lpark
 
     VECTOR  2                       /* fiq */
-.Lfrom_el3:
+rtos_aarch64_boot_el3:
     mov     x1, #(SCR_EL3_RW | SCR_EL3_SMD)   /* NS = 0: secure EL1 */
     msr     scr_el3, x1
     msr     cptr_el3, xzr
@@ -118,13 +125,13 @@ rtos_aarch64_boot:
     isb
 1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el3, x1
-    adr     x1, .Lat_el1
+    adr     x1, rtos_aarch64_boot_el1
     msr     elr_el3, x1
     isb
     eret
 
     VECTOR  3                       /* serror */
-.Lfrom_el2:
+rtos_aarch64_boot_el2:
     mov     x1, #(HCR_EL2_RW | HCR_EL2_HCD)
     msr     hcr_el2, x1
     mov     x1, #CNTHCTL_EL1PCEN
@@ -146,7 +153,7 @@ rtos_aarch64_boot:
     isb
 1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el2, x1
-    adr     x1, .Lat_el1
+    adr     x1, rtos_aarch64_boot_el1
     msr     elr_el2, x1
     isb
     eret
@@ -154,19 +161,23 @@ rtos_aarch64_boot:
     SLOT    4                       /* current EL, SP_EL1 (ours): sync */
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
     /* A data abort may be a guard-page hit with sp in the guard page: it
-     * runs on the abort stack (vectors.S; x0 parked in TPIDR_EL1, the
-     * faulting sp in SP_EL0, both unused otherwise). */
+     * runs on the abort stack (x0 parked in TPIDR_EL1, the faulting sp in
+     * SP_EL0, both unused otherwise; port.cpp puts that sp in the frame). */
     msr     tpidr_el1, x0
     mrs     x0, esr_el1
     ubfx    x0, x0, #26, #6
     cmp     x0, #0x25               /* EC: data abort, current EL */
-    b.eq    rtos_aarch64_abort_entry
-    mrs     x0, tpidr_el1
+    b.ne    1f
+    mov     x0, sp
+    msr     sp_el0, x0
+    adrp    x0, rtos_aarch64_abort_stack_top
+    add     sp, x0, :lo12:rtos_aarch64_abort_stack_top
+1:  mrs     x0, tpidr_el1
 #endif
     STUB    4
 
     VECTOR  5                       /* irq */
-.Lat_el1:
+rtos_aarch64_boot_el1:
     msr     daifset, #0xf
     msr     spsel, #1               /* one stack pointer for everything: SP_EL1 */
     msr     cpacr_el1, xzr          /* FPEN = 0: FP/SIMD use traps. The kernel is */
@@ -198,6 +209,75 @@ rtos_aarch64_boot:
     b       .Lpark
 
     VECTOR  6                       /* fiq */
+/* void rtos_arch_switch(void** save_sp, void* next_sp), interrupts masked. */
+    .global rtos_arch_switch
+rtos_arch_switch:
+    .cfi_startproc
+    sub     sp, sp, #SWITCH_SIZE
+    .cfi_def_cfa_offset SWITCH_SIZE
+    stp     x19, x20, [sp, #0]
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    stp     x29, x30, [sp, #80]
+    /* From here on the frame described is the one at sp: the new thread's
+     * after the mov (gdb's `tern bt` starts a sleeping thread's backtrace at
+     * rtos_aarch64_resume with its saved sp). */
+    .cfi_offset x19, -96
+    .cfi_offset x20, -88
+    .cfi_offset x21, -80
+    .cfi_offset x22, -72
+    .cfi_offset x23, -64
+    .cfi_offset x24, -56
+    .cfi_offset x25, -48
+    .cfi_offset x26, -40
+    .cfi_offset x27, -32
+    .cfi_offset x28, -24
+    .cfi_offset x29, -16
+    .cfi_offset x30, -8
+    mov     x2, sp
+    str     x2, [x0]
+    mov     sp, x1
+    .global rtos_aarch64_resume
+rtos_aarch64_resume:
+    ldp     x19, x20, [sp, #0]
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp, #80]
+    add     sp, sp, #SWITCH_SIZE
+    .cfi_def_cfa_offset 0
+    .cfi_restore x19
+    .cfi_restore x20
+    .cfi_restore x21
+    .cfi_restore x22
+    .cfi_restore x23
+    .cfi_restore x24
+    .cfi_restore x25
+    .cfi_restore x26
+    .cfi_restore x27
+    .cfi_restore x28
+    .cfi_restore x29
+    .cfi_restore x30
+    ret
+    .cfi_endproc
+
+/* First run of a thread (init_stack): x19 = entry, x20 = arg, x21 = exit
+ * function, x29 = 0 (ends backtraces). Interrupts on. The entry is called,
+ * not jumped to, so a debugger's backtrace ends here (x30 undefined) instead
+ * of running into the exit function. */
+    .global rtos_aarch64_thread_start
+rtos_aarch64_thread_start:
+    .cfi_startproc
+    .cfi_undefined x30              /* the first frame of a thread */
+    msr     daifclr, #3
+    mov     x0, x20
+    blr     x19
+    br      x21                     /* x21 kept by the entry (callee-saved) */
+    .cfi_endproc
+
     VECTOR  7                       /* serror */
     VECTOR  8                       /* lower EL, AArch64 */
     VECTOR  9
@@ -207,3 +287,11 @@ rtos_aarch64_boot:
     VECTOR  13
     VECTOR  14
     VECTOR  15
+
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+    .section .bss, "aw", %nobits
+    .balign 16
+rtos_aarch64_abort_stack:
+    .space  4096
+rtos_aarch64_abort_stack_top:
+#endif

@@ -1,5 +1,5 @@
-/* Trap entry and exit, and the context switch. The vector table is the
- * image's first 2 KiB (start.S): every exception pushes a TrapFrame
+/* Trap entry and exit. The vector table is the image's first 2 KiB
+ * (start.S, which also holds the context switch): every exception pushes a TrapFrame
  * (frame.hpp) on the current stack, its slot's stub the first part, and
  * pops it on the way out; the outermost exit first checks the frame against the
  * running thread's stack limit and calls the kernel only when a trap made a
@@ -22,8 +22,8 @@
 #define CPU_LIMIT   8
 
 /* Call-frame information (in .debug_frame: nothing is loaded), so gdb
- * unwinds through a trap into the code it interrupted and through a switch
- * into the code that switched. A trap frame is described like a signal
+ * unwinds through a trap into the code it interrupted (start.S describes
+ * the context switch the same way). A trap frame is described like a signal
  * frame: the CFA is the interrupted sp (sp + FRAME_SIZE), the interrupted
  * pc is the saved ELR (DWARF column 32, the pc, as return-address column)
  * and x0..x21, x28..x30 are read from the frame; x22..x27 are not saved by
@@ -34,19 +34,6 @@
 
     .section .text, "ax"
     .balign 4
-#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-    .global rtos_aarch64_abort_entry
-rtos_aarch64_abort_entry:         /* slot 4's data aborts */
-    mov     x0, sp
-    msr     sp_el0, x0
-    adrp    x0, rtos_aarch64_abort_stack_top
-    add     x0, x0, :lo12:rtos_aarch64_abort_stack_top
-    mov     sp, x0
-    mrs     x0, tpidr_el1
-    sub     sp, sp, #FRAME_SIZE
-    stp     x0, x1, [sp, #0]
-    mov     x0, #4
-#endif
     .global rtos_aarch64_trap_entry
 rtos_aarch64_trap_entry:
     .cfi_startproc
@@ -183,80 +170,3 @@ rtos_aarch64_restore_frame:
 2:  mov     x0, sp                  /* the frame lies in the guard band */
     bl      rtos_kernel_stack_overflow
     .cfi_endproc
-
-/* void rtos_arch_switch(void** save_sp, void* next_sp), interrupts masked. */
-    .global rtos_arch_switch
-rtos_arch_switch:
-    .cfi_startproc
-    sub     sp, sp, #SWITCH_SIZE
-    .cfi_def_cfa_offset SWITCH_SIZE
-    stp     x19, x20, [sp, #0]
-    stp     x21, x22, [sp, #16]
-    stp     x23, x24, [sp, #32]
-    stp     x25, x26, [sp, #48]
-    stp     x27, x28, [sp, #64]
-    stp     x29, x30, [sp, #80]
-    /* From here on the frame described is the one at sp: the new thread's
-     * after the mov (gdb's `tern bt` starts a sleeping thread's backtrace at
-     * rtos_aarch64_resume with its saved sp). */
-    .cfi_offset x19, -96
-    .cfi_offset x20, -88
-    .cfi_offset x21, -80
-    .cfi_offset x22, -72
-    .cfi_offset x23, -64
-    .cfi_offset x24, -56
-    .cfi_offset x25, -48
-    .cfi_offset x26, -40
-    .cfi_offset x27, -32
-    .cfi_offset x28, -24
-    .cfi_offset x29, -16
-    .cfi_offset x30, -8
-    mov     x2, sp
-    str     x2, [x0]
-    mov     sp, x1
-    .global rtos_aarch64_resume
-rtos_aarch64_resume:
-    ldp     x19, x20, [sp, #0]
-    ldp     x21, x22, [sp, #16]
-    ldp     x23, x24, [sp, #32]
-    ldp     x25, x26, [sp, #48]
-    ldp     x27, x28, [sp, #64]
-    ldp     x29, x30, [sp, #80]
-    add     sp, sp, #SWITCH_SIZE
-    .cfi_def_cfa_offset 0
-    .cfi_restore x19
-    .cfi_restore x20
-    .cfi_restore x21
-    .cfi_restore x22
-    .cfi_restore x23
-    .cfi_restore x24
-    .cfi_restore x25
-    .cfi_restore x26
-    .cfi_restore x27
-    .cfi_restore x28
-    .cfi_restore x29
-    .cfi_restore x30
-    ret
-    .cfi_endproc
-
-/* First run of a thread (init_stack): x19 = entry, x20 = arg, x21 = exit
- * function, x29 = 0 (ends backtraces). Interrupts on. The entry is called,
- * not jumped to, so a debugger's backtrace ends here (x30 undefined) instead
- * of running into the exit function. */
-    .global rtos_aarch64_thread_start
-rtos_aarch64_thread_start:
-    .cfi_startproc
-    .cfi_undefined x30              /* the first frame of a thread */
-    msr     daifclr, #3
-    mov     x0, x20
-    blr     x19
-    br      x21                     /* x21 kept by the entry (callee-saved) */
-    .cfi_endproc
-
-#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-    .section .bss, "aw", %nobits
-    .balign 16
-rtos_aarch64_abort_stack:
-    .space  4096
-rtos_aarch64_abort_stack_top:
-#endif
