@@ -68,7 +68,7 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
                     '-device', f'{dev},drive=db,serial=TERN-B'])
     log = g.wait_prompt()
     # One boot line per device, with the words harnesses look for.
-    lines = re.findall(boot_line('virtio-blk', mode) + r' irq \d+ queue (\d+) '
+    lines = re.findall(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue (\d+) '
                        r'features 0x[0-9a-f]+ (vd[ab]) (\d+) sectors', log)
     assert sorted(l[1] for l in lines) == ['vda', 'vdb'], log
     for q, name, sectors in lines:

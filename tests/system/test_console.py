@@ -117,7 +117,7 @@ def test_console_ports(boot, sockdir, bsp, mode):
     # Over PCI QEMU takes notifications in its I/O thread (ioeventfd), so the
     # ports may be announced after the boot line; over MMIO within the kick.
     ports = '3' if mode in ('legacy', 'modern') else '[0-3]'
-    assert re.search(boot_line('virtio-console', mode) + rf' irq \d+ ports {ports} multiport', log), log
+    assert re.search(boot_line('virtio-console', mode) + rf' (?:irq|msix) \d+ ports {ports} multiport', log), log
     for line in ('port 1 name org.rtos.echo', 'port 2 name org.rtos.upper'):
         if line not in log:
             log += g.expect(re.escape(line))
@@ -182,7 +182,7 @@ def test_console_single_port_shell(boot, sockdir, bsp, mode):
                     '-chardev', f'socket,path={sockdir}/c0,server=on,wait=off,id=c0',
                     '-device', 'virtconsole,chardev=c0'])
     log = g.wait_prompt()
-    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ irq \d+ ports 1 queue', log), log
+    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ (?:irq|msix) \d+ ports 1 queue', log), log
     c0 = connect(f'{sockdir}/c0')
     try:
         c0.sendall(b'echo over port zero\r')

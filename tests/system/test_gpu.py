@@ -107,7 +107,7 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
              extra=['-device', device] + qmp_args(qmp_path))
     log = g.wait_prompt()
     w, h = size or (1280, 800)
-    assert re.search(boot_line('virtio-gpu', mode) + r' irq \d+ queue 16 features 0x[0-9a-f]+ '
+    assert re.search(boot_line('virtio-gpu', mode) + r' (?:irq|msix) \d+ queue 16 features 0x[0-9a-f]+ '
                      rf'scanout 0 {w}x{h} edid yes\r*\n', log), log
     info = g.run('gpu info')
     assert f'scanout 0: {w}x{h} format B8G8R8X8' in info, info

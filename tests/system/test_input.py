@@ -64,7 +64,7 @@ def read_events(g, n, timeout=20):
 
 def devices_from_boot(log):
     """{'QEMU Virtio Keyboard': 'input0', ...} in probe order, from the boot lines."""
-    found = re.findall(r'virtio-input: \w+ \w+ \S+ irq \d+ queue \d+ features 0x[0-9a-f]+ '
+    found = re.findall(r'virtio-input: \w+ \w+ \S+ (?:irq|msix) \d+ queue \d+ features 0x[0-9a-f]+ '
                        r'(input\d+) name "([^"]*)" ev 0x[0-9a-f]+', log)
     return {name: dev for dev, name in found}, [name for _, name in found]
 
@@ -78,7 +78,7 @@ def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     log = g.wait_prompt()
     for name, ev in (('Keyboard', 0x120002), ('Mouse', 0x6), ('Tablet', 0xe)):
         assert re.search(boot_line('virtio-input', mode) +
-                         rf' irq \d+ queue {QUEUE} features 0x[0-9a-f]+ input\d name "QEMU Virtio {name}" '
+                         rf' (?:irq|msix) \d+ queue {QUEUE} features 0x[0-9a-f]+ input\d name "QEMU Virtio {name}" '
                          rf'ev {ev:#x}', log), log
     dev, order = devices_from_boot(log)
     kbd, mouse, tablet = dev['QEMU Virtio Keyboard'], dev['QEMU Virtio Mouse'], dev['QEMU Virtio Tablet']

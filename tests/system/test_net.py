@@ -191,7 +191,7 @@ def test_net_user(boot, tmp_path, bsp, mode):
     log = g.wait_prompt()
     if 'net: dhcp bound' not in log:
         log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
-    assert re.search(boot_line('virtio-net', version) + r' irq \d+ queue \d+ features '
+    assert re.search(boot_line('virtio-net', version) + r' (?:irq|msix) \d+ queue \d+ features '
                      rf'0x[0-9a-f]+ mac 52:54:00:12:34:56 hdr {hdr} ', log), log
     assert re.search(r'net: dhcp bound 10\.0\.2\.15\s', log), log
 

@@ -37,12 +37,13 @@ def parse_lspci(out):
     funcs, cur = {}, None
     for line in out.splitlines():
         m = re.match(r'([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ([0-9a-f]{4}):([0-9a-f]{4}) class ([0-9a-f]{6})'
-                     r' pin ([A-D-]) irq (\d+|-) driver (\S+)$', line)
+                     r' pin ([A-D-]) irq (\d+|-)(?: msix (\d+))? driver (\S+)$', line)
         if m:
             cur = funcs[m.group(1)] = {
                 'vendor': int(m.group(2), 16), 'device': int(m.group(3), 16),
                 'class': int(m.group(4), 16), 'pin': m.group(5),
-                'irq': None if m.group(6) == '-' else int(m.group(6)), 'bars': {}}
+                'irq': None if m.group(6) == '-' else int(m.group(6)),
+                'msix': int(m.group(7)) if m.group(7) else 0, 'bars': {}}
             continue
         m = re.match(r'  bar(\d) (mem32|mem64|io)( pref)? 0x([0-9a-f]+) size 0x([0-9a-f]+)$', line)
         if m:

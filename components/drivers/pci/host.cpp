@@ -93,6 +93,12 @@ bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out) {
     }
     if (!out.io.present && !out.mem.present && !out.mem64.present)
         rtos::printk("pci: %s: no windows in ranges, BARs stay unassigned\n", name);
+
+    // msi-map: <rid-base msi-controller-phandle msi-base length>...
+    if (auto* m = static_cast<const std::uint8_t*>(tree.prop(node, "msi-map", &len)); m && len >= 16)
+        out.msi = {true, be32(m), be32(m + 8), be32(m + 12)};
+    else if (tree.prop(node, "msi-parent"))
+        out.msi = {true, 0, 0, 0x10000};
     return true;
 }
 
@@ -504,6 +510,12 @@ unsigned enumerate(HostBridge& host, ConfigAccess& access, IrqRouter& router) {
             if (s.bridges[b].f == &f) decode |= command::io | command::memory | command::bus_master;
         if (decode) enable(f, decode);
         format_address(f.address, bdf, sizeof bdf);
+        const std::uint32_t rid = std::uint32_t{f.address.bus} << 8 |
+                                  std::uint32_t{f.address.device} << 3 | f.address.function;
+        if (host.msi.present && rid - host.msi.rid_base < host.msi.length) {
+            f.has_msi_id = true;
+            f.msi_id = host.msi.msi_base + (rid - host.msi.rid_base);
+        }
         if (f.interrupt_pin >= 1 && f.interrupt_pin <= 4) {
             f.has_irq = route_intx(s, router, k, f.irq);
             if (f.has_irq) f.config->write8(reg::interrupt_line, static_cast<std::uint8_t>(f.irq));

@@ -20,15 +20,24 @@ struct Window {
     std::uint64_t used = 0;  ///< allocation cursor: bytes from bus_base handed out (or skipped)
 };
 
+/// Requester IDs [rid_base, rid_base + length) reach the MSI controller as
+/// msi_base + (rid - rid_base) ("msi-map"; "msi-parent" alone: identity).
+struct MsiMap {
+    bool present = false;
+    std::uint32_t rid_base = 0, msi_base = 0, length = 0;
+};
+
 struct HostBridge {
     std::uint64_t ecam_base = 0, ecam_size = 0;
     std::uint8_t bus_first = 0, bus_last = 0;
     Window io, mem, mem64;  ///< I/O space, 32-bit memory, 64-bit memory (each optional)
+    MsiMap msi;             ///< the first msi-map entry only
 };
 
 /// Reads an ECAM host-bridge node: "reg" (the ECAM window), "bus-range"
-/// (default 0-255, cut to what the ECAM window covers) and "ranges" (the
-/// first I/O, 32-bit and 64-bit memory window each). False, with a log line,
+/// (default 0-255, cut to what the ECAM window covers), "ranges" (the
+/// first I/O, 32-bit and 64-bit memory window each) and "msi-map" /
+/// "msi-parent". False, with a log line,
 /// when the node is unusable.
 bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out);
 
@@ -78,7 +87,8 @@ private:
 /// goes to the bridge's prefetchable window), sizes and programs each
 /// bridge's I/O, memory and prefetchable windows, routes INTx (swizzled by
 /// device number at each bridge, then the interrupt-map) and turns on
-/// memory / I/O decoding (and bus mastering on bridges). A function with a
+/// memory / I/O decoding (and bus mastering on bridges), and gives each
+/// function its MSI requester ID through host.msi. A function with a
 /// BAR that fits no window keeps that decoding off and reports none of
 /// those BARs. Boot lines, one per function and one per bridge:
 ///   pci 00:02.0 1af4:1042 class 010000 irq 33   ("irq -": no pin or route)

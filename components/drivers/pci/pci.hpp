@@ -73,6 +73,11 @@ struct Function {
     std::uint8_t interrupt_pin = 0;  ///< 1..4 = INTA..INTD, 0 = none
     bool has_irq = false;            ///< INTx routed through the tree's interrupt-map
     unsigned irq = 0;                ///< as the interrupt controller numbers it
+    /// The ID its messages carry to the MSI controller (its requester ID
+    /// through the host bridge's msi-map); has_msi_id false: no MSI route.
+    bool has_msi_id = false;
+    std::uint32_t msi_id = 0;
+    std::uint16_t msix_vectors = 0;  ///< MSI-X vectors enabled (msix.hpp), 0: INTx
     ConfigSpace* config = nullptr;
     const char* driver = nullptr;  ///< name of the driver that took it, for lspci
 };

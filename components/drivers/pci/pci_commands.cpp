@@ -26,6 +26,7 @@ int lspci(int argc, char**) {
         if (f->interrupt_pin == 0) rtos::printk(" pin - irq -");
         else if (f->has_irq) rtos::printk(" pin %c irq %u", 'A' + f->interrupt_pin - 1, f->irq);
         else rtos::printk(" pin %c irq -", 'A' + f->interrupt_pin - 1);
+        if (f->msix_vectors) rtos::printk(" msix %u", f->msix_vectors);
         rtos::printk(" driver %s\n", f->driver ? f->driver : "-");
         for (unsigned i = 0; i < Function::kBars; ++i) {
             const Bar& b = f->bar[i];

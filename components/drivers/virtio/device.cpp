@@ -94,6 +94,7 @@ Error Device::setup_queues(std::span<const QueueSpec> queues) {
         return Error::invalid_argument;
     }
     release_queues();
+    transport_.plan_interrupts(static_cast<std::uint16_t>(queues.size()));
     const bool event_idx = has_feature(VIRTIO_RING_F_EVENT_IDX);
     const bool indirect = has_feature(VIRTIO_RING_F_INDIRECT_DESC);
     for (std::size_t i = 0; i < queues.size(); ++i) {
@@ -133,19 +134,27 @@ Error Device::config_unstable() {
     return Error::config_unstable;
 }
 
+void Device::on_queue_interrupt(std::uint16_t index) {
+    if (index >= queue_count_) return;  // a vector the transport did not map to a queue
+    QueueSlot& s = slots_[index];
+    if (s.queue.has_used()) s.queue.count_interrupt();
+    if (s.on_used != nullptr) s.on_used(s.context, s.queue);
+}
+
+void Device::on_config_interrupt() {
+    if (on_config_change_ != nullptr) on_config_change_(config_context_);
+}
+
 bool Device::handle_interrupt() {
     // 4.2.3.3: read the cause, acknowledge only the bits we know, then handle.
     const std::uint32_t pending =
         transport_.interrupt_status() & (VIRTIO_INT_USED_BUFFER | VIRTIO_INT_CONFIG_CHANGE);
     if (pending == 0) return false;
     transport_.interrupt_ack(pending);
-    if ((pending & VIRTIO_INT_CONFIG_CHANGE) != 0 && on_config_change_ != nullptr)
-        on_config_change_(config_context_);
+    if ((pending & VIRTIO_INT_CONFIG_CHANGE) != 0) on_config_interrupt();
     if ((pending & VIRTIO_INT_USED_BUFFER) != 0) {
-        for (std::size_t i = 0; i < queue_count_; ++i) {
-            if (slots_[i].queue.has_used()) slots_[i].queue.count_interrupt();
-            if (slots_[i].on_used != nullptr) slots_[i].on_used(slots_[i].context, slots_[i].queue);
-        }
+        for (std::size_t i = 0; i < queue_count_; ++i)
+            on_queue_interrupt(static_cast<std::uint16_t>(i));
     }
     return true;
 }

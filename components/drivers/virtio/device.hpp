@@ -7,8 +7,8 @@
 //   const virtio::Device::QueueSpec queues[] = {
 //       {virtio::config::blk_queue_size, &Blk::on_requestq, this}};
 //   if (dev.start({.features = kBlkFeatures, .queues = queues}) != virtio::Error::ok) ...
+//   dev.attach_interrupts();   // the transport calls Blk::on_requestq on used buffers
 //   dev.queue(0).add_buffer(out, in, request); dev.queue(0).kick();
-//   irq handler: dev.handle_interrupt();   // calls Blk::on_requestq -> pop_used()
 //
 // Drivers that must read config or populate queues between FEATURES_OK and
 // DRIVER_OK call negotiate(), setup_queues() and driver_ok() themselves.
@@ -27,7 +27,7 @@
 
 namespace virtio {
 
-class Device {
+class Device final : public InterruptSink {
 public:
     /// Queues a Device holds itself (blk 1, net 2-3, gpu 2, input 2); a driver
     /// that needs more lends it a table (use_queue_table()).
@@ -144,11 +144,21 @@ public:
     Device* next() const;
     rtos::ListNode registry_node;
 
-    /// The device's interrupt handler: reads and acknowledges InterruptStatus,
-    /// then calls the config-change callback and every queue's callback
-    /// (counting an interrupt for each queue that has used entries).
-    /// Returns false when the device had nothing pending (shared or spurious).
+    /// Routes the device's interrupts (line or MSI-X vectors, the
+    /// transport's choice) to the callbacks; after setup_queues(). False when
+    /// the device has no usable interrupt (the driver polls or gives up).
+    bool attach_interrupts() { return transport_.attach_interrupts(*this); }
+
+    /// A line's interrupt: reads and acknowledges InterruptStatus, then calls
+    /// the config-change callback and every queue's callback (counting an
+    /// interrupt for each queue that has used entries). Returns false when
+    /// the device had nothing pending (shared or spurious).
     bool handle_interrupt();
+    void on_shared_interrupt() override { handle_interrupt(); }
+    /// A queue's own vector: that queue's callback only.
+    void on_queue_interrupt(std::uint16_t index) override;
+    /// The configuration vector: the config-change callback.
+    void on_config_interrupt() override;
 
 private:
     void add_status(std::uint8_t bits);

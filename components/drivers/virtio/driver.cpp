@@ -15,7 +15,7 @@ const DriverEntry* driver_for(std::uint32_t id) {
 }
 }  // namespace
 
-Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address, unsigned irq,
+Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address,
                   const char* location) {
     const std::uint32_t id = transport.device_id();
     const DriverEntry* driver = driver_for(id);
@@ -24,14 +24,16 @@ Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address, 
         return Bound::no_driver;
     }
     const unsigned index = id < 64 ? per_type_count[id]++ : 0;
-    return driver->probe(Found{transport, bus, address, irq, index, location}) ? Bound::taken
+    return driver->probe(Found{transport, bus, address, index, location}) ? Bound::taken
                                                                                : Bound::refused;
 }
 
 void announce(const Found& f, Device& dev, const char* extra) {
     const char* type = device_type_name(f.transport.device_id());
-    rtos::printk("%s: %s %s %s irq %u queue %u features %#llx%s\n", type ? type : "virtio", f.bus,
-                 f.transport.is_legacy() ? "legacy" : "modern", f.location, f.irq,
+    char interrupts[24];
+    f.transport.describe_interrupts(interrupts, sizeof interrupts);
+    rtos::printk("%s: %s %s %s %s queue %u features %#llx%s\n", type ? type : "virtio", f.bus,
+                 f.transport.is_legacy() ? "legacy" : "modern", f.location, interrupts,
                  dev.queue_count() ? dev.queue(0).size() : 0,
                  static_cast<unsigned long long>(dev.features()), extra);
 }

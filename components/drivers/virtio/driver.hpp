@@ -13,13 +13,12 @@
 
 namespace virtio {
 
-/// What the bus found: the transport (already probed), where, which interrupt.
+/// What the bus found: the transport (already probed, its interrupt line set), where.
 struct Found {
     Transport& transport;
     const char* bus;  ///< "mmio" or "pci"
     std::uint64_t
         address;  ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
-    unsigned irq;
     unsigned index;        ///< n-th device of this type on any bus (0 for the first)
     const char* location;  ///< for boot lines: "@0x10008000" (mmio), "00:02.0" (pci BDF)
 };
@@ -34,7 +33,7 @@ enum class Bound : std::uint8_t {
 /// The one driver lookup of every bus: finds the driver registered for the
 /// transport's DeviceID, gives the device the next index of its type (vda,
 /// vdb ... across buses, in probe order) and runs the driver's probe.
-Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address, unsigned irq,
+Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address,
                   const char* location);
 
 struct DriverEntry {
@@ -48,6 +47,9 @@ struct DriverEntry {
 /// words test harnesses look for:
 ///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 features 0x130000254
 ///   virtio-blk: pci modern 00:02.0 irq 33 queue 64 features 0x130000254
+///   virtio-blk: pci modern 00:02.0 msix 2 queue 64 features 0x130000254
+/// (the interrupt part as Transport::describe_interrupts() says; call it
+/// after Device::attach_interrupts()).
 void announce(const Found& found, Device& dev, const char* extra = "");
 
 /// The usual probe body: a driver object D(transport) in DMA memory (the

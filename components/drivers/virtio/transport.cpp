@@ -1,6 +1,9 @@
 // Transport helpers shared by every transport: names and 64-bit config access.
 #include "drivers/virtio/transport.hpp"
 
+#include <cstdio>
+
+#include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 
 #include "drivers/virtio/spec.hpp"
@@ -21,6 +24,21 @@ const char* device_type_name(std::uint32_t device_id) {
     case VIRTIO_ID_VSOCK: return "virtio-vsock";
     default: return nullptr;
     }
+}
+
+namespace {
+void shared_interrupt(void* sink) { static_cast<InterruptSink*>(sink)->on_shared_interrupt(); }
+}  // namespace
+
+bool Transport::attach_line(InterruptSink& sink) {
+    return has_line_ && rtos::irq::attach(line_, &shared_interrupt, &sink);
+}
+
+bool Transport::attach_interrupts(InterruptSink& sink) { return attach_line(sink); }
+
+void Transport::describe_interrupts(char* buf, std::size_t size) const {
+    if (has_line_) std::snprintf(buf, size, "irq %u", line_);
+    else std::snprintf(buf, size, "irq -");
 }
 
 std::uint64_t Transport::config_read64(std::uint32_t offset) {

@@ -14,6 +14,22 @@ namespace virtio {
 /// "virtio-blk" for a known DeviceID (5 Device Types), else nullptr.
 const char* device_type_name(std::uint32_t device_id);
 
+/// Where a transport delivers the device's interrupts (virtio::Device is one).
+/// Which of the three it calls depends on how the interrupts arrive.
+class InterruptSink {
+public:
+    /// One interrupt for everything (an MMIO or INTx line): read the
+    /// interrupt status, then check the configuration and every queue.
+    virtual void on_shared_interrupt() = 0;
+    /// A vector of the queue's own (MSI-X): used buffers on queue `index`.
+    virtual void on_queue_interrupt(std::uint16_t index) = 0;
+    /// The configuration-change vector (MSI-X).
+    virtual void on_config_interrupt() = 0;
+
+protected:
+    ~InterruptSink() = default;
+};
+
 class Transport {
 public:
     /// 4.2.2 DeviceID / VendorID (5 Device Types). 0 means no device.
@@ -53,6 +69,28 @@ public:
     /// Available buffer notification for queue `index` (at the address
     /// setup_queue() recorded for it).
     virtual void notify_queue(std::uint16_t index) = 0;
+
+    /// Called after every reset, before the first setup_queue(), with the
+    /// number of queues the driver will set up: a transport with
+    /// message-signalled interrupts (virtio-pci MSI-X) maps the configuration
+    /// and the queues onto its vectors here (each queue its own when there
+    /// are enough, else one shared by all) and setup_queue() maps each queue.
+    /// Transports with one line have nothing to do.
+    virtual void plan_interrupts(std::uint16_t /*queues*/) {}
+    /// Routes the device's interrupts to `sink` and enables them; once the
+    /// queues are set up (an interrupt raised before stays pending until
+    /// then). A transport whose vector mapping the device refused falls back
+    /// to its line here (logged). False when the device has no usable
+    /// interrupt: the driver polls or gives up.
+    virtual bool attach_interrupts(InterruptSink& sink);
+    /// For boot lines: "irq 33" (a line, shared or not), "msix 3" (vectors in
+    /// use: configuration + one per queue, or + one shared), "irq -" (none).
+    virtual void describe_interrupts(char* buf, std::size_t size) const;
+    /// The line the bus routed the device's interrupt to (its probe sets it).
+    void set_interrupt_line(unsigned line) {
+        line_ = line;
+        has_line_ = true;
+    }
 
     /// VIRTIO_INT_* bits pending; interrupt_ack() clears the given ones. May
     /// clear them itself (virtio-pci's ISR status is read-to-clear; its
@@ -106,8 +144,13 @@ protected:
     Error legacy_ring_pfn(std::uint16_t size, std::uint64_t desc_phys, std::uint64_t avail_phys,
                           std::uint64_t used_phys, std::uint32_t page_size, std::uint32_t& pfn);
 
+    /// attach_interrupts() for the line: on_shared_interrupt() on each interrupt.
+    bool attach_line(InterruptSink& sink);
+
 private:
     char name_[40] = "virtio";
+    unsigned line_ = 0;
+    bool has_line_ = false;
 };
 
 }  // namespace virtio

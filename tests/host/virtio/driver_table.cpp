@@ -28,7 +28,8 @@ bool probe(virtio::Transport& transport, std::uint64_t base) {
     const virtio::DriverEntry* d = find(transport.device_id());
     char location[24];
     std::snprintf(location, sizeof(location), "@%#llx", static_cast<unsigned long long>(base));
-    return d != nullptr && d->probe(virtio::Found{transport, "mmio", base, 8, 0, location});
+    transport.set_interrupt_line(8);
+    return d != nullptr && d->probe(virtio::Found{transport, "mmio", base, 0, location});
 }
 }  // namespace host_drivers
 

@@ -1,12 +1,18 @@
 // virtio-pci: capability parsing against a fake configuration space and BARs
-// (pci::test::FakeConfig), including malformed capabilities, and the modern
-// and legacy transports against register windows over host memory.
+// (pci::test::FakeConfig), including malformed capabilities, the modern
+// and legacy transports against register windows over host memory, and
+// MSI-X: table programming, per-queue and shared vector plans, a device
+// refusing a mapping (fallback to INTx), with a fake MSI controller.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
+#include <string>
 #include <vector>
 
+#include <rtos/irq.hpp>
+
+#include "drivers/pci/msix.hpp"
 #include "drivers/virtio/spec.hpp"
 #include "drivers/virtio/transport/pci_regs.hpp"
 #include "drivers/virtio/transport/pci_transport.hpp"
@@ -226,6 +232,7 @@ public:
     }
     std::uint64_t features = 0x1'0000'0244ull;
     std::map<std::uint16_t, std::uint16_t> notify_off{{0, 0}, {1, 1}, {2, 2}};
+    bool refuse_vectors = false;  ///< vector registers read back NO_VECTOR (4.1.5.1.2)
 
 private:
     void set16(std::uint32_t o, std::uint16_t v) { std::memcpy(&bytes[o], &v, 2); }
@@ -240,6 +247,8 @@ private:
             set32(common::device_feature,
                   get<std::uint32_t>(o) ? std::uint32_t(features >> 32) : std::uint32_t(features));
         if (o == common::queue_select) select_queue(get<std::uint16_t>(o));
+        if (refuse_vectors && (o == common::queue_msix_vector || o == common::config_msix_vector))
+            set16(o, pci_regs::NO_VECTOR);
     }
 };
 
@@ -344,4 +353,258 @@ TEST(PciTransport, LegacyQueueTakesTheDeviceSizeAndLayout) {
 }
 #endif
 
+// ---- MSI-X ----
+
+// The platform's MSI controller and interrupt attach, recorded.
+struct FakeMsi final : rtos::irq::MsiController {
+    unsigned next = 100, left = 64;
+    std::uint32_t last_device = 0;
+    unsigned allocate(std::uint32_t device_id, unsigned count, unsigned* irqs,
+                      rtos::irq::MsiMessage* messages) override {
+        last_device = device_id;
+        unsigned n = count < left ? count : left;
+        for (unsigned i = 0; i < n; ++i) {
+            irqs[i] = next + i;
+            messages[i] = {0x8090040, 0x40 + next + i};
+        }
+        next += n;
+        left -= n;
+        return n;
+    }
+    const char* name() const override { return "fake-msi"; }
+};
+FakeMsi* fake_msi = nullptr;
+std::map<unsigned, std::pair<rtos::irq::Handler, void*>> attached;
+
+void fire(unsigned irq) {
+    ASSERT_TRUE(attached.count(irq)) << irq;
+    attached[irq].first(attached[irq].second);
+}
+
+struct Sink final : InterruptSink {
+    std::string events;
+    void on_shared_interrupt() override { events += "S"; }
+    void on_queue_interrupt(std::uint16_t q) override { events += "Q" + std::to_string(q); }
+    void on_config_interrupt() override { events += "C"; }
+};
+
+// Fixture plus an MSI-X capability at 0x80: `entries` entries, table in
+// BAR 4 at 0x3800 (inside the 0x4000 BAR for up to 128 entries).
+struct MsixFixture : Fixture {
+    FakeMsi msi;
+    explicit MsixFixture(unsigned entries = 4, std::uint32_t table = 0x3800 | 4) {
+        config.add_capability(0x80, pci::cap::msix);
+        config.poke16(0x82, static_cast<std::uint16_t>(entries - 1));
+        config.poke32(0x84, table);
+        f.has_msi_id = true;
+        f.msi_id = 0x10;
+        fake_msi = &msi;
+        attached.clear();
+    }
+    ~MsixFixture() { fake_msi = nullptr; }
+    std::uint32_t entry(unsigned i, unsigned word) {
+        std::uint32_t v;
+        std::memcpy(&v, &bar4[0x3800 + 16 * i + 4 * word], 4);
+        return v;
+    }
+};
+
+TEST(PciMsix, TableEntriesWrittenAndMsixEnabled) {
+    MsixFixture fx(4);
+    unsigned irqs[8];
+    const char* why = "unset";
+    ASSERT_EQ(pci::enable_msix(fx.f, 3, irqs, why), 3u) << why;
+    EXPECT_EQ(fx.msi.last_device, 0x10u);
+    for (unsigned i = 0; i < 3; ++i) {
+        EXPECT_EQ(irqs[i], 100 + i);
+        EXPECT_EQ(fx.entry(i, 0), 0x8090040u);
+        EXPECT_EQ(fx.entry(i, 1), 0u);
+        EXPECT_EQ(fx.entry(i, 2), 0x40 + 100 + i);
+        EXPECT_EQ(fx.entry(i, 3), 0u);  // unmasked
+    }
+    EXPECT_EQ(fx.entry(3, 3), 1u);  // the unused entry stays masked
+    const std::uint16_t control = fx.config.read16(0x82);
+    EXPECT_TRUE(control & pci::msix_reg::enable);
+    EXPECT_FALSE(control & pci::msix_reg::function_mask);
+    EXPECT_TRUE(fx.config.read16(pci::reg::command) & pci::command::intx_disable);
+    EXPECT_EQ(fx.f.msix_vectors, 3u);
+    pci::disable_msix(fx.f);
+    EXPECT_FALSE(fx.config.read16(0x82) & pci::msix_reg::enable);
+    EXPECT_FALSE(fx.config.read16(pci::reg::command) & pci::command::intx_disable);
+    EXPECT_EQ(fx.f.msix_vectors, 0u);
+}
+
+TEST(PciMsix, UnusableTablesAndMissingRoutesAreRefused) {
+    unsigned irqs[8];
+    const char* why = nullptr;
+    {
+        MsixFixture fx(64, 0x3c10 | 4);  // 64 * 16 bytes from 0x3c10: past the 0x4000 BAR
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "MSI-X table runs past the end of its BAR");
+        EXPECT_EQ(fx.msi.next, 100u);  // nothing allocated
+    }
+    {
+        MsixFixture fx(4, 0x0 | 2);  // BAR 2 is not assigned
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "MSI-X table BAR is not an assigned memory BAR");
+    }
+    {
+        MsixFixture fx(4, 0x0 | 7);
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "MSI-X table BIR is not 0..5");
+    }
+    {
+        MsixFixture fx;
+        fx.f.has_msi_id = false;
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "its requester ID has no msi-map entry");
+    }
+    {
+        MsixFixture fx;
+        fake_msi = nullptr;
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "the platform has no MSI controller");
+    }
+    {
+        MsixFixture fx;
+        fx.msi.left = 0;
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "the MSI controller has no interrupts left");
+        EXPECT_FALSE(fx.config.read16(0x82) & pci::msix_reg::enable);
+    }
+    {
+        Fixture fx;  // no MSI-X capability at all
+        FakeMsi msi;
+        fake_msi = &msi;
+        fx.f.has_msi_id = true;
+        EXPECT_EQ(pci::enable_msix(fx.f, 2, irqs, why), 0u);
+        EXPECT_STREQ(why, "no MSI-X capability");
+        fake_msi = nullptr;
+    }
+}
+
+// Sets up `queues` queues the way virtio::Device does.
+void setup_queues(PciTransport& t, std::uint16_t queues) {
+    t.plan_interrupts(queues);
+    for (std::uint16_t q = 0; q < queues; ++q)
+        ASSERT_EQ(t.setup_queue(q, 64, 0x10000, 0x10400, 0x11000), Error::ok);
+}
+
+// The vectors written to queue_msix_vector, in queue order (the fake keeps
+// one register, not one per queue).
+std::vector<std::uint32_t> queue_vectors(CommonCfg& c) {
+    std::vector<std::uint32_t> v;
+    for (const auto& [offset, value] : c.writes)
+        if (offset == common::queue_msix_vector) v.push_back(value);
+    return v;
+}
+
+TEST(PciMsix, EachQueueItsOwnVectorWhenThereAreEnough) {
+    ModernRig r;
+    attached.clear();
+    EXPECT_EQ(r.t.wanted_vectors(), 4u);  // configuration + num_queues 3
+    const unsigned irqs[] = {100, 101, 102, 103};
+    r.t.use_msix(nullptr, irqs, 4);
+    setup_queues(r.t, 3);
+    EXPECT_EQ(r.common.read16(common::config_msix_vector), 0);
+    EXPECT_EQ(queue_vectors(r.common), (std::vector<std::uint32_t>{1, 2, 3}));
+    Sink sink;
+    ASSERT_TRUE(r.t.attach_interrupts(sink));
+    EXPECT_EQ(attached.size(), 4u);
+    fire(102);
+    fire(100);
+    fire(103);
+    EXPECT_EQ(sink.events, "Q1CQ2");
+    char text[24];
+    r.t.describe_interrupts(text, sizeof text);
+    EXPECT_STREQ(text, "msix 4");
+}
+
+TEST(PciMsix, QueuesShareOneVectorWhenThereAreFewer) {
+    ModernRig r;
+    attached.clear();
+    const unsigned irqs[] = {100, 101};
+    r.t.use_msix(nullptr, irqs, 2);
+    setup_queues(r.t, 3);
+    EXPECT_EQ(queue_vectors(r.common), (std::vector<std::uint32_t>{1, 1, 1}));
+    Sink sink;
+    ASSERT_TRUE(r.t.attach_interrupts(sink));
+    fire(101);
+    EXPECT_EQ(sink.events, "Q0Q1Q2");
+    char text[24];
+    r.t.describe_interrupts(text, sizeof text);
+    EXPECT_STREQ(text, "msix 2");
+}
+
+TEST(PciMsix, OneVectorIsNotEnough) {
+    ModernRig r;
+    attached.clear();
+    const unsigned irqs[] = {100};
+    r.t.use_msix(nullptr, irqs, 1);
+    r.t.set_interrupt_line(33);
+    setup_queues(r.t, 1);
+    EXPECT_EQ(queue_vectors(r.common), std::vector<std::uint32_t>{pci_regs::NO_VECTOR});
+    Sink sink;
+    ASSERT_TRUE(r.t.attach_interrupts(sink));
+    ASSERT_EQ(attached.size(), 1u);
+    fire(33);
+    EXPECT_EQ(sink.events, "S");
+}
+
+TEST(PciMsix, RefusedMappingFallsBackToIntx) {
+    MsixFixture fx(4);
+    unsigned irqs[8];
+    const char* why = nullptr;
+    ASSERT_EQ(pci::enable_msix(fx.f, 4, irqs, why), 4u);
+    ModernRig r;
+    r.common.refuse_vectors = true;
+    r.t.use_msix(&fx.f, irqs, 4);
+    r.t.set_interrupt_line(33);
+    setup_queues(r.t, 3);
+    host_hal::reset();
+    Sink sink;
+    ASSERT_TRUE(r.t.attach_interrupts(sink));
+    EXPECT_TRUE(host_hal::log_contains("device refused an MSI-X vector mapping, using INTx"));
+    EXPECT_EQ(attached.size(), 1u);
+    EXPECT_EQ(attached.count(33), 1u);
+    EXPECT_FALSE(fx.config.read16(0x82) & pci::msix_reg::enable);
+    EXPECT_EQ(r.common.read16(common::config_msix_vector), pci_regs::NO_VECTOR);
+    char text[24];
+    r.t.describe_interrupts(text, sizeof text);
+    EXPECT_STREQ(text, "irq 33");
+    fire(33);
+    EXPECT_EQ(sink.events, "S");
+}
+
+#if defined(CONFIG_VIRTIO_LEGACY)
+TEST(PciMsix, LegacyConfigMovesBehindTheVectorRegisters) {
+    LegacyIo io;
+    io.bytes[pci_regs::legacy::config] = 0x11;
+    io.bytes[pci_regs::legacy::config_with_msix] = 0x22;
+    PciTransport t(2, 0x1af4, "00:03.0", io, io.bytes.size());
+    EXPECT_EQ(t.config_read8(0), 0x11);
+    const unsigned irqs[] = {100, 101};
+    t.use_msix(nullptr, irqs, 2);
+    EXPECT_EQ(t.config_read8(0), 0x22);
+    t.plan_interrupts(1);
+    EXPECT_EQ(io.read16(pci_regs::legacy::config_msix_vector), 0);
+    const std::uint64_t desc = 0x100000;
+    ASSERT_EQ(t.setup_queue(0, 128, desc, desc + virtq_desc_size(128),
+                            desc + virtq_legacy_used_offset(128, VIRTIO_LEGACY_QUEUE_ALIGN)),
+              Error::ok);
+    EXPECT_EQ(io.read16(pci_regs::legacy::queue_msix_vector), 1);
+    EXPECT_EQ(t.config_read8(io.bytes.size() - pci_regs::legacy::config_with_msix), 0);
+}
+#endif
+
 }  // namespace
+
+namespace rtos::irq {
+bool attach(unsigned irq, Handler handler, void* arg) {
+    attached[irq] = {handler, arg};
+    return true;
+}
+void enable(unsigned) {}
+void disable(unsigned) {}
+MsiController* msi_controller() { return fake_msi; }
+}  // namespace rtos::irq

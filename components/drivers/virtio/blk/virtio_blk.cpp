@@ -7,7 +7,6 @@
 #include <rtos/config.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/thread.hpp>
@@ -115,7 +114,6 @@ private:
     void finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
-    static void isr(void* ctx) { static_cast<VirtioBlk*>(ctx)->dev_.handle_interrupt(); }
     // Without an interrupt line: the used ring is checked every tick.
     static void poll(rtos::Timer&, void* ctx) {
         auto* self = static_cast<VirtioBlk*>(ctx);
@@ -410,9 +408,8 @@ bool VirtioBlk::start(const Found& found) {
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
     interrupts_ = false;  // completions are polled every tick
 #else
-    interrupts_ = rtos::irq::attach(found.irq, &VirtioBlk::isr, this);
-    if (!interrupts_)
-        rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+    interrupts_ = dev_.attach_interrupts();
+    if (!interrupts_) rtos::printk("%s: no interrupt, polling\n", dev_.name());
 #endif
     if (!interrupts_) poll_timer_.start_periodic(1);
     // Every request completes on its own: at depth, one interrupt per half

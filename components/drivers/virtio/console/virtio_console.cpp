@@ -21,7 +21,6 @@
 #include <rtos/config.hpp>
 #include <rtos/console.hpp>
 #include <rtos/critical.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
@@ -150,7 +149,6 @@ public:
 private:
     static void on_queue(void* ctx, Virtqueue& q);
     static void on_config(void* ctx);
-    static void isr(void* ctx) { static_cast<Console*>(ctx)->dev_.handle_interrupt(); }
 
     void receive(Port& p, Virtqueue& q);
     void reap_tx(Port& p, Virtqueue& q);
@@ -646,8 +644,8 @@ bool Console::start(const virtio::Found& found) {
     for (unsigned i = 0; i < nports_; ++i) dev_.queue(rx_queue(i)).kick();
     if (multiport_) dev_.queue(kControlRx).kick();
 
-    if (!irq::attach(found.irq, &Console::isr, this)) {
-        printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
+    if (!dev_.attach_interrupts()) {
+        printk("%s: no interrupt; device not used\n", dev_.name());
         dev_.fail();
         dev_.shutdown();
         virtio::hal::dma_free(mem);
@@ -674,8 +672,10 @@ bool Console::start(const virtio::Found& found) {
 
     unsigned present = 0;
     for (unsigned i = 0; i < nports_; ++i) present += ports_[i].present ? 1 : 0;
-    printk("virtio-console: %s %s %s irq %u ports %u%s queue %u features %#llx\n", found.bus,
-           found.transport.is_legacy() ? "legacy" : "modern", found.location, found.irq, present,
+    char interrupts[24];
+    found.transport.describe_interrupts(interrupts, sizeof interrupts);
+    printk("virtio-console: %s %s %s %s ports %u%s queue %u features %#llx\n", found.bus,
+           found.transport.is_legacy() ? "legacy" : "modern", found.location, interrupts, present,
            multiport_ ? " multiport" : "", dev_.queue(0).size(),
            static_cast<unsigned long long>(dev_.features()));
     return true;

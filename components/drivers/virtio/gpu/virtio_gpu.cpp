@@ -21,7 +21,6 @@
 #include <rtos/clock.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
@@ -125,7 +124,6 @@ public:
 private:
     static void on_controlq(void* ctx, Virtqueue& q);
     static void on_config(void* ctx);
-    static void isr(void* ctx) { static_cast<VirtioGpu*>(ctx)->dev_.handle_interrupt(); }
     static Status flush_fn(void* ctx, const rtos::display::Rect& r) {
         return static_cast<VirtioGpu*>(ctx)->flush(r);
     }
@@ -386,8 +384,7 @@ bool VirtioGpu::start(const Found& found) {
     }
     // Last, so nothing can fail once the handler is attached (the object
     // must then outlive it); without the interrupt requests are polled.
-    if (!rtos::irq::attach(found.irq, &VirtioGpu::isr, this))
-        rtos::printk("%s: interrupt %u unavailable; polling\n", dev_.name(), found.irq);
+    if (!dev_.attach_interrupts()) rtos::printk("%s: no interrupt; polling\n", dev_.name());
     rtos::display::set_primary(&fb_);
     char extra[64];
     snprintf(extra, sizeof(extra), " scanout %u %ux%u edid %s", scanout_, width_, height_,

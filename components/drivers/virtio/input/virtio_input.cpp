@@ -14,7 +14,6 @@
 // without reading the buffer. The status queue (LEDs) is not used.
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
@@ -75,7 +74,6 @@ public:
 
 private:
     static void on_eventq(void* ctx, Virtqueue& q);
-    static void isr(void* ctx) { static_cast<VirtioInput*>(ctx)->dev_.handle_interrupt(); }
     std::size_t query(std::uint8_t select, std::uint8_t subsel, std::uint8_t* out);
     void read_config();
     void fail(const char* why);
@@ -216,8 +214,8 @@ bool VirtioInput::start(const Found& found) {
     }
     // Last: nothing may fail once the handler is attached (the object would
     // be freed under it), and the registry never lets a device go.
-    if (!rtos::irq::attach(found.irq, &VirtioInput::isr, this)) {
-        rtos::printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
+    if (!dev_.attach_interrupts()) {
+        rtos::printk("%s: no interrupt; device not used\n", dev_.name());
         return give_up();
     }
     in::add_device(input_);  // room checked above; probes run one at a time

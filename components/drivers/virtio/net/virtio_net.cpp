@@ -16,7 +16,6 @@
 #include <rtos/config.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
@@ -99,7 +98,6 @@ private:
         self->config_changed_ = true;
         self->rx_wake_.give_from_isr();
     }
-    static void isr(void* ctx) { static_cast<VirtioNet*>(ctx)->dev_.handle_interrupt(); }
 
     Device dev_;
     net::Layout layout_{};
@@ -348,9 +346,9 @@ bool VirtioNet::start(const Found& found) {
         tx_free_ = &tx_[i];
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
-    interrupts_ = rtos::irq::attach(found.irq, &VirtioNet::isr, this);
+    interrupts_ = dev_.attach_interrupts();
     if (!interrupts_)
-        rtos::printk("%s: interrupt %u unavailable, polling\n", dev_.name(), found.irq);
+        rtos::printk("%s: no interrupt, polling\n", dev_.name());
 
     dev_.driver_ok();
     fill_rx();

@@ -8,7 +8,6 @@
 #include <new>
 
 #include <rtos/critical.hpp>
-#include <rtos/irq.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
@@ -41,7 +40,6 @@ public:
 
 private:
     static void on_requestq(void* ctx, Virtqueue& q);
-    static void isr(void* ctx) { static_cast<VirtioRng*>(ctx)->dev_.handle_interrupt(); }
     void fail(const char* why);
 
     Device dev_;
@@ -164,8 +162,8 @@ bool VirtioRng::start(const Found& found) {
         return false;
     }
     for (unsigned b = 0; b < buffers_; ++b) free_[free_count_++] = static_cast<std::uint16_t>(b);
-    if (!rtos::irq::attach(found.irq, &VirtioRng::isr, this)) {
-        rtos::printk("%s: interrupt %u unavailable; device not used\n", dev_.name(), found.irq);
+    if (!dev_.attach_interrupts()) {
+        rtos::printk("%s: no interrupt; device not used\n", dev_.name());
         dev_.fail();
         dev_.shutdown();
         hal::dma_free(mem_);

@@ -41,7 +41,8 @@ void probe_one(std::uint64_t base, unsigned irq) {
     Slot* slot = new (slot_storage[used_slots]) Slot(static_cast<std::uintptr_t>(base));
     Error e = slot->transport.probe();
     if (e != Error::ok) return;  // empty slot, or probe() logged why
-    switch (bind_driver(slot->transport, "mmio", base, irq, slot->location)) {
+    slot->transport.set_interrupt_line(irq);
+    switch (bind_driver(slot->transport, "mmio", base, slot->location)) {
     case Bound::taken: ++used_slots; break;  // the transport now belongs to the driver
     case Bound::refused: slot->transport.reset(); break;
     case Bound::no_driver: break;

@@ -1,13 +1,16 @@
 // virtio-pci discovery: the host bridge hands over every function with vendor
 // 0x1af4 and device 0x1000..0x107f (BARs assigned, INTx routed); this picks
 // the interface (modern when its capabilities are present and sane, else the
-// legacy I/O BAR when compiled in), builds the transport and passes the
-// device to bind_driver() (driver.cpp), as the MMIO probe does.
+// legacy I/O BAR when compiled in), builds the transport, gives it MSI-X
+// vectors where the platform has an MSI controller (CONFIG_PCI_MSIX) and
+// passes the device to bind_driver() (driver.cpp), as the MMIO probe does.
 #include <cstdio>
 #include <new>
 
+#include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 
+#include "drivers/pci/msix.hpp"
 #include "drivers/pci/pci.hpp"
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/driver.hpp"
@@ -19,10 +22,6 @@ namespace virtio {
 namespace {
 
 constexpr unsigned kMaxDevices = 32;
-// A function without a routed INTx gets this: irq::attach() refuses it, so a
-// driver polls (blk) or logs that it cannot run.
-constexpr unsigned kNoIrq = ~0u;
-
 // One per device, alive for the whole run: the windows the transport reads.
 struct Slot {
     MmioWindow common{0}, notify{0}, isr{0}, device{0};
@@ -70,6 +69,26 @@ PciTransport* make_transport(pci::Function& f, Slot& s, std::uint32_t type, cons
     return nullptr;
 }
 
+// MSI-X vectors for the transport: configuration + one per queue, as many
+// as the function's table and the MSI controller give. Fewer than two: INTx
+// (the boot line says "irq N" instead of "msix N"; why is logged when the
+// platform has MSI at all).
+void use_msix([[maybe_unused]] pci::Function& f, [[maybe_unused]] PciTransport& t,
+              [[maybe_unused]] const char* bdf) {
+#if defined(CONFIG_PCI_MSIX)
+    unsigned irqs[PciTransport::kMaxVectors];
+    const char* why = "the device has one queue vector at most";
+    const unsigned want = t.wanted_vectors();
+    const unsigned n = want >= 2 ? pci::enable_msix(f, want, irqs, why) : 0;
+    if (n >= 2) return t.use_msix(&f, irqs, n);
+    if (n == 1) {
+        pci::disable_msix(f);
+        why = "only one MSI-X vector";
+    }
+    if (rtos::irq::msi_controller()) rtos::printk("virtio-pci %s: INTx, not MSI-X: %s\n", bdf, why);
+#endif
+}
+
 bool virtio_pci_probe(pci::Function& f) {
     char bdf[8];
     pci::format_address(f.address, bdf, sizeof bdf);
@@ -82,10 +101,6 @@ bool virtio_pci_probe(pci::Function& f) {
         rtos::printk("virtio-pci %s: more than %u devices, ignored\n", bdf, kMaxDevices);
         return false;
     }
-    // INTx lines are shared (QEMU wires every slot onto four): the kernel
-    // runs every handler on the line, and each device's reads its own ISR.
-    const unsigned irq = f.has_irq ? f.irq : kNoIrq;
-    if (!f.has_irq) rtos::printk("virtio-pci %s: no INTx routed\n", bdf);
 
     Slot& s = slots[used_slots];
     std::snprintf(s.location, sizeof s.location, "%s", bdf);
@@ -97,13 +112,21 @@ bool virtio_pci_probe(pci::Function& f) {
     f.config->write16(pci::reg::command,
                       static_cast<std::uint16_t>(f.config->read16(pci::reg::command) &
                                                  ~pci::command::intx_disable));
-    switch (bind_driver(*t, "pci", address, irq, s.location)) {
+    // INTx lines are shared (QEMU wires every slot onto four): the kernel
+    // runs every handler on the line, and each device's reads its own ISR.
+    if (f.has_irq) t->set_interrupt_line(f.irq);
+    else rtos::printk("virtio-pci %s: no INTx routed\n", bdf);
+    use_msix(f, *t, bdf);
+    switch (bind_driver(*t, "pci", address, s.location)) {
     case Bound::taken:
         ++used_slots;  // the transport now belongs to the driver
         return true;
     case Bound::refused: t->reset(); break;
     case Bound::no_driver: break;
     }
+#if defined(CONFIG_PCI_MSIX)
+    if (f.msix_vectors) pci::disable_msix(f);  // its interrupts stay allocated, unused
+#endif
     t->~PciTransport();
     return false;
 }

@@ -38,12 +38,16 @@ inline constexpr std::uint32_t size = 0x38;
 /// 4.1.4.3: "no MSI-X vector": the device signals through INTx and ISR.
 inline constexpr std::uint16_t NO_VECTOR = 0xffff;
 
-/// 4.1.4.8 legacy registers in I/O BAR 0 (MSI-X off: config at 0x14).
+/// 4.1.4.8 legacy registers in I/O BAR 0. With MSI-X on, the two vector
+/// registers follow the header and the device configuration moves behind
+/// them (0x18 instead of 0x14).
 namespace legacy {
 inline constexpr std::uint32_t device_features = 0x00, driver_features = 0x04;
 inline constexpr std::uint32_t queue_address = 0x08, queue_size = 0x0c, queue_select = 0x0e;
 inline constexpr std::uint32_t queue_notify = 0x10, device_status = 0x12, isr = 0x13;
 inline constexpr std::uint32_t config = 0x14;
+inline constexpr std::uint32_t config_msix_vector = 0x14, queue_msix_vector = 0x16;
+inline constexpr std::uint32_t config_with_msix = 0x18;
 /// queue_address counts pages of this size.
 inline constexpr std::uint32_t PAGE_SIZE = 4096;
 }  // namespace legacy

@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include <rtos/irq.hpp>
+#include <rtos/printk.hpp>
+
+#include "drivers/pci/msix.hpp"
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/spec.hpp"
@@ -129,7 +133,7 @@ PciTransport::PciTransport(std::uint32_t device_type, std::uint32_t vendor, cons
     : device_id_(device_type),
       vendor_id_(vendor),
       legacy_(&io),
-      config_length_(length > legacy::config ? length - legacy::config : 0) {
+      legacy_length_(length) {
     set_name(device_type, "virtio-pci", location);
 }
 
@@ -192,6 +196,7 @@ Error PciTransport::setup_queue(std::uint16_t index, std::uint16_t size, std::ui
     std::uint32_t pfn = 0;
     const Error e = legacy_ring_pfn(size, desc_phys, avail_phys, used_phys, legacy::PAGE_SIZE, pfn);
     if (e != Error::ok) return e;
+    if (msix_vectors_) map_vector(legacy::queue_msix_vector, queue_vector(index));
     legacy_->write32(legacy::queue_address, pfn);
     notify_offset_[index] = legacy::queue_notify;
     return Error::ok;
@@ -216,7 +221,7 @@ Error PciTransport::setup_modern_queue(std::uint16_t index, std::uint16_t size,
         return Error::bad_layout;
     }
     c.write16(common::queue_size, size);
-    c.write16(common::queue_msix_vector, NO_VECTOR);  // INTx + ISR
+    map_vector(common::queue_msix_vector, queue_vector(index));
     c.write32(common::queue_desc, lo32(desc_phys));
     c.write32(common::queue_desc + 4, hi32(desc_phys));
     c.write32(common::queue_driver, lo32(avail_phys));
@@ -240,11 +245,14 @@ std::uint32_t PciTransport::interrupt_status() {
 
 RegisterWindow* PciTransport::config_window(std::uint32_t offset, std::uint32_t width,
                                             std::uint32_t& at) {
-    if (std::uint64_t{offset} + width > config_length_) return nullptr;  // also: no config at all
     if (legacy_) {
-        at = legacy::config + offset;
+        // 4.1.4.8: the configuration follows the MSI-X vector registers when MSI-X is on.
+        const std::uint32_t base = msix_vectors_ ? legacy::config_with_msix : legacy::config;
+        if (base + std::uint64_t{offset} + width > legacy_length_) return nullptr;
+        at = base + offset;
         return legacy_;
     }
+    if (std::uint64_t{offset} + width > config_length_) return nullptr;  // also: no config at all
     at = offset;
     return modern_.device;
 }
@@ -280,6 +288,89 @@ void PciTransport::config_write32(std::uint32_t offset, std::uint32_t value) {
 
 std::uint32_t PciTransport::config_generation() {
     return legacy_ ? 0 : modern_.common->read8(common::config_generation);
+}
+
+}  // namespace virtio
+
+namespace virtio {
+
+// ---- MSI-X (4.1.4.3 config/queue_msix_vector, 4.1.5.1.2) ----
+
+void PciTransport::use_msix(pci::Function* function, const unsigned* irqs, unsigned n) {
+    if (n < 2) return;
+    if (n > kMaxVectors) n = kMaxVectors;
+    msix_function_ = function;
+    msix_vectors_ = n;
+    for (unsigned v = 0; v < n; ++v) msix_irq_[v] = irqs[v];
+}
+
+unsigned PciTransport::wanted_vectors() {
+    unsigned queues = 0;
+    while (queues < kMaxQueues && queue_max_size(static_cast<std::uint16_t>(queues)) != 0) ++queues;
+    return queues + 1 < kMaxVectors ? queues + 1 : kMaxVectors;
+}
+
+std::uint16_t PciTransport::queue_vector(std::uint16_t index) const {
+    if (!msix_vectors_) return NO_VECTOR;
+    return per_queue_ ? static_cast<std::uint16_t>(index + 1) : 1;
+}
+
+void PciTransport::map_vector(std::uint32_t reg, std::uint16_t vector) {
+    RegisterWindow& w = legacy_ ? *legacy_ : *modern_.common;
+    w.write16(reg, vector);
+    if (vector != NO_VECTOR && w.read16(reg) != vector) msix_refused_ = true;
+}
+
+void PciTransport::plan_interrupts(std::uint16_t queues) {
+    if (!msix_vectors_) return;
+    planned_queues_ = queues;
+    per_queue_ = msix_vectors_ > queues;
+    msix_refused_ = false;
+    map_vector(legacy_ ? legacy::config_msix_vector : common::config_msix_vector, 0);
+}
+
+void PciTransport::drop_msix() {
+    RegisterWindow& w = legacy_ ? *legacy_ : *modern_.common;
+    const std::uint32_t select = legacy_ ? legacy::queue_select : common::queue_select;
+    const std::uint32_t queue_reg = legacy_ ? legacy::queue_msix_vector : common::queue_msix_vector;
+    w.write16(legacy_ ? legacy::config_msix_vector : common::config_msix_vector, NO_VECTOR);
+    for (std::uint16_t q = 0; q < planned_queues_; ++q) {
+        w.write16(select, q);
+        w.write16(queue_reg, NO_VECTOR);
+    }
+    if (msix_function_) pci::disable_msix(*msix_function_);
+    msix_vectors_ = 0;
+}
+
+void PciTransport::on_vector(void* arg) {
+    const Route& r = *static_cast<const Route*>(arg);
+    PciTransport& t = *r.transport;
+    if (r.vector == 0) return t.sink_->on_config_interrupt();
+    if (t.per_queue_) return t.sink_->on_queue_interrupt(static_cast<std::uint16_t>(r.vector - 1));
+    for (std::uint16_t q = 0; q < t.planned_queues_; ++q) t.sink_->on_queue_interrupt(q);
+}
+
+bool PciTransport::attach_interrupts(InterruptSink& sink) {
+    sink_ = &sink;
+    if (msix_vectors_ && !msix_refused_) {
+        const unsigned used = vectors_in_use();
+        unsigned v = 0;
+        for (; v < used; ++v) {
+            routes_[v] = {this, static_cast<std::uint16_t>(v)};
+            if (!rtos::irq::attach(msix_irq_[v], &on_vector, &routes_[v])) break;
+        }
+        if (v == used) return true;
+        rtos::printk("%s: MSI-X interrupt %u unavailable, using INTx\n", name(), msix_irq_[v]);
+    } else if (msix_vectors_) {
+        rtos::printk("%s: device refused an MSI-X vector mapping, using INTx\n", name());
+    }
+    if (msix_vectors_) drop_msix();
+    return attach_line(sink);
+}
+
+void PciTransport::describe_interrupts(char* buf, std::size_t size) const {
+    if (msix_vectors_) std::snprintf(buf, size, "msix %u", vectors_in_use());
+    else Transport::describe_interrupts(buf, size);
 }
 
 }  // namespace virtio

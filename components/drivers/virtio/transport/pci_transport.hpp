@@ -54,6 +54,9 @@ public:
 
     /// Queues a transport manages (virtio-console: 2 + 2 per port, 31 ports).
     static constexpr std::uint16_t kMaxQueues = 64;
+    /// MSI-X vectors per device: configuration + 7 queues each their own;
+    /// a device with more queues shares one vector among them.
+    static constexpr unsigned kMaxVectors = 8;
 
     /// Modern: `layout` gives the lengths (notify, device) checked against.
     PciTransport(std::uint32_t device_type, std::uint32_t vendor, const char* location,
@@ -82,6 +85,21 @@ public:
     std::uint32_t interrupt_status() override;
     void interrupt_ack(std::uint32_t) override {}  // the ISR read acknowledged them
 
+    /// MSI-X vectors (4.1.4.3, 4.1.5.1.2) the transport may use: `irqs[0..n)`
+    /// already written into `function`'s MSI-X table with MSI-X on
+    /// (pci::enable_msix()). Vector 0 carries configuration changes, 1.. the
+    /// queues: each its own when n > queues, else all share vector 1. A
+    /// device that refuses a mapping (reads back NO_VECTOR) falls back to
+    /// INTx at attach_interrupts() (pci::disable_msix()). n < 2: not used.
+    void use_msix(pci::Function* function, const unsigned* irqs, unsigned n);
+    /// Vectors worth asking for: configuration + one per queue the device
+    /// has, at most kMaxVectors.
+    unsigned wanted_vectors();
+
+    void plan_interrupts(std::uint16_t queues) override;
+    bool attach_interrupts(InterruptSink& sink) override;
+    void describe_interrupts(char* buf, std::size_t size) const override;
+
     std::uint8_t config_read8(std::uint32_t offset) override;
     std::uint16_t config_read16(std::uint32_t offset) override;
     std::uint32_t config_read32(std::uint32_t offset) override;
@@ -98,6 +116,21 @@ private:
     RegisterWindow* config_window(std::uint32_t offset, std::uint32_t width, std::uint32_t& at);
     Error setup_modern_queue(std::uint16_t index, std::uint16_t size, std::uint64_t desc_phys,
                              std::uint64_t avail_phys, std::uint64_t used_phys);
+    /// The vector queue `index` uses (NO_VECTOR without MSI-X).
+    std::uint16_t queue_vector(std::uint16_t index) const;
+    /// Writes a vector register and reads it back (4.1.5.1.2); a refusal
+    /// is remembered for attach_interrupts().
+    void map_vector(std::uint32_t reg, std::uint16_t vector);
+    /// Unmaps every vector and turns MSI-X off: the device falls back to INTx.
+    void drop_msix();
+    /// Vectors in use: configuration + per-queue ones, or + the shared one.
+    unsigned vectors_in_use() const { return per_queue_ ? planned_queues_ + 1u : 2u; }
+    static void on_vector(void* route);
+
+    struct Route {
+        PciTransport* transport;
+        std::uint16_t vector;
+    };
 
     std::uint32_t device_id_;
     std::uint32_t vendor_id_;
@@ -106,8 +139,17 @@ private:
     std::uint64_t notify_length_ = 0;
     std::uint32_t notify_multiplier_ = 0;
     std::uint64_t config_length_ = 0;
-    std::uint16_t num_queues_ = 0;
+    std::uint64_t legacy_length_ = 0;
     std::uint32_t notify_offset_[kMaxQueues] = {};
+    // MSI-X (msix_vectors_ == 0: INTx).
+    pci::Function* msix_function_ = nullptr;
+    unsigned msix_vectors_ = 0;
+    unsigned msix_irq_[kMaxVectors] = {};
+    Route routes_[kMaxVectors] = {};
+    std::uint16_t planned_queues_ = 0;
+    bool per_queue_ = false;
+    bool msix_refused_ = false;
+    InterruptSink* sink_ = nullptr;
 };
 
 }  // namespace virtio
