@@ -138,7 +138,8 @@ public:
     }
     bool set_priority(unsigned irq, irq::Priority p) override {
         if (irq >= count_ || (p == irq::Priority::preempting && !preemption_)) return false;
-        if (irq >= lines_) return p == irq::Priority::normal;  // LPIs: their config byte says normal
+        // LPIs: their configuration byte holds the normal priority.
+        if (irq >= lines_) return p == irq::Priority::normal;
         if (irq < kSpiBase) mmio::write8(rd_ + GICR_IPRIORITYR + irq, priority_of(p));
         else mmio::write8(dist_ + GICD_IPRIORITYR + irq, priority_of(p));
         return true;

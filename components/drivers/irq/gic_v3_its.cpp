@@ -50,8 +50,8 @@ constexpr uint64_t kCreadrStalled = 1u << 0;
 constexpr uint64_t kBaserValid = uint64_t{1} << 63;
 constexpr unsigned kBaserTypeShift = 56, kBaserEntrySizeShift = 48, kBaserPageSizeShift = 8;
 constexpr uint64_t kBaserTypeDevice = 1, kBaserTypeCollection = 4;
-constexpr uint64_t kBaserRoFields = uint64_t{7} << kBaserTypeShift | uint64_t{0x1f}
-                                                                          << kBaserEntrySizeShift;
+constexpr uint64_t kBaserRoFields =
+    (uint64_t{7} << kBaserTypeShift) | (uint64_t{0x1f} << kBaserEntrySizeShift);
 constexpr uint64_t kBaserAddrMask = 0x0000fffffffff000ull;
 
 // Memory attributes, same encoding in every base register: InnerCache 0b111
@@ -193,8 +193,8 @@ unsigned Its::probe(const platform::Device& gic, uintptr_t rd, unsigned lines, b
     unsigned lpis = CONFIG_GIC_V3_ITS_LPIS;
     if (lines + lpis > irq::kMaxIrqs) {
         lpis = irq::kMaxIrqs - lines;
-        printk("gic-v3-its: %u LPIs (CONFIG_GIC_V3_ITS_LPIS %u would pass %u interrupts)\n", lpis,
-               CONFIG_GIC_V3_ITS_LPIS, irq::kMaxIrqs);
+        printk("gic-v3-its: %u LPIs (CONFIG_GIC_V3_ITS_LPIS %u is past the kernel's %u slots)\n",
+               lpis, CONFIG_GIC_V3_ITS_LPIS, irq::kMaxIrqs);
     }
     base_ = b;
     rd_ = rd;
@@ -231,7 +231,8 @@ bool Its::setup_baser(unsigned n, uint64_t baser) {
         bytes = 256 * page;
         if (type == kBaserTypeDevice) devices_max_ = static_cast<unsigned>(bytes / entry);
     }
-    void* table = alloc(bytes, page, type == kBaserTypeDevice ? "device table" : "collection table");
+    void* table =
+        alloc(bytes, page, type == kBaserTypeDevice ? "device table" : "collection table");
     if (!table) return false;
     uint64_t pa = reinterpret_cast<uintptr_t>(table);
     uint64_t want = kBaserValid | (baser & kBaserRoFields) | attrs | (pa & kBaserAddrMask) |
@@ -292,8 +293,7 @@ bool Its::setup_redistributor() {
     if (!pending || !config_) return false;
     for (unsigned k = 0; k < kConfigBytes; ++k) config_[k] = kLpiConfig;  // all disabled
     arch::aarch64::dsb_ish();  // tables written before the GIC reads them
-    uint64_t prop =
-        reinterpret_cast<uintptr_t>(config_) | kRdCacheWb | kShareInner | (kIdBits - 1);
+    uint64_t prop = reinterpret_cast<uintptr_t>(config_) | kRdCacheWb | kShareInner | (kIdBits - 1);
     write64(rd_ + GICR_PROPBASER, prop);
     uint64_t pend = reinterpret_cast<uintptr_t>(pending) | kRdCacheWb | kShareInner | kPendbaserPtz;
     write64(rd_ + GICR_PENDBASER, pend);
@@ -312,8 +312,7 @@ void Its::start() {
     if (!setup_tables() || !setup_redistributor()) return;
     // Collection 0 -> this CPU's redistributor: by physical address or by
     // processor number, as GITS_TYPER.PTA says (6.3.8, RDbase).
-    rdbase_ = pta_ ? (rd_ & ~uintptr_t{0xffff})
-                   : ((read64(rd_ + GICR_TYPER) >> 8) & 0xffff) << 16;
+    rdbase_ = pta_ ? (rd_ & ~uintptr_t{0xffff}) : ((read64(rd_ + GICR_TYPER) >> 8) & 0xffff) << 16;
     mmio::write32(base_ + GITS_CTLR, kCtlrEnabled);
     const Command mapc[] = {{{kMapc, 0, uint64_t{1} << 63 | rdbase_ | 0 /* ICID */, 0}}, sync()};
     if (!submit(mapc, 2)) return;
@@ -387,8 +386,8 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
     {
         IrqLock lock;  // allocations and enable()/disable() share the queue and tables
         unsigned free_lpis = lpis_ - used_lpis_;
-        Device* d = free_lpis ? map_device(device_id, count < free_lpis ? count : free_lpis)
-                              : nullptr;
+        Device* d =
+            free_lpis ? map_device(device_id, count < free_lpis ? count : free_lpis) : nullptr;
         if (d) {
             n = count;
             if (n > free_lpis) n = free_lpis;
@@ -412,8 +411,8 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
         }
     }
     if (n < count)
-        printk("gic-v3-its: device 0x%x got %u of %u interrupts (%u of %u LPIs left)\n",
-               device_id, n, count, lpis_ - used_lpis_, lpis_);
+        printk("gic-v3-its: device 0x%x got %u of %u interrupts (%u of %u LPIs left)\n", device_id,
+               n, count, lpis_ - used_lpis_, lpis_);
     return n;
 }
 
