@@ -67,11 +67,7 @@ public:
         wait_dist();
         dist_reset_spis(dist_, lines_, group, two_states_);
         uint64_t route = mpidr_affinity();
-        for (unsigned i = kSpiBase; i < lines_; ++i) {
-            uintptr_t r = dist_ + GICD_IROUTER + 8 * i;
-            mmio::write32(r, static_cast<uint32_t>(route));
-            mmio::write32(r + 4, static_cast<uint32_t>(route >> 32));
-        }
+        for (unsigned i = kSpiBase; i < lines_; ++i) write64(dist_ + GICD_IROUTER + 8 * i, route);
         uint32_t enable_group = two_states_ ? kDCtlrEnableGrp1S : kDCtlrEnableGrp1;
         mmio::write32(dist_ + GICD_CTLR, are | enable_group);
         wait_dist();
@@ -188,8 +184,7 @@ private:
         uint64_t aff = mpidr_affinity();
         uint32_t want = static_cast<uint32_t>((aff & 0xffffff) | ((aff >> 32) << 24));
         for (unsigned n = 0; n < 4096; ++n) {
-            uint64_t typer =
-                mmio::read32(rd + GICR_TYPER) | uint64_t{mmio::read32(rd + GICR_TYPER + 4)} << 32;
+            uint64_t typer = read64(rd + GICR_TYPER);
             if (static_cast<uint32_t>(typer >> 32) == want) return rd;
             if (typer & kRTyperLast) break;
             rd += kRedistStride + ((typer & kRTyperVlpis) ? kVlpiFrames : 0);

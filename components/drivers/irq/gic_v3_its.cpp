@@ -92,12 +92,6 @@ struct Command {
     uint64_t dw[4];
 };
 
-uint64_t read64(uintptr_t a) { return mmio::read32(a) | uint64_t{mmio::read32(a + 4)} << 32; }
-void write64(uintptr_t a, uint64_t v) {
-    mmio::write32(a, static_cast<uint32_t>(v));
-    mmio::write32(a + 4, static_cast<uint32_t>(v >> 32));
-}
-
 // Polls `done` at most kSpinLimit times.
 template <typename F>
 bool spin(F done) {
