@@ -108,6 +108,20 @@ unsigned log2_ceil(unsigned v) {
 
 uintptr_t round_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 
+// The devices with interrupts and what each LPI is, outside the Its object
+// (which has a vtable, so it is initialised data) to stay in .bss.
+struct MappedDevice {
+    uint32_t id;
+    uint32_t events;  ///< ITT capacity
+    uint32_t next;    ///< next free EventID
+};
+struct Lpi {
+    uint16_t device;  ///< index into devices
+    uint16_t event;
+};
+MappedDevice devices[CONFIG_GIC_V3_ITS_LPIS];  // a device holds at least one LPI
+Lpi lpi_map[CONFIG_GIC_V3_ITS_LPIS];
+
 class Its final : public irq::MsiController {
 public:
     unsigned probe(const platform::Device& gic, uintptr_t rd, unsigned lines, bool two_states);
@@ -118,20 +132,10 @@ public:
     const char* name() const override { return "gic-v3-its"; }
 
 private:
-    struct Device {
-        uint32_t id;
-        uint32_t events;  ///< ITT capacity
-        uint32_t next;    ///< next free EventID
-    };
-    struct Lpi {
-        uint16_t device;  ///< index into devices_
-        uint16_t event;
-    };
-
     bool setup_tables();
     bool setup_baser(unsigned n, uint64_t baser);
     bool setup_redistributor();
-    Device* map_device(uint32_t id, unsigned count);
+    MappedDevice* map_device(uint32_t id, unsigned count);
     bool submit(const Command* cmds, unsigned n);
     Command sync() const { return {{kSync, 0, rdbase_, 0}}; }
     void* alloc(std::size_t size, std::size_t align, const char* what);
@@ -148,8 +152,6 @@ private:
     std::size_t itt_left_ = 0;
     bool ready_ = false, stuck_ = false;
     unsigned used_lpis_ = 0, used_devices_ = 0;
-    Device devices_[CONFIG_GIC_V3_ITS_LPIS] = {};  // a device has at least one LPI
-    Lpi lpi_[CONFIG_GIC_V3_ITS_LPIS] = {};
 };
 
 Its its;
@@ -344,9 +346,9 @@ bool Its::submit(const Command* cmds, unsigned n) {
     return false;
 }
 
-Its::Device* Its::map_device(uint32_t id, unsigned count) {
+MappedDevice* Its::map_device(uint32_t id, unsigned count) {
     for (unsigned i = 0; i < used_devices_; ++i)
-        if (devices_[i].id == id) return &devices_[i];
+        if (devices[i].id == id) return &devices[i];
     if (used_devices_ == lpis_) return nullptr;  // cannot happen: each holds an LPI
     // At least the events 256 bytes (the ITT alignment) hold, at most what
     // GITS_TYPER.ID_bits and the LPIs allow.
@@ -363,7 +365,7 @@ Its::Device* Its::map_device(uint32_t id, unsigned count) {
     const Command mapd[] = {
         {{kMapd | uint64_t{id} << 32, bits - 1, uint64_t{1} << 63 | (itt & 0xffffffffff00ull), 0}}};
     if (!submit(mapd, 1)) return nullptr;
-    Device& d = devices_[used_devices_++];
+    MappedDevice& d = devices[used_devices_++];
     d = {id, 1u << bits, 0};
     return &d;
 }
@@ -380,7 +382,7 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
     {
         IrqLock lock;  // allocations and enable()/disable() share the queue and tables
         unsigned free_lpis = lpis_ - used_lpis_;
-        Device* d =
+        MappedDevice* d =
             free_lpis ? map_device(device_id, count < free_lpis ? count : free_lpis) : nullptr;
         if (d) {
             n = count;
@@ -396,7 +398,7 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
                     n = i;
                     break;
                 }
-                lpi_[k] = {static_cast<uint16_t>(d - devices_), static_cast<uint16_t>(event)};
+                lpi_map[k] = {static_cast<uint16_t>(d - devices), static_cast<uint16_t>(event)};
                 ++used_lpis_;
                 ++d->next;
                 irqs[i] = lines_ + k;
@@ -415,8 +417,8 @@ void Its::set_enabled(unsigned k, bool on) {
     if (!ready_ || k >= used_lpis_) return;
     config_[k] = kLpiConfig | (on ? kLpiEnable : 0);
     arch::aarch64::dsb_ish();  // the byte in memory before the INV reads it
-    const Lpi& l = lpi_[k];
-    const Command inv[] = {{{kInv | uint64_t{devices_[l.device].id} << 32, l.event, 0, 0}}, sync()};
+    const Lpi& l = lpi_map[k];
+    const Command inv[] = {{{kInv | uint64_t{devices[l.device].id} << 32, l.event, 0, 0}}, sync()};
     submit(inv, 2);
 }
 
