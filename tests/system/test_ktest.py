@@ -88,6 +88,24 @@ def test_ktest_passes_gicv3_its(boot):
     power_off(g)
 
 
+@pytest.mark.parametrize('opts,line', [
+    ('gic-version=3,its=off', 'gic-v3-its: none in the device tree: no MSIs'),
+    ('gic-version=3,secure=on', 'gic-v3-its: @0x8080000 refused: the kernel runs in the secure '
+                                'state and LPIs are non-secure: no MSIs'),
+])
+def test_gicv3_without_its_has_no_msi_controller(boot, opts, line):
+    """A GICv3 without an ITS, or one the kernel cannot use: the boot line says
+    why, and the MSI test finds no MSI controller."""
+    bsp = 'qemu-virt64-aarch64'
+    g = boot(bsp, build(bsp), machine_opts=opts, extra=ICOUNT, wait_prompt=False)
+    g.expect(re.escape(line))
+    g.wait_prompt()
+    out = g.run('ktest msi', timeout=60)
+    assert 'no MSI controller: nothing to test' in out, out
+    assert re.search(r'^ktest: 1 passed, 0 failed$', out, re.M), out
+    power_off(g)
+
+
 def run_ktest(g, bsp, config):
     """Runs the whole suite in guest `g` and checks that every registered test
     passed and the kernel is intact afterwards; returns the output."""
