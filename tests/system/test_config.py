@@ -239,7 +239,8 @@ def test_config_header_names_this_build_folder(tmp_path):
 # -- What Kconfig offers on each board ------------------------------------------------
 
 OTHER_ARCH_ONLY = {
-    RISCV: ['DRIVER_GIC', 'DRIVER_GIC_AUTO', 'DRIVER_GIC_V2', 'DRIVER_GIC_V3', 'DRIVER_PL011',
+    RISCV: ['DRIVER_GIC', 'DRIVER_GIC_AUTO', 'DRIVER_GIC_V2', 'DRIVER_GIC_V3', 'GIC_V3_ITS',
+            'GIC_V3_ITS_LPIS', 'DRIVER_PL011',
             'PLATFORM_GIC_DIST_BASE', 'PLATFORM_GIC_CPU_BASE', 'PLATFORM_GIC_REDIST_BASE',
             'ARCH_AARCH64_SEMIHOSTING_EXIT'],
     AARCH64: ['DRIVER_PLIC', 'DRIVER_NS16550', 'DRIVER_SIFIVE_TEST', 'PLATFORM_PLIC_BASE'],

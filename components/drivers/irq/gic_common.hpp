@@ -98,6 +98,16 @@ inline void dist_reset_spis(uintptr_t dist, unsigned lines, uint32_t group, bool
     set_normal_priorities(dist + GICD_IPRIORITYR, kSpiBase, lines);
 }
 
+// A 64-bit register as two 32-bit accesses, low word first (GICv3 allows
+// both; every GIC takes these).
+inline uint64_t read64(uintptr_t a) {
+    return mmio::read32(a) | uint64_t{mmio::read32(a + 4)} << 32;
+}
+inline void write64(uintptr_t a, uint64_t v) {
+    mmio::write32(a, static_cast<uint32_t>(v));
+    mmio::write32(a + 4, static_cast<uint32_t>(v >> 32));
+}
+
 inline void set_bit(uintptr_t reg_base, unsigned irq) {
     mmio::write32(reg_base + 4 * (irq / 32), 1u << (irq % 32));
 }

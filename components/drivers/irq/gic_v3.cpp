@@ -1,11 +1,13 @@
 // GICv3: distributor, redistributors and the system-register CPU interface
-// (IHI 0069); see gic_common.hpp for groups and priorities.
+// (IHI 0069); see gic_common.hpp for groups and priorities. LPIs (the ITS's
+// MSIs, gic_v3_its.hpp) follow the distributor's lines in the numbering.
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
 
 #include "arch/aarch64/sysreg.hpp"
 #include "drivers/irq/gic_common.hpp"
+#include "drivers/irq/gic_v3_its.hpp"
 #include "drivers/mmio.hpp"
 #include "platform/device.hpp"
 
@@ -51,7 +53,7 @@ uint64_t mpidr_affinity() { return read_sysreg(mpidr_el1) & 0xff00ffffffull; }
 
 class GicV3 final : public irq::Controller {
 public:
-    void init(uintptr_t dist, uintptr_t redist) {
+    void init(const platform::Device& dev, uintptr_t dist, uintptr_t redist) {
         dist_ = dist;
         mmio::write32(dist_ + GICD_CTLR, 0);
         wait_dist();
@@ -65,11 +67,7 @@ public:
         wait_dist();
         dist_reset_spis(dist_, lines_, group, two_states_);
         uint64_t route = mpidr_affinity();
-        for (unsigned i = kSpiBase; i < lines_; ++i) {
-            uintptr_t r = dist_ + GICD_IROUTER + 8 * i;
-            mmio::write32(r, static_cast<uint32_t>(route));
-            mmio::write32(r + 4, static_cast<uint32_t>(route >> 32));
-        }
+        for (unsigned i = kSpiBase; i < lines_; ++i) write64(dist_ + GICD_IROUTER + 8 * i, route);
         uint32_t enable_group = two_states_ ? kDCtlrEnableGrp1S : kDCtlrEnableGrp1;
         mmio::write32(dist_ + GICD_CTLR, are | enable_group);
         wait_dist();
@@ -101,33 +99,46 @@ public:
                                        static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
         write_sysreg(icc_igrpen1_el1, 1);
         rtos::arch::aarch64::isb();
+        count_ = lines_ + its::probe(dev, rd_, lines_, two_states_);
     }
 
-    unsigned count() const override { return lines_; }
+    unsigned count() const override { return count_; }
     void enable(unsigned irq) override {
         if (irq < kSpiBase) set_bit(rd_ + GICR_ISENABLER0, irq);
-        else set_bit(dist_ + GICD_ISENABLER, irq);
+        else if (irq < lines_) set_bit(dist_ + GICD_ISENABLER, irq);
+        else its::set_enabled(irq - lines_, true);
     }
     void disable(unsigned irq) override {
         if (irq < kSpiBase) {
             set_bit(rd_ + GICR_ICENABLER0, irq);
             wait_redist();
-        } else {
+        } else if (irq < lines_) {
             set_bit(dist_ + GICD_ICENABLER, irq);
             wait_dist();
+        } else {
+            its::set_enabled(irq - lines_, false);
         }
     }
+    // LPI INTID its::kLpiBase + k is interrupt lines_ + k; 1020-1023 (none
+    // pending) and INTIDs outside both ranges are count_. The LPI side is
+    // out of line: the lines (the tick) pay one compare each way.
     unsigned claim() override {
         unsigned id = read_sysreg(icc_iar1_el1) & 0xffffff;
-        rtos::arch::aarch64::dsb_sy();     // acknowledged before the handler touches the device
-        return id < lines_ ? id : lines_;  // 1020-1023: nothing pending
+        rtos::arch::aarch64::dsb_sy();  // acknowledged before the handler touches the device
+        if (id < lines_) [[likely]]
+            return id;
+        return from_intid(id);
     }
     void complete(unsigned irq) override {
+        if (irq >= lines_) [[unlikely]]
+            irq = to_intid(irq);
         write_sysreg(icc_eoir1_el1, irq);
         rtos::arch::aarch64::isb();
     }
     bool set_priority(unsigned irq, irq::Priority p) override {
-        if (irq >= lines_ || (p == irq::Priority::preempting && !preemption_)) return false;
+        if (irq >= count_ || (p == irq::Priority::preempting && !preemption_)) return false;
+        // LPIs: their configuration byte holds the normal priority.
+        if (irq >= lines_) return p == irq::Priority::normal;
         if (irq < kSpiBase) mmio::write8(rd_ + GICR_IPRIORITYR + irq, priority_of(p));
         else mmio::write8(dist_ + GICD_IPRIORITYR + irq, priority_of(p));
         return true;
@@ -152,6 +163,13 @@ public:
     const char* name() const override { return "gic-v3"; }
 
 private:
+    [[gnu::noinline, gnu::cold]] unsigned from_intid(unsigned id) const {
+        unsigned k = id - its::kLpiBase;  // wraps below the LPIs
+        return k < count_ - lines_ ? lines_ + k : count_;
+    }
+    [[gnu::noinline, gnu::cold]] unsigned to_intid(unsigned irq) const {
+        return irq - lines_ + its::kLpiBase;
+    }
     void wait_dist() const {
         while (mmio::read32(dist_ + GICD_CTLR) & kDCtlrRwp) {
         }
@@ -166,8 +184,7 @@ private:
         uint64_t aff = mpidr_affinity();
         uint32_t want = static_cast<uint32_t>((aff & 0xffffff) | ((aff >> 32) << 24));
         for (unsigned n = 0; n < 4096; ++n) {
-            uint64_t typer =
-                mmio::read32(rd + GICR_TYPER) | uint64_t{mmio::read32(rd + GICR_TYPER + 4)} << 32;
+            uint64_t typer = read64(rd + GICR_TYPER);
             if (static_cast<uint32_t>(typer >> 32) == want) return rd;
             if (typer & kRTyperLast) break;
             rd += kRedistStride + ((typer & kRTyperVlpis) ? kVlpiFrames : 0);
@@ -176,7 +193,7 @@ private:
     }
 
     uintptr_t dist_ = 0, rd_ = 0;
-    unsigned lines_ = 0;
+    unsigned lines_ = 0, count_ = 0;  // distributor lines; and the LPIs after them
     bool two_states_ = false;
     bool preemption_ = false;
 };
@@ -190,7 +207,8 @@ bool probe(const platform::Device& dev) {
         printk("gic-v3: %s lacks the distributor or redistributor registers\n", dev.name);
         return false;
     }
-    gic_v3.init(static_cast<uintptr_t>(dev.reg[0].base), static_cast<uintptr_t>(dev.reg[1].base));
+    gic_v3.init(dev, static_cast<uintptr_t>(dev.reg[0].base),
+                static_cast<uintptr_t>(dev.reg[1].base));
     irq::set_controller(&gic_v3);
     return true;
 }
