@@ -98,8 +98,10 @@ protected:
     ~MsiController() = default;
 };
 
-/// Selects the MSI controller (its driver's probe, after set_controller());
-/// nullptr (the default): the platform has none, devices use their lines.
+/// Selects the MSI controller: its driver, after set_controller() and before
+/// the `driver` start-up level where buses probe (the ITS needs the heap, so
+/// it registers at the `platform` level). nullptr (the default): the
+/// platform has none, devices use their lines.
 void set_msi_controller(MsiController* controller);
 MsiController* msi_controller();
 
