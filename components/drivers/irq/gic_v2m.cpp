@@ -40,7 +40,8 @@ public:
             irqs[n] = next_;
             messages[n] = {frame_ + MSI_SETSPI_NS, next_};
         }
-        if (n < count) printk("gic-v2m: %u of %u interrupts given: the frame's SPIs ran out\n", n, count);
+        if (n < count)
+            printk("gic-v2m: %u of %u interrupts given: the frame's SPIs ran out\n", n, count);
         return n;
     }
 

@@ -108,8 +108,8 @@ TEST(Fdt, ChildCompatible) {
         EXPECT_EQ(s, v3 ? 0x20000u : 0x1000u);
         EXPECT_FALSE(t.find_child_compatible(gic, frame_compat, frame).valid());
         EXPECT_FALSE(t.find_child_compatible(t.root(), frame_compat).valid());
-        EXPECT_FALSE(t.find_child_compatible(gic, v3 ? "arm,gic-v2m-frame" : "arm,gic-v3-its")
-                         .valid());
+        EXPECT_FALSE(
+            t.find_child_compatible(gic, v3 ? "arm,gic-v2m-frame" : "arm,gic-v3-its").valid());
         EXPECT_FALSE(t.find_child_compatible(fdt::Node{}, frame_compat).valid());
         // A leaf has no children; the walk stops at the next sibling.
         EXPECT_FALSE(t.find_child_compatible(t.find_compatible("arm,pl011"), "arm,pl011").valid());
