@@ -34,11 +34,13 @@ public:
 
     unsigned allocate(uint32_t, unsigned count, unsigned* irqs,
                       irq::MsiMessage* messages) override {
-        IrqLock lock;  // drivers may probe from more than one thread
         unsigned n = 0;
-        for (; n < count && next_ < end_; ++n, ++next_) {
-            irqs[n] = next_;
-            messages[n] = {frame_ + MSI_SETSPI_NS, next_};
+        {
+            IrqLock lock;  // drivers may probe from more than one thread
+            for (; n < count && next_ < end_; ++n, ++next_) {
+                irqs[n] = next_;
+                messages[n] = {frame_ + MSI_SETSPI_NS, next_};
+            }
         }
         if (n < count)
             printk("gic-v2m: %u of %u interrupts given: the frame's SPIs ran out\n", n, count);
