@@ -201,6 +201,34 @@ Node Tree::find_compatible(const char* compat, Node after) const {
         &ctx);
 }
 
+Node Tree::find_child_compatible(Node parent, const char* compat, Node after) const {
+    if (!parent.valid()) return {};
+    struct Ctx {
+        const Tree* tree;
+        const char* compat;
+        int parent, after;
+        unsigned depth;  // the parent's, once reached
+        bool inside, found;
+    } ctx{this, compat, parent.offset, after.offset, 0, false, false};
+    // Document order: the parent's children are the nodes one level below it
+    // up to the next node at or above its level.
+    Node n = walk(
+        [](void* c, Node node, unsigned depth) {
+            auto* x = static_cast<Ctx*>(c);
+            if (!x->inside) {
+                x->inside = node.offset == x->parent;
+                x->depth = depth;
+                return false;
+            }
+            if (depth <= x->depth) return true;  // past the parent: stop, not found
+            x->found = depth == x->depth + 1 && node.offset > x->after &&
+                       x->tree->is_compatible(node, x->compat);
+            return x->found;
+        },
+        &ctx);
+    return ctx.found ? n : Node{};
+}
+
 Node Tree::find_phandle(uint32_t phandle) const {
     struct Ctx {
         const Tree* tree;

@@ -36,6 +36,9 @@ public:
     /// First node after `after` (invalid: from the start) whose "compatible"
     /// list contains `compat`.
     Node find_compatible(const char* compat, Node after = Node{}) const;
+    /// First child of `parent` after `after` (invalid: from the first child)
+    /// whose "compatible" list contains `compat` (a GIC's MSI frames).
+    Node find_child_compatible(Node parent, const char* compat, Node after = Node{}) const;
     Node find_phandle(uint32_t phandle) const;
 
     /// Node name including unit address ("serial@10000000").

@@ -7,13 +7,13 @@
 #include <rtos/string.hpp>
 
 namespace rtos::platform {
-namespace {
 
-// A node takes part unless its status says otherwise ("okay", "ok" or absent).
-bool enabled(const fdt::Tree& tree, fdt::Node n) {
+bool node_enabled(const fdt::Tree& tree, fdt::Node n) {
     const char* status = tree.prop_string(n, "status");
     return !status || strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0;
 }
+
+namespace {
 
 bool try_probe(const DeviceDriver* d, const Device& dev) {
     if (!d) return false;
@@ -99,13 +99,13 @@ unsigned bind(const fdt::Tree& tree, DeviceClass cls, Drivers drivers,
         fdt::Node tried;  // the console stdout-path names goes first
         if (cls == DeviceClass::console) {
             tried = stdout_node(tree);
-            if (tried.valid() && enabled(tree, tried) &&
+            if (tried.valid() && node_enabled(tree, tried) &&
                 try_probe(match_node(tree, tried, cls, drivers, dev), dev))
                 return 1;
         }
         bool bound = false;
         tree.for_each_node([&](fdt::Node n) {
-            if (!bound && n.offset != tried.offset && enabled(tree, n))
+            if (!bound && n.offset != tried.offset && node_enabled(tree, n))
                 bound = try_probe(match_node(tree, n, cls, drivers, dev), dev);
         });
         if (bound) return 1;

@@ -71,6 +71,9 @@ const DeviceDriver* match_node(const fdt::Tree& tree, fdt::Node n, DeviceClass c
 /// `dev` for fallback entry `f` (driver matched separately).
 Device fallback_device(const FallbackDevice& f);
 
+/// Whether node `n` takes part: its status is "okay", "ok" or absent.
+bool node_enabled(const fdt::Tree& tree, fdt::Node n);
+
 /// The node /chosen/stdout-path names (options after ':' dropped), or invalid.
 fdt::Node stdout_node(const fdt::Tree& tree);
 

@@ -39,6 +39,7 @@ constexpr uintptr_t GICD_ISENABLER = 0x100;
 constexpr uintptr_t GICD_ICENABLER = 0x180;
 constexpr uintptr_t GICD_ICPENDR = 0x280;
 constexpr uintptr_t GICD_IPRIORITYR = 0x400;
+constexpr uintptr_t GICD_ICFGR = 0xc00;
 constexpr uintptr_t GICD_IGRPMODR = 0xd00;  // v3 only
 
 constexpr unsigned kSgiCount = 16;  // SGIs 0-15, PPIs 16-31, SPIs from 32
@@ -106,6 +107,17 @@ inline uint64_t read64(uintptr_t a) {
 inline void write64(uintptr_t a, uint64_t v) {
     mmio::write32(a, static_cast<uint32_t>(v));
     mmio::write32(a + 4, static_cast<uint32_t>(v >> 32));
+}
+
+// SPIs [first, end) edge-triggered (GICD_ICFGR Int_config[1], two bits per
+// interrupt): for interrupts raised by a pulse (MSI frames), which a
+// level-triggered SPI loses while disabled. Only while they are disabled: a
+// change to an enabled interrupt's configuration is UNPREDICTABLE.
+inline void set_edge_triggered(uintptr_t dist, unsigned first, unsigned end) {
+    for (unsigned i = first; i < end; ++i) {
+        uintptr_t reg = dist + GICD_ICFGR + 4 * (i / 16);
+        mmio::write32(reg, mmio::read32(reg) | 2u << (2 * (i % 16)));
+    }
 }
 
 inline void set_bit(uintptr_t reg_base, unsigned irq) {

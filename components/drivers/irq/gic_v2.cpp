@@ -1,9 +1,11 @@
 // GICv2: memory-mapped distributor and CPU interface (IHI 0048B); see
 // gic_common.hpp for groups and priorities.
+#include <rtos/config.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 
 #include "drivers/irq/gic_common.hpp"
+#include "drivers/irq/gic_v2m.hpp"
 #include "drivers/mmio.hpp"
 #include "platform/device.hpp"
 
@@ -83,14 +85,18 @@ private:
 
 GicV2 gic_v2;
 
-// reg: distributor, CPU interface.
+// reg: distributor, CPU interface. A GICv2m child node: the MSI controller.
 bool probe(const platform::Device& dev) {
     if (dev.reg_count < 2) {
         printk("gic-v2: %s lacks the distributor or CPU interface registers\n", dev.name);
         return false;
     }
-    gic_v2.init(static_cast<uintptr_t>(dev.reg[0].base), static_cast<uintptr_t>(dev.reg[1].base));
+    auto dist = static_cast<uintptr_t>(dev.reg[0].base);
+    gic_v2.init(dist, static_cast<uintptr_t>(dev.reg[1].base));
     irq::set_controller(&gic_v2);
+#if defined(CONFIG_GIC_V2M)
+    probe_v2m(dev, dist, gic_v2.count());
+#endif
     return true;
 }
 

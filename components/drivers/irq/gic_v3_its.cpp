@@ -161,7 +161,7 @@ unsigned Its::probe(const platform::Device& gic, uintptr_t rd, unsigned lines, b
         printk("gic-v3-its: no device tree: no MSIs (PCI devices use INTx)\n");
         return 0;
     }
-    fdt::Node n = gic.tree->find_compatible("arm,gic-v3-its", gic.node);
+    fdt::Node n = gic.tree->find_child_compatible(gic.node, "arm,gic-v3-its");
     uint64_t base = 0, size = 0;
     if (!n.valid()) {
         printk("gic-v3-its: none in the device tree: no MSIs (PCI devices use INTx)\n");

@@ -90,6 +90,34 @@ TEST(Fdt, Aarch64GicV2AndV3) {
     }
 }
 
+// The GICs' MSI frames are children of the GIC node: found there only, not
+// as grandchildren of the root nor after themselves.
+TEST(Fdt, ChildCompatible) {
+    for (const char* name : {"qemu-virt-aarch64-gicv2-128M", "qemu-virt-aarch64-gicv3-1G"}) {
+        auto blob = load(name);
+        fdt::Tree t;
+        ASSERT_TRUE(t.init(blob.data())) << name;
+        bool v3 = std::string(name).find("gicv3") != std::string::npos;
+        const char* frame_compat = v3 ? "arm,gic-v3-its" : "arm,gic-v2m-frame";
+        fdt::Node gic = t.find_compatible(v3 ? "arm,gic-v3" : "arm,cortex-a15-gic");
+        fdt::Node frame = t.find_child_compatible(gic, frame_compat);
+        ASSERT_TRUE(frame.valid()) << name;
+        uint64_t a, s;
+        ASSERT_TRUE(t.reg(frame, 0, a, s));
+        EXPECT_EQ(a, v3 ? 0x08080000u : 0x08020000u);
+        EXPECT_EQ(s, v3 ? 0x20000u : 0x1000u);
+        EXPECT_FALSE(t.find_child_compatible(gic, frame_compat, frame).valid());
+        EXPECT_FALSE(t.find_child_compatible(t.root(), frame_compat).valid());
+        EXPECT_FALSE(
+            t.find_child_compatible(gic, v3 ? "arm,gic-v2m-frame" : "arm,gic-v3-its").valid());
+        EXPECT_FALSE(t.find_child_compatible(fdt::Node{}, frame_compat).valid());
+        // A leaf has no children; the walk stops at the next sibling.
+        EXPECT_FALSE(t.find_child_compatible(t.find_compatible("arm,pl011"), "arm,pl011").valid());
+        fdt::Node timer = t.find_child_compatible(t.root(), "arm,armv8-timer");
+        EXPECT_TRUE(timer.valid());
+    }
+}
+
 TEST(Fdt, CorruptInputIsRejectedOrYieldsNothing) {
     auto good = load("qemu-virt-riscv64-128M");
     fdt::Tree t;
