@@ -90,7 +90,7 @@ def test_ktest_passes_gicv3_its(boot):
     # A second run reuses the interrupts (they are never returned).
     out = g.run('ktest msi', timeout=60)
     assert re.search(r'^ktest: 2 passed, 0 failed$', out, re.M), out
-    assert f'irqs {m.group(1)} {m.group(2)},' in out, out
+    assert 'irqs' not in out, out  # printed when allocated, the first time only
     power_off(g)
 
 
