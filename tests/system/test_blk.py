@@ -9,7 +9,7 @@ import re
 import zlib
 
 import pytest
-from conftest import BSPS, PCI_CASES, boot_line, build, bsp_modes, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, build, bsp_modes, virtio_dev, virtio_kw
 
 SECTOR = 512
 CONFIGS = {
@@ -43,12 +43,12 @@ def stamp(lba):
     return lba.to_bytes(8, 'little') * 64
 
 
-# Every MMIO mode with both queue configurations; over PCI the default one:
-# modern-only / transitional (one board each) and legacy-only on both.
+# Every MMIO mode with both queue configurations; over PCI (modern-only,
+# transitional and legacy-only, both boards) the default one.
 BLK_CASES = [pytest.param(*p.values, config, id=f'{p.id}-{config}')
              for config in CONFIGS for p in bsp_modes(pci_cases=())] + \
             [pytest.param(b, m, 'default', id=f'{arch(b)}-{m}')
-             for b, m in PCI_CASES + [(b, 'pci-legacy') for b in BSPS]]
+             for b, m in ALL_PCI_CASES]
 # The legacy virtio-pci interface cannot set a queue size: QEMU's is used.
 QEMU_PCI_LEGACY_QUEUE = 256
 
@@ -68,7 +68,7 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
                     '-device', f'{dev},drive=db,serial=TERN-B'])
     log = g.wait_prompt()
     # One boot line per device, with the words harnesses look for.
-    lines = re.findall(boot_line('virtio-blk', mode) + r' irq \d+ queue (\d+) '
+    lines = re.findall(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue (\d+) '
                        r'features 0x[0-9a-f]+ (vd[ab]) (\d+) sectors', log)
     assert sorted(l[1] for l in lines) == ['vda', 'vdb'], log
     for q, name, sectors in lines:

@@ -2,7 +2,8 @@
 host: DHCP from QEMU's user network, ping, 1,000 UDP datagrams of random
 sizes and 8 MiB over TCP echoed byte for byte, the HTTP status page, and two
 guests on one link. Both archs; legacy with the 10-byte header
-(mrg_rxbuf=off), legacy with the 12-byte one, and modern. Host forwards and
+(mrg_rxbuf=off), legacy with the 12-byte one, and modern; virtio-pci
+modern-only, transitional and legacy-only. Host forwards and
 the guests' link are bound to 127.0.0.1 only, and the guests talk to nothing
 but QEMU's own DHCP server and gateway (restrict=on would be tighter, but
 slirp then drops the guest's replies to forwarded UDP)."""
@@ -16,7 +17,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
 # mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
 MODES = {
@@ -25,6 +26,7 @@ MODES = {
     'modern': ('modern', '', 12),
     'pci-modern': ('pci-modern', '', 12),
     'pci': ('pci', '', 12),
+    'pci-legacy': ('pci-legacy', '', 12),
 }
 DEMO = ('examples/net/net.conf',)
 STATIC = ('examples/net/net.conf', 'tests/configs/net-static.conf')
@@ -177,7 +179,7 @@ def heap_used(g):
     return int(m.group(2))
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern')))
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern'), ALL_PCI_CASES))
 def test_net_user(boot, tmp_path, bsp, mode):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     version, dev_opts, hdr = MODES[mode]
@@ -191,7 +193,7 @@ def test_net_user(boot, tmp_path, bsp, mode):
     log = g.wait_prompt()
     if 'net: dhcp bound' not in log:
         log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
-    assert re.search(boot_line('virtio-net', version) + r' irq \d+ queue \d+ features '
+    assert re.search(boot_line('virtio-net', version) + r' (?:irq|msix) \d+ queue \d+ features '
                      rf'0x[0-9a-f]+ mac 52:54:00:12:34:56 hdr {hdr} ', log), log
     assert re.search(r'net: dhcp bound 10\.0\.2\.15\s', log), log
 
