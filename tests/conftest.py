@@ -25,9 +25,13 @@ VIRTIO_MODES = {
     'pci-modern': (None, 'pci-modern', 'modern'),
     'pci-legacy': (None, 'pci-legacy', 'legacy'),
 }
-# virtio-pci cases of the device tests, one per board to keep the run short:
-# modern-only on riscv64, transitional on aarch64.
+# virtio-pci cases of the tests of modern-only device types (gpu, input), one
+# per board to keep the run short: modern-only on riscv64, transitional on
+# aarch64.
 PCI_CASES = [('qemu-virt64-riscv', 'pci-modern'), ('qemu-virt64-aarch64', 'pci')]
+# The devices with a legacy interface too (blk, net, console, rng): every
+# board over modern-only, transitional and legacy-only virtio-pci.
+ALL_PCI_CASES = [(b, m) for b in BSPS for m in ('pci-modern', 'pci', 'pci-legacy')]
 
 
 def arch_name(bsp):

@@ -128,9 +128,10 @@ def check_disk(spec, hint=None):
 # ROM for virtio-net-pci: Debian's QEMU lacks efi-virtio.rom (and -kernel
 # boots need none). ioeventfd=off: QEMU handles a queue notification in the
 # vCPU's own thread, as it does for virtio-mmio under TCG; with ioeventfd its
-# I/O thread raises the interrupt, and QEMU 7.2's riscv64 virt then lost one
-# now and then (a virtio-console boot in about 12 never saw its port names;
-# none in 20 with ioeventfd=off, none on aarch64 either way).
+# I/O thread raises the interrupt. (That once lost riscv64 interrupts: the
+# line was often asserted before the driver enabled it at the PLIC, and QEMU
+# 7.2's PLIC does not re-evaluate on an enable write; plic.cpp now writes
+# the priority last, and test_console.py runs its PCI cases with ioeventfd=on.)
 # virtio-input-pci has no ioeventfd property (a global on virtio-pci would
 # make QEMU refuse it), hence one global per device type that has one.
 _PCI_COMMON = ['-global', 'virtio-net-pci.romfile='] + [

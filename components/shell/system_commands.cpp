@@ -73,12 +73,55 @@ int cmd_free(int argc, char**) {
     return 0;
 }
 
+// The tick count and the counter window within which it was current. The
+// count only moves when the tick interrupt announces it, and a busy host can
+// deliver that late: a count read next to the counter may be a host
+// scheduling slice stale. So this waits for the count to change (the
+// interrupt has just caught up with the counter) and brackets the change
+// with counter readings, retrying when QEMU was descheduled inside the
+// bracket. tests/system/test_ktest.py compares two such samples.
+struct TickSample {
+    Tick ticks = 0;
+    uint64_t from_ns = 0, to_ns = ~uint64_t{0};  // unbounded: no change seen
+};
+
+TickSample sample_ticks() {
+    const uint64_t period_ns = 1000000000ull / clock::tick_hz();
+    TickSample best;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        uint64_t from = clock::now_ns();  // before `before`: no change can precede it unseen
+        Tick before = clock::ticks();
+        const uint64_t give_up = from + 2 * period_ns + 100000000ull;
+        for (;;) {
+            uint64_t at = clock::now_ns();
+            Tick t = clock::ticks();
+            if (t != before) {
+                uint64_t to = clock::now_ns();
+                if (to - from < best.to_ns - best.from_ns) best = {t, from, to};
+                break;
+            }
+            if (at > give_up) break;
+            from = at;  // unchanged as of `at`: the change is later
+        }
+        if (best.to_ns - best.from_ns <= period_ns / 4) break;
+    }
+    return best;
+}
+
 int cmd_uptime(int argc, char**) {
     if (argc != 1) return kUsage;
-    uint64_t ms = clock::now_ns() / 1000000;
-    printk("up %llu.%03llu s, %llu ticks at %u Hz\n", static_cast<unsigned long long>(ms / 1000),
-           static_cast<unsigned long long>(ms % 1000),
-           static_cast<unsigned long long>(clock::ticks()), clock::tick_hz());
+    TickSample s = sample_ticks();
+    auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (s.to_ns == ~uint64_t{0}) {  // the tick never moved: say so rather than guess
+        uint64_t ms = clock::now_ns() / 1000000;
+        printk("up %llu.%03llu s, %llu ticks at %u Hz (tick not seen)\n", ull(ms / 1000),
+               ull(ms % 1000), ull(clock::ticks()), clock::tick_hz());
+        return 0;
+    }
+    uint64_t ms = s.to_ns / 1000000, from_us = s.from_ns / 1000, to_us = (s.to_ns + 999) / 1000;
+    printk("up %llu.%03llu s, %llu ticks at %u Hz (counted at %llu.%06llu-%llu.%06llu s)\n",
+           ull(ms / 1000), ull(ms % 1000), ull(s.ticks), clock::tick_hz(), ull(from_us / 1000000),
+           ull(from_us % 1000000), ull(to_us / 1000000), ull(to_us % 1000000));
     return 0;
 }
 

@@ -9,7 +9,7 @@ import re
 import zlib
 
 import pytest
-from conftest import BSPS, PCI_CASES, boot_line, build, bsp_modes, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, build, bsp_modes, virtio_dev, virtio_kw
 
 SECTOR = 512
 CONFIGS = {
@@ -43,12 +43,12 @@ def stamp(lba):
     return lba.to_bytes(8, 'little') * 64
 
 
-# Every MMIO mode with both queue configurations; over PCI the default one:
-# modern-only / transitional (one board each) and legacy-only on both.
+# Every MMIO mode with both queue configurations; over PCI (modern-only,
+# transitional and legacy-only, both boards) the default one.
 BLK_CASES = [pytest.param(*p.values, config, id=f'{p.id}-{config}')
              for config in CONFIGS for p in bsp_modes(pci_cases=())] + \
             [pytest.param(b, m, 'default', id=f'{arch(b)}-{m}')
-             for b, m in PCI_CASES + [(b, 'pci-legacy') for b in BSPS]]
+             for b, m in ALL_PCI_CASES]
 # The legacy virtio-pci interface cannot set a queue size: QEMU's is used.
 QEMU_PCI_LEGACY_QUEUE = 256
 

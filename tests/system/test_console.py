@@ -3,7 +3,8 @@ examples/console services on two named ports at once (1 MiB of random bytes
 echoed and compared byte for byte while lines come back upper-cased on the
 other port), a port the host closes and reopens keeps working, `vcon`
 reaches the host, and the shell answers on port 0 when so configured. Both
-archs, legacy and modern."""
+archs, MMIO legacy and modern, and virtio-pci modern-only, transitional and
+legacy-only."""
 import re
 import shutil
 import socket
@@ -12,7 +13,7 @@ import threading
 import time
 
 import pytest
-from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
 CONFIG = ('examples/console/console.conf', 'tests/configs/virtio-console-shell.conf')
 ECHO_BYTES = 1 << 20
@@ -37,6 +38,13 @@ def serial_args(d, mode='modern'):
         args += ['-chardev', f'socket,path={d}/{cid},server=on,wait=off,id={cid}']
         kind, _, name = dev.partition(',')
         args += ['-device', f'{kind},chardev={cid}' + (',' + name if name else '')]
+    if mode.startswith('pci'):
+        # QEMU's default, which tools/run.py turns off: the device answers
+        # from QEMU's I/O thread, so its INTx line is often already asserted
+        # when the driver enables it. A PLIC enable that QEMU does not
+        # re-evaluate then lost the port names in about a third of riscv64
+        # boots (plic.cpp writes the priority last for that).
+        args += ['-global', 'virtio-serial-pci.ioeventfd=on']
     return args
 
 
@@ -75,6 +83,15 @@ def recv_until(s, pattern, timeout=20):
     return text
 
 
+def wait_listing(g, pattern, what, timeout=10):
+    """Polls `vcon list` until the regex matches: a host open or close
+    reaches the guest through the control queue, however busy the host."""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, listing := g.run('vcon list'), re.M):
+        assert time.monotonic() < deadline, f'{what} never reached the guest:\n{listing}'
+        time.sleep(0.1)
+
+
 def echo_round(path, data):
     """Sends data on a fresh connection while reading the echo; returns it."""
     s = connect(path)
@@ -107,7 +124,7 @@ def upper_round(path, lines):
         s.close()
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes())
+@pytest.mark.parametrize('bsp, mode', bsp_modes(pci_cases=ALL_PCI_CASES))
 def test_console_ports(boot, sockdir, bsp, mode):
     import random
     out = build(bsp, f'{arch(bsp)}-console', CONFIG)
@@ -140,17 +157,14 @@ def test_console_ports(boot, sockdir, bsp, mode):
     assert upper_ok == [True]
 
     # Closed above (the guest sees it), opened again: the service still answers.
-    deadline = time.monotonic() + 10
-    while not re.search(r'^0\s+1\s+org\.rtos\.echo\s+closed\s+open', g.run('vcon list'), re.M):
-        assert time.monotonic() < deadline, 'the host close never reached the guest'
-        time.sleep(0.2)
+    wait_listing(g, r'^0\s+1\s+org\.rtos\.echo\s+closed\s+open', 'the host close')
     again = random.Random(11).randbytes(5000)
     assert echo_round(f'{sockdir}/echo', again) == again
 
     # The guest writes to a port the host has open.
     up = connect(f'{sockdir}/upper')
     try:
-        time.sleep(0.5)  # the open reaches the guest through the control queue
+        wait_listing(g, r'^0\s+2\s+org\.rtos\.upper\s+open\s', 'the host open')
         assert 'vcon: 16 bytes to org.rtos.upper' in g.run('vcon write org.rtos.upper hello from tern')
         assert recv_until(up, 'hello from tern\n')
     finally:
@@ -162,7 +176,7 @@ def test_console_ports(boot, sockdir, bsp, mode):
     # The shell on port 0.
     c0 = connect(f'{sockdir}/c0')
     try:
-        time.sleep(0.5)
+        wait_listing(g, r'^0\s+0\s+\(console\)\s+open\s', 'the host open of port 0')
         c0.sendall(b'version\r')
         text = recv_until(c0, r'Tern \S+ \(qemu-virt64-\w+, \w+\)[\s\S]*msh> ')
         assert 'version' in text

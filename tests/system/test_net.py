@@ -2,7 +2,8 @@
 host: DHCP from QEMU's user network, ping, 1,000 UDP datagrams of random
 sizes and 8 MiB over TCP echoed byte for byte, the HTTP status page, and two
 guests on one link. Both archs; legacy with the 10-byte header
-(mrg_rxbuf=off), legacy with the 12-byte one, and modern. Host forwards and
+(mrg_rxbuf=off), legacy with the 12-byte one, and modern; virtio-pci
+modern-only, transitional and legacy-only. Host forwards and
 the guests' link are bound to 127.0.0.1 only, and the guests talk to nothing
 but QEMU's own DHCP server and gateway (restrict=on would be tighter, but
 slirp then drops the guest's replies to forwarded UDP)."""
@@ -16,7 +17,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
 # mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
 MODES = {
@@ -25,6 +26,7 @@ MODES = {
     'modern': ('modern', '', 12),
     'pci-modern': ('pci-modern', '', 12),
     'pci': ('pci', '', 12),
+    'pci-legacy': ('pci-legacy', '', 12),
 }
 DEMO = ('examples/net/net.conf',)
 STATIC = ('examples/net/net.conf', 'tests/configs/net-static.conf')
@@ -177,7 +179,7 @@ def heap_used(g):
     return int(m.group(2))
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern')))
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern'), ALL_PCI_CASES))
 def test_net_user(boot, tmp_path, bsp, mode):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     version, dev_opts, hdr = MODES[mode]

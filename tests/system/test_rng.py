@@ -2,8 +2,9 @@
 rng-random backend reads a file of known random bytes in order, so the
 guest's `random N` must report the CRC-32 (and first bytes) of exactly the
 next N bytes of that file, for sizes below, at and above what one round of
-the request queue holds (8 buffers of 512 bytes). Both archs, legacy and
-modern, on the default build (the driver is on by default). With a
+the request queue holds (8 buffers of 512 bytes). Both archs, MMIO legacy
+and modern and virtio-pci modern-only, transitional and legacy-only, on the
+default build (the driver is on by default). With a
 virtio-net device too, lwIP's random numbers (the DHCP transaction id
 captured on the wire) must be bytes of that stream."""
 import random
@@ -11,7 +12,7 @@ import re
 import zlib
 
 import pytest
-from conftest import BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
 
 # rng-random hits a busy loop at the end of a regular file: keep the file far
 # larger than everything the guest reads.
@@ -23,7 +24,7 @@ def arch(bsp):
     return 'riscv' if 'riscv' in bsp else 'aarch64'
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes())
+@pytest.mark.parametrize('bsp, mode', bsp_modes(pci_cases=ALL_PCI_CASES))
 def test_rng_stream_matches_file(boot, tmp_path, bsp, mode):
     path = tmp_path / 'entropy.bin'
     data = random.Random(7).randbytes(FILE_BYTES)

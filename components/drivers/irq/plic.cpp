@@ -30,10 +30,14 @@ public:
         mmio::write32(context() + kThreshold, 0);
     }
     unsigned count() const override { return count_; }
+    // The priority is written last: QEMU 7.2's PLIC re-evaluates its output
+    // on a priority write but not on an enable write, so a source already
+    // pending when enabled (a PCI device that interrupted before its driver
+    // attached) would otherwise wait for some other PLIC event.
     void enable(unsigned irq) override {
-        mmio::write32(base_ + kPriority + 4 * irq, 1);
         uintptr_t reg = enable_word(irq);
         mmio::write32(reg, mmio::read32(reg) | (1u << (irq % 32)));
+        mmio::write32(base_ + kPriority + 4 * irq, 1);
     }
     void disable(unsigned irq) override {
         uintptr_t reg = enable_word(irq);
