@@ -95,10 +95,10 @@ bool parse_host_bridge(const fdt::Tree& tree, fdt::Node node, HostBridge& out) {
         rtos::printk("pci: %s: no windows in ranges, BARs stay unassigned\n", name);
 
     // msi-map: <rid-base msi-controller-phandle msi-base length>...
-    if (auto* m = static_cast<const std::uint8_t*>(tree.prop(node, "msi-map", &len)); m && len >= 16)
+    if (auto* m = static_cast<const std::uint8_t*>(tree.prop(node, "msi-map", &len));
+        m && len >= 16)
         out.msi = {true, be32(m), be32(m + 8), be32(m + 12)};
-    else if (tree.prop(node, "msi-parent"))
-        out.msi = {true, 0, 0, 0x10000};
+    else if (tree.prop(node, "msi-parent")) out.msi = {true, 0, 0, 0x10000};
     return true;
 }
 

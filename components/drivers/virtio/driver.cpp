@@ -25,7 +25,7 @@ Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address,
     }
     const unsigned index = id < 64 ? per_type_count[id]++ : 0;
     return driver->probe(Found{transport, bus, address, index, location}) ? Bound::taken
-                                                                               : Bound::refused;
+                                                                          : Bound::refused;
 }
 
 void announce(const Found& f, Device& dev, const char* extra) {

@@ -18,7 +18,7 @@ struct Found {
     Transport& transport;
     const char* bus;  ///< "mmio" or "pci"
     std::uint64_t
-        address;  ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
+        address;           ///< mmio: register window; pci: common config (modern) or BAR 0 (legacy)
     unsigned index;        ///< n-th device of this type on any bus (0 for the first)
     const char* location;  ///< for boot lines: "@0x10008000" (mmio), "00:02.0" (pci BDF)
 };

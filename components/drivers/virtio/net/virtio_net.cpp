@@ -347,8 +347,7 @@ bool VirtioNet::start(const Found& found) {
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
     interrupts_ = dev_.attach_interrupts();
-    if (!interrupts_)
-        rtos::printk("%s: no interrupt, polling\n", dev_.name());
+    if (!interrupts_) rtos::printk("%s: no interrupt, polling\n", dev_.name());
 
     dev_.driver_ok();
     fill_rx();

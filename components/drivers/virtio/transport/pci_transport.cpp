@@ -130,10 +130,7 @@ PciTransport::PciTransport(std::uint32_t device_type, std::uint32_t vendor, cons
 
 PciTransport::PciTransport(std::uint32_t device_type, std::uint32_t vendor, const char* location,
                            RegisterWindow& io, std::uint64_t length)
-    : device_id_(device_type),
-      vendor_id_(vendor),
-      legacy_(&io),
-      legacy_length_(length) {
+    : device_id_(device_type), vendor_id_(vendor), legacy_(&io), legacy_length_(length) {
     set_name(device_type, "virtio-pci", location);
 }
 
@@ -338,7 +335,9 @@ void PciTransport::drop_msix() {
         w.write16(select, q);
         w.write16(queue_reg, NO_VECTOR);
     }
+#if defined(CONFIG_PCI_MSIX)
     if (msix_function_) pci::disable_msix(*msix_function_);
+#endif
     msix_vectors_ = 0;
 }
 
