@@ -9,7 +9,7 @@ why) and a virtio-net with a 2-entry table (rx, tx and control queues share
 vector 1). Sectors stamped through each disk are checked in its image from
 the host, each queue's interrupt count (`virtio stat`) shows its completions
 arrived by interrupt, and `lspci` shows the vectors. riscv64 (PLIC, no MSI
-controller) keeps INTx: its PCI tests elsewhere check `irq N`."""
+controller) and an aarch64 build with CONFIG_PCI_MSIX=n keep INTx."""
 import re
 
 import pytest
@@ -88,20 +88,26 @@ def test_virtio_pci_over_msix(boot, tmp_path, machine, controller):
         assert img[lba * SECTOR:(lba + 4) * SECTOR] == b''.join(stamp(l) for l in range(lba, lba + 4)), kind
 
 
-def test_riscv_keeps_intx(boot, tmp_path):
-    """No MSI controller on riscv64's virt board: a device with an MSI-X
-    table still uses its INTx line, and no fallback line is printed."""
-    bsp = 'qemu-virt64-riscv'
+@pytest.mark.parametrize('bsp,config', [
+    pytest.param('qemu-virt64-riscv', (), id='riscv64'),
+    pytest.param('qemu-virt64-aarch64', ('tests/configs/pci-intx.conf',), id='aarch64-msix-off'),
+])
+def test_intx_without_msix(boot, tmp_path, bsp, config):
+    """No MSI-X where the platform has no MSI controller (riscv64's PLIC) or
+    CONFIG_PCI_MSIX is off (aarch64 with its GICv2m unused): a device with an
+    MSI-X table uses its INTx line, and no fallback line is printed."""
     path = str(tmp_path / 'd.img')
     with open(path, 'wb') as f:
         f.truncate(DISK_SECTORS * SECTOR)
-    g = boot(bsp, build(bsp), wait_prompt=False,
+    out = build(bsp, f'pci-intx-{bsp}', config=config) if config else build(bsp)
+    g = boot(bsp, out, wait_prompt=False,
              extra=['-drive', f'file={path},if=none,format=raw,id=d0',
                     '-device', 'virtio-blk-pci,drive=d0,disable-legacy=on'])
     log = g.wait_prompt()
     assert re.search(r'virtio-blk: pci modern ' + BDF + r' irq \d+ queue ', log), log
     assert 'not MSI-X' not in log
     assert 'stamped 2 sectors' in g.run('blk stamp 7 2')
+    assert ' msix ' not in g.run('lspci')
     g.send('poweroff\r')
     assert g.wait_exit() == 0
     assert open(path, 'rb').read()[7 * SECTOR:9 * SECTOR] == stamp(7) + stamp(8)
