@@ -5,7 +5,7 @@ message). One machine per controller holds a modern disk (MSI-X table of 2:
 configuration + its queue, `msix 2`), a legacy-only disk (MSI-X moves its
 configuration behind the vector registers: its capacity must still read
 right), a disk without an MSI-X table (`vectors=0`: INTx, and a line saying
-why) and a virtio-net with a 2-entry table (rx, tx and control queues share
+why) and a virtio-net with a 2-entry table (its receive and transmit queues share
 vector 1). Sectors stamped through each disk are checked in its image from
 the host, each queue's interrupt count (`virtio stat`) shows its completions
 arrived by interrupt, and `lspci` shows the vectors. riscv64 (PLIC, no MSI
@@ -60,7 +60,7 @@ def test_virtio_pci_over_msix(boot, tmp_path, machine, controller):
     assert sorted(by_kind) == ['intx', 'legacy', 'modern'], found
     assert by_kind['modern'][2] == 'msix 2' and by_kind['legacy'][2] == 'msix 2', found
     assert f'virtio-pci {by_kind["intx"][1]}: INTx, not MSI-X: no MSI-X capability' in log
-    # rx, tx and control on the one queue vector of a 2-entry table.
+    # rx and tx on the one queue vector of a 2-entry table.
     assert re.search(r'virtio-net: pci modern ' + BDF + r' msix 2 queue ', log), log
 
     lspci = g.run('lspci')
