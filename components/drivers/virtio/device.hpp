@@ -35,9 +35,9 @@ public:
     /// ConfigGeneration attempts before read_config_consistent() gives up.
     static constexpr unsigned kConfigReadAttempts = 8;
 
-    /// Called from handle_interrupt() on a used buffer notification.
+    /// Called on a used buffer notification (the queue's vector, or a line).
     using QueueCallback = void (*)(void* context, Virtqueue& queue);
-    /// Called from handle_interrupt() on a configuration change notification.
+    /// Called on a configuration change notification.
     using ConfigCallback = void (*)(void* context);
 
     struct QueueSpec {

@@ -138,7 +138,7 @@ public:
     const Stats& stats() const { return stats_; }
     /// Zeroes the counters; inflight_max restarts at what is in flight now.
     void reset_stats() { stats_ = {0, 0, 0, 0, in_flight_}; }
-    /// Device::handle_interrupt() counts an interrupt for this queue.
+    /// The device core counts an interrupt that found used entries here.
     void count_interrupt() { ++stats_.irqs; }
     std::uint64_t desc_phys() const;
     std::uint64_t avail_phys() const;
