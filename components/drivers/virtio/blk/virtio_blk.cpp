@@ -146,7 +146,7 @@ private:
 
 rtos::Status status_of(std::uint8_t device_status) {
     switch (device_status) {
-    case VIRTIO_BLK_S_OK: return rtos::Status::ok;
+    case VIRTIO_BLK_S_OK: [[likely]] return rtos::Status::ok;
     case VIRTIO_BLK_S_UNSUPP: return rtos::Status::unsupported;
     case VIRTIO_BLK_S_IOERR: return rtos::Status::io_error;
     default:
