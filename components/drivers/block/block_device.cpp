@@ -16,7 +16,8 @@ Status BlockDevice::check(uint64_t lba, uint32_t count, const void* buf) const {
     return Status::ok;
 }
 
-Status BlockDevice::check(const BlockRequest& r) const {
+// inline: the per-request path of run() and submit().
+inline Status BlockDevice::check(const BlockRequest& r) const {
     switch (r.op) {
     case BlockRequest::Op::read: return check(r.lba, r.count, r.buf);
     case BlockRequest::Op::write: {

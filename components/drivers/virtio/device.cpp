@@ -134,11 +134,17 @@ Error Device::config_unstable() {
     return Error::config_unstable;
 }
 
-void Device::on_queue_interrupt(std::uint16_t index) {
-    if (index >= queue_count_) return;  // a vector the transport did not map to a queue
-    QueueSlot& s = slots_[index];
+namespace {
+// One queue's share of an interrupt (inlined in both paths below).
+void dispatch(Device::QueueSlot& s) {
     if (s.queue.has_used()) s.queue.count_interrupt();
     if (s.on_used != nullptr) s.on_used(s.context, s.queue);
+}
+}  // namespace
+
+void Device::on_queue_interrupt(std::uint16_t index) {
+    if (index >= queue_count_) return;  // a vector the transport did not map to a queue
+    dispatch(slots_[index]);
 }
 
 void Device::on_config_interrupt() {
@@ -153,8 +159,7 @@ bool Device::handle_interrupt() {
     transport_.interrupt_ack(pending);
     if ((pending & VIRTIO_INT_CONFIG_CHANGE) != 0) on_config_interrupt();
     if ((pending & VIRTIO_INT_USED_BUFFER) != 0) {
-        for (std::size_t i = 0; i < queue_count_; ++i)
-            on_queue_interrupt(static_cast<std::uint16_t>(i));
+        for (std::size_t i = 0; i < queue_count_; ++i) dispatch(slots_[i]);
     }
     return true;
 }

@@ -1,4 +1,4 @@
-// The VirtIO HAL on the RTOS: kernel heap memory, physical == virtual.
+// The VirtIO HAL on the RTOS: DMA memory from the kernel heap.
 #include "drivers/virtio/hal.hpp"
 
 #include <rtos/heap.hpp>
@@ -12,10 +12,6 @@ void* dma_alloc(std::size_t size, std::size_t align) {
 
 void dma_free(void* p) {
     if (p != nullptr) rtos::heap::free(p);
-}
-
-std::uint64_t virt_to_phys(const void* p) {
-    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
 }
 
 }  // namespace virtio::hal

@@ -227,7 +227,7 @@ bool Virtqueue::kick() {
     // raised here (pops do not run meanwhile), so no completion is skipped.
     // Below four in flight the batched used_event equals the one the last
     // pop_used() wrote: nothing to raise (keeps depth 1 as cheap as before).
-    if (event_idx_ && interrupts_on_ && batch_interrupts_ && in_flight_ >= 4)
+    if (in_flight_ >= 4 && batch_interrupts_ && event_idx_ && interrupts_on_)
         write_once(used_event_, next_used_event());
     bool notify;
     if (event_idx_) notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
@@ -246,9 +246,8 @@ Result<Completion> Virtqueue::break_queue() {
     return {Error::device_error, {nullptr, 0}};
 }
 
-Result<Completion> Virtqueue::pop_used() {
+Result<Completion> Virtqueue::take_used() {
     if (broken_) return {Error::broken, {nullptr, 0}};
-    if (memory_ == nullptr) return {Error::empty, {nullptr, 0}};
     const std::uint16_t used_idx = read_once(&used_->idx);
     if (used_idx == last_used_idx_) return {Error::empty, {nullptr, 0}};
     // 2.7.14: entries are valid once idx covers them.
@@ -299,7 +298,8 @@ std::uint16_t Virtqueue::next_used_event() const {
     return static_cast<std::uint16_t>(last_used_idx_ + (ahead ? ahead - 1 : 0));
 }
 
-void Virtqueue::free_chain(std::uint16_t head) {
+// inline: part of every take_used().
+inline void Virtqueue::free_chain(std::uint16_t head) {
     Slot& h = slots_[head];
     std::uint16_t tail = head;
     for (std::uint16_t k = 1; k < h.count; ++k) tail = slots_[tail].next;

@@ -91,7 +91,11 @@ public:
     ///                 Logged; the queue is now broken;
     ///   broken        the queue broke earlier.
     /// After device_error / broken: reset the device, then reclaim().
-    Result<Completion> pop_used();
+    /// Inline up to the empty check: every drain loop ends with it.
+    Result<Completion> pop_used() {
+        if (!has_used()) return {Error::empty, {nullptr, 0}};
+        return take_used();
+    }
 
     /// True when pop_used() has something to return (or an error to report).
     bool has_used() const {  // inline: every interrupt asks it of every queue
@@ -154,6 +158,7 @@ private:
         bool in_flight;          // heads only: exposed and not yet used
     };
 
+    Result<Completion> take_used();  // pop_used() once has_used()
     void free_chain(std::uint16_t head);
     std::uint16_t next_used_event() const;
     Result<Completion> break_queue();

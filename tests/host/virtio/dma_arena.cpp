@@ -85,10 +85,6 @@ void dma_free(void* p) {
     a.live.erase(it);
 }
 
-std::uint64_t virt_to_phys(const void* p) {
-    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
-}
-
 }  // namespace virtio::hal
 
 namespace host_hal {

@@ -99,7 +99,15 @@ private:
     bool add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t type, std::uint64_t lba,
                   std::uint8_t* p, std::uint32_t len, bool notify);
     bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
-    Request* take_slot(bool& pending);
+    // A free slot; inline up to the usual case, that one is free.
+    Request* take_slot(bool& pending) {
+        {
+            rtos::IrqLock lock;
+            if (Request* slot = pop_slot()) return slot;
+        }
+        return wait_for_slot(pending);
+    }
+    Request* wait_for_slot(bool& pending);
     Request* pop_slot() {  // interrupts masked
         Request* slot = free_;
         if (slot) free_ = slot->next_free;
@@ -138,7 +146,7 @@ private:
 
 rtos::Status status_of(std::uint8_t device_status) {
     switch (device_status) {
-    case VIRTIO_BLK_S_OK: return rtos::Status::ok;
+    case VIRTIO_BLK_S_OK: [[likely]] return rtos::Status::ok;
     case VIRTIO_BLK_S_UNSUPP: return rtos::Status::unsupported;
     case VIRTIO_BLK_S_IOERR: return rtos::Status::io_error;
     default:
@@ -207,13 +215,9 @@ void VirtioBlk::kick(bool& pending) {
     pending = false;
 }
 
-// A free slot; when none is, notifies the device of what this batch queued
-// (else we could wait for our own requests) and waits for one.
-Request* VirtioBlk::take_slot(bool& pending) {
-    {
-        rtos::IrqLock lock;
-        if (Request* slot = pop_slot()) return slot;
-    }
+// None was free: notifies the device of what this batch queued (else we
+// could wait for our own requests) and waits for a slot.
+Request* VirtioBlk::wait_for_slot(bool& pending) {
     kick(pending);
     for (;;) {
         {
