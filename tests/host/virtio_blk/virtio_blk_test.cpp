@@ -15,6 +15,7 @@
 
 #include "drivers/virtio/device.hpp"
 #include "env.hpp"
+#include "log_capture.hpp"
 #include "rig.hpp"
 #include "sim.hpp"
 
@@ -38,6 +39,11 @@ std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
     return v;
 }
 
+// The end of the driver's boot line: disk, size and negotiated features.
+std::string boot_line_end(const std::string& disk, const std::string& features) {
+    return " " + disk + " features " + rig::feature_words(features, g_version) + "\n";
+}
+
 void check_clean(Env& e) {
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
     SIM_CHECK(e.model.errors.empty());
@@ -55,7 +61,9 @@ void round_trip() {
     s.size_max = 2048;  // 4 sectors per request
     s.seg_max = 1;
     s.blk_size = 4096;
+    host_log::LogCapture log;
     Env& e = boot(s);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "size_max seg_max blk_size flush")));
     SIM_CHECK(e.probed);
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
@@ -122,7 +130,10 @@ void default_split() {
     s.features = feature_bit(F_SIZE_MAX) | feature_bit(F_BLK_SIZE);
     s.size_max = 100;   // impossible (< 512): ignored, the default limit stays
     s.blk_size = 1000;  // not a power of two: ignored
+    host_log::LogCapture log;
     Env& e = boot(s);
+    // Negotiated, though the values are not used.
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "size_max blk_size")));
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
     SIM_CHECK_EQ(e.dev->info().block_size, 512u);
@@ -323,7 +334,9 @@ void waiter_after_timeout() {
     s.process_on_notify = false;
     s.queue_num_max = 8;
     s.offer_indirect = false;
+    host_log::LogCapture log;
     Env& e = boot(s);
+    SIM_CHECK(!log.contains("indirect_desc"));
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
     Job a, b, c;

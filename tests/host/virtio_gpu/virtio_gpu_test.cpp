@@ -91,11 +91,14 @@ void refused(Env& e) {
 }
 
 void starts_and_flushes_damage_only() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) {
         m.modes[0] = {64, 48, true};
         m.edid = GpuModel::make_edid(64, 48);
     });
     SIM_CHECK(e.probed);
+    SIM_CHECK(log.contains(" scanout 0 64x48 edid yes features " +
+                           rig::feature_words("edid", rig::scenario_version) + "\n"));
     // Display info, EDID, create, attach, scanout, the cleared screen.
     const std::vector<std::uint32_t> expected = {
         CMD_GET_DISPLAY_INFO,        CMD_GET_EDID,    CMD_RESOURCE_CREATE_2D,
@@ -196,8 +199,11 @@ void no_mode_at_all_is_refused() {
 }
 
 void without_edid_feature() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; }, false);
     SIM_CHECK(e.probed);
+    SIM_CHECK(
+        log.contains(" edid no features " + rig::feature_words("", rig::scenario_version) + "\n"));
     Info i;
     SIM_CHECK(info(i));
     SIM_CHECK(!i.edid);
