@@ -60,6 +60,12 @@ Env::Env(const Setup& s)
     fake.process_on_notify = s.process_on_notify;
     fake.behaviour = [this](std::uint16_t, fake::Chain& c) { return model.serve(c); };
     model.read_only = (s.features & virtio::feature_bit(F_RO)) != 0;
+    // The limits the device offers, as far as a driver can keep them: no
+    // request can be smaller than a sector or use no data segment, so a
+    // driver ignores such values (and so does the model).
+    if ((s.features & virtio::feature_bit(F_SIZE_MAX)) != 0 && s.size_max >= 512)
+        model.size_max = s.size_max;
+    if ((s.features & virtio::feature_bit(F_SEG_MAX)) != 0) model.seg_max = s.seg_max;
     BlkModel::write_config(fake, s.capacity, s.size_max, s.seg_max, s.blk_size);
 }
 
