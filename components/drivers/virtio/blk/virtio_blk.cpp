@@ -425,9 +425,9 @@ bool VirtioBlk::start(const Found& found) {
     // of those in flight (EVENT_IDX), one per request at depth 1.
     q.set_interrupt_batching(interrupts_);
 
-    char extra[64];
-    snprintf(extra, sizeof(extra), " %s %llu sectors%s", name_,
-             static_cast<unsigned long long>(capacity), info_.read_only ? " ro" : "");
+    char extra[48];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors", name_,
+             static_cast<unsigned long long>(capacity));
     announce(found, dev_, kFeatureNames, extra);
     rtos::BlockDevice::add(this);
     return true;
