@@ -3,8 +3,8 @@ it like a user: commands, line editing, errors, poweroff."""
 import re
 
 import pytest
-from conftest import BSPS, build
-from guest import PROMPT
+from conftest import BSPS, build, virtio_dev
+from guest import PROMPT, WIDTH_QUERY
 
 # (bsp, cpu, machine options, memory)
 MACHINES = [
@@ -110,8 +110,9 @@ def test_smallest_priority_configuration_boots(boot, bsp):
 class Screen:
     """Just enough of a VT100 to see what the user sees: printable text with
     the deferred wrap at the last column, CR, LF, BS, ESC 7 / ESC 8 and the
-    CSI sequences the shell writes (cursor up/right/column, erase line and
-    screen, the cursor position report it asks for). Rows never scroll off."""
+    CSI sequences the shell writes (cursor up/right/column/home, erase line,
+    below and all, the cursor position report it asks for). Rows never
+    scroll off."""
 
     def __init__(self, columns=80):
         self.columns = columns
@@ -157,7 +158,12 @@ class Screen:
     def csi(self, params, final):
         n = int(params.split(';')[0] or 1) if final in 'ABCDG' else int(params or 0)
         self.pending = False
-        if final == 'A':
+        if final == 'H':
+            assert not params, f'ESC[{params}H'
+            self.row = self.col = 0
+        elif final == 'J' and n == 2:
+            self.cells.clear()
+        elif final == 'A':
             self.row = max(0, self.row - n)
         elif final == 'C':
             self.col = min(self.columns - 1, self.col + n)
@@ -202,6 +208,15 @@ def test_ctrl_u_clears_a_wrapped_line(boot, bsp):
     # then one more fills the first row exactly.
     rows = typed_on_screen(g, 'echo ' + 'a' * 72 + '\x7f' * 3 + 'Z\r', 'a' * 69 + 'Z')
     assert rows == [PROMPT + 'echo ' + 'a' * 69 + 'Z', 'a' * 69 + 'Z', PROMPT.rstrip()], rows
+    # Nothing answers the width query here (a pipe, a log, an expect script):
+    # the shell asked once, at the first prompt, and never again.
+    g.run('echo quiet')
+    assert g.output().count(WIDTH_QUERY) == 1, g.output()[-2000:]
+    # Ctrl-L clears the screen, redraws the line and asks once more.
+    rows = typed_on_screen(g, 'echo abc\x0c\r', 'abc')
+    assert rows == [PROMPT + 'echo abc', 'abc', PROMPT.rstrip()], rows
+    g.run('echo still quiet')
+    assert g.output().count(WIDTH_QUERY) == 2, g.output()[-2000:]
     # A terminal that answers the query with its width: 120 columns.
     rows = typed_on_screen(g, 'echo ' + 'b' * 200 + '\x15echo wide\r', 'wide', columns=120,
                            answer=120)
@@ -212,6 +227,15 @@ def test_ctrl_u_clears_a_wrapped_line(boot, bsp):
     rows = typed_on_screen(g, '\x1b[A\x1b[A\x1b[B\r', 'c' * 150, columns=120)
     assert rows == [PROMPT + 'echo ' + 'c' * 110, 'c' * 40, 'c' * 120, 'c' * 30,
                     PROMPT.rstrip()], rows
+    # A terminal answered: now the shell asks at every prompt, right after
+    # it (the terminal may be resized), and takes the new width: 100
+    # columns, where 210 characters take three rows (two at 120).
+    for _ in range(2):
+        g.send('echo asked\r')
+        g.expect(r'asked\r*\n' + re.escape(PROMPT + WIDTH_QUERY))
+    rows = typed_on_screen(g, 'echo ' + 'd' * 200 + '\x15echo narrow\r', 'narrow', columns=100,
+                           answer=100)
+    assert rows == [PROMPT + 'echo narrow', 'narrow', PROMPT.rstrip()], rows
 
 
 @pytest.mark.parametrize('bsp', BSPS)
