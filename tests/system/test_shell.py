@@ -277,6 +277,10 @@ def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
     g.send('echo kept\r')
     out += g.expect(r'kept\r*\n' + re.escape(PROMPT))
     assert '0000fff0:' not in out and 'dropped\r\n' not in out, out[-1000:]
+    # iobench: a minute per test, stopped in the first; no figures for it.
+    out = g.interrupt('iobench -t 60000', r'io: (\S+) running\r*\n', 'iobench: interrupted')
+    assert re.search(r'^io: \S+ interrupted after \d+ requests\n\^C$', out, re.M), out
+    assert 'IOPS' not in out and 'io: done' not in out, out
 
 
 @pytest.mark.parametrize('bsp', BSPS)
