@@ -138,7 +138,7 @@ def _deps_text(kconf, expr):
     return f'{kconfiglib.expr_str(expr)} (now {now})' if now else kconfiglib.expr_str(expr)
 
 
-def _unmet_arch(kconf, item, seen=None):
+def _unmet_arch(item, seen=None):
     """The ARCH_* symbol (off on this board) that item needs through a chain
     of unmet 'depends on' (a choice member through its choice), else None:
     that option belongs to the other architecture."""
@@ -146,19 +146,18 @@ def _unmet_arch(kconf, item, seen=None):
     if item in seen:
         return None
     seen.add(item)
-    for conjunct in kconfiglib.split_expr(item.direct_dep, kconfiglib.AND):
-        if kconfiglib.expr_value(conjunct):
+    for dep in kconfiglib.split_expr(item.direct_dep, kconfiglib.AND):
+        if kconfiglib.expr_value(dep):
             continue
-        dep = conjunct
         if isinstance(dep, kconfiglib.Symbol) and dep.name.startswith('ARCH_') and \
                 dep.orig_type is kconfiglib.BOOL:
             return dep
         if isinstance(dep, (kconfiglib.Symbol, kconfiglib.Choice)):
-            found = _unmet_arch(kconf, dep, seen)
+            found = _unmet_arch(dep, seen)
             if found:
                 return found
     if isinstance(item, kconfiglib.Symbol) and item.choice:
-        return _unmet_arch(kconf, item.choice, seen)
+        return _unmet_arch(item.choice, seen)
     return None
 
 
@@ -191,7 +190,7 @@ def _refusal_reason(kconf, sym, a):
             return (f'it is the selected member of a choice ({members}); set another '
                     'member to y instead')
     if not kconfiglib.expr_value(sym.direct_dep):
-        arch = _unmet_arch(kconf, sym)
+        arch = _unmet_arch(sym)
         if arch:
             this = kconf.syms['ARCH'].str_value
             other = arch.name[len('ARCH_'):].lower()
