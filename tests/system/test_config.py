@@ -2,6 +2,7 @@
 Kconfig offers on each board, the rules the build enforces before compiling,
 the menuconfig layout, and one build per optional bool per board."""
 import glob
+import json
 import os
 import re
 import sys
@@ -299,6 +300,28 @@ def test_config_changes_survive_when_an_input_changes(tmp_path, capsys):
     rtos_config.prepare(ROOT, RISCV, b)
     out = capsys.readouterr().out
     assert 'kept your changes' in out and 'QUEUE_SIZE' not in out, out
+
+
+def test_an_older_build_folder_says_where_the_previous_config_is(tmp_path, capsys):
+    """A build folder configured before the merge's result was stored in
+    .config.inputs: its changes cannot be told apart, and the note names
+    .config.old, which holds them."""
+    frag = tmp_path / 'f.conf'
+    frag.write_text('CONFIG_SHELL_HISTORY=8\n')
+    b = str(tmp_path / 'b')
+    rtos_config.prepare(ROOT, RISCV, b, [str(frag)])
+    stamp = os.path.join(b, '.config.inputs')
+    with open(stamp) as f:
+        old = {k: v for k, v in json.load(f).items() if k in ('fingerprint', 'fragments', 'app')}
+    with open(stamp, 'w') as f:
+        json.dump(old, f)
+    capsys.readouterr()
+    frag.write_text('CONFIG_SHELL_HISTORY=4\n')
+    rtos_config.prepare(ROOT, RISCV, b)
+    dotconfig = os.path.join(b, '.config')
+    assert capsys.readouterr().out == (f'{dotconfig}: merged again; the previous one is '
+                                       f'{dotconfig}.old (this build folder predates keeping '
+                                       'your changes across a merge)\n')
 
 
 def test_config_changes_that_cannot_be_kept_stop_the_build(tmp_path):

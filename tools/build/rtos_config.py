@@ -470,6 +470,11 @@ def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True, app=N
             changed = _changed_inputs(srctree, previous.get('files', {}), hashes)
             assignments = _keep_user_changes(kconf, srctree, dotconfig, assignments,
                                              previous['merged'], merged, changed)
+        elif os.path.isfile(dotconfig) and previous:
+            # Configured before the merge's result was kept: changes cannot be told apart.
+            print(f'{_shown_path(srctree, dotconfig)}: merged again; the previous one is '
+                  f'{_shown_path(srctree, dotconfig)}.old (this build folder predates keeping '
+                  'your changes across a merge)')
         winners = _winners(kconf, assignments)
         for name, message in _rule_violations(kconf):
             where = winners[name].where if name in winners else \
