@@ -432,7 +432,7 @@ void capacity_too_big() {
         if (v & virtio::VIRTIO_STATUS_FAILED) failed_set = true;
     SIM_CHECK(failed_set);
     SIM_CHECK_EQ(e.fake.status(), 0u);
-    SIM_CHECK_EQ(dma_live_allocations(), 0u);  // nothing leaked
+    SIM_CHECK_EQ(Env::dma_live_allocations(), 0u);  // nothing leaked
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 

@@ -20,10 +20,7 @@
 #include <rtos/critical.hpp>
 
 #include "drivers/input/input.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
-#include "driver_table.hpp"
-#include "fake_mmio_device.hpp"
-#include "irq_line.hpp"
+#include "driver_env.hpp"
 #include "log_capture.hpp"
 #include "rig.hpp"
 #include "scenario.hpp"
@@ -125,42 +122,28 @@ struct InputModel {
     }
 };
 
-struct Env {
-    fake::FakeMmioDevice fake;
-    host_irq::IrqLine line{fake};
-    virtio::MmioTransport transport{line};
-    InputModel model;
-    bool probed = false;
+driver_test::DeviceSetup input_device() {
+    driver_test::DeviceSetup d;
+    d.version = rig::scenario_version;
+    d.device_id = virtio::VIRTIO_ID_INPUT;
+    d.config_size = kConfigSize;
+    return d;
+}
 
-    static fake::FakeMmioDevice::Options options() {
-        fake::FakeMmioDevice::Options o;
-        o.version = rig::scenario_version;
-        o.device_id = virtio::VIRTIO_ID_INPUT;
-        o.features = rig::core_ring_features();
-        o.config_size = kConfigSize;
-        return o;
-    }
-    Env() : fake(options()) {
+/// The shared driver environment with InputModel as the device.
+struct Env : driver_test::DriverEnv {
+    InputModel model;
+
+    Env() : DriverEnv(input_device()) {
         fake.behaviour = [this](std::uint16_t q, fake::Chain& c) { return model.serve(q, c); };
         fake.on_config_write = [this](std::uint32_t offset) {
             model.on_config_write(fake, offset);
         };
     }
 
-    void boot() {
-        host_irq::install(&fake, true);
-        if (transport.probe() != virtio::Error::ok)
-            return sim::fail(__FILE__, __LINE__, "transport probe failed");
-        probed = host_drivers::probe(transport, fake.base());
-    }
+    void boot() { probe(); }
     /// The device delivers what it has into the available buffers and raises the interrupt.
-    void device_work() {
-        {
-            rtos::IrqLock lock;
-            fake.process(0);
-        }
-        host_irq::raise();
-    }
+    void device_work() { process(0); }
     std::string problems() const {
         std::string s = fake.violations_text();
         for (const auto& e : model.errors) s += e + "\n";
