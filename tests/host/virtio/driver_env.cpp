@@ -1,11 +1,10 @@
-// The driver-test environment (see driver_env.hpp). Compiled into each
-// driver test: the ring features offered follow its Kconfig variant.
+// The driver-test environment (see driver_env.hpp). It reads no Kconfig
+// variant (compiled once for every driver test).
 #include "driver_env.hpp"
 
 #include <rtos/critical.hpp>
 
 #include "driver_table.hpp"
-#include "drivers/virtio/config.hpp"
 #include "hal_host.hpp"
 #include "sim.hpp"
 
@@ -20,10 +19,8 @@ fake::FakeMmioDevice::Options fake_options(const DeviceSetup& s) {
     o.queue_num_max = s.queue_num_max;
     o.config_size = s.config_size;
     o.features = s.features;
-    if (virtio::config::event_idx && s.offer_event_idx)
-        o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
-    if (virtio::config::indirect_desc && s.offer_indirect)
-        o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
+    if (s.offer_event_idx) o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
+    if (s.offer_indirect) o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
     return o;
 }
 }  // namespace

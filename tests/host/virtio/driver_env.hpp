@@ -33,7 +33,8 @@ struct DeviceSetup {
     std::uint32_t version = virtio::mmio::VERSION_MODERN;  ///< register layout
     std::uint32_t device_id = 0;
     std::uint64_t features = 0;  ///< device-type bits offered (VERSION_1 by the fake)
-    /// The ring features are offered as far as the build has them.
+    /// The ring features, offered as QEMU does whatever the build asks for
+    /// (the core accepts those its Kconfig variant has).
     bool offer_event_idx = true;
     bool offer_indirect = true;
     std::uint16_t num_queues = 2;
