@@ -9,8 +9,8 @@
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
-#include "platform.hpp"
 #include "platform/device.hpp"
+#include "platform/platform.hpp"
 
 extern "C" char __image_start[], __image_end[];
 extern "C" const rtos::platform::DeviceDriver __board_drivers_start[];
