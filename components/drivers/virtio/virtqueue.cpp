@@ -4,7 +4,7 @@
 
 #include "drivers/virtio/barrier.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 namespace virtio {
 

@@ -7,7 +7,7 @@
 
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/transport/register_window.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 namespace virtio {
 

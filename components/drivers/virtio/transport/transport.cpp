@@ -1,5 +1,5 @@
 // Transport helpers shared by every transport: names and 64-bit config access.
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 #include <cstdio>
 
