@@ -169,9 +169,10 @@ void tern_lwip_assert(const char* msg, const char* file, int line) {
 // xorshift generator seeded from the free-running counter.
 uint32_t tern_lwip_rand(void) {
 #if defined(CONFIG_VIRTIO_RNG)
-    if (entropy::available()) {
+    if (rtos::entropy::available()) {
         uint32_t r;
-        if (entropy::read(&r, sizeof(r), rtos::Timeout::ticks(rtos::clock::ms_to_ticks(10))) ==
+        if (rtos::entropy::read(&r, sizeof(r),
+                                rtos::Timeout::ticks(rtos::clock::ms_to_ticks(10))) ==
             static_cast<long>(sizeof(r)))
             return r;
     }

@@ -30,6 +30,9 @@
 namespace rtos::bench {
 namespace {
 
+using block::BlockDevice;
+using block::BlockRequest;
+
 constexpr unsigned kRuns = 16;
 constexpr unsigned kMaxTries = 8;
 constexpr uint32_t kSmallSectors = 8;    // 4 KiB

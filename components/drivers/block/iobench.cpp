@@ -29,6 +29,9 @@
 namespace rtos::bench {
 namespace {
 
+using block::BlockDevice;
+using block::BlockRequest;
+
 constexpr unsigned kMaxDepth = 32;
 constexpr uint32_t kSmall = 8;     // sectors: 4 KiB
 constexpr uint32_t kLarge = 2048;  // sectors: 1 MiB

@@ -30,7 +30,7 @@ void rx_isr(void*) {
         console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
 }
 
-void init(const UartConfig& cfg) {
+void init(const serial::UartConfig& cfg) {
     uart.base = cfg.base;
     uart.shift = cfg.reg_shift;
     uart.write(IER, 0);
@@ -53,9 +53,9 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
-const ConsoleUart console_uart{"ns16550a", init, enable_rx};
+const serial::ConsoleUart console_uart{"ns16550a", init, enable_rx};
 
-bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+bool probe(const platform::Device& dev) { return serial::bind_console(console_uart, dev); }
 
 }  // namespace
 

@@ -30,7 +30,7 @@ void rx_isr(void*) {
     while (!(read(UARTFR) & kFrRxfe)) console::rx_from_isr(static_cast<char>(read(UARTDR) & 0xff));
 }
 
-void init(const UartConfig& cfg) {
+void init(const serial::UartConfig& cfg) {
     if (base) {  // moving from the early console: let it drain first
         while (read(UARTFR) & kFrBusy) {
         }
@@ -58,9 +58,9 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
-const ConsoleUart console_uart{"pl011", init, enable_rx};
+const serial::ConsoleUart console_uart{"pl011", init, enable_rx};
 
-bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+bool probe(const platform::Device& dev) { return serial::bind_console(console_uart, dev); }
 
 }  // namespace
 
