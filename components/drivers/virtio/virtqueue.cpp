@@ -343,8 +343,4 @@ Result<void*> Virtqueue::reclaim() {
     return {Error::empty, nullptr};
 }
 
-std::uint64_t Virtqueue::desc_phys() const { return desc_ ? phys(desc_) : 0; }
-std::uint64_t Virtqueue::avail_phys() const { return avail_ ? phys(avail_) : 0; }
-std::uint64_t Virtqueue::used_phys() const { return used_ ? phys(used_) : 0; }
-
 }  // namespace virtio

@@ -23,9 +23,6 @@ public:
     /// The other calls are valid only after probe() returned ok.
     Error probe();
 
-    /// The Version register value seen by probe() (1 legacy, 2 modern).
-    std::uint32_t version() const { return version_; }
-
     std::uint32_t device_id() const override { return device_id_; }
     std::uint32_t vendor_id() const override { return vendor_id_; }
     bool is_legacy() const override;

@@ -47,11 +47,6 @@ std::uint64_t Transport::config_read64(std::uint32_t offset) {
     return lo | (hi << 32);
 }
 
-void Transport::config_write64(std::uint32_t offset, std::uint64_t value) {
-    config_write32(offset, static_cast<std::uint32_t>(value));
-    config_write32(offset + 4, static_cast<std::uint32_t>(value >> 32));
-}
-
 namespace {
 
 // Appends to a bounded buffer; always leaves it NUL-terminated.
