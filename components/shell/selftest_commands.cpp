@@ -1,6 +1,6 @@
 // The kernel's test suite and benchmarks as shell commands: the kernel
 // publishes them (rtos/selftest.hpp) and knows nothing of the shell; Ctrl-C
-// reaches a run as its stop check.
+// reaches a run as its stop check (or through the shell's sleep_until).
 #include <rtos/config.hpp>
 
 #include <rtos/selftest.hpp>
@@ -19,7 +19,7 @@ int cmd_ktest(int argc, char** argv) { return selftest::ktest(argc, argv, interr
 int cmd_bench(int argc, char** argv) { return selftest::bench(argc, argv, interrupted); }
 #endif
 #if defined(CONFIG_RTOS_THREAD_METRIC)
-int cmd_tm(int argc, char** argv) { return selftest::thread_metric(argc, argv, interrupted); }
+int cmd_tm(int argc, char** argv) { return selftest::thread_metric(argc, argv, sleep_until); }
 #endif
 
 }  // namespace

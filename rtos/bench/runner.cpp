@@ -157,7 +157,8 @@ int run(int argc, char** argv, bool (*stop)()) {
     uint64_t f = arch::counter_frequency();
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
-    unsigned measured = 0, skipped = 0, failed = 0;
+    unsigned measured = 0, skipped = 0, failed = 0, selected = 0;
+    for_each_benchmark([&](const Benchmark& b) { selected += contains(b.name, filter); });
     bool done = false;
     for_each_benchmark([&](const Benchmark& b) {
         if (done || !contains(b.name, filter)) return;
@@ -174,8 +175,12 @@ int run(int argc, char** argv, bool (*stop)()) {
             done = true;
         }
     });
+    if (stop()) {  // Ctrl-C came during the run: the summary says it is partial
+        printk("bench: interrupted after %u of %u benchmarks: %u results, %u skipped, %u failed\n",
+               measured + skipped + failed, selected, measured, skipped, failed);
+        return selftest::kInterrupted;
+    }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
-    if (stop()) return selftest::kInterrupted;  // Ctrl-C came during the run
     return failed ? 1 : 0;
 }
 

@@ -136,7 +136,8 @@ int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
     Thread* self = Thread::current();
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
-    unsigned passed = 0, failed = 0;
+    unsigned passed = 0, failed = 0, selected = 0;
+    for (unsigned i = 0; i < total; ++i) selected += contains(sorted[i]->name, filter);
     set_stop_check(stop);
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
@@ -150,8 +151,13 @@ int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
     }
     set_stop_check(nullptr);
     self->set_priority(old_priority);
+    // Interrupted: the summary says it is partial (also when Ctrl-C cut the last one short).
+    if (stop()) {
+        printk("ktest: interrupted after %u of %u tests: %u passed, %u failed\n", passed + failed,
+               selected, passed, failed);
+        return selftest::kInterrupted;
+    }
     printk("ktest: %u passed, %u failed\n", passed, failed);
-    if (stop()) return selftest::kInterrupted;  // also when it cut the last one short
     return failed ? 1 : 0;
 }
 

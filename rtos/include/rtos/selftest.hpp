@@ -10,6 +10,7 @@
 #pragma once
 
 #include <rtos/config.hpp>
+#include <rtos/types.hpp>
 
 namespace rtos::selftest {
 
@@ -17,6 +18,9 @@ constexpr int kUsage = -2;        ///< bad arguments: the caller prints the usag
 constexpr int kInterrupted = -3;  ///< the run ended early because `stop` said so
 
 using StopFn = bool (*)();
+/// Sleeps until `deadline`, in slices short enough to notice a stop
+/// request; false when one ended the wait early.
+using SleepFn = bool (*)(Tick deadline);
 
 #if defined(CONFIG_RTOS_KTEST)
 /// `ktest [-l | filter]`: the kernel tests (rtos/ktest/runner.cpp).
@@ -35,8 +39,9 @@ int bench(int argc, char** argv, StopFn stop);
 #endif
 
 #if defined(CONFIG_RTOS_THREAD_METRIC)
-/// `tm -l | <test> [period_ms [periods]]`: Thread-Metric (rtos/bench/thread_metric.cpp).
-int thread_metric(int argc, char** argv, StopFn stop);
+/// `tm -l | <test> [period_ms [periods]]`: Thread-Metric (rtos/bench/thread_metric.cpp),
+/// which sleeps through each period with `sleep_until`.
+int thread_metric(int argc, char** argv, SleepFn sleep_until);
 #endif
 
 }  // namespace rtos::selftest
