@@ -14,6 +14,9 @@
 namespace rtos {
 namespace {
 
+using block::BlockDevice;
+using block::BlockRequest;
+
 using rtos::Status;
 
 constexpr uint32_t kChunkSectors = 64;  // 32 KiB per request
