@@ -1,4 +1,4 @@
-// Two services on named virtio-console ports (README.md, "Examples"):
+// Two services on named virtio-console ports (docs/examples.md):
 //   org.rtos.echo   every byte received is sent back unchanged;
 //   org.rtos.upper  every line received is sent back upper-cased.
 // Each thread opens its port by name (waiting for it to appear), then loops

@@ -1,5 +1,5 @@
 // The `vcon` shell command over the port API (console_port.hpp). Its output
-// is a contract the system tests rely on (README.md, "VirtIO console").
+// is a contract the system tests rely on (docs/devices.md).
 #include <rtos/clock.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
