@@ -59,7 +59,7 @@ Env& boot(const Setup& s) {
     rtos::kernel::timer_service_start();
     current = new Env(s);
     current->probe();
-    current->dev = rtos::BlockDevice::find("vda");
+    current->dev = rtos::block::BlockDevice::find("vda");
     return *current;
 }
 

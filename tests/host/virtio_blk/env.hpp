@@ -29,7 +29,7 @@ struct Env : driver_test::DriverEnv {
     explicit Env(const Setup& s);
     Setup setup;
     BlkModel model;
-    rtos::BlockDevice* dev = nullptr;
+    rtos::block::BlockDevice* dev = nullptr;
     std::uint64_t max_batch = 0;  ///< most requests consumed by one process_now()
 
     /// The device consumes every available request now (if its queue is

@@ -11,7 +11,7 @@
 
 #include "driver_env.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 namespace net_test {
 
