@@ -17,7 +17,18 @@ enum class Status : int {
     io_error = -7,      ///< device reported an error
     unsupported = -8,   ///< operation not supported by this object/device
     busy = -9,          ///< resource in use
-    out_of_range = -10  ///< request outside the object's bounds
+    out_of_range = -10,  ///< request outside the object's bounds
+    // File systems (components/fs).
+    not_found = -11,      ///< no such file or directory
+    exists = -12,         ///< the name is taken
+    not_directory = -13,  ///< a path component is not a directory
+    is_directory = -14,   ///< a directory where a file is needed
+    no_space = -15,       ///< no free cluster (or directory slot) left
+    read_only = -16,      ///< the volume or file is read-only
+    not_empty = -17,      ///< a directory that still has entries
+    name_too_long = -18,  ///< a path or name over the limits
+    corrupt = -19,        ///< on-disk structures are damaged
+    too_many = -20        ///< no free slot (open files, mounts)
 };
 
 const char* status_name(Status s);
