@@ -118,7 +118,7 @@ void Vfs::put(Mount* m) {
 }
 
 Status Vfs::mount(const char* path, BlockIo& io, const MountOptions& opt, Release release,
-                  const char*& why) {
+                  void* ctx, const char*& why) {
     why = nullptr;
     char buf[kPathMax];
     Status s = normalize(path, buf, sizeof(buf));
@@ -142,7 +142,7 @@ Status Vfs::mount(const char* path, BlockIo& io, const MountOptions& opt, Releas
             why = "too many mounts";
             return Status::too_many;
         }
-        *slot = {{}, nullptr, &io, release, 1, true};  // reserved: users 1
+        *slot = {{}, nullptr, release, ctx, 1, true};  // reserved: users 1
         memcpy(slot->name, name, strlen(name) + 1);
     }
     FatVolume* v;
@@ -184,7 +184,7 @@ Status Vfs::unmount(const char* path) {
         --m->users;
         return s;
     }
-    if (m->release) m->release(m->io);
+    if (m->release) m->release(m->ctx);
     m->used = false;
     m->users = 0;
     return Status::ok;

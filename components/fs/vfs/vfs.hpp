@@ -32,8 +32,9 @@ struct MountInfo {
 
 class Vfs {
 public:
-    /// Called when a volume is unmounted, to release what mount() was given.
-    using Release = void (*)(BlockIo* io);
+    /// Called with `ctx` when a volume is unmounted, to release what
+    /// mount() was given (the BlockIo).
+    using Release = void (*)(void* ctx);
 
     constexpr Vfs() = default;
     Vfs(const Vfs&) = delete;
@@ -42,7 +43,7 @@ public:
     /// Mounts the FAT volume on `io` at `path` ("/name", one level). On
     /// failure `why` says why (a volume refused was not written).
     Status mount(const char* path, BlockIo& io, const MountOptions& opt, Release release,
-                 const char*& why);
+                 void* ctx, const char*& why);
     /// Writes everything back, marks the volume clean and forgets it;
     /// busy while it has open files or directories.
     Status unmount(const char* path);
@@ -80,8 +81,8 @@ private:
     struct Mount {
         char name[12];
         FatVolume* volume;
-        BlockIo* io;
         Release release;
+        void* ctx;
         unsigned users;  // operations running on it
         bool used;
     };
