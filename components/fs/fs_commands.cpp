@@ -158,17 +158,40 @@ int cmd_cat(int argc, char** argv) {
     return 0;
 }
 
-int cmd_crc32(int argc, char** argv) {
-    if (argc != 2) return shell::kUsage;
+int crc_one(const char* path, const char* name) {
     uint32_t crc = 0;
     uint64_t size = 0;
-    const int r = for_contents("crc32", argv[1], [&](const uint8_t* p, std::size_t n) {
+    const int r = for_contents("crc32", path, [&](const uint8_t* p, std::size_t n) {
         crc = crc32(crc, p, n);
         size += n;
     });
     if (r) return r;
-    printk("crc32=%08x size=%llu\n", crc, static_cast<unsigned long long>(size));
+    printk("crc32=%08x size=%llu%s%s\n", crc, static_cast<unsigned long long>(size), name ? " " : "",
+           name ? name : "");
     return 0;
+}
+
+// A file: its CRC. A directory: a line per file in it, with its name (names
+// the console cannot type, non-ASCII ones, are checked this way).
+int cmd_crc32(int argc, char** argv) {
+    if (argc != 2) return shell::kUsage;
+    Stat st;
+    Status s = vfs().stat(argv[1], st);
+    if (s != Status::ok) return fail("crc32", argv[1], s);
+    if (!st.directory) return crc_one(argv[1], nullptr);
+    int dd;
+    s = vfs().opendir(argv[1], dd);
+    if (s != Status::ok) return fail("crc32", argv[1], s);
+    static DirEntry e;
+    static char path[kPathMax];
+    int result = 0;
+    while (!result && (s = vfs().readdir(dd, e)) == Status::ok) {
+        if (e.st.directory) continue;
+        snprintf(path, sizeof(path), "%s/%s", argv[1], e.name);
+        result = crc_one(path, e.name);
+    }
+    vfs().closedir(dd);
+    return result;
 }
 
 // dst, or dst/<last component of src> when dst is a directory.
@@ -435,7 +458,8 @@ SHELL_COMMAND(df, "", "size and free space of each mounted volume", cmd_df);
 SHELL_COMMAND(sync, "", "write every volume's cached changes to the device", cmd_sync);
 SHELL_COMMAND(append, "<file> <text>...", "add a line of text to a file (created if missing)",
               cmd_append);
-SHELL_COMMAND(crc32, "<file>", "CRC-32 (zlib's) and size of a file's contents", cmd_crc32);
+SHELL_COMMAND(crc32, "<file>|<dir>", "CRC-32 (zlib's) and size of a file (of each file in a directory)",
+              cmd_crc32);
 SHELL_COMMAND(fstest, "threads <dir> <threads> <files> <bytes> | stream <dir> <files> <bytes>",
               "file-system workloads: threads writing and verifying, fsync'ed stream", cmd_fstest);
 
