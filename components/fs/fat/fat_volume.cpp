@@ -131,15 +131,18 @@ Status FatVolume::mount(BlockIo& io, const MountOptions& opt, FatVolume*& out, c
         return Status::corrupt;
     }
     const uint64_t clusters = (total - data_start) / spc;
-    FatType type = clusters < 4085 ? FatType::fat12
-                   : clusters < 65525 ? FatType::fat16
-                                      : FatType::fat32;
-    if (clusters == 0 || clusters > 0x0ffffff5u) {
+    // FAT32 is told by its BPB (no 16-bit FAT size), as Linux and
+    // dosfstools do: mkfs.fat makes small FAT32 volumes with fewer than
+    // 65525 clusters. FAT12 and FAT16 by the cluster count (the spec's rule).
+    const FatType type = fatsz16 == 0 ? FatType::fat32
+                         : clusters < 4085 ? FatType::fat12
+                                           : FatType::fat16;
+    if (clusters == 0 || clusters > 0x0ffffff5u || (type != FatType::fat32 && clusters >= 65525)) {
         why = "bad BPB (cluster count)";
         return Status::corrupt;
     }
-    if ((type == FatType::fat32) != (root_entries == 0 && fatsz16 == 0)) {
-        why = "bad BPB (layout does not match the cluster count's FAT type)";
+    if (type == FatType::fat32 && root_entries != 0) {
+        why = "bad BPB (FAT32 with a fixed root directory)";
         return Status::corrupt;
     }
     // The FAT must hold an entry for every cluster (plus the two reserved).
