@@ -16,26 +16,20 @@
 #include "fs/vfs/vfs.hpp"
 
 namespace rtos::fs {
-namespace {
 
-// A mounted volume's device: the whole disk, or a partition of it (base_
-// then keeps the disk and this object the window).
-class DeviceIo final : public BlockIo {
-public:
-    explicit DeviceIo(BlockDevice& dev) : dev_(dev) {}
-    uint64_t sectors() const override { return dev_.info().sectors; }
-    bool read_only() const override { return dev_.info().read_only; }
-    Status flush() override { return dev_.flush(); }
-
-    // Each batch goes to the device as one submission (one notification),
-    // all of it in flight together; then every request is waited for.
-    Status run(std::span<const Transfer> transfers) override {
-        constexpr unsigned kBatch = 16;
-        BlockRequest reqs[kBatch];
-        BlockRequest* ptrs[kBatch];
-        Status result = Status::ok;
-        while (!transfers.empty()) {
-            const std::size_t n = transfers.size() < kBatch ? transfers.size() : kBatch;
+// Each batch goes to the device as one submission (one notification), all
+// of it in flight together; then every request is waited for.
+Status DeviceIo::run(std::span<const Transfer> transfers) {
+    constexpr unsigned kBatch = 16;
+    BlockRequest reqs[kBatch];
+    BlockRequest* ptrs[kBatch];
+    Status result = Status::ok;
+    while (!transfers.empty()) {
+        const std::size_t n = transfers.size() < kBatch ? transfers.size() : kBatch;
+        if (n == 1) {
+            const Transfer& t = transfers[0];
+            result = t.write ? dev_.write(t.lba, t.count, t.buf) : dev_.read(t.lba, t.count, t.buf);
+        } else {
             for (std::size_t i = 0; i < n; ++i) {
                 const Transfer& t = transfers[i];
                 reqs[i].op = t.write ? BlockRequest::Op::write : BlockRequest::Op::read;
@@ -45,27 +39,19 @@ public:
                 reqs[i].on_done = nullptr;
                 ptrs[i] = &reqs[i];
             }
-            if (n == 1) {
-                const Transfer& t = transfers[0];
-                const Status s = t.write ? dev_.write(t.lba, t.count, t.buf)
-                                         : dev_.read(t.lba, t.count, t.buf);
+            dev_.submit(std::span<BlockRequest* const>(ptrs, n));
+            for (std::size_t i = 0; i < n; ++i) {
+                const Status s = dev_.wait(reqs[i]);
                 if (s != Status::ok && result == Status::ok) result = s;
-            } else {
-                dev_.submit(std::span<BlockRequest* const>(ptrs, n));
-                for (std::size_t i = 0; i < n; ++i) {
-                    const Status s = dev_.wait(reqs[i]);
-                    if (s != Status::ok && result == Status::ok) result = s;
-                }
             }
-            if (result != Status::ok) return result;
-            transfers = transfers.subspan(n);
         }
-        return result;
+        if (result != Status::ok) return result;
+        transfers = transfers.subspan(n);
     }
+    return result;
+}
 
-private:
-    BlockDevice& dev_;
-};
+namespace {
 
 // What one mount holds: the disk's BlockIo and, for a partition, the
 // window over it (part refers to disk: declared after it).
@@ -83,7 +69,9 @@ void release(void* ctx) {
     heap::free(ctx);
 }
 
-MountOptions options(bool read_only) {
+}  // namespace
+
+MountOptions mount_options(bool read_only) {
     MountOptions o;
     o.read_only = read_only;
     o.cache_sectors = CONFIG_FS_CACHE_SECTORS;
@@ -91,6 +79,8 @@ MountOptions options(bool read_only) {
     o.max_files = CONFIG_FS_MAX_OPEN_FILES;
     return o;
 }
+
+namespace {
 
 void print_size(uint64_t bytes) {
     const uint64_t kib = bytes / 1024;
@@ -123,7 +113,7 @@ Status mount_one(BlockDevice& dev, const Partition* p, const char* name, const c
     }
     auto* m = new (mem) MountIo(dev, p);
     const char* why = nullptr;
-    const Status s = vfs().mount(path, m->io(), options(read_only), release, m, why);
+    const Status s = vfs().mount(path, m->io(), mount_options(read_only), release, m, why);
     if (s != Status::ok) {
         release(m);
         printk("fs: %s: not mounted: %s\n", name, why ? why : error_text(s));

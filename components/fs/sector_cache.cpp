@@ -34,7 +34,8 @@ Status SectorCache::init(BlockIo& io, unsigned entries, unsigned readahead) {
     ahead_ = readahead_ > 1 ? static_cast<uint8_t*>(
                                   mem_alloc(std::size_t{readahead_} * BlockIo::kSectorSize))
                             : nullptr;
-    if (!entries_ || !arena_ || (readahead_ > 1 && !ahead_)) {
+    bounce_ = static_cast<uint8_t*>(mem_alloc(std::size_t{kBounce} * BlockIo::kSectorSize));
+    if (!entries_ || !arena_ || !bounce_ || (readahead_ > 1 && !ahead_)) {
         release();
         return Status::no_memory;
     }
@@ -47,10 +48,12 @@ void SectorCache::release() {
     mem_free(entries_);
     mem_free(arena_);
     mem_free(ahead_);
+    mem_free(bounce_);
     entries_ = nullptr;
-    arena_ = ahead_ = nullptr;
+    arena_ = ahead_ = bounce_ = nullptr;
     count_ = dirty_count_ = 0;
     last_ = nullptr;
+    ++epoch_;
 }
 
 SectorCache::Entry* SectorCache::find(uint64_t lba) {
@@ -84,8 +87,14 @@ Status SectorCache::evict_for(Entry*& out) {
     return out ? Status::ok : Status::io_error;
 }
 
-Status SectorCache::get(uint64_t lba, uint8_t*& data, bool fill) {
+Status SectorCache::get(uint64_t lba, uint8_t*& data, bool fill, uint32_t ahead) {
     Entry* e = find(lba);
+    if (!e && fill && ahead > 1) {
+        const Status s = read_ahead(lba, ahead);
+        if (s != Status::ok) return s;
+        e = find(lba);
+        if (e) --stats_.hits;  // counted as the miss it was
+    }
     if (e) {
         ++stats_.hits;
     } else {
@@ -93,6 +102,7 @@ Status SectorCache::get(uint64_t lba, uint8_t*& data, bool fill) {
         const Status s = evict_for(e);
         if (s != Status::ok) return s;
         e->valid = false;
+        ++epoch_;
         if (fill) {
             ++stats_.reads;
             const Status r = io_->read(lba, 1, e->data);
@@ -139,6 +149,7 @@ Status SectorCache::read_ahead(uint64_t lba, uint32_t count) {
         Entry* e = victim();
         if (!e) break;  // all dirty: the rest is read on demand
         memcpy(e->data, ahead_ + std::size_t{i} * BlockIo::kSectorSize, BlockIo::kSectorSize);
+        ++epoch_;
         e->lba = lba + i;
         e->valid = true;
         e->dirty = false;
@@ -169,32 +180,53 @@ void SectorCache::drop_range(uint64_t lba, uint32_t count) {
         if (!e.valid || e.lba < lba || e.lba - lba >= count) continue;
         if (e.dirty) --dirty_count_;
         e.valid = e.dirty = false;
+        ++epoch_;
     }
 }
 
+// Dirty sectors go out in LBA order, runs of neighbours gathered in the
+// bounce buffer as one transfer each (a FAT run also to every mirror), as
+// many transfers in flight at once as the buffer holds.
 Status SectorCache::write_back(Class upto) {
-    constexpr unsigned kBatch = 32;
+    constexpr unsigned kMaxTransfers = 32;
     for (unsigned c = kData; c <= upto && dirty_count_; ++c) {
-        // The dirty sectors of this class, in LBA order, in batches.
         bool any = false;
         for (;;) {
-            BlockIo::Transfer batch[kBatch];
-            Entry* picked[kBatch];
-            unsigned n = 0;
-            uint64_t floor = 0;  // sectors above the last one picked (any when n == 0)
-            for (; n < kBatch; ++n) {
+            BlockIo::Transfer batch[kMaxTransfers];
+            Entry* picked[kBounce];
+            unsigned n = 0, used = 0;  // transfers, bounce sectors
+            uint64_t floor = 0;        // sectors above the last one picked (any when used == 0)
+            unsigned run = 0, run_copies = 0;  // the open run's first transfer and its copies
+            while (used < kBounce) {
                 Entry* next = nullptr;
                 for (unsigned i = 0; i < count_; ++i) {
                     Entry& e = entries_[i];
-                    if (!e.valid || !e.dirty || e.cls != c || (n && e.lba <= floor)) continue;
+                    if (!e.valid || !e.dirty || e.cls != c || (used && e.lba <= floor)) continue;
                     if (!next || e.lba < next->lba) next = &e;
                 }
                 if (!next) break;
-                picked[n] = next;
-                batch[n] = {true, next->lba, 1, next->data};
+                const bool mirrored = next->lba >= mirror_first_ && next->lba - mirror_first_ < mirror_count_;
+                const unsigned copies = mirrored ? mirror_copies_ : 1;
+                const bool extends = run_copies == copies &&
+                                     batch[run].lba + batch[run].count == next->lba &&
+                                     (!mirrored || next->lba - mirror_first_ < mirror_count_);
+                if (!extends && n + copies > kMaxTransfers) break;
+                uint8_t* slot = bounce_ + std::size_t{used} * BlockIo::kSectorSize;
+                memcpy(slot, next->data, BlockIo::kSectorSize);
+                picked[used++] = next;
                 floor = next->lba;
+                if (extends) {  // the run and its mirrors grow by this sector
+                    for (unsigned k = 0; k < copies; ++k) ++batch[run + k].count;
+                    continue;
+                }
+                run = n;
+                run_copies = copies;
+                batch[n++] = {true, next->lba, 1, slot};
+                if (mirrored)
+                    for (uint32_t k = 1; k < mirror_copies_; ++k)
+                        batch[n++] = {true, next->lba + uint64_t{k} * mirror_stride_, 1, slot};
             }
-            if (!n) break;
+            if (!used) break;
             if (!any && unflushed_ && c != kData) {
                 // What the earlier classes wrote is durable before this one.
                 ++stats_.flushes;
@@ -206,7 +238,7 @@ Status SectorCache::write_back(Class upto) {
             stats_.writes += n;
             const Status s = io_->run(std::span<const BlockIo::Transfer>(batch, n));
             if (s != Status::ok) return s;
-            for (unsigned k = 0; k < n; ++k) {
+            for (unsigned k = 0; k < used; ++k) {
                 picked[k]->dirty = false;
                 --dirty_count_;
             }

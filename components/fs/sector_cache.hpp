@@ -33,9 +33,10 @@ public:
     void release();
 
     /// The sector's bytes, read from the device first unless `fill` is
-    /// false (the caller overwrites all 512 bytes). Valid until the next
+    /// false (the caller overwrites all 512 bytes); a miss reads `ahead`
+    /// sectors from lba on (read_ahead) when ahead > 1. Valid until the next
     /// call that may evict (get, read_ahead).
-    Status get(uint64_t lba, uint8_t*& data, bool fill = true);
+    Status get(uint64_t lba, uint8_t*& data, bool fill = true, uint32_t ahead = 0);
     /// The sector last returned by get() was changed: write it back later,
     /// in order class `c`.
     void mark_dirty(uint64_t lba, Class c);
@@ -56,12 +57,26 @@ public:
     /// The caller wrote to the device directly: the next class written
     /// must be preceded by a flush.
     void note_direct_write() { unflushed_ = true; }
+    /// Sectors [first, first + count) have `copies` - 1 mirrors, `stride`
+    /// sectors apart (the FAT copies): written back to every copy, only the
+    /// first is cached.
+    void set_mirror(uint64_t first, uint32_t count, uint32_t copies, uint32_t stride) {
+        mirror_first_ = first;
+        mirror_count_ = count;
+        mirror_copies_ = copies;
+        mirror_stride_ = stride;
+    }
 
     bool dirty() const { return dirty_count_ != 0; }
+    /// Changes whenever a cached sector may have moved or gone: a pointer
+    /// from get() stays valid while the epoch is the same.
+    uint32_t epoch() const { return epoch_; }
     const Stats& stats() const { return stats_; }
     BlockIo& io() { return *io_; }
 
 private:
+    static constexpr unsigned kBounce = 64;  // sectors gathered per write-back round
+
     struct Entry {
         uint64_t lba;
         uint8_t* data;
@@ -77,12 +92,16 @@ private:
     BlockIo* io_ = nullptr;
     Entry* entries_ = nullptr;
     uint8_t* arena_ = nullptr;
-    uint8_t* ahead_ = nullptr;  // read-ahead buffer
+    uint8_t* ahead_ = nullptr;   // read-ahead buffer
+    uint8_t* bounce_ = nullptr;  // write-back: contiguous dirty sectors gathered
     unsigned count_ = 0, readahead_ = 0;
     unsigned dirty_count_ = 0;
     uint32_t clock_ = 0;
+    uint32_t epoch_ = 0;
     Entry* last_ = nullptr;   // last hit: FAT walks ask for the same sector often
     bool unflushed_ = false;  // writes since the last flush
+    uint64_t mirror_first_ = 0;
+    uint32_t mirror_count_ = 0, mirror_copies_ = 1, mirror_stride_ = 0;
     Stats stats_{};
 };
 

@@ -211,6 +211,7 @@ Status FatVolume::mount(BlockIo& io, const MountOptions& opt, FatVolume*& out, c
     v->files_ = static_cast<FatFile*>(mem_alloc(sizeof(FatFile) * v->max_files_));
     v->zero_cluster_ = static_cast<uint8_t*>(mem_alloc(v->cluster_size_));
     s = v->cache_.init(io, opt.cache_sectors, opt.readahead_sectors);
+    if (mirror) v->cache_.set_mirror(reserved, fat_sectors, nfats, fat_sectors);
     if (s == Status::ok && (!v->nodes_ || !v->files_ || !v->zero_cluster_)) s = Status::no_memory;
     if (s != Status::ok) {
         why = "out of memory";
@@ -276,8 +277,15 @@ static uint64_t fat_offset(FatType t, uint32_t n) {
 Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
     const uint64_t off = fat_offset(type_, n);
     const uint64_t base = fat_start_ + uint64_t{active_fat_} * fat_sectors_;
+    const uint32_t sector = static_cast<uint32_t>(off / 512);
+    if (fat_hot_ && fat_hot_lba_ == base + sector && fat_hot_epoch_ == cache_.epoch() &&
+        type_ != FatType::fat12) {
+        value = type_ == FatType::fat16 ? le16(fat_hot_ + off % 512) : le32(fat_hot_ + off % 512) & 0x0fffffff;
+        return Status::ok;
+    }
+    // Chains run forward: a miss fetches the following FAT sectors too.
     uint8_t* p;
-    Status s = cache_.get(base + off / 512, p);
+    Status s = cache_.get(base + sector, p, true, fat_sectors_ - sector);
     if (s != Status::ok) return s;
     const uint32_t o = off % 512;
     if (type_ == FatType::fat12) {
@@ -296,46 +304,45 @@ Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
     } else {
         value = le32(p + o) & 0x0fffffff;
     }
+    fat_hot_ = p;
+    fat_hot_lba_ = base + sector;
+    fat_hot_epoch_ = cache_.epoch();
     return Status::ok;
 }
 
+// Sets entry n in the active FAT; the sector cache writes it to every
+// mirrored copy (SectorCache::set_mirror).
 Status FatVolume::fat_set(uint32_t n, uint32_t value) {
     const uint64_t off = fat_offset(type_, n);
-    for (uint32_t copy = 0; copy < fat_count_; ++copy) {
-        if (!mirror_ && copy != active_fat_) continue;
-        const uint64_t base = fat_start_ + uint64_t{copy} * fat_sectors_;
-        const uint64_t lba = base + off / 512;
-        const uint32_t o = off % 512;
-        uint8_t* p;
-        Status s = cache_.get(lba, p);
-        if (s != Status::ok) return s;
-        if (type_ == FatType::fat12) {
-            const uint32_t v = value & 0xfff;
-            if (n & 1) {
-                p[o] = static_cast<uint8_t>((p[o] & 0x0f) | (v << 4 & 0xf0));
-            } else {
-                p[o] = static_cast<uint8_t>(v);
-            }
-            cache_.mark_dirty(lba, SectorCache::kFat);
-            uint8_t* q = p;
-            uint32_t qo = o + 1;
-            uint64_t qlba = lba;
-            if (o == 511) {
-                qlba = lba + 1;
-                s = cache_.get(qlba, q);
-                if (s != Status::ok) return s;
-                qo = 0;
-            }
-            if (n & 1) q[qo] = static_cast<uint8_t>(v >> 4);
-            else q[qo] = static_cast<uint8_t>((q[qo] & 0xf0) | (v >> 8 & 0x0f));
-            cache_.mark_dirty(qlba, SectorCache::kFat);
-        } else if (type_ == FatType::fat16) {
-            put16(p + o, value);
-            cache_.mark_dirty(lba, SectorCache::kFat);
-        } else {
-            put32(p + o, (le32(p + o) & 0xf0000000) | (value & 0x0fffffff));
-            cache_.mark_dirty(lba, SectorCache::kFat);
+    const uint64_t base = fat_start_ + uint64_t{active_fat_} * fat_sectors_;
+    const uint64_t lba = base + off / 512;
+    const uint32_t o = off % 512;
+    uint8_t* p;
+    Status s = cache_.get(lba, p);
+    if (s != Status::ok) return s;
+    if (type_ == FatType::fat12) {
+        const uint32_t v = value & 0xfff;
+        if (n & 1) p[o] = static_cast<uint8_t>((p[o] & 0x0f) | (v << 4 & 0xf0));
+        else p[o] = static_cast<uint8_t>(v);
+        cache_.mark_dirty(lba, SectorCache::kFat);
+        uint8_t* q = p;
+        uint32_t qo = o + 1;
+        uint64_t qlba = lba;
+        if (o == 511) {  // the entry's other half is in the next sector
+            qlba = lba + 1;
+            s = cache_.get(qlba, q);
+            if (s != Status::ok) return s;
+            qo = 0;
         }
+        if (n & 1) q[qo] = static_cast<uint8_t>(v >> 4);
+        else q[qo] = static_cast<uint8_t>((q[qo] & 0xf0) | (v >> 8 & 0x0f));
+        cache_.mark_dirty(qlba, SectorCache::kFat);
+    } else if (type_ == FatType::fat16) {
+        put16(p + o, value);
+        cache_.mark_dirty(lba, SectorCache::kFat);
+    } else {
+        put32(p + o, (le32(p + o) & 0xf0000000) | (value & 0x0fffffff));
+        cache_.mark_dirty(lba, SectorCache::kFat);
     }
     return Status::ok;
 }
@@ -354,18 +361,39 @@ Status FatVolume::next_cluster(uint32_t c, uint32_t& next, bool& end) {
     return Status::ok;
 }
 
+// Once at mount (the FSInfo count is not trusted), the FAT read in large
+// pieces past the cache. A FAT12 FAT (at most 12 sectors) fits one piece, so
+// no entry straddles two.
 Status FatVolume::count_free() {
-    // Once at mount (nothing is dirty yet): the FSInfo count is not trusted.
+    constexpr uint32_t kPiece = 64;  // sectors
+    auto* buf = static_cast<uint8_t*>(mem_alloc(kPiece * 512 + 1));
+    if (!buf) return Status::no_memory;
+    const uint64_t base = fat_start_ + uint64_t{active_fat_} * fat_sectors_;
     uint32_t free = 0, first_free = 0;
-    for (uint32_t c = 2; c < clusters_ + 2; ++c) {
+    uint32_t piece_start = 0, piece_len = 0;  // sectors of the FAT in buf
+    Status s = Status::ok;
+    for (uint32_t c = 2; c < clusters_ + 2 && s == Status::ok; ++c) {
+        const uint64_t off = fat_offset(type_, c);
+        const uint32_t sector = static_cast<uint32_t>(off / 512);
+        const uint64_t last_byte = off + (type_ == FatType::fat32 ? 3 : 1);
+        if (sector < piece_start || last_byte >= uint64_t{piece_start + piece_len} * 512) {
+            piece_start = sector;
+            piece_len = fat_sectors_ - sector < kPiece ? fat_sectors_ - sector : kPiece;
+            s = io_->read(base + piece_start, piece_len, buf);
+            if (s != Status::ok) break;
+        }
+        const uint8_t* p = buf + (off - uint64_t{piece_start} * 512);
         uint32_t v;
-        const Status s = fat_get(c, v);
-        if (s != Status::ok) return s;
+        if (type_ == FatType::fat12) v = c & 1 ? (p[0] | p[1] << 8) >> 4 : (p[0] | p[1] << 8) & 0xfff;
+        else if (type_ == FatType::fat16) v = le16(p);
+        else v = le32(p) & 0x0fffffff;
         if (v == 0) {
             ++free;
             if (!first_free) first_free = c;
         }
     }
+    mem_free(buf);
+    if (s != Status::ok) return s;
     free_count_ = free;
     next_free_ = first_free ? first_free : 2;
     return Status::ok;
@@ -398,14 +426,10 @@ Status FatVolume::set_clean_bit(bool clean) {
     if (s != Status::ok) return s;
     s = fat_set(1, clean ? v | bit : v & ~bit);
     if (s != Status::ok) return s;
-    // Written through now: this sector of each FAT copy holds nothing else
-    // that is dirty (the volume was clean, or everything was written back).
-    for (uint32_t copy = 0; copy < fat_count_; ++copy) {
-        if (!mirror_ && copy != active_fat_) continue;
-        const uint64_t lba = fat_start_ + uint64_t{copy} * fat_sectors_;
-        s = cache_.write_back_range(lba, 1);
-        if (s != Status::ok) return s;
-    }
+    // Written through now (to every copy): nothing else is dirty (the
+    // volume was clean, or everything was written back).
+    s = cache_.write_back_range(fat_start_ + uint64_t{active_fat_} * fat_sectors_, 1);
+    if (s != Status::ok) return s;
     return cache_.sync();
 }
 
@@ -1060,6 +1084,16 @@ Status FatVolume::seek_cluster(FatFile* f, uint32_t index, bool grow) {
     return Status::ok;
 }
 
+// After a transfer of `bytes` (> 0) from f->pos over clusters contiguous()
+// found consecutive: f->cl moves to the cluster of the transfer's last byte
+// by arithmetic, not by walking the chain again (f->pos is not moved).
+void FatVolume::jump_in_run(FatFile* f, std::size_t bytes) {
+    const uint32_t from = f->pos >> cluster_shift_;
+    const uint32_t last = static_cast<uint32_t>((uint64_t{f->pos} + bytes - 1) >> cluster_shift_);
+    f->cl += last - from;
+    f->cl_index += last - from;
+}
+
 // How many sectors from f's current cluster on are contiguous on the disk,
 // up to `want` (the chain followed without moving f).
 Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uint32_t want,
@@ -1105,6 +1139,7 @@ Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) 
             if (s == Status::ok) s = io_->read(lba, got, out + done);
             if (s != Status::ok) return done ? Status::ok : s;
             step = std::size_t{got} * 512;
+            jump_in_run(f, step);
         } else {
             uint8_t* p;
             uint32_t ahead;
@@ -1191,6 +1226,7 @@ Status FatVolume::write_locked(FatFile* f, const uint8_t* in, std::size_t n, std
             cache_.note_direct_write();
             if (s != Status::ok) return s;
             step = std::size_t{got} * 512;
+            jump_in_run(f, step);
         } else {
             uint8_t* p;
             // Nothing of the file is in a sector that starts at or past its end.
@@ -1229,8 +1265,11 @@ Status FatVolume::grow_for(FatFile* f, uint32_t sectors) {
     // run past the size until the data lands: fsck.fat repairs that.
     const uint32_t cl = f->cl, cl_index = f->cl_index;
     Status s = Status::ok;
-    for (uint32_t i = have ? have - 1 : 0; s == Status::ok && i < need; ++i)
-        s = seek_cluster(f, i, true);
+    // From f's cluster on (walking back to the start of the chain would make
+    // long writes quadratic): it is pos's, at or past the last but one.
+    uint32_t from = have ? have - 1 : 0;
+    if (f->cl && f->cl_index > from) from = f->cl_index;
+    for (uint32_t i = from; s == Status::ok && i < need; ++i) s = seek_cluster(f, i, true);
     f->cl = cl;
     f->cl_index = cl_index;
     return s;

@@ -177,6 +177,7 @@ private:
     Status truncate_node(FatNode* node);
     Status seek_cluster(FatFile* f, uint32_t index, bool grow);
     Status contiguous(FatFile* f, uint32_t sector_in_cluster, uint32_t want, uint32_t& got);
+    void jump_in_run(FatFile* f, std::size_t bytes);
     Status write_locked(FatFile* f, const uint8_t* in, std::size_t n, std::size_t& done);
     Status grow_for(FatFile* f, uint32_t sectors);
 
@@ -197,6 +198,11 @@ private:
     mutable Lock lock_;
     SectorCache cache_;
     uint32_t free_count_ = 0, next_free_ = 2;
+    // The FAT sector last read (FAT16/32), while the cache's epoch holds:
+    // chain walks read it without a cache lookup.
+    const uint8_t* fat_hot_ = nullptr;
+    uint64_t fat_hot_lba_ = 0;
+    uint32_t fat_hot_epoch_ = 0;
     bool read_only_ = false, damaged_ = false;
     bool dirty_on_disk_ = false;  // the FAT[1] clean bit is cleared on the device
     bool fsinfo_stale_ = false;
