@@ -296,3 +296,23 @@ def test_fs_threads_one_directory(boot, tmp_path, bsp):
     for t in range(threads):
         for i in range(files):
             assert vol.read(f'shared/t{t}-{i}.bin') == pattern(t * 1000 + i, size), (t, i)
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch_name)
+def test_files_example_keeps_a_log_across_boots(boot, tmp_path, bsp):
+    """examples/files: the boot log grows by a line a boot; the host reads
+    it with mtools (tools/disk.py get) and fsck.fat finds the volume clean."""
+    out = build(bsp, f'{arch_name(bsp)}-files', ('examples/files/files.conf',))
+    img = str(tmp_path / 'files.img')
+    disk('mkfat', img, '40M')
+    for n in (1, 2):
+        g = boot(bsp, out, disks=[img], wait_prompt=False)
+        log = g.wait_prompt()
+        lines = ''.join(f'boot {i}\r*\n' for i in range(1, n + 1))
+        assert re.search(rf'files: /vda/boot-log.txt holds {n} lines?:\r*\n{lines}'
+                         rf'files: boot {n} logged to /vda/boot-log.txt', log), log
+        g.p.kill(9)  # no clean shutdown: the fsync'ed line must be there anyway
+        g.close()
+    clean, report = fsck(img)
+    assert clean or 'Dirty bit' in report, report
+    assert disk('get', img, 'boot-log.txt', '/dev/stdout') == 'boot 1\nboot 2\n'
