@@ -49,7 +49,10 @@ public:
         const uint64_t split = meta_.sectors();
         for (const Transfer& t : transfers) {
             Transfer lo = t, hi = t;
-            lo.count = t.lba >= split ? 0 : static_cast<uint32_t>(t.lba + t.count <= split ? t.count : split - t.lba);
+            lo.count =
+                t.lba >= split
+                    ? 0
+                    : static_cast<uint32_t>(t.lba + t.count <= split ? t.count : split - t.lba);
             hi.count = t.count - lo.count;
             hi.lba = t.lba + lo.count;
             hi.buf = static_cast<uint8_t*>(t.buf) + std::size_t{lo.count} * kSectorSize;
@@ -133,7 +136,8 @@ bool seq_write(const char* path, const char* name, const char* label, uint8_t* b
 bool seq_read(const char* path, const char* name, const char* label, uint8_t* buf, uint64_t size) {
     const uint64_t t0 = clock::now_ns();
     uint64_t bytes = 0;
-    for (unsigned pass = 0; pass < 1000 && (pass == 0 || clock::now_ns() - t0 < 1000000000ull); ++pass) {
+    for (unsigned pass = 0; pass < 1000 && (pass == 0 || clock::now_ns() - t0 < 1000000000ull);
+         ++pass) {
         int fd;
         Status s = vfs().open(path, kRead, fd);
         if (s != Status::ok) return failed(name, "open", s);
@@ -169,7 +173,8 @@ bool creates(const char* dir, const char* label, uint8_t* buf, unsigned files) {
         std::size_t done;
         s = vfs().write(fd, buf, 1024, done);
         const Status c = vfs().close(fd);
-        if (s != Status::ok || c != Status::ok) return failed("create-small", "write", s != Status::ok ? s : c);
+        if (s != Status::ok || c != Status::ok)
+            return failed("create-small", "write", s != Status::ok ? s : c);
     }
     s = vfs().sync();
     if (s != Status::ok) return failed("create-small", "sync", s);
@@ -186,9 +191,12 @@ int cmd_fsbench(int argc, char** argv) {
     int i = 1;
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (!strcmp(argv[i], "-b")) label = argv[i + 1];
-        else if (!strcmp(argv[i], "-s") && shell::parse_u64(argv[i + 1], mib) && mib && mib < 4096) {
-        } else if (!strcmp(argv[i], "-n") && shell::parse_u64(argv[i + 1], files) && files < 100000) {
-        } else if (!strcmp(argv[i], "-p") && shell::parse_u64(argv[i + 1], pad_kib) && pad_kib < (1u << 22)) {
+        else if (!strcmp(argv[i], "-s") && shell::parse_u64(argv[i + 1], mib) && mib &&
+                 mib < 4096) {
+        } else if (!strcmp(argv[i], "-n") && shell::parse_u64(argv[i + 1], files) &&
+                   files < 100000) {
+        } else if (!strcmp(argv[i], "-p") && shell::parse_u64(argv[i + 1], pad_kib) &&
+                   pad_kib < (1u << 22)) {
         } else return shell::kUsage;
     }
     if (i + 1 != argc) return shell::kUsage;
@@ -229,6 +237,7 @@ int cmd_fsbench(int argc, char** argv) {
 }  // namespace
 }  // namespace rtos::fs
 
-SHELL_COMMAND(fsbench, "[-b label] [-s MiB] [-n files] [-p KiB] <dir> | split <meta-dev> <data-dev> <path>",
-              "file-system throughput: sequential write/read, small-file creates (tools/bench.py --fs)",
-              rtos::fs::cmd_fsbench);
+SHELL_COMMAND(
+    fsbench, "[-b label] [-s MiB] [-n files] [-p KiB] <dir> | split <meta-dev> <data-dev> <path>",
+    "file-system throughput: sequential write/read, small-file creates (tools/bench.py --fs)",
+    rtos::fs::cmd_fsbench);

@@ -72,8 +72,8 @@ void print_entry(const DirEntry& e, bool lng) {
     if (lng) {
         const unsigned y = 1980 + (e.st.date >> 9), mo = e.st.date >> 5 & 15, d = e.st.date & 31;
         const unsigned h = e.st.time >> 11, mi = e.st.time >> 5 & 63;
-        printk("%c %10u %04u-%02u-%02u %02u:%02u %s%s\n", e.st.directory ? 'd' : '-', e.st.size, y, mo,
-               d, h, mi, e.name, e.st.directory ? "/" : "");
+        printk("%c %10u %04u-%02u-%02u %02u:%02u %s%s\n", e.st.directory ? 'd' : '-', e.st.size, y,
+               mo, d, h, mi, e.name, e.st.directory ? "/" : "");
     } else {
         printk("%s%s\n", e.name, e.st.directory ? "/" : "");
     }
@@ -166,8 +166,8 @@ int crc_one(const char* path, const char* name) {
         size += n;
     });
     if (r) return r;
-    printk("crc32=%08x size=%llu%s%s\n", crc, static_cast<unsigned long long>(size), name ? " " : "",
-           name ? name : "");
+    printk("crc32=%08x size=%llu%s%s\n", crc, static_cast<unsigned long long>(size),
+           name ? " " : "", name ? name : "");
     return 0;
 }
 
@@ -363,7 +363,8 @@ unsigned write_file(const char* path, uint32_t seed, uint32_t bytes, uint32_t ch
         const uint32_t n = bytes - at < chunk ? bytes - at : chunk;
         fill_pattern(buf.p, n, seed, at, x);
         std::size_t done;
-        if (vfs().read(fd, back.p, n, done) != Status::ok || done != n || memcmp(buf.p, back.p, n)) {
+        if (vfs().read(fd, back.p, n, done) != Status::ok || done != n ||
+            memcmp(buf.p, back.p, n)) {
             ++errors;
             break;
         }
@@ -386,8 +387,8 @@ void job_thread(void* arg) {
     for (unsigned i = 0; i < j->files && !shell::interrupted(); ++i) {
         snprintf(path, sizeof(path), "%s/t%u-%u.bin", j->dir, j->index, i);
         // Odd chunk sizes: writes cross sectors and clusters unaligned.
-        j->errors = j->errors + write_file(path, j->index * 1000 + i, j->bytes, 1000 + 333 * (j->index % 4),
-                                           false, true);
+        j->errors = j->errors + write_file(path, j->index * 1000 + i, j->bytes,
+                                           1000 + 333 * (j->index % 4), false, true);
     }
 }
 
@@ -458,8 +459,8 @@ SHELL_COMMAND(df, "", "size and free space of each mounted volume", cmd_df);
 SHELL_COMMAND(sync, "", "write every volume's cached changes to the device", cmd_sync);
 SHELL_COMMAND(append, "<file> <text>...", "add a line of text to a file (created if missing)",
               cmd_append);
-SHELL_COMMAND(crc32, "<file>|<dir>", "CRC-32 (zlib's) and size of a file (of each file in a directory)",
-              cmd_crc32);
+SHELL_COMMAND(crc32, "<file>|<dir>",
+              "CRC-32 (zlib's) and size of a file (of each file in a directory)", cmd_crc32);
 SHELL_COMMAND(fstest, "threads <dir> <threads> <files> <bytes> | stream <dir> <files> <bytes>",
               "file-system workloads: threads writing and verifying, fsync'ed stream", cmd_fstest);
 

@@ -150,7 +150,8 @@ Status mount_device(const char* name, const char* path, bool read_only) {
         memcpy(disk, name, k);
         disk[k] = '\0';
         dev = BlockDevice::find(disk);
-        for (std::size_t i = k; i < n; ++i) number = number * 10 + static_cast<unsigned>(name[i] - '0');
+        for (std::size_t i = k; i < n; ++i)
+            number = number * 10 + static_cast<unsigned>(name[i] - '0');
     }
     if (!dev) {
         printk("fs: %s: no such block device\n", name);

@@ -31,9 +31,9 @@ Status SectorCache::init(BlockIo& io, unsigned entries, unsigned readahead) {
     readahead_ = readahead > count_ / 2 ? count_ / 2 : readahead;
     entries_ = static_cast<Entry*>(mem_alloc(sizeof(Entry) * count_));
     arena_ = static_cast<uint8_t*>(mem_alloc(std::size_t{count_} * BlockIo::kSectorSize));
-    ahead_ = readahead_ > 1 ? static_cast<uint8_t*>(
-                                  mem_alloc(std::size_t{readahead_} * BlockIo::kSectorSize))
-                            : nullptr;
+    ahead_ = readahead_ > 1
+                 ? static_cast<uint8_t*>(mem_alloc(std::size_t{readahead_} * BlockIo::kSectorSize))
+                 : nullptr;
     bounce_ = static_cast<uint8_t*>(mem_alloc(std::size_t{kBounce} * BlockIo::kSectorSize));
     if (!entries_ || !arena_ || !bounce_ || (readahead_ > 1 && !ahead_)) {
         release();
@@ -205,7 +205,8 @@ Status SectorCache::write_back(Class upto) {
                     if (!next || e.lba < next->lba) next = &e;
                 }
                 if (!next) break;
-                const bool mirrored = next->lba >= mirror_first_ && next->lba - mirror_first_ < mirror_count_;
+                const bool mirrored =
+                    next->lba >= mirror_first_ && next->lba - mirror_first_ < mirror_count_;
                 const unsigned copies = mirrored ? mirror_copies_ : 1;
                 const bool extends = run_copies == copies &&
                                      batch[run].lba + batch[run].count == next->lba &&

@@ -44,8 +44,8 @@ struct FatVolume::Walk {
 
 namespace {
 
-constexpr uint8_t kAttrReadOnly = 0x01, kAttrVolume = 0x08, kAttrDir = 0x10,
-                  kAttrArchive = 0x20, kAttrLongName = 0x0f;
+constexpr uint8_t kAttrReadOnly = 0x01, kAttrVolume = 0x08, kAttrDir = 0x10, kAttrArchive = 0x20,
+                  kAttrLongName = 0x0f;
 constexpr uint32_t kMaxDirEntries = 65536;  // 2 MiB: the specification's limit
 constexpr uint32_t kMaxFileSize = 0xffffffffu;
 // The date of new entries: there is no wall clock. 2026-01-01 00:00.
@@ -134,7 +134,7 @@ Status FatVolume::mount(BlockIo& io, const MountOptions& opt, FatVolume*& out, c
     // FAT32 is told by its BPB (no 16-bit FAT size), as Linux and
     // dosfstools do: mkfs.fat makes small FAT32 volumes with fewer than
     // 65525 clusters. FAT12 and FAT16 by the cluster count (the spec's rule).
-    const FatType type = fatsz16 == 0 ? FatType::fat32
+    const FatType type = fatsz16 == 0      ? FatType::fat32
                          : clusters < 4085 ? FatType::fat12
                                            : FatType::fat16;
     if (clusters == 0 || clusters > 0x0ffffff5u || (type != FatType::fat32 && clusters >= 65525)) {
@@ -203,7 +203,8 @@ Status FatVolume::mount(BlockIo& io, const MountOptions& opt, FatVolume*& out, c
     const uint8_t* label = bs + (type == FatType::fat32 ? 71 : 43);
     const uint8_t sig = bs[type == FatType::fat32 ? 66 : 38];
     if (sig == 0x29) {
-        for (int i = 0; i < 11; ++i) v->label_[i] = label[i] >= 0x20 && label[i] < 0x7f ? static_cast<char>(label[i]) : '?';
+        for (int i = 0; i < 11; ++i)
+            v->label_[i] = label[i] >= 0x20 && label[i] < 0x7f ? static_cast<char>(label[i]) : '?';
         for (int i = 10; i >= 0 && v->label_[i] == ' '; --i) v->label_[i] = '\0';
     }
     v->max_files_ = opt.max_files ? opt.max_files : 1;
@@ -222,8 +223,7 @@ Status FatVolume::mount(BlockIo& io, const MountOptions& opt, FatVolume*& out, c
     // that the FAT is where the BPB says.
     uint32_t f0 = 0;
     s = v->fat_get(0, f0);
-    if (s != Status::ok || (f0 & 0xff) != bs[21] || bs[21] < 0xf0 ||
-        (f0 | 0xff) != v->fat_mask()) {
+    if (s != Status::ok || (f0 & 0xff) != bs[21] || bs[21] < 0xf0 || (f0 | 0xff) != v->fat_mask()) {
         why = s == Status::ok ? "FAT[0] does not match the media byte" : "cannot read the FAT";
         v->destroy();
         return s == Status::ok ? Status::corrupt : s;
@@ -271,7 +271,9 @@ uint32_t FatVolume::eoc_min() const { return fat_mask() & ~7u; }
 
 // Byte offset of entry n in a FAT copy.
 static uint64_t fat_offset(FatType t, uint32_t n) {
-    return t == FatType::fat12 ? n + n / 2 : t == FatType::fat16 ? uint64_t{n} * 2 : uint64_t{n} * 4;
+    return t == FatType::fat12   ? n + n / 2
+           : t == FatType::fat16 ? uint64_t{n} * 2
+                                 : uint64_t{n} * 4;
 }
 
 Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
@@ -280,7 +282,8 @@ Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
     const uint32_t sector = static_cast<uint32_t>(off / 512);
     if (fat_hot_ && fat_hot_lba_ == base + sector && fat_hot_epoch_ == cache_.epoch() &&
         type_ != FatType::fat12) {
-        value = type_ == FatType::fat16 ? le16(fat_hot_ + off % 512) : le32(fat_hot_ + off % 512) & 0x0fffffff;
+        value = type_ == FatType::fat16 ? le16(fat_hot_ + off % 512)
+                                        : le32(fat_hot_ + off % 512) & 0x0fffffff;
         return Status::ok;
     }
     // Chains run forward: a miss fetches the following FAT sectors too.
@@ -384,7 +387,8 @@ Status FatVolume::count_free() {
         }
         const uint8_t* p = buf + (off - uint64_t{piece_start} * 512);
         uint32_t v;
-        if (type_ == FatType::fat12) v = c & 1 ? (p[0] | p[1] << 8) >> 4 : (p[0] | p[1] << 8) & 0xfff;
+        if (type_ == FatType::fat12)
+            v = c & 1 ? (p[0] | p[1] << 8) >> 4 : (p[0] | p[1] << 8) & 0xfff;
         else if (type_ == FatType::fat16) v = le16(p);
         else v = le32(p) & 0x0fffffff;
         if (v == 0) {
@@ -487,7 +491,8 @@ Status FatVolume::free_chain(uint32_t first, uint32_t max) {
 // size needs: a loop, a chain off the volume, too short or too long is
 // damage.
 Status FatVolume::check_chain(uint32_t first, uint32_t size) {
-    const uint32_t need = static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
+    const uint32_t need =
+        static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
     if (!first) return need ? fail(Status::corrupt) : Status::ok;
     if (!need) return fail(Status::corrupt);
     uint32_t c = first;
@@ -1036,7 +1041,8 @@ Status FatVolume::truncate_node(FatNode* node) {
     node->size = 0;
     for (unsigned i = 0; i < max_files_; ++i)
         if (files_[i].used && files_[i].node == node) files_[i].cl = files_[i].cl_index = 0;
-    const uint32_t max = static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
+    const uint32_t max =
+        static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
     return free_chain(first, max ? max : 1);
 }
 
@@ -1132,7 +1138,8 @@ Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) 
         const uint32_t in_sector = in_cluster % 512;
         std::size_t step;
         if (in_sector == 0 && left >= 512) {
-            uint32_t want = static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
+            uint32_t want =
+                static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
             uint32_t got;
             s = contiguous(f, sector_in_cluster, want, got);
             if (s == Status::ok) s = cache_.write_back_range(lba, got);
@@ -1215,7 +1222,8 @@ Status FatVolume::write_locked(FatFile* f, const uint8_t* in, std::size_t n, std
             // Whole sectors straight to the device, over the clusters that
             // are allocated and contiguous (allocating ahead when the file
             // grows keeps them contiguous on a fresh volume).
-            uint32_t want = static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
+            uint32_t want =
+                static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
             uint32_t got;
             s = grow_for(f, want);
             if (s != Status::ok && s != Status::no_space) return s;
@@ -1257,7 +1265,8 @@ Status FatVolume::write_locked(FatFile* f, const uint8_t* in, std::size_t n, std
 Status FatVolume::grow_for(FatFile* f, uint32_t sectors) {
     FatNode* node = f->node;
     const uint64_t end = uint64_t{f->pos} + uint64_t{sectors} * 512;
-    const uint32_t have = static_cast<uint32_t>((uint64_t{node->size} + cluster_size_ - 1) >> cluster_shift_);
+    const uint32_t have =
+        static_cast<uint32_t>((uint64_t{node->size} + cluster_size_ - 1) >> cluster_shift_);
     const uint32_t need = static_cast<uint32_t>((end + cluster_size_ - 1) >> cluster_shift_);
     if (need <= have) return Status::ok;
     // Walk to the end and append from there, then come back to pos's
@@ -1299,8 +1308,9 @@ Status FatVolume::fstat(FatFile* f, Stat& out) {
     if (!f || f->volume != this) return Status::invalid;
     Guard g(lock_);
     if (!f->used) return Status::invalid;
-    out = {f->node->size, false, bool(f->node->attr & kAttrReadOnly), f->node->attr, kDosDate,
-           kDosTime, f->node->first};
+    out = {f->node->size, false,    bool(f->node->attr & kAttrReadOnly),
+           f->node->attr, kDosDate, kDosTime,
+           f->node->first};
     return Status::ok;
 }
 
@@ -1337,7 +1347,8 @@ Status FatVolume::readdir(FatDir* d, DirEntry& out) {
     d->cl_index = w.cl_index;
     d->cl = w.cl;
     if (s != Status::ok) return s;
-    if (!fat::utf16_to_utf8(f.name, f.name_len, out.name, sizeof(out.name))) return fail(Status::corrupt);
+    if (!fat::utf16_to_utf8(f.name, f.name_len, out.name, sizeof(out.name)))
+        return fail(Status::corrupt);
     to_stat(f.raw, out.st);
     if (FatNode* node = node_at(f.sfn)) out.st.size = node->size;
     return Status::ok;
@@ -1413,7 +1424,8 @@ Status FatVolume::unlink(const char* path) {
     s = remove_entry(parent, f);
     if (s == Status::ok) s = cache_.write_back();
     if (s != Status::ok) return s;
-    const uint32_t max = static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
+    const uint32_t max =
+        static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
     return free_chain(first, max ? max : 1);
 }
 

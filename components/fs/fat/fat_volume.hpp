@@ -43,11 +43,11 @@ enum class FatType : uint8_t { fat12 = 12, fat16 = 16, fat32 = 32 };
 struct Stat {
     uint32_t size;
     bool directory;
-    bool read_only;   ///< the FAT read-only attribute
-    uint8_t attr;     ///< the raw FAT attribute byte
-    uint16_t date;    ///< last write, DOS format
+    bool read_only;  ///< the FAT read-only attribute
+    uint8_t attr;    ///< the raw FAT attribute byte
+    uint16_t date;   ///< last write, DOS format
     uint16_t time;
-    uint32_t cluster; ///< first cluster (0: none)
+    uint32_t cluster;  ///< first cluster (0: none)
 };
 
 struct DirEntry {
@@ -211,7 +211,6 @@ private:
     FatFile* files_ = nullptr;
     FatDir dirs_[8] = {};
     unsigned max_files_ = 0;
-
 };
 
 /// FAT name of the type ("fat12"...).

@@ -43,22 +43,22 @@ const char* error_text(Status s) {
 int to_errno(Status s) {
     switch (s) {
     case Status::ok: return 0;
-    case Status::not_found: return -2;        // ENOENT
-    case Status::io_error: return -5;         // EIO
-    case Status::no_memory: return -12;       // ENOMEM
-    case Status::busy: return -16;            // EBUSY
-    case Status::exists: return -17;          // EEXIST
-    case Status::not_directory: return -20;   // ENOTDIR
-    case Status::is_directory: return -21;    // EISDIR
-    case Status::too_many: return -24;        // EMFILE
-    case Status::no_space: return -28;        // ENOSPC
-    case Status::read_only: return -30;       // EROFS
-    case Status::name_too_long: return -36;   // ENAMETOOLONG
-    case Status::not_empty: return -39;       // ENOTEMPTY
-    case Status::unsupported: return -95;     // EOPNOTSUPP
-    case Status::timeout: return -110;        // ETIMEDOUT
-    case Status::corrupt: return -117;        // EUCLEAN
-    default: return -22;                      // EINVAL
+    case Status::not_found: return -2;       // ENOENT
+    case Status::io_error: return -5;        // EIO
+    case Status::no_memory: return -12;      // ENOMEM
+    case Status::busy: return -16;           // EBUSY
+    case Status::exists: return -17;         // EEXIST
+    case Status::not_directory: return -20;  // ENOTDIR
+    case Status::is_directory: return -21;   // EISDIR
+    case Status::too_many: return -24;       // EMFILE
+    case Status::no_space: return -28;       // ENOSPC
+    case Status::read_only: return -30;      // EROFS
+    case Status::name_too_long: return -36;  // ENAMETOOLONG
+    case Status::not_empty: return -39;      // ENOTEMPTY
+    case Status::unsupported: return -95;    // EOPNOTSUPP
+    case Status::timeout: return -110;       // ETIMEDOUT
+    case Status::corrupt: return -117;       // EUCLEAN
+    default: return -22;                     // EINVAL
     }
 }
 
@@ -123,8 +123,7 @@ Status Vfs::mount(const char* path, BlockIo& io, const MountOptions& opt, Releas
     char buf[kPathMax];
     Status s = normalize(path, buf, sizeof(buf));
     const char* name = buf + 1;
-    if (s != Status::ok || !*name || strlen(name) >= sizeof(Mount::name) ||
-        has_slash(name)) {
+    if (s != Status::ok || !*name || strlen(name) >= sizeof(Mount::name) || has_slash(name)) {
         why = "mount point must be /<name>, up to 11 characters";
         return Status::invalid;
     }
@@ -348,15 +347,15 @@ Status Vfs::fstat(int fd, Stat& out) {
 }
 
 // The operations on one path: find the mount, run, put it back.
-#define VFS_PATH_OP(path, root_status, call)     \
-    char buf[kPathMax];                          \
-    Mount* m;                                    \
-    const char* rest;                            \
-    Status s = get(path, buf, m, rest);          \
+#define VFS_PATH_OP(path, root_status, call)           \
+    char buf[kPathMax];                                \
+    Mount* m;                                          \
+    const char* rest;                                  \
+    Status s = get(path, buf, m, rest);                \
     if (s == Status::is_directory) return root_status; \
-    if (s != Status::ok) return s;               \
-    s = m->volume->call;                         \
-    put(m);                                      \
+    if (s != Status::ok) return s;                     \
+    s = m->volume->call;                               \
+    put(m);                                            \
     return s
 
 Status Vfs::stat(const char* path, Stat& out) {

@@ -42,8 +42,8 @@ public:
 
     /// Mounts the FAT volume on `io` at `path` ("/name", one level). On
     /// failure `why` says why (a volume refused was not written).
-    Status mount(const char* path, BlockIo& io, const MountOptions& opt, Release release,
-                 void* ctx, const char*& why);
+    Status mount(const char* path, BlockIo& io, const MountOptions& opt, Release release, void* ctx,
+                 const char*& why);
     /// Writes everything back, marks the volume clean and forgets it;
     /// busy while it has open files or directories.
     Status unmount(const char* path);

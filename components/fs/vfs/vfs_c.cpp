@@ -107,10 +107,10 @@ int vfs_sync(void) { return to_errno(vfs().sync()); }
 
 const char* vfs_strerror(int err) {
     static constexpr Status kAll[] = {
-        Status::not_found, Status::io_error,  Status::no_memory,   Status::busy,
+        Status::not_found, Status::io_error,      Status::no_memory,    Status::busy,
         Status::exists,    Status::not_directory, Status::is_directory, Status::invalid,
-        Status::too_many,  Status::no_space,  Status::read_only,   Status::name_too_long,
-        Status::not_empty, Status::unsupported, Status::timeout,   Status::corrupt};
+        Status::too_many,  Status::no_space,      Status::read_only,    Status::name_too_long,
+        Status::not_empty, Status::unsupported,   Status::timeout,      Status::corrupt};
     if (err == 0) return "ok";
     for (Status s : kAll)
         if (to_errno(s) == err) return error_text(s);

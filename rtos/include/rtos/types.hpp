@@ -8,15 +8,15 @@ namespace rtos {
 /// Result of a kernel call. Blocking calls return ok, timeout or deleted.
 enum class Status : int {
     ok = 0,
-    timeout = -1,       ///< the timeout expired (or kNoWait and not available)
-    deleted = -2,       ///< the object was deleted while the caller waited
-    invalid = -3,       ///< bad argument or call from the wrong context
-    no_memory = -4,     ///< allocation failed
-    not_owner = -5,     ///< mutex released by a thread that does not own it
-    overflow = -6,      ///< counter or queue full
-    io_error = -7,      ///< device reported an error
-    unsupported = -8,   ///< operation not supported by this object/device
-    busy = -9,          ///< resource in use
+    timeout = -1,        ///< the timeout expired (or kNoWait and not available)
+    deleted = -2,        ///< the object was deleted while the caller waited
+    invalid = -3,        ///< bad argument or call from the wrong context
+    no_memory = -4,      ///< allocation failed
+    not_owner = -5,      ///< mutex released by a thread that does not own it
+    overflow = -6,       ///< counter or queue full
+    io_error = -7,       ///< device reported an error
+    unsupported = -8,    ///< operation not supported by this object/device
+    busy = -9,           ///< resource in use
     out_of_range = -10,  ///< request outside the object's bounds
     // File systems (components/fs).
     not_found = -11,      ///< no such file or directory

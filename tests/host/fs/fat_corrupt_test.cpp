@@ -28,16 +28,23 @@ struct Image {
         const std::string big = fstest::save(std::vector<uint8_t>(4 * 2048 - 100, 0x5a));
         const std::string small = fstest::save(std::vector<uint8_t>(10, 0x33));
         std::string out;
-        EXPECT_EQ(fstest::sh("MTOOLS_SKIP_CHECK=1 mcopy -i " + img + " " + big + " ::big.bin", &out), 0) << out;
+        EXPECT_EQ(
+            fstest::sh("MTOOLS_SKIP_CHECK=1 mcopy -i " + img + " " + big + " ::big.bin", &out), 0)
+            << out;
         EXPECT_EQ(fstest::sh("MTOOLS_SKIP_CHECK=1 mcopy -i " + img + " " + small +
-                                 " '::A long name for a small file.txt'", &out), 0) << out;
+                                 " '::A long name for a small file.txt'",
+                             &out),
+                  0)
+            << out;
         data = fstest::load(img);
         reserved = u16(14);
         fat_sectors = u16(22);
         root_lba = reserved + 2 * fat_sectors;
         data_lba = root_lba + u16(17) * 32 / 512;
     }
-    uint16_t u16(std::size_t at) const { return static_cast<uint16_t>(data[at] | data[at + 1] << 8); }
+    uint16_t u16(std::size_t at) const {
+        return static_cast<uint16_t>(data[at] | data[at + 1] << 8);
+    }
     void set16(std::size_t at, uint16_t v) {
         data[at] = static_cast<uint8_t>(v);
         data[at + 1] = static_cast<uint8_t>(v >> 8);
@@ -121,10 +128,12 @@ TEST(FatCorrupt, BadBootSectorsAreRefusedUnwritten) {
     expect_refused(with([](Image& i) { i.set16(14, 0); }), "bad BPB");
     expect_refused(with([](Image& i) { i.set16(22, 0); }), "bad BPB");
     expect_refused(with([](Image& i) {
-        i.set16(19, 0);
-        i.data[32] = 0xff, i.data[33] = 0xff, i.data[34] = 0xff, i.data[35] = 0x0f;
-    }), "larger than its device");
-    expect_refused(with([](Image& i) { i.set16(22, 2); }), "FAT smaller than the cluster count needs");
+                       i.set16(19, 0);
+                       i.data[32] = 0xff, i.data[33] = 0xff, i.data[34] = 0xff, i.data[35] = 0x0f;
+                   }),
+                   "larger than its device");
+    expect_refused(with([](Image& i) { i.set16(22, 2); }),
+                   "FAT smaller than the cluster count needs");
     expect_refused(with([](Image& i) { i.data[i.reserved * 512] = 0x12; }), "FAT[0]");
     expect_refused(with([](Image& i) { i.set16(14, 0xfff0); }), "bad BPB");
 }
@@ -189,7 +198,9 @@ TEST(FatCorrupt, BrokenLongNamesFallBackToShortNames) {
         Image img;
         std::size_t sfn = 0;
         for (std::size_t at = img.root_lba * 512; at < img.data_lba * 512; at += 32)
-            if (img.data[at + 11] != 0x0f && img.data[at] && !std::memcmp(&img.data[at], "ALONGN", 6)) sfn = at;
+            if (img.data[at + 11] != 0x0f && img.data[at] &&
+                !std::memcmp(&img.data[at], "ALONGN", 6))
+                sfn = at;
         ASSERT_NE(sfn, 0u);
         uint8_t* last = &img.data[sfn - 32];  // the long-name entry with ord 1
         switch (damage) {

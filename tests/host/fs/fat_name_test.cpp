@@ -19,7 +19,8 @@ std::string sfn(const char* name, bool* exact = nullptr, bool* lossless = nullpt
     const std::u16string w = u16(name);
     uint8_t out[11];
     bool l;
-    const bool e = sfn_basis(reinterpret_cast<const uint16_t*>(w.data()), static_cast<int>(w.size()), out, l);
+    const bool e =
+        sfn_basis(reinterpret_cast<const uint16_t*>(w.data()), static_cast<int>(w.size()), out, l);
     if (exact) *exact = e;
     if (lossless) *lossless = l;
     return std::string(out, out + 11);
@@ -32,26 +33,30 @@ TEST(FatName, Utf8RoundTrip) {
                           "emoji \xf0\x9f\x98\x80 x"}) {
         const std::u16string w = u16(s);
         char back[768];
-        ASSERT_TRUE(utf16_to_utf8(reinterpret_cast<const uint16_t*>(w.data()), static_cast<int>(w.size()), back, sizeof(back)));
+        ASSERT_TRUE(utf16_to_utf8(reinterpret_cast<const uint16_t*>(w.data()),
+                                  static_cast<int>(w.size()), back, sizeof(back)));
         EXPECT_STREQ(back, s);
     }
     EXPECT_EQ(u16("\xf0\x9f\x98\x80").size(), 2u);  // a surrogate pair
     uint16_t buf[8];
-    EXPECT_EQ(utf8_to_utf16("\xc0\x80", buf, 8), -1);    // overlong
+    EXPECT_EQ(utf8_to_utf16("\xc0\x80", buf, 8), -1);      // overlong
     EXPECT_EQ(utf8_to_utf16("\xed\xa0\x80", buf, 8), -1);  // a surrogate
     EXPECT_EQ(utf8_to_utf16("\xff", buf, 8), -1);
     EXPECT_EQ(utf8_to_utf16("abc", buf, 2), -1);  // too long
     const uint16_t lone[] = {'a', 0xd800, 'b'};
     char out[16];
     ASSERT_TRUE(utf16_to_utf8(lone, 3, out, sizeof(out)));
-    EXPECT_STREQ(out, "a\xef\xbf\xbd" "b");
+    EXPECT_STREQ(out,
+                 "a\xef\xbf\xbd"
+                 "b");
     EXPECT_FALSE(utf16_to_utf8(lone, 3, out, 3));
 }
 
 TEST(FatName, ValidNames) {
     auto valid = [](const char* s) {
         const std::u16string w = u16(s);
-        return valid_long_name(reinterpret_cast<const uint16_t*>(w.data()), static_cast<int>(w.size()));
+        return valid_long_name(reinterpret_cast<const uint16_t*>(w.data()),
+                               static_cast<int>(w.size()));
     };
     EXPECT_TRUE(valid("My Notes.txt"));
     EXPECT_TRUE(valid(".hidden"));

@@ -44,7 +44,8 @@ public:
         if (s == Status::ok) v = nullptr;
         return s;
     }
-    Status put(const char* path, const std::string& data, unsigned flags = kWrite | kCreate | kTruncate) {
+    Status put(const char* path, const std::string& data,
+               unsigned flags = kWrite | kCreate | kTruncate) {
         FatFile* f;
         Status s = v->open(path, flags, f);
         if (s != Status::ok) return s;
@@ -188,7 +189,11 @@ TEST_P(FatKinds, ReadsWhatMtoolsWrote) {
         std::vector<uint8_t> bytes(data.begin(), data.end());
         const std::string tmp = fstest::save(bytes);
         std::string out;
-        ASSERT_EQ(fstest::sh("MTOOLS_SKIP_CHECK=1 mcopy -i " + img + " " + tmp + " '::dir/" + name + "'", &out), 0) << out;
+        ASSERT_EQ(
+            fstest::sh("MTOOLS_SKIP_CHECK=1 mcopy -i " + img + " " + tmp + " '::dir/" + name + "'",
+                       &out),
+            0)
+            << out;
     }
     Vol vol(fstest::load(img));
     ASSERT_EQ(vol.status, Status::ok) << vol.why;
@@ -405,7 +410,8 @@ TEST_P(FatKinds, ThreadsWritingOneDirectory) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < kFiles; ++i) {
-                const std::string path = "shared/thread " + std::to_string(t) + " file " + std::to_string(i);
+                const std::string path =
+                    "shared/thread " + std::to_string(t) + " file " + std::to_string(i);
                 const std::string data = fstest::pattern(1000 + 777 * i, t * 100 + i);
                 FatFile* f;
                 if (vol.v->open(path.c_str(), kWrite | kCreate, f) != Status::ok) {
@@ -415,7 +421,8 @@ TEST_P(FatKinds, ThreadsWritingOneDirectory) {
                 for (std::size_t at = 0; at < data.size(); at += 301) {
                     std::size_t done;
                     const std::size_t n = std::min<std::size_t>(301, data.size() - at);
-                    if (vol.v->write(f, data.data() + at, n, done) != Status::ok || done != n) ++errors[t];
+                    if (vol.v->write(f, data.data() + at, n, done) != Status::ok || done != n)
+                        ++errors[t];
                 }
                 vol.v->close(f);
                 std::string back;

@@ -74,7 +74,8 @@ std::vector<uint8_t> load(const std::string& path) {
 std::string save(const std::vector<uint8_t>& image) {
     const std::string path = temp_path();
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+    f.write(reinterpret_cast<const char*>(image.data()),
+            static_cast<std::streamsize>(image.size()));
     return path;
 }
 
@@ -82,7 +83,8 @@ std::vector<uint8_t> mkfs(const std::string& args, unsigned mib) {
     const std::string path = temp_path();
     std::remove(path.c_str());
     std::string out;
-    if (sh("/usr/sbin/mkfs.fat -C " + args + " " + path + " " + std::to_string(mib * 1024), &out) != 0) {
+    if (sh("/usr/sbin/mkfs.fat -C " + args + " " + path + " " + std::to_string(mib * 1024), &out) !=
+        0) {
         std::fprintf(stderr, "mkfs.fat failed: %s\n", out.c_str());
         std::abort();
     }

@@ -162,7 +162,8 @@ TEST_F(Fixture, ThreadsOnTwoVolumes) {
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 5; ++i) {
-                const std::string path = std::string(t % 2 ? "/a/" : "/b/") + "t" + std::to_string(t) + "-" + std::to_string(i);
+                const std::string path = std::string(t % 2 ? "/a/" : "/b/") + "t" +
+                                         std::to_string(t) + "-" + std::to_string(i);
                 const std::string data = fstest::pattern(3000 + i * 100, t * 10 + i);
                 if (put(path.c_str(), data) != Status::ok || get(path.c_str()) != data) ++errors[t];
             }
@@ -180,7 +181,8 @@ namespace {
 std::vector<Partition> parts_of(const std::string& table, unsigned mib) {
     const std::string path = fstest::save(std::vector<uint8_t>(std::size_t{mib} << 20, 0));
     std::string out;
-    EXPECT_EQ(fstest::sh("printf '" + table + "' | /usr/sbin/sfdisk --quiet " + path, &out), 0) << out;
+    EXPECT_EQ(fstest::sh("printf '" + table + "' | /usr/sbin/sfdisk --quiet " + path, &out), 0)
+        << out;
     MemDisk disk(fstest::load(path));
     Partition parts[8];
     const int n = find_partitions(disk, disk.data.data(), parts, 8);
@@ -190,8 +192,10 @@ std::vector<Partition> parts_of(const std::string& table, unsigned mib) {
 }  // namespace
 
 TEST(Partitions, MbrFatTypes) {
-    auto p = parts_of("label: dos\\nstart=2048, size=2048, type=1\\nsize=2048, type=4\\n"
-                      "size=2048, type=83\\nsize=2048, type=c\\n", 8);
+    auto p = parts_of(
+        "label: dos\\nstart=2048, size=2048, type=1\\nsize=2048, type=4\\n"
+        "size=2048, type=83\\nsize=2048, type=c\\n",
+        8);
     ASSERT_EQ(p.size(), 3u);  // 0x83 (Linux) is not FAT
     EXPECT_EQ(p[0].number, 1u);
     EXPECT_EQ(p[0].start, 2048u);
@@ -208,8 +212,10 @@ TEST(Partitions, MbrFatTypes) {
 }
 
 TEST(Partitions, Gpt) {
-    auto p = parts_of("label: gpt\\nstart=2048, size=4096, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\\n"
-                      "size=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\\n", 8);
+    auto p = parts_of(
+        "label: gpt\\nstart=2048, size=4096, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\\n"
+        "size=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\\n",
+        8);
     ASSERT_EQ(p.size(), 1u);
     EXPECT_EQ(p[0].start, 2048u);
     EXPECT_EQ(p[0].count, 4096u);
