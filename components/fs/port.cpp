@@ -61,7 +61,10 @@ struct MountIo {
     DeviceIo disk;
     PartitionIo part;
     bool partition;
-    BlockIo& io() { return partition ? static_cast<BlockIo&>(part) : disk; }
+    BlockIo& io() {
+        if (partition) return part;
+        return disk;
+    }
 };
 
 void release(void* ctx) {

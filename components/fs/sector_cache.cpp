@@ -39,8 +39,14 @@ Status SectorCache::init(BlockIo& io, unsigned entries, unsigned readahead) {
         release();
         return Status::no_memory;
     }
-    for (unsigned i = 0; i < count_; ++i)
-        entries_[i] = {0, arena_ + std::size_t{i} * BlockIo::kSectorSize, 0, false, false, kData};
+    for (unsigned i = 0; i < count_; ++i) {
+        Entry& e = entries_[i];
+        e.lba = 0;
+        e.data = arena_ + std::size_t{i} * BlockIo::kSectorSize;
+        e.stamp = 0;
+        e.valid = e.dirty = false;
+        e.cls = kData;
+    }
     return Status::ok;
 }
 

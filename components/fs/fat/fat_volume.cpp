@@ -507,6 +507,11 @@ Status FatVolume::check_chain(uint32_t first, uint32_t size) {
     }
 }
 
+// The clusters a file of `size` bytes has.
+uint32_t FatVolume::clusters_for(uint32_t size) const {
+    return static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
+}
+
 uint64_t FatVolume::cluster_lba(uint32_t c) const {
     return data_start_ + (uint64_t{c - 2} << (cluster_shift_ - 9));
 }
@@ -1136,7 +1141,7 @@ Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) 
         const uint32_t sector_in_cluster = in_cluster / 512;
         const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
         const uint32_t in_sector = in_cluster % 512;
-        std::size_t step;
+        std::size_t step = 0;
         if (in_sector == 0 && left >= 512) {
             uint32_t want =
                 static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
@@ -1217,7 +1222,7 @@ Status FatVolume::write_locked(FatFile* f, const uint8_t* in, std::size_t n, std
         const uint32_t sector_in_cluster = in_cluster / 512;
         const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
         const uint32_t in_sector = in_cluster % 512;
-        std::size_t step;
+        std::size_t step = 0;
         if (in_sector == 0 && left >= 512) {
             // Whole sectors straight to the device, over the clusters that
             // are allocated and contiguous (allocating ahead when the file
@@ -1263,24 +1268,22 @@ Status FatVolume::write_locked(FatFile* f, const uint8_t* in, std::size_t n, std
 // Makes sure the clusters that `sectors` more sectors from f->pos need
 // exist (allocated at the end of the chain, normally contiguous).
 Status FatVolume::grow_for(FatFile* f, uint32_t sectors) {
-    FatNode* node = f->node;
-    const uint64_t end = uint64_t{f->pos} + uint64_t{sectors} * 512;
-    const uint32_t have =
-        static_cast<uint32_t>((uint64_t{node->size} + cluster_size_ - 1) >> cluster_shift_);
-    const uint32_t need = static_cast<uint32_t>((end + cluster_size_ - 1) >> cluster_shift_);
-    if (need <= have) return Status::ok;
+    const uint64_t last_byte = uint64_t{f->pos} + uint64_t{sectors} * 512 - 1;
+    const uint32_t have = clusters_for(f->node->size);
+    const uint32_t need = static_cast<uint32_t>(last_byte >> cluster_shift_) + 1;
+    if (!sectors || need <= have) return Status::ok;
     // Walk to the end and append from there, then come back to pos's
     // cluster (where the caller's seek_cluster() left f). The chain may now
-    // run past the size until the data lands: fsck.fat repairs that.
-    const uint32_t cl = f->cl, cl_index = f->cl_index;
-    Status s = Status::ok;
-    // From f's cluster on (walking back to the start of the chain would make
-    // long writes quadratic): it is pos's, at or past the last but one.
+    // run past the size until the data lands: fsck.fat repairs that. From
+    // f's cluster on (walking back to the start of the chain would make long
+    // writes quadratic): it is pos's, at or past the last but one.
+    const uint32_t saved_cl = f->cl, saved_index = f->cl_index;
     uint32_t from = have ? have - 1 : 0;
     if (f->cl && f->cl_index > from) from = f->cl_index;
+    Status s = Status::ok;
     for (uint32_t i = from; s == Status::ok && i < need; ++i) s = seek_cluster(f, i, true);
-    f->cl = cl;
-    f->cl_index = cl_index;
+    f->cl = saved_cl;
+    f->cl_index = saved_index;
     return s;
 }
 

@@ -155,6 +155,7 @@ private:
     Status free_chain(uint32_t first, uint32_t max);
     Status check_chain(uint32_t first, uint32_t size);
     uint64_t cluster_lba(uint32_t c) const;
+    uint32_t clusters_for(uint32_t size) const;
     Status write_cluster_direct(uint32_t c, const uint8_t* data);
     uint32_t root_dir() const;
     Status entry_loc(Walk& w, uint32_t index, Loc& loc);
