@@ -161,12 +161,15 @@ def add_transport_argument(parser):
 
 def disk_args(disks, transport='mmio'):
     """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
-    'path,ro' for a read-only disk. The first one becomes vda."""
+    'path,ro' for a read-only disk, or 'path,unsafe' for a scratch disk whose
+    flushes QEMU need not make durable (cache=unsafe: under -icount with
+    sleep=off a slow host fdatasync lets virtual time jump past the guest's
+    request timeout). The first one becomes vda."""
     argv = []
     for i, spec in enumerate(disks):
         path, _, flag = spec.partition(',')
-        ro = ',readonly=on' if flag == 'ro' else ''
-        argv += ['-drive', f'file={path},if=none,format=raw,id=disk{i}{ro}',
+        opts = {'': '', 'ro': ',readonly=on', 'unsafe': ',cache=unsafe'}[flag]
+        argv += ['-drive', f'file={path},if=none,format=raw,id=disk{i}{opts}',
                  '-device', f'{virtio_device("blk", transport)},drive=disk{i}']
     return argv
 
