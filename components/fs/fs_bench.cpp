@@ -9,7 +9,8 @@
 //   fs: <name> failed (<why>)
 //   fs: done
 //
-// tools/benchlib/fs_bench.py parses these lines; keep them stable.
+// tools/benchlib/fs_bench.py parses these lines; keep them stable. -r runs
+// the read test alone (on the file an earlier run left).
 //
 // `fsbench split <meta> <data> <path>` mounts a volume whose first sectors
 // (as many as disk <meta> has: the boot sector, FATs, directories and the
@@ -159,7 +160,7 @@ bool seq_read(const char* path, const char* name, const char* label, uint8_t* bu
 }
 
 bool creates(const char* dir, const char* label, uint8_t* buf, unsigned files) {
-    static char path[kPathMax];
+    static char path[kPathMax];  // not on the shell's stack (one command at a time)
     snprintf(path, sizeof(path), "%s/fsbench-small", dir);
     Status s = vfs().mkdir(path);
     if (s != Status::ok && s != Status::exists) return failed("create-small", "mkdir", s);
@@ -188,8 +189,14 @@ int cmd_fsbench(int argc, char** argv) {
     if (argc == 5 && !strcmp(argv[1], "split")) return split_mount(argv + 2);
     const char* label = "-";
     unsigned long long mib = 16, files = 200, pad_kib = 0;
+    bool read_only = false;  // -r: only the read test (the file is there)
     int i = 1;
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (!strcmp(argv[i], "-r")) {
+            read_only = true;
+            --i;  // no value
+            continue;
+        }
         if (!strcmp(argv[i], "-b")) label = argv[i + 1];
         else if (!strcmp(argv[i], "-s") && shell::parse_u64(argv[i + 1], mib) && mib &&
                  mib < 4096) {
@@ -214,6 +221,14 @@ int cmd_fsbench(int argc, char** argv) {
     snprintf(path, sizeof(path), "%s/fsbench.bin", dir);
     const uint64_t size = mib << 20;
     bool ok = true;
+    if (read_only) {
+        printk("fs: %s running\n", name_r);
+        ok = seq_read(path, name_r, label, buf, size);
+        heap::free(buf);
+        if (shell::interrupted()) return shell::kInterrupted;
+        printk("fs: done\n");
+        return ok ? 0 : 1;
+    }
     // Small files first: on a split volume they stay on the metadata disk.
     printk("fs: create-small running\n");
     ok &= creates(dir, label, buf, static_cast<unsigned>(files));
@@ -238,6 +253,7 @@ int cmd_fsbench(int argc, char** argv) {
 }  // namespace rtos::fs
 
 SHELL_COMMAND(
-    fsbench, "[-b label] [-s MiB] [-n files] [-p KiB] <dir> | split <meta-dev> <data-dev> <path>",
+    fsbench,
+    "[-b label] [-s MiB] [-n files] [-p KiB] [-r] <dir> | split <meta-dev> <data-dev> <path>",
     "file-system throughput: sequential write/read, small-file creates (tools/bench.py --fs)",
     rtos::fs::cmd_fsbench);

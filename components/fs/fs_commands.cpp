@@ -182,8 +182,8 @@ int cmd_crc32(int argc, char** argv) {
     int dd;
     s = vfs().opendir(argv[1], dd);
     if (s != Status::ok) return fail("crc32", argv[1], s);
-    static DirEntry e;
-    static char path[kPathMax];
+    static DirEntry e;           // large: static, not on the shell's stack; the
+    static char path[kPathMax];  // shell runs one command at a time
     int result = 0;
     while (!result && (s = vfs().readdir(dd, e)) == Status::ok) {
         if (e.st.directory) continue;

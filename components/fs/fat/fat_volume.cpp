@@ -316,6 +316,7 @@ Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
 // Sets entry n in the active FAT; the sector cache writes it to every
 // mirrored copy (SectorCache::set_mirror).
 Status FatVolume::fat_set(uint32_t n, uint32_t value) {
+    checked_count_ = 0;  // what was checked may have changed
     const uint64_t off = fat_offset(type_, n);
     const uint64_t base = fat_start_ + uint64_t{active_fat_} * fat_sectors_;
     const uint64_t lba = base + off / 512;
@@ -491,6 +492,16 @@ Status FatVolume::free_chain(uint32_t first, uint32_t max) {
 // size needs: a loop, a chain off the volume, too short or too long is
 // damage.
 Status FatVolume::check_chain(uint32_t first, uint32_t size) {
+    for (unsigned i = 0; i < checked_count_; ++i)
+        if (checked_[i].first == first && checked_[i].size == size) return Status::ok;
+    const Status s = walk_chain(first, size);
+    if (s == Status::ok && first) {
+        checked_[checked_count_ < 4 ? checked_count_++ : first % 4] = {first, size};
+    }
+    return s;
+}
+
+Status FatVolume::walk_chain(uint32_t first, uint32_t size) {
     const uint32_t need =
         static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
     if (!first) return need ? fail(Status::corrupt) : Status::ok;

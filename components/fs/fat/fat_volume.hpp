@@ -154,6 +154,7 @@ private:
     Status alloc_cluster(uint32_t prev, uint32_t& out);
     Status free_chain(uint32_t first, uint32_t max);
     Status check_chain(uint32_t first, uint32_t size);
+    Status walk_chain(uint32_t first, uint32_t size);
     uint64_t cluster_lba(uint32_t c) const;
     uint32_t clusters_for(uint32_t size) const;
     Status write_cluster_direct(uint32_t c, const uint8_t* data);
@@ -202,6 +203,13 @@ private:
     // The FAT sector last read (FAT16/32), while the cache's epoch holds:
     // chain walks read it without a cache lookup.
     const uint8_t* fat_hot_ = nullptr;
+    // Chains check_chain() found sound since the FAT last changed (a file
+    // opened again is not walked again): first cluster and size.
+    struct Checked {
+        uint32_t first, size;
+    };
+    Checked checked_[4] = {};
+    unsigned checked_count_ = 0;
     uint64_t fat_hot_lba_ = 0;
     uint32_t fat_hot_epoch_ = 0;
     bool read_only_ = false, damaged_ = false;
