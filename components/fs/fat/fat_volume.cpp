@@ -17,6 +17,10 @@ struct FatNode {
     uint32_t first, size;
     uint8_t attr;
     unsigned refs;  // 0: slot free
+    // A run of consecutive clusters of the file, known while the FAT has
+    // not changed (run_gen == FatVolume::fat_gen_): clusters run_index..
+    // run_index + run_len - 1 of the file are run_cluster.. on the disk.
+    uint32_t run_index, run_cluster, run_len, run_gen;
 };
 
 // A 32-byte entry's place on the disk.
@@ -317,6 +321,7 @@ Status FatVolume::fat_get(uint32_t n, uint32_t& value) {
 // mirrored copy (SectorCache::set_mirror).
 Status FatVolume::fat_set(uint32_t n, uint32_t value) {
     checked_count_ = 0;  // what was checked may have changed
+    ++fat_gen_;          // and the runs files remember
     const uint64_t off = fat_offset(type_, n);
     const uint64_t base = fat_start_ + uint64_t{active_fat_} * fat_sectors_;
     const uint64_t lba = base + off / 512;
@@ -1034,7 +1039,7 @@ Status FatVolume::open(const char* path, unsigned flags, FatFile*& out) {
         const uint32_t first = entry_first(f.raw), size = le32(f.raw + 28);
         s = check_chain(first, size);
         if (s != Status::ok) return s;
-        *node = {f.sfn.lba, f.sfn.off, first, size, f.raw[11], 0};
+        *node = {f.sfn.lba, f.sfn.off, first, size, f.raw[11], 0, 0, 0, 0, 0};
     }
     if ((flags & kTruncate) && (flags & kWrite) && (node->size || node->first)) {
         s = begin_modify();
@@ -1121,7 +1126,22 @@ void FatVolume::jump_in_run(FatFile* f, std::size_t bytes) {
 Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uint32_t want,
                              uint32_t& got) {
     got = sectors_per_cluster_ - offset_in_cluster_sectors;
-    uint32_t c = f->cl;
+    uint32_t c = f->cl, index = f->cl_index;
+    FatNode* n = f->node;
+    // Inside the node's known run: no FAT lookups up to its end.
+    const bool in_run = n->run_len && n->run_gen == fat_gen_ && index >= n->run_index &&
+                        index - n->run_index < n->run_len &&
+                        n->run_cluster + (index - n->run_index) == c;
+    if (in_run) {
+        const uint32_t more = n->run_index + n->run_len - 1 - index;
+        if (got + uint64_t{more} * sectors_per_cluster_ >= want) {
+            got = want;
+            return Status::ok;
+        }
+        got += more * sectors_per_cluster_;
+        c += more;
+        index += more;
+    }
     while (got < want) {
         uint32_t next = 0;
         bool end = false;
@@ -1129,7 +1149,17 @@ Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uin
         if (s != Status::ok) return s;
         if (end || next != c + 1) break;
         c = next;
+        ++index;
         got += sectors_per_cluster_;
+    }
+    // Remember the run (grown from the known one when it started there).
+    const uint32_t start = in_run ? n->run_index : f->cl_index;
+    const uint32_t len = index - start + 1;
+    if (in_run || n->run_gen != fat_gen_ || len > n->run_len) {
+        n->run_cluster = in_run ? n->run_cluster : f->cl;
+        n->run_index = start;
+        n->run_len = len;
+        n->run_gen = fat_gen_;
     }
     if (got > want) got = want;
     return Status::ok;

@@ -210,6 +210,7 @@ private:
     };
     Checked checked_[4] = {};
     unsigned checked_count_ = 0;
+    uint32_t fat_gen_ = 1;  // changes with every FAT change (FatNode's run)
     uint64_t fat_hot_lba_ = 0;
     uint32_t fat_hot_epoch_ = 0;
     bool read_only_ = false, damaged_ = false;
