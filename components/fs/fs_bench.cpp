@@ -208,7 +208,9 @@ int cmd_fsbench(int argc, char** argv) {
     }
     if (i + 1 != argc) return shell::kUsage;
     const char* dir = argv[i];
-    auto* buf = static_cast<uint8_t*>(heap::alloc_aligned(kChunk, 64, false));
+    // Page-aligned: QEMU reads an O_DIRECT image (cache=none) straight into
+    // it; a less aligned buffer goes through a bounce buffer, at half the rate.
+    auto* buf = static_cast<uint8_t*>(heap::alloc_aligned(kChunk, 4096, false));
     if (!buf) {
         printk("fsbench: out of memory\n");
         return 1;

@@ -1152,11 +1152,17 @@ Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uin
         ++index;
         got += sectors_per_cluster_;
     }
-    // Remember the run (grown from the known one when it started there).
-    const uint32_t start = in_run ? n->run_index : f->cl_index;
+    // Remember the run: grown from the known one when it started in it or
+    // right after it (f got here through the run's last link, so the known
+    // run and this one are one run).
+    const bool follows = !in_run && n->run_len && n->run_gen == fat_gen_ &&
+                         f->cl_index == n->run_index + n->run_len &&
+                         f->cl == n->run_cluster + n->run_len;
+    const bool grows = in_run || follows;
+    const uint32_t start = grows ? n->run_index : f->cl_index;
     const uint32_t len = index - start + 1;
-    if (in_run || n->run_gen != fat_gen_ || len > n->run_len) {
-        n->run_cluster = in_run ? n->run_cluster : f->cl;
+    if (grows || n->run_gen != fat_gen_ || len > n->run_len) {
+        n->run_cluster = grows ? n->run_cluster : f->cl;
         n->run_index = start;
         n->run_len = len;
         n->run_gen = fat_gen_;
