@@ -5,7 +5,7 @@
 namespace rtos::fs {
 namespace {
 
-constinit Vfs the_vfs;
+constinit Vfs the_vfs;  // the system's: guarded by its own locks (vfs.hpp)
 
 bool has_slash(const char* s) {
     for (; *s; ++s)
