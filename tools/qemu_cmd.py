@@ -87,14 +87,43 @@ def resolve_board(parser, args):
     return args.bsp
 
 
+def build_folders(near=None):
+    """Configured build folders (with a .config): those in build/ and, for a
+    path `near`, its siblings; shown relative to the current folder when
+    inside it."""
+    parents = {os.path.join(ROOT, 'build')}
+    if near:
+        parents.add(os.path.dirname(os.path.abspath(near)))
+    found = set()
+    for parent in parents:
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        found |= {os.path.join(parent, n) for n in names
+                  if os.path.isfile(os.path.join(parent, n, '.config'))}
+    cwd = os.getcwd()
+    return sorted(os.path.relpath(f) if f.startswith(cwd + os.sep) else f for f in found)
+
+
 def missing_elf_message(bsp, build=None, flash=False):
     """None when the build has an ELF (flash: a flash.img) to boot, else what
-    to type to make one."""
+    to type to make one. A --build folder that does not exist (a typo, most
+    likely) is named as such, with the build folders there are."""
     name = 'flash.img' if flash else 'rtos.elf'
     path = os.path.join(build_dir(bsp, build), name)
     if os.path.isfile(path):
         return None
     target = ' flash' if flash else ''
+    if build and not os.path.isdir(build_dir(bsp, build)):
+        import difflib
+        folders = build_folders(build)
+        close = difflib.get_close_matches(build, folders, n=1)
+        return (f'build folder {build} does not exist'
+                + (f' (did you mean {close[0]}?)' if close else '')
+                + (f'; the build folders are: {", ".join(folders)}' if folders
+                   else '; there are no build folders yet')
+                + f'. To make a new one: {build_command(bsp, build)}{target}')
     return f'{path} not found: build it first with: {build_command(bsp, build)}{target}'
 
 
