@@ -277,12 +277,16 @@ def test_fs_power_cut(boot, tmp_path, bsp):
 def test_fs_threads_one_directory(boot, tmp_path, bsp):
     """Threads writing and verifying their own files in one directory; the
     host checks every file.
-    TODO(lead): boot with the SMP option of tests/system/guest.py once the SMP
-    kernel lands (smp=4); until then the extra CPUs (-smp 4) stay parked and
-    the threads share one CPU."""
+    TODO(lead): boot both boards with the SMP option of tests/system/guest.py
+    (smp=4) once the SMP kernel lands. Until then aarch64 gets a plain
+    `-smp 4` (PSCI keeps the extra CPUs off, the threads share CPU 0) and
+    riscv64 one CPU: with several harts OpenSBI's boot-hart lottery may start
+    the kernel on a hart other than 0, whose PLIC context gets no console
+    interrupt (the shell then never sees input)."""
     img = str(tmp_path / 'threads.img')
     disk('mkfat', img, '40M', '--fat', '32')
-    g = boot(bsp, build(bsp), disks=[img], extra=('-smp', '4'))
+    extra = ('-smp', '4') if 'aarch64' in bsp else ()
+    g = boot(bsp, build(bsp), disks=[img], extra=extra)
     g.run('mkdir /vda/shared')
     threads, files, size = 4, 5, 30000
     out = g.run(f'fstest threads /vda/shared {threads} {files} {size}', timeout=180)
