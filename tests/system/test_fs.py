@@ -320,3 +320,29 @@ def test_files_example_keeps_a_log_across_boots(boot, tmp_path, bsp):
     clean, report = fsck(img)
     assert clean or 'Dirty bit' in report, report
     assert disk('get', img, 'boot-log.txt', '/dev/stdout') == 'boot 1\nboot 2\n'
+
+
+def test_fs_refuses_damaged_and_foreign_disks(boot, tmp_path):
+    """A damaged FAT volume (its FAT too small for its clusters) and a disk
+    of random bytes: each refused at boot with a line saying why, neither
+    written (the images are unchanged byte for byte after the guest tried)."""
+    bsp = BSPS[0]
+    bad = str(tmp_path / 'bad.img')
+    disk('mkfat', bad, '16M', '--fat', '16')
+    with open(bad, 'r+b') as f:  # BPB FAT size (offset 22) down to 1 sector
+        f.seek(22)
+        f.write((1).to_bytes(2, 'little'))
+    foreign = str(tmp_path / 'foreign.img')
+    with open(foreign, 'wb') as f:
+        f.write(random.Random(7).randbytes(1 << 20))
+    before = [open(p, 'rb').read() for p in (bad, foreign)]
+    g = boot(bsp, build(bsp), disks=[bad, foreign], wait_prompt=False)
+    log = g.wait_prompt()
+    assert 'fs: vda: not mounted: FAT smaller than the cluster count needs' in log, log
+    assert 'fs: vdb: no FAT file system or partition table' in log, log
+    assert g.run('mount vda').strip() == 'fs: vda: not mounted: FAT smaller than the cluster count needs'
+    assert g.run('ls /').strip() == ''
+    assert g.run('cat /vda/x').strip() == 'cat: /vda/x: no such file'
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    assert [open(p, 'rb').read() for p in (bad, foreign)] == before
