@@ -1,6 +1,6 @@
 """virtio-gpu 2D through a real QEMU device, checked from the host: after
 `gpu fill <rrggbb>` and `gpu demo` the host takes a QMP `screendump` (a PPM
-of what the device scans out) and compares pixels with what README's
+of what the device scans out) and compares pixels with what docs/devices.md's
 "VirtIO GPU" section documents: every pixel of a fill, the eight bars
 (centres and both edge columns, indeed every pixel outside the text box),
 and the text box pixel for pixel, rendered here from the driver's own font

@@ -16,7 +16,7 @@ Each test prints one line as it finishes:
   io: <name> <backend> <n> IOPS <n> MB/s <n> kicks/req <n> irqs/req
 
 followed by the targets of the queue-depth-32 EVENT_IDX run (checked, not
-asserted; see README.md "Benchmarks").
+asserted; see docs/benchmarks.md).
 """
 import json
 import mmap

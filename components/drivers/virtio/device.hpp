@@ -22,7 +22,7 @@
 
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/spec.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 #include "drivers/virtio/virtqueue.hpp"
 
 namespace virtio {

@@ -9,7 +9,7 @@
 
 #include "drivers/virtio/device.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 namespace virtio {
 

@@ -1,9 +1,13 @@
 // Vocabulary types shared by every kernel API: status codes and timeouts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace rtos {
+
+/// The MMU page size of both ports (4 KiB): guard pages, page tables.
+constexpr std::size_t kPageSize = 4096;
 
 /// Result of a kernel call. Blocking calls return ok, timeout or deleted.
 enum class Status : int {
@@ -31,6 +35,7 @@ enum class Status : int {
     too_many = -20        ///< no free slot (open files, mounts)
 };
 
+/// The status in words ("timeout", "I/O error"), for messages (rtos/lib/status.cpp).
 const char* status_name(Status s);
 
 using Tick = uint64_t;

@@ -108,7 +108,7 @@ Env& boot(const Setup& s) {
         return *current;
     }
     current->probed = host_drivers::probe(current->transport, current->fake.base());
-    current->dev = rtos::BlockDevice::find("vda");
+    current->dev = rtos::block::BlockDevice::find("vda");
     return *current;
 }
 

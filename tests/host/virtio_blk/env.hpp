@@ -40,7 +40,7 @@ struct Env {
     virtio::MmioTransport transport{line};
     BlkModel model;
     bool probed = false;  ///< the driver took the device
-    rtos::BlockDevice* dev = nullptr;
+    rtos::block::BlockDevice* dev = nullptr;
     std::uint64_t max_batch = 0;  ///< most requests consumed by one process_now()
 
     /// The device consumes every available request now (if its queue is

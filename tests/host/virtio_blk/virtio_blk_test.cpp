@@ -59,7 +59,7 @@ void round_trip() {
     SIM_CHECK(e.probed);
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
-    SIM_CHECK(rtos::BlockDevice::first() == e.dev);
+    SIM_CHECK(rtos::block::BlockDevice::first() == e.dev);
     SIM_CHECK_EQ(e.dev->info().sectors, 1024u);
     SIM_CHECK_EQ(e.dev->info().block_size, 4096u);
     SIM_CHECK(!e.dev->info().read_only);
@@ -357,7 +357,7 @@ void capacity_too_big() {
     Env& e = boot(s);
     SIM_CHECK(!e.probed);
     SIM_CHECK(e.dev == nullptr);
-    SIM_CHECK(rtos::BlockDevice::first() == nullptr);
+    SIM_CHECK(rtos::block::BlockDevice::first() == nullptr);
     bool failed_set = false;
     for (auto v : e.fake.status_writes())
         if (v & virtio::VIRTIO_STATUS_FAILED) failed_set = true;
@@ -479,12 +479,12 @@ void concurrent_small_queue() { concurrent(4); }  // fewer slots than threads
 // ---- case 8: the asynchronous API ----
 
 struct Async {
-    rtos::BlockRequest req;
+    rtos::block::BlockRequest req;
     std::vector<std::uint8_t> buf;
 };
 std::vector<int> g_order;  // indices in completion order
 
-void record(rtos::BlockRequest& r) {
+void record(rtos::block::BlockRequest& r) {
     g_order.push_back(static_cast<int>(reinterpret_cast<std::intptr_t>(r.context)));
 }
 
@@ -510,11 +510,11 @@ void async_batch() {
 
     constexpr int kN = 8;
     Async a[kN];
-    rtos::BlockRequest* batch[kN];
+    rtos::block::BlockRequest* batch[kN];
     g_order.clear();
     for (int i = 0; i < kN; ++i) {
         a[i].buf.assign(4096, 0xee);
-        a[i].req.op = rtos::BlockRequest::Op::read;
+        a[i].req.op = rtos::block::BlockRequest::Op::read;
         a[i].req.lba = 16 * static_cast<std::uint64_t>(i);
         a[i].req.count = 8;
         a[i].req.buf = a[i].buf.data();
@@ -522,7 +522,8 @@ void async_batch() {
         a[i].req.context = reinterpret_cast<void*>(static_cast<std::intptr_t>(i));
         batch[i] = &a[i].req;
     }
-    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::BlockRequest* const>(batch, kN)), Status::ok);
+    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::block::BlockRequest* const>(batch, kN)),
+                     Status::ok);
     for (auto& x : a) SIM_CHECK(!x.req.done());
     SIM_CHECK_EQ(e.fake.notifications(0), 1u);  // one kick for the batch
     SIM_CHECK_EQ(queue_stats().kicks, 1u);
@@ -544,24 +545,24 @@ void async_batch() {
     const virtio::Virtqueue::Stats& st = queue_stats();
     SIM_CHECK_EQ(st.used, static_cast<std::uint32_t>(kN));
     SIM_CHECK_EQ(st.irqs, g_irq ? 1u : 0u);  // one interrupt for the whole batch
-    rtos::BlockDevice::Counters c{};
+    rtos::block::BlockDevice::Counters c{};
     SIM_CHECK(e.dev->counters(c));
     SIM_CHECK_EQ(c.kicks, 1u);
     SIM_CHECK_EQ(c.irqs, g_irq ? 1u : 0u);
 
     // Waitable handles, and a request refused before the device: it
     // completes at once with its own status, the others go on.
-    rtos::BlockRequest w[3];
+    rtos::block::BlockRequest w[3];
     std::vector<std::uint8_t> wb(3 * 512);
     for (int i = 0; i < 3; ++i) {
-        w[i].op = rtos::BlockRequest::Op::write;
+        w[i].op = rtos::block::BlockRequest::Op::write;
         w[i].lba = 900 + static_cast<std::uint64_t>(i);
         w[i].count = 1;
         w[i].buf = &wb[512 * static_cast<std::size_t>(i)];
         wb[512 * static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(0x60 + i);
     }
     w[1].lba = 5000;  // beyond the disk
-    rtos::BlockRequest* wp[] = {&w[0], &w[1], &w[2]};
+    rtos::block::BlockRequest* wp[] = {&w[0], &w[1], &w[2]};
     e.fake.process_on_notify = true;
     SIM_CHECK_STATUS(e.dev->submit(wp), Status::out_of_range);
     SIM_CHECK(w[1].done());
@@ -615,11 +616,11 @@ void async_queue_full() {
     e.start_device_thread();
     constexpr int kN = 12;
     Async a[kN];
-    rtos::BlockRequest* batch[kN];
+    rtos::block::BlockRequest* batch[kN];
     g_order.clear();
     for (int i = 0; i < kN; ++i) {
         a[i].buf.assign(1024, static_cast<std::uint8_t>(i + 1));
-        a[i].req.op = rtos::BlockRequest::Op::write;
+        a[i].req.op = rtos::block::BlockRequest::Op::write;
         a[i].req.lba = 2 * static_cast<std::uint64_t>(i);
         a[i].req.count = 2;
         a[i].req.buf = a[i].buf.data();
@@ -627,7 +628,8 @@ void async_queue_full() {
         a[i].req.context = reinterpret_cast<void*>(static_cast<std::intptr_t>(i));
         batch[i] = &a[i].req;
     }
-    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::BlockRequest* const>(batch, kN)), Status::ok);
+    SIM_CHECK_STATUS(e.dev->submit(std::span<rtos::block::BlockRequest* const>(batch, kN)),
+                     Status::ok);
     for (int i = 0; i < kN; ++i) {
         SIM_CHECK_STATUS(e.dev->wait(a[i].req), Status::ok);  // waits though it has a callback
         SIM_CHECK_EQ(e.model.disk[a[i].req.lba * 512 + 1023], static_cast<std::uint8_t>(i + 1));

@@ -15,6 +15,7 @@
 #include "sim.hpp"
 
 using namespace console_test;
+namespace entropy = rtos::entropy;
 using rtos::Status;
 using rtos::Timeout;
 

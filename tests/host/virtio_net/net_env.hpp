@@ -14,7 +14,7 @@
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
 #include "fake_mmio_device.hpp"
 #include "irq_line.hpp"
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 namespace net_test {
 

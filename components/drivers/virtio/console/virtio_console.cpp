@@ -28,11 +28,11 @@
 #include <rtos/thread.hpp>
 
 #include "drivers/virtio/config.hpp"
-#include "drivers/virtio/console/console_port.hpp"
+#include "drivers/serial/console_port.hpp"
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 
-namespace rtos::vcon {
+namespace rtos::serial {
 
 class Console;
 
@@ -780,8 +780,8 @@ bool probe(const virtio::Found& found) {
 
 }  // namespace
 
-}  // namespace rtos::vcon
+}  // namespace rtos::serial
 
 namespace virtio {
-VIRTIO_DRIVER(console, VIRTIO_ID_CONSOLE, rtos::vcon::probe);
+VIRTIO_DRIVER(console, VIRTIO_ID_CONSOLE, rtos::serial::probe);
 }  // namespace virtio

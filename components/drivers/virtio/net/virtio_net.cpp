@@ -1,5 +1,5 @@
 // virtio-net (5.1 Network Device) on the link-layer interface of
-// components/net/netdev.hpp: one receive and one transmit queue, MTU 1500.
+// components/drivers/net/netdev.hpp: one receive and one transmit queue, MTU 1500.
 //
 // Receive: every buffer is preallocated at probe time and always on the
 // queue; the interrupt only wakes the driver's receive thread, which checks
@@ -26,7 +26,7 @@
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 namespace virtio {
 namespace {

@@ -1,4 +1,4 @@
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 #include <rtos/critical.hpp>
 

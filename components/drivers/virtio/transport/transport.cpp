@@ -1,5 +1,5 @@
 // Transport helpers shared by every transport: names and 64-bit config access.
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 #include <cstdio>
 
@@ -45,11 +45,6 @@ std::uint64_t Transport::config_read64(std::uint32_t offset) {
     std::uint64_t lo = config_read32(offset);
     std::uint64_t hi = config_read32(offset + 4);
     return lo | (hi << 32);
-}
-
-void Transport::config_write64(std::uint32_t offset, std::uint64_t value) {
-    config_write32(offset, static_cast<std::uint32_t>(value));
-    config_write32(offset + 4, static_cast<std::uint32_t>(value >> 32));
 }
 
 namespace {

@@ -15,10 +15,6 @@
 // (random 4 KiB-aligned offsets over the disk), seqread-1m, seqwrite-1m
 // (1 MiB requests in order, wrapping). The write tests overwrite the disk.
 // Each test issues -n requests, or runs for -t milliseconds.
-#include <rtos/config.hpp>
-
-#if defined(CONFIG_BLOCK) && defined(CONFIG_SHELL)
-
 #include <new>
 #include <span>
 
@@ -27,12 +23,14 @@
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
-#include "bench/bench.hpp"
 #include "drivers/block/block_device.hpp"
 #include "shell/shell.hpp"
 
 namespace rtos::bench {
 namespace {
+
+using block::BlockDevice;
+using block::BlockRequest;
 
 constexpr unsigned kMaxDepth = 32;
 constexpr uint32_t kSmall = 8;     // sectors: 4 KiB
@@ -274,5 +272,3 @@ int cmd_iobench(int argc, char** argv) {
 SHELL_COMMAND(iobench, "[-d dev] [-b label] [-n requests | -t ms] [all | name-part]",
               "wall-clock block I/O at queue depth 1 and 32 (tools/bench.py --io)",
               rtos::bench::cmd_iobench);
-
-#endif  // CONFIG_BLOCK && CONFIG_SHELL

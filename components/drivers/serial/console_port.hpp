@@ -1,8 +1,10 @@
-// Byte streams over virtio-console ports, for applications:
+// Console ports of the serial class: named byte streams to the host, for
+// applications. Bus-independent; the virtio-console driver implements it
+// (components/drivers/virtio/console/virtio_console.cpp).
 //
-//   rtos::vcon::Port* p = rtos::vcon::open("org.rtos.echo", rtos::Timeout::ticks(1000));
-//   long n = rtos::vcon::read(p, buf, sizeof(buf), rtos::Timeout::forever());
-//   if (n > 0) rtos::vcon::write(p, buf, n, rtos::Timeout::forever());
+//   rtos::serial::Port* p = rtos::serial::open("org.rtos.echo", rtos::Timeout::ticks(1000));
+//   long n = rtos::serial::read(p, buf, sizeof(buf), rtos::Timeout::forever());
+//   if (n > 0) rtos::serial::write(p, buf, n, rtos::Timeout::forever());
 //
 // A port is open from the guest side while it has users (PORT_OPEN to the
 // device); the host side opens and closes it on its own (a socket chardev
@@ -17,7 +19,7 @@
 
 #include <rtos/types.hpp>
 
-namespace rtos::vcon {
+namespace rtos::serial {
 
 struct Port;  // opaque
 
@@ -59,4 +61,4 @@ bool port_info(unsigned index, PortInfo& info);
 /// virtio-console devices found.
 unsigned device_count();
 
-}  // namespace rtos::vcon
+}  // namespace rtos::serial

@@ -9,8 +9,8 @@
 #include <rtos/printk.hpp>
 
 #include "arch/port.hpp"
-#include "platform.hpp"
 #include "platform/device.hpp"
+#include "platform/platform.hpp"
 
 extern "C" char __image_start[], __image_end[];
 extern "C" const rtos::platform::DeviceDriver __board_drivers_start[];
@@ -28,7 +28,6 @@ constexpr bool kDeviceTree = false;
 
 fdt::Tree tree;
 board::MemoryRange ram_range{CONFIG_PLATFORM_RAM_BASE, CONFIG_PLATFORM_RAM_SIZE};
-board::ExitHandler exit_handler = nullptr;
 
 const void* locate_device_tree(uintptr_t boot_arg) {
 #if defined(CONFIG_PLATFORM_USE_DEVICE_TREE)
@@ -115,12 +114,6 @@ board::MemoryRange board::heap_range() {
     }
     if (end <= start) return {start, 0};
     return {start, end - start};
-}
-
-void board::set_exit_handler(ExitHandler handler) { exit_handler = handler; }
-
-void board::exit(int status) {
-    if (exit_handler) exit_handler(status);
 }
 
 }  // namespace rtos

@@ -1,4 +1,4 @@
-// Confirms a flash boot's slot B (components/platform/flash_layout.hpp):
+// Confirms a flash boot's slot B (flash/layout.hpp):
 // the loader counts every boot of slot B in the boot state on pflash unit 1
 // and falls back to slot A after kMaxTries unconfirmed ones; a kernel that
 // got this far (every driver and application hook has run) is good, so it
@@ -8,7 +8,7 @@
 #include <rtos/init.hpp>
 #include <rtos/printk.hpp>
 
-#include "platform/flash_layout.hpp"
+#include "flash/layout.hpp"
 #include "platform/platform.hpp"
 
 namespace rtos {

@@ -1,10 +1,10 @@
 /* riscv64 flash loader entry: the first code of a QEMU pflash image
- * (flash.img; layout in components/platform/flash_layout.hpp). QEMU 7.2's
+ * (flash.img; layout in bsp/qemu-virt/flash/layout.hpp). QEMU 7.2's
  * virt machine with a pflash unit 0 makes its reset vector jump to the flash
  * base (0x20000000) instead of to the firmware, in M-mode, with a0 = hart
  * id, a1 = device tree and a2 = its fw_dynamic_info (next_addr 0: no
  * kernel). OpenSBI (fw_dynamic, -bios default) is still loaded at the start
- * of RAM. So the loader (rtos/arch/flash/loader.cpp) picks a slot and copies
+ * of RAM. So the loader (loader.cpp) picks a slot and copies
  * its kernel to its link address, and this entry enters OpenSBI with a
  * fw_dynamic_info of its own that names the kernel: the kernel starts in
  * S-mode with a0 = hart id, a1 = device tree and SBI available, exactly as

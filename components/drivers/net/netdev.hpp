@@ -1,7 +1,7 @@
-// The link layer between Ethernet drivers (virtio-net, ...) and the network
-// stack: a driver implements NetDevice and registers it; the stack's netif
-// (components/net/netif.cpp) sends frames through it and is handed every
-// received frame. Nothing here knows lwIP.
+// The network device class: the link layer between Ethernet drivers
+// (virtio-net, ...) and the network stack. A driver implements NetDevice and
+// registers it; the stack's netif (components/net/stack.cpp) sends frames
+// through it and is handed every received frame. Nothing here knows lwIP.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
-// The first block device through the generic interface: 4 KiB reads and
+// The blk_* benchmarks of `bench` (added with BENCHMARKS(), rtos/bench/bench.hpp):
+// the first block device through the generic interface: 4 KiB reads and
 // writes, and sequential 64 KiB reads and writes over a scratch region at
 // the end of the disk (at most 1 MiB, at most half the disk). The writes
 // overwrite that region; they are skipped on a read-only disk.
@@ -18,10 +19,6 @@
 // together with the completion. Both are races with host threads and
 // would make the numbers follow the host's load, so those requests are
 // issued but not timed.
-#include <rtos/config.hpp>
-
-#if defined(CONFIG_BLOCK)
-
 #include <rtos/clock.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/string.hpp>
@@ -32,6 +29,9 @@
 
 namespace rtos::bench {
 namespace {
+
+using block::BlockDevice;
+using block::BlockRequest;
 
 constexpr unsigned kRuns = 16;
 constexpr unsigned kMaxTries = 8;
@@ -133,13 +133,22 @@ void blk(Result& r, bool write, bool large) {
     else s.run(r, write, kSmallSectors, kSmallOps);
 }
 
-}  // namespace
-
 void blk_read_4k(Result& r) { blk(r, false, false); }
 void blk_write_4k(Result& r) { blk(r, true, false); }
 void blk_seq_read_64k(Result& r) { blk(r, false, true); }
 void blk_seq_write_64k(Result& r) { blk(r, true, true); }
 
-}  // namespace rtos::bench
+}  // namespace
 
-#endif  // CONFIG_BLOCK
+BENCHMARKS(blk) = {
+    {"blk_read_4k", "first disk: 4 KiB read, CPU instructions per request (waiting excluded)",
+     blk_read_4k},
+    {"blk_write_4k", "first disk: 4 KiB write at its end, CPU instructions per request",
+     blk_write_4k},
+    {"blk_seq_read_64k", "first disk: sequential 64 KiB reads, CPU instructions per request",
+     blk_seq_read_64k},
+    {"blk_seq_write_64k", "first disk: sequential 64 KiB writes at its end, per request",
+     blk_seq_write_64k},
+};
+
+}  // namespace rtos::bench

@@ -1,10 +1,10 @@
 /* aarch64 flash loader entry: the first code of a QEMU pflash image
- * (flash.img; layout in components/platform/flash_layout.hpp). With a pflash
+ * (flash.img; layout in bsp/qemu-virt/flash/layout.hpp). With a pflash
  * unit 0 and no -kernel, QEMU's virt machine starts the CPU at the flash
  * base (0x0) with the MMU off: at EL1, at EL2 with virtualization=on, at EL3
  * with secure=on (then unit 0 is the secure flash). QEMU puts the device
  * tree at the start of RAM and passes nothing in a register. This entry
- * parks every CPU but 0.0.0.0; the loader (rtos/arch/flash/loader.cpp)
+ * parks every CPU but 0.0.0.0; the loader (loader.cpp)
  * picks a slot and copies its kernel to its link address; the kernel is
  * entered as a Linux-style boot loader does: x0 = device tree, at the
  * exception level the CPU started at (start.S drops to EL1 itself).

@@ -111,7 +111,6 @@ public:
 
     /// Low half then high half; may tear, see Device::read_config_consistent().
     std::uint64_t config_read64(std::uint32_t offset);
-    void config_write64(std::uint32_t offset, std::uint64_t value);
 
     /// "virtio-blk@0x10008000": the prefix of every log line about this device.
     const char* name() const { return name_; }

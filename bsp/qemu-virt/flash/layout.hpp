@@ -1,6 +1,6 @@
 // The layout of Tern's QEMU pflash images, shared by the flash loader
-// (rtos/arch/flash/loader.cpp), the kernel's boot confirmation
-// (components/platform/flash_boot.cpp) and tools/flash_image.py.
+// (loader.cpp beside it), the kernel's boot confirmation
+// (bsp/qemu-virt/flash_boot.cpp) and tools/flash_image.py.
 //
 // pflash unit 0 (flash.img, read-only to the guest):
 //   0x0                the loader; the CPU (aarch64) or QEMU's reset vector (riscv64) starts it

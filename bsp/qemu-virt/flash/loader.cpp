@@ -1,9 +1,9 @@
-// The flash loader's C++ part, run from flash by rtos/arch/<arch>/flash_loader.S
+// The flash loader's C++ part, run from flash by <arch>.S beside it
 // with a stack in RAM and the MMU off: picks a slot, keeps slot B's boot
 // counter in pflash unit 1, copies the kernel to its load address.
 //
 // Slot B (an update) is tried while it has been booted fewer than kMaxTries
-// times without its kernel confirming it (components/platform/flash_boot.cpp);
+// times without its kernel confirming it (bsp/qemu-virt/flash_boot.cpp);
 // each try is recorded before the jump, so a kernel that hangs or dies counts.
 // After kMaxTries unconfirmed tries the loader records the fallback and boots
 // slot A from then on. Without a boot state in unit 1 (no magic) or without a
@@ -14,23 +14,23 @@
 #include <rtos/crc32.hpp>
 #include <rtos/config.hpp>
 
-#include "platform/flash_layout.hpp"
+#include "layout.hpp"
+#if defined(CONFIG_DRIVER_NS16550)
+#include "drivers/serial/ns16550_regs.hpp"
+#else
+#include "drivers/serial/pl011_regs.hpp"
+#endif
 
 namespace {
 
 using namespace rtos::flash_layout;
 
+// The board's console UART at its fallback address, polled.
 void putc(char c) {
-#if defined(CONFIG_ARCH_RISCV64)  // NS16550: LSR.THRE, THR
-    auto* uart = reinterpret_cast<volatile uint8_t*>(uintptr_t{CONFIG_PLATFORM_UART_BASE});
-    while (!(uart[5] & 0x20)) {
-    }
-    uart[0] = static_cast<uint8_t>(c);
-#else  // PL011: FR.TXFF, DR
-    auto* uart = reinterpret_cast<volatile uint32_t*>(uintptr_t{CONFIG_PLATFORM_UART_BASE});
-    while (uart[0x18 / 4] & 0x20) {
-    }
-    uart[0] = static_cast<uint8_t>(c);
+#if defined(CONFIG_DRIVER_NS16550)
+    rtos::drivers::ns16550::put_polled(CONFIG_PLATFORM_UART_BASE, 0, c);
+#else
+    rtos::drivers::pl011::put_polled(CONFIG_PLATFORM_UART_BASE, c);
 #endif
 }
 
