@@ -12,6 +12,9 @@
 
 namespace rtos::fs {
 
+using block::BlockDevice;
+using block::BlockRequest;
+
 /// A block device as a BlockIo: a batch of transfers is one submission.
 class DeviceIo final : public BlockIo {
 public:
