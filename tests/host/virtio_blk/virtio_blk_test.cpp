@@ -28,6 +28,7 @@ namespace {
 constexpr rtos::Tick kTimeoutTicks = rtos::clock::ms_to_ticks(CONFIG_VIRTIO_BLK_TIMEOUT_MS);
 
 // Parameters of the scenario the child runs (set in the parent before fork).
+std::uint32_t g_layout = rig::kModern;
 std::uint32_t g_version = rig::kModern;
 bool g_irq = true;
 fake::UsedFault g_fault = fake::UsedFault::none;
@@ -41,7 +42,7 @@ std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
 
 // The end of the driver's boot line: disk, size and negotiated features.
 std::string boot_line_end(const std::string& disk, const std::string& features) {
-    return " " + disk + " features " + rig::feature_words(features, g_version) + "\n";
+    return " " + disk + " features " + rig::feature_words(features, g_layout) + "\n";
 }
 
 void check_clean(Env& e) {
@@ -713,16 +714,19 @@ void async_queue_full() {
 // ---- gtest glue ----
 
 struct Mode {
-    std::uint32_t version;
+    std::uint32_t layout;
     bool irq;
 };
+const char* layout_name(std::uint32_t layout) {
+    return layout == rig::kLegacy ? "legacy" : layout == rig::kPacked ? "packed" : "modern";
+}
 void PrintTo(const Mode& m, std::ostream* os) {
-    *os << (m.version == rig::kLegacy ? "legacy" : "modern") << (m.irq ? " irq" : " polling");
+    *os << layout_name(m.layout) << (m.irq ? " irq" : " polling");
 }
 
 std::vector<Mode> modes() {
     std::vector<Mode> m;
-    for (auto v : rig::enabled_versions()) {
+    for (auto v : rig::enabled_layouts()) {
         m.push_back({v, true});
         m.push_back({v, false});
     }
@@ -730,14 +734,15 @@ std::vector<Mode> modes() {
 }
 
 std::string mode_name(const testing::TestParamInfo<Mode>& i) {
-    return std::string(i.param.version == rig::kLegacy ? "legacy" : "modern") +
-           (i.param.irq ? "_irq" : "_polling");
+    return std::string(layout_name(i.param.layout)) + (i.param.irq ? "_irq" : "_polling");
 }
 
 class VirtioBlk : public testing::TestWithParam<Mode> {
 protected:
     int run(void (*scenario)()) {
-        g_version = GetParam().version;
+        g_layout = GetParam().layout;
+        g_version = rig::mmio_version(g_layout);
+        driver_test::offer_packed_default = g_layout == rig::kPacked;
         g_irq = GetParam().irq;
         return sim::run_isolated(scenario);
     }
