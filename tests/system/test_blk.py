@@ -3,7 +3,8 @@ CRC of a random image must match zlib's, sectors it stamps must appear in
 the image byte for byte with their neighbours untouched, on both archs,
 legacy and modern, with two queue configurations; over virtio-pci
 (modern-only, transitional, legacy-only), and a machine with a disk on each
-transport. Every boot line must name exactly the features QEMU offers and
+transport. On a modern-only interface (MMIO modern, PCI modern) the first
+disk offers the packed ring (packed=on) and the second keeps the split one. Every boot line must name exactly the features QEMU offers and
 the build asks for (as QEMU itself reports them over QMP), also with the
 ring features turned off on the device."""
 import os
@@ -65,24 +66,27 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
     data_a = make_image(a, 4 << 20, 1)
     data_b = make_image(b, 1 << 20, 2)
     dev = virtio_dev('blk', mode)
+    packed_a = mode in ('modern', 'pci-modern')
     qmp_path = tmp_path / 'qmp'
     g = boot(bsp, out, wait_prompt=False, **virtio_kw(mode),
              extra=['-drive', f'file={a},if=none,format=raw,id=da',
-                    '-device', f'{dev},drive=da,serial=TERN-A',
+                    '-device', f'{dev},drive=da,serial=TERN-A' + (',packed=on' if packed_a else ''),
                     '-drive', f'file={b},if=none,format=raw,id=db',
                     '-device', f'{dev},drive=db,serial=TERN-B'] + qmp_args(qmp_path))
     log = g.wait_prompt()
     # One boot line per device, with the words harnesses look for.
     lines = re.findall(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue (\d+) '
-                       r'(vd[ab]) (\d+) sectors features ', log)
-    assert sorted(l[1] for l in lines) == ['vda', 'vdb'], log
-    for q, name, sectors in lines:
+                       r'ring (\w+) (vd[ab]) (\d+) sectors features ', log)
+    assert sorted(l[2] for l in lines) == ['vda', 'vdb'], log
+    for q, ring, name, sectors in lines:
         assert int(q) == (QEMU_PCI_LEGACY_QUEUE if mode == 'pci-legacy' else QUEUE[config])
+        assert ring == ('packed' if packed_a and name == 'vda' else 'split'), log
         assert int(sectors) == (len(data_a) if name == 'vda' else len(data_b)) // SECTOR
     # q16 is built without EVENT_IDX and indirect descriptors.
     qmp = QMP(qmp_path)
-    check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode, ring=config == 'default'),
-                   count=2, qmp=qmp)
+    words = expected_features('virtio-blk', mode, ring=config == 'default')
+    check_features(log, 'virtio-blk', mode, [words | ({'ring_packed'} if packed_a else set()), words],
+                   qmp=qmp)
     qmp.close()
 
     listing = g.run('blk list')
