@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.join(ROOT, 'tests', 'system'))
 import builds  # noqa: E402
 from guest import Guest  # noqa: E402
 
+# Test order and xdist scheduling: longest first (tests/schedule.py).
+pytest_plugins = ['schedule']
+
 BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
 
 # The virtio modes the device tests boot in: mode -> (virtio-mmio version for
@@ -150,10 +153,3 @@ def boot(request):
     yield start
     for g in guests:
         g.close()
-
-
-def pytest_collection_modifyitems(items):
-    """The host unit tests (one long ctest run, built by tools/test before
-    pytest starts) go first, beside the first guests instead of at the end
-    of the run."""
-    items.sort(key=lambda item: item.name != 'test_host_unit_tests')
