@@ -171,7 +171,7 @@ def run_benchmarks(a):
             path = os.path.join(tmp, 'scratch.img')
             with open(path, 'wb') as f:
                 f.truncate(a.disk_size << 20)
-            disks = [path]
+            disks = [path + ',unsafe']
         argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False,
                                 disks=disks, extra=ICOUNT)
         print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)

@@ -1,6 +1,7 @@
 // The shell thread: read a line, split it into arguments, run the command.
 #include "shell.hpp"
 
+#include <rtos/clock.hpp>
 #include <rtos/console.hpp>
 #include <rtos/init.hpp>
 #include <rtos/panic.hpp>
@@ -80,6 +81,23 @@ void shell_start() {
 RTOS_INIT(shell_start, late);  // the prompt comes after the start-up output
 
 bool interrupted() { return console::interrupt_requested(); }
+
+constexpr Tick kWaitSlice = clock::ms_to_ticks(50);
+
+Tick wait_slice(Tick deadline) {
+    const Tick now = clock::ticks();
+    if (interrupted() || now >= deadline) return 0;
+    return deadline - now < kWaitSlice ? deadline - now : kWaitSlice;
+}
+
+bool sleep_until(Tick deadline) {
+    for (;;) {
+        if (interrupted()) return false;
+        const Tick now = clock::ticks();
+        if (now >= deadline) return true;
+        Thread::sleep_until(deadline - now < kWaitSlice ? deadline : now + kWaitSlice);
+    }
+}
 
 const Command* commands_begin() { return __shell_commands_start; }
 const Command* commands_end() { return __shell_commands_end; }

@@ -106,6 +106,11 @@ public:
         dev_.counters(c1);
         heap::free(buf_);
         if (!ok) return false;
+        if (shell::interrupted()) {  // a partial run: no figures that read like a measurement
+            printk("io: %s interrupted after %llu requests\n", t_.name,
+                   static_cast<unsigned long long>(completed_));
+            return true;
+        }
 
         const uint64_t bytes_done = completed_ * bytes;
         printk("io: %s %s %llu IOPS ", t_.name, label,

@@ -157,7 +157,8 @@ int cmd_bench(int argc, char** argv) {
     uint64_t f = arch::counter_frequency();
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
-    unsigned measured = 0, skipped = 0, failed = 0;
+    unsigned measured = 0, skipped = 0, failed = 0, selected = 0;
+    for (const Benchmark& b : kBenchmarks) selected += contains(b.name, filter);
     for (const Benchmark& b : kBenchmarks) {
         if (!contains(b.name, filter)) continue;
         if (shell::interrupted()) break;
@@ -170,8 +171,12 @@ int cmd_bench(int argc, char** argv) {
             break;
         }
     }
+    if (shell::interrupted()) {  // Ctrl-C came during the run: the summary says it is partial
+        printk("bench: interrupted after %u of %u benchmarks: %u results, %u skipped, %u failed\n",
+               measured + skipped + failed, selected, measured, skipped, failed);
+        return shell::kInterrupted;
+    }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
-    if (shell::interrupted()) return shell::kInterrupted;  // Ctrl-C came during the run
     return failed ? 1 : 0;
 }
 

@@ -135,7 +135,8 @@ int cmd_ktest(int argc, char** argv) {
     Thread* self = Thread::current();
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
-    unsigned passed = 0, failed = 0;
+    unsigned passed = 0, failed = 0, selected = 0;
+    for (unsigned i = 0; i < total; ++i) selected += contains(sorted[i]->name, filter);
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
         if (shell::interrupted()) break;
@@ -147,8 +148,13 @@ int cmd_ktest(int argc, char** argv) {
         }
     }
     self->set_priority(old_priority);
+    // Interrupted: the summary says it is partial (also when Ctrl-C cut the last one short).
+    if (shell::interrupted()) {
+        printk("ktest: interrupted after %u of %u tests: %u passed, %u failed\n", passed + failed,
+               selected, passed, failed);
+        return shell::kInterrupted;
+    }
     printk("ktest: %u passed, %u failed\n", passed, failed);
-    if (shell::interrupted()) return shell::kInterrupted;  // also when it cut the last one short
     return failed ? 1 : 0;
 }
 

@@ -18,6 +18,7 @@ import urllib.request
 
 import pytest
 from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from guest import PROMPT
 
 # mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
 MODES = {
@@ -260,13 +261,42 @@ def test_net_two_guests(boot, bsp):
     a = boot(bsp, out, virtio='modern', extra=link(pa, pb, '52:54:00:00:00:0a'))
     b = boot(bsp, out, virtio='legacy', extra=link(pb, pa, '52:54:00:00:00:0b'))
     assert 'inet 10.0.3.1 netmask 255.255.255.0' in a.run('ifconfig')
+    # Strict dotted quads and a contiguous netmask; a refusal changes nothing.
+    quad = "four numbers 0-255 separated by dots (a.b.c.d)"
+    before = b.run('ifconfig').splitlines()[1]  # the addresses line
+    for command, error in [
+            ('ifconfig 1.2.3 4', f"ifconfig: bad address '1.2.3': {quad}"),  # BSD shorthand
+            ('ifconfig 10.0.3.2 0.0.0.4', "ifconfig: bad netmask '0.0.0.4': its ones must come "
+                                          "first, then its zeros (e.g. 255.255.255.0)"),
+            ('ifconfig 10.0.3.2 255.0.255.0', "ifconfig: bad netmask '255.0.255.0'"),
+            ('ifconfig 10.0.3.256 255.255.255.0', "ifconfig: bad address '10.0.3.256'"),
+            ('ifconfig 10.0.3.02 255.255.255.0', "ifconfig: bad address '10.0.3.02'"),  # octal?
+            ('ifconfig 10.0.3.+2 255.255.255.0', "ifconfig: bad address '10.0.3.+2'"),
+            ('ifconfig 0x0a.0.3.2 255.255.255.0', "ifconfig: bad address '0x0a.0.3.2'"),
+            ('ifconfig 10.0.3.2. 255.255.255.0', "ifconfig: bad address '10.0.3.2.'"),
+            ('ifconfig 10.0.3.2 255.255.255.0 10.0.3', f"ifconfig: bad gateway '10.0.3': {quad}")]:
+        out = b.run(command)
+        assert out.startswith(error) and out.count('\n') == 1, (command, out)
+    assert b.run('ifconfig').splitlines()[1] == before
     assert b.run('ifconfig 10.0.3.2 255.255.255.0') == 'net: eth0 address 10.0.3.2\n'
     assert 'inet 10.0.3.2 netmask 255.255.255.0' in b.run('ifconfig')
 
     assert '2 sent, 2 received' in a.run('ping 10.0.3.2 2', timeout=20)
     assert '2 sent, 2 received' in b.run('ping 10.0.3.1 2', timeout=20)
+    # Ctrl-C stops a long ping between two echoes, and while it waits for a
+    # reply that never comes (nobody has 10.0.3.99).
+    out = a.interrupt('ping 10.0.3.2 1000', r'seq=1 time=', 'ping: interrupted', timeout=10)
+    m = re.search(r'^ping: (\d+) sent, (\d+) received, .*\n\^C$', out, re.M)
+    assert m and 2 <= int(m.group(2)) <= int(m.group(1)) <= 4, out
+    out = a.interrupt('ping 10.0.3.99 1000', r'ping 10\.0\.3\.99 1000\r*\n', 'ping: interrupted',
+                      timeout=5)
+    assert re.search(r'^ping: [1-4] sent, 0 received, 100% loss\n\^C$', out, re.M), out
     out_b = b.run('echotest 10.0.3.1 1048576', timeout=120)
     assert re.search(r'echotest: 1048576 sent, 1048576 echoed, 0 mismatches', out_b), out_b
+    # A Ctrl-C typed right behind it stops an echotest of 1 GiB within a chunk.
+    b.send('echotest 10.0.3.1 1073741824\r\x03')
+    out_b = b.expect(r'\^C\r*\nechotest: interrupted\r*\n' + re.escape(PROMPT), timeout=30)
+    assert re.search(r'echotest: (\d+) sent, \1 echoed, 0 mismatches', out_b), out_b
     ra, _ = counters(a.run('ifconfig'))
     assert ra[1] > (1 << 20) and ra[3] == 0, ra
 

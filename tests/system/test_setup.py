@@ -121,3 +121,22 @@ def test_tools_test_quick_runs_the_host_tests_and_one_boot_per_board(shimmed, tm
     assert calls[2].partition(' | ')[0] == (
         f'python -m pytest -n {NPROC} --junitxml=build/test-results/quick-junit.xml '
         'tests/test_host_unit.py tests/system/test_quick.py -x')
+
+
+def test_no_test_or_tool_needs_a_program_no_group_installs():
+    """The docs' recipes may use socat or curl (a user's choice), but the
+    tests and tools talk to the guests with Python's socket and urllib:
+    no setup group installs those programs."""
+    import re
+    unwanted = re.compile(r'\b(socat|curl|wget|netcat)\b')
+    found = []
+    for top in ('tools', 'tests', '.ci'):
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                path = os.path.join(folder, name)
+                if path == os.path.abspath(__file__) or name.endswith(('.png', '.json', '.pyc')):
+                    continue
+                with open(path, errors='replace') as f:
+                    found += [f'{os.path.relpath(path, ROOT)}:{n}: {line.strip()}'
+                              for n, line in enumerate(f, 1) if unwanted.search(line)]
+    assert not found, '\n'.join(found)

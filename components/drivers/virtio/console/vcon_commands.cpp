@@ -1,5 +1,6 @@
 // The `vcon` shell command over the port API (console_port.hpp). Its output
 // is a contract the system tests rely on (README.md, "VirtIO console").
+#include <rtos/clock.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
@@ -41,7 +42,7 @@ int write_line(const char* name, int argc, char** argv) {
         if (i + 1 < argc && n + 2 < sizeof(line)) line[n++] = ' ';
     }
     line[n++] = '\n';
-    const long r = write(port, line, n, Timeout::ticks(1000));
+    const long r = write(port, line, n, Timeout::ticks(clock::ms_to_ticks(1000)));  // bounded: 1 s
     close(port);
     if (r < 0) {
         printk("vcon: write to %s failed: %s\n", name, status_name(static_cast<Status>(r)));
