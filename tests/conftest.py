@@ -102,6 +102,8 @@ def ensure_built(bsp, name=None, config=(), jobs=2, targets=()):
         fragments = tuple(os.path.join(ROOT, f) for f in registered[canonical])
     elif not fragments:
         name = builds.DEFAULT
+    elif name is None:
+        name = '+'.join(os.path.splitext(os.path.basename(f))[0] for f in fragments)
     out = builds.folder(bsp, name)
     locks = os.path.join(ROOT, 'build', 'locks')
     os.makedirs(locks, exist_ok=True)
