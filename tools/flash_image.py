@@ -7,7 +7,7 @@
   tools/flash_image.py state FILE --size 32M      a fresh boot state for pflash unit 1
   tools/flash_image.py state-info FILE            print a boot state
 
-Layout (components/platform/flash_layout.hpp, which the loader and the kernel
+Layout (bsp/qemu-virt/flash/layout.hpp, which the loader and the kernel
 read): 0x0 the loader (at most 4 KiB); 0x1000 slot A's header, little-endian:
 magic "TernImg\\0", kernel size (u64, a multiple of 16), CRC-32 of the kernel
 (u32, zlib.crc32), version (u32, 1), kernel offset (u64), load address (u64),

@@ -21,11 +21,24 @@ def known_bsps():
                   and os.path.isfile(os.path.join(bsp_root, d, 'qemu.toml')))
 
 
+def board_ram_size(bsp):
+    """The board's RAM in bytes, written once: the default of PLATFORM_RAM_SIZE
+    in bsp/<bsp>/Kconfig (the kernel's fallback), which QEMU's -m follows."""
+    with open(os.path.join(ROOT, 'bsp', bsp, 'Kconfig')) as f:
+        m = re.search(r'^config PLATFORM_RAM_SIZE\s*\n\s*default\s+(\w+)', f.read(), re.M)
+    if not m:
+        raise SystemExit(f'bsp/{bsp}/Kconfig gives no default for PLATFORM_RAM_SIZE')
+    return int(m.group(1), 0)
+
+
 def bsp_defaults(bsp):
+    """bsp/<bsp>/qemu.toml, plus `memory` (QEMU's -m) from the board's Kconfig."""
     if bsp not in known_bsps():
         raise SystemExit(f"unknown BSP '{bsp}'; available: {', '.join(known_bsps())}")
     with open(os.path.join(ROOT, 'bsp', bsp, 'qemu.toml'), 'rb') as f:
-        return tomllib.load(f)
+        d = tomllib.load(f)
+    d['memory'] = f'{board_ram_size(bsp) >> 20}M'
+    return d
 
 
 def build_dir(bsp, build=None):

@@ -172,9 +172,10 @@ void tern_lwip_assert(const char* msg, const char* file, int line) {
 // (a timed-out read would fall back and leave its bytes to the next caller).
 uint32_t tern_lwip_rand(void) {
 #if defined(CONFIG_VIRTIO_RNG)
-    if (entropy::available()) {
+    if (rtos::entropy::available()) {
         uint32_t r;
-        if (entropy::read(&r, sizeof(r), rtos::Timeout::ticks(rtos::clock::ms_to_ticks(1000))) ==
+        if (rtos::entropy::read(&r, sizeof(r),
+                                rtos::Timeout::ticks(rtos::clock::ms_to_ticks(1000))) ==
             static_cast<long>(sizeof(r)))
             return r;
     }

@@ -7,6 +7,8 @@
 #include <rtos/config.hpp>
 #include <rtos/types.hpp>
 
+#include <rtos/format.hpp>
+
 namespace rtos::shell {
 
 /// Command result: 0 success, kUsage prints the usage line, kInterrupted
@@ -50,7 +52,7 @@ const Command* find(const char* name);
 void print_usage(const Command& cmd);
 
 /// Parses an unsigned number (decimal, 0x hex); false on garbage or overflow.
-bool parse_u64(const char* s, unsigned long long& out);
+using ::rtos::parse_u64;
 
 }  // namespace rtos::shell
 

@@ -1,4 +1,4 @@
-// The application template (README.md, "Applications"): copy this folder
+// The application template (docs/application.md): copy this folder
 // anywhere and build it with
 //   scons BSP=qemu-virt64-riscv APP=path/to/folder
 // Every *.c, *.cpp and *.S file of the folder is compiled (or the folder's

@@ -1,5 +1,5 @@
 // The `blk` shell command over the generic block interface. Its output is a
-// contract the system tests rely on (see README.md, "Block devices").
+// contract the system tests rely on (docs/devices.md).
 #include <rtos/crc32.hpp>
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
@@ -13,6 +13,9 @@
 
 namespace rtos {
 namespace {
+
+using block::BlockDevice;
+using block::BlockRequest;
 
 using rtos::Status;
 

@@ -33,6 +33,7 @@ constexpr uint64_t kCntCtlEnable = 1;
 TickTimer ticker;
 bool tick_stopped = false;           // tickless idle: compare set beyond the next tick
 volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
+ExitHandler exit_handler = nullptr;  // set once at boot (set_exit_handler), read on failure
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
@@ -228,8 +229,11 @@ void reboot() {
     for (;;) wait_for_interrupt();
 }
 
+void set_exit_handler(ExitHandler handler) { exit_handler = handler; }
+
 void fail_exit() {
     irq_save();
+    if (exit_handler) exit_handler(1);
 #if defined(CONFIG_ARCH_AARCH64_SEMIHOSTING_EXIT)
     aarch64::semihosting_exit(1);
 #endif
