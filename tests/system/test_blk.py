@@ -4,16 +4,18 @@ the image byte for byte with their neighbours untouched, on both archs,
 legacy and modern, with two queue configurations; over virtio-pci
 (modern-only, transitional, legacy-only), and a machine with a disk on each
 transport. On a modern-only interface (MMIO modern, PCI modern) the first
-disk offers the packed ring (packed=on) and the second keeps the split one. Every boot line must name exactly the features QEMU offers and
-the build asks for (as QEMU itself reports them over QMP), also with the
-ring features turned off on the device."""
+disk offers the packed ring (packed=on) and the second keeps the split one.
+Every boot line must name exactly the features QEMU offers and the build
+asks for (as QEMU itself reports them over QMP), also with the ring features
+turned off on the device. A multiqueue disk (num-queues) gets its queues, up
+to CONFIG_VIRTIO_BLK_MAX_QUEUES."""
 import os
 import re
 import zlib
 
 import pytest
 from conftest import (ALL_PCI_CASES, BSPS, boot_line, build, bsp_modes, check_features,
-                      expected_features, virtio_dev, virtio_kw)
+                      expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
 
 SECTOR = 512
@@ -76,7 +78,7 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
     log = g.wait_prompt()
     # One boot line per device, with the words harnesses look for.
     lines = re.findall(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue (\d+) '
-                       r'ring (\w+) (vd[ab]) (\d+) sectors features ', log)
+                       r'ring (\w+) (vd[ab]) (\d+) sectors queues 1 features ', log)
     assert sorted(l[2] for l in lines) == ['vda', 'vdb'], log
     for q, ring, name, sectors in lines:
         assert int(q) == (QEMU_PCI_LEGACY_QUEUE if mode == 'pci-legacy' else QUEUE[config])
@@ -398,3 +400,36 @@ def test_blk_pci_disks_sharing_an_intx_line(boot, tmp_path):
         img = open(p, 'rb').read()
         lba = 100 + i
         assert img[lba * SECTOR:(lba + 2) * SECTOR] == stamp(lba) + stamp(lba + 1), p
+
+
+# VIRTIO_BLK_F_MQ on one CPU: every queue the device offers (up to
+# CONFIG_VIRTIO_BLK_MAX_QUEUES, 4) is set up and named on the boot line; CPU 0
+# submits on queue 0 alone (`virtio stat`), and what it writes is in the image.
+@pytest.mark.parametrize('bsp, mode', [(b, m) for b in BSPS for m in ('packed', 'pci-modern')])
+@pytest.mark.parametrize('offered, used', [(4, 4), (6, 4)])
+def test_blk_multiqueue(boot, tmp_path, bsp, mode, offered, used):
+    img = tmp_path / 'disk.img'
+    img.write_bytes(bytes(1 << 20))
+    qmp_path = tmp_path / 'qmp'
+    g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
+             extra=['-drive', f'file={img},if=none,format=raw,id=d0',
+                    '-device', f'{virtio_dev("blk", mode)},drive=d0,num-queues={offered}']
+             + qmp_args(qmp_path))
+    log = g.wait_prompt()
+    assert re.search(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue 64 '
+                     rf'ring {ring_layout(mode)} vda 2048 sectors queues {used} features ', log), log
+    qmp = QMP(qmp_path)
+    check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode) | {'mq'}, qmp=qmp)
+    qmp.close()
+    g.run('virtio stat -r')
+    assert 'stamped 16 sectors at lba 50 on vda' in g.run('blk stamp 50 16')
+    assert 'flushed vda' in g.run('blk flush')
+    stat = dict(re.findall(r'^virtio-blk\S* q(\d+) kicks=\d+ suppressed=\d+ irqs=\d+ used=(\d+) ',
+                           g.run('virtio stat'), re.M))
+    assert sorted(stat) == [str(q) for q in range(used)], stat
+    assert int(stat['0']) >= 2 and all(stat[str(q)] == '0' for q in range(1, used)), stat
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    data = img.read_bytes()
+    assert data[50 * SECTOR:66 * SECTOR] == b''.join(stamp(l) for l in range(50, 66))
+    assert data[:50 * SECTOR] == bytes(50 * SECTOR) and data[66 * SECTOR:] == bytes(len(data) - 66 * SECTOR)

@@ -40,9 +40,12 @@ std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
     return v;
 }
 
-// The end of the driver's boot line: disk, size and negotiated features.
-std::string boot_line_end(const std::string& disk, const std::string& features) {
-    return " " + disk + " features " + rig::feature_words(features, g_layout) + "\n";
+// The end of the driver's boot line: disk, size, request queues and
+// negotiated features.
+std::string boot_line_end(const std::string& disk, const std::string& features,
+                          unsigned queues = 1) {
+    return " " + disk + " queues " + std::to_string(queues) + " features " +
+           rig::feature_words(features, g_layout) + "\n";
 }
 
 void check_clean(Env& e) {
@@ -724,6 +727,72 @@ void PrintTo(const Mode& m, std::ostream* os) {
     *os << layout_name(m.layout) << (m.irq ? " irq" : " polling");
 }
 
+// ---- multiqueue (VIRTIO_BLK_F_MQ) ----
+
+// A device with `offered` num_queues and `queues` real ones; the boot line
+// names the queues used. One CPU: every request goes on queue 0, and the
+// other queues are live and empty.
+Env& mq_boot(std::uint16_t offered, std::uint16_t queues) {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_MQ);
+    s.num_queues = queues;
+    s.mq_queues = offered;
+    return boot(s);
+}
+
+void mq_round_trip(Env& e, unsigned used_queues) {
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    auto data = pattern(8, 3);
+    SIM_CHECK_STATUS(e.dev->write(40, 8, data.data()), Status::ok);
+    std::vector<std::uint8_t> back(8 * 512);
+    SIM_CHECK_STATUS(e.dev->read(40, 8, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    SIM_CHECK(std::memcmp(&e.model.disk[40 * 512], data.data(), data.size()) == 0);
+    SIM_CHECK_EQ(e.fake.queue(0).chains, e.model.seen.size());
+    for (unsigned q = 1; q < used_queues; ++q) {
+        SIM_CHECK(e.fake.queue(static_cast<std::uint16_t>(q)).live);
+        SIM_CHECK_EQ(e.fake.queue(static_cast<std::uint16_t>(q)).chains, 0u);
+    }
+    check_clean(e);
+}
+
+void multiqueue() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(3, 3);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 3)));
+    mq_round_trip(e, 3);
+}
+
+// More than CONFIG_VIRTIO_BLK_MAX_QUEUES (4 in the host configs): the rest
+// stay unused (not live).
+void multiqueue_clamped() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(6, 6);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 4)));
+    mq_round_trip(e, 4);
+    SIM_CHECK(!e.fake.queue(4).live);
+}
+
+void multiqueue_zero() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(0, 2);
+    SIM_CHECK(log.contains("ignoring impossible num_queues 0"));
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 1)));
+    mq_round_trip(e, 1);
+}
+
+// num_queues names a queue the device does not have (QueueNumMax 0): the
+// device is refused, nothing registered.
+void multiqueue_missing_queue() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(3, 2);
+    SIM_CHECK(log.contains("queue 2 unavailable"));
+    SIM_CHECK(e.dev == nullptr);
+}
+
 std::vector<Mode> modes() {
     std::vector<Mode> m;
     for (auto v : rig::enabled_layouts()) {
@@ -778,6 +847,12 @@ TEST_P(VirtioBlk, AsyncBatchOneKickOutOfOrderPerRequestErrors) { EXPECT_EQ(run(a
 TEST_P(VirtioBlk, AsyncDepthOneKickPerRequest) { EXPECT_EQ(run(async_depth_one), 0); }
 TEST_P(VirtioBlk, AsyncSubmitWaitsForSlots) { EXPECT_EQ(run(async_queue_full), 0); }
 TEST_P(VirtioBlk, ConcurrentThreadsFewSlots) { EXPECT_EQ(run(concurrent_small_queue), 0); }
+TEST_P(VirtioBlk, MultiqueueQueuesSetUpAndUsed) { EXPECT_EQ(run(multiqueue), 0); }
+TEST_P(VirtioBlk, MultiqueueClampedToMaxQueues) { EXPECT_EQ(run(multiqueue_clamped), 0); }
+TEST_P(VirtioBlk, MultiqueueZeroQueuesMeansOne) { EXPECT_EQ(run(multiqueue_zero), 0); }
+TEST_P(VirtioBlk, MultiqueueMoreThanTheDeviceHasRefused) {
+    EXPECT_EQ(run(multiqueue_missing_queue), 0);
+}
 
 INSTANTIATE_TEST_SUITE_P(Layouts, VirtioBlk, testing::ValuesIn(modes()), mode_name);
 

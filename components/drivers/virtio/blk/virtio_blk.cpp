@@ -1,6 +1,9 @@
 // virtio-blk (5.2 Block Device) on the generic block interface: requests from
 // any number of threads in flight at once, completion by interrupt, device
-// answers checked before they are believed.
+// answers checked before they are believed. With VIRTIO_BLK_F_MQ, up to
+// CONFIG_VIRTIO_BLK_MAX_QUEUES request queues, each with its own request
+// slots: a CPU submits on its own queue (blk-mq), so no queue state is
+// shared between CPUs.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -17,6 +20,15 @@
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 
+// The CPU the caller runs on: rtos::smp::cpu_id() once the SMP kernel
+// (issue 19) provides it, CPU 0 until then.
+#if __has_include(<rtos/smp.hpp>)
+#include <rtos/smp.hpp>
+#define VIRTIO_BLK_CPU_ID() ::rtos::smp::cpu_id()
+#else
+#define VIRTIO_BLK_CPU_ID() 0u
+#endif
+
 namespace virtio {
 namespace {
 
@@ -26,17 +38,22 @@ constexpr unsigned VIRTIO_BLK_F_SEG_MAX = 2;
 constexpr unsigned VIRTIO_BLK_F_RO = 5;
 constexpr unsigned VIRTIO_BLK_F_BLK_SIZE = 6;
 constexpr unsigned VIRTIO_BLK_F_FLUSH = 9;
+constexpr unsigned VIRTIO_BLK_F_MQ = 12;
 constexpr FeatureName kFeatureNames[] = {{VIRTIO_BLK_F_SIZE_MAX, "size_max"},
                                          {VIRTIO_BLK_F_SEG_MAX, "seg_max"},
                                          {VIRTIO_BLK_F_RO, "ro"},
                                          {VIRTIO_BLK_F_BLK_SIZE, "blk_size"},
-                                         {VIRTIO_BLK_F_FLUSH, "flush"}};
+                                         {VIRTIO_BLK_F_FLUSH, "flush"},
+                                         {VIRTIO_BLK_F_MQ, "mq"}};
 
 // 5.2.4 Device configuration layout (byte offsets).
 constexpr std::uint32_t kCfgCapacity = 0;
 constexpr std::uint32_t kCfgSizeMax = 8;
 constexpr std::uint32_t kCfgSegMax = 12;
 constexpr std::uint32_t kCfgBlkSize = 20;
+constexpr std::uint32_t kCfgNumQueues = 34;  // le16, with VIRTIO_BLK_F_MQ
+
+constexpr unsigned kMaxQueues = CONFIG_VIRTIO_BLK_MAX_QUEUES;
 
 // 5.2.6 Request types and status values.
 constexpr std::uint32_t VIRTIO_BLK_T_IN = 0;
@@ -58,7 +75,7 @@ constexpr std::uint32_t kRequestTimeoutMs = CONFIG_VIRTIO_BLK_TIMEOUT_MS;
 constexpr std::uint64_t kDriverFeatures =
     feature_bit(VIRTIO_BLK_F_SIZE_MAX) | feature_bit(VIRTIO_BLK_F_SEG_MAX) |
     feature_bit(VIRTIO_BLK_F_RO) | feature_bit(VIRTIO_BLK_F_BLK_SIZE) |
-    feature_bit(VIRTIO_BLK_F_FLUSH);
+    feature_bit(VIRTIO_BLK_F_FLUSH) | feature_bit(VIRTIO_BLK_F_MQ);
 
 struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
     std::uint32_t type;
@@ -73,8 +90,20 @@ static_assert(sizeof(RequestHeader) == 16);
 struct Request {
     RequestHeader header;
     volatile std::uint8_t status;
+    std::uint16_t queue;  // the request queue it goes on (and its free list)
     rtos::block::BlockRequest* owner;
     Request* next_free;
+};
+
+// One request queue's slots (5.2.2 requestq<n>). Each queue has its own: a
+// CPU takes, queues and frees them on its own queue only. Serialised like
+// the queue itself (interrupts masked, or its interrupt).
+struct Lane {
+    Request* free = nullptr;
+    // Threads waiting for a free slot, and their wake-up: a slot is taken
+    // and returned without a semaphore unless someone waits.
+    unsigned slot_waiters = 0;
+    rtos::Semaphore slot_freed{0};
 };
 
 class VirtioBlk final : public rtos::block::BlockDevice {
@@ -83,8 +112,12 @@ public:
 
     bool start(const Found& found);
     bool counters(Counters& c) const override {
-        const Virtqueue::Stats& s = dev_.queue(0).stats();
-        c = {s.kicks, s.irqs};
+        c = {};
+        for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
+            const Virtqueue::Stats& s = dev_.queue(i).stats();
+            c.kicks += s.kicks;
+            c.irqs += s.irqs;
+        }
         return true;
     }
 
@@ -100,30 +133,38 @@ private:
                : r.op == rtos::block::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
                                                               : VIRTIO_BLK_T_FLUSH;
     }
+    // The request queue of the CPU the caller runs on, picked once per
+    // submission: a thread that moves to another CPU meanwhile finishes on
+    // the queue it picked (still correct, only not local).
+    unsigned this_cpu_queue() const {
+        return lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_;
+    }
     void not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
     bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                   std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify);
-    bool queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
-    // A free slot; inline up to the usual case, that one is free.
-    Request* take_slot(bool& pending) {
+    bool queue_request(unsigned q, rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
+                       bool last);
+    // A free slot of queue q; inline up to the usual case, that one is free.
+    Request* take_slot(unsigned q, bool& pending) {
         {
             rtos::IrqLock lock;
-            if (Request* slot = pop_slot()) return slot;
+            if (Request* slot = pop_slot(lanes_[q])) return slot;
         }
-        return wait_for_slot(pending);
+        return wait_for_slot(q, pending);
     }
-    Request* wait_for_slot(bool& pending);
-    Request* pop_slot() {  // interrupts masked
-        Request* slot = free_;
-        if (slot) free_ = slot->next_free;
+    Request* wait_for_slot(unsigned q, bool& pending);
+    static Request* pop_slot(Lane& l) {  // interrupts masked
+        Request* slot = l.free;
+        if (slot) l.free = slot->next_free;
         return slot;
     }
     void put_slot(Request* slot) {  // interrupts masked or from the ISR
-        slot->next_free = free_;
-        free_ = slot;
-        if (slot_waiters_) slot_freed_.give_from_isr();
+        Lane& l = lanes_[slot->queue];
+        slot->next_free = l.free;
+        l.free = slot;
+        if (l.slot_waiters) l.slot_freed.give_from_isr();
     }
-    void kick(bool& pending);
+    void kick(unsigned q, bool& pending);
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
@@ -131,16 +172,17 @@ private:
     static void poll(rtos::Timer&, void* ctx) {
         auto* self = static_cast<VirtioBlk*>(ctx);
         rtos::IrqLock lock;
-        on_requestq(self, self->dev_.queue(0));
+        for (std::size_t i = 0; i < self->dev_.queue_count(); ++i)
+            on_requestq(self, self->dev_.queue(i));
     }
+    unsigned queues_from_config();
 
     Device dev_;
+    // More queues than a Device holds itself: lent to it (start()).
+    Device::QueueSlot queue_table_[kMaxQueues > Device::kMaxQueues ? kMaxQueues : 1];
     Request* requests_ = nullptr;
-    Request* free_ = nullptr;
-    // Threads waiting for a free slot, and their wake-up: a slot is taken
-    // and returned without a semaphore unless someone waits.
-    unsigned slot_waiters_ = 0;
-    rtos::Semaphore slot_freed_{0};
+    Lane lanes_[kMaxQueues];
+    unsigned lanes_count_ = 1;
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
@@ -191,13 +233,15 @@ void VirtioBlk::fail_all(const char* why) {
     if (!broken_) rtos::printk("%s: %s; failing all requests\n", name_, why);
     broken_ = true;
     dev_.reset();
-    for (;;) {
-        Result<void*> t = dev_.queue(0).reclaim();
-        if (!t.ok()) break;
-        auto* slot = static_cast<Request*>(t.value);
-        rtos::block::BlockRequest& r = *slot->owner;
-        put_slot(slot);
-        finish(r, 1, rtos::Status::io_error);
+    for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
+        for (;;) {
+            Result<void*> t = dev_.queue(i).reclaim();
+            if (!t.ok()) break;
+            auto* slot = static_cast<Request*>(t.value);
+            rtos::block::BlockRequest& r = *slot->owner;
+            put_slot(slot);
+            finish(r, 1, rtos::Status::io_error);
+        }
     }
 }
 
@@ -213,29 +257,30 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     r.status = rtos::Status::timeout;  // fail_all completed it as io_error
 }
 
-void VirtioBlk::kick(bool& pending) {
+void VirtioBlk::kick(unsigned q, bool& pending) {
     if (!pending) return;
     rtos::IrqLock lock;
-    dev_.queue(0).kick();
+    dev_.queue(q).kick();
     pending = false;
 }
 
 // None was free: notifies the device of what this batch queued (else we
 // could wait for our own requests) and waits for a slot.
-Request* VirtioBlk::wait_for_slot(bool& pending) {
-    kick(pending);
+Request* VirtioBlk::wait_for_slot(unsigned q, bool& pending) {
+    kick(q, pending);
+    Lane& l = lanes_[q];
     for (;;) {
         {
             rtos::IrqLock lock;
-            if (Request* slot = pop_slot()) return slot;
-            ++slot_waiters_;
+            if (Request* slot = pop_slot(l)) return slot;
+            ++l.slot_waiters;
         }
         // A token left for a waiter that timed out ends a later take early:
         // the loop looks at the free list again.
-        const rtos::Status s = slot_freed_.take(rtos::Timeout::ticks(timeout_));
+        const rtos::Status s = l.slot_freed.take(rtos::Timeout::ticks(timeout_));
         rtos::IrqLock lock;
-        --slot_waiters_;
-        if (s != rtos::Status::ok) return pop_slot();  // nullptr: timed out
+        --l.slot_waiters;
+        if (s != rtos::Status::ok) return pop_slot(l);  // nullptr: timed out
     }
 }
 
@@ -248,7 +293,7 @@ void VirtioBlk::not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bo
 }
 
 // Puts one device request of r (`len` bytes at p, from `lba`) in `slot` and
-// on the ring, the batch's notification under the same lock when `notify`.
+// on its queue, the batch's notification under the same lock when `notify`.
 // False when the device broke (the slot is free again).
 bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                          std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify) {
@@ -268,22 +313,23 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     // for a free slot: a timeout does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
+    Virtqueue& q = dev_.queue(slot->queue);
     if (!broken_)
-        added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
-                                         std::span<const InSegment>(in, n_in), slot);
+        added = q.add_buffer(std::span<const OutSegment>(out, n_out),
+                             std::span<const InSegment>(in, n_in), slot);
     if (!added.ok()) {
         put_slot(slot);
         return false;
     }
-    if (notify) dev_.queue(0).kick();
+    if (notify) q.kick();
     return true;
 }
 
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
-                              bool last) {
+bool VirtioBlk::queue_request(unsigned q, rtos::block::BlockRequest& r, std::uint32_t type,
+                              bool& pending, bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
     std::uint64_t lba = r.lba;
@@ -295,7 +341,7 @@ bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, 
     r.status = rtos::Status::ok;
     r.parts_left = parts;
     while (parts) {
-        Request* slot = broken_ ? nullptr : take_slot(pending);
+        Request* slot = broken_ ? nullptr : take_slot(q, pending);
         const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
         const std::uint32_t len = bytes ? n : n * kSectorSize;
         const bool notify = last && parts == 1;  // the batch's last device request
@@ -316,29 +362,31 @@ bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, 
 // straight to add_part(); larger ones as a batch of one.
 void VirtioBlk::do_submit_one(rtos::block::BlockRequest& r) {
     const std::uint32_t type = type_of(r);
+    const unsigned q = this_cpu_queue();
     bool pending = false;
     if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
         r.status = rtos::Status::ok;
         r.parts_left = 1;
-        Request* slot = broken_ ? nullptr : take_slot(pending);
+        Request* slot = broken_ ? nullptr : take_slot(q, pending);
         const std::uint32_t len = type == VIRTIO_BLK_T_FLUSH ? 0 : r.count * kSectorSize;
         if (!slot || !add_part(slot, r, type, r.lba, static_cast<std::uint8_t*>(r.buf), len, true))
             not_queued(r, 1, slot != nullptr);
         return;
     }
-    queue_request(r, type, pending, true);  // kicks after the last part
-    kick(pending);                          // parts queued before a failure
+    queue_request(q, r, type, pending, true);  // kicks after the last part
+    kick(q, pending);                          // parts queued before a failure
 }
 
 void VirtioBlk::do_submit(std::span<rtos::block::BlockRequest* const> requests) {
+    const unsigned q = this_cpu_queue();
     bool pending = false;
     const std::size_t n = requests.size();
     for (std::size_t i = 0; i < n; ++i) {
         rtos::block::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
-        queue_request(*r, type_of(*r), pending, i + 1 == n);
+        queue_request(q, *r, type_of(*r), pending, i + 1 == n);
     }
-    kick(pending);  // one notification for the whole batch (if not sent yet)
+    kick(q, pending);  // one notification for the whole batch (if not sent yet)
 }
 
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
@@ -347,9 +395,10 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     rtos::block::BlockRequest r;
     r.count = kIdBytes;
     r.buf = id;
+    const unsigned q = this_cpu_queue();
     bool pending = false;
-    queue_request(r, VIRTIO_BLK_T_GET_ID, pending, true);
-    kick(pending);
+    queue_request(q, r, VIRTIO_BLK_T_GET_ID, pending, true);
+    kick(q, pending);
     rtos::Status s = wait(r);
     if (s == rtos::Status::ok) {
         // The ID is NUL-terminated only when shorter than 20 bytes.
@@ -362,10 +411,32 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     return s;
 }
 
+// 5.2.4 num_queues with VIRTIO_BLK_F_MQ (else one), at most kMaxQueues: the
+// device serves the rest idle. 0 is not a device: one, logged.
+unsigned VirtioBlk::queues_from_config() {
+    if (!dev_.has_feature(VIRTIO_BLK_F_MQ)) return 1;
+    const unsigned n = dev_.transport().config_read16(kCfgNumQueues);
+    if (n == 0) {
+        rtos::printk("%s: ignoring impossible num_queues 0\n", dev_.name());
+        return 1;
+    }
+    return n < kMaxQueues ? n : kMaxQueues;
+}
+
 bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
-    const Device::QueueSpec queues[] = {{config::blk_queue_size, &VirtioBlk::on_requestq, this}};
-    if (dev_.start({.features = kDriverFeatures, .queues = queues}) != Error::ok) return false;
+    if constexpr (kMaxQueues > Device::kMaxQueues) dev_.use_queue_table(queue_table_);
+    // 3.1.1 by steps: num_queues is read between FEATURES_OK and the queues.
+    if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
+    lanes_count_ = queues_from_config();
+    Device::QueueSpec queues[kMaxQueues];
+    for (unsigned i = 0; i < lanes_count_; ++i)
+        queues[i] = {config::blk_queue_size, &VirtioBlk::on_requestq, this};
+    if (dev_.setup_queues(std::span<const Device::QueueSpec>(queues, lanes_count_)) != Error::ok) {
+        dev_.fail();
+        return false;
+    }
+    dev_.driver_ok();
 
     timeout_ = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
     std::uint64_t capacity = 0;
@@ -398,22 +469,23 @@ bool VirtioBlk::start(const Found& found) {
     info_ = {capacity, blk_size ? blk_size : kSectorSize, dev_.has_feature(VIRTIO_BLK_F_RO),
              dev_.has_feature(VIRTIO_BLK_F_FLUSH)};
 
-    // Requests in flight: one descriptor each with indirect tables, else up
-    // to three (header, data, status).
-    Virtqueue& q = dev_.queue(0);
+    // Requests in flight per queue: one descriptor each with indirect
+    // tables, else up to three (header, data, status).
+    Virtqueue& q = dev_.queue(0);  // every queue has the same size and features
     unsigned slots = q.uses_indirect() ? q.size() : q.size() / 3;
     if (slots == 0) slots = 1;
-    requests_ = static_cast<Request*>(hal::dma_alloc(sizeof(Request) * slots, 64));
+    requests_ = static_cast<Request*>(hal::dma_alloc(sizeof(Request) * slots * lanes_count_, 64));
     if (!requests_) {
-        rtos::printk("%s: out of memory for %u request slots\n", dev_.name(), slots);
+        rtos::printk("%s: out of memory for %u request slots\n", dev_.name(), slots * lanes_count_);
         dev_.fail();
         dev_.shutdown();
         return false;
     }
-    for (unsigned i = 0; i < slots; ++i) {
+    for (unsigned i = 0; i < slots * lanes_count_; ++i) {
         Request* r = new (&requests_[i]) Request{};
-        r->next_free = free_;
-        free_ = r;
+        r->queue = static_cast<std::uint16_t>(i / slots);
+        r->next_free = lanes_[r->queue].free;
+        lanes_[r->queue].free = r;
     }
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
     interrupts_ = false;  // completions are polled every tick
@@ -424,11 +496,12 @@ bool VirtioBlk::start(const Found& found) {
     if (!interrupts_) poll_timer_.start_periodic(1);
     // Every request completes on its own: at depth, one interrupt per half
     // of those in flight (EVENT_IDX), one per request at depth 1.
-    q.set_interrupt_batching(interrupts_);
+    for (std::size_t i = 0; i < dev_.queue_count(); ++i)
+        dev_.queue(i).set_interrupt_batching(interrupts_);
 
-    char extra[48];  // a read-only disk shows the feature word ro
-    snprintf(extra, sizeof(extra), " %s %llu sectors", name_,
-             static_cast<unsigned long long>(capacity));
+    char extra[64];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors queues %u", name_,
+             static_cast<unsigned long long>(capacity), lanes_count_);
     announce(found, dev_, kFeatureNames, extra);
     rtos::block::BlockDevice::add(this);
     return true;
