@@ -84,13 +84,15 @@ struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
 };
 static_assert(sizeof(RequestHeader) == 16);
 
+struct Lane;
+
 // One request slot: one device request (a BlockRequest larger than the
 // device's limit takes several). Lives in DMA memory (the header and status
 // byte are read and written by the device).
 struct Request {
     RequestHeader header;
     volatile std::uint8_t status;
-    std::uint16_t queue;  // the request queue it goes on (and its free list)
+    Lane* lane;  // the request queue it goes on, and whose free list it returns to
     rtos::block::BlockRequest* owner;
     Request* next_free;
 };
@@ -99,6 +101,7 @@ struct Request {
 // CPU takes, queues and frees them on its own queue only. Serialised like
 // the queue itself (interrupts masked, or its interrupt).
 struct Lane {
+    Virtqueue* vq = nullptr;
     Request* free = nullptr;
     // Threads waiting for a free slot, and their wake-up: a slot is taken
     // and returned without a semaphore unless someone waits.
@@ -136,35 +139,35 @@ private:
     // The request queue of the CPU the caller runs on, picked once per
     // submission: a thread that moves to another CPU meanwhile finishes on
     // the queue it picked (still correct, only not local).
-    unsigned this_cpu_queue() const {
-        return lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_;
+    Lane& this_cpu_lane() {
+        return lanes_[lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_];
     }
     void not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
     bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                   std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify);
-    bool queue_request(unsigned q, rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
+    bool queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
                        bool last);
-    // A free slot of queue q; inline up to the usual case, that one is free.
-    Request* take_slot(unsigned q, bool& pending) {
+    // A free slot of queue l; inline up to the usual case, that one is free.
+    Request* take_slot(Lane& l, bool& pending) {
         {
             rtos::IrqLock lock;
-            if (Request* slot = pop_slot(lanes_[q])) return slot;
+            if (Request* slot = pop_slot(l)) return slot;
         }
-        return wait_for_slot(q, pending);
+        return wait_for_slot(l, pending);
     }
-    Request* wait_for_slot(unsigned q, bool& pending);
+    Request* wait_for_slot(Lane& l, bool& pending);
     static Request* pop_slot(Lane& l) {  // interrupts masked
         Request* slot = l.free;
         if (slot) l.free = slot->next_free;
         return slot;
     }
     void put_slot(Request* slot) {  // interrupts masked or from the ISR
-        Lane& l = lanes_[slot->queue];
+        Lane& l = *slot->lane;
         slot->next_free = l.free;
         l.free = slot;
         if (l.slot_waiters) l.slot_freed.give_from_isr();
     }
-    void kick(unsigned q, bool& pending);
+    static void kick(Lane& l, bool& pending);
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
@@ -257,18 +260,17 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     r.status = rtos::Status::timeout;  // fail_all completed it as io_error
 }
 
-void VirtioBlk::kick(unsigned q, bool& pending) {
+void VirtioBlk::kick(Lane& l, bool& pending) {
     if (!pending) return;
     rtos::IrqLock lock;
-    dev_.queue(q).kick();
+    l.vq->kick();
     pending = false;
 }
 
 // None was free: notifies the device of what this batch queued (else we
 // could wait for our own requests) and waits for a slot.
-Request* VirtioBlk::wait_for_slot(unsigned q, bool& pending) {
-    kick(q, pending);
-    Lane& l = lanes_[q];
+Request* VirtioBlk::wait_for_slot(Lane& l, bool& pending) {
+    kick(l, pending);
     for (;;) {
         {
             rtos::IrqLock lock;
@@ -313,7 +315,7 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     // for a free slot: a timeout does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
-    Virtqueue& q = dev_.queue(slot->queue);
+    Virtqueue& q = *slot->lane->vq;
     if (!broken_)
         added = q.add_buffer(std::span<const OutSegment>(out, n_out),
                              std::span<const InSegment>(in, n_in), slot);
@@ -328,7 +330,7 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(unsigned q, rtos::block::BlockRequest& r, std::uint32_t type,
+bool VirtioBlk::queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32_t type,
                               bool& pending, bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
@@ -341,7 +343,7 @@ bool VirtioBlk::queue_request(unsigned q, rtos::block::BlockRequest& r, std::uin
     r.status = rtos::Status::ok;
     r.parts_left = parts;
     while (parts) {
-        Request* slot = broken_ ? nullptr : take_slot(q, pending);
+        Request* slot = broken_ ? nullptr : take_slot(l, pending);
         const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
         const std::uint32_t len = bytes ? n : n * kSectorSize;
         const bool notify = last && parts == 1;  // the batch's last device request
@@ -362,31 +364,31 @@ bool VirtioBlk::queue_request(unsigned q, rtos::block::BlockRequest& r, std::uin
 // straight to add_part(); larger ones as a batch of one.
 void VirtioBlk::do_submit_one(rtos::block::BlockRequest& r) {
     const std::uint32_t type = type_of(r);
-    const unsigned q = this_cpu_queue();
+    Lane& l = this_cpu_lane();
     bool pending = false;
     if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
         r.status = rtos::Status::ok;
         r.parts_left = 1;
-        Request* slot = broken_ ? nullptr : take_slot(q, pending);
+        Request* slot = broken_ ? nullptr : take_slot(l, pending);
         const std::uint32_t len = type == VIRTIO_BLK_T_FLUSH ? 0 : r.count * kSectorSize;
         if (!slot || !add_part(slot, r, type, r.lba, static_cast<std::uint8_t*>(r.buf), len, true))
             not_queued(r, 1, slot != nullptr);
         return;
     }
-    queue_request(q, r, type, pending, true);  // kicks after the last part
-    kick(q, pending);                          // parts queued before a failure
+    queue_request(l, r, type, pending, true);  // kicks after the last part
+    kick(l, pending);                          // parts queued before a failure
 }
 
 void VirtioBlk::do_submit(std::span<rtos::block::BlockRequest* const> requests) {
-    const unsigned q = this_cpu_queue();
+    Lane& l = this_cpu_lane();
     bool pending = false;
     const std::size_t n = requests.size();
     for (std::size_t i = 0; i < n; ++i) {
         rtos::block::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
-        queue_request(q, *r, type_of(*r), pending, i + 1 == n);
+        queue_request(l, *r, type_of(*r), pending, i + 1 == n);
     }
-    kick(q, pending);  // one notification for the whole batch (if not sent yet)
+    kick(l, pending);  // one notification for the whole batch (if not sent yet)
 }
 
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
@@ -395,10 +397,10 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     rtos::block::BlockRequest r;
     r.count = kIdBytes;
     r.buf = id;
-    const unsigned q = this_cpu_queue();
+    Lane& l = this_cpu_lane();
     bool pending = false;
-    queue_request(q, r, VIRTIO_BLK_T_GET_ID, pending, true);
-    kick(q, pending);
+    queue_request(l, r, VIRTIO_BLK_T_GET_ID, pending, true);
+    kick(l, pending);
     rtos::Status s = wait(r);
     if (s == rtos::Status::ok) {
         // The ID is NUL-terminated only when shorter than 20 bytes.
@@ -481,11 +483,12 @@ bool VirtioBlk::start(const Found& found) {
         dev_.shutdown();
         return false;
     }
+    for (unsigned i = 0; i < lanes_count_; ++i) lanes_[i].vq = &dev_.queue(i);
     for (unsigned i = 0; i < slots * lanes_count_; ++i) {
         Request* r = new (&requests_[i]) Request{};
-        r->queue = static_cast<std::uint16_t>(i / slots);
-        r->next_free = lanes_[r->queue].free;
-        lanes_[r->queue].free = r;
+        r->lane = &lanes_[i / slots];
+        r->next_free = r->lane->free;
+        r->lane->free = r;
     }
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
     interrupts_ = false;  // completions are polled every tick
