@@ -310,6 +310,10 @@ def test_ctrl_c_stops_file_commands(boot, tmp_path, bsp):
     out = g.interrupt('crc32 /vda/big.bin', r'crc32 /vda/big\.bin\r*\n', 'crc32: interrupted',
                       timeout=10)
     assert 'crc32=' not in out, out
+    # fsbench stops in its 16 MiB write, with no figure for it and no read.
+    out = g.interrupt('fsbench -n 1 /vda', r'fs: seqwrite-16m running\r*\n',
+                      'fsbench: interrupted', timeout=30)
+    assert 'MB/s' not in out and 'seqread' not in out and 'fs: done' not in out, out
     # Files of 1 MiB written and synced one after another: stopped in the
     # second, which is not announced as synced.
     out = g.interrupt('fstest stream /vda 100 1048576', r'fstest: synced 0\r*\n',
