@@ -290,12 +290,13 @@ def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
 
 @pytest.mark.parametrize('bsp', BSPS)
 def test_ctrl_c_stops_file_commands(boot, tmp_path, bsp):
-    """On a disk QEMU throttles to 1 MiB/s, copying or checksumming a 16 MiB
-    file takes half a minute: Ctrl-C stops each within seconds, leaves no
-    partial copy and no figure that reads like a complete run."""
+    """On a disk QEMU throttles to 1 MiB/s, reading a 16 MiB file takes
+    a quarter of a minute: Ctrl-C stops each command within seconds, leaves
+    no partial copy and no figure that reads like a complete run."""
     build(bsp)
     img, big = str(tmp_path / 'slow.img'), tmp_path / 'big.bin'
-    big.write_bytes(bytes(range(256)) * 65536)
+    line = b'the quick brown fox jumps over the lazy dog\n'
+    big.write_bytes(line * ((16 << 20) // len(line)))  # text: cat prints it
     for args in (('mkfat', img, '64M', '--fat', '32'), ('put', img, str(big))):
         r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'disk.py'), *args],
                            capture_output=True, text=True)
@@ -309,6 +310,11 @@ def test_ctrl_c_stops_file_commands(boot, tmp_path, bsp):
     assert 'copy.bin' not in g.run('ls /vda')
     out = g.interrupt('crc32 /vda/big.bin', r'crc32 /vda/big\.bin\r*\n', 'crc32: interrupted',
                       timeout=10)
+    assert 'crc32=' not in out, out
+    out = g.interrupt('cat /vda/big.bin', r'lazy dog\r*\n', 'cat: interrupted', timeout=10)
+    assert out.count('lazy dog') < (4 << 20) // len(line), 'cat went on'
+    # The device itself: a CRC of its 64 MiB stops at the next chunk.
+    out = g.interrupt('blk crc 0 131072', r'blk crc 0 131072\r*\n', 'blk: interrupted', timeout=10)
     assert 'crc32=' not in out, out
     # fsbench stops in its 16 MiB write, with no figure for it and no read.
     out = g.interrupt('fsbench -n 1 /vda', r'fs: seqwrite-16m running\r*\n',
