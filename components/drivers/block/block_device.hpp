@@ -34,6 +34,11 @@ struct BlockRequest {
     void* buf = nullptr;
     Callback on_done = nullptr;
     void* context = nullptr;  ///< for the callback's use
+    /// Wait for it by polling (CONFIG_BLK_POLL): wait() spins on the
+    /// device's completion ring with its interrupts off for up to
+    /// CONFIG_BLK_POLL_US, then sleeps on the interrupt as usual. For
+    /// requests without a callback; ignored by drivers that cannot poll.
+    bool poll = false;
 
     /// The result, valid once done(): ok, or per request io_error,
     /// unsupported, out_of_range, invalid, timeout.

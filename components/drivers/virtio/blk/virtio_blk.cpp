@@ -1,6 +1,7 @@
 // virtio-blk (5.2 Block Device) on the generic block interface: requests from
-// any number of threads in flight at once, completion by interrupt, device
-// answers checked before they are believed.
+// any number of threads in flight at once, completion by interrupt (or, for
+// a request that asks, by polling first: CONFIG_BLK_POLL), device answers
+// checked before they are believed.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -49,6 +50,9 @@ constexpr std::uint64_t kMaxPlausibleSectors = std::uint64_t{1} << 48;
 // Largest data segment of one request when the device sets no size_max.
 constexpr std::uint32_t kDefaultMaxBytes = 128 * 1024;
 constexpr std::uint32_t kRequestTimeoutMs = CONFIG_VIRTIO_BLK_TIMEOUT_MS;
+#if defined(CONFIG_BLK_POLL)
+constexpr std::uint64_t kPollNs = std::uint64_t{CONFIG_BLK_POLL_US} * 1000;
+#endif
 
 constexpr std::uint64_t kDriverFeatures =
     feature_bit(VIRTIO_BLK_F_SIZE_MAX) | feature_bit(VIRTIO_BLK_F_SEG_MAX) |
@@ -119,6 +123,9 @@ private:
         if (slot_waiters_) slot_freed_.give_from_isr();
     }
     void kick(bool& pending);
+#if defined(CONFIG_BLK_POLL)
+    void poll_for(rtos::block::BlockRequest& r);
+#endif
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
@@ -136,6 +143,10 @@ private:
     // and returned without a semaphore unless someone waits.
     unsigned slot_waiters_ = 0;
     rtos::Semaphore slot_freed_{0};
+    // Threads polling for a completion (poll_for()); the queue's interrupts
+    // are off while there is one. Under the queue's lock (an IrqLock until
+    // the per-driver spinlocks of SMP replace it), as the queue itself.
+    unsigned pollers_ = 0;
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
@@ -196,7 +207,41 @@ void VirtioBlk::fail_all(const char* why) {
     }
 }
 
+#if defined(CONFIG_BLK_POLL)
+// A polled request's wait: spin on the used ring with the queue's
+// interrupts off for up to kPollNs, completing whatever finishes (other
+// threads' requests too), then hand back to the interrupt.
+void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
+    Virtqueue& q = dev_.queue(0);
+    {
+        rtos::IrqLock lock;
+        if (pollers_++ == 0) q.disable_interrupts();
+    }
+    const std::uint64_t end = rtos::clock::now_ns() + kPollNs;
+    while (!r.done() && !broken_) {
+        if (q.has_used()) {
+            rtos::IrqLock lock;
+            on_requestq(this, q);
+        } else if (rtos::clock::now_ns() >= end) {
+            break;
+        }
+    }
+    {
+        rtos::IrqLock lock;
+        // Used meanwhile and never signalled (used_event was far ahead):
+        // taken here, or nobody would.
+        if (--pollers_ == 0 && !q.enable_interrupts()) on_requestq(this, q);
+    }
+    // Its completion left a token for a waiter: collect it, or the next
+    // wait on this object would end early.
+    if (r.done()) r.completed.take(rtos::Timeout::none());
+}
+#endif
+
 void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
+#if defined(CONFIG_BLK_POLL)
+    if (r.poll && interrupts_ && !r.done()) poll_for(r);
+#endif
     // A token left by an earlier completion of this object (never waited
     // for) ends one take early: the loop checks done() again.
     while (!r.done())
