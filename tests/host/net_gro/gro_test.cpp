@@ -46,7 +46,9 @@ struct Spec {
     std::size_t payload = 1460;
     std::uint8_t flags = gro::kAck;
     std::uint16_t sport = 5000, dport = 9;
-    std::uint8_t src_last = 2;  // 10.0.2.<src_last>
+    std::uint8_t src_last = 2;   // 10.0.2.<src_last>
+    std::uint8_t dst_last = 15;  // 10.0.2.<dst_last>
+    std::uint8_t tos = 0;
     std::uint8_t mac_last = 0x56;
     std::uint16_t window = 8192;
     std::size_t tcp_options = 0;  // bytes, a multiple of 4
@@ -70,12 +72,13 @@ Bytes frame(const Spec& s) {
     put16(&f[12], 0x0800);
     std::uint8_t* ip = &f[14];
     ip[0] = static_cast<std::uint8_t>(0x40 | ihl / 4);
+    ip[1] = s.tos;
     put16(ip + 2, static_cast<unsigned>(total));
     put16(ip + 4, s.seq & 0xffff);  // some id
     put16(ip + 6, s.frag);
     ip[8] = s.ttl;
     ip[9] = s.proto;
-    const std::uint8_t saddr[4] = {10, 0, 2, s.src_last}, daddr[4] = {10, 0, 2, 15};
+    const std::uint8_t saddr[4] = {10, 0, 2, s.src_last}, daddr[4] = {10, 0, 2, s.dst_last};
     std::memcpy(ip + 12, saddr, 4);
     std::memcpy(ip + 16, daddr, 4);
     for (std::size_t k = 20; k < ihl; ++k) ip[k] = 1;  // NOP options
@@ -218,6 +221,19 @@ TEST(GroRun, ARetransmissionNeverMerges) {
     EXPECT_EQ(run({frame(a), frame(b), frame(a)}), 2u);
 }
 
+TEST(GroRun, SequenceNumbersWrap) {
+    Spec a;
+    a.seq = 0xffffffffu - 1000;  // the next segment starts past 2^32
+    const Spec b = next(a);
+    EXPECT_LT(b.seq, a.seq);
+    EXPECT_EQ(run({frame(a), frame(b), frame(next(b))}), 3u);
+    // Across the wrap a retransmission and a gap still never merge.
+    EXPECT_EQ(run({frame(b), frame(a)}), 1u);
+    Spec gap = next(b);
+    gap.seq += 1;
+    EXPECT_EQ(run({frame(a), frame(b), frame(gap)}), 2u);
+}
+
 TEST(GroRun, AnotherFlowNeverMerges) {
     Spec a;
     Spec b = next(a);
@@ -228,6 +244,12 @@ TEST(GroRun, AnotherFlowNeverMerges) {
     EXPECT_EQ(run({frame(a), frame(b)}), 1u);
     b = next(a);
     b.src_last = 3;
+    EXPECT_EQ(run({frame(a), frame(b)}), 1u);
+    b = next(a);
+    b.dst_last = 16;
+    EXPECT_EQ(run({frame(a), frame(b)}), 1u);
+    b = next(a);
+    b.tos = 0x10;
     EXPECT_EQ(run({frame(a), frame(b)}), 1u);
     b = next(a);
     b.mac_last = 0x57;
