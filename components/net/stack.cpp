@@ -77,9 +77,9 @@ Interface interfaces[kMaxInterfaces];
 RxState rx_state[kMaxInterfaces];
 std::size_t count = 0;  // written under the core lock (net_start), read by the unlock hook
 
-// The coalesced segment lwIP is handling now, for the TCP input hook
-// (tern_lwip_tcp_inpacket). The core lock protects it.
-const pbuf* coalesced_input = nullptr;
+// The segment lwIP is handling now when it is to be acknowledged at once,
+// for the TCP input hook (tern_lwip_tcp_inpacket). The core lock protects it.
+const pbuf* ack_now_input = nullptr;
 
 Interface& iface_of(::netif* nif) { return interfaces[nif - netifs]; }
 
@@ -163,15 +163,19 @@ void receive_some(Interface& i, RxState& st, std::span<RxFrame> batch) {
             k += run;
             continue;
         }
-        // A coalesced segment stands for several: lwIP's input hook marks
-        // its connection so that lwIP acknowledges it at once, as it does
-        // every second full-sized segment.
-        coalesced_input = run > 1 ? p : nullptr;
+        // A coalesced segment stands for several, and a full-sized one
+        // alone in the batch is likely all the sender's congestion window
+        // lets it send (a new connection's first segment): lwIP's input
+        // hook marks the connection so that lwIP acknowledges either at
+        // once, as it does every second full-sized segment, instead of on
+        // its 250 ms timer.
+        const bool ack_now = run > 1 || (s.kind == gro::Kind::tcp && s.payload >= TCP_MSS);
+        ack_now_input = ack_now ? p : nullptr;
         if (i.nif->input(p, i.nif) != ERR_OK) {
             pbuf_free(p);
             ++i.stack_drops;
         }
-        coalesced_input = nullptr;
+        ack_now_input = nullptr;
         k += run;
     }
     UNLOCK_TCPIP_CORE();  // sends what the batch made lwIP send: one notification
@@ -343,11 +347,12 @@ extern "C" void tern_lwip_unlock_core(void) {
     sys_mutex_unlock(&lock_tcpip_core);
 }
 
-// LWIP_HOOK_TCP_INPACKET_PCB: a coalesced segment counts as at least two
-// full-sized ones, so its connection acknowledges it at once (lwIP's
-// tcp_ack() sends the ACK when it finds one delayed already).
+// LWIP_HOOK_TCP_INPACKET_PCB: a segment the netif marked (a coalesced one,
+// or a full-sized one alone) counts as the second of two full-sized ones, so
+// its connection acknowledges it at once (lwIP's tcp_ack() sends the ACK when
+// it finds one delayed already).
 extern "C" int tern_lwip_tcp_inpacket(struct tcp_pcb* pcb, struct pbuf* p) {
-    if (p == rtos::net::coalesced_input && pcb->state != LISTEN && pcb->state != TIME_WAIT)
+    if (p == rtos::net::ack_now_input && pcb->state != LISTEN && pcb->state != TIME_WAIT)
         tcp_set_flags(pcb, TF_ACK_DELAY);
     return ERR_OK;
 }
