@@ -384,9 +384,10 @@ void VirtioNet::flush() {
     // that thread (the stack flushes after each output burst).
     if (!tx_pending_) return;
     rtos::LockGuard guard(tx_lock_);
-    if (!tx_pending_) return;
-    dev_.queue(kTxQueue).kick();
+    const bool pending = tx_pending_;  // false if a sender notified meanwhile
     tx_pending_ = false;
+    if (!pending) return;
+    dev_.queue(kTxQueue).kick();
     arm_reclaim();
 }
 
