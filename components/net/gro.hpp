@@ -70,6 +70,15 @@ std::size_t run_length(std::span<const View> frames);
 /// frame. The TCP checksum field is left as it was.
 void merge_headers(std::uint8_t* head, const std::uint8_t* last, std::uint32_t payload);
 
+/// Should the stack acknowledge at once what `first` (a Kind::tcp segment
+/// starting a run of `run` frames) brings? A merged segment stands for
+/// several; a full-sized one (`mss` bytes of data or more) alone is likely
+/// all the sender's congestion window allows (a new connection's first):
+/// yes. A short one keeps the delayed ACK a reply can carry.
+constexpr bool ack_at_once(const Segment& first, std::size_t run, std::uint16_t mss) {
+    return first.kind == Kind::tcp && (run > 1 || first.payload >= mss);
+}
+
 /// A frame the stack sends (its first `len` bytes): a TCP segment that
 /// carries nothing but an acknowledgement (no data, no SYN/FIN/RST)?
 bool is_pure_ack(const std::uint8_t* frame, std::size_t len);

@@ -163,14 +163,11 @@ void receive_some(Interface& i, RxState& st, std::span<RxFrame> batch) {
             k += run;
             continue;
         }
-        // A coalesced segment stands for several, and a full-sized one
-        // alone in the batch is likely all the sender's congestion window
-        // lets it send (a new connection's first segment): lwIP's input
-        // hook marks the connection so that lwIP acknowledges either at
-        // once, as it does every second full-sized segment, instead of on
-        // its 250 ms timer.
-        const bool ack_now = run > 1 || (s.kind == gro::Kind::tcp && s.payload >= TCP_MSS);
-        ack_now_input = ack_now ? p : nullptr;
+        // A coalesced segment, or a full-sized one alone: lwIP's input hook
+        // marks the connection so that lwIP acknowledges it at once, as it
+        // does every second full-sized segment, instead of on its 250 ms
+        // timer (gro::ack_at_once()).
+        ack_now_input = gro::ack_at_once(s, run, TCP_MSS) ? p : nullptr;
         if (i.nif->input(p, i.nif) != ERR_OK) {
             pbuf_free(p);
             ++i.stack_drops;

@@ -347,6 +347,25 @@ TEST(GroMerge, HeadersOfTheMergedSegment) {
         ASSERT_EQ(stream[k], static_cast<std::uint8_t>((1000 + k) * 7)) << k;
 }
 
+TEST(GroAckAtOnce, AMergedOrAFullSizedSegmentNotAShortOne) {
+    const Spec full;  // 1460 bytes of data
+    const gro::Segment f = view(frame(full)).seg;
+    EXPECT_TRUE(gro::ack_at_once(f, 1, 1460));   // alone, full-sized
+    EXPECT_TRUE(gro::ack_at_once(f, 3, 1460));   // a merged run
+    EXPECT_FALSE(gro::ack_at_once(f, 1, 1461));  // below the stack's MSS
+    Spec small = full;
+    small.payload = 64;  // a request or a reply: the ACK may wait for the answer
+    const gro::Segment sm = view(frame(small)).seg;
+    EXPECT_FALSE(gro::ack_at_once(sm, 1, 1460));
+    EXPECT_TRUE(gro::ack_at_once(sm, 2, 1460));
+    Spec udp = full;
+    udp.proto = 17;  // not TCP: lwIP decides alone
+    EXPECT_FALSE(gro::ack_at_once(view(frame(udp)).seg, 1, 1460));
+    Bytes bad = frame(full);
+    bad[bad.size() - 1] ^= 1;  // fails its checksum: dropped, never acknowledged
+    EXPECT_FALSE(gro::ack_at_once(view(bad).seg, 1, 1460));
+}
+
 TEST(GroPureAck, OnlyAnAcknowledgementWithoutData) {
     Spec ack;
     ack.payload = 0;
