@@ -496,6 +496,28 @@ bool FakeMmioDevice::walk_chain(Queue& q, std::uint16_t head, Chain& chain) {
     return true;
 }
 
+unsigned FakeMmioDevice::buffers_on_ring(std::uint16_t index) const {
+    const Queue& q = queues_.at(index);
+    if (!packed()) return static_cast<std::uint16_t>(load<std::uint16_t>(q.avail + 2) - q.used_idx);
+    // Packed: the lists still available at last_avail_idx (one per
+    // descriptor without NEXT), and those taken and not yet used.
+    unsigned n = static_cast<unsigned>(q.outstanding.size());
+    std::uint16_t pos = q.last_avail_idx;
+    bool wrap = q.avail_wrap;
+    for (std::uint16_t k = 0; k < q.num; ++k) {
+        const auto d = load<PvirtqDesc>(q.desc + sizeof(PvirtqDesc) * pos);
+        if ((d.flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
+            (wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED))
+            break;
+        if ((d.flags & VIRTQ_DESC_F_NEXT) == 0) ++n;
+        if (++pos == q.num) {
+            pos = 0;
+            wrap = !wrap;
+        }
+    }
+    return n;
+}
+
 std::uint16_t FakeMmioDevice::pick_not_in_flight(const Queue& q, std::uint16_t head) const {
     std::set<std::uint16_t> busy = q.outstanding;
     busy.insert(head);

@@ -159,6 +159,9 @@ public:
     /// VIRTIO_F_RING_PACKED negotiated: the queues are packed rings.
     bool packed() const { return negotiated(virtio::VIRTIO_F_RING_PACKED); }
     QueueView queue(std::uint16_t index) const;
+    /// Buffers the driver has on queue `index` now: available (not yet
+    /// taken) or taken and not yet used; either layout.
+    unsigned buffers_on_ring(std::uint16_t index) const;
     /// The last chains the behaviour saw (bounded history, newest last).
     const std::vector<Chain>& recent_chains() const { return recent_; }
 
