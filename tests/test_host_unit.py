@@ -45,7 +45,7 @@ def test_host_test_sources_compile_once_per_variant(tmp_path):
                    'components/drivers/virtio/blk/', 'components/drivers/virtio/console/',
                    'components/drivers/virtio/rng/', 'components/drivers/virtio/net/',
                    'components/drivers/virtio/input/', 'components/drivers/input/',
-                   'components/net/netdev.cpp', 'tests/host/virtio/test_',
+                   'components/drivers/net/netdev.cpp', 'tests/host/virtio/test_',
                    'tests/host/virtio_blk/', 'tests/host/virtio_console/',
                    'tests/host/virtio_net/', 'tests/host/virtio_input/')
     limit = {'rtos/kernel/heap.cpp': 2, 'rtos/kernel/console.cpp': 4}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Checks the kernel / port / board seam by the #include lines of the tree.
+"""Checks that the layers point one way, by the #include lines of the tree.
 
-Rules (README.md, Layout):
+Rules (docs/porting.md):
   port      a port (rtos/arch/<arch>/) includes no kernel-internal header
             (rtos/kernel/*); it reaches the kernel through rtos/arch/port.hpp
             and the public API in rtos/include/.
@@ -18,6 +18,17 @@ Rules (README.md, Layout):
   users     drivers, the shell and applications (components/, examples/)
             include no kernel-internal header (rtos/kernel/*): they use the
             public API only (rtos/system.hpp for thread lists and power).
+  kernel    nothing in rtos/ includes anything of components/ or bsp/: code
+            above reaches the kernel through published interfaces and hooks
+            (rtos/selftest.hpp, BENCHMARKS(), the port's set_exit_handler).
+  board     a port (rtos/arch/*) includes nothing of the board layer (bsp/,
+            components/platform/, rtos/board.hpp): the board hands the port
+            what it needs through rtos/arch/port.hpp.
+  virtio    in components/drivers/virtio/ a file includes nothing of a layer
+            above its own: base (spec, config, error, barrier, hal) <
+            transport (transport/) < virtqueue < device core (device.*) <
+            driver lookup and bus probes (driver.*, *_probe.cpp) < device
+            drivers and commands (everything else).
 
 An include is resolved the way the build resolves it (the including file's
 folder, then rtos/include, rtos, components), so a relative path cannot hide
@@ -47,6 +58,22 @@ ARCH_SPECIFIC = {
 # entry once the include is gone: a stale entry fails the check too.
 ALLOWED = set()
 
+BOARD_LAYER = ('bsp/', 'components/platform/', 'rtos/include/rtos/board.hpp')
+
+VIRTIO = 'components/drivers/virtio/'
+# (pattern under VIRTIO, layer), first match wins; the names index by layer.
+VIRTIO_LAYERS = [
+    ('spec.hpp', 0), ('config.hpp', 0), ('error.hpp', 0), ('barrier.hpp', 0), ('hal.hpp', 0),
+    ('hal_rtos.cpp', 0),
+    ('transport/*', 1),
+    ('virtqueue.*', 2),
+    ('device.*', 3),
+    ('driver.*', 4), ('driver_section.cpp', 4), ('*_probe.cpp', 4),
+    ('*', 5),
+]
+VIRTIO_LAYER_NAMES = ['base', 'transport', 'virtqueue', 'device core', 'driver lookup',
+                      'device driver']
+
 INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]', re.M)
 
 
@@ -69,6 +96,15 @@ def port_of(path):
     return m.group(1) if m else None
 
 
+def virtio_layer(path):
+    """The virtio layer of `path` (an index into VIRTIO_LAYER_NAMES), or None
+    outside components/drivers/virtio/."""
+    if not path.startswith(VIRTIO):
+        return None
+    rel = path[len(VIRTIO):]
+    return next(layer for pat, layer in VIRTIO_LAYERS if fnmatch.fnmatch(rel, pat))
+
+
 def violations(root, src, target):
     """The rules `src` including `target` breaks, as short reasons."""
     broken = []
@@ -84,6 +120,14 @@ def violations(root, src, target):
                                             target.startswith('rtos/kernel/')):
         if not port_of(target):  # a port header is already reported above
             broken.append('public header includes kernel or port internals')
+    if src.startswith('rtos/arch/') and target.startswith(BOARD_LAYER):
+        broken.append('port includes the board layer')
+    elif src.startswith('rtos/') and target.startswith(('components/', 'bsp/')):
+        broken.append('kernel includes a layer above it (components/ or bsp/)')
+    src_layer, target_layer = virtio_layer(src), virtio_layer(target)
+    if src_layer is not None and target_layer is not None and target_layer > src_layer:
+        broken.append(f'virtio {VIRTIO_LAYER_NAMES[src_layer]} includes the '
+                      f'{VIRTIO_LAYER_NAMES[target_layer]} layer above it')
     return broken
 
 

@@ -42,7 +42,7 @@ if key_files_ok && version_ok "$DEST"; then
   exit 0
 fi
 
-command -v apt-get >/dev/null || die "apt-get not found: lwIP $VERSION comes from Debian's source package 'lwip' (see README)"
+command -v apt-get >/dev/null || die "apt-get not found: lwIP $VERSION comes from Debian's source package 'lwip' (see docs/networking.md)"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null || die "run as root (a deb-src entry and 'apt-get update' need it)"

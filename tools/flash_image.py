@@ -7,7 +7,7 @@
   tools/flash_image.py state FILE --size 32M      a fresh boot state for pflash unit 1
   tools/flash_image.py state-info FILE            print a boot state
 
-Layout (components/platform/flash_layout.hpp, which the loader and the kernel
+Layout (bsp/qemu-virt/flash/layout.hpp, which the loader and the kernel
 read): 0x0 the loader (at most 4 KiB); 0x1000 slot A's header, little-endian:
 magic "TernImg\\0", kernel size (u64, a multiple of 16), CRC-32 of the kernel
 (u32, zlib.crc32), version (u32, 1), kernel offset (u64), load address (u64),
@@ -74,6 +74,19 @@ def build(loader, kernel, load_addr, size, slot_b=None):
     return bytes(image)
 
 
+def shown_magic(found, expected):
+    """Magic bytes for a message: as text when printable, else hex (erased
+    flash reads as 0xff)."""
+    text = found.rstrip(b'\0')
+    if found and all(b == 0xff for b in found):
+        what = 'erased flash (ff bytes)'
+    elif text and text.isascii() and text.decode().isprintable():
+        what = '"' + text.decode() + '"'
+    else:
+        what = found.hex(' ')
+    return f'found {what}, expected "' + expected.rstrip(b'\0').decode() + '"'
+
+
 def parse_slot(image, at):
     """(header dict, kernel bytes) of the slot whose header is at `at`;
     raises ValueError if it is not valid."""
@@ -81,7 +94,7 @@ def parse_slot(image, at):
         raise ValueError(f'{len(image)} bytes: too small for a flash image')
     magic, size, crc, version, offset, load, flash_size = HEADER.unpack_from(image, at)
     if magic != MAGIC:
-        raise ValueError(f'no image header at {at:#x} (magic {magic!r})')
+        raise ValueError(f'no image header at {at:#x} ({shown_magic(magic, MAGIC)})')
     if version != VERSION:
         raise ValueError(f'header version {version}, expected {VERSION}')
     if flash_size != len(image):
@@ -108,7 +121,7 @@ def parse_state(data):
     """The boot state's flags as a dict; raises ValueError without the magic."""
     magic, *flags = STATE.unpack_from(data)
     if magic != STATE_MAGIC:
-        raise ValueError(f'no boot state (magic {magic!r})')
+        raise ValueError(f'no boot state ({shown_magic(magic, STATE_MAGIC)})')
     set_ = [f == 0 for f in flags]
     return {'tries': sum(set_[:MAX_TRIES]), 'fallback': set_[MAX_TRIES],
             'confirmed': set_[MAX_TRIES + 1]}

@@ -10,7 +10,8 @@ and null dereferences, leaks, uninitialised members, va_list misuse,
 suspicious code and portability traps. Style checks (`style`, the unused-
 function and include reports) are off. Only the architecture of the board
 is checked (its compiler macro is defined), so one configuration per file.
-Sources: rtos/ (the board's port only), components/, bsp/<bsp>/, examples/.
+Sources: rtos/ (the board's port only), components/, bsp/qemu-virt/, bsp/<bsp>/,
+examples/.
 Not checked: third_party/, the host tests (tests/host/: host code under
 ASan and UBSan already).
 
@@ -42,7 +43,7 @@ def check(bsp, jobs):
     cfg = rtos_config.prepare(ROOT, bsp, build_dir, [], app='')
     arch = cfg['ARCH']
     sources = ['rtos/kernel', 'rtos/lib', 'rtos/ktest', 'rtos/bench', f'rtos/arch/{arch}',
-               'components', f'bsp/{bsp}', 'examples']
+               'components', 'bsp/qemu-virt', f'bsp/{bsp}', 'examples']
     includes = [os.path.join(build_dir, 'include'), 'rtos/include', f'rtos/arch/{arch}/include',
                 'rtos', 'components', 'components/net/port/include',
                 'third_party/lwip/src/include']

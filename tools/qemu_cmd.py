@@ -21,11 +21,24 @@ def known_bsps():
                   and os.path.isfile(os.path.join(bsp_root, d, 'qemu.toml')))
 
 
+def board_ram_size(bsp):
+    """The board's RAM in bytes, written once: the default of PLATFORM_RAM_SIZE
+    in bsp/<bsp>/Kconfig (the kernel's fallback), which QEMU's -m follows."""
+    with open(os.path.join(ROOT, 'bsp', bsp, 'Kconfig')) as f:
+        m = re.search(r'^config PLATFORM_RAM_SIZE\s*\n\s*default\s+(\w+)', f.read(), re.M)
+    if not m:
+        raise SystemExit(f'bsp/{bsp}/Kconfig gives no default for PLATFORM_RAM_SIZE')
+    return int(m.group(1), 0)
+
+
 def bsp_defaults(bsp):
+    """bsp/<bsp>/qemu.toml, plus `memory` (QEMU's -m) from the board's Kconfig."""
     if bsp not in known_bsps():
         raise SystemExit(f"unknown BSP '{bsp}'; available: {', '.join(known_bsps())}")
     with open(os.path.join(ROOT, 'bsp', bsp, 'qemu.toml'), 'rb') as f:
-        return tomllib.load(f)
+        d = tomllib.load(f)
+    d['memory'] = f'{board_ram_size(bsp) >> 20}M'
+    return d
 
 
 def build_dir(bsp, build=None):
@@ -87,14 +100,43 @@ def resolve_board(parser, args):
     return args.bsp
 
 
+def build_folders(near=None):
+    """Configured build folders (with a .config): those in build/ and, for a
+    path `near`, its siblings; shown relative to the current folder when
+    inside it."""
+    parents = {os.path.join(ROOT, 'build')}
+    if near:
+        parents.add(os.path.dirname(os.path.abspath(near)))
+    found = set()
+    for parent in parents:
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        found |= {os.path.join(parent, n) for n in names
+                  if os.path.isfile(os.path.join(parent, n, '.config'))}
+    cwd = os.getcwd()
+    return sorted(os.path.relpath(f) if f.startswith(cwd + os.sep) else f for f in found)
+
+
 def missing_elf_message(bsp, build=None, flash=False):
     """None when the build has an ELF (flash: a flash.img) to boot, else what
-    to type to make one."""
+    to type to make one. A --build folder that does not exist (a typo, most
+    likely) is named as such, with the build folders there are."""
     name = 'flash.img' if flash else 'rtos.elf'
     path = os.path.join(build_dir(bsp, build), name)
     if os.path.isfile(path):
         return None
     target = ' flash' if flash else ''
+    if build and not os.path.isdir(build_dir(bsp, build)):
+        import difflib
+        folders = build_folders(build)
+        close = difflib.get_close_matches(build, folders, n=1)
+        return (f'build folder {build} does not exist'
+                + (f' (did you mean {close[0]}?)' if close else '')
+                + (f'; the build folders are: {", ".join(folders)}' if folders
+                   else '; there are no build folders yet')
+                + f'. To make a new one: {build_command(bsp, build)}{target}')
     return f'{path} not found: build it first with: {build_command(bsp, build)}{target}'
 
 
@@ -161,12 +203,15 @@ def add_transport_argument(parser):
 
 def disk_args(disks, transport='mmio'):
     """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
-    'path,ro' for a read-only disk. The first one becomes vda."""
+    'path,ro' for a read-only disk, or 'path,unsafe' for a scratch disk whose
+    flushes QEMU need not make durable (cache=unsafe: under -icount with
+    sleep=off a slow host fdatasync lets virtual time jump past the guest's
+    request timeout). The first one becomes vda."""
     argv = []
     for i, spec in enumerate(disks):
         path, _, flag = spec.partition(',')
-        ro = ',readonly=on' if flag == 'ro' else ''
-        argv += ['-drive', f'file={path},if=none,format=raw,id=disk{i}{ro}',
+        opts = {'': '', 'ro': ',readonly=on', 'unsafe': ',cache=unsafe'}[flag]
+        argv += ['-drive', f'file={path},if=none,format=raw,id=disk{i}{opts}',
                  '-device', f'{virtio_device("blk", transport)},drive=disk{i}']
     return argv
 

@@ -1,9 +1,9 @@
 // Fixed facts of QEMU's aarch64 virt board: the devices to bind when the
 // device tree is missing or lacks them (addresses from this board's Kconfig
 // defaults), and the physical memory map the port's page tables follow.
-#include <rtos/board.hpp>
 #include <rtos/config.hpp>
 
+#include "arch/port.hpp"
 #include "platform/device.hpp"
 
 namespace rtos {
@@ -27,16 +27,17 @@ constexpr uint64_t kGiB = 1ull << 30;
 // below 1 GiB (the first 2 MiB stay unmapped so null pointers fault); RAM
 // from 1 GiB up to 256 GiB; the high redistributors and PCIe ECAM from
 // 256 GiB, the PCIe 64-bit MMIO window from 512 GiB to 1 TiB.
-const board::MemoryRegion memory[] = {
-    {2ull << 20, kGiB - (2ull << 20), board::MemoryRegion::device},
-    {kGiB, 255 * kGiB, board::MemoryRegion::normal},
-    {256 * kGiB, 768 * kGiB, board::MemoryRegion::device},
+const arch::MemoryRegion memory[] = {
+    {2ull << 20, kGiB - (2ull << 20), arch::MemoryRegion::device},
+    {kGiB, 255 * kGiB, arch::MemoryRegion::normal},
+    {256 * kGiB, 768 * kGiB, arch::MemoryRegion::device},
 };
 
 }  // namespace
 
 std::span<const platform::FallbackDevice> platform::fallback_devices() { return fallback; }
 
-board::MemoryMap board::memory_map() { return {memory, sizeof(memory) / sizeof(memory[0])}; }
+// Handed to the port, which builds its page tables from it before anything else runs.
+const arch::MemoryMap arch::board_memory_map{memory, sizeof(memory) / sizeof(memory[0])};
 
 }  // namespace rtos

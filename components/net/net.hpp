@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 struct netif;
 

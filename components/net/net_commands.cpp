@@ -34,13 +34,45 @@ void print_ip(const char* label, const ip4_addr_t* a) {
     printk(" %s %s", label, s);
 }
 
+// A dotted quad, strictly: four decimal numbers 0-255 without leading zeros,
+// signs or blanks. (lwIP's ip4addr_aton also takes BSD shorthand, where
+// "1.2.3" is 1.2.0.3, and octal and hex parts: typos become addresses.)
+bool parse_quad(const char* s, ip4_addr_t& out) {
+    std::uint32_t v = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part && *s++ != '.') return false;
+        if (*s < '0' || *s > '9') return false;
+        const char* start = s;
+        unsigned n = 0;
+        for (; *s >= '0' && *s <= '9' && s - start < 4; ++s)
+            n = n * 10 + static_cast<unsigned>(*s - '0');
+        if (n > 255 || (s - start > 1 && *start == '0')) return false;
+        v = v << 8 | n;
+    }
+    if (*s) return false;
+    ip4_addr_set_u32(&out, lwip_htonl(v));
+    return true;
+}
+
+bool quad_or_complain(const char* what, const char* s, ip4_addr_t& out) {
+    if (parse_quad(s, out)) return true;
+    printk("ifconfig: bad %s '%s': four numbers 0-255 separated by dots (a.b.c.d)\n", what, s);
+    return false;
+}
+
 // ifconfig <ip> <netmask> [gateway]: a static address for the first
-// interface (DHCP stops).
+// interface (DHCP stops). Nothing changes unless all of it is right.
 int set_static(int argc, char** argv) {
     ip4_addr_t ip, mask, gw = {};
-    if (!ip4addr_aton(argv[1], &ip) || !ip4addr_aton(argv[2], &mask) ||
-        (argc == 4 && !ip4addr_aton(argv[3], &gw))) {
-        printk("ifconfig: bad address\n");
+    if (!quad_or_complain("address", argv[1], ip) || !quad_or_complain("netmask", argv[2], mask) ||
+        (argc == 4 && !quad_or_complain("gateway", argv[3], gw)))
+        return 1;
+    const std::uint32_t host_zeros = ~lwip_ntohl(ip4_addr_get_u32(&mask));
+    if (host_zeros & (host_zeros + 1)) {  // ones, then zeros: the zeros are 2^k - 1
+        printk(
+            "ifconfig: bad netmask '%s': its ones must come first, then its zeros (e.g. "
+            "255.255.255.0)\n",
+            argv[2]);
         return 1;
     }
     Interface& i = interface(0);
@@ -129,7 +161,7 @@ int cmd_ping(int argc, char** argv) {
     if (argc < 2 || argc > 3) return shell::kUsage;
     if (interface_count() == 0) return no_stack();
     ip4_addr_t target;
-    if (!ip4addr_aton(argv[1], &target)) {
+    if (!parse_quad(argv[1], target)) {
         printk("ping: bad address '%s'\n", argv[1]);
         return 1;
     }
@@ -173,9 +205,14 @@ int cmd_ping(int argc, char** argv) {
         UNLOCK_TCPIP_CORE();
         pbuf_free(p);
         ++sent;
+        bool replied = false;
+        if (err == ERR_OK) {  // in slices: Ctrl-C stops a ping at once
+            while (Tick t = shell::wait_slice(start_tick + period))
+                if ((replied = ping_state.reply.take(Timeout::ticks(t)) == Status::ok)) break;
+        }
         if (err != ERR_OK) {
             printk("ping: send failed (%d)\n", static_cast<int>(err));
-        } else if (ping_state.reply.take(Timeout::ticks(period)) == Status::ok) {
+        } else if (replied) {
             const std::uint64_t ns = ping_state.reply_ns - t0;
             ++received;
             sum_ns += ns;
@@ -185,10 +222,10 @@ int cmd_ping(int argc, char** argv) {
                    static_cast<unsigned>(sizeof(icmp_echo_hdr) + kPingData), argv[1], seq,
                    static_cast<unsigned long long>(ns / 1000000),
                    static_cast<unsigned long long>(ns / 1000 % 1000));
-        } else {
+        } else if (!shell::interrupted()) {
             printk("ping: seq=%u timeout\n", seq);
         }
-        if (seq + 1 < count) Thread::sleep_until(start_tick + period);
+        if (seq + 1 < count && !shell::sleep_until(start_tick + period)) break;
     }
     LOCK_TCPIP_CORE();
     raw_remove(pcb);
@@ -206,6 +243,7 @@ int cmd_ping(int argc, char** argv) {
                static_cast<unsigned long long>(max_ns / 1000 % 1000));
     }
     printk("\n");
+    if (shell::interrupted()) return shell::kInterrupted;
     return received ? 0 : 1;
 }
 

@@ -166,12 +166,16 @@ void tern_lwip_assert(const char* msg, const char* file, int line) {
 
 // lwIP wants random numbers for ports, TCP sequence numbers and DHCP
 // transaction ids: from the entropy device when there is one, else a
-// xorshift generator seeded from the free-running counter.
+// xorshift generator seeded from the free-running counter. The device
+// answers in microseconds, but QEMU's backend can lag by many milliseconds
+// on a loaded host: the wait is a second, so a slow answer is still used
+// (a timed-out read would fall back and leave its bytes to the next caller).
 uint32_t tern_lwip_rand(void) {
 #if defined(CONFIG_VIRTIO_RNG)
-    if (entropy::available()) {
+    if (rtos::entropy::available()) {
         uint32_t r;
-        if (entropy::read(&r, sizeof(r), rtos::Timeout::ticks(rtos::clock::ms_to_ticks(10))) ==
+        if (rtos::entropy::read(&r, sizeof(r),
+                                rtos::Timeout::ticks(rtos::clock::ms_to_ticks(1000))) ==
             static_cast<long>(sizeof(r)))
             return r;
     }

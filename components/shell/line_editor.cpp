@@ -8,7 +8,8 @@
 namespace rtos::shell {
 namespace {
 
-constexpr int kCtrlC = 0x03, kCtrlU = 0x15, kBackspace = 0x08, kDelete = 0x7f, kEsc = 0x1b;
+constexpr int kCtrlC = 0x03, kCtrlL = 0x0c, kCtrlU = 0x15, kBackspace = 0x08, kDelete = 0x7f,
+              kEsc = 0x1b;
 constexpr unsigned kMinColumns = 8, kMaxColumns = 1000;
 
 void out(const char* s) { console::puts(s); }
@@ -84,6 +85,15 @@ void LineEditor::place_after(std::size_t n) {
     if (wrap_pending_) --col_;
 }
 
+void LineEditor::ask_width() {
+    // Save the cursor, go right as far as the terminal lets us, report
+    // where that is, restore the cursor.
+    out("\x1b"
+        "7\x1b[999C\x1b[6n\x1b"
+        "8");
+    width_asked_ = true;
+}
+
 void LineEditor::redraw(const char* prompt, const char* buf, std::size_t len) {
     // Back to the prompt's first row, then erase to the end of the screen.
     char seq[16];
@@ -118,11 +128,7 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
         row_ = col_ = 0;
         wrap_pending_ = false;
         put(prompt, prompt_len);
-        // Ask for the width: save the cursor, go right as far as the
-        // terminal lets us, report where that is, restore the cursor.
-        out("\x1b"
-            "7\x1b[999C\x1b[6n\x1b"
-            "8");
+        if (!width_asked_ || width_answered_) ask_width();
     };
     begin();
     for (;;) {
@@ -132,6 +138,7 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
             int final = esc.feed(c);
             if (final == 'R' && esc.count == 2) {  // cursor position report: row;column
                 unsigned cols = esc.params[1];
+                width_answered_ = true;
                 if (cols >= kMinColumns && cols <= kMaxColumns && cols != columns_) {
                     columns_ = cols;
                     place_after(prompt_len + len);  // where the line is on a screen this wide
@@ -177,6 +184,12 @@ std::size_t LineEditor::read_line(const char* prompt, char* buf, std::size_t siz
             browse = 0;
             too_long = false;
             begin();
+            break;
+        case kCtrlL:  // clear the screen, redraw the line, ask for the width again
+            out("\x1b[H\x1b[2J");
+            row_ = 0;
+            redraw(prompt, buf, len);
+            ask_width();
             break;
         case kCtrlU:
             len = 0;

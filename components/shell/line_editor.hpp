@@ -3,12 +3,15 @@
 //
 // A line longer than the screen wraps; to clear or redraw it the editor
 // tracks where the cursor is relative to the prompt's first row, which needs
-// the terminal's width: it asks the terminal at every prompt (cursor to
-// column 999, then a cursor position report, ESC [ 6 n) and takes the
-// column of the answer, whenever it arrives. Until a terminal has answered
-// (a pipe or a log never does) the width is 80. The cursor model is a
-// VT100's: writing the last column leaves the cursor there until the next
-// character wraps it (what xterm, the Linux console, screen and tmux do).
+// the terminal's width: it asks the terminal (cursor to column 999, then a
+// cursor position report, ESC [ 6 n) and takes the column of the answer,
+// whenever it arrives. It asks at the first prompt, and again at every
+// prompt only once a terminal has answered (it may be resized): a pipe, a
+// log or an expect script never answers, and sees the question once. Ctrl-L
+// clears the screen and asks again. Until a terminal has answered the width
+// is 80. The cursor model is a VT100's: writing the last column leaves the
+// cursor there until the next character wraps it (what xterm, the Linux
+// console, screen and tmux do).
 #pragma once
 
 #include <rtos/config.hpp>
@@ -38,15 +41,19 @@ private:
     void rub_out(const char* prompt, const char* buf, std::size_t len);
     /// The cursor after writing n characters from the start of a row.
     void place_after(std::size_t n);
+    /// Asks the terminal for its width (the answer comes as input).
+    void ask_width();
 
     char history_[kHistory][kLineMax] = {};
     unsigned history_count_ = 0;  // total lines ever stored
 
     unsigned columns_ = kDefaultColumns;
-    unsigned row_ = 0;           // rows below the prompt's first row
-    unsigned col_ = 0;           // 0-based column
-    bool wrap_pending_ = false;  // the last column was written; the next character wraps
-    bool last_was_cr_ = false;   // CR LF from a terminal is one Enter, also across lines
+    bool width_asked_ = false;     // the first prompt asked
+    bool width_answered_ = false;  // a terminal answered once: ask at every prompt
+    unsigned row_ = 0;             // rows below the prompt's first row
+    unsigned col_ = 0;             // 0-based column
+    bool wrap_pending_ = false;    // the last column was written; the next character wraps
+    bool last_was_cr_ = false;     // CR LF from a terminal is one Enter, also across lines
 };
 
 }  // namespace rtos::shell

@@ -1,6 +1,7 @@
 // The shell thread: read a line, split it into arguments, run the command.
 #include "shell.hpp"
 
+#include <rtos/clock.hpp>
 #include <rtos/console.hpp>
 #include <rtos/init.hpp>
 #include <rtos/panic.hpp>
@@ -9,6 +10,7 @@
 #include <rtos/thread.hpp>
 
 #include "line_editor.hpp"
+#include "tokenize.hpp"
 
 extern "C" const rtos::shell::Command __shell_commands_start[];
 extern "C" const rtos::shell::Command __shell_commands_end[];
@@ -20,31 +22,15 @@ StaticThread<CONFIG_SHELL_STACK_SIZE> shell_thread;
 LineEditor editor;
 char line[CONFIG_SHELL_LINE_MAX + 1];
 
-// Splits in place on blanks; "double quotes" group words. Returns argc, or
-// -1 when there are too many arguments.
-int tokenize(char* s, char** argv, int max) {
-    int argc = 0;
-    while (*s) {
-        while (*s == ' ' || *s == '\t') ++s;
-        if (!*s) break;
-        if (argc == max) return -1;
-        if (*s == '"') {
-            argv[argc++] = ++s;
-            while (*s && *s != '"') ++s;
-        } else {
-            argv[argc++] = s;
-            while (*s && *s != ' ' && *s != '\t') ++s;
-        }
-        if (*s) *s++ = '\0';
-    }
-    return argc;
-}
-
 void execute(char* text) {
     char* argv[CONFIG_SHELL_ARGS_MAX + 1];
     int argc = tokenize(text, argv, CONFIG_SHELL_ARGS_MAX);
-    if (argc < 0) {
+    if (argc == kTooMany) {
         printk("too many arguments (at most %d)\n", CONFIG_SHELL_ARGS_MAX);
+        return;
+    }
+    if (argc == kUnterminated) {
+        printk("unterminated quote\n");
         return;
     }
     if (argc == 0) return;
@@ -81,6 +67,23 @@ RTOS_INIT(shell_start, late);  // the prompt comes after the start-up output
 
 bool interrupted() { return console::interrupt_requested(); }
 
+constexpr Tick kWaitSlice = clock::ms_to_ticks(50);
+
+Tick wait_slice(Tick deadline) {
+    const Tick now = clock::ticks();
+    if (interrupted() || now >= deadline) return 0;
+    return deadline - now < kWaitSlice ? deadline - now : kWaitSlice;
+}
+
+bool sleep_until(Tick deadline) {
+    for (;;) {
+        if (interrupted()) return false;
+        const Tick now = clock::ticks();
+        if (now >= deadline) return true;
+        Thread::sleep_until(deadline - now < kWaitSlice ? deadline : now + kWaitSlice);
+    }
+}
+
 const Command* commands_begin() { return __shell_commands_start; }
 const Command* commands_end() { return __shell_commands_end; }
 
@@ -92,28 +95,6 @@ const Command* find(const char* name) {
 
 void print_usage(const Command& cmd) {
     printk("usage: %s%s%s\n", cmd.name, cmd.usage[0] ? " " : "", cmd.usage);
-}
-
-bool parse_u64(const char* s, unsigned long long& out) {
-    if (!s || !*s) return false;
-    unsigned base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-        if (!*s) return false;
-    }
-    unsigned long long v = 0;
-    for (; *s; ++s) {
-        unsigned d;
-        if (*s >= '0' && *s <= '9') d = static_cast<unsigned>(*s - '0');
-        else if (base == 16 && *s >= 'a' && *s <= 'f') d = static_cast<unsigned>(*s - 'a' + 10);
-        else if (base == 16 && *s >= 'A' && *s <= 'F') d = static_cast<unsigned>(*s - 'A' + 10);
-        else return false;
-        if (v > (~0ull - d) / base) return false;
-        v = v * base + d;
-    }
-    out = v;
-    return true;
 }
 
 }  // namespace rtos::shell

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <rtos/config.hpp>
+#include <rtos/types.hpp>
+
+#include <rtos/format.hpp>
 
 namespace rtos::shell {
 
@@ -19,6 +22,17 @@ constexpr int kInterrupted = -3;
 /// its threads; it costs a load) and returns kInterrupted when it stopped.
 /// The Ctrl-C never reaches the next prompt, nor does input typed before it.
 bool interrupted();
+
+/// A command's wait that Ctrl-C ends: nothing wakes a sleeping thread on
+/// Ctrl-C, so the wait is cut into slices of at most 50 ms. wait_slice
+/// returns the length of the next slice of a wait until `deadline` (in
+/// clock::ticks()), 0 once the deadline passed or Ctrl-C came; a blocking
+/// call with a timeout loops on it:
+///   while (Tick t = shell::wait_slice(deadline))
+///       if (sem.take(Timeout::ticks(t)) == Status::ok) break;
+/// sleep_until sleeps that way; false when Ctrl-C ended the wait.
+Tick wait_slice(Tick deadline);
+bool sleep_until(Tick deadline);
 
 using CommandFn = int (*)(int argc, char** argv);
 
@@ -38,7 +52,7 @@ const Command* find(const char* name);
 void print_usage(const Command& cmd);
 
 /// Parses an unsigned number (decimal, 0x hex); false on garbage or overflow.
-bool parse_u64(const char* s, unsigned long long& out);
+using ::rtos::parse_u64;
 
 }  // namespace rtos::shell
 

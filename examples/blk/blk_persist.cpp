@@ -21,8 +21,8 @@
 
 namespace {
 
-using rtos::BlockDevice;
 using rtos::Status;
+using rtos::block::BlockDevice;
 
 constexpr uint64_t kBase = CONFIG_EXAMPLE_BLK_PERSIST_LBA;
 constexpr uint32_t kJournalSlots = CONFIG_EXAMPLE_BLK_PERSIST_JOURNAL;

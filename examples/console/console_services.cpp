@@ -1,4 +1,4 @@
-// Two services on named virtio-console ports (README.md, "Examples"):
+// Two services on named virtio-console ports (docs/examples.md):
 //   org.rtos.echo   every byte received is sent back unchanged;
 //   org.rtos.upper  every line received is sent back upper-cased.
 // Each thread opens its port by name (waiting for it to appear), then loops
@@ -11,16 +11,16 @@
 #include <rtos/printk.hpp>
 #include <rtos/thread.hpp>
 
-#include "drivers/virtio/console/console_port.hpp"
+#include "drivers/serial/console_port.hpp"
 
 namespace {
 
 constexpr std::size_t kStack = 4096;
 
 // Writes all n bytes unless the port fails; false when it did.
-bool send(rtos::vcon::Port* port, const char* data, std::size_t n) {
+bool send(rtos::serial::Port* port, const char* data, std::size_t n) {
     while (n > 0) {
-        const long w = rtos::vcon::write(port, data, n);
+        const long w = rtos::serial::write(port, data, n);
         if (w <= 0) return false;
         data += w;
         n -= static_cast<std::size_t>(w);
@@ -28,29 +28,29 @@ bool send(rtos::vcon::Port* port, const char* data, std::size_t n) {
     return true;
 }
 
-rtos::vcon::Port* open_port(const char* name) {
-    rtos::vcon::Port* port = rtos::vcon::open(name, rtos::Timeout::forever());
+rtos::serial::Port* open_port(const char* name) {
+    rtos::serial::Port* port = rtos::serial::open(name, rtos::Timeout::forever());
     rtos::printk("console demo: %s open\n", name);
     return port;
 }
 
 void echo_main(void* arg) {
-    rtos::vcon::Port* port = open_port(static_cast<const char*>(arg));
+    rtos::serial::Port* port = open_port(static_cast<const char*>(arg));
     char buf[1024];
     for (;;) {
-        const long n = rtos::vcon::read(port, buf, sizeof(buf));
+        const long n = rtos::serial::read(port, buf, sizeof(buf));
         if (n > 0) send(port, buf, static_cast<std::size_t>(n));
         else rtos::Thread::sleep(rtos::clock::ms_to_ticks(10));  // port removed or device failed
     }
 }
 
 void upper_main(void* arg) {
-    rtos::vcon::Port* port = open_port(static_cast<const char*>(arg));
+    rtos::serial::Port* port = open_port(static_cast<const char*>(arg));
     char in[256];
     char line[256];
     std::size_t len = 0;
     for (;;) {
-        const long n = rtos::vcon::read(port, in, sizeof(in));
+        const long n = rtos::serial::read(port, in, sizeof(in));
         if (n <= 0) {
             rtos::Thread::sleep(rtos::clock::ms_to_ticks(10));
             continue;
@@ -69,7 +69,7 @@ void upper_main(void* arg) {
 }
 
 void console_services_start() {
-    if (rtos::vcon::device_count() == 0) {
+    if (rtos::serial::device_count() == 0) {
         rtos::printk("console demo: no virtio-console device, services not started\n");
         return;
     }

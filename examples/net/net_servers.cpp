@@ -287,7 +287,7 @@ int cmd_echotest(int argc, char** argv) {
     std::size_t sent = 0, received = 0, mismatches = 0;
     if (e == ERR_OK && chunk != nullptr) {
         netconn_set_recvtimeout(c, 5000);
-        while (e == ERR_OK && sent < total) {
+        while (e == ERR_OK && sent < total && !rtos::shell::interrupted()) {
             const std::size_t n = total - sent < kChunk ? total - sent : kChunk;
             for (std::size_t k = 0; k < n; ++k) chunk[k] = pattern_byte(sent + k);
             e = netconn_write(c, chunk, n, NETCONN_COPY);
@@ -316,6 +316,7 @@ int cmd_echotest(int argc, char** argv) {
     rtos::printk("echotest: %zu sent, %zu echoed, %zu mismatches, %llu ms%s%s\n", sent, received,
                  mismatches, static_cast<unsigned long long>(ms), e == ERR_OK ? "" : ", error ",
                  e == ERR_OK ? "" : lwip_strerr(e));
+    if (rtos::shell::interrupted()) return rtos::shell::kInterrupted;
     return (e == ERR_OK && received == total && mismatches == 0) ? 0 : 1;
 }
 #endif  // CONFIG_SHELL

@@ -46,6 +46,7 @@
 
 #include <rtos/arch_cpu.hpp>
 #include <rtos/config.hpp>
+#include <rtos/types.hpp>
 
 #include "arch/cpu_local.hpp"
 
@@ -105,12 +106,34 @@ uint64_t counter_frequency();
 [[noreturn]] void poweroff();
 [[noreturn]] void reboot();
 [[noreturn]] void fail_exit();
+/// A board device that ends the machine with a status (QEMU's test
+/// finisher): its driver registers it when it binds, and fail_exit() tries
+/// it before the port's own means. Set once at boot, before any failure.
+using ExitHandler = void (*)(int status);
+void set_exit_handler(ExitHandler handler);
+
+/// The board's fixed physical memory map, for a port that builds page
+/// tables before anything else runs (aarch64): addresses in no region stay
+/// unmapped; where regions overlap the later one wins. The board hands it
+/// over by defining board_memory_map (bsp/<board>/board.cpp); a port that
+/// needs none leaves it undefined.
+struct MemoryRegion {
+    enum Kind : uint8_t { normal, device };
+    uint64_t base;
+    uint64_t size;
+    Kind kind;  ///< normal: RAM may be here (cacheable); device: MMIO
+};
+struct MemoryMap {
+    const MemoryRegion* regions;
+    std::size_t count;
+};
+extern const MemoryMap board_memory_map;
 
 /// Prints the registers of a trap frame (for panic reports); frame may be null.
 void dump_frame(const void* frame);
 
-/// MMU page size, for guard pages.
-constexpr std::size_t kPageSize = 4096;
+/// MMU page size, for guard pages (one definition for the kernel and the ports).
+using ::rtos::kPageSize;
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
 /// Makes the page-aligned page at `page` inaccessible (guard) or accessible

@@ -58,6 +58,10 @@ SECTIONS
         KEEP(*(.rtos_ktests))
         __ktests_end = .;
         . = ALIGN(8);
+        __benchmarks_start = .;
+        KEEP(*(.rtos_benchmarks))
+        __benchmarks_end = .;
+        . = ALIGN(8);
         __smp_switch_start = .;
         KEEP(*(.rtos_smp_switch))
         __smp_switch_end = .;

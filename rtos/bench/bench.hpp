@@ -1,4 +1,4 @@
-// The on-target benchmarks (shell command `bench`, runner.cpp).
+// The on-target benchmarks (command `bench`, runner.cpp; rtos/selftest.hpp).
 //
 // A benchmark measures one operation many times per run and several runs,
 // and hands back the per-operation cost of each run; the runner prints the
@@ -16,7 +16,10 @@
 // that small.
 //
 // Each benchmark runs in a fresh thread at kRunPriority; it prints nothing
-// (the console is slow) and leaves no thread, timer or memory behind.
+// (the console is slow) and leaves no thread, timer or memory behind. Code
+// outside the kernel adds its benchmarks beside the code they measure with
+// BENCHMARKS() (components/drivers/block/bench_blk.cpp); this header is the
+// part of the kernel's bench runner they may use.
 #pragma once
 
 #include <rtos/config.hpp>
@@ -27,19 +30,20 @@
 #include <rtos/thread.hpp>
 
 #include "arch/port.hpp"
-#include "kernel/scheduler.hpp"
 
 namespace rtos::bench {
 
 // ---- Priorities: every benchmark thread sits below the system threads
 // ---- (shell, timer, main), above the idle thread.
 static_assert(CONFIG_RTOS_PRIORITY_LEVELS >= 8, "bench needs at least 8 priority levels");
+/// The idle thread's (kernel::kIdlePriority, checked in runner.cpp).
+constexpr unsigned kIdlePriority = CONFIG_RTOS_PRIORITY_LEVELS - 1;
 /// WaitMeter's thread: below everything the benchmarks start.
-constexpr unsigned kMeterPriority = kernel::kIdlePriority - 1;
+constexpr unsigned kMeterPriority = kIdlePriority - 1;
 /// The benchmark thread itself (and its equal-priority partners).
-constexpr unsigned kRunPriority = kernel::kIdlePriority - 2;
+constexpr unsigned kRunPriority = kIdlePriority - 2;
 /// A partner that must preempt the benchmark thread when woken.
-constexpr unsigned kHighPriority = kernel::kIdlePriority - 3;
+constexpr unsigned kHighPriority = kIdlePriority - 3;
 
 constexpr std::size_t kStackSize = 8192;
 constexpr unsigned kMaxRuns = 32;
@@ -92,7 +96,14 @@ private:
     volatile uint64_t waited_ = 0;
 };
 
-// ---- The benchmarks (one function per result; see runner.cpp's table).
+/// One benchmark: `fn` measures, `what` is its line in `bench -l`.
+struct Benchmark {
+    const char* name;
+    const char* what;
+    void (*fn)(Result&);
+};
+
+// ---- The kernel's benchmarks (one function per result; see runner.cpp's table).
 void ctx_switch_yield(Result& r);
 void sem_pingpong(Result& r);
 void sem_pingpong_equal(Result& r);
@@ -102,11 +113,15 @@ void msgq_send_recv(Result& r);
 void heap_alloc_free_64(Result& r);
 void tick(Result& r);
 void tick_timer_fire(Result& r);
-#if defined(CONFIG_BLOCK)
-void blk_read_4k(Result& r);
-void blk_write_4k(Result& r);
-void blk_seq_read_64k(Result& r);
-void blk_seq_write_64k(Result& r);
-#endif
 
 }  // namespace rtos::bench
+
+/// Adds a group of benchmarks from outside the kernel, in its own file:
+///   BENCHMARKS(blk) = {{"blk_read_4k", "...", blk_read_4k}, ...};
+/// `bench` runs the kernel's own first, then each group in link order, each
+/// in the order written. One array per group keeps that order; its alignment
+/// is the struct's so that groups from several files pack without gaps.
+#define BENCHMARKS(group)                                                                         \
+    [[gnu::used, gnu::section(".rtos_benchmarks"),                                                \
+      gnu::aligned(alignof(::rtos::bench::Benchmark))]] static constexpr ::rtos::bench::Benchmark \
+        benchmarks_##group[]

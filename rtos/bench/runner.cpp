@@ -1,24 +1,31 @@
-// The shell command `bench [-l | filter]`: runs every benchmark (or those
-// whose name contains `filter`; -l lists them), each in a fresh thread, and
-// prints after each one
+// `bench [-l | filter]` (rtos/selftest.hpp; the shell command of the same
+// name): runs every benchmark, the kernel's and then those added with
+// BENCHMARKS() (or those whose name contains `filter`; -l lists them), each
+// in a fresh thread, and prints after each one
 //
 //   bench: <name> <median> insn/op (min <min>, <runs> runs[, <bytes> B/op])
 //   bench: <name> skipped (<why>)
 //   bench: <name> failed (<why>)
 //
 // then "bench: N results, S skipped, F failed". tools/bench.py parses these
-// lines; keep them stable. Ctrl-C stops the run after the benchmark that is
-// running (each takes well under a second).
+// lines; keep them stable. Ctrl-C (the caller's `stop`) stops the run after
+// the benchmark that is running (each takes well under a second).
 #include <rtos/clock.hpp>
 #include <rtos/format.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/selftest.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 
 #include "bench/bench.hpp"
-#include "shell/shell.hpp"
+#include "kernel/scheduler.hpp"
+
+extern "C" const rtos::bench::Benchmark __benchmarks_start[];
+extern "C" const rtos::bench::Benchmark __benchmarks_end[];
 
 namespace rtos::bench {
+
+static_assert(kIdlePriority == kernel::kIdlePriority);
 
 uint64_t milli_insn(uint64_t counter_ticks, uint64_t ops) {
     if (ops == 0) return 0;
@@ -38,12 +45,6 @@ void Result::add_run(uint64_t counter_ticks, uint64_t ops) {
 
 namespace {
 
-struct Benchmark {
-    const char* name;
-    const char* what;
-    void (*fn)(Result&);
-};
-
 constexpr Benchmark kBenchmarks[] = {
     {"ctx_switch_yield", "Thread::yield between two equal-priority threads, per switch",
      ctx_switch_yield},
@@ -59,17 +60,14 @@ constexpr Benchmark kBenchmarks[] = {
     {"tick", "kernel tick interrupt that wakes nothing, per tick", tick},
     {"tick_timer_fire", "tick that fires a periodic software timer (timer thread, callback)",
      tick_timer_fire},
-#if defined(CONFIG_BLOCK)
-    {"blk_read_4k", "first disk: 4 KiB read, CPU instructions per request (waiting excluded)",
-     blk_read_4k},
-    {"blk_write_4k", "first disk: 4 KiB write at its end, CPU instructions per request",
-     blk_write_4k},
-    {"blk_seq_read_64k", "first disk: sequential 64 KiB reads, CPU instructions per request",
-     blk_seq_read_64k},
-    {"blk_seq_write_64k", "first disk: sequential 64 KiB writes at its end, per request",
-     blk_seq_write_64k},
-#endif
 };
+
+/// Calls fn(b) for every benchmark in order: the kernel's, then the added ones.
+template <typename Fn>
+void for_each_benchmark(Fn fn) {
+    for (const Benchmark& b : kBenchmarks) fn(b);
+    for (const Benchmark* b = __benchmarks_start; b < __benchmarks_end; ++b) fn(*b);
+}
 
 /// Generous: the slowest benchmark takes well under a second of virtual time.
 Tick run_limit() { return 60 * clock::tick_hz(); }
@@ -147,38 +145,47 @@ Outcome run_one(const Benchmark& b) {
     return Outcome::measured;
 }
 
-int cmd_bench(int argc, char** argv) {
-    if (argc > 2) return shell::kUsage;
+}  // namespace
+
+int run(int argc, char** argv, bool (*stop)()) {
+    if (argc > 2) return selftest::kUsage;
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
-        for (const Benchmark& b : kBenchmarks) printk("  %-20s %s\n", b.name, b.what);
+        for_each_benchmark([](const Benchmark& b) { printk("  %-20s %s\n", b.name, b.what); });
         return 0;
     }
     const char* filter = argc == 2 ? argv[1] : "";
     uint64_t f = arch::counter_frequency();
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
-    unsigned measured = 0, skipped = 0, failed = 0;
-    for (const Benchmark& b : kBenchmarks) {
-        if (!contains(b.name, filter)) continue;
-        if (shell::interrupted()) break;
+    unsigned measured = 0, skipped = 0, failed = 0, selected = 0;
+    for_each_benchmark([&](const Benchmark& b) { selected += contains(b.name, filter); });
+    bool done = false;
+    for_each_benchmark([&](const Benchmark& b) {
+        if (done || !contains(b.name, filter)) return;
+        if (stop()) {
+            done = true;
+            return;
+        }
         Outcome o = run_one(b);
         if (o == Outcome::measured) ++measured;
         else if (o == Outcome::skipped) ++skipped;
         else ++failed;
         if (o == Outcome::hung) {
             printk("bench: stopping (a benchmark thread hung; reboot before the next run)\n");
-            break;
+            done = true;
         }
+    });
+    if (stop()) {  // Ctrl-C came during the run: the summary says it is partial
+        printk("bench: interrupted after %u of %u benchmarks: %u results, %u skipped, %u failed\n",
+               measured + skipped + failed, selected, measured, skipped, failed);
+        return selftest::kInterrupted;
     }
     printk("bench: %u results, %u skipped, %u failed\n", measured, skipped, failed);
-    if (shell::interrupted()) return shell::kInterrupted;  // Ctrl-C came during the run
     return failed ? 1 : 0;
 }
 
-}  // namespace
-
-SHELL_COMMAND(bench, "[-l | filter]",
-              "run the benchmarks (cost per operation; instructions under -icount shift=0)",
-              cmd_bench);
-
 }  // namespace rtos::bench
+
+int rtos::selftest::bench(int argc, char** argv, bool (*stop)()) {
+    return rtos::bench::run(argc, argv, stop);
+}

@@ -6,8 +6,8 @@
 // `-icount shift=0,sleep=off` (tools/bench.py --thread-metric) a second is
 // 10^9 instructions, so scores repeat exactly.
 //
-// Shell: `tm -l` lists the tests; `tm <test> [period_ms [periods]]` runs one
-// and prints
+// Command `tm` (rtos/selftest.hpp): `tm -l` lists the tests;
+// `tm <test> [period_ms [periods]]` runs one and prints
 //
 //   tm: <test> period <k> <events>          (one line per period)
 //   tm: <test> score <n> per 5 s (total <events> in <ms> ms)
@@ -41,12 +41,12 @@
 #include <rtos/irq.hpp>
 #include <rtos/memory_pool.hpp>
 #include <rtos/message_queue.hpp>
+#include <rtos/format.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/selftest.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
-
-#include "shell/shell.hpp"
 
 namespace rtos::thread_metric {
 namespace {
@@ -333,7 +333,7 @@ void reset_state() {
 
 constexpr unsigned kMaxPeriods = 64;
 
-int run(const Test& t, unsigned period_ms, unsigned periods) {
+int run(const Test& t, unsigned period_ms, unsigned periods, selftest::SleepFn sleep_until) {
     Tick period = clock::ms_to_ticks(period_ms);
     reset_state();
     if (t.handler) irq::set_soft_handler(t.handler, nullptr);
@@ -362,17 +362,17 @@ int run(const Test& t, unsigned period_ms, unsigned periods) {
     Tick start = clock::ticks();
     unsigned done = 0;
     for (; done < periods; ++done) {
-        Thread::sleep_until(start + (done + 1) * period);
+        // Ctrl-C ends a long period early (a period of at most 50 ms is one sleep, as before).
+        if (!sleep_until(start + (done + 1) * period)) break;
         unsigned long now = events(t);
         per_period[done] = now - last;
         last = now;
-        if (shell::interrupted()) break;
     }
     for (unsigned i = 0; i < thread_count; ++i) threads[i]->suspend();
     if (t.handler) irq::set_soft_handler(nullptr, nullptr);
     for (unsigned k = 0; k < done; ++k)
         printk("tm: %s period %u %lu\n", t.name, k + 1, per_period[k]);
-    if (done < periods) return shell::kInterrupted;
+    if (done < periods) return selftest::kInterrupted;
     const char* why = error;
     if (!why && t.equal_counters && !counters_agree(t)) why = "the counters disagree";
     for (unsigned k = 0; !why && k < done; ++k)
@@ -389,40 +389,39 @@ int run(const Test& t, unsigned period_ms, unsigned periods) {
 }
 
 // The reporter: the shell thread, just above the tests while they run.
-int report(const Test& t, unsigned period_ms, unsigned periods) {
+int report(const Test& t, unsigned period_ms, unsigned periods, selftest::SleepFn sleep_until) {
     Thread* shell = Thread::current();
     unsigned base = shell->base_priority();
     if (base >= priority(1)) shell->set_priority(priority(1) - 1);
-    int rc = run(t, period_ms, periods);
+    int rc = run(t, period_ms, periods, sleep_until);
     shell->set_priority(base);
     return rc;
 }
 
-int cmd_tm(int argc, char** argv) {
+}  // namespace
+
+int run_command(int argc, char** argv, selftest::SleepFn sleep_until) {
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
         for (const Test& t : kTests) printk("  %-20s %s\n", t.name, t.what);
         return 0;
     }
-    if (argc < 2 || argc > 4) return shell::kUsage;
+    if (argc < 2 || argc > 4) return selftest::kUsage;
     unsigned long long period_ms = 1000, periods = 5;
-    if ((argc > 2 &&
-         (!shell::parse_u64(argv[2], period_ms) || period_ms == 0 || period_ms > 600000)) ||
-        (argc > 3 &&
-         (!shell::parse_u64(argv[3], periods) || periods == 0 || periods > kMaxPeriods))) {
+    if ((argc > 2 && (!parse_u64(argv[2], period_ms) || period_ms == 0 || period_ms > 600000)) ||
+        (argc > 3 && (!parse_u64(argv[3], periods) || periods == 0 || periods > kMaxPeriods))) {
         printk("tm: period_ms 1..600000, periods 1..%u\n", kMaxPeriods);
-        return shell::kUsage;
+        return selftest::kUsage;
     }
     for (const Test& t : kTests)
         if (strcmp(argv[1], t.name) == 0)
-            return report(t, static_cast<unsigned>(period_ms), static_cast<unsigned>(periods));
+            return report(t, static_cast<unsigned>(period_ms), static_cast<unsigned>(periods),
+                          sleep_until);
     printk("tm: no test '%s' (tm -l lists them)\n", argv[1]);
     return 1;
 }
 
-}  // namespace
-
-SHELL_COMMAND(tm, "-l | <test> [period_ms [periods]]",
-              "Thread-Metric: run one test for periods (default 5 x 1000 ms), events per 5 s",
-              cmd_tm);
-
 }  // namespace rtos::thread_metric
+
+int rtos::selftest::thread_metric(int argc, char** argv, SleepFn sleep_until) {
+    return rtos::thread_metric::run_command(argc, argv, sleep_until);
+}

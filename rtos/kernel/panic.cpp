@@ -81,23 +81,6 @@ void panic_with_frame(const void* frame, const char* fmt, ...) {
     vpanic(frame, nullptr, fmt, ap);
 }
 
-const char* status_name(Status s) {
-    switch (s) {
-    case Status::ok: return "ok";
-    case Status::timeout: return "timeout";
-    case Status::deleted: return "deleted";
-    case Status::invalid: return "invalid argument";
-    case Status::no_memory: return "out of memory";
-    case Status::not_owner: return "not owner";
-    case Status::overflow: return "overflow";
-    case Status::io_error: return "I/O error";
-    case Status::unsupported: return "unsupported";
-    case Status::busy: return "busy";
-    case Status::out_of_range: return "out of range";
-    }
-    return "?";
-}
-
 SchedulerLock::SchedulerLock() { kernel::scheduler_lock(); }
 SchedulerLock::~SchedulerLock() { kernel::scheduler_unlock(); }
 

@@ -10,7 +10,6 @@
 #include "kernel/scheduler.hpp"
 #include "ktest/ktest.hpp"
 #include "ktest/runner.hpp"
-#include "shell/shell.hpp"
 
 namespace rtos::ktest {
 namespace {
@@ -20,6 +19,10 @@ SpinLock record_lock;
 Failure records[kKeptFailures];
 volatile unsigned failure_count = 0;
 const char* volatile abort_reason = nullptr;
+// The caller's stop check for the run in progress: set by the runner before
+// a run's first test and cleared after its last (one run at a time), read by
+// the tests it runs.
+selftest::StopFn volatile stop_check = nullptr;
 
 const char* basename(const char* path) {
     const char* b = path;
@@ -67,6 +70,7 @@ void reset_failures() {
 unsigned failures() { return failure_count; }
 const Failure& failure(unsigned i) { return records[i]; }
 const char* aborted() { return abort_reason; }
+void set_stop_check(selftest::StopFn stop) { stop_check = stop; }
 
 // ---- Records (test side) -----------------------------------------------------
 
@@ -82,7 +86,10 @@ void abort_suite(const char* why) {
     if (!abort_reason) abort_reason = why;
 }
 
-bool stop_requested() { return shell::interrupted(); }
+bool stop_requested() {
+    selftest::StopFn stop = stop_check;
+    return stop && stop();
+}
 
 bool streq(const char* a, const char* b) { return a && b ? strcmp(a, b) == 0 : a == b; }
 

@@ -1,11 +1,13 @@
-// The shell commands of the kernel test suite:
+// The commands of the kernel test suite (rtos/selftest.hpp; the shell
+// registers them under these names):
 //
 //   ktest [-l | filter]   run every test (or those whose name contains
 //                         `filter`); -l lists them. Prints per test
 //                           [ RUN  ] name
 //                           [ PASS ] name (1 tick | N ticks)   or
 //                           [ FAIL ] name: message (file:line)
-//                         and last "ktest: N passed, M failed". Ctrl-C stops
+//                         and last "ktest: N passed, M failed". Ctrl-C (the
+//                         caller's `stop`) stops
 //                         the run after the test that is running (a long test
 //                         may end early: kt::stop_requested()).
 //   ktest-overflow        destructive: a thread overflows its stack; the
@@ -25,7 +27,6 @@
 
 #include "ktest/ktest.hpp"
 #include "ktest/runner.hpp"
-#include "shell/shell.hpp"
 
 extern "C" const ktest_case __ktests_start[];
 extern "C" const ktest_case __ktests_end[];
@@ -132,8 +133,8 @@ bool run_one(const ktest_case* tc, unsigned cpu) {
     return false;
 }
 
-int cmd_ktest(int argc, char** argv) {
-    if (argc > 2) return shell::kUsage;
+int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
+    if (argc > 2) return selftest::kUsage;
     unsigned total = collect();
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
         for (unsigned i = 0; i < total; ++i) printk("%s\n", sorted[i]->name);
@@ -148,10 +149,12 @@ int cmd_ktest(int argc, char** argv) {
     Thread* self = Thread::current();
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
-    unsigned passed = 0, failed = 0;
+    unsigned passed = 0, failed = 0, selected = 0;
+    for (unsigned i = 0; i < total; ++i) selected += contains(sorted[i]->name, filter);
+    set_stop_check(stop);
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
-        if (shell::interrupted()) break;
+        if (stop()) break;
         if (run_one(sorted[i], nth_cpu(passed + failed))) ++passed;
         else ++failed;
         if (aborted()) {
@@ -159,9 +162,15 @@ int cmd_ktest(int argc, char** argv) {
             break;
         }
     }
+    set_stop_check(nullptr);
     self->set_priority(old_priority);
+    // Interrupted: the summary says it is partial (also when Ctrl-C cut the last one short).
+    if (stop()) {
+        printk("ktest: interrupted after %u of %u tests: %u passed, %u failed\n", passed + failed,
+               selected, passed, failed);
+        return selftest::kInterrupted;
+    }
     printk("ktest: %u passed, %u failed\n", passed, failed);
-    if (shell::interrupted()) return shell::kInterrupted;  // also when it cut the last one short
     return failed ? 1 : 0;
 }
 
@@ -186,7 +195,7 @@ void overflow_entry(void*) { recurse(0); }
 // A destructive command: `entry` runs in a thread called `name` on a
 // 4096-byte stack and must end in a panic; returning is the failure.
 int run_must_panic(int argc, const char* name, Thread::Entry entry, const char* what) {
-    if (argc != 1) return shell::kUsage;
+    if (argc != 1) return selftest::kUsage;
     printk("ktest-%s: %s a 4096-byte stack; the kernel must panic\n", name, what);
     Thread* t = Thread::create({.name = name, .priority = kBase}, entry, nullptr, 4096);
     if (!t) return 1;
@@ -218,18 +227,14 @@ int cmd_guard(int argc, char**) {
 }  // namespace
 }  // namespace rtos::ktest
 
-SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::ktest::cmd_ktest);
-
-// The name has a '-', which SHELL_COMMAND cannot spell: the entry by hand.
-[[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
-    shell_command_ktest_overflow{"ktest-overflow", "",
-                                 "overflow a thread's stack (destructive: the kernel panics)",
-                                 rtos::ktest::cmd_overflow};
-
+int rtos::selftest::ktest(int argc, char** argv, StopFn stop) {
+    return rtos::ktest::cmd_ktest(argc, argv, stop);
+}
+int rtos::selftest::ktest_overflow(int argc, char** argv) {
+    return rtos::ktest::cmd_overflow(argc, argv);
+}
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-[[gnu::used,
-  gnu::section(
-      ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_guard{
-    "ktest-guard", "", "store below a thread's stack (destructive: the kernel panics)",
-    rtos::ktest::cmd_guard};
+int rtos::selftest::ktest_guard(int argc, char** argv) {
+    return rtos::ktest::cmd_guard(argc, argv);
+}
 #endif

@@ -2,6 +2,8 @@
 // runner (runner.cpp), which prints them.
 #pragma once
 
+#include <rtos/selftest.hpp>
+
 namespace rtos::ktest {
 
 struct Failure {
@@ -18,5 +20,7 @@ unsigned failures();
 const Failure& failure(unsigned i);
 /// Non-null once a test asked to stop the run (see abort_suite()).
 const char* aborted();
+/// The check stop_requested() asks during the run (nullptr between runs).
+void set_stop_check(selftest::StopFn stop);
 
 }  // namespace rtos::ktest

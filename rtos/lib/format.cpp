@@ -152,6 +152,28 @@ int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap) {
     return out;
 }
 
+bool parse_u64(const char* s, unsigned long long& out) {
+    if (!s || !*s) return false;
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+        if (!*s) return false;
+    }
+    unsigned long long v = 0;
+    for (; *s; ++s) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9') d = static_cast<unsigned>(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f') d = static_cast<unsigned>(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F') d = static_cast<unsigned>(*s - 'A' + 10);
+        else return false;
+        if (v > (~0ull - d) / base) return false;
+        v = v * base + d;
+    }
+    out = v;
+    return true;
+}
+
 }  // namespace rtos
 
 #if !defined(RTOS_HOST_TEST)  // the host has its own C library

@@ -11,6 +11,10 @@ import qemu_cmd
 
 ROOT = qemu_cmd.ROOT
 PROMPT = 'msh> '
+# What the shell writes to ask the terminal its width (save the cursor, go
+# right, report the position, restore): once, at the first prompt, unless
+# a terminal answers (components/shell/line_editor.hpp).
+WIDTH_QUERY = '\x1b7\x1b[999C\x1b[6n\x1b8'
 
 
 class Guest:
@@ -57,6 +61,26 @@ class Guest:
         self.expect(re.escape(command) + r'\r*\n', timeout)  # the echo
         out = self.expect(re.escape(PROMPT), timeout)
         return re.sub(r'\r+\n', '\n', out[:-len(PROMPT)])
+
+    def interrupt(self, command, started, ended, timeout=30):
+        """Runs command, presses Ctrl-C once `started` is seen; returns the
+        output up to `ended` and the prompt after it. The next command must
+        see neither the ^C nor anything else left over."""
+        self.p.send(command + '\r')
+        out = self.expect(started, timeout=timeout)
+        self.p.send('\x03')
+        out += self.expect(r'\^C\r*\n' + ended + r'\r*\n', timeout=timeout)
+        out += self.wait_prompt(timeout=timeout)
+        self.p.send('echo next\r')
+        after = self.expect(r'next\r*\n' + re.escape(PROMPT))
+        assert '^C' not in after and 'interrupted' not in after, after
+        return re.sub(r'\r+\n', '\n', out)
+
+    def output(self):
+        """Everything the guest wrote that the waits so far have read."""
+        self.log.flush()
+        with open(self.log.name, encoding='utf-8', errors='replace') as f:
+            return f.read().split('\n', 1)[1]  # without the command line
 
     def wait_exit(self, timeout=None):
         """Waits for QEMU to end; returns its exit status."""

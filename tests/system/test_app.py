@@ -7,10 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import kconfiglib
 import pytest
 from conftest import BSPS, ROOT
+from guest import WIDTH_QUERY
 
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'build'))
 import rtos_config  # noqa: E402
@@ -33,8 +35,8 @@ def build_ok(*args):
 @pytest.mark.parametrize('bsp', BSPS)
 def test_hello_from_a_copy_builds_and_runs(bsp, tmp_path, boot):
     """The template, copied anywhere: its own option (the message, set by a
-    CONFIG= fragment), its app.conf (period 500 ms, prompt 'hello> ') and
-    its default build folder <app>/build/<bsp>."""
+    CONFIG= fragment), its app.conf (period 500 ms, prompt 'hello> '), its
+    shell command and its default build folder <app>/build/<bsp>."""
     app = tmp_path / 'my app'  # a space in the path, as users have
     shutil.copytree(HELLO, app, ignore=shutil.ignore_patterns('build'))
     msg = tmp_path / 'msg.conf'
@@ -46,9 +48,23 @@ def test_hello_from_a_copy_builds_and_runs(bsp, tmp_path, boot):
     assert 'CONFIG_HELLO_PERIOD_MS=500\n' in config  # app.conf
     assert f'# Edit with: scons BSP={bsp} APP={app} --menuconfig' in config
     g = boot(bsp, str(out), wait_prompt=False)
+    g.expect(re.escape("hello: from a copy (type 'hello')"))
     g.expect(re.escape('hello> '))
-    for n in (1, 2, 3):
-        g.expect(re.escape(f'hello: from a copy ({n})'))
+    # Its command shows the thread's count (500 ms periods) going up; the
+    # thread itself prints nothing into the prompt meanwhile.
+    counts = []
+    deadline = time.monotonic() + 30
+    while not counts or counts[-1] < 3:
+        assert time.monotonic() < deadline, counts
+        time.sleep(0.1)  # a poll: the count goes up twice a second
+        g.send('hello\r')
+        echo = g.expect(r'hello\r*\n')  # nothing before the echo (but the width query)
+        assert re.fullmatch(r'hello\r*\n', echo.replace(WIDTH_QUERY, '')), echo
+        out = g.expect(re.escape('hello> '), timeout=10)
+        m = re.fullmatch(r'hello: from a copy \((\d+)\)\r*\n' + re.escape('hello> '), out)
+        assert m, out
+        counts.append(int(m.group(1)))
+    assert counts == sorted(counts), counts
 
 
 def test_app_with_its_own_sconscript_and_kept_by_its_build_folder(tmp_path):

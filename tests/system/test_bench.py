@@ -7,6 +7,7 @@ tools/benchlib/baseline.py). These figures are instruction counts, not
 host time, so the gate does not depend on how loaded the machine is.
 About 1.5 s of QEMU per board for `bench`, 8 s for Thread-Metric.
 """
+import glob
 import json
 import os
 import re
@@ -26,11 +27,21 @@ LOGS = os.path.join(ROOT, 'build', 'test-logs')
 
 
 def registered():
-    """Every benchmark in the runner's table, in order."""
-    src = open(os.path.join(ROOT, 'rtos', 'bench', 'runner.cpp')).read()
-    table = src[src.index('kBenchmarks[] = {'):]
-    table = table[:table.index('\n};')]
-    return re.findall(r'^\s*\{"(\w+)",', table, re.M)
+    """Every benchmark in the order `bench` runs them: the runner's own table
+    (rtos/bench/runner.cpp), then each BENCHMARKS() group beside the code it
+    measures (components/, in link order)."""
+    def entries(src, start):
+        table = src[re.search(start, src, re.M).start():]
+        table = table[:table.index('\n};')]
+        return re.findall(r'^\s*\{"(\w+)",', table, re.M)
+
+    names = entries(open(os.path.join(ROOT, 'rtos', 'bench', 'runner.cpp')).read(),
+                    r'kBenchmarks\[\] = \{')
+    for path in sorted(glob.glob(os.path.join(ROOT, 'components', '**', '*.cpp'), recursive=True)):
+        src = open(path).read()
+        if re.search(r'^BENCHMARKS\(\w+\) = \{', src, re.M):
+            names += entries(src, r'^BENCHMARKS\(\w+\) = \{')
+    return names
 
 
 def bench(bsp, *args, log):

@@ -1,4 +1,4 @@
-"""The board layer (components/platform): devices bind to the drivers
+"""The board layer (bsp/qemu-virt/board.cpp): devices bind to the drivers
 registered for their device-tree `compatible`; without a tree the board's
 fallback table (bsp/<board>/board.cpp, Kconfig values) stands in. Each boot
 line names the driver and where its device came from."""

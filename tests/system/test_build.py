@@ -4,9 +4,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'build'))
+import rtos_config  # noqa: E402
 
 BSP = 'qemu-virt64-riscv'
 
@@ -129,6 +133,33 @@ def test_help_lists_variables_with_defaults(build_dir):
     assert not os.path.exists(build_dir), 'scons -h configured a build folder'
 
 
+@pytest.mark.parametrize('arg, meant', [('BPS=qemu-virt64-aarch64', 'BSP'),
+                                         ('bsp=qemu-virt64-aarch64', 'BSP'),
+                                         ('CONFIGS=a.conf', 'CONFIG'),
+                                         ('CROSS_COMPILER=aarch64-linux-gnu-', 'CROSS_COMPILE'),
+                                         ('BULID=x', 'BUILD')])
+def test_misspelled_variable_is_refused_with_the_nearest_name(build_dir, arg, meant):
+    """scons takes any NAME=value; a typo used to build the default board and
+    say it was up to date."""
+    r = scons(f'BUILD={build_dir}', arg, check=False)
+    assert r.returncode != 0
+    name = arg.split('=')[0]
+    assert re.search(rf'^error: unknown build variable {name}= \(did you mean {meant}=\?\); the '
+                     r'variables are APP, BSP, BUILD, CONFIG, CROSS_COMPILE, V', r.stdout, re.M), \
+        r.stdout
+    assert not os.path.exists(build_dir), 'configured a build folder anyway'
+
+
+def test_menuconfig_without_a_terminal_says_so(build_dir):
+    r = subprocess.run(['scons', '-Q', f'BSP={BSP}', f'BUILD={build_dir}', '--menuconfig'],
+                       cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode != 0
+    assert re.search(r'^error: menuconfig needs a terminal \(its input or output is not one\)',
+                     r.stdout, re.M), r.stdout
+    assert 'Traceback' not in r.stdout, r.stdout
+
+
 def test_unknown_bsp_lists_the_available_ones():
     r = scons('BSP=nope', check=False)
     assert r.returncode != 0
@@ -150,9 +181,24 @@ def test_cross_compile_override_and_clean(build_dir):
     assert 'CXX' not in out, 'files that do not name the option were rebuilt:\n' + out
     scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', '-c')
     assert not os.path.exists(os.path.join(build_dir, 'rtos.elf'))
+    # A wrong prefix is refused before anything compiles.
     r = scons('BSP=qemu-virt64-aarch64', f'BUILD={build_dir}', 'CROSS_COMPILE=/nonexistent/x-',
               check=False)
     assert r.returncode != 0
+    assert re.search(r'^error: CROSS_COMPILE=/nonexistent/x-: /nonexistent/x-gcc, '
+                     r'/nonexistent/x-g\+\+, /nonexistent/x-objcopy not found .*; the aarch64 '
+                     r'default is CROSS_COMPILE=aarch64-linux-gnu-$', r.stdout, re.M), r.stdout
+    assert 'CXX' not in r.stdout and not os.path.exists(os.path.join(build_dir, 'rtos.elf'))
+
+
+def test_a_missing_default_toolchain_says_how_to_install_it():
+    with pytest.raises(rtos_config.ConfigError) as e:
+        rtos_config.check_toolchain('riscv64-linux-gnu-', 'riscv64', 'riscv64-linux-gnu-',
+                                    which=lambda path: None)
+    assert str(e.value) == ('the riscv64 toolchain is not installed (riscv64-linux-gnu-gcc, '
+                            'riscv64-linux-gnu-g++, riscv64-linux-gnu-objcopy not found): '
+                            'tools/setup.sh build installs it, or give CROSS_COMPILE=<prefix> of '
+                            'another riscv64 toolchain')
 
 
 def test_savedefconfig_is_minimal(build_dir):

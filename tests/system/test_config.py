@@ -2,6 +2,7 @@
 Kconfig offers on each board, the rules the build enforces before compiling,
 the menuconfig layout, and one build per optional bool per board."""
 import glob
+import json
 import os
 import re
 import sys
@@ -9,7 +10,8 @@ import time
 
 import pexpect
 import pytest
-from conftest import BSPS, ROOT, build
+import builds
+from conftest import BSPS, ROOT, ensure_built
 
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'build'))
 import fragment  # noqa: E402
@@ -173,12 +175,24 @@ def test_refusals_say_why(tmp_path):
                                           r'selected member of a choice'),
         ('CONFIG_VIRTIO_BLK_QUEUE_SIZ=4\n', r'unknown Kconfig symbol CONFIG_VIRTIO_BLK_QUEUE_SIZ '
                                            r'\(did you mean CONFIG_VIRTIO_BLK_QUEUE_SIZE\?\)'),
+        # A choice member of the other architecture (it used to say only
+        # "its dependencies are not met: <choice DRIVER_GIC_VERSION_CHOICE>").
+        ('CONFIG_DRIVER_GIC_V3=y\n', r'CONFIG_DRIVER_GIC_V3=y refused: CONFIG_DRIVER_GIC_V3 is an '
+                                     r'aarch64-only option \(it depends on CONFIG_ARCH_AARCH64\), '
+                                     r'and this board is riscv64$'),
+        ('CONFIG_GIC_V3_ITS_LPIS=32\n', r'CONFIG_GIC_V3_ITS_LPIS=32 refused: CONFIG_GIC_V3_ITS_LPIS '
+                                        r'is an aarch64-only option'),
     ]
     for i, (text, message) in enumerate(cases):
         path = tmp_path / f'f{i}.conf'
         path.write_text(text)
         with pytest.raises(rtos_config.ConfigError, match=re.escape(str(path)) + ':1: ' + message):
             prepare(tmp_path, RISCV, str(path))
+    path = tmp_path / 'plic.conf'
+    path.write_text('CONFIG_DRIVER_PLIC=y\n')
+    with pytest.raises(rtos_config.ConfigError, match=r'CONFIG_DRIVER_PLIC is a riscv64-only '
+                                                       r'option .*, and this board is aarch64'):
+        prepare(tmp_path, AARCH64, str(path))
 
 
 def test_later_fragment_and_later_choice_member_win(tmp_path):
@@ -236,6 +250,123 @@ def test_config_header_names_this_build_folder(tmp_path):
                       f'# Edit with: scons BSP={AARCH64} BUILD={tmp_path / "b"} --menuconfig']
 
 
+# -- Changes to .config (menuconfig, an editor) across a re-merge --------------------
+
+def edit_config(build_dir, **values):
+    """Changes .config as menuconfig does: Kconfig loads it, takes the values,
+    writes every symbol again (lines that follow from the change included)."""
+    kconf = rtos_config._load_kconfig(ROOT, RISCV, rtos_config.stored_inputs(build_dir)['app'])
+    kconf.load_config(os.path.join(build_dir, '.config'))
+    for name, value in values.items():
+        kconf.syms[name].set_value(value)
+    kconf.write_config(os.path.join(build_dir, '.config'))
+
+
+def test_config_changes_survive_when_an_input_changes(tmp_path, capsys):
+    """A menuconfig change is kept when a fragment, the application's
+    fragment (like the defconfig) or a Kconfig file changes, with a note; the
+    lines that only followed from it are left to follow."""
+    app = tmp_path / 'app'
+    app.mkdir()
+    (app / 'main.c').write_text('')
+    (app / 'Kconfig').write_text('config APP_LEVEL\n\tint "level"\n\tdefault 1\n')
+    (app / 'app.conf').write_text('CONFIG_RTOS_TICK_HZ=200\n')
+    frag = tmp_path / 'f.conf'
+    frag.write_text('CONFIG_SHELL_HISTORY=8\n')
+    b = str(tmp_path / 'b')
+    dotconfig = os.path.join(b, '.config')
+    rtos_config.prepare(ROOT, RISCV, b, [str(frag)], app=str(app))
+    # EXAMPLE_CONSOLE brings EXAMPLE_CONSOLE_PRIORITY (a default) into .config.
+    edit_config(b, EXAMPLE_CONSOLE='y', APP_LEVEL='7', VIRTIO_BLK_QUEUE_SIZE='32')
+    capsys.readouterr()
+    for changed, text in ((frag, 'CONFIG_SHELL_HISTORY=4\n'),
+                          (app / 'app.conf', 'CONFIG_RTOS_TICK_HZ=250\n'),
+                          (app / 'Kconfig', (app / 'Kconfig').read_text() + '# more\n')):
+        changed.write_text(text)
+        cfg = rtos_config.prepare(ROOT, RISCV, b)
+        assert (cfg['EXAMPLE_CONSOLE'], cfg['APP_LEVEL'], cfg['VIRTIO_BLK_QUEUE_SIZE']) == \
+            ('y', '7', '32')
+        m = re.fullmatch(re.escape(f'{dotconfig}: merged again ({changed} changed); kept your '
+                                   'changes to it: ') + r'(.*)\n', capsys.readouterr().out)
+        assert m and sorted(m.group(1).split(', ')) == [
+            'CONFIG_APP_LEVEL=7', 'CONFIG_EXAMPLE_CONSOLE=y', 'CONFIG_VIRTIO_BLK_QUEUE_SIZE=32'], m
+    # The inputs' own changes came through too.
+    assert (cfg['SHELL_HISTORY'], cfg['RTOS_TICK_HZ']) == ('4', '250')
+    # Nothing changed: nothing merged, nothing said.
+    rtos_config.prepare(ROOT, RISCV, b)
+    assert capsys.readouterr().out == ''
+    # A CONFIG= line that gives the symbol the value the user gave it: it is
+    # the input's now, and the note is gone for it.
+    frag.write_text('CONFIG_SHELL_HISTORY=4\nCONFIG_VIRTIO_BLK_QUEUE_SIZE=32\n')
+    rtos_config.prepare(ROOT, RISCV, b)
+    out = capsys.readouterr().out
+    assert 'kept your changes' in out and 'QUEUE_SIZE' not in out, out
+
+
+def test_an_older_build_folder_says_where_the_previous_config_is(tmp_path, capsys):
+    """A build folder configured before the merge's result was stored in
+    .config.inputs: its changes cannot be told apart, and the note names
+    .config.old, which holds them."""
+    frag = tmp_path / 'f.conf'
+    frag.write_text('CONFIG_SHELL_HISTORY=8\n')
+    b = str(tmp_path / 'b')
+    rtos_config.prepare(ROOT, RISCV, b, [str(frag)])
+    stamp = os.path.join(b, '.config.inputs')
+    with open(stamp) as f:
+        old = {k: v for k, v in json.load(f).items() if k in ('fingerprint', 'fragments', 'app')}
+    with open(stamp, 'w') as f:
+        json.dump(old, f)
+    capsys.readouterr()
+    frag.write_text('CONFIG_SHELL_HISTORY=4\n')
+    rtos_config.prepare(ROOT, RISCV, b)
+    dotconfig = os.path.join(b, '.config')
+    assert capsys.readouterr().out == (f'{dotconfig}: merged again; the previous one is '
+                                       f'{dotconfig}.old (this build folder predates keeping '
+                                       'your changes across a merge)\n')
+
+
+def test_config_changes_that_cannot_be_kept_stop_the_build(tmp_path):
+    """A change whose symbol the inputs changed too, or that is gone, or that
+    the new inputs refuse: the build stops, says which line of .config and
+    why, and .config stays as it is."""
+    app = tmp_path / 'app'
+    app.mkdir()
+    (app / 'main.c').write_text('')
+    (app / 'Kconfig').write_text('config APP_LEVEL\n\tint "level"\n\tdefault 1\n')
+    frag = tmp_path / 'f.conf'
+    frag.write_text('CONFIG_SHELL_HISTORY=8\n')
+    b = str(tmp_path / 'b')
+    dotconfig = os.path.join(b, '.config')
+    rtos_config.prepare(ROOT, RISCV, b, [str(frag)], app=str(app))
+    edit_config(b, SHELL_HISTORY='2', APP_LEVEL='7')
+    edited = open(dotconfig).read()
+
+    def refused(*messages):
+        with pytest.raises(rtos_config.ConfigError) as e:
+            rtos_config.prepare(ROOT, RISCV, b)
+        text = str(e.value)
+        assert text.startswith(f'{dotconfig} must be merged again ('), text
+        for m in messages:
+            assert re.search(m, text), text
+        assert f'Delete those lines from {dotconfig}' in text, text
+        assert open(dotconfig).read() == edited, 'changed .config'
+
+    line = edited.splitlines().index('CONFIG_SHELL_HISTORY=2') + 1
+    frag.write_text('CONFIG_SHELL_HISTORY=16\n')  # the inputs change it too
+    refused(re.escape(f'{dotconfig}:{line}: CONFIG_SHELL_HISTORY=2: the inputs changed it too '
+                      '(they now give CONFIG_SHELL_HISTORY=16)'))
+    frag.write_text('CONFIG_SHELL_HISTORY=8\n')
+    (app / 'Kconfig').write_text('config APP_LEVEL2\n\tint "level"\n\tdefault 1\n')  # gone
+    refused(r':\d+: CONFIG_APP_LEVEL=7: CONFIG_APP_LEVEL no longer exists')
+    (app / 'Kconfig').write_text('config APP_LEVEL\n\tint "level"\n\trange 1 5\n\tdefault 1\n')
+    refused(r':\d+: CONFIG_APP_LEVEL=7 refused: outside the allowed range 1\.\.5')
+    # Its line deleted, the inputs decide.
+    with open(dotconfig, 'w') as f:
+        f.write(edited.replace('CONFIG_APP_LEVEL=7\n', ''))
+    cfg = rtos_config.prepare(ROOT, RISCV, b)
+    assert cfg['APP_LEVEL'] == '1' and cfg['SHELL_HISTORY'] == '2'
+
+
 # -- What Kconfig offers on each board ------------------------------------------------
 
 OTHER_ARCH_ONLY = {
@@ -279,17 +410,40 @@ def flippable_bools(bsp):
     return flips
 
 
+def shown_nodes(menu):
+    """The entries menuconfig shows in a menu (looking through promptless
+    nodes such as 'if' blocks)."""
+    out = []
+    node = menu.list
+    while node:
+        if node.prompt:
+            if kconfiglib.expr_value(node.prompt[1]) and kconfiglib.expr_value(node.dep):
+                out.append(node)
+        elif node.list:
+            out += shown_nodes(node)
+        node = node.next
+    return out
+
+
+def empty_menus(menu, path=()):
+    found = []
+    for node in shown_nodes(menu):
+        if node.item == kconfiglib.MENU:
+            here = path + (node.prompt[0],)
+            found += [here] if not shown_nodes(node) else empty_menus(node, here)
+    return found
+
+
 def test_menu_layout():
     for bsp, arch in ((RISCV, 'riscv64'), (AARCH64, 'aarch64')):
         kconf = default_kconf(bsp)
-        shown = []
-        node = kconf.top_node.list
-        while node:
-            if node.prompt and kconfiglib.expr_value(node.dep):
-                shown.append(node.prompt[0])
-            node = node.next
+        shown = [node.prompt[0] for node in shown_nodes(kconf.top_node)]
         arch_menus = [p for p in shown if p.startswith('Architecture')]
         assert len(arch_menus) == 1 and arch_menus[0].startswith(f'Architecture: {arch} '), shown
+        # No menu opens on nothing (the board's used to: its Kconfig only
+        # gives defaults); a comment names the board.
+        assert not empty_menus(kconf.top_node), empty_menus(kconf.top_node)
+        assert shown[0].startswith(f'Board: {bsp} '), shown
         # Modern and Legacy are siblings under VirtIO, and Modern stays visible with
         # Legacy off (forced on there, the at-least-one rule).
         legacy, modern = (kconf.syms[n] for n in ('VIRTIO_LEGACY', 'VIRTIO_MODERN'))
@@ -297,6 +451,15 @@ def test_menu_layout():
         legacy.set_value('n')
         assert modern.visibility and modern.str_value == 'y'
         assert modern.assignable == (2,)
+
+
+def test_queue_size_prompts_say_power_of_two():
+    kconf = default_kconf(RISCV)
+    names = [s.name for s in kconf.unique_defined_syms if s.name.endswith('_QUEUE_SIZE')]
+    assert len(names) >= 6, names
+    for name in names:
+        for node in kconf.syms[name].nodes:
+            assert node.prompt and node.prompt[0].endswith('(a power of two)'), (name, node.prompt)
 
 
 def open_menuconfig(build_dir, bsp=RISCV):
@@ -320,9 +483,11 @@ def test_menuconfig_opens_on_the_build_config_and_names_the_architecture(tmp_pat
     assert p.exitstatus == 0
 
 
-def test_menuconfig_queue_size_refused_after_save(tmp_path):
-    """A queue size of 48 saved in menuconfig stops the next build before
-    anything compiles, naming the symbol."""
+def test_menuconfig_refuses_a_queue_size_that_is_no_power_of_two(tmp_path):
+    """menuconfig says "power of two" beside the range and refuses 48 as it
+    is typed, as it refuses a value out of range; 32 is taken. A 48 that
+    reaches .config anyway (an editor) stops the next build before anything
+    compiles, naming the symbol."""
     build_dir = str(tmp_path / 'b')
     prepare(tmp_path, RISCV)
     p = open_menuconfig(build_dir)
@@ -335,21 +500,28 @@ def test_menuconfig_queue_size_refused_after_save(tmp_path):
     p.send('\r')
     time.sleep(0.5)
     p.send('\r')
-    p.expect('virtio-blk request queue size')
+    p.expect(r'virtio-blk request queue size \(a power of two\)')
+    p.expect(r'Range: 2-1024, a power of two')
     p.send('\x7f' * 4 + '48\r')
+    p.expect(r'48 refused: a queue size is a power of two \(nearest: 32 or 64\)')
+    time.sleep(0.5)
+    p.send('\r')  # dismiss the error: the input dialog again
+    p.expect(r'Range: 2-1024, a power of two')
+    p.send('\x7f' * 4 + '32\r')
     time.sleep(0.5)
     p.send('Q')
     p.expect('Save configuration')
     p.send('y')
     p.expect(pexpect.EOF)
     p.close()
-    out = p.before
-    assert p.exitstatus != 0
-    assert 'CONFIG_VIRTIO_BLK_QUEUE_SIZE=48 refused: a queue size is a power of two' in out, out
+    assert p.exitstatus == 0, p.before
     dotconfig = open(os.path.join(build_dir, '.config')).read()
-    assert 'CONFIG_VIRTIO_BLK_QUEUE_SIZE=48' in dotconfig
+    assert 'CONFIG_VIRTIO_BLK_QUEUE_SIZE=32\n' in dotconfig
     # menuconfig kept the header that says how to edit this folder.
     assert f'# Edit with: scons BSP={RISCV} BUILD={build_dir} --menuconfig' in dotconfig
+    with open(os.path.join(build_dir, '.config'), 'w') as f:
+        f.write(dotconfig.replace('CONFIG_VIRTIO_BLK_QUEUE_SIZE=32\n',
+                                  'CONFIG_VIRTIO_BLK_QUEUE_SIZE=48\n'))
     r = pexpect.run('scons', args=['-Q', '-j2', f'BSP={RISCV}', f'BUILD={build_dir}'],
                     cwd=ROOT, withexitstatus=True, encoding='utf-8', timeout=120)
     out, status = r
@@ -362,21 +534,38 @@ def test_menuconfig_queue_size_refused_after_save(tmp_path):
 
 # -- Every bool, flipped alone from its default, builds on every board --------------
 
+def compiler_flag_options():
+    """The options SConstruct turns into compiler flags: flipping one
+    recompiles every file."""
+    with open(os.path.join(ROOT, 'SConstruct')) as f:
+        return set(re.findall(r"cfg\.enabled\('(\w+)'\)", f.read()))
+
+
 @pytest.mark.parametrize('bsp', BSPS)
 def test_each_bool_flipped_builds(bsp, tmp_path):
     """Each option menuconfig offers, turned on (or off, when it is on by default)
-    alone, builds. One build folder per board, so each variant recompiles only the
-    files that name the option; a failure names it and shows the build output."""
+    alone, builds; a failure names it and shows the build output. The builds
+    are the test suite's (conftest.ensure_built): a flip that makes a
+    configuration other tests build (tests/builds.py, the build matrix's among
+    them) is that build; a flip of an option that sets compiler flags builds in
+    a folder of its own (it recompiles every file, and the flip after it would
+    again); the others follow each other in one folder per board, so each
+    recompiles only the files that name what it changed."""
     flips = flippable_bools(bsp)
     assert len(flips) >= 20, flips
+    flag_options = compiler_flag_options()
+    assert flag_options >= {'BUILD_OPTIMIZE_SIZE', 'DEBUG_FRAME_POINTER'}, flag_options
+    default = builds.values(bsp, ())
     failures = []
     for name, value in sorted(flips.items()):
         frag = tmp_path / f'{name}.conf'
         frag.write_text(f'CONFIG_{name}={value}\n')
-        try:
-            out = build(bsp, f'bools-{bsp}', config=[str(frag)])
-        except pytest.fail.Exception as e:
-            failures.append(f'CONFIG_{name}={value}:\n{str(e)[-3000:]}')
+        flipped = builds.values(bsp, [str(frag)]) or {}
+        changed = {sym for sym, v in flipped.items() if default.get(sym) != v}
+        folder = f'bool-{name}' if changed & flag_options else 'bools'
+        out, failure = ensure_built(bsp, folder, [str(frag)])
+        if failure:
+            failures.append(f'CONFIG_{name}={value}:\n{failure[-3000:]}')
             continue
         header = open(os.path.join(out, 'include', 'generated', 'autoconf.h')).read()
         assert (f'#define CONFIG_{name} 1\n' in header) == (value == 'y'), name

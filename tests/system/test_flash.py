@@ -79,15 +79,24 @@ def test_flash_image_refuses_a_broken_image(tmp_path):
     path.write_bytes(b'\xff' * (1 << 20))
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools/flash_image.py'), 'info',
                         str(path)], capture_output=True, text=True)
-    assert r.returncode == 1 and 'no image header' in r.stdout
+    # Text, not a Python bytes literal.
+    assert r.returncode == 1 and r.stdout == (f'{path}: no image header at 0x1000 (found erased '
+                                              'flash (ff bytes), expected "TernImg")\n'), r.stdout
+    path.write_bytes(flash_image.build(loader, kernel, 0x80200000, 1 << 20))
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools/flash_image.py'), 'info',
+                        str(path)], capture_output=True, text=True)
+    assert r.returncode == 0 and "b'" not in r.stdout, r.stdout
+    assert r.stdout.endswith('slot B: none (no image header at 0x80000 (found erased flash (ff '
+                             'bytes), expected "TernImg"))\n'), r.stdout
     with pytest.raises(ValueError, match='does not fit'):
         flash_image.build(loader, kernel, 0x80200000, 8192)
     # Slot B: at half the flash, checked the same way.
     image = flash_image.build(loader, kernel, 0x80200000, 1 << 20, slot_b=kernel[:32])
     hb, kb = flash_image.parse_slot(image, 1 << 19)
     assert kb == kernel[:32] and hb['offset'] == (1 << 19) + 0x1000
-    with pytest.raises(ValueError, match='no boot state'):
-        flash_image.parse_state(b'\xff' * 64)
+    with pytest.raises(ValueError, match=r'no boot state \(found "TernImg", expected '
+                                         r'"TernBst1"\)'):
+        flash_image.parse_state(flash_image.MAGIC + b'\xff' * 64)
     assert flash_image.parse_state(flash_image.new_state(4096)) == {
         'tries': 0, 'fallback': False, 'confirmed': False}
 

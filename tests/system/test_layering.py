@@ -1,5 +1,7 @@
-"""The kernel / port / board seam holds (tools/check_layering.py): no port
-includes kernel internals, no generic code includes a port's headers."""
+"""The layers point one way (tools/check_layering.py): no port includes
+kernel internals or the board layer, no generic code includes a port's
+headers, nothing in rtos/ includes components/ or bsp/, and no virtio layer
+includes one above it."""
 import os
 import subprocess
 import sys
@@ -45,6 +47,63 @@ def test_checker_catches_each_kind_of_leak(tmp_path, monkeypatch):
         'port includes a kernel-internal header',
         'rtos/include/rtos/api.hpp:1: includes rtos/arch/port.hpp: '
         'public header includes kernel or port internals',
+    ], problems
+    assert stale == []
+
+
+def test_checker_catches_each_upward_include(tmp_path, monkeypatch):
+    """One planted upward include per rule: the kernel including the shell or
+    a driver, a port including the board, each virtio layer including the
+    one above it; the same includes downwards pass."""
+    root = str(tmp_path)
+    monkeypatch.setattr(check_layering, 'ALLOWED', set())
+    v = 'components/drivers/virtio/'
+    for path in ('components/shell/shell.hpp', 'components/drivers/block/block_device.hpp',
+                 'components/platform/device.hpp', 'bsp/qemu-virt/flash/layout.hpp',
+                 'rtos/include/rtos/board.hpp', v + 'spec.hpp', v + 'transport/transport.hpp',
+                 v + 'virtqueue.hpp', v + 'device.hpp', v + 'driver.hpp',
+                 v + 'blk/virtio_blk.hpp'):
+        write(root, path, '')
+    write(root, 'rtos/bench/runner.cpp', '#include "shell/shell.hpp"\n')
+    write(root, 'rtos/ktest/blk.cpp', '#include "drivers/block/block_device.hpp"\n')
+    write(root, 'rtos/kernel/boot.cpp', '#include <rtos/board.hpp>\n')  # the kernel may
+    write(root, 'rtos/arch/rv/port.cpp', '#include <rtos/board.hpp>\n')
+    write(root, 'rtos/arch/rv/mmu.cpp', '#include "platform/device.hpp"\n')
+    write(root, 'rtos/arch/flash/loader.cpp', '#include "../../../bsp/qemu-virt/flash/layout.hpp"\n')
+    write(root, v + 'spec_check.cpp', '')  # a device-driver-layer file: includes nothing
+    write(root, v + 'transport/mmio_probe.cpp', '#include "drivers/virtio/driver.hpp"\n'
+                                                 '#include "drivers/virtio/spec.hpp"\n')
+    write(root, v + 'virtqueue.cpp', '#include "drivers/virtio/device.hpp"\n'
+                                     '#include "drivers/virtio/transport/transport.hpp"\n')
+    write(root, v + 'device.cpp', '#include "drivers/virtio/driver.hpp"\n'
+                                  '#include "drivers/virtio/virtqueue.hpp"\n')
+    write(root, v + 'driver.cpp', '#include "drivers/virtio/blk/virtio_blk.hpp"\n'
+                                  '#include "drivers/virtio/device.hpp"\n')
+    write(root, v + 'hal.hpp', '#include "drivers/virtio/transport/transport.hpp"\n')
+    write(root, v + 'blk/virtio_blk.cpp', '#include "drivers/virtio/driver.hpp"\n'
+                                          '#include "drivers/virtio/spec.hpp"\n')
+    problems, stale = check_layering.check(root)
+    assert sorted(problems) == [
+        v + 'device.cpp:1: includes ' + v + 'driver.hpp: '
+        'virtio device core includes the driver lookup layer above it',
+        v + 'driver.cpp:1: includes ' + v + 'blk/virtio_blk.hpp: '
+        'virtio driver lookup includes the device driver layer above it',
+        v + 'hal.hpp:1: includes ' + v + 'transport/transport.hpp: '
+        'virtio base includes the transport layer above it',
+        v + 'transport/mmio_probe.cpp:1: includes ' + v + 'driver.hpp: '
+        'virtio transport includes the driver lookup layer above it',
+        v + 'virtqueue.cpp:1: includes ' + v + 'device.hpp: '
+        'virtio virtqueue includes the device core layer above it',
+        'rtos/arch/flash/loader.cpp:1: includes bsp/qemu-virt/flash/layout.hpp: '
+        'port includes the board layer',
+        'rtos/arch/rv/mmu.cpp:1: includes components/platform/device.hpp: '
+        'port includes the board layer',
+        'rtos/arch/rv/port.cpp:1: includes rtos/include/rtos/board.hpp: '
+        'port includes the board layer',
+        'rtos/bench/runner.cpp:1: includes components/shell/shell.hpp: '
+        'kernel includes a layer above it (components/ or bsp/)',
+        'rtos/ktest/blk.cpp:1: includes components/drivers/block/block_device.hpp: '
+        'kernel includes a layer above it (components/ or bsp/)',
     ], problems
     assert stale == []
 

@@ -119,6 +119,7 @@ def test_a_bsp_contradicting_the_build_folder_is_refused(tmp_path, tool):
 
 def test_missing_elf_names_the_exact_build_command(tmp_path):
     folder = str(tmp_path / 'not built')
+    os.mkdir(folder)  # made, but not built (a missing one is a typo: below)
     r = run('--bsp', 'qemu-virt64-aarch64', '--build', folder)
     assert r.returncode == 1
     assert r.stderr.strip() == (f'{folder}/rtos.elf not found: build it first with: '
@@ -130,6 +131,21 @@ def test_missing_elf_names_the_exact_build_command(tmp_path):
     assert qemu_cmd.build_command('qemu-virt64-riscv', default) == 'scons BSP=qemu-virt64-riscv'
     assert (qemu_cmd.build_command('qemu-virt64-riscv', 'build/x')
             == 'scons BSP=qemu-virt64-riscv BUILD=build/x')
+
+
+def test_a_build_folder_that_does_not_exist_is_named_with_the_existing_ones(tmp_path):
+    """A typo in --build is not a new folder to build: it does not exist, and
+    the folders that do (beside it and in build/) are listed."""
+    for name in ('riscv', 'aarch64'):
+        fake_build(tmp_path / name, f'qemu-virt64-{name}')
+    typo = str(tmp_path / 'risc')
+    r = run('--build', typo)
+    assert r.returncode == 1
+    err = r.stderr.strip()
+    assert err.startswith(f'build folder {typo} does not exist (did you mean {tmp_path}/riscv?); '
+                          'the build folders are: '), err
+    assert f'{tmp_path}/aarch64' in err and f'{tmp_path}/riscv' in err, err
+    assert err.endswith(f'. To make a new one: scons BSP=qemu-virt64-riscv BUILD={typo}'), err
 
 
 def test_unknown_bsp_lists_the_boards():

@@ -3,8 +3,8 @@ it like a user: commands, line editing, errors, poweroff."""
 import re
 
 import pytest
-from conftest import BSPS, build
-from guest import PROMPT
+from conftest import BSPS, build, virtio_dev
+from guest import PROMPT, WIDTH_QUERY
 
 # (bsp, cpu, machine options, memory)
 MACHINES = [
@@ -110,8 +110,9 @@ def test_smallest_priority_configuration_boots(boot, bsp):
 class Screen:
     """Just enough of a VT100 to see what the user sees: printable text with
     the deferred wrap at the last column, CR, LF, BS, ESC 7 / ESC 8 and the
-    CSI sequences the shell writes (cursor up/right/column, erase line and
-    screen, the cursor position report it asks for). Rows never scroll off."""
+    CSI sequences the shell writes (cursor up/right/column/home, erase line,
+    below and all, the cursor position report it asks for). Rows never
+    scroll off."""
 
     def __init__(self, columns=80):
         self.columns = columns
@@ -157,7 +158,12 @@ class Screen:
     def csi(self, params, final):
         n = int(params.split(';')[0] or 1) if final in 'ABCDG' else int(params or 0)
         self.pending = False
-        if final == 'A':
+        if final == 'H':
+            assert not params, f'ESC[{params}H'
+            self.row = self.col = 0
+        elif final == 'J' and n == 2:
+            self.cells.clear()
+        elif final == 'A':
             self.row = max(0, self.row - n)
         elif final == 'C':
             self.col = min(self.columns - 1, self.col + n)
@@ -202,6 +208,15 @@ def test_ctrl_u_clears_a_wrapped_line(boot, bsp):
     # then one more fills the first row exactly.
     rows = typed_on_screen(g, 'echo ' + 'a' * 72 + '\x7f' * 3 + 'Z\r', 'a' * 69 + 'Z')
     assert rows == [PROMPT + 'echo ' + 'a' * 69 + 'Z', 'a' * 69 + 'Z', PROMPT.rstrip()], rows
+    # Nothing answers the width query here (a pipe, a log, an expect script):
+    # the shell asked once, at the first prompt, and never again.
+    g.run('echo quiet')
+    assert g.output().count(WIDTH_QUERY) == 1, g.output()[-2000:]
+    # Ctrl-L clears the screen, redraws the line and asks once more.
+    rows = typed_on_screen(g, 'echo abc\x0c\r', 'abc')
+    assert rows == [PROMPT + 'echo abc', 'abc', PROMPT.rstrip()], rows
+    g.run('echo still quiet')
+    assert g.output().count(WIDTH_QUERY) == 2, g.output()[-2000:]
     # A terminal that answers the query with its width: 120 columns.
     rows = typed_on_screen(g, 'echo ' + 'b' * 200 + '\x15echo wide\r', 'wide', columns=120,
                            answer=120)
@@ -212,6 +227,15 @@ def test_ctrl_u_clears_a_wrapped_line(boot, bsp):
     rows = typed_on_screen(g, '\x1b[A\x1b[A\x1b[B\r', 'c' * 150, columns=120)
     assert rows == [PROMPT + 'echo ' + 'c' * 110, 'c' * 40, 'c' * 120, 'c' * 30,
                     PROMPT.rstrip()], rows
+    # A terminal answered: now the shell asks at every prompt, right after
+    # it (the terminal may be resized), and takes the new width: 100
+    # columns, where 210 characters take three rows (two at 120).
+    for _ in range(2):
+        g.send('echo asked\r')
+        g.expect(r'asked\r*\n' + re.escape(PROMPT + WIDTH_QUERY))
+    rows = typed_on_screen(g, 'echo ' + 'd' * 200 + '\x15echo narrow\r', 'narrow', columns=100,
+                           answer=100)
+    assert rows == [PROMPT + 'echo narrow', 'narrow', PROMPT.rstrip()], rows
 
 
 @pytest.mark.parametrize('bsp', BSPS)
@@ -230,21 +254,6 @@ def test_too_long_line_is_refused(boot, bsp):
     g.expect(r'\nx{251}\r*\n' + re.escape(PROMPT))
 
 
-def interrupt(g, command, started, ended, timeout=30):
-    """Runs command, presses Ctrl-C once `started` is seen; returns the
-    output up to `ended` and the prompt after it. The next command must see
-    neither the ^C nor anything else left over."""
-    g.send(command + '\r')
-    out = g.expect(started, timeout=timeout)
-    g.send('\x03')
-    out += g.expect(r'\^C\r*\n' + ended + r'\r*\n', timeout=timeout)
-    out += g.wait_prompt(timeout=timeout)
-    g.send('echo next\r')
-    after = g.expect(r'next\r*\n' + re.escape(PROMPT))
-    assert '^C' not in after and 'interrupted' not in after, after
-    return re.sub(r'\r+\n', '\n', out)
-
-
 @pytest.mark.parametrize('bsp', BSPS)
 def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
     build(bsp)
@@ -252,12 +261,12 @@ def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
     img.write_bytes(bytes(range(256)) * 4096)  # 1 MiB, 2048 sectors
     g = boot(bsp, disks=[str(img)])
     # A hex dump of 400 sectors is 12800 lines; it stops within a few.
-    out = interrupt(g, 'blk read 0 400', r'00000000:', 'blk: interrupted')
+    out = g.interrupt('blk read 0 400', r'00000000:', 'blk: interrupted')
     offsets = re.findall(r'^([0-9a-f]{8}):', out, re.M)
     assert int(offsets[-1], 16) < 100 * 512, f'stopped at {offsets[-1]} of 00031ff0'
     # The stress threads stop too; the line says how much they did.
-    out = interrupt(g, 'blk stress 4 100000', r'scratch lba \d+ count \d+.*\n', 'blk: interrupted')
-    m = re.search(r'^blk stress: 4 threads x 100000 reads, (\d+) requests '
+    out = g.interrupt('blk stress 4 100000', r'scratch lba \d+ count \d+.*\n', 'blk: interrupted')
+    m = re.search(r'^blk stress: interrupted: 4 threads x 100000 reads, (\d+) requests '
                   r'\((\d+) writes, (\d+) reads\), 0 errors\n\^C$', out, re.M)
     assert m and int(m.group(1)) == int(m.group(2)) + int(m.group(3)), out[-1000:]
     assert int(m.group(3)) < 400000
@@ -268,26 +277,35 @@ def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
     g.send('echo kept\r')
     out += g.expect(r'kept\r*\n' + re.escape(PROMPT))
     assert '0000fff0:' not in out and 'dropped\r\n' not in out, out[-1000:]
+    # iobench: a minute per test, stopped in the first; no figures for it.
+    out = g.interrupt('iobench -t 60000', r'io: (\S+) running\r*\n', 'iobench: interrupted')
+    assert re.search(r'^io: \S+ interrupted after \d+ requests\n\^C$', out, re.M), out
+    assert 'IOPS' not in out and 'io: done' not in out, out
 
 
 @pytest.mark.parametrize('bsp', BSPS)
-def test_ctrl_c_stops_ktest_and_bench(boot, bsp):
+def test_ctrl_c_stops_ktest_bench_tm_and_random(boot, bsp):
     build(bsp)
-    g = boot(bsp)
+    # An entropy source of 64 bytes a second: `random` waits on it.
+    g = boot(bsp, extra=['-object', 'rng-builtin,id=rng0', '-device',
+                         virtio_dev('rng', 'modern') + ',rng=rng0,max-bytes=64,period=1000'])
     def threads():  # the boot thread may have ended but not been freed yet
         return [line.split()[0] for line in g.run('ps').splitlines()[1:] if 'exited' not in line]
 
     before = threads()
     total = int(re.search(r'ktest: (\d+) tests', g.run('ktest -l')).group(1))
-    out = interrupt(g, 'ktest', r'\[ PASS \] ', r'ktest: interrupted', timeout=60)
-    m = re.search(r'^ktest: (\d+) passed, 0 failed\n\^C', out, re.M)
-    assert m and int(m.group(1)) < total // 2, out[-2000:]
+    out = g.interrupt('ktest', r'\[ PASS \] ', r'ktest: interrupted', timeout=60)
+    # The summary says first that the run is partial.
+    m = re.search(r'^ktest: interrupted after (\d+) of (\d+) tests: (\d+) passed, 0 failed\n\^C',
+                  out, re.M)
+    assert m and m.group(1) == m.group(3) and int(m.group(2)) == total, out[-2000:]
+    assert int(m.group(1)) < total // 2, out[-2000:]
     assert len(re.findall(r'^\[ RUN  \]', out, re.M)) == int(m.group(1))
     assert threads() == before
     # The 5-second stress test ends early, and still passes.
-    out = interrupt(g, 'ktest stress', r'\[ RUN  \] stress_16_threads_for_5_seconds', r'ktest: interrupted')
-    m = re.search(r'^\[ PASS \] stress_16_threads_for_5_seconds \((\d+) ticks?\)\nktest: 1 passed, '
-                  r'0 failed\n', out, re.M)
+    out = g.interrupt('ktest stress', r'\[ RUN  \] stress_16_threads_for_5_seconds', r'ktest: interrupted')
+    m = re.search(r'^\[ PASS \] stress_16_threads_for_5_seconds \((\d+) ticks?\)\nktest: '
+                  r'interrupted after 1 of 1 tests: 1 passed, 0 failed\n', out, re.M)
     assert m and int(m.group(1)) < 2500, out[-2000:]
     # The whole bench takes about a second without -icount, too short to
     # interrupt at a chosen point from here: a ^C typed right behind the
@@ -295,5 +313,20 @@ def test_ctrl_c_stops_ktest_and_bench(boot, bsp):
     total = len([line for line in g.run('bench -l').splitlines() if line.startswith('  ')])
     g.send('bench\r\x03')
     out = g.expect(r'bench: interrupted\r*\n' + re.escape(PROMPT))
-    m = re.search(r'bench: (\d+) results, (\d+) skipped, 0 failed\r*\n\^C', out)
-    assert m and int(m.group(1)) + int(m.group(2)) <= total // 2, out[-2000:]
+    m = re.search(r'bench: interrupted after (\d+) of (\d+) benchmarks: (\d+) results, (\d+) '
+                  r'skipped, 0 failed\r*\n\^C', out)
+    assert m and int(m.group(2)) == total, out[-2000:]
+    assert int(m.group(1)) == int(m.group(3)) + int(m.group(4)) <= total // 2, out[-2000:]
+    # Thread-Metric: a period of a minute ends at the ^C (the shell waits in
+    # slices), with no score: the run is not complete.
+    g.send('tm basic 60000 2\r')
+    g.expect(r'tm basic 60000 2\r*\n')
+    g.send('\x03')
+    out = g.expect(r'\^C\r*\ntm: interrupted\r*\n' + re.escape(PROMPT), timeout=10)
+    assert 'score' not in out and 'period' not in out, out
+    # random waits on the slow entropy source in slices too.
+    out = g.interrupt('random 100000', r'random 100000\r*\n', 'random: interrupted', timeout=10)
+    assert re.search(r'^random: \d+ of 100000 bytes read\n\^C$', out, re.M), out
+    # A size over the limit names the limit.
+    out = g.run('random 100000000')
+    assert out == 'random: <bytes> is 1 to 16777216 (16 MiB)\nusage: random <bytes>\n', out

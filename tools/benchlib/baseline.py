@@ -122,8 +122,8 @@ def check(data, base):
     if bad:
         print('regression gate FAILED:\n  ' + '\n  '.join(bad))
         print('If the change costs this on purpose, update the baseline and commit it with '
-              f'the change:\n  {UPDATE_COMMAND}\n(tools/bench-baseline/*.json; README, '
-              'Benchmarks).')
+              f'the change:\n  {UPDATE_COMMAND}\n(tools/bench-baseline/*.json; docs/benchmarks.md, '
+              '"Regression gate").')
     else:
         print('regression gate passed')
     return bad

@@ -2,9 +2,12 @@
 
 One build folder holds one configuration:
   <build>/.config          the merged configuration (menuconfig edits it)
-  <build>/.config.inputs   fingerprint of what .config was merged from
+  <build>/.config.inputs   what .config was merged from (fragments, application,
+                           file hashes) and what that merge wrote
   <build>/include/generated/autoconf.h   C/C++ header, rewritten only when its
                                          content changes
+  <build>/include/generated/autoconf.rsp the same values as -D options, which the
+                                         compiler reads (@file): see command_line_config
   <build>/kconfig-deps/<NAME>  one stamp per symbol, rewritten only when its value
                                changes (config_deps.py: only users of it rebuild)
 
@@ -15,8 +18,13 @@ Fragments are read strictly (fragment.py); values Kconfig refuses and rules it
 cannot express (_rule_violations) stop the build with the file, line and cause.
 
 .config is re-merged from the BSP defconfig plus the CONFIG= fragments when
-those inputs (or the Kconfig tree) change; otherwise it is kept as it is, so
-menuconfig edits survive until an input changes.
+those inputs (or the Kconfig tree) change; otherwise it is kept as it is.
+Changes the user made to .config since the last merge (menuconfig or an
+editor) survive a re-merge: .config.inputs keeps what the merge wrote, the
+lines that differ from it are the user's, and they are applied again over
+the new merge, with a note that says so (_keep_user_changes). One that can no
+longer be kept (its symbol is gone or now refused, or the inputs changed the
+same symbol) stops the build with what and where, and nothing is written.
 """
 
 import difflib
@@ -24,6 +32,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sys
 
 import config_deps
@@ -95,7 +104,9 @@ def _unknown_symbol(kconf, a):
 
 
 def _apply(kconf, assignments):
-    """Gives each assignment to Kconfig (after checking it against the symbol's type)."""
+    """Gives each assignment to Kconfig (after checking it against the symbol's
+    type), from the defaults: earlier values are forgotten."""
+    kconf.unset_values()
     for a in assignments:
         sym = kconf.syms.get(a.name)
         if sym is None or not sym.nodes:
@@ -130,6 +141,29 @@ def _deps_text(kconf, expr):
     return f'{kconfiglib.expr_str(expr)} (now {now})' if now else kconfiglib.expr_str(expr)
 
 
+def _unmet_arch(item, seen=None):
+    """The ARCH_* symbol (off on this board) that item needs through a chain
+    of unmet 'depends on' (a choice member through its choice), else None:
+    that option belongs to the other architecture."""
+    seen = seen if seen is not None else set()
+    if item in seen:
+        return None
+    seen.add(item)
+    for dep in kconfiglib.split_expr(item.direct_dep, kconfiglib.AND):
+        if kconfiglib.expr_value(dep):
+            continue
+        if isinstance(dep, kconfiglib.Symbol) and dep.name.startswith('ARCH_') and \
+                dep.orig_type is kconfiglib.BOOL:
+            return dep
+        if isinstance(dep, (kconfiglib.Symbol, kconfiglib.Choice)):
+            found = _unmet_arch(dep, seen)
+            if found:
+                return found
+    if isinstance(item, kconfiglib.Symbol) and item.choice:
+        return _unmet_arch(item.choice, seen)
+    return None
+
+
 def _refusal_reason(kconf, sym, a):
     """Why Kconfig resolved sym to something other than the assignment asked for."""
     bool_like = sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE)
@@ -159,6 +193,13 @@ def _refusal_reason(kconf, sym, a):
             return (f'it is the selected member of a choice ({members}); set another '
                     'member to y instead')
     if not kconfiglib.expr_value(sym.direct_dep):
+        arch = _unmet_arch(sym)
+        if arch:
+            this = kconf.syms['ARCH'].str_value
+            other = arch.name[len('ARCH_'):].lower()
+            article = 'an' if other[0] in 'aeiou' else 'a'
+            return (f'CONFIG_{sym.name} is {article} {other}-only option (it depends on '
+                    f'CONFIG_{arch.name}), and this board is {this}')
         return f'its dependencies are not met: {_deps_text(kconf, sym.direct_dep)}'
     for node in sym.nodes:
         if node.prompt and not kconfiglib.expr_value(node.prompt[1]):
@@ -190,7 +231,6 @@ def _merge(kconf, inputs):
             assignments += fragment.parse(path)
         except fragment.FragmentError as e:
             raise ConfigError(str(e)) from None
-    kconf.unset_values()
     _apply(kconf, assignments)
     for a in _winners(kconf, assignments).values():
         sym = kconf.syms[a.name]
@@ -203,29 +243,119 @@ def _is_power_of_two(n):
     return n > 0 and n & (n - 1) == 0
 
 
+def _power_of_two_only(sym):
+    # Every *_QUEUE_SIZE is a virtqueue size, which the VirtIO spec wants a
+    # power of two (split rings index with a mask).
+    return sym.name.endswith('_QUEUE_SIZE')
+
+
+def _value_rule(sym, value):
+    """Why `value` breaks a rule Kconfig cannot express for sym, else None.
+    Checked by the build (_rule_violations) and by menuconfig as it is typed."""
+    if _power_of_two_only(sym) and value:
+        n = _number(sym, value)
+        if not _is_power_of_two(n):
+            lower = 1 << (n.bit_length() - 1) if n > 0 else 1
+            return f'a queue size is a power of two (nearest: {lower} or {lower * 2})'
+    return None
+
+
 def _rule_violations(kconf):
     """Rules Kconfig cannot express: [(symbol name, message)]."""
     out = []
     for sym in kconf.unique_defined_syms:
-        # Every *_QUEUE_SIZE is a virtqueue size, which the VirtIO spec wants a
-        # power of two (split rings index with a mask).
-        if sym.name.endswith('_QUEUE_SIZE') and sym.str_value:
-            n = _number(sym, sym.str_value)
-            if not _is_power_of_two(n):
-                lower = 1 << (n.bit_length() - 1) if n > 0 else 1
-                out.append((sym.name, f'CONFIG_{sym.name}={sym.str_value} refused: a queue '
-                                      f'size is a power of two (nearest: {lower} or '
-                                      f'{lower * 2})'))
+        why = _value_rule(sym, sym.str_value)
+        if why:
+            out.append((sym.name, f'CONFIG_{sym.name}={sym.str_value} refused: {why}'))
     return out
 
 
-def _fingerprint(paths):
-    h = hashlib.sha256()
+def _file_hashes(paths):
+    out = {}
     for path in paths:
-        h.update(path.encode())
         with open(path, 'rb') as f:
-            h.update(f.read())
+            out[path] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def _fingerprint(hashes):
+    h = hashlib.sha256()
+    for path, digest in hashes.items():
+        h.update(path.encode() + b'\0' + digest.encode())
     return h.hexdigest()
+
+
+def _written(kconf):
+    """What write_config puts in .config for each symbol, as fragment.py
+    normalises it: {name: 'CONFIG_X=1' or '# CONFIG_X is not set'}."""
+    out = {}
+    for sym in kconf.unique_defined_syms:
+        line = sym.config_string.strip()
+        if line:
+            a = fragment.parse_line(line)
+            out[a.name] = a.text
+    return out
+
+
+def _changed_inputs(srctree, old_hashes, new_hashes):
+    changed = sorted(set(old_hashes.items()) ^ set(new_hashes.items()))
+    names = sorted({_shown_path(srctree, path) for path, _ in changed})
+    return ', '.join(names[:4] + ([f'{len(names) - 4} more'] if len(names) > 4 else []))
+
+
+def _keep_user_changes(kconf, srctree, dotconfig, assignments, old_base, new_base, changed):
+    """Re-applies the user's changes to .config (its lines that differ from
+    what the last merge wrote, old_base) over the new merge of the inputs
+    (assignments, which wrote new_base). Returns the assignments to apply:
+    the inputs' plus the changes kept. Raises ConfigError naming each change
+    that cannot be kept: nothing is lost without a word."""
+    shown = _shown_path(srctree, dotconfig)
+    try:
+        current = fragment.parse(dotconfig)
+    except fragment.FragmentError as e:
+        raise ConfigError(f'{e} (the inputs changed, and {shown} is read to keep your '
+                          'changes to it)') from None
+    changes = [a for a in current if a.text != old_base.get(a.name)]
+    if not changes:
+        return assignments
+    lost = []
+    for a in changes:
+        sym = kconf.syms.get(a.name)
+        if sym is None or not sym.nodes:
+            lost.append(f'{a.where}: {a.text}: CONFIG_{a.name} no longer exists')
+        elif new_base.get(a.name) != old_base.get(a.name) and new_base.get(a.name) != a.text:
+            now = new_base.get(a.name, 'not set: its dependencies are not met')
+            lost.append(f'{a.where}: {a.text}: the inputs changed it too (they now give {now})')
+    if not lost:
+        try:
+            _apply(kconf, assignments + changes)
+        except ConfigError as e:
+            lost.append(str(e))
+    if not lost:
+        for a in changes:
+            if not _same_value(kconf.syms[a.name], a.value):
+                lost.append(f'{a.where}: {a.text} refused: '
+                            f'{_refusal_reason(kconf, kconf.syms[a.name], a)}')
+    if lost:
+        raise ConfigError(
+            f'{shown} must be merged again ({changed} changed), but these changes you made to '
+            'it since the last merge cannot be kept:\n  ' + '\n  '.join(lost) + '\nNothing '
+            f'was changed. Delete those lines from {shown} to take what the inputs say, or put '
+            'them in a CONFIG= fragment, then build again.')
+    # Lines that only follow from other changes (a default that changed with
+    # them, an option they made visible) are not the user's: leave them out,
+    # so that they keep following.
+    kept = list(changes)
+    for a in reversed(changes):
+        others = [k for k in kept if k is not a]
+        _apply(kconf, assignments + others)
+        if _same_value(kconf.syms[a.name], a.value):
+            kept = others
+    _apply(kconf, assignments + kept)
+    if kept:
+        print(f'{shown}: merged again ({changed} changed); kept your changes to it: '
+              + ', '.join(a.text for a in kept))
+    return assignments + kept
 
 
 def _kconfig_files(kconf):
@@ -250,6 +380,31 @@ def config_path(build_dir):
 
 def header_path(build_dir):
     return os.path.join(build_dir, 'include', 'generated', 'autoconf.h')
+
+
+def options_path(build_dir):
+    return os.path.join(build_dir, 'include', 'generated', 'autoconf.rsp')
+
+
+# The marker rtos/config.hpp looks for: with it, the values are on the command line.
+COMMAND_LINE_MARKER = 'RTOS_CONFIG_ON_COMMAND_LINE'
+
+
+def command_line_config(header_text):
+    """autoconf.h's #defines as the compiler options of a response file (gcc
+    @file syntax, which ccache expands too). The target build compiles with
+    these instead of including the header: a header in the build folder would
+    name that folder in every file's preprocessed text (its line markers), and
+    ccache, which hashes that text, could then never reuse an object compiled
+    in another build folder, even where the configuration does not matter."""
+    def quote(arg):
+        return re.sub(r'([^A-Za-z0-9_=.,:/+-])', r'\\\1', arg)
+    options = ['-D' + COMMAND_LINE_MARKER]
+    for line in header_text.splitlines():
+        m = re.match(r'#define (\w+) (.*)$', line)
+        if m:
+            options.append(quote(f'-D{m.group(1)}={m.group(2)}'))
+    return '\n'.join(options) + '\n'
 
 
 def default_build_dir(srctree, bsp, app=''):
@@ -333,17 +488,30 @@ def prepare(srctree, bsp, build_dir, fragments=None, check_dotconfig=True, app=N
     for path in inputs:
         if not os.path.isfile(path):
             raise ConfigError(f'configuration file not found: {path}')
-    fingerprint = _fingerprint(inputs + _kconfig_files(kconf))
+    hashes = _file_hashes(inputs + _kconfig_files(kconf))
+    fingerprint = _fingerprint(hashes)
     os.makedirs(build_dir, exist_ok=True)
     if previous.get('fingerprint') != fingerprint or not os.path.isfile(dotconfig):
-        winners = _winners(kconf, _merge(kconf, inputs))
+        assignments = _merge(kconf, inputs)
+        merged = _written(kconf)  # what the inputs alone give: the base of the user's changes
+        if os.path.isfile(dotconfig) and 'merged' in previous:
+            changed = _changed_inputs(srctree, previous.get('files', {}), hashes)
+            assignments = _keep_user_changes(kconf, srctree, dotconfig, assignments,
+                                             previous['merged'], merged, changed)
+        elif os.path.isfile(dotconfig) and previous:
+            # Configured before the merge's result was kept: changes cannot be told apart.
+            print(f'{_shown_path(srctree, dotconfig)}: merged again; the previous one is '
+                  f'{_shown_path(srctree, dotconfig)}.old (this build folder predates keeping '
+                  'your changes across a merge)')
+        winners = _winners(kconf, assignments)
         for name, message in _rule_violations(kconf):
             where = winners[name].where if name in winners else \
                 'the defaults of ' + ', '.join(_shown_path(srctree, p) for p in inputs)
             raise ConfigError(f'{where}: {message}')
         kconf.write_config(dotconfig, header=_header(srctree, bsp, build_dir, inputs, app))
         _write_if_changed(stamp, json.dumps({'fingerprint': fingerprint,
-                                             'fragments': list(fragments), 'app': app},
+                                             'fragments': list(fragments), 'app': app,
+                                             'files': hashes, 'merged': merged},
                                             indent=1) + '\n')
     else:
         kconf.warnings.clear()
@@ -365,6 +533,7 @@ def _finish(kconf, build_dir, app):
         text = f.read()
     os.remove(tmp)
     _write_if_changed(header, text)
+    _write_if_changed(options_path(build_dir), command_line_config(text))
     config_deps.write_stamps(build_dir, {sym.name: sym.str_value
                                          for sym in kconf.unique_defined_syms},
                              _write_if_changed)
@@ -376,8 +545,48 @@ def _finish(kconf, build_dir, app):
     return Config(values, [sym.name for sym in kconf.unique_defined_syms], app)
 
 
+BUILD_VARIABLES = ('APP', 'BSP', 'BUILD', 'CONFIG', 'CROSS_COMPILE', 'V')
+
+
+def check_variables(names):
+    """Raises ConfigError for a scons variable the build does not know: scons
+    would ignore a misspelled one (BPS=, bsp=, CONFIGS=) and build the
+    defaults. Names the closest known variable."""
+    for name in names:
+        if name in BUILD_VARIABLES:
+            continue
+        same_letters = [v for v in BUILD_VARIABLES if v == name.upper()]
+        close = same_letters or difflib.get_close_matches(name.upper(), BUILD_VARIABLES, n=1,
+                                                          cutoff=0.5)
+        hint = f' (did you mean {close[0]}=?)' if close else ''
+        raise ConfigError(f'unknown build variable {name}={hint}; the variables are '
+                          f'{", ".join(BUILD_VARIABLES)} (scons -h says what each does)')
+
+
+def check_toolchain(prefix, arch, default_prefix, which=None):
+    """Raises ConfigError unless the compilers of CROSS_COMPILE prefix exist,
+    so a wrong prefix is refused before anything compiles."""
+    import shutil
+    which = which or shutil.which
+    missing = [prefix + tool for tool in ('gcc', 'g++', 'objcopy') if not which(prefix + tool)]
+    if not missing:
+        return
+    if prefix == default_prefix:
+        raise ConfigError(f'the {arch} toolchain is not installed ({", ".join(missing)} not '
+                          f'found): tools/setup.sh build installs it, or give '
+                          f'CROSS_COMPILE=<prefix> of another {arch} toolchain')
+    raise ConfigError(f'CROSS_COMPILE={prefix}: {", ".join(missing)} not found (neither in '
+                      f'PATH nor as a path); the {arch} default is CROSS_COMPILE='
+                      f'{default_prefix}')
+
+
 def menuconfig(srctree, bsp, build_dir):
     """Runs Kconfiglib's terminal menuconfig on the build's .config."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError(f'menuconfig needs a terminal (its input or output is not one): run '
+                          f'it in a terminal, or change {config_path(build_dir)} with CONFIG= '
+                          'fragments (docs/kconfig.md)')
+    import curses
     import menuconfig as kmenuconfig
     # menuconfig rewrites .config on save: keep its header (how it was made, how to edit).
     with open(config_path(build_dir)) as f:
@@ -387,7 +596,39 @@ def menuconfig(srctree, bsp, build_dir):
     kconf = _load_kconfig(srctree, bsp, stored_inputs(build_dir).get('app', ''))
     os.environ['KCONFIG_CONFIG'] = config_path(build_dir)
     kconf.load_config(config_path(build_dir))
-    kmenuconfig.menuconfig(kconf)
+    _add_value_rules(kmenuconfig)
+    try:
+        kmenuconfig.menuconfig(kconf)
+    except curses.error as e:  # e.g. TERM unset or unknown
+        raise ConfigError(f'menuconfig cannot use this terminal ({e}; TERM='
+                          f'{os.environ.get("TERM", "")}): set TERM, e.g. TERM=xterm') from None
+
+
+def _add_value_rules(kmenuconfig):
+    """menuconfig refuses a value that breaks a rule of _value_rule as it is
+    typed, as it refuses one out of range, and names the rule beside the
+    range. Kconfiglib has no hook for this: its module-level _check_valid
+    and _range_info (Kconfiglib 14) are wrapped. Without them (another
+    Kconfiglib) menuconfig accepts the value and the next build refuses it."""
+    check, info = getattr(kmenuconfig, '_check_valid', None), getattr(kmenuconfig, '_range_info',
+                                                                       None)
+    if not (check and info and hasattr(kmenuconfig, '_error')):
+        return
+
+    def check_valid(sym, s):
+        if not check(sym, s):
+            return False
+        why = _value_rule(sym, s)
+        if why:
+            kmenuconfig._error(f'{s} refused: {why}')
+            return False
+        return True
+
+    def range_info(sym):
+        text = info(sym)
+        return f'{text}, a power of two' if text and _power_of_two_only(sym) else text
+
+    kmenuconfig._check_valid, kmenuconfig._range_info = check_valid, range_info
 
 
 def savedefconfig(srctree, bsp, build_dir, out_path):

@@ -1,5 +1,5 @@
 // The `blk` shell command over the generic block interface. Its output is a
-// contract the system tests rely on (see README.md, "Block devices").
+// contract the system tests rely on (docs/devices.md).
 #include <rtos/crc32.hpp>
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
@@ -13,6 +13,9 @@
 
 namespace rtos {
 namespace {
+
+using block::BlockDevice;
+using block::BlockRequest;
 
 using rtos::Status;
 
@@ -261,8 +264,10 @@ int do_stress(BlockDevice& d, char** args) {
         writes += jobs[i].writes_done;
         done += jobs[i].reads_done;
     }
-    printk("blk stress: %u threads x %llu reads, %u requests (%u writes, %u reads), %u errors\n",
-           static_cast<unsigned>(threads), reads, writes + done, writes, done, errors);
+    // Interrupted, the line says so first: the counts are of a partial run.
+    printk("blk stress: %s%u threads x %llu reads, %u requests (%u writes, %u reads), %u errors\n",
+           shell::interrupted() ? "interrupted: " : "", static_cast<unsigned>(threads), reads,
+           writes + done, writes, done, errors);
     if (shell::interrupted()) return shell::kInterrupted;
     return errors ? 1 : 0;
 }

@@ -3,7 +3,7 @@
 #include <rtos/critical.hpp>
 #include <rtos/string.hpp>
 
-namespace rtos {
+namespace rtos::block {
 namespace {
 
 List<BlockDevice, &BlockDevice::registry_node> registry;
@@ -106,4 +106,4 @@ BlockDevice* BlockDevice::find(const char* name) {
 BlockDevice* BlockDevice::first() { return registry.front(); }
 BlockDevice* BlockDevice::next() const { return registry.next(this); }
 
-}  // namespace rtos
+}  // namespace rtos::block

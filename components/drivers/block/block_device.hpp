@@ -1,7 +1,7 @@
-// The generic block-device interface: what examples and (future) file
-// systems use, independent of virtio. Addresses are 512-byte sectors.
-// Requests outside the device, or writes to a read-only device, are refused
-// here, before they reach a driver.
+// The block device class (rtos::block): the generic block-device interface
+// that examples and (future) file systems use, independent of the bus.
+// Addresses are 512-byte sectors. Requests outside the device, or writes to a
+// read-only device, are refused here, before they reach a driver.
 //
 // Two ways in, one path: submit() queues asynchronous BlockRequests (many in
 // flight from one thread, handed to the device as one batch); read(),
@@ -16,7 +16,7 @@
 #include <rtos/semaphore.hpp>
 #include <rtos/types.hpp>
 
-namespace rtos {
+namespace rtos::block {
 
 /// One asynchronous request. The caller fills the first fields, owns the
 /// object and the buffer, and must not touch either until it completed
@@ -139,4 +139,4 @@ private:
     Status run(BlockRequest::Op op, uint64_t lba, uint32_t count, void* buf);
 };
 
-}  // namespace rtos
+}  // namespace rtos::block

@@ -6,7 +6,7 @@
 
 #include <rtos/types.hpp>
 
-namespace entropy {
+namespace rtos::entropy {
 
 /// True once an entropy source (virtio-rng) is attached.
 bool available();
@@ -18,4 +18,4 @@ bool available();
 /// order; none is discarded or handed out twice.
 long read(void* buf, std::size_t n, rtos::Timeout timeout);
 
-}  // namespace entropy
+}  // namespace rtos::entropy

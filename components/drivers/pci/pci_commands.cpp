@@ -1,7 +1,7 @@
 // `lspci`: the functions the host bridge enumerated, with what it assigned;
 // `pci read|write`: a 32-bit access inside an assigned BAR, through the
 // CPU's view of the window. Their output is a contract the system tests rely
-// on (README.md, "PCI").
+// on (docs/pci.md).
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 

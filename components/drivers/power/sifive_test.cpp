@@ -1,12 +1,12 @@
 // QEMU's test finisher ("sifive,test0" in the riscv64 virt device tree): a
 // write ends QEMU with a chosen exit status. The riscv64 port's fail_exit()
-// needs it (through board::exit) because OpenSBI 1.1 (Debian bookworm)
+// needs it (arch::set_exit_handler) because OpenSBI 1.1 (Debian bookworm)
 // ignores the reason of an SBI SRST shutdown and tells the finisher PASS, so
 // a panic would end QEMU with status 0. Without it, fail_exit() relies on
 // SBI alone.
-#include <rtos/board.hpp>
 #include <rtos/printk.hpp>
 
+#include "arch/port.hpp"
 #include "drivers/mmio.hpp"
 #include "platform/device.hpp"
 
@@ -28,7 +28,7 @@ bool probe(const platform::Device& dev) {
         return false;
     }
     base = static_cast<uintptr_t>(dev.reg[0].base);
-    board::set_exit_handler(finish);
+    arch::set_exit_handler(finish);
     return true;
 }
 

@@ -3,27 +3,13 @@
 #include <rtos/irq.hpp>
 
 #include "drivers/mmio.hpp"
+#include "ns16550_regs.hpp"
 #include "uart.hpp"
 
 namespace rtos::drivers {
 namespace {
 
-// Register indices (multiplied by the register stride).
-enum Reg : unsigned {
-    RBR_THR = 0,
-    IER = 1,
-    IIR_FCR = 2,
-    LCR = 3,
-    MCR = 4,
-    LSR = 5,
-    DLL = 0,
-    DLM = 1
-};
-constexpr uint8_t kLcrDlab = 0x80, kLcr8N1 = 0x03;
-constexpr uint8_t kLsrDataReady = 0x01, kLsrThrEmpty = 0x20;
-constexpr uint8_t kIerRxAvailable = 0x01;
-constexpr uint8_t kFcrEnable = 0x05;  // FIFO on, TX cleared; keep bytes already received
-constexpr uint8_t kMcrOut2 = 0x08;    // gates the interrupt line on PC-style wiring
+using namespace ns16550;
 
 struct Ns16550 {
     uintptr_t base = 0;
@@ -33,11 +19,7 @@ struct Ns16550 {
     void write(Reg r, uint8_t v) const { mmio::write8(base + (r << shift), v); }
 } uart;
 
-void put(void*, char c) {
-    while (!(uart.read(LSR) & kLsrThrEmpty)) {
-    }
-    uart.write(RBR_THR, static_cast<uint8_t>(c));
-}
+void put(void*, char c) { put_polled(uart.base, uart.shift, c); }
 
 int get(void*) { return (uart.read(LSR) & kLsrDataReady) ? uart.read(RBR_THR) : -1; }
 
@@ -48,7 +30,7 @@ void rx_isr(void*) {
         console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
 }
 
-void init(const UartConfig& cfg) {
+void init(const serial::UartConfig& cfg) {
     uart.base = cfg.base;
     uart.shift = cfg.reg_shift;
     uart.write(IER, 0);
@@ -71,9 +53,9 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
-const ConsoleUart console_uart{"ns16550a", init, enable_rx};
+const serial::ConsoleUart console_uart{"ns16550a", init, enable_rx};
 
-bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+bool probe(const platform::Device& dev) { return serial::bind_console(console_uart, dev); }
 
 }  // namespace
 

@@ -4,37 +4,20 @@
 #include <rtos/irq.hpp>
 
 #include "drivers/mmio.hpp"
+#include "pl011_regs.hpp"
 #include "uart.hpp"
 
 namespace rtos::drivers {
 namespace {
 
-// Register offsets (DDI 0183 3.2).
-constexpr uintptr_t UARTDR = 0x00;
-constexpr uintptr_t UARTFR = 0x18;
-constexpr uintptr_t UARTIBRD = 0x24;
-constexpr uintptr_t UARTFBRD = 0x28;
-constexpr uintptr_t UARTLCR_H = 0x2c;
-constexpr uintptr_t UARTCR = 0x30;
-constexpr uintptr_t UARTIMSC = 0x38;
-constexpr uintptr_t UARTICR = 0x44;
-
-constexpr uint32_t kFrBusy = 1u << 3, kFrRxfe = 1u << 4, kFrTxff = 1u << 5;
-constexpr uint32_t kLcrFen = 1u << 4, kLcrWlen8 = 3u << 5;
-constexpr uint32_t kCrUarten = 1u << 0, kCrTxe = 1u << 8, kCrRxe = 1u << 9;
-constexpr uint32_t kIntRx = 1u << 4, kIntRt = 1u << 6;  // receive, receive timeout
-constexpr uint32_t kIntAll = 0x7ff;
+using namespace pl011;
 
 uintptr_t base = 0;
 
 uint32_t read(uintptr_t reg) { return mmio::read32(base + reg); }
 void write(uintptr_t reg, uint32_t v) { mmio::write32(base + reg, v); }
 
-void put(void*, char c) {
-    while (read(UARTFR) & kFrTxff) {
-    }
-    write(UARTDR, static_cast<uint8_t>(c));
-}
+void put(void*, char c) { put_polled(base, c); }
 
 int get(void*) { return (read(UARTFR) & kFrRxfe) ? -1 : static_cast<int>(read(UARTDR) & 0xff); }
 
@@ -47,7 +30,7 @@ void rx_isr(void*) {
     while (!(read(UARTFR) & kFrRxfe)) console::rx_from_isr(static_cast<char>(read(UARTDR) & 0xff));
 }
 
-void init(const UartConfig& cfg) {
+void init(const serial::UartConfig& cfg) {
     if (base) {  // moving from the early console: let it drain first
         while (read(UARTFR) & kFrBusy) {
         }
@@ -75,9 +58,9 @@ bool enable_rx(unsigned irq) {
     return true;
 }
 
-const ConsoleUart console_uart{"pl011", init, enable_rx};
+const serial::ConsoleUart console_uart{"pl011", init, enable_rx};
 
-bool probe(const platform::Device& dev) { return bind_console(console_uart, dev); }
+bool probe(const platform::Device& dev) { return serial::bind_console(console_uart, dev); }
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 #include <rtos/config.hpp>
 #include <rtos/printk.hpp>
 
-namespace rtos::drivers {
+namespace rtos::serial {
 namespace {
 
 // Register strides up to 16 bytes (reg-shift 4) are plausible; more is a
@@ -32,4 +32,4 @@ bool bind_console(const ConsoleUart& uart, const platform::Device& dev) {
     return true;
 }
 
-}  // namespace rtos::drivers
+}  // namespace rtos::serial

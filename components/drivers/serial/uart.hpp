@@ -1,6 +1,6 @@
-// The shape every console UART driver has: start polled (so the boot banner
-// can print before anything else can fail), then switch on the receive
-// interrupt once the interrupt controller is up. A driver registers itself
+// The serial class interface of console UART drivers (rtos::serial): start
+// polled (so the boot banner can print before anything else can fail), then
+// switch on the receive interrupt once the interrupt controller is up. A driver registers itself
 // with BOARD_DRIVER(..., DeviceClass::console, ...) and a probe that calls
 // bind_console() with its ConsoleUart.
 #pragma once
@@ -9,7 +9,7 @@
 
 #include "platform/device.hpp"
 
-namespace rtos::drivers {
+namespace rtos::serial {
 
 struct UartConfig {
     uintptr_t base;
@@ -31,4 +31,4 @@ struct ConsoleUart {
 /// interrupt when `dev` has one. False (logged) if `dev` is unusable.
 bool bind_console(const ConsoleUart& uart, const platform::Device& dev);
 
-}  // namespace rtos::drivers
+}  // namespace rtos::serial

@@ -15,7 +15,6 @@ inline constexpr std::uint8_t VIRTIO_STATUS_ACKNOWLEDGE = 1;
 inline constexpr std::uint8_t VIRTIO_STATUS_DRIVER = 2;
 inline constexpr std::uint8_t VIRTIO_STATUS_DRIVER_OK = 4;
 inline constexpr std::uint8_t VIRTIO_STATUS_FEATURES_OK = 8;
-inline constexpr std::uint8_t VIRTIO_STATUS_DEVICE_NEEDS_RESET = 64;
 inline constexpr std::uint8_t VIRTIO_STATUS_FAILED = 128;
 
 // ---- 6 Reserved Feature Bits (bit numbers, not masks) ----------------------------
@@ -29,14 +28,7 @@ inline constexpr unsigned VIRTIO_F_ANY_LAYOUT = 27;       // legacy only
 inline constexpr unsigned VIRTIO_RING_F_INDIRECT_DESC = 28;
 inline constexpr unsigned VIRTIO_RING_F_EVENT_IDX = 29;
 inline constexpr unsigned VIRTIO_F_VERSION_1 = 32;
-inline constexpr unsigned VIRTIO_F_ACCESS_PLATFORM = 33;
 inline constexpr unsigned VIRTIO_F_RING_PACKED = 34;
-inline constexpr unsigned VIRTIO_F_IN_ORDER = 35;
-inline constexpr unsigned VIRTIO_F_ORDER_PLATFORM = 36;
-inline constexpr unsigned VIRTIO_F_SR_IOV = 37;
-inline constexpr unsigned VIRTIO_F_NOTIFICATION_DATA = 38;
-inline constexpr unsigned VIRTIO_F_NOTIF_CONFIG_DATA = 39;
-inline constexpr unsigned VIRTIO_F_RING_RESET = 40;
 
 /// Mask of one feature bit number.
 constexpr std::uint64_t feature_bit(unsigned bit) { return std::uint64_t{1} << bit; }

@@ -1,6 +1,6 @@
 // The `virtio` shell command: `virtio stat [-r]` prints the counters of every
 // queue of every live device, one line each (a contract of the system tests
-// and tools/bench.py, see README.md "VirtIO statistics"):
+// and tools/bench.py, see docs/virtio.md, "Statistics"):
 //   <device> q<n> kicks=<n> suppressed=<n> irqs=<n> used=<n> inflight_max=<n>
 // -r prints them, then zeroes them.
 #include <rtos/critical.hpp>

@@ -4,7 +4,7 @@
 
 #include "drivers/virtio/barrier.hpp"
 #include "drivers/virtio/hal.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 namespace virtio {
 
@@ -342,9 +342,5 @@ Result<void*> Virtqueue::reclaim() {
     }
     return {Error::empty, nullptr};
 }
-
-std::uint64_t Virtqueue::desc_phys() const { return desc_ ? phys(desc_) : 0; }
-std::uint64_t Virtqueue::avail_phys() const { return avail_ ? phys(avail_) : 0; }
-std::uint64_t Virtqueue::used_phys() const { return used_ ? phys(used_) : 0; }
 
 }  // namespace virtio

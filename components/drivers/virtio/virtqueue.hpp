@@ -144,9 +144,6 @@ public:
     void reset_stats() { stats_ = {0, 0, 0, 0, in_flight_}; }
     /// The device core counts an interrupt that found used entries here.
     void count_interrupt() { ++stats_.irqs; }
-    std::uint64_t desc_phys() const;
-    std::uint64_t avail_phys() const;
-    std::uint64_t used_phys() const;
 
 private:
     // Per descriptor, private to the driver.

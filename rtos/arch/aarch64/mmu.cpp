@@ -1,6 +1,7 @@
 // The MMU: one identity map for the whole kernel, built before the caches
 // are on (ARM ARM D8, VMSAv8-64 translation with a 4 KiB granule), from the
-// board's memory map (board::memory_map(), bsp/<board>/board.cpp):
+// board's memory map (board_memory_map, rtos/arch/port.hpp, which the board
+// defines in bsp/<board>/board.cpp):
 // normal regions are Normal write-back, inner shareable; device regions
 // Device-nGnRE, never executable; everything else unmapped (null pointers
 // fault).
@@ -22,7 +23,6 @@
 // with the MMU off all data accesses are Device accesses, which must be aligned.
 #include <cstdint>
 
-#include <rtos/board.hpp>
 #include <rtos/config.hpp>
 #include <rtos/spinlock.hpp>
 
@@ -83,18 +83,18 @@ alignas(4096) uint64_t level1[kLevel1Tables][kEntries];
 alignas(4096) uint64_t level2[kLevel2Tables][kEntries];
 
 // The block descriptor bits for `addr`: the last region that holds it wins; 0 = unmapped.
-uint64_t attributes(rtos::board::MemoryMap map, uint64_t addr) {
+uint64_t attributes(rtos::arch::MemoryMap map, uint64_t addr) {
     uint64_t attr = 0;
     for (std::size_t i = 0; i < map.count; ++i) {
-        const rtos::board::MemoryRegion& r = map.regions[i];
+        const rtos::arch::MemoryRegion& r = map.regions[i];
         if (addr >= r.base && addr - r.base < r.size)
-            attr = r.kind == rtos::board::MemoryRegion::normal ? kNormalBlock : kDeviceBlock;
+            attr = r.kind == rtos::arch::MemoryRegion::normal ? kNormalBlock : kDeviceBlock;
     }
     return attr;
 }
 
 // Whether some region starts or ends strictly inside [base, base + size).
-bool boundary_inside(rtos::board::MemoryMap map, uint64_t base, uint64_t size) {
+bool boundary_inside(rtos::arch::MemoryMap map, uint64_t base, uint64_t size) {
     for (std::size_t i = 0; i < map.count; ++i) {
         uint64_t start = map.regions[i].base, end = start + map.regions[i].size;
         if ((start > base && start - base < size) || (end > base && end - base < size)) return true;
@@ -161,7 +161,7 @@ bool rtos::arch::set_guard_page(void* page, bool guard) {
 
 extern "C" void rtos_aarch64_mmu_init() {
     using namespace rtos::arch::aarch64;
-    const rtos::board::MemoryMap map = rtos::board::memory_map();
+    const rtos::arch::MemoryMap map = rtos::arch::board_memory_map;
     unsigned tables = 0;
     for (unsigned i = 0; i < kGiBs; ++i) {
         uint64_t gib = i * kGiB;

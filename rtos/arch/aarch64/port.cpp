@@ -54,6 +54,7 @@ inline CoreTick& this_tick() {
 CoreTick core_tick;
 inline CoreTick& this_tick() { return core_tick; }
 #endif
+ExitHandler exit_handler = nullptr;  // set once at boot (set_exit_handler), read on failure
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 
@@ -352,8 +353,11 @@ void reboot() {
     for (;;) wait_for_interrupt();
 }
 
+void set_exit_handler(ExitHandler handler) { exit_handler = handler; }
+
 void fail_exit() {
     irq_save();
+    if (exit_handler) exit_handler(1);
 #if defined(CONFIG_ARCH_AARCH64_SEMIHOSTING_EXIT)
     aarch64::semihosting_exit(1);
 #endif

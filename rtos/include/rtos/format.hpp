@@ -13,6 +13,9 @@ using FormatSink = void (*)(void* ctx, const char* s, std::size_t n);
 /// Formats into `sink`; returns the number of characters produced.
 int vformat(FormatSink sink, void* ctx, const char* fmt, va_list ap);
 
+/// Parses an unsigned number (decimal, 0x hex); false on garbage or overflow.
+bool parse_u64(const char* s, unsigned long long& out);
+
 }  // namespace rtos
 
 extern "C" {

@@ -131,7 +131,7 @@ public:
 
 namespace detail {
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
-inline constexpr std::size_t kStackGuardPage = 4096;  // arch::kPageSize
+inline constexpr std::size_t kStackGuardPage = kPageSize;
 #else
 inline constexpr std::size_t kStackGuardPage = 0;
 #endif

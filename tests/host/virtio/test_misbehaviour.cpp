@@ -113,7 +113,7 @@ TEST_P(MisbehaviourTest, AGarbageUsedRingNeverHangsOrOverruns) {
     r.fake.process_on_notify = false;
     ASSERT_TRUE(r.q().add_buffer({}, i, buf).ok());
     r.q().kick();
-    auto* used = reinterpret_cast<std::uint8_t*>(static_cast<std::uintptr_t>(r.q().used_phys()));
+    auto* used = reinterpret_cast<std::uint8_t*>(static_cast<std::uintptr_t>(r.fake.queue(0).used));
     for (std::size_t k = 0; k < virtq_used_size(8); ++k) used[k] = 0xa5;
     int pops = 0;
     while (pops < 100 && r.q().pop_used().error != Error::broken) ++pops;

@@ -4,7 +4,7 @@
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/spec.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 using namespace virtio;
 

@@ -15,7 +15,7 @@
 #include <rtos/critical.hpp>
 #include <rtos/thread.hpp>
 
-#include "drivers/virtio/console/console_port.hpp"
+#include "drivers/serial/console_port.hpp"
 #include "env.hpp"
 #include "rig.hpp"
 #include "scenario.hpp"
@@ -24,7 +24,7 @@
 using namespace console_test;
 using rtos::Status;
 using rtos::Timeout;
-namespace vcon = rtos::vcon;
+namespace serial = rtos::serial;
 
 namespace {
 
@@ -46,9 +46,9 @@ unsigned count_sent(Env& e, std::uint32_t id, std::uint16_t event, std::uint16_t
     return n;
 }
 
-vcon::PortInfo info_of(unsigned index) {
-    vcon::PortInfo i{};
-    SIM_CHECK(vcon::port_info(index, i));
+serial::PortInfo info_of(unsigned index) {
+    serial::PortInfo i{};
+    SIM_CHECK(serial::port_info(index, i));
     return i;
 }
 
@@ -92,11 +92,11 @@ Setup three_ports() {
 }
 
 // Reads until `n` bytes came or a read fails; the device works in between.
-std::string read_all(Env& e, vcon::Port* p, std::size_t n, std::size_t piece) {
+std::string read_all(Env& e, serial::Port* p, std::size_t n, std::size_t piece) {
     std::string got;
     std::vector<char> buf(piece);
     while (got.size() < n) {
-        const long r = vcon::read(p, buf.data(), piece, Timeout::ticks(50));
+        const long r = serial::read(p, buf.data(), piece, Timeout::ticks(50));
         if (r <= 0) {
             sim::fail(__FILE__, __LINE__, "read failed: " + std::to_string(r));
             break;
@@ -113,47 +113,47 @@ void bring_up() {
     Env& e = boot(three_ports());
     SIM_CHECK(e.probed);
     SIM_CHECK(e.console.ready_seen);
-    SIM_CHECK_EQ(vcon::device_count(), 1u);
+    SIM_CHECK_EQ(serial::device_count(), 1u);
     // DEVICE_READY first, then PORT_READY 1 for each added port, nothing else.
     SIM_CHECK(!e.console.from_driver.empty() && e.console.from_driver[0].event == DEVICE_READY);
     for (unsigned id = 0; id < 3; ++id) SIM_CHECK_EQ(count_sent(e, id, PORT_READY, 1), 1u);
     SIM_CHECK_EQ(e.console.from_driver.size(), 4u);
 
-    vcon::PortInfo p0 = info_of(0), p1 = info_of(1), p2 = info_of(2), p3 = info_of(3);
+    serial::PortInfo p0 = info_of(0), p1 = info_of(1), p2 = info_of(2), p3 = info_of(3);
     SIM_CHECK(p0.present && p0.console && std::string(p0.name).empty());
     SIM_CHECK(p1.present && !p1.console && std::string(p1.name) == "org.test.echo" && p1.host_open);
     SIM_CHECK(p2.present && std::string(p2.name) == "org.test.other" && !p2.host_open);
     SIM_CHECK(!p3.present);
     SIM_CHECK(!p0.guest_open && !p1.guest_open && !p2.guest_open);
-    vcon::PortInfo none;
-    SIM_CHECK(!vcon::port_info(kManaged, none));
+    serial::PortInfo none;
+    SIM_CHECK(!serial::port_info(kManaged, none));
 
     // Open by name / id sends PORT_OPEN once per first user.
-    SIM_CHECK(vcon::open("org.test.nothing") == nullptr);
-    vcon::Port* a = vcon::open("org.test.echo");
+    SIM_CHECK(serial::open("org.test.nothing") == nullptr);
+    serial::Port* a = serial::open("org.test.echo");
     SIM_CHECK(a != nullptr);
     SIM_CHECK(e.console.ports[1].guest_open);
-    vcon::Port* b = vcon::open("1");
+    serial::Port* b = serial::open("1");
     SIM_CHECK(a == b);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_OPEN, 1), 1u);
-    vcon::close(b);
+    serial::close(b);
     SIM_CHECK(e.console.ports[1].guest_open);
-    vcon::close(a);
+    serial::close(a);
     SIM_CHECK(!e.console.ports[1].guest_open);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_OPEN, 0), 1u);
-    SIM_CHECK(vcon::open("3") == nullptr);  // never added
+    SIM_CHECK(serial::open("3") == nullptr);  // never added
 
     // An opener waits, bounded, for a port to appear.
     const rtos::Tick before = rtos::clock::ticks();
-    SIM_CHECK(vcon::open("org.test.late", Timeout::ticks(25)) == nullptr);
+    SIM_CHECK(serial::open("org.test.late", Timeout::ticks(25)) == nullptr);
     SIM_CHECK(rtos::clock::ticks() - before >= 25);
     struct Job {
-        vcon::Port* p = nullptr;
+        serial::Port* p = nullptr;
     } job;
     rtos::Thread* t = rtos::Thread::create(
         {.name = "opener", .priority = 5},
         [](void* arg) {
-            static_cast<Job*>(arg)->p = vcon::open("org.test.late", Timeout::forever());
+            static_cast<Job*>(arg)->p = serial::open("org.test.late", Timeout::forever());
         },
         &job, 8192);
     rtos::Thread::sleep(30);
@@ -172,13 +172,13 @@ void bring_up() {
 
 void data_and_flow_control() {
     Env& e = boot(three_ports());
-    vcon::Port* p = vcon::open("org.test.echo");
+    serial::Port* p = serial::open("org.test.echo");
     SIM_CHECK(p != nullptr);
     if (!p) return;
 
     // Nothing there yet: a bounded read times out.
     char c;
-    SIM_CHECK_EQ(vcon::read(p, &c, 1, Timeout::ticks(5)), static_cast<long>(Status::timeout));
+    SIM_CHECK_EQ(serial::read(p, &c, 1, Timeout::ticks(5)), static_cast<long>(Status::timeout));
 
     // Ten windows' worth: the device fills the posted buffers and keeps the rest.
     const std::string in = pattern(10 * kWindow + 7, 1);
@@ -201,14 +201,14 @@ void data_and_flow_control() {
 
     // Writes larger than all transmit buffers together.
     const std::string out = pattern(3 * kWindow + 5, 2);
-    SIM_CHECK_EQ(vcon::write(p, out.data(), out.size(), Timeout::ticks(100)),
+    SIM_CHECK_EQ(serial::write(p, out.data(), out.size(), Timeout::ticks(100)),
                  static_cast<long>(out.size()));
     SIM_CHECK(e.console.ports[1].from_guest == out);
     SIM_CHECK_EQ(info_of(1).tx_bytes, static_cast<std::uint64_t>(out.size()));
 
     // A reader blocked without timeout wakes when bytes arrive.
     struct Job {
-        vcon::Port* p;
+        serial::Port* p;
         char buf[16];
         long r = 0;
     } job{p, {}, 0};
@@ -216,7 +216,7 @@ void data_and_flow_control() {
         {.name = "reader", .priority = 5},
         [](void* arg) {
             auto* j = static_cast<Job*>(arg);
-            j->r = vcon::read(j->p, j->buf, sizeof(j->buf));
+            j->r = serial::read(j->p, j->buf, sizeof(j->buf));
         },
         &job, 8192);
     rtos::Thread::sleep(5);
@@ -232,19 +232,19 @@ void data_and_flow_control() {
 
 void host_close_reopen() {
     Env& e = boot(three_ports());
-    vcon::Port* p = vcon::open("org.test.echo");
+    serial::Port* p = serial::open("org.test.echo");
     SIM_CHECK(p != nullptr);
     if (!p) return;
     host_control(e, 1, PORT_OPEN, 0);
     e.console.ports[1].host_connected = false;
     SIM_CHECK(!info_of(1).host_open);
-    SIM_CHECK_EQ(vcon::write(p, "lost", 4, Timeout::ticks(5)), static_cast<long>(Status::busy));
+    SIM_CHECK_EQ(serial::write(p, "lost", 4, Timeout::ticks(5)), static_cast<long>(Status::busy));
     e.console.ports[1].host_connected = true;
     host_control(e, 1, PORT_OPEN, 1);
     SIM_CHECK(info_of(1).host_open);
     host_sends(e, 1, "again");
     SIM_CHECK(read_all(e, p, 5, 16) == "again");
-    SIM_CHECK_EQ(vcon::write(p, "back", 4, Timeout::ticks(5)), 4L);
+    SIM_CHECK_EQ(serial::write(p, "back", 4, Timeout::ticks(5)), 4L);
     SIM_CHECK(e.console.ports[1].from_guest == "back");
     check_clean(e);
 }
@@ -288,13 +288,13 @@ void ids_out_of_range() {
     SIM_CHECK(text.find("control message of 0 bytes ignored") != std::string::npos);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_READY, 1), 1u);  // the duplicate add got no second answer
     for (unsigned i = 0; i < kManaged; ++i) {
-        vcon::PortInfo in = info_of(i);
+        serial::PortInfo in = info_of(i);
         SIM_CHECK(std::string(in.name).find("evil") == std::string::npos);
         SIM_CHECK(std::string(in.name).find("far") == std::string::npos);
     }
     SIM_CHECK(!info_of(3).present);
     // The managed ports still work.
-    vcon::Port* p = vcon::open("org.test.echo");
+    serial::Port* p = serial::open("org.test.echo");
     SIM_CHECK(p != nullptr);
     if (p) {
         host_sends(e, 1, "fine");
@@ -321,7 +321,7 @@ void names_and_sizes() {
     SIM_CHECK_EQ(std::string(info_of(2).name), std::string("a?b?c?"));
     host_control(e, 2, PORT_NAME, 0, "");  // header only
     SIM_CHECK_EQ(std::string(info_of(2).name), std::string());
-    SIM_CHECK(vcon::open("org.test.other") == nullptr);  // renamed away
+    SIM_CHECK(serial::open("org.test.other") == nullptr);  // renamed away
 
     host_control(e, 0, RESIZE, 0, "\x01");  // too short for cols and rows
     SIM_CHECK_EQ(info_of(0).cols, 0u);
@@ -329,6 +329,9 @@ void names_and_sizes() {
     SIM_CHECK_EQ(info_of(0).cols, 132u);
     SIM_CHECK_EQ(info_of(0).rows, 43u);
     const std::string text = log.text();
+    SIM_CHECK(text.find(" ports 3 features " +
+                        rig::feature_words("multiport", rig::scenario_version) + "\n") !=
+              std::string::npos);
     SIM_CHECK(text.find("port 2 name without terminator (120 bytes)") != std::string::npos);
     SIM_CHECK(text.find("name of 120 bytes cut to 63") != std::string::npos);
     SIM_CHECK(text.find("short resize message for port 0") != std::string::npos);
@@ -339,25 +342,25 @@ void names_and_sizes() {
 
 void remove_and_readd() {
     Env& e = boot(three_ports());
-    vcon::Port* p = vcon::open("org.test.echo");
+    serial::Port* p = serial::open("org.test.echo");
     SIM_CHECK(p != nullptr);
     if (!p) return;
     host_sends(e, 1, "last words");
     host_control(e, 1, PORT_REMOVE, 0);
     SIM_CHECK(!info_of(1).present);
     char buf[32];
-    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)), 10L);  // what came before
+    SIM_CHECK_EQ(serial::read(p, buf, sizeof(buf), Timeout::ticks(5)), 10L);  // what came before
     SIM_CHECK(std::string(buf, 10) == "last words");
-    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)),
+    SIM_CHECK_EQ(serial::read(p, buf, sizeof(buf), Timeout::ticks(5)),
                  static_cast<long>(Status::deleted));
-    SIM_CHECK_EQ(vcon::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::busy));
+    SIM_CHECK_EQ(serial::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::busy));
     // Back again with a name: answered, and re-opened since it still has a user.
     host_control(e, 1, PORT_ADD, 0);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_READY, 1), 2u);
     SIM_CHECK_EQ(count_sent(e, 1, PORT_OPEN, 1), 2u);
     SIM_CHECK(info_of(1).present);
-    SIM_CHECK(vcon::open("org.test.echo") == p);  // PORT_READY brought the name back
-    vcon::close(p);
+    SIM_CHECK(serial::open("org.test.echo") == p);  // PORT_READY brought the name back
+    serial::close(p);
     host_sends(e, 1, "new life");
     SIM_CHECK(read_all(e, p, 8, 16) == "new life");
     check_clean(e);
@@ -372,21 +375,24 @@ void single_port() {
     s.size = true;
     s.cols = 80;
     s.rows = 25;
+    LogCapture log;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
-    vcon::PortInfo p0 = info_of(0);
+    SIM_CHECK(log.contains(" ports 1 features " +
+                           rig::feature_words("size", rig::scenario_version) + "\n"));
+    serial::PortInfo p0 = info_of(0);
     SIM_CHECK(p0.present && p0.host_open);
     SIM_CHECK_EQ(p0.cols, 80u);
     SIM_CHECK_EQ(p0.rows, 25u);
-    vcon::PortInfo none;
-    SIM_CHECK(!vcon::port_info(1, none));
-    vcon::Port* p = vcon::open("0");
+    serial::PortInfo none;
+    SIM_CHECK(!serial::port_info(1, none));
+    serial::Port* p = serial::open("0");
     SIM_CHECK(p != nullptr);
     if (!p) return;
     const std::string in = pattern(3 * kWindow, 3);
     host_sends(e, 0, in);
     SIM_CHECK(read_all(e, p, in.size(), 100) == in);
-    SIM_CHECK_EQ(vcon::write(p, "hi", 2, Timeout::ticks(5)), 2L);
+    SIM_CHECK_EQ(serial::write(p, "hi", 2, Timeout::ticks(5)), 2L);
     SIM_CHECK(e.console.ports[0].from_guest == "hi");
     // A configuration change notification brings the new size.
     const std::uint8_t cfg[4] = {100, 0, 30, 0};
@@ -407,7 +413,7 @@ void single_port() {
 void broken_ring() {
     LogCapture log;
     Env& e = boot(three_ports());
-    vcon::Port* p = vcon::open("org.test.echo");
+    serial::Port* p = serial::open("org.test.echo");
     SIM_CHECK(p != nullptr);
     if (!p) return;
     {
@@ -416,9 +422,9 @@ void broken_ring() {
     }
     host_sends(e, 1, "poison");
     char buf[8];
-    SIM_CHECK_EQ(vcon::read(p, buf, sizeof(buf), Timeout::ticks(5)),
+    SIM_CHECK_EQ(serial::read(p, buf, sizeof(buf), Timeout::ticks(5)),
                  static_cast<long>(Status::io_error));
-    SIM_CHECK_EQ(vcon::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::io_error));
+    SIM_CHECK_EQ(serial::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::io_error));
     SIM_CHECK(log.contains("device stopped"));
     SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no more DMA into our buffers
 }

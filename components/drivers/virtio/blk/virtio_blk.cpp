@@ -26,6 +26,11 @@ constexpr unsigned VIRTIO_BLK_F_SEG_MAX = 2;
 constexpr unsigned VIRTIO_BLK_F_RO = 5;
 constexpr unsigned VIRTIO_BLK_F_BLK_SIZE = 6;
 constexpr unsigned VIRTIO_BLK_F_FLUSH = 9;
+constexpr FeatureName kFeatureNames[] = {{VIRTIO_BLK_F_SIZE_MAX, "size_max"},
+                                         {VIRTIO_BLK_F_SEG_MAX, "seg_max"},
+                                         {VIRTIO_BLK_F_RO, "ro"},
+                                         {VIRTIO_BLK_F_BLK_SIZE, "blk_size"},
+                                         {VIRTIO_BLK_F_FLUSH, "flush"}};
 
 // 5.2.4 Device configuration layout (byte offsets).
 constexpr std::uint32_t kCfgCapacity = 0;
@@ -68,11 +73,11 @@ static_assert(sizeof(RequestHeader) == 16);
 struct Request {
     RequestHeader header;
     volatile std::uint8_t status;
-    rtos::BlockRequest* owner;
+    rtos::block::BlockRequest* owner;
     Request* next_free;
 };
 
-class VirtioBlk final : public rtos::BlockDevice {
+class VirtioBlk final : public rtos::block::BlockDevice {
 public:
     explicit VirtioBlk(Transport& t) : dev_(t) {}
 
@@ -84,21 +89,21 @@ public:
     }
 
 protected:
-    void do_submit(std::span<rtos::BlockRequest* const> requests) override;
-    void do_submit_one(rtos::BlockRequest& r) override;
-    void do_wait(rtos::BlockRequest& r) override;
+    void do_submit(std::span<rtos::block::BlockRequest* const> requests) override;
+    void do_submit_one(rtos::block::BlockRequest& r) override;
+    void do_wait(rtos::block::BlockRequest& r) override;
     rtos::Status do_get_id(char* buf, std::size_t size) override;
 
 private:
-    static std::uint32_t type_of(const rtos::BlockRequest& r) {
-        return r.op == rtos::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
-               : r.op == rtos::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
-                                                       : VIRTIO_BLK_T_FLUSH;
+    static std::uint32_t type_of(const rtos::block::BlockRequest& r) {
+        return r.op == rtos::block::BlockRequest::Op::read    ? VIRTIO_BLK_T_IN
+               : r.op == rtos::block::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
+                                                              : VIRTIO_BLK_T_FLUSH;
     }
-    void not_queued(rtos::BlockRequest& r, std::uint32_t parts, bool had_slot);
-    bool add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t type, std::uint64_t lba,
-                  std::uint8_t* p, std::uint32_t len, bool notify);
-    bool queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
+    void not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
+    bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
+                  std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify);
+    bool queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
     // A free slot; inline up to the usual case, that one is free.
     Request* take_slot(bool& pending) {
         {
@@ -119,7 +124,7 @@ private:
         if (slot_waiters_) slot_freed_.give_from_isr();
     }
     void kick(bool& pending);
-    void finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s);
+    void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     void fail_all(const char* why);
     static void on_requestq(void* ctx, Virtqueue& q);
     // Without an interrupt line: the used ring is checked every tick.
@@ -157,7 +162,7 @@ rtos::Status status_of(std::uint8_t device_status) {
 
 // One device request of `r` ended: the first error is the request's, and
 // the last part completes it. With interrupts masked or from the ISR.
-void VirtioBlk::finish(rtos::BlockRequest& r, std::uint32_t parts, rtos::Status s) {
+void VirtioBlk::finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s) {
     if (s != rtos::Status::ok && r.status == rtos::Status::ok) r.status = s;
     r.parts_left -= parts;
     if (r.parts_left == 0) complete(r, r.status);
@@ -173,7 +178,7 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
             return;
         }
         auto* slot = static_cast<Request*>(c.value.token);
-        rtos::BlockRequest& r = *slot->owner;
+        rtos::block::BlockRequest& r = *slot->owner;
         const rtos::Status st = status_of(slot->status);
         self->put_slot(slot);
         self->finish(r, 1, st);
@@ -190,13 +195,13 @@ void VirtioBlk::fail_all(const char* why) {
         Result<void*> t = dev_.queue(0).reclaim();
         if (!t.ok()) break;
         auto* slot = static_cast<Request*>(t.value);
-        rtos::BlockRequest& r = *slot->owner;
+        rtos::block::BlockRequest& r = *slot->owner;
         put_slot(slot);
         finish(r, 1, rtos::Status::io_error);
     }
 }
 
-void VirtioBlk::do_wait(rtos::BlockRequest& r) {
+void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     // A token left by an earlier completion of this object (never waited
     // for) ends one take early: the loop checks done() again.
     while (!r.done())
@@ -237,7 +242,7 @@ Request* VirtioBlk::wait_for_slot(bool& pending) {
 // The last `parts` device requests of r could not be queued: no free slot
 // within the timeout (`had_slot` false on a working device), else the
 // device broke.
-void VirtioBlk::not_queued(rtos::BlockRequest& r, std::uint32_t parts, bool had_slot) {
+void VirtioBlk::not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot) {
     rtos::IrqLock lock;
     finish(r, parts, !had_slot && !broken_ ? rtos::Status::timeout : rtos::Status::io_error);
 }
@@ -245,7 +250,7 @@ void VirtioBlk::not_queued(rtos::BlockRequest& r, std::uint32_t parts, bool had_
 // Puts one device request of r (`len` bytes at p, from `lba`) in `slot` and
 // on the ring, the batch's notification under the same lock when `notify`.
 // False when the device broke (the slot is free again).
-bool VirtioBlk::add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t type,
+bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                          std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify) {
     slot->header = {type, 0, lba};
     slot->status = kStatusUnwritten;
@@ -277,7 +282,8 @@ bool VirtioBlk::add_part(Request* slot, rtos::BlockRequest& r, std::uint32_t typ
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& pending, bool last) {
+bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
+                              bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
     std::uint64_t lba = r.lba;
@@ -308,7 +314,7 @@ bool VirtioBlk::queue_request(rtos::BlockRequest& r, std::uint32_t type, bool& p
 
 // A blocking call's request: within one device request (the usual case),
 // straight to add_part(); larger ones as a batch of one.
-void VirtioBlk::do_submit_one(rtos::BlockRequest& r) {
+void VirtioBlk::do_submit_one(rtos::block::BlockRequest& r) {
     const std::uint32_t type = type_of(r);
     bool pending = false;
     if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
@@ -324,11 +330,11 @@ void VirtioBlk::do_submit_one(rtos::BlockRequest& r) {
     kick(pending);                          // parts queued before a failure
 }
 
-void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
+void VirtioBlk::do_submit(std::span<rtos::block::BlockRequest* const> requests) {
     bool pending = false;
     const std::size_t n = requests.size();
     for (std::size_t i = 0; i < n; ++i) {
-        rtos::BlockRequest* r = requests[i];
+        rtos::block::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
         queue_request(*r, type_of(*r), pending, i + 1 == n);
     }
@@ -338,7 +344,7 @@ void VirtioBlk::do_submit(std::span<rtos::BlockRequest* const> requests) {
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     char* id = static_cast<char*>(hal::dma_alloc(kIdBytes, 16));
     if (!id) return rtos::Status::no_memory;
-    rtos::BlockRequest r;
+    rtos::block::BlockRequest r;
     r.count = kIdBytes;
     r.buf = id;
     bool pending = false;
@@ -420,11 +426,11 @@ bool VirtioBlk::start(const Found& found) {
     // of those in flight (EVENT_IDX), one per request at depth 1.
     q.set_interrupt_batching(interrupts_);
 
-    char extra[64];
-    snprintf(extra, sizeof(extra), " %s %llu sectors%s", name_,
-             static_cast<unsigned long long>(capacity), info_.read_only ? " ro" : "");
-    announce(found, dev_, extra);
-    rtos::BlockDevice::add(this);
+    char extra[48];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors", name_,
+             static_cast<unsigned long long>(capacity));
+    announce(found, dev_, kFeatureNames, extra);
+    rtos::block::BlockDevice::add(this);
     return true;
 }
 

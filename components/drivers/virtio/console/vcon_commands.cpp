@@ -1,12 +1,13 @@
 // The `vcon` shell command over the port API (console_port.hpp). Its output
-// is a contract the system tests rely on (README.md, "VirtIO console").
+// is a contract the system tests rely on (docs/devices.md).
+#include <rtos/clock.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 
-#include "drivers/virtio/console/console_port.hpp"
+#include "drivers/serial/console_port.hpp"
 #include "shell/shell.hpp"
 
-namespace rtos::vcon {
+namespace rtos::serial {
 namespace {
 
 int list() {
@@ -41,7 +42,7 @@ int write_line(const char* name, int argc, char** argv) {
         if (i + 1 < argc && n + 2 < sizeof(line)) line[n++] = ' ';
     }
     line[n++] = '\n';
-    const long r = write(port, line, n, Timeout::ticks(1000));
+    const long r = write(port, line, n, Timeout::ticks(clock::ms_to_ticks(1000)));  // bounded: 1 s
     close(port);
     if (r < 0) {
         printk("vcon: write to %s failed: %s\n", name, status_name(static_cast<Status>(r)));
@@ -58,7 +59,7 @@ int cmd_vcon(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace rtos::vcon
+}  // namespace rtos::serial
 
 SHELL_COMMAND(vcon, "list | write <name|id> <text...>",
-              "virtio-console ports: list them, or write a line to one", rtos::vcon::cmd_vcon);
+              "virtio-console ports: list them, or write a line to one", rtos::serial::cmd_vcon);

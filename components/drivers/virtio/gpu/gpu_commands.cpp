@@ -1,6 +1,6 @@
 // The `gpu` shell command: what the display is (`gpu info`), and pictures
 // whose pixels a test can check from the host with a QEMU screendump
-// (`gpu fill <rrggbb>`, `gpu demo`; README "VirtIO GPU" gives the layout).
+// (`gpu fill <rrggbb>`, `gpu demo`; docs/devices.md gives the layout).
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 #include <rtos/types.hpp>

@@ -1,5 +1,5 @@
 // virtio-net (5.1 Network Device) on the link-layer interface of
-// components/net/netdev.hpp: one receive and one transmit queue, MTU 1500.
+// components/drivers/net/netdev.hpp: one receive and one transmit queue, MTU 1500.
 //
 // Receive: every buffer is preallocated at probe time and always on the
 // queue; the interrupt only wakes the driver's receive thread, which checks
@@ -26,7 +26,7 @@
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
-#include "net/netdev.hpp"
+#include "drivers/net/netdev.hpp"
 
 namespace virtio {
 namespace {
@@ -50,6 +50,10 @@ constexpr std::uint64_t kDriverFeatures = feature_bit(net::VIRTIO_NET_F_MAC) |
                                           | feature_bit(net::VIRTIO_NET_F_GUEST_CSUM)
 #endif
     ;
+constexpr FeatureName kFeatureNames[] = {{net::VIRTIO_NET_F_GUEST_CSUM, "guest_csum"},
+                                         {net::VIRTIO_NET_F_MAC, "mac"},
+                                         {net::VIRTIO_NET_F_MRG_RXBUF, "mrg_rxbuf"},
+                                         {net::VIRTIO_NET_F_STATUS, "status"}};
 
 /// Receive-thread priority: above the network stack's thread, below the
 /// kernel's timer thread.
@@ -365,7 +369,7 @@ bool VirtioNet::start(const Found& found) {
     snprintf(extra, sizeof(extra), " mac %02x:%02x:%02x:%02x:%02x:%02x hdr %u rx %u tx %u link %s",
              mac_[0], mac_[1], mac_[2], mac_[3], mac_[4], mac_[5], layout_.hdr_len, rx_count_,
              tx_count_, link_up_ ? "up" : "down");
-    announce(found, dev_, extra);
+    announce(found, dev_, kFeatureNames, extra);
     rtos::net::NetDevice::add(this);
     return true;
 }

@@ -9,15 +9,12 @@
 namespace virtio::net {
 
 // 5.1.3 Feature bits (bit numbers).
-inline constexpr unsigned VIRTIO_NET_F_CSUM = 0;
 inline constexpr unsigned VIRTIO_NET_F_GUEST_CSUM = 1;
-inline constexpr unsigned VIRTIO_NET_F_MTU = 3;
 inline constexpr unsigned VIRTIO_NET_F_MAC = 5;
 inline constexpr unsigned VIRTIO_NET_F_MRG_RXBUF = 15;
 inline constexpr unsigned VIRTIO_NET_F_STATUS = 16;
 
 inline constexpr std::uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
-inline constexpr std::uint8_t VIRTIO_NET_HDR_F_DATA_VALID = 2;
 inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_NONE = 0;
 
 /// 5.1.6 struct virtio_net_hdr. num_buffers exists only in the 12-byte

@@ -17,7 +17,11 @@ constexpr std::size_t kPreview = 16;
 
 int cmd_random(int argc, char** argv) {
     unsigned long long n;
-    if (argc != 2 || !shell::parse_u64(argv[1], n) || n == 0 || n > kMaxBytes) return shell::kUsage;
+    if (argc != 2) return shell::kUsage;
+    if (!shell::parse_u64(argv[1], n) || n == 0 || n > kMaxBytes) {
+        printk("random: <bytes> is 1 to %llu (16 MiB)\n", kMaxBytes);
+        return shell::kUsage;
+    }
     if (!entropy::available()) {
         printk("random: no entropy source\n");
         return 1;
@@ -30,7 +34,17 @@ int cmd_random(int argc, char** argv) {
     while (done < n) {
         const std::size_t want =
             n - done < sizeof(chunk) ? static_cast<std::size_t>(n - done) : sizeof(chunk);
-        const long r = entropy::read(chunk, want, Timeout::ticks(clock::ms_to_ticks(5000)));
+        // Up to 5 s for the device (a rate-limited one is slow), in slices: Ctrl-C stops it.
+        const Tick deadline = clock::ticks() + clock::ms_to_ticks(5000);
+        long r = static_cast<long>(Status::timeout);
+        while (Tick t = shell::wait_slice(deadline))
+            if ((r = entropy::read(chunk, want, Timeout::ticks(t))) !=
+                static_cast<long>(Status::timeout))
+                break;
+        if (shell::interrupted()) {
+            printk("random: %llu of %llu bytes read\n", done, n);
+            return shell::kInterrupted;
+        }
         if (r <= 0) {
             printk("random: read failed after %llu bytes: %s\n", done,
                    status_name(static_cast<Status>(r)));

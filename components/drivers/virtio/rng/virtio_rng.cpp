@@ -169,7 +169,7 @@ bool VirtioRng::start(const Found& found) {
         hal::dma_free(mem_);
         return false;
     }
-    announce(found, dev_);
+    announce(found, dev_, {});  // no feature bits of its own (5.4.3)
     return true;
 }
 
@@ -191,7 +191,7 @@ std::uint64_t rng_bytes_delivered() { return the_rng ? the_rng->delivered() : 0;
 
 }  // namespace virtio
 
-namespace entropy {
+namespace rtos::entropy {
 
 bool available() { return virtio::the_rng != nullptr && virtio::the_rng->usable(); }
 
@@ -201,4 +201,4 @@ long read(void* buf, std::size_t n, rtos::Timeout timeout) {
     return virtio::the_rng->read(buf, n, timeout);
 }
 
-}  // namespace entropy
+}  // namespace rtos::entropy

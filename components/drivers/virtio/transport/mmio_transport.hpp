@@ -7,7 +7,7 @@
 
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/transport/register_window.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 
 namespace virtio {
 
@@ -22,9 +22,6 @@ public:
     ///   unsupported  unknown Version, or a version whose Kconfig symbol is off (logged).
     /// The other calls are valid only after probe() returned ok.
     Error probe();
-
-    /// The Version register value seen by probe() (1 legacy, 2 modern).
-    std::uint32_t version() const { return version_; }
 
     std::uint32_t device_id() const override { return device_id_; }
     std::uint32_t vendor_id() const override { return vendor_id_; }

@@ -9,7 +9,7 @@
 
 #include "drivers/pci/pci.hpp"
 #include "drivers/virtio/error.hpp"
-#include "drivers/virtio/transport.hpp"
+#include "drivers/virtio/transport/transport.hpp"
 #include "drivers/virtio/transport/register_window.hpp"
 
 namespace virtio {

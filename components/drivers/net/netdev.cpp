@@ -1,0 +1,40 @@
+#include "drivers/net/netdev.hpp"
+
+#include <rtos/critical.hpp>
+
+namespace rtos::net {
+namespace {
+
+List<NetDevice, &NetDevice::registry_node> registry;
+
+}  // namespace
+
+Counters NetDevice::counters() const {
+    IrqLock lock;
+    return counters_;
+}
+
+void NetDevice::deliver(const std::uint8_t* frame, std::size_t len) {
+    Receiver r = receiver_;
+    if (r == nullptr) {
+        ++counters_.rx_dropped;
+        return;
+    }
+    r(context_, frame, len);
+}
+
+void NetDevice::set_link(bool up) {
+    if (up == link_up_) return;
+    link_up_ = up;
+    if (link_listener_ != nullptr) link_listener_(context_, up);
+}
+
+void NetDevice::add(NetDevice* dev) {
+    IrqLock lock;
+    registry.push_back(dev);
+}
+
+NetDevice* NetDevice::first() { return registry.front(); }
+NetDevice* NetDevice::next() const { return registry.next(this); }
+
+}  // namespace rtos::net
