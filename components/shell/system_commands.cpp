@@ -70,8 +70,8 @@ int cmd_ps(int argc, char**) {
 // runs now.
 int cmd_cpus(int argc, char**) {
     if (argc != 1) return kUsage;
-    printk("%-4s %-8s %6s %10s %10s %10s  %s\n", "CPU", "HWID", "LOAD%", "SWITCHES", "IRQS",
-           "IPIS", "THREAD");
+    printk("%-4s %-8s %6s %10s %10s %10s  %s\n", "CPU", "HWID", "LOAD%", "SWITCHES", "IRQS", "IPIS",
+           "THREAD");
     const uint64_t now = clock::now_ns() * system::counter_frequency() / 1000000000ull;
     for (unsigned c = 0; c < kMaxCpus; ++c) {
         smp::CpuStats s;
@@ -82,8 +82,9 @@ int cmd_cpus(int argc, char**) {
         const uint64_t values[3] = {s.switches, s.interrupts, s.ipis};
         for (unsigned i = 0; i < 3; ++i) {
             if (values[i] == ~uint64_t{0}) snprintf(counts[i], sizeof(counts[i]), "-");
-            else snprintf(counts[i], sizeof(counts[i]), "%llu",
-                          static_cast<unsigned long long>(values[i]));
+            else
+                snprintf(counts[i], sizeof(counts[i]), "%llu",
+                         static_cast<unsigned long long>(values[i]));
         }
         printk("%-4u %-8llx %4u.%u %10s %10s %10s  %s\n", c,
                static_cast<unsigned long long>(s.hw_id), static_cast<unsigned>(permille / 10),

@@ -19,7 +19,7 @@ SpinLock out_lock;
 #if defined(CONFIG_RTOS_SMP)
 volatile int out_owner = -1;  // CPU holding out_lock (a panic inside printk writes anyway)
 #endif
-bool mirror_off = false;      // a panic: the mirror's semaphore may be unreachable
+bool mirror_off = false;  // a panic: the mirror's semaphore may be unreachable
 const Driver* driver = nullptr;
 Mirror mirror = nullptr;
 void* mirror_ctx = nullptr;

@@ -24,8 +24,9 @@ bool panic_claim() {
                                        __ATOMIC_ACQUIRE);
 }
 
-bool panic_owner() { return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) ==
-                            static_cast<int>(arch::this_cpu().id); }
+bool panic_owner() {
+    return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) == static_cast<int>(arch::this_cpu().id);
+}
 }  // namespace kernel
 #endif
 

@@ -759,7 +759,7 @@ void prepare_cpu(unsigned id, uint64_t hw_id) {
     cpu.id = id;
     cpu.hw_id = hw_id;
     cpu.pending_prio = kNoPriority;
-    cpu.sched_lock_depth = 1;  // until its first thread runs
+    cpu.sched_lock_depth = 1;         // until its first thread runs
     init_idle(idle_threads[id], id);  // ready, not placed: the CPU is not online yet
 }
 

@@ -39,7 +39,7 @@ ThreadState Thread::state() const {
 #if defined(CONFIG_RTOS_SMP)
     if (smp::active())
         return run_state == ThreadState::ready && on_cpu ? ThreadState::running : run_state;
-    // One CPU: on_cpu is not kept, and the running thread cannot move.
+        // One CPU: on_cpu is not kept, and the running thread cannot move.
 #endif
     return run_state == ThreadState::ready && this == kernel::current() ? ThreadState::running
                                                                         : run_state;
@@ -186,9 +186,7 @@ Status Thread::suspend() {
     if (this == kernel::current() && kernel::scheduler_locked()) return Status::invalid;
     switch (run_state) {
     case ThreadState::ready:
-    case ThreadState::running:
-        kernel::make_unready(this);
-        run_state = ThreadState::suspended;
+    case ThreadState::running: kernel::make_unready(this); run_state = ThreadState::suspended;
 #if defined(CONFIG_RTOS_SMP)
         // Running here or on another CPU: that CPU picks again (another
         // one is interrupted and stops running it at its next instruction

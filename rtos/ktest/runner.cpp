@@ -96,9 +96,8 @@ bool run_one(const ktest_case* tc, unsigned cpu) {
     HeapMark heap_mark;
     unsigned threads = thread_count();
     Tick t0 = clock::ticks();
-    Thread* t =
-        Thread::create({.name = "ktest", .priority = kBase, .affinity = cpu_mask(cpu)}, test_entry,
-                       const_cast<ktest_case*>(tc), kTestStack);
+    Thread* t = Thread::create({.name = "ktest", .priority = kBase, .affinity = cpu_mask(cpu)},
+                               test_entry, const_cast<ktest_case*>(tc), kTestStack);
     if (!t) {
         ktest_fail(__FILE__, __LINE__, "no memory for the test thread");
     } else if (t->join(Timeout::ticks(test_limit())) != Status::ok) {

@@ -45,12 +45,11 @@ public:
     static constexpr unsigned kMax = 4 * kMaxCpus + 4;
     Team(unsigned count, unsigned priority, CpuMask (*mask)(unsigned), F fn, unsigned step = 0)
         : fn_(fn) {
-        static const char* const names[] = {"t0",  "t1",  "t2",  "t3",  "t4",  "t5",  "t6",
-                                            "t7",  "t8",  "t9",  "t10", "t11", "t12", "t13",
-                                            "t14", "t15", "t16", "t17", "t18", "t19", "t20",
-                                            "t21", "t22", "t23", "t24", "t25", "t26", "t27",
-                                            "t28", "t29", "t30", "t31", "t32", "t33", "t34",
-                                            "t35", "t36"};
+        static const char* const names[] = {"t0",  "t1",  "t2",  "t3",  "t4",  "t5",  "t6",  "t7",
+                                            "t8",  "t9",  "t10", "t11", "t12", "t13", "t14", "t15",
+                                            "t16", "t17", "t18", "t19", "t20", "t21", "t22", "t23",
+                                            "t24", "t25", "t26", "t27", "t28", "t29", "t30", "t31",
+                                            "t32", "t33", "t34", "t35", "t36"};
         static_assert(sizeof(names) / sizeof(names[0]) >= kMax);
         n_ = count < kMax ? count : kMax;
         for (unsigned i = 0; i < n_; ++i) {
@@ -308,12 +307,14 @@ KTEST(smp_sleeps_and_timers_on_every_cpu) {
                 volatile Tick due = 0, at = 0;
                 volatile unsigned calls = 0;
             } shot;
-            Timer timer([](Timer&, void* p) {
-                auto* s = static_cast<Shot*>(p);
-                s->at = kt::now();
-                s->calls = s->calls + 1;
-                s->done.give();
-            }, &shot);
+            Timer timer(
+                [](Timer&, void* p) {
+                    auto* s = static_cast<Shot*>(p);
+                    s->at = kt::now();
+                    s->calls = s->calls + 1;
+                    s->done.give();
+                },
+                &shot);
             for (unsigned k = 0; k < kTimers; ++k) {
                 Tick delay = 1 + (k + i) % 4;
                 shot.due = kt::now() + delay;
@@ -369,9 +370,9 @@ KTEST(smp_switch_torture_keeps_registers) {
             wake[target].give();
 #if defined(CONFIG_RTOS_SMP)
             if (n > 1)
-                kernel::ipi_call(nth_cpu(target), [](void*) {
-                    __atomic_fetch_add(&calls_run, 1, __ATOMIC_RELAXED);
-                }, nullptr);
+                kernel::ipi_call(
+                    nth_cpu(target),
+                    [](void*) { __atomic_fetch_add(&calls_run, 1, __ATOMIC_RELAXED); }, nullptr);
 #endif
             if (k % 16 == 0) Thread::sleep(1);
         }

@@ -209,9 +209,8 @@ private:
         // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
         uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
                                                                   : read_sysreg(icc_bpr1_el1);
-        bool works =
-            preemption_works("gic-v3", rd() + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
-                             static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
+        bool works = preemption_works("gic-v3", rd() + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
+                                      static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
         write_sysreg(icc_igrpen1_el1, 1);
         rtos::arch::aarch64::isb();
         return works;

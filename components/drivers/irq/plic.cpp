@@ -29,9 +29,9 @@ constexpr uintptr_t kContextBase = 0x200000;
 constexpr uintptr_t kContextStride = 0x1000;
 constexpr uintptr_t kThreshold = 0x0;
 constexpr uintptr_t kClaim = 0x4;
-constexpr uint32_t kMaxSources = 1023;    // source 0 does not exist
-constexpr uint32_t kDefaultSources = 95;  // QEMU virt, when riscv,ndev is missing
-constexpr uint32_t kMaxContexts = 15872;  // PLIC spec: contexts 0-15871
+constexpr uint32_t kMaxSources = 1023;       // source 0 does not exist
+constexpr uint32_t kDefaultSources = 95;     // QEMU virt, when riscv,ndev is missing
+constexpr uint32_t kMaxContexts = 15872;     // PLIC spec: contexts 0-15871
 constexpr uint32_t kSupervisorExternal = 9;  // the cause of a context's interrupt line
 
 // The S-mode context of hart `hart`: from the tree's interrupts-extended,

@@ -272,7 +272,6 @@ void raise_soft_interrupt() {
 
 void send_ipi(unsigned cpu) { irq::controller()->raise_on(kSoftInterruptSgi, cpu); }
 
-
 namespace {
 // Cleans [p, p + n) to the point of coherency, for a core whose MMU and
 // caches are still off (ARM ARM D7.5.9, "Data and unified caches": DC CVAC;

@@ -35,8 +35,8 @@ enum InterruptCause : uint64_t { kSoftware = 1, kTimer = 5, kExternal = 9 };
 enum ExceptionCause : uint64_t { kIllegalInstruction = 2 };
 constexpr uint64_t kSieSsie = 1u << 1, kSieStie = 1u << 5, kSieSeie = 1u << 9;
 
-uint64_t timebase_hz = 10000000;  // QEMU virt; the device tree's value replaces it
-bool use_sstc = false;            // probed on the boot hart; every hart alike
+uint64_t timebase_hz = 10000000;     // QEMU virt; the device tree's value replaces it
+bool use_sstc = false;               // probed on the boot hart; every hart alike
 ExitHandler exit_handler = nullptr;  // set once at boot (set_exit_handler), read on failure
 
 // Each hart's tick (its own stimecmp): touched by that hart only, with
@@ -179,8 +179,8 @@ void timer_start(uint32_t hz) {
 
 #if defined(CONFIG_RTOS_SMP)
 void timer_start_cpu() {
-    set_compare(this_tick().ticker.start_aligned(tick_epoch + tick_stagger(),
-                                                 counter_read(), hart_ticks[0].ticker.period()));
+    set_compare(this_tick().ticker.start_aligned(tick_epoch + tick_stagger(), counter_read(),
+                                                 hart_ticks[0].ticker.period()));
     asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
 }
 #endif

@@ -52,7 +52,7 @@ namespace smp {
         ".pushsection .rtos_smp_switch, \"a\"\n\t"
         ".balign 8\n\t"
         ".quad 1b, %l[multi]\n\t"
-        ".popsection" :::: multi);
+        ".popsection" :: ::multi);
     return false;
 multi:
     return true;
@@ -87,12 +87,12 @@ uint64_t hw_id(unsigned cpu);
 struct CpuStats {
     bool online;
     uint64_t hw_id;
-    uint64_t busy;         ///< counter ticks spent in threads other than idle
+    uint64_t busy;  ///< counter ticks spent in threads other than idle
     /// Counted while several CPUs run; ~0 (unknown) for a CPU alone.
-    uint64_t switches;     ///< context switches
-    uint64_t interrupts;   ///< interrupts taken (device, timer, software)
-    uint64_t ipis;         ///< inter-processor interrupts received
-    const char* thread;    ///< name of the thread running there now
+    uint64_t switches;    ///< context switches
+    uint64_t interrupts;  ///< interrupts taken (device, timer, software)
+    uint64_t ipis;        ///< inter-processor interrupts received
+    const char* thread;   ///< name of the thread running there now
 };
 /// Stats of `cpu`; false for a CPU number beyond kMaxCpus.
 bool stats(unsigned cpu, CpuStats& out);

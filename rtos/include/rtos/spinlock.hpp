@@ -10,9 +10,9 @@
 // that wants it on the same CPU would spin forever. Not recursive.
 //
 // While only one CPU runs (booted with -smp 1, and before the others are
-// started: smp::active(), rtos/smp.hpp) the lock itself is skipped: masking interrupts is then all the
-// exclusion there is to have. With CONFIG_RTOS_SMP=n it is always skipped
-// and SpinLockGuard is an IrqLock.
+// started: smp::active(), rtos/smp.hpp) the lock itself is skipped: masking interrupts is then all
+// the exclusion there is to have. With CONFIG_RTOS_SMP=n it is always skipped and SpinLockGuard is
+// an IrqLock.
 //
 // Lock order (outer first; a lock may be taken while holding the ones
 // above it, never the other way round). Every SpinLock in the tree names
@@ -37,7 +37,6 @@
 #include <rtos/smp.hpp>
 
 namespace rtos {
-
 
 #if defined(CONFIG_RTOS_SMP)
 
@@ -79,8 +78,7 @@ public:
         while (__atomic_load_n(&owner_, __ATOMIC_ACQUIRE) != ticket) arch::cpu_relax();
     }
     void unlock_always() {
-        __atomic_store_n(&owner_, __atomic_load_n(&owner_, __ATOMIC_RELAXED) + 1,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(&owner_, __atomic_load_n(&owner_, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
     }
 
 private:
@@ -107,9 +105,7 @@ public:
 /// Masks interrupts on this CPU, then takes `lock`; the reverse on scope exit.
 class SpinLockGuard {
 public:
-    explicit SpinLockGuard(SpinLock& lock) : lock_(lock), state_(arch::irq_save()) {
-        lock_.lock();
-    }
+    explicit SpinLockGuard(SpinLock& lock) : lock_(lock), state_(arch::irq_save()) { lock_.lock(); }
     ~SpinLockGuard() {
         lock_.unlock();
         arch::irq_restore(state_);
