@@ -61,8 +61,13 @@ bool claim(unsigned cpu, uint32_t to) {
 void go_multi() {
     {
         IrqLock lock;
-        for (const SmpSwitch* s = __smp_switch_start; s < __smp_switch_end; ++s)
+        // The table's bounds are two linker symbols: walked by address.
+        const auto end = reinterpret_cast<uintptr_t>(__smp_switch_end);
+        for (auto a = reinterpret_cast<uintptr_t>(__smp_switch_start); a < end;
+             a += sizeof(SmpSwitch)) {
+            const auto* s = reinterpret_cast<const SmpSwitch*>(a);
             arch::patch_branch(s->site, s->multi);
+        }
         arch::sync_instructions();
     }
     KernelLock lock;
