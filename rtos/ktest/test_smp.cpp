@@ -386,6 +386,14 @@ KTEST(smp_switch_torture_keeps_registers) {
         return sum == n * kGives;
     }));
     if (n > 1) KT_EXPECT(kt::wait_for([&] { return calls_run == n * kGives; }));
+    // Every torture thread has had its turn (round robin among equals, per
+    // CPU) before they stop: on a loaded host the drivers can be done
+    // within one time slice.
+    KT_EXPECT(kt::wait_for([&] {
+        for (unsigned i = 0; i < 2 * n; ++i)
+            if (rounds[i] == 0) return false;
+        return true;
+    }));
     stop = true;
     for (unsigned i = 0; i < n; ++i) wake[i].give();  // the wakers see stop
     wakers.join();

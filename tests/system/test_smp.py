@@ -86,7 +86,10 @@ def test_smp_ktests_repeat(boot, bsp):
     for i in range(repeat):
         g, cpu = boot_smp(boot, bsp, out, 2, MULTI)
         boot_cpus.add(cpu)
-        run_smp_ktests(g)
+        try:
+            run_smp_ktests(g)
+        except AssertionError as e:
+            raise AssertionError(f'repetition {i + 1} of {repeat} (boot cpu {cpu}): {e}') from None
         g.send('poweroff\r')
         assert g.wait_exit() == 0, f'repetition {i + 1} of {repeat}'
     print(f'{bsp}: {repeat} of {repeat} passed, boot cpus seen {sorted(boot_cpus)}')
