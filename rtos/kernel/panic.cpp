@@ -51,7 +51,7 @@ volatile bool panicking = false;
     printk("\n");
     Thread* t = kernel::current();
 #if defined(CONFIG_RTOS_SMP)
-    printk("  thread: %s%s, cpu %u\n", t ? t->name() : "(boot)",
+    printk("  thread: %s%s on cpu %u\n", t ? t->name() : "(boot)",
            arch::in_isr() ? " (in a trap handler)" : "", arch::this_cpu().id);
 #else
     printk("  thread: %s%s\n", t ? t->name() : "(boot)",

@@ -594,11 +594,10 @@ void stack_overflow(Thread* t, const void* sp, const void* frame, bool frame_rea
     cpu.current = &r;
     cpu.stack_limit = stack_limit_of(&r);
     cpu.trap_depth = 0;
-    void* dead_sp;
-    arch::switch_context(&dead_sp,
-                         arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack),
-                                          report_overflow, nullptr, report_returned));
-    for (;;) arch::fail_exit();
+    // Entered without saving anything on the overflowed stack: a switch
+    // frame pushed there can land below it (in the guard page on aarch64).
+    arch::start_first_thread(arch::init_stack(overflow_report_stack + sizeof(overflow_report_stack),
+                                              report_overflow, nullptr, report_returned));
 }
 
 namespace {
