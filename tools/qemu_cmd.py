@@ -221,8 +221,10 @@ def disk_args(disks, transport='mmio'):
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
             gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False,
-            flash_image=None, flash_state=None, transport='mmio'):
+            flash_image=None, flash_state=None, transport='mmio', smp=1):
     """Returns the argv list.
+
+    smp: how many CPUs (harts / cores) the board has.
 
     flash: boot a flash image (default <build>/flash.img, from scons ...
     flash) from pflash unit 0 instead of loading rtos.elf with -kernel.
@@ -241,7 +243,7 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
     cpu = cpu or d.get('cpu')
     if cpu:
         argv += ['-cpu', cpu]
-    argv += ['-m', memory or d['memory'], '-smp', '1']
+    argv += ['-m', memory or d['memory'], '-smp', str(smp)]
     argv += list(d.get('args', []))
     if interactive:
         argv += ['-nographic']
