@@ -558,8 +558,10 @@ bool VirtioBlk::start(const Found& found) {
     if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
     lanes_count_ = queues_from_config();
     Device::QueueSpec queues[kMaxQueues];
-    for (unsigned i = 0; i < lanes_count_; ++i)
+    for (unsigned i = 0; i < lanes_count_; ++i) {
+        lanes_[i].blk = this;
         queues[i] = {config::blk_queue_size, &VirtioBlk::on_requestq, &lanes_[i]};
+    }
     if (dev_.setup_queues(std::span<const Device::QueueSpec>(queues, lanes_count_)) != Error::ok) {
         dev_.fail();
         return false;
