@@ -113,6 +113,7 @@ private:
     volatile bool needs_restart_ = false;
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
+    unsigned rx_skip_ = 0;  // buffers left of a frame dropped for spanning several
 };
 
 Error VirtioNet::bring_up() {
@@ -158,7 +159,16 @@ void VirtioNet::drain_rx() {
             return;
         }
         auto* b = static_cast<RxBuffer*>(c.value.token);
-        const net::RxCheck r = net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+        const net::RxCheck r = rx_skip_ > 0
+                                   ? net::RxCheck{net::RxVerdict::multi_buffer, 0, false}
+                                   : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+        if (rx_skip_ > 0) {
+            // The rest of a frame spread over several buffers (5.1.6.4): its
+            // own first bytes are frame data, not a header to believe.
+            --rx_skip_;
+        } else if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1) {
+            rx_skip_ = b->hdr.num_buffers - 1u;
+        }
         if (r.verdict == net::RxVerdict::ok) {
             if (r.needs_csum) net::complete_checksum(b->frame, r.frame_len, b->hdr);
             {
@@ -281,6 +291,7 @@ void VirtioNet::restart(const char* why) {
         return;
     }
     needs_restart_ = false;
+    rx_skip_ = 0;
     dev_.driver_ok();
     fill_rx();
 }
