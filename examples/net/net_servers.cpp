@@ -273,12 +273,18 @@ std::uint8_t pattern_byte(std::size_t i) {
 // back before the next (both directions stay within the TCP windows).
 int cmd_echotest(int argc, char** argv) {
     if (argc != 3) return rtos::shell::kUsage;
-    ip_addr_t server;
+    ip4_addr_t address;
     unsigned long long total;
-    if (!ipaddr_aton(argv[1], &server) || !rtos::shell::parse_u64(argv[2], total) || total == 0) {
-        rtos::printk("echotest: bad arguments\n");
+    if (!rtos::net::parse_quad(argv[1], address)) {
+        rtos::printk("echotest: bad address '%s': four numbers 0-255 separated by dots\n", argv[1]);
         return 1;
     }
+    if (!rtos::shell::parse_u64(argv[2], total) || total == 0) {
+        rtos::printk("echotest: bad byte count '%s': a number from 1\n", argv[2]);
+        return 1;
+    }
+    ip_addr_t server;
+    ip_addr_copy_from_ip4(server, address);
     netconn* c = netconn_new(NETCONN_TCP);
     if (c == nullptr) return 1;
     const std::uint64_t t0 = rtos::clock::now_ns();
