@@ -16,7 +16,6 @@
 
 #include "driver_table.hpp"
 #include "drivers/virtio/console/virtio_console.cpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "harness.hpp"
 #include "scripted_device.hpp"
 
@@ -43,13 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (auto& d : ser::devices) d = nullptr;
     FuzzedDataProvider in(data, size);
 
-    fake::FakeMmioDevice::Options o;
-    o.version = in.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
-    o.device_id = virtio::VIRTIO_ID_CONSOLE;
-    o.features = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);  // SIZE, MULTIPORT
-    o.num_queues = 2 + 2 * 5;
-    o.config_size = 12;
-    fuzz::ScriptedDevice dev(o);
+    driver_test::DeviceSetup s;
+    s.version = in.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
+    s.device_id = virtio::VIRTIO_ID_CONSOLE;
+    s.features = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);  // SIZE, MULTIPORT
+    s.num_queues = 2 + 2 * 5;
+    s.config_size = 12;
+    fuzz::ScriptedDevice dev(s, in);
     std::uint8_t cfg[8];
     const std::uint16_t cols = in.ConsumeIntegral<std::uint16_t>(), rows = 24;
     std::memcpy(cfg, &cols, 2);
@@ -60,11 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::memcpy(cfg + 4, &max_ports, 4);
     dev.fake.change_config(0, cfg);
 
-    virtio::MmioTransport transport(dev.line());
-    FUZZ_CHECK(transport.probe() == virtio::Error::ok);
-    const virtio::DriverEntry* driver = host_drivers::find(virtio::VIRTIO_ID_CONSOLE);
-    if (in.ConsumeBool()) transport.set_interrupt_line(8);  // else the driver polls
-    if (!driver->probe(virtio::Found{transport, "mmio", dev.fake.base(), 0, "@fuzz"})) return 0;
+    if (!dev.probe()) return 0;
     FUZZ_CHECK(ser::device_count() == 1);
 
     std::size_t sent_bytes = 0, read_bytes = 0;  // port data in and out of the driver

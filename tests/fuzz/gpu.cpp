@@ -17,7 +17,6 @@
 #include "driver_table.hpp"
 #include "drivers/virtio/gpu/virtio_gpu.cpp"
 #include "drivers/display/framebuffer.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "harness.hpp"
 #include "scripted_device.hpp"
 
@@ -95,13 +94,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rtos::display::set_primary(nullptr);
     FuzzedDataProvider in(data, size);
 
-    fake::FakeMmioDevice::Options o;
-    o.version = in.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
-    o.device_id = virtio::VIRTIO_ID_GPU;
-    o.features = in.ConsumeBool() ? virtio::feature_bit(g::F_EDID) : 0;
-    o.num_queues = 2;
-    o.config_size = 16;
-    fuzz::ScriptedDevice dev(o);
+    driver_test::DeviceSetup s;
+    s.version = in.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
+    s.device_id = virtio::VIRTIO_ID_GPU;
+    s.features = in.ConsumeBool() ? virtio::feature_bit(g::F_EDID) : 0;
+    s.config_size = 16;
+    fuzz::ScriptedDevice dev(s, in);
     const std::uint32_t scanouts = in.ConsumeIntegralInRange<std::uint32_t>(0, 17);
     dev.fake.change_config(g::CFG_NUM_SCANOUTS,
                            {reinterpret_cast<const std::uint8_t*>(&scanouts), 4});
@@ -109,11 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const unsigned first = in.ConsumeIntegralInRange<unsigned>(0, 8);
     for (unsigned i = 0; i < first; ++i) dev.deliver(0, response(in));
 
-    virtio::MmioTransport transport(dev.line());
-    FUZZ_CHECK(transport.probe() == virtio::Error::ok);
-    const virtio::DriverEntry* driver = host_drivers::find(virtio::VIRTIO_ID_GPU);
-    if (in.ConsumeBool()) transport.set_interrupt_line(8);  // else the driver polls
-    if (!driver->probe(virtio::Found{transport, "mmio", dev.fake.base(), 0, "@fuzz"})) return 0;
+    if (!dev.probe()) return 0;
     g::Info info;
     FUZZ_CHECK(g::info(info));
     FUZZ_CHECK(info.width >= 1 && info.width <= 16384 && info.height >= 1 && info.height <= 16384);

@@ -17,7 +17,6 @@
 #include "driver_table.hpp"
 #include "drivers/input/input.cpp"
 #include "drivers/virtio/input/virtio_input.cpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "harness.hpp"
 #include "scripted_device.hpp"
 
@@ -38,14 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rtos::input::devices_added = 0;
     FuzzedDataProvider input(data, size);
 
-    fake::FakeMmioDevice::Options o;
-    o.version = input.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
-    o.device_id = virtio::VIRTIO_ID_INPUT;
-    o.features = input.ConsumeIntegral<std::uint64_t>();
-    o.config_size = 136;
-    o.num_queues = 2;
-    o.queue_num_max = input.ConsumeIntegralInRange<std::uint32_t>(0, 16);
-    fuzz::ScriptedDevice dev(o);
+    driver_test::DeviceSetup s;
+    s.version = input.ConsumeBool() ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
+    s.device_id = virtio::VIRTIO_ID_INPUT;
+    s.features = input.ConsumeIntegral<std::uint64_t>();
+    s.config_size = 136;
+    s.queue_num_max = input.ConsumeIntegralInRange<std::uint32_t>(0, 16);
+    fuzz::ScriptedDevice dev(s, input);
 
     // The answers: (select, subsel) -> size byte and bytes.
     std::map<std::uint16_t, std::pair<std::uint8_t, std::vector<std::uint8_t>>> answers;
@@ -72,10 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (unstable) dev.fake.on_config_read = [&](std::uint32_t) { dev.fake.raise_config_change(); };
 
-    virtio::MmioTransport transport(dev.line());
-    FUZZ_CHECK(transport.probe() == virtio::Error::ok);
     in::Subscriber sub;
-    const bool probed = host_drivers::probe(transport, dev.fake.base());  // irq 8, index 0
+    const bool probed = dev.probe();
     dev.fake.on_config_read = nullptr;
     in::Device* d = in::device(0);
     if (!probed || d == nullptr) return 0;

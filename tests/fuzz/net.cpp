@@ -20,7 +20,6 @@
 #include "driver_table.hpp"
 #include "drivers/net/netdev.cpp"
 #include "drivers/virtio/net/virtio_net.cpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
 #include "harness.hpp"
 #include "scripted_device.hpp"
 
@@ -41,23 +40,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::begin_driver_input();
     FuzzedDataProvider in(data, size);
 
-    fake::FakeMmioDevice::Options o;
+    driver_test::DeviceSetup s;
     const bool legacy = in.ConsumeBool();
-    o.version = legacy ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
-    o.device_id = virtio::VIRTIO_ID_NET;
-    o.num_queues = 2;
-    o.features = in.ConsumeIntegral<std::uint64_t>();
-    o.queue_num_max = in.ConsumeBool() ? 1024 : in.ConsumeIntegralInRange<std::uint32_t>(0, 8);
-    fuzz::ScriptedDevice dev(o);
+    s.version = legacy ? virtio::mmio::VERSION_LEGACY : virtio::mmio::VERSION_MODERN;
+    s.device_id = virtio::VIRTIO_ID_NET;
+    s.features = in.ConsumeIntegral<std::uint64_t>();
+    s.queue_num_max = in.ConsumeBool() ? 1024 : in.ConsumeIntegralInRange<std::uint32_t>(0, 8);
+    fuzz::ScriptedDevice dev(s, in);
     const std::uint8_t config[8] = {
         0x52, 0x54, 0, 0x12, 0x34, 0x56, in.ConsumeIntegral<std::uint8_t>(), 0};
     dev.fake.change_config(0, config);
 
-    virtio::MmioTransport transport(dev.line());
-    FUZZ_CHECK(transport.probe() == virtio::Error::ok);
-    const virtio::DriverEntry* driver = host_drivers::find(virtio::VIRTIO_ID_NET);
-    if (in.ConsumeBool()) transport.set_interrupt_line(8);  // else the driver polls
-    if (!driver->probe(virtio::Found{transport, "mmio", dev.fake.base(), 0, "@fuzz"})) return 0;
+    if (!dev.probe()) return 0;
     rtos::net::NetDevice* nd = rtos::net::NetDevice::first();
     FUZZ_CHECK(nd != nullptr);
     Seen seen;

@@ -17,21 +17,7 @@
 
 #include "harness.hpp"
 #include "shell/line_editor.hpp"
-#if __has_include("shell/tokenize.hpp")  // TODO(fuzz): always, once h/fat (tokenize.cpp) is in main
 #include "shell/tokenize.hpp"
-#else
-namespace rtos::shell {
-constexpr int kUnterminated = -2;
-int tokenize(char* s, char** argv, int max) {  // blank-separated words only
-    int argc = 0;
-    for (char* w = std::strtok(s, " \t"); w; w = std::strtok(nullptr, " \t")) {
-        if (argc == max) return -1;
-        argv[argc++] = w;
-    }
-    return argc;
-}
-}  // namespace rtos::shell
-#endif
 
 namespace {
 

@@ -50,6 +50,7 @@ unsigned masked = 0;
 bool in_interrupt = false;
 rtos::irq::Handler handler = nullptr;
 void* handler_arg = nullptr;
+bool irq_available = true;
 bool (*line_pending)(void*) = nullptr;
 void* line_ctx = nullptr;
 
@@ -137,7 +138,10 @@ void reset() {
     handler_arg = nullptr;
     line_pending = nullptr;
     line_ctx = nullptr;
+    irq_available = true;
 }
+
+void set_irq_available(bool available) { irq_available = available; }
 
 void set_line(bool (*pending)(void*), void* ctx) {
     line_pending = pending;
@@ -197,6 +201,7 @@ uint64_t now_ns() { return clock_ticks * (1000000000ull / CONFIG_RTOS_TICK_HZ); 
 
 namespace irq {
 bool attach(unsigned, Handler h, void* arg) {
+    if (!irq_available) return false;
     handler = h;
     handler_arg = arg;
     return true;

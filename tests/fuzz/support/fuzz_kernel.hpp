@@ -28,6 +28,9 @@ void reset();
 /// it is up. Set after reset(), before the driver probes.
 void set_line(bool (*pending)(void* ctx), void* ctx);
 
+/// Whether rtos::irq::attach() succeeds (default: it does).
+void set_irq_available(bool available);
+
 /// Runs the attached handler while the line is up (at most 16 times), now
 /// or, with interrupts masked, when they are unmasked. False when no
 /// handler is attached.

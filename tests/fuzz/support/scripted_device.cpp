@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "drivers/virtio/device.hpp"
-#include "fuzz_kernel.hpp"
 #include "harness.hpp"
 
 namespace fuzz {
@@ -15,11 +14,18 @@ void begin_driver_input() {
     begin_input();
 }
 
-ScriptedDevice::ScriptedDevice(const fake::FakeMmioDevice::Options& o)
-    : fake(o), pending_(o.num_queues), sent_(o.num_queues) {
+namespace {
+driver_test::DeviceSetup with_input(driver_test::DeviceSetup s, FuzzedDataProvider& in) {
+    s.offer_event_idx = in.ConsumeBool();
+    s.offer_indirect = in.ConsumeBool();
+    s.irq = in.ConsumeIntegralInRange<unsigned>(0, 7) != 0;  // else the driver polls or refuses
+    return s;
+}
+}  // namespace
+
+ScriptedDevice::ScriptedDevice(driver_test::DeviceSetup s, FuzzedDataProvider& in)
+    : DriverEnv(with_input(s, in)), pending_(s.num_queues), sent_(s.num_queues) {
     fake.behaviour = [this](std::uint16_t q, fake::Chain& c) { return serve(q, c); };
-    fuzz_kernel::set_line(
-        [](void* self) { return static_cast<ScriptedDevice*>(self)->fake.irq_pending(); }, this);
 }
 
 std::uint32_t ScriptedDevice::serve(std::uint16_t q, fake::Chain& c) {
@@ -53,26 +59,6 @@ Delivery ScriptedDevice::from_input(FuzzedDataProvider& in, std::size_t max) {
     if (in.ConsumeIntegralInRange<unsigned>(0, 3) == 0)
         d.used_len = in.ConsumeIntegral<std::uint32_t>();
     return d;
-}
-
-void ScriptedDevice::process(std::uint16_t q) {
-    if (q < pending_.size() && fake.queue(q).live) fake.process(q);
-    fuzz_kernel::interrupt();
-}
-
-// A notify (or any write) may have given the device work: it does it, as
-// QEMU does within the vCPU's MMIO exit, then the line follows.
-void ScriptedDevice::Line::write8(std::uint32_t o, std::uint8_t v) {
-    d_.fake.write8(o, v);
-    fuzz_kernel::interrupt();
-}
-void ScriptedDevice::Line::write16(std::uint32_t o, std::uint16_t v) {
-    d_.fake.write16(o, v);
-    fuzz_kernel::interrupt();
-}
-void ScriptedDevice::Line::write32(std::uint32_t o, std::uint32_t v) {
-    d_.fake.write32(o, v);
-    fuzz_kernel::interrupt();
 }
 
 }  // namespace fuzz
