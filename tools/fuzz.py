@@ -9,7 +9,8 @@ with a crash.
 
 --list prints one target per line, its name first. A run uses the work
 corpus build/fuzz/corpus/NAME (new inputs go there), the seed corpus
-tests/fuzz/corpus/NAME (for fdt also the host tests' device trees, compiled)
+tests/fuzz/corpus/NAME (for fdt also the host tests' device trees, compiled;
+for fat small images made by mkfs.fat and mtools)
 and the regression inputs tests/fuzz/regressions/NAME;
 --replay only runs those inputs once each (what the test suite checks).
 A crash leaves its input in build/fuzz/crashes/NAME/ and the exit status is
@@ -67,18 +68,52 @@ def build(build_dir, names):
                 sys.exit(f'fuzz: build failed: {" ".join(argv)}')
 
 
+# FAT seeds: (mkfs.fat options, size in KiB, bytes kept): the start of the
+# image holds the boot sector, the FATs, the root directory and the first
+# clusters (the target reads zeros past the input).
+FAT_SEEDS = {'fat12': ('-F 12 -s 1 -f 2 -r 32', 512, 16384),
+             'fat16': ('-F 16 -s 1 -f 2 -r 32', 4096, 49152),
+             'fat32': ('-F 32 -s 1 -f 1 -R 4', 34816, 8192)}
+
+
+def fat_seed(path, options, kib, keep):
+    """A FAT image by mkfs.fat with a long name, a directory and a file in
+    it (mtools), cut to its first `keep` bytes."""
+    img = path + '.img'
+    env = dict(os.environ, MTOOLS_SKIP_CHECK='1')
+    subprocess.run(['mkfs.fat', '-C', img, str(kib)] + options.split(), check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(path + '.txt', 'w') as f:
+        f.write('tern fuzz seed\n' * 40)
+    for argv in (['mmd', '-i', img, '::A directory with a long name'],
+                 ['mcopy', '-i', img, path + '.txt', '::A directory with a long name/file.txt'],
+                 ['mcopy', '-i', img, path + '.txt', '::A file with a rather long name.txt']):
+        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+    with open(img, 'rb') as f, open(path, 'wb') as out:
+        out.write(f.read(keep))
+    os.remove(img)
+    os.remove(path + '.txt')
+
+
 def generated_seeds(build_dir, name):
-    """Seed inputs made from sources in the tree (never committed as
-    binaries): for fdt, the device trees of the host tests' fixtures."""
-    if name != 'fdt':
-        return []
+    """Seed inputs made from sources in the tree or by tools (never committed
+    as binaries): for fdt, the device trees of the host tests' fixtures; for
+    fat, small images made by mkfs.fat and mtools (when installed)."""
     out = os.path.join(build_dir, 'seeds', name)
-    os.makedirs(out, exist_ok=True)
-    for dts in glob.glob(os.path.join(ROOT, 'tests', 'host', '*', 'fixtures', '*.dts')):
-        dtb = os.path.join(out, os.path.basename(dts)[:-4] + '.dtb')
-        if not os.path.exists(dtb) or os.path.getmtime(dtb) < os.path.getmtime(dts):
-            subprocess.run(['dtc', '-q', '-I', 'dts', '-O', 'dtb', '-o', dtb, dts], check=True)
-    return [out]
+    if name == 'fdt':
+        os.makedirs(out, exist_ok=True)
+        for dts in glob.glob(os.path.join(ROOT, 'tests', 'host', '*', 'fixtures', '*.dts')):
+            dtb = os.path.join(out, os.path.basename(dts)[:-4] + '.dtb')
+            if not os.path.exists(dtb) or os.path.getmtime(dtb) < os.path.getmtime(dts):
+                subprocess.run(['dtc', '-q', '-I', 'dts', '-O', 'dtb', '-o', dtb, dts], check=True)
+        return [out]
+    if name == 'fat' and shutil.which('mkfs.fat') and shutil.which('mcopy'):
+        os.makedirs(out, exist_ok=True)
+        for seed, (options, kib, keep) in FAT_SEEDS.items():
+            if not os.path.exists(os.path.join(out, seed)):
+                fat_seed(os.path.join(out, seed), options, kib, keep)
+        return [out]
+    return []
 
 
 def run(build_dir, name, runs, seconds, replay):
