@@ -5,7 +5,7 @@ parsers. docs/fuzzing.md explains the targets, the corpus and what to do
 with a crash.
 
     tools/fuzz.py --list
-    tools/fuzz.py NAME|all [--runs N | --seconds S] [--replay] [--build-dir DIR]
+    tools/fuzz.py NAME|all [--runs N] [--seconds S] [--replay] [--build-dir DIR]
 
 --list prints one target per line, its name first. A run uses the work
 corpus build/fuzz/corpus/NAME (new inputs go there), the seed corpus
@@ -13,6 +13,8 @@ tests/fuzz/corpus/NAME (for fdt also the host tests' device trees, compiled;
 for fat small images made by mkfs.fat and mtools)
 and the regression inputs tests/fuzz/regressions/NAME;
 --replay only runs those inputs once each (what the test suite checks).
+--runs and --seconds together stop at whichever comes first (a campaign
+with a deadline).
 A crash leaves its input in build/fuzz/crashes/NAME/ and the exit status is
 non-zero. Each run ends with one line:
 
@@ -129,8 +131,11 @@ def run(build_dir, name, runs, seconds, replay):
     if replay:
         argv += ['-runs=0'] + dirs
     else:
-        argv += [f'-runs={runs}' if runs is not None else f'-max_total_time={seconds}',
-                 work] + dirs
+        if runs is not None:
+            argv.append(f'-runs={runs}')
+        if seconds is not None:
+            argv.append(f'-max_total_time={seconds}')
+        argv += [work] + dirs
     before = set(os.listdir(crashes))
     log_path = os.path.join(build_dir, f'{name}.log')
     with open(log_path, 'w') as log:
@@ -160,11 +165,11 @@ def main():
                                  epilog=__doc__.split('\n\n', 1)[1])
     ap.add_argument('target', nargs='?', help='a name from --list, or all')
     ap.add_argument('--list', action='store_true', help='print the targets, one a line')
-    how = ap.add_mutually_exclusive_group()
-    how.add_argument('--runs', type=int, help='stop after N inputs')
-    how.add_argument('--seconds', type=int, help='stop after S seconds (default 60)')
-    how.add_argument('--replay', action='store_true',
-                     help='run the seed and regression inputs once each, nothing new')
+    ap.add_argument('--runs', type=int, help='stop after N inputs')
+    ap.add_argument('--seconds', type=int,
+                    help='stop after S seconds (default 60 without --runs)')
+    ap.add_argument('--replay', action='store_true',
+                    help='run the seed and regression inputs once each, nothing new')
     ap.add_argument('--build-dir', default=os.path.join(ROOT, 'build', 'fuzz'),
                     help='where to build and keep the work corpus (default build/fuzz)')
     args = ap.parse_args()
@@ -178,7 +183,9 @@ def main():
     for n in names:
         if n not in all_targets:
             ap.error(f'no target {n!r} (tools/fuzz.py --list)')
-    seconds = args.seconds if args.seconds is not None else 60
+    if args.replay and (args.runs is not None or args.seconds is not None):
+        ap.error('--replay runs the inputs once: no --runs or --seconds')
+    seconds = args.seconds if args.seconds is not None or args.runs is not None else 60
     build_dir = os.path.abspath(args.build_dir)
     build(build_dir, names)
     failed = False
