@@ -1393,7 +1393,11 @@ Status FatVolume::readdir(FatDir* d, DirEntry& out) {
     if (!d->used) return Status::invalid;
     Walk w{d->first, d->cl_index, d->cl};
     Found f;
-    const Status s = next_entry(w, d->index, f, false);
+    Status s;
+    // A short name of blanks only (its first byte may not be a space: a
+    // damaged entry) with no long name has no name to show or open: skipped.
+    do s = next_entry(w, d->index, f, false);
+    while (s == Status::ok && f.name_len == 0);
     d->cl_index = w.cl_index;
     d->cl = w.cl;
     if (s != Status::ok) return s;

@@ -248,6 +248,23 @@ TEST(FatCorrupt, ControlCharactersInShortNamesShowAsQuestionMarks) {
     EXPECT_TRUE(seen);
 }
 
+TEST(FatCorrupt, BlankShortNamesAreNotListed) {
+    // Found by tests/fuzz fat: a short name of eleven spaces (no long name)
+    // reached readdir as an empty name, one no path can name.
+    Image img;
+    std::memset(&img.data[img.entry("BIG     BIN")], ' ', 11);
+    Mounted m(img.data);
+    ASSERT_EQ(m.status, Status::ok);
+    FatDir* d;
+    ASSERT_EQ(m.v->opendir("", d), Status::ok);
+    DirEntry e;
+    std::vector<std::string> names;
+    while (m.v->readdir(d, e) == Status::ok) names.push_back(e.name);
+    m.v->closedir(d);
+    EXPECT_EQ(names, std::vector<std::string>{"A long name for a small file.txt"});
+    EXPECT_EQ(m.disk.writes, 0u);
+}
+
 TEST(FatCorrupt, DeviceErrorsAreReturned) {
     Image img;
     Mounted m(img.data);
