@@ -38,9 +38,13 @@ struct Coroutine {
     rtos::Thread thread;
 };
 
-std::vector<Coroutine*> threads;
-std::vector<char*> spare_stacks;  // of threads forgotten by reset(), reused
-Coroutine* running = nullptr;     // nullptr: the harness (main context)
+// Never destroyed: LeakSanitizer's check at exit runs after the static
+// destructors, and a destroyed vector would leave the coroutines and stacks
+// it held unreachable (a "leak" whenever the last input made fewer threads
+// than an earlier one).
+std::vector<Coroutine*>& threads = *new std::vector<Coroutine*>;
+std::vector<char*>& spare_stacks = *new std::vector<char*>;  // of threads forgotten by reset()
+Coroutine* running = nullptr;                                // nullptr: the harness (main context)
 ucontext_t main_context;
 const void* main_stack_bottom = nullptr;
 std::size_t main_stack_size = 0;
