@@ -7,11 +7,14 @@
 // features. The input is a script: received frames, each a virtio_net_hdr
 // (flags, gso_type, csum_start / csum_offset, num_buffers: honest or any)
 // and any frame bytes, reported with an honest or any used length; ring
-// faults, link status changes, transmitted frames of any length. The receive
-// thread runs after each step, on interrupts or polling. Checked: every
+// faults, link status changes, transmitted frames of any length (queued
+// without a copy, then flushed). The "stack" keeps loaned receive buffers
+// now and then and gives them back at a later step. The receive thread and
+// due timers run after each step, on interrupts or polling. Checked: every
 // frame handed up is between an Ethernet header and the buffer's room long,
 // no more frames come up than the device delivered (unless it lied about
-// used idx), and nothing is touched outside its buffer; a ring violation
+// used idx), TxDone names a frame sent and comes no more often than frames
+// were queued, and nothing is touched outside its buffer; a ring violation
 // resets the device and the driver goes on.
 #include <cstdio>  // before rtos/format.hpp: clang wants the C library's snprintf first
 #include <new>
@@ -28,8 +31,11 @@ namespace {
 namespace vn = virtio::net;
 
 struct Seen {
+    FuzzedDataProvider* in = nullptr;
     std::size_t frames = 0;
     std::size_t max_len = 0, min_len = ~std::size_t{0};
+    std::vector<std::uint32_t> kept;   // loaned buffers the "stack" holds
+    std::size_t queued = 0, done = 0;  // transmitted frames, TxDone calls
 };
 
 }  // namespace
@@ -55,12 +61,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rtos::net::NetDevice* nd = rtos::net::NetDevice::first();
     FUZZ_CHECK(nd != nullptr);
     Seen seen;
+    seen.in = &in;
+    static std::uint8_t frame[1600];  // transmitted: unchanged until TxDone
     nd->attach(
-        [](void* ctx, const std::uint8_t*, std::size_t n) {
+        [](void* ctx, std::span<rtos::net::RxFrame> batch) {
             auto* s = static_cast<Seen*>(ctx);
-            ++s->frames;
-            if (n > s->max_len) s->max_len = n;
-            if (n < s->min_len) s->min_len = n;
+            for (rtos::net::RxFrame& f : batch) {
+                ++s->frames;
+                if (f.len > s->max_len) s->max_len = f.len;
+                if (f.len < s->min_len) s->min_len = f.len;
+                // The stack keeps a loaned buffer now and then (zero-copy
+                // receive) and gives it back at a later step.
+                if (f.loanable && s->in->ConsumeBool()) {
+                    f.kept = true;
+                    s->kept.push_back(f.id);
+                }
+            }
+        },
+        [](void* ctx, void* cookie) {
+            auto* s = static_cast<Seen*>(ctx);
+            FUZZ_CHECK(cookie == frame);
+            ++s->done;
         },
         nullptr, &seen);
     const bool mrg =
@@ -69,7 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::size_t delivered = 0;
     bool lied = false;
-    std::uint8_t frame[1600];
     while (in.remaining_bytes() > 0) {
         switch (in.ConsumeIntegralInRange<unsigned>(0, 5)) {
         case 0:
@@ -115,18 +135,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(0, sizeof(frame));
             const std::size_t cut = in.ConsumeIntegralInRange<std::size_t>(0, n);
             const rtos::net::Fragment fr[] = {{frame, cut}, {frame + cut, n - cut}};
-            (void)nd->transmit(fr, rtos::Timeout::ticks(in.ConsumeIntegralInRange<unsigned>(0, 2)));
+            if (nd->transmit(fr, frame,
+                             rtos::Timeout::ticks(in.ConsumeIntegralInRange<unsigned>(0, 2))) ==
+                rtos::Status::ok)
+                ++seen.queued;
+            nd->flush();
             dev.process(1);
             break;
         }
-        case 5: dev.process(0); break;
+        case 5:  // the stack gives back what it kept; the device goes on
+            for (std::uint32_t id : seen.kept) nd->give_back(id);
+            seen.kept.clear();
+            dev.process(0);
+            break;
         }
         fuzz_kernel::run_threads();
         // A device that moved used idx past entries it never wrote makes the
         // driver take stale ones (the split ring cannot tell): count only
         // while it did not.
         FUZZ_CHECK(lied || seen.frames <= delivered);
+        FUZZ_CHECK(seen.done <= seen.queued);
     }
+    for (std::uint32_t id : seen.kept) nd->give_back(id);
     fuzz_kernel::run_threads();
     if (seen.frames) {
         FUZZ_CHECK(seen.min_len >= vn::kMinFrameLen);

@@ -14,6 +14,7 @@
 #include <rtos/panic.hpp>
 #include <rtos/semaphore.hpp>
 #include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
 
 #include "arch/port.hpp"
 
@@ -44,7 +45,8 @@ struct Coroutine {
 // than an earlier one).
 std::vector<Coroutine*>& threads = *new std::vector<Coroutine*>;
 std::vector<char*>& spare_stacks = *new std::vector<char*>;  // of threads forgotten by reset()
-Coroutine* running = nullptr;                                // nullptr: the harness (main context)
+std::vector<rtos::Timer*>& timers = *new std::vector<rtos::Timer*>;  // armed ones
+Coroutine* running = nullptr;  // nullptr: the harness (main context)
 ucontext_t main_context;
 const void* main_stack_bottom = nullptr;
 std::size_t main_stack_size = 0;
@@ -135,6 +137,7 @@ void reset() {
         delete c;
     }
     threads.clear();
+    timers.clear();  // of drivers of earlier inputs: never fire again
     clock_ticks = 0;
     masked = 0;
     in_interrupt = false;
@@ -162,9 +165,27 @@ bool interrupt() {
 }
 
 void run_threads(unsigned rounds) {
-    for (unsigned r = 0; r < rounds; ++r)
+    for (unsigned r = 0; r < rounds; ++r) {
+        // Timers the clock has passed fire first, as the kernel's timer
+        // thread would have run them by now.
+        for (std::size_t i = 0; i < timers.size();) {
+            rtos::Timer* t = timers[i];
+            if (t->expiry > clock_ticks) {
+                ++i;
+                continue;
+            }
+            if (t->period) {
+                t->expiry = clock_ticks + t->period;
+                ++i;
+            } else {
+                timers.erase(timers.begin() + static_cast<std::ptrdiff_t>(i));
+            }
+            t->fired_ = t->fired_ + 1;
+            t->callback_(*t, t->arg_);
+        }
         for (std::size_t i = 0; i < threads.size(); ++i)
             if (!threads[i]->done) enter(threads[i]);
+    }
 }
 
 rtos::Tick now() { return clock_ticks; }
@@ -278,6 +299,32 @@ void Thread::sleep(Tick ticks) {
 void Thread::sleep_until(Tick deadline) {
     if (deadline > clock_ticks) clock_ticks = deadline;
     yield();
+}
+
+}  // namespace rtos
+
+namespace rtos {
+
+// Timers: armed ones fire in run_threads() once the clock has passed them.
+Timer::~Timer() { stop(); }
+Status Timer::arm(Tick delay, Tick every) {
+    stop();
+    expiry = clock_ticks + delay;
+    period = every;
+    timers.push_back(this);
+    return Status::ok;
+}
+Status Timer::start_once(Tick delay) { return arm(delay, 0); }
+Status Timer::start_periodic(Tick every) { return every ? arm(every, every) : Status::invalid; }
+void Timer::stop() {
+    for (std::size_t i = 0; i < timers.size(); ++i)
+        if (timers[i] == this)
+            return (void)timers.erase(timers.begin() + static_cast<std::ptrdiff_t>(i));
+}
+bool Timer::active() const {
+    for (const Timer* t : timers)
+        if (t == this) return true;
+    return false;
 }
 
 }  // namespace rtos

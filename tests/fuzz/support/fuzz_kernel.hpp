@@ -13,6 +13,8 @@
 //     Thread::create() makes one, run_threads() lets each run until it
 //     blocks; a take() inside one yields back instead of timing out.
 //     reset() forgets them all (a thread of an earlier input never runs again).
+//   * Timers fire in run_threads() once the clock has passed them; reset()
+//     disarms them all.
 #pragma once
 
 #include <cstdint>
