@@ -13,7 +13,7 @@ import socket
 import threading
 
 import pytest
-from conftest import BSPS, build
+from conftest import BSPS, build, virtio_kw
 from test_net import DEMO, arch, connect, counters, free_ports, user_net
 
 ICOUNT = ['-icount', 'shift=4,sleep=off']
@@ -63,18 +63,30 @@ def echo_stream(s, data, result, k):
 # idle thread; the kernel's, not the drivers' (docs/smp.md, "Driver locks").
 KERNEL_HANG = pytest.mark.xfail(reason='riscv64 kernel lock hang under network load at -smp 4',
                                 strict=False)
+A64 = 'qemu-virt64-aarch64'
+# (bsp, virtio mode, boot() options, MSI controller the boot log names):
+# virtio-mmio with wired interrupts on both boards, and virtio-net-pci with
+# MSI-X through the GICv2m and the GICv3 ITS.
+CASES = [pytest.param(b, 'modern', {}, None, id=arch(b),
+                      marks=[KERNEL_HANG] if 'riscv' in b else []) for b in BSPS] + [
+    pytest.param(A64, 'pci', {}, 'gic-v2m', id='aarch64-pci-gicv2m'),
+    pytest.param(A64, 'pci', {'cpu': 'cortex-a72', 'machine_opts': 'gic-version=3'}, 'gic-v3-its',
+                 id='aarch64-pci-its'),
+]
 
 
-@pytest.mark.parametrize('bsp', [pytest.param(b, marks=KERNEL_HANG) if 'riscv' in b else b
-                                 for b in BSPS], ids=arch)
-def test_tcp_echo_from_every_cpu(boot, bsp):
+@pytest.mark.parametrize('bsp,mode,machine,msi', CASES)
+def test_tcp_echo_from_every_cpu(boot, bsp, mode, machine, msi):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     tcp_port, http_port = free_ports(2, socket.SOCK_STREAM)
     (udp_port,) = free_ports(1, socket.SOCK_DGRAM)
-    g = boot(bsp, out, smp=CPUS, wait_prompt=False,
-             extra=ICOUNT + user_net(tcp_port, udp_port, http_port, ''))
+    g = boot(bsp, out, smp=CPUS, wait_prompt=False, **virtio_kw(mode), **machine,
+             extra=ICOUNT + user_net(tcp_port, udp_port, http_port, '', mode))
     log = g.wait_prompt(timeout=60)
     assert re.search(rf'^smp: {CPUS} cpus online', log, re.M), log
+    if msi:
+        assert re.search(rf'^{msi}: ', log, re.M), log
+        assert re.search(r'virtio-net: pci .* msix \d+', log), log
     if 'net: dhcp bound' not in log:
         g.expect(r'net: dhcp bound \S+\s', timeout=60)
 
