@@ -7,6 +7,7 @@
 #include <rtos/init.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/system.hpp>
 #include <rtos/thread.hpp>
@@ -93,6 +94,10 @@ void tcp_echo(void*) {
         rtos::printk("net-demo: cannot listen on tcp port %u\n", kEchoPort);
         return;
     }
+    // Each connection's thread is pinned to the next CPU in turn, so that
+    // concurrent connections are served from different CPUs (this thread's
+    // own state: no lock).
+    unsigned next_cpu = 0;
     for (;;) {
         tcp_slots.take();
         netconn* c;
@@ -100,8 +105,10 @@ void tcp_echo(void*) {
             tcp_slots.give();
             continue;
         }
-        if (rtos::Thread::create({.name = "tcp-echo-c", .priority = kServerPriority},
-                                 tcp_echo_client, c, kServerStack, true) == nullptr) {
+        const rtos::CpuMask cpu = rtos::cpu_mask(next_cpu++ % rtos::smp::cpu_count());
+        if (rtos::Thread::create(
+                {.name = "tcp-echo-c", .priority = kServerPriority, .affinity = cpu},
+                tcp_echo_client, c, kServerStack, true) == nullptr) {
             netconn_delete(c);
             tcp_slots.give();
         }

@@ -22,11 +22,11 @@
 
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/timer.hpp>
@@ -83,11 +83,6 @@ constexpr unsigned kMaxTxSlots = 128;
 /// nothing else is sent or received (the stack cannot retransmit a
 /// segment the driver still holds).
 constexpr std::uint32_t kTxReclaimMs = 10;
-
-// The receive ring lock: the receive queue, rx_lent_, lent_ and
-// restarting_ (the receive thread, and give_back() from any thread). An
-// IrqLock until the kernel's per-driver spinlocks (SMP) replace it.
-using RxLock = rtos::IrqLock;
 
 // One receive buffer: the header in its own descriptor (what legacy devices
 // without ANY_LAYOUT expect), then room for a whole frame. DMA memory.
@@ -149,16 +144,24 @@ private:
     bool trust_data_valid_ = false;  // GUEST_CSUM negotiated: DATA_VALID means something
     RxBuffer* rx_ = nullptr;
     unsigned rx_count_ = 0;
-    unsigned loan_limit_ = 0;          // buffers the stack may keep at once
-    std::uint8_t* rx_lent_ = nullptr;  // per buffer: kept by the stack (RxLock)
-    unsigned lent_ = 0;                // RxLock
-    bool restarting_ = false;          // RxLock: give_back() leaves the queue alone
+    unsigned loan_limit_ = 0;  // buffers the stack may keep at once
+    // rx_lock_: the receive queue, rx_lent_, lent_ and restarting_; taken
+    // by the receive thread and by give_back() from any thread on any CPU
+    // (lwIP freeing a loaned buffer). Level 1 of docs/smp.md's lock order,
+    // a driver lock: only the virtqueue's own calls and kick() inside it.
+    rtos::SpinLock rx_lock_;
+    std::uint8_t* rx_lent_ = nullptr;  // per buffer: kept by the stack (rx_lock_)
+    unsigned lent_ = 0;                // rx_lock_
+    bool restarting_ = false;          // rx_lock_: give_back() leaves the queue alone
     RxFrame* batch_ = nullptr;         // receive thread only
     TxSlot* tx_ = nullptr;
     unsigned tx_count_ = 0;
     // tx_lock_: the transmit queue, tx_free_, tx_busy_, tx_pending_ and the
-    // reclaim timer; restart() takes it too. Order: tx_lock_, then RxLock
-    // (a reclaimed frame may return a received buffer to the stack's pool).
+    // reclaim timer; restart() takes it too. A mutex (senders may wait for
+    // room), so it works across CPUs as it is. Order: tx_lock_, then
+    // rx_lock_ (a reclaimed frame may return a received buffer to the
+    // stack's pool, and lwIP's SYS_ARCH_PROTECT is taken and dropped on the
+    // way).
     rtos::Mutex tx_lock_;
     TxSlot* tx_free_ = nullptr;
     unsigned tx_busy_ = 0;              // frames the device has not given back
@@ -166,6 +169,9 @@ private:
     rtos::Timer reclaim_timer_{&VirtioNet::on_reclaim_timer, this};
     rtos::BinarySemaphore rx_wake_;
     rtos::BinarySemaphore tx_wake_;
+    // Flags an interrupt, the timer or a sender raises before giving
+    // rx_wake_; the receive thread reads them after taking it (the
+    // semaphore's kernel lock orders the two, whichever CPUs they run on).
     volatile bool reclaim_due_ = false;
     volatile bool config_changed_ = false;
     volatile bool needs_restart_ = false;
@@ -193,7 +199,7 @@ Error VirtioNet::bring_up() {
     return Error::ok;
 }
 
-// Puts buffer `id` on the receive queue. RxLock held.
+// Puts buffer `id` on the receive queue. rx_lock_ held.
 bool VirtioNet::post_rx(std::uint32_t id) {
     RxBuffer& b = rx_[id];
     const InSegment in[] = {{&b.hdr, layout_.hdr_len}, {b.frame, sizeof(b.frame)}};
@@ -201,7 +207,7 @@ bool VirtioNet::post_rx(std::uint32_t id) {
 }
 
 // Puts every buffer the stack does not hold on the (empty) queue: at start
-// and after a reset. RxLock held.
+// and after a reset. rx_lock_ held.
 void VirtioNet::fill_rx() {
     for (unsigned i = 0; i < rx_count_; ++i)
         if (!rx_lent_[i] && !post_rx(i)) break;
@@ -210,7 +216,7 @@ void VirtioNet::fill_rx() {
 
 void VirtioNet::give_back(std::uint32_t id) {
     if (id >= rx_count_) return;  // not one of ours
-    RxLock lock;
+    rtos::SpinLockGuard guard(rx_lock_);
     if (!rx_lent_[id]) return;
     rx_lent_[id] = 0;
     --lent_;
@@ -224,13 +230,13 @@ void VirtioNet::drain_rx() {
         unsigned n = 0;
         bool broken = false;
         {
-            RxLock lock;
+            rtos::SpinLockGuard guard(rx_lock_);
             q.disable_interrupts();  // one pass, one batch: no interrupt per frame meanwhile
             while (n < rx_count_) {
                 Result<Completion> c = q.pop_used();
                 if (c.error == Error::empty) break;
                 if (!c.ok()) {  // logged by the queue
-                    ++counters_.rx_errors;
+                    count(counters_.rx_errors);
                     broken = true;
                     break;
                 }
@@ -247,12 +253,12 @@ void VirtioNet::drain_rx() {
                     rx_skip_ = b->hdr.num_buffers - 1u;
                 }
                 if (r.verdict != net::RxVerdict::ok) {
-                    ++counters_.rx_errors;
+                    count(counters_.rx_errors);
                     (void)post_rx(id);  // the same buffer, same segments
                     continue;
                 }
-                ++counters_.rx_packets;
-                counters_.rx_bytes += r.frame_len;
+                count(counters_.rx_packets);
+                count(counters_.rx_bytes, r.frame_len);
                 // Counted as lent from here: the stack may give it back
                 // before deliver() returns.
                 const bool loan = lent_ < loan_limit_;
@@ -272,7 +278,7 @@ void VirtioNet::drain_rx() {
         }
         if (n) deliver({batch_, n});
         {
-            RxLock lock;
+            rtos::SpinLockGuard guard(rx_lock_);
             for (unsigned i = 0; i < n; ++i) {
                 const RxFrame& f = batch_[i];
                 if (f.kept) continue;  // the stack's until give_back()
@@ -289,7 +295,7 @@ void VirtioNet::drain_rx() {
             return;
         }
         if (n == rx_count_) continue;  // a full batch: more may wait
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         if (q.enable_interrupts()) return;  // else used meanwhile: another pass
     }
 }
@@ -302,7 +308,7 @@ void VirtioNet::reclaim_tx() {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) return;
         if (!c.ok()) {
-            ++counters_.tx_errors;
+            count(counters_.tx_errors);
             needs_restart_ = true;
             rx_wake_.give();
             return;
@@ -329,7 +335,7 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
     rtos::LockGuard guard(tx_lock_);
     if (fragments.empty() || fragments.size() > rtos::net::kMaxTxFragments || total == 0 ||
         total > rtos::net::kMaxFrameLen) {
-        ++counters_.tx_errors;
+        count(counters_.tx_errors);
         return rtos::Status::invalid;
     }
     // The header, then one descriptor per fragment: one chain per frame.
@@ -342,7 +348,7 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
         timeout.is_forever() ? ~rtos::Tick{0} : rtos::clock::ticks() + timeout.count();
     for (;;) {
         if (needs_restart_ || dead_) {
-            ++counters_.tx_dropped;
+            count(counters_.tx_dropped);
             return rtos::Status::io_error;
         }
         reclaim_tx();
@@ -356,19 +362,19 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
                 tx_free_ = s->next_free;
                 ++tx_busy_;
                 tx_pending_ = true;
-                ++counters_.tx_packets;
-                counters_.tx_bytes += total;
+                count(counters_.tx_packets);
+                count(counters_.tx_bytes, total);
                 return rtos::Status::ok;
             }
             if (added.error != Error::no_space) {
-                ++counters_.tx_errors;
+                count(counters_.tx_errors);
                 return rtos::Status::io_error;
             }
         }
         // No room: the device must see what is queued, then we wait.
         const rtos::Tick now = rtos::clock::ticks();
         if (now >= deadline) {
-            ++counters_.tx_dropped;
+            count(counters_.tx_dropped);
             return rtos::Status::timeout;
         }
         if (tx_pending_) {
@@ -417,7 +423,7 @@ void VirtioNet::restart(const char* why) {
     rtos::LockGuard guard(tx_lock_);
     rtos::printk("%s: %s; resetting the device\n", name_, why);
     {
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         restarting_ = true;
     }
     dev_.reset();
@@ -431,7 +437,7 @@ void VirtioNet::restart(const char* why) {
         tx_done(s->cookie);  // dropped, but the stack's fragments are free again
         s->next_free = tx_free_;
         tx_free_ = s;
-        ++counters_.tx_dropped;
+        count(counters_.tx_dropped);
     }
     tx_pending_ = false;
     if (bring_up() != Error::ok) {
@@ -444,7 +450,7 @@ void VirtioNet::restart(const char* why) {
     needs_restart_ = false;
     rx_skip_ = 0;
     dev_.driver_ok();
-    RxLock lock;
+    rtos::SpinLockGuard rx_guard(rx_lock_);
     restarting_ = false;
     fill_rx();
 }
@@ -530,7 +536,7 @@ bool VirtioNet::start(const Found& found) {
 
     dev_.driver_ok();
     {
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         fill_rx();
     }
     link_up_ = read_link();
