@@ -51,6 +51,9 @@ def boot_smp(boot, bsp, out, n, extra, machine_opts=None):
     log = g.wait_prompt(timeout=60)
     m = re.search(r'^smp: (\d+) cpus? online \(boot cpu (\d+)\)', log, re.M)
     assert m and int(m.group(1)) == n, log
+    # The kernel's entry ran once: a secondary hart entering it (riscv64:
+    # every one does, start.S) must not boot the kernel again.
+    assert len(re.findall(r'^Tern .* booting', log, re.M)) == 1, log
     return g, int(m.group(2))
 
 
