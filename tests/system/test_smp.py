@@ -6,8 +6,8 @@
   -smp 1 and 4 on both boards (aarch64 with GICv2 and GICv3) under -icount,
   deterministic, and at -smp 2 in the repetitions below; the boot line names
   the CPUs online. The whole ktest suite at -smp 4.
-  (-smp 2 under -icount is not run: there one vCPU stalls in QEMU's
-  round-robin while the other spins, see docs/smp.md, "Known limits".)
+  (-smp 2 under -icount is not run: there QEMU's round-robin starves the
+  vCPU that re-arms its timer, see docs/smp.md, "Known limits".)
 - The same tests repeated without -icount (`-accel tcg,thread=multi`: one
   host thread per vCPU, real concurrency), each repetition a fresh boot (on
   riscv64 OpenSBI picks the boot hart anew each time, and the shell must
