@@ -171,6 +171,7 @@ private:
     volatile bool needs_restart_ = false;
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
+    unsigned rx_skip_ = 0;  // buffers left of a frame dropped for spanning several
 };
 
 Error VirtioNet::bring_up() {
@@ -236,7 +237,15 @@ void VirtioNet::drain_rx() {
                 auto* b = static_cast<RxBuffer*>(c.value.token);
                 const auto id = static_cast<std::uint32_t>(b - rx_);
                 const net::RxCheck r =
-                    net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                    rx_skip_ > 0 ? net::RxCheck{net::RxVerdict::multi_buffer, 0, false, false}
+                                 : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                if (rx_skip_ > 0) {
+                    // The rest of a frame spread over several buffers (5.1.6.4):
+                    // its own first bytes are frame data, not a header to believe.
+                    --rx_skip_;
+                } else if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1) {
+                    rx_skip_ = b->hdr.num_buffers - 1u;
+                }
                 if (r.verdict != net::RxVerdict::ok) {
                     ++counters_.rx_errors;
                     (void)post_rx(id);  // the same buffer, same segments
@@ -433,6 +442,7 @@ void VirtioNet::restart(const char* why) {
         return;
     }
     needs_restart_ = false;
+    rx_skip_ = 0;
     dev_.driver_ok();
     RxLock lock;
     restarting_ = false;
