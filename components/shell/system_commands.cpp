@@ -1,6 +1,8 @@
 // The system commands every build has: help, version, ps, free, uptime,
-// reboot, poweroff, echo.
+// reboot, poweroff, echo, crc32, hang.
 #include <rtos/clock.hpp>
+#include <rtos/console.hpp>
+#include <rtos/crc32.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
@@ -143,6 +145,41 @@ int cmd_echo(int argc, char** argv) {
     return 0;
 }
 
+// Reads console input up to Ctrl-D and prints its length and CRC-32: a
+// paste through the UART checked against the host's zlib.crc32
+// (tests/system/test_reliability.py pastes 64 KiB). A first pause of `ms`
+// makes it a slow reader, so that the paste fills the input ring.
+int cmd_crc32(int argc, char** argv) {
+    unsigned long long pause_ms = 0;
+    if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], pause_ms) || pause_ms > 60000)))
+        return kUsage;
+    if (!sleep_until(clock::ticks() + pause_ms * clock::tick_hz() / 1000)) return kInterrupted;
+    constexpr int kCtrlD = 0x04;
+    uint32_t crc = 0;
+    unsigned long long n = 0;
+    for (;;) {
+        if (interrupted()) return kInterrupted;
+        int c = console::getc(Timeout::ticks(wait_slice(clock::ticks() + 50) + 1));
+        if (c == kCtrlD) break;
+        if (c < 0) continue;
+        const char byte = static_cast<char>(c);
+        crc = crc32(crc, &byte, 1);
+        ++n;
+    }
+    printk("crc32: %llu bytes crc32=%08x\n", n, crc);
+    return 0;
+}
+
+// Hangs the system on purpose, to see a watchdog fire: interrupts masked
+// and spinning forever (nothing is fed, nothing is scheduled).
+int cmd_hang(int argc, char**) {
+    if (argc != 1) return kUsage;
+    printk("hang: interrupts masked, spinning forever\n");
+    IrqLock lock;
+    for (;;) {
+    }
+}
+
 }  // namespace
 
 SHELL_COMMAND(help, "", "list commands", cmd_help);
@@ -153,5 +190,8 @@ SHELL_COMMAND(uptime, "", "time since boot", cmd_uptime);
 SHELL_COMMAND(reboot, "", "reset the machine", cmd_reboot);
 SHELL_COMMAND(poweroff, "", "power off (QEMU exits with status 0)", cmd_poweroff);
 SHELL_COMMAND(echo, "[words...]", "print the arguments", cmd_echo);
+SHELL_COMMAND(crc32, "[pause-ms]", "read console input up to Ctrl-D; print its length and CRC-32",
+              cmd_crc32);
+SHELL_COMMAND(hang, "", "mask interrupts and spin forever (to test a watchdog)", cmd_hang);
 
 }  // namespace rtos::shell

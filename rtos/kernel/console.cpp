@@ -12,13 +12,18 @@ void* mirror_ctx = nullptr;
 
 // Received bytes wait here until a thread reads them. Room for several whole
 // shell lines: a pasted line arrives in one burst, possibly before the
-// reader runs, and a byte that finds the ring full is dropped (the UART
-// drivers do not hold bytes back in their FIFOs).
+// reader runs. When it is full, a flow-controlled UART is held (rx_held:
+// its receive interrupt masked, bytes left in its FIFO) until readers have
+// emptied half of it; a source without flow control loses the byte.
+// Lock: IrqLock (the receive interrupt and readers on this CPU).
 constexpr unsigned kRxSize = 1024;
 char rx_ring[kRxSize];
 volatile unsigned rx_head = 0;  // written by the ISR
 volatile unsigned rx_tail = 0;  // written by readers
 Semaphore rx_ready(0, kRxSize);
+volatile bool rx_held = false;
+
+unsigned rx_queued() { return (rx_head + kRxSize - rx_tail) % kRxSize; }
 
 constexpr char kCtrlC = 0x03;
 volatile bool interrupt_armed = false;
@@ -61,6 +66,20 @@ void puts(const char* s) {
     write(s, n);
 }
 
+void rx_poll_from_isr() {
+    if (!driver || !driver->rx_hold) return;
+    while (!rx_held) {
+        if (rx_queued() == kRxSize - 1) {  // full: the rest stays in the UART
+            rx_held = true;
+            driver->rx_hold(driver->ctx, true);
+            return;
+        }
+        int c = driver->getc(driver->ctx);
+        if (c < 0) return;
+        rx_from_isr(static_cast<char>(c));
+    }
+}
+
 void rx_from_isr(char c) {
     if (c == kCtrlC && interrupt_armed) {
         interrupt_at(rx_head);
@@ -81,6 +100,14 @@ int getc(Timeout timeout) {
         bool drop = discarding && rx_tail != discard_end;
         if (!drop) discarding = false;
         rx_tail = (rx_tail + 1) % kRxSize;
+        if (rx_held && rx_queued() <= kRxSize / 2) {
+            // Room again: take what the UART held, then let its interrupt
+            // deliver the rest. (A reader woken by this runs at the next
+            // reschedule; the count is what matters here.)
+            rx_held = false;
+            driver->rx_hold(driver->ctx, false);
+            rx_poll_from_isr();
+        }
         if (!drop) return static_cast<unsigned char>(c);
     }
 }
