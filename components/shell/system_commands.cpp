@@ -9,6 +9,8 @@
 #include <rtos/printk.hpp>
 #include <rtos/string.hpp>
 #include <rtos/system.hpp>
+#include <rtos/thread.hpp>
+#include <rtos/watchdog.hpp>
 
 #include "shell.hpp"
 
@@ -170,10 +172,24 @@ int cmd_crc32(int argc, char** argv) {
     return 0;
 }
 
-// Hangs the system on purpose, to see a watchdog fire: interrupts masked
-// and spinning forever (nothing is fed, nothing is scheduled).
-int cmd_hang(int argc, char**) {
-    if (argc != 1) return kUsage;
+// Hangs on purpose, to see a watchdog fire. Plain: interrupts masked and
+// spinning forever (nothing is fed, nothing is scheduled: the hardware
+// watchdog fires). `thread`: the shell thread registers with the software
+// watchdog, checks in once and spins with interrupts on (the watchdog
+// names it).
+int cmd_hang(int argc, char** argv) {
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "thread") != 0)) return kUsage;
+    if (argc == 2) {
+        static WatchdogClient client;
+        if (client.start(200) != Status::ok) {
+            printk("hang: no software watchdog (CONFIG_RTOS_WATCHDOG)\n");
+            return 1;
+        }
+        printk("hang: thread '%s' stops checking in (period 200 ms), spinning\n",
+               Thread::current()->name());
+        for (;;) {
+        }
+    }
     printk("hang: interrupts masked, spinning forever\n");
     IrqLock lock;
     for (;;) {
@@ -192,6 +208,7 @@ SHELL_COMMAND(poweroff, "", "power off (QEMU exits with status 0)", cmd_poweroff
 SHELL_COMMAND(echo, "[words...]", "print the arguments", cmd_echo);
 SHELL_COMMAND(crc32, "[pause-ms]", "read console input up to Ctrl-D; print its length and CRC-32",
               cmd_crc32);
-SHELL_COMMAND(hang, "", "mask interrupts and spin forever (to test a watchdog)", cmd_hang);
+SHELL_COMMAND(hang, "[thread]",
+              "spin forever, interrupts masked or a watched thread (to test a watchdog)", cmd_hang);
 
 }  // namespace rtos::shell
