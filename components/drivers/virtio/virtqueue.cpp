@@ -2,6 +2,8 @@
 // 2.7.7 / 2.7.10 notification suppression.
 #include "drivers/virtio/virtqueue.hpp"
 
+#include <cstring>
+
 #include "drivers/virtio/barrier.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/transport/transport.hpp"
@@ -74,6 +76,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     index_ = index;
     size_ = size;
     memory_ = hal::dma_alloc(total, align);
+    memory_bytes_ = total;
     slots_ = static_cast<Slot*>(hal::dma_alloc(sizeof(Slot) * size, alignof(Slot)));
     if (memory_ == nullptr || slots_ == nullptr) {
         rtos::printk("%s: queue %u: no memory for %u entries\n", transport.name(), index, size);
@@ -99,26 +102,36 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     avail_event_ =
         reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
 
-    for (std::uint16_t i = 0; i < size; ++i) slots_[i].next = static_cast<std::uint16_t>(i + 1);
+    event_idx_ = event_idx;
+    stats_ = {};
+    const Error e = arm();
+    if (e != Error::ok) free_memory();
+    return e;
+}
+
+// Empty rings and bookkeeping, handed to the device.
+Error Virtqueue::arm() {
+    for (std::uint16_t i = 0; i < size_; ++i) slots_[i].next = static_cast<std::uint16_t>(i + 1);
     free_head_ = 0;
-    num_free_ = size;
+    num_free_ = size_;
     in_flight_ = 0;
     avail_idx_ = 0;
     last_used_idx_ = 0;
     num_added_ = 0;
     avail_flags_ = 0;
-    event_idx_ = event_idx;
     interrupts_on_ = true;
     broken_ = false;
-    stats_ = {};
+    const Error e = transport_->setup_queue(index_, size_, phys(desc_), phys(avail_), phys(used_));
+    if (e != Error::ok)
+        rtos::printk("%s: queue %u: setup failed (%s)\n", transport_->name(), index_,
+                     error_name(e));
+    return e;
+}
 
-    const Error e = transport.setup_queue(index, size, phys(desc_), phys(avail_), phys(used_));
-    if (e != Error::ok) {
-        rtos::printk("%s: queue %u: setup failed (%s)\n", transport.name(), index, error_name(e));
-        free_memory();
-        return e;
-    }
-    return Error::ok;
+Error Virtqueue::rearm() {
+    if (memory_ == nullptr || in_flight_ != 0) return Error::invalid_argument;
+    std::memset(memory_, 0, memory_bytes_);
+    return arm();
 }
 
 void Virtqueue::free_memory() {
@@ -126,6 +139,7 @@ void Virtqueue::free_memory() {
     hal::dma_free(slots_);
     hal::dma_free(indirect_pool_);
     memory_ = nullptr;
+    memory_bytes_ = 0;
     slots_ = nullptr;
     indirect_pool_ = nullptr;
     desc_ = nullptr;

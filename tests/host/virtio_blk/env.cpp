@@ -58,6 +58,7 @@ fake::FakeMmioDevice::Options fake_options(const Setup& s) {
 Env::Env(const Setup& s)
     : setup(s), fake(fake_options(s)), model(s.capacity > 4096 ? 4096 : s.capacity) {
     fake.process_on_notify = s.process_on_notify;
+    fake.refuse_features_ok = s.refuse_features_ok;
     fake.behaviour = [this](std::uint16_t, fake::Chain& c) { return model.serve(c); };
     model.read_only = (s.features & virtio::feature_bit(F_RO)) != 0;
     BlkModel::write_config(fake, s.capacity, s.size_max, s.seg_max, s.blk_size);

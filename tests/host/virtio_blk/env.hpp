@@ -29,7 +29,8 @@ struct Setup {
     std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;
     bool irq = true;  ///< irq::attach() succeeds
     std::uint32_t queue_num_max = 1024;
-    bool process_on_notify = true;  ///< false: requests wait for process_now()/the device thread
+    bool process_on_notify = true;    ///< false: requests wait for process_now()/the device thread
+    bool refuse_features_ok = false;  ///< the device clears FEATURES_OK (modern)
 };
 
 struct Env {

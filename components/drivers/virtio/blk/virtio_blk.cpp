@@ -1,6 +1,9 @@
 // virtio-blk (5.2 Block Device) on the generic block interface: requests from
 // any number of threads in flight at once, completion by interrupt, device
-// answers checked before they are believed.
+// answers checked before they are believed. A device that stops completing
+// (request timeout) or asks for a reset (DEVICE_NEEDS_RESET) is reset, its
+// requests in flight fail, and it is initialised again; one that breaks the
+// ring protocol, or cannot be initialised again, is taken offline.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -120,7 +123,13 @@ private:
     }
     void kick(bool& pending);
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
+    unsigned fail_in_flight();
     void fail_all(const char* why);
+    void recover(const char* why);
+    static void on_needs_reset(void* ctx) {
+        rtos::IrqLock lock;  // from the interrupt; the same lock as the request paths
+        static_cast<VirtioBlk*>(ctx)->recover("the device needs a reset (DEVICE_NEEDS_RESET)");
+    }
     static void on_requestq(void* ctx, Virtqueue& q);
     // Without an interrupt line: the used ring is checked every tick.
     static void poll(rtos::Timer&, void* ctx) {
@@ -180,20 +189,45 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
     }
 }
 
-// Stops the device (no more DMA into our buffers) and fails every request
-// still in flight. Called with interrupts masked or from the ISR.
-void VirtioBlk::fail_all(const char* why) {
-    if (!broken_) rtos::printk("%s: %s; failing all requests\n", name_, why);
-    broken_ = true;
-    dev_.reset();
-    for (;;) {
+// After a device reset: every request still in flight ends with io_error
+// (its slot free again). Returns how many. Interrupts masked or the ISR.
+unsigned VirtioBlk::fail_in_flight() {
+    unsigned n = 0;
+    for (;; ++n) {
         Result<void*> t = dev_.queue(0).reclaim();
-        if (!t.ok()) break;
+        if (!t.ok()) return n;
         auto* slot = static_cast<Request*>(t.value);
         rtos::block::BlockRequest& r = *slot->owner;
         put_slot(slot);
         finish(r, 1, rtos::Status::io_error);
     }
+}
+
+// The device broke the ring protocol: it is not to be believed again. Stops
+// it (no more DMA into our buffers), fails every request in flight and
+// every later one: offline. Interrupts masked or the ISR.
+void VirtioBlk::fail_all(const char* why) {
+    const bool was = broken_;
+    broken_ = true;
+    dev_.reset();
+    const unsigned n = fail_in_flight();
+    if (!was) rtos::printk("%s: %s; device reset, %u requests failed, offline\n", name_, why, n);
+}
+
+// The device stopped completing or asked for a reset: reset it, fail what
+// is in flight, and initialise it again on the same rings; offline when
+// that fails. Interrupts masked or the ISR.
+void VirtioBlk::recover(const char* why) {
+    if (broken_) return;
+    dev_.reset();
+    const unsigned n = fail_in_flight();
+    const bool ok = dev_.reinit() == Error::ok;
+    if (!ok) {
+        broken_ = true;
+        dev_.reset();
+    }
+    rtos::printk("%s: %s; device reset, %u requests failed, %s\n", name_, why, n,
+                 ok ? "re-initialised" : "re-initialisation failed: offline");
 }
 
 void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
@@ -204,8 +238,8 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     if (r.done()) return;
     rtos::IrqLock lock;
     if (r.done()) return;  // finished just now
-    fail_all("request timed out");
-    r.status = rtos::Status::timeout;  // fail_all completed it as io_error
+    recover("request timed out");
+    r.status = rtos::Status::timeout;  // recover() completed it as io_error
 }
 
 void VirtioBlk::kick(bool& pending) {
@@ -259,8 +293,8 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
 
     rtos::IrqLock lock;
-    // The device may have been reset (fail_all) while this thread waited
-    // for a free slot: a timeout does not mark the queue broken, so
+    // The device may have been taken offline (fail_all) while this thread
+    // waited for a free slot: a reset does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
     if (!broken_)
@@ -360,7 +394,11 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
 bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
     const Device::QueueSpec queues[] = {{config::blk_queue_size, &VirtioBlk::on_requestq, this}};
-    if (dev_.start({.features = kDriverFeatures, .queues = queues}) != Error::ok) return false;
+    if (dev_.start({.features = kDriverFeatures,
+                    .queues = queues,
+                    .context = this,
+                    .on_needs_reset = &VirtioBlk::on_needs_reset}) != Error::ok)
+        return false;
 
     timeout_ = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
     std::uint64_t capacity = 0;

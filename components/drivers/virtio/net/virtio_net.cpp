@@ -98,6 +98,13 @@ private:
         self->config_changed_ = true;
         self->rx_wake_.give_from_isr();
     }
+    // DEVICE_NEEDS_RESET: the receive thread restarts the device.
+    static void on_needs_reset(void* ctx) {
+        auto* self = static_cast<VirtioNet*>(ctx);
+        self->restart_why_ = "the device needs a reset (DEVICE_NEEDS_RESET)";
+        self->needs_restart_ = true;
+        self->rx_wake_.give_from_isr();
+    }
 
     Device dev_;
     net::Layout layout_{};
@@ -111,6 +118,7 @@ private:
     rtos::BinarySemaphore tx_wake_;
     volatile bool config_changed_ = false;
     volatile bool needs_restart_ = false;
+    const char* volatile restart_why_ = "";
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
 };
@@ -187,6 +195,7 @@ void VirtioNet::reclaim_tx() {
         if (c.error == Error::empty) return;
         if (!c.ok()) {
             ++counters_.tx_errors;
+            restart_why_ = "the device broke the transmit ring";
             needs_restart_ = true;
             rx_wake_.give();
             return;
@@ -283,6 +292,7 @@ void VirtioNet::restart(const char* why) {
     needs_restart_ = false;
     dev_.driver_ok();
     fill_rx();
+    rtos::printk("%s: re-initialised\n", name_);
 }
 
 void VirtioNet::rx_main(void* arg) {
@@ -291,7 +301,7 @@ void VirtioNet::rx_main(void* arg) {
         // Without an interrupt line, poll every tick.
         self->rx_wake_.take(self->interrupts_ ? rtos::Timeout::forever() : rtos::Timeout::ticks(1));
         if (self->dead_) continue;
-        if (self->needs_restart_) self->restart("the device broke the transmit ring");
+        if (self->needs_restart_) self->restart(self->restart_why_);
         if (self->config_changed_) {
             self->config_changed_ = false;
             const bool up = self->read_link();
@@ -346,6 +356,7 @@ bool VirtioNet::start(const Found& found) {
         tx_free_ = &tx_[i];
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
+    dev_.set_needs_reset_callback(&VirtioNet::on_needs_reset, this);
     interrupts_ = dev_.attach_interrupts();
     if (!interrupts_) rtos::printk("%s: no interrupt, polling\n", dev_.name());
 
