@@ -9,7 +9,7 @@ import time
 import zlib
 
 import pytest
-from conftest import BSPS, build
+from conftest import BSPS, build, virtio_dev, virtio_kw
 from qmp import QMP, qmp_args
 
 WATCHDOG_PERIOD_S = 10  # CONFIG_WATCHDOG_I6300ESB_TIMEOUT_MS's default
@@ -98,3 +98,45 @@ def test_software_watchdog_names_the_thread(boot, bsp):
     g.expect(r"watchdog: thread 'shell' missed its check-in \(period 200 ms, \d+ ms late\)")
     g.expect(r"PANIC: watchdog: thread 'shell' stopped checking in")
     assert g.wait_exit() == 1
+
+
+@pytest.mark.parametrize('bsp,mode', [('qemu-virt64-riscv', 'modern'),
+                                      ('qemu-virt64-aarch64', 'pci')],
+                         ids=['riscv-modern', 'aarch64-pci'])
+def test_blk_stalled_device_is_reset_and_reinitialised(boot, tmp_path, qmp_path, bsp, mode):
+    """A disk (blkdebug over a raw image) that stops completing: QEMU 7.2's
+    blkdebug has no delay rule, so QMP throttles the drive to 512 bytes/s
+    mid-run (a 128 KiB request would take minutes). The guest's request
+    times out (CONFIG_VIRTIO_BLK_TIMEOUT_MS), fails with an error instead of
+    hanging, the device is reset and initialised again (aarch64 over
+    virtio-pci: its MSI-X vectors too); with the throttle lifted the same
+    disk reads back the right data."""
+    out = build(bsp)
+    img = tmp_path / 's.img'
+    rnd = random.Random(7)
+    data = bytes(rnd.getrandbits(8) for _ in range(1 << 20))
+    img.write_bytes(data)
+    conf = tmp_path / 'blkdebug.conf'
+    conf.write_text('')  # no rule: the blkdebug layer passes requests through
+    g = boot(bsp, out, **virtio_kw(mode),
+             extra=['-drive', f'file=blkdebug:{conf}:{img},format=raw,if=none,id=s0',
+                    '-device', virtio_dev('blk', mode) + ',drive=s0'] + qmp_args(qmp_path))
+    q = QMP(qmp_path)
+    try:
+        crc = f'{zlib.crc32(data):08x}'
+        assert f'crc32={crc}' in g.run('blk crc 0 2048')
+        throttle = dict(device='s0', bps=0, bps_rd=0, bps_wr=0, iops=0, iops_rd=0, iops_wr=0)
+        q.command('block_set_io_throttle', **dict(throttle, bps=512))
+        out_ = g.run('blk crc 0 2048', timeout=60)
+        assert 'blk: read on vda failed: timeout' in out_, out_
+        log = g.output()
+        assert re.search(r'vda: request timed out; device reset, \d+ requests failed, '
+                         r're-initialised', log), log[-2000:]
+        assert g.run('echo still here').strip() == 'still here'
+        q.command('block_set_io_throttle', **throttle)
+        assert f'crc32={crc}' in g.run('blk crc 0 2048')
+        assert 'stamped 8 sectors' in g.run('blk stamp 300 8')
+    finally:
+        q.close()
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
