@@ -28,6 +28,8 @@ constexpr std::uint16_t kUnlock1 = 0x80, kUnlock2 = 0x86;
 constexpr std::uint64_t kCountNs = 32768ull * 30;
 constexpr std::uint32_t kMaxCount = 0xfffff;  // 20-bit timers
 
+// Set once at probe (driver start-up, one thread); afterwards only the
+// kernel's watchdog thread calls feed(): no lock needed.
 uintptr_t base = 0;
 watchdog::Hardware hw{"i6300esb", nullptr, nullptr, CONFIG_WATCHDOG_I6300ESB_TIMEOUT_MS};
 
