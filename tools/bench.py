@@ -7,6 +7,7 @@
   tools/bench.py --thread-metric [--period S] [--only NAME] [...]
   tools/bench.py --check-baseline | --update-baseline [...]
   tools/bench.py --net [--net-size MIB] [--net-requests N] [--only NAME] [...]
+  tools/bench.py --fs [--fs-size MIB] [--fs-files N] [--io-dir DIR] [...]
 
 It builds nothing: build the image first (scons BSP=<bsp> [BUILD=<dir>]).
 The board is the one the build folder was configured for, as in tools/run.py.
@@ -36,6 +37,7 @@ Examples:
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
   scons BSP=qemu-virt64-riscv BUILD=build/net-riscv CONFIG=examples/net/net.conf && tools/bench.py --net --build build/net-riscv
   tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/benchlib/block_io.py)
+  tools/bench.py --fs --modern                    # file system (tools/benchlib/fs_bench.py)
 
 Exit status: 0 when every selected benchmark gave a result or was skipped
 (no disk, read-only disk) and the gate (if asked) passed, 1 otherwise.
@@ -55,7 +57,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_cmd  # noqa: E402
-from benchlib import baseline, block_io, chart, net, thread_metric  # noqa: E402
+from benchlib import baseline, block_io, chart, fs_bench, net, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
 PROMPT = 'msh> '
@@ -371,6 +373,7 @@ def main():
                         '(default 1); scores are scaled to 5 s')
     net.add_arguments(p)
     block_io.add_arguments(p)
+    fs_bench.add_arguments(p)
     a = p.parse_args()
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
@@ -395,6 +398,8 @@ def main():
         return net.main(a, Session, BenchError, git_revision)
     if a.io:
         return block_io.main(a, Session, BenchError, git_revision)
+    if a.fs:
+        return fs_bench.main(a, Session, BenchError, git_revision)
     try:
         old = load(a.compare) if a.compare else None
         data = load(a.from_json) if a.from_json else run_benchmarks(a)

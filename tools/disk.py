@@ -8,6 +8,19 @@
   tools/disk.py dump FILE LBA [COUNT]      hex dump of COUNT sectors (default 1) from
                                            LBA, in the format of the shell's `blk read`
 
+FAT images (the guest mounts them at /vda, /vdb1...; docs/filesystem.md). These
+call Debian's dosfstools, mtools and sfdisk; this tool never writes FAT
+structures itself:
+  tools/disk.py mkfat FILE SIZE [--fat 12|16|32] [--label L] [--partition]
+                                           a new image formatted by mkfs.fat; with
+                                           --partition, an MBR (sfdisk) whose
+                                           partition 1 holds the volume
+  tools/disk.py put FILE SRC... [--to DIR] copy host files/directories in (mcopy -s)
+  tools/disk.py get FILE PATH DEST         copy a file or directory out (mcopy -s)
+  tools/disk.py ls FILE [PATH]             list a directory (mdir)
+  tools/disk.py check FILE [--repair]      fsck.fat -n (or -a): exit 0 when clean
+  (put, get, ls and check take --partition N for a partitioned image)
+
 inspect exits 1 when the persistence state it finds is damaged (a record that
 does not verify); an image without any is fine. The on-disk format is
 examples/blk/blk_persist.cpp's: at --lba (CONFIG_EXAMPLE_BLK_PERSIST_LBA,
@@ -17,6 +30,7 @@ import argparse
 import os
 import signal
 import struct
+import subprocess
 import sys
 import zlib
 
@@ -122,6 +136,102 @@ def stamped_ranges(f, sectors, limit=1 << 16):
     return ranges
 
 
+FAT_TYPES = {12: 0x01, 16: 0x06, 32: 0x0c}  # the MBR partition type of each
+PART_START = 2048  # sectors: where --partition puts the volume (1 MiB, as fdisk does)
+
+
+def run_tool(argv, **kw):
+    """Runs a host tool; its CompletedProcess (SystemExit with a hint when missing)."""
+    env = dict(os.environ, MTOOLS_SKIP_CHECK='1', LC_ALL='C.UTF-8')
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, env=env, **kw)
+    except FileNotFoundError:
+        sys.exit(f'disk.py: {argv[0]} not found: tools/setup.sh test installs dosfstools, '
+                 'mtools and fdisk')
+
+
+def partition_offset(image, number):
+    """Byte offset of MBR/GPT partition `number` (sfdisk --json), 0 for None."""
+    if not number:
+        return 0
+    r = run_tool(['/usr/sbin/sfdisk', '--json', image])
+    if r.returncode:
+        sys.exit(f'disk.py: {image}: no partition table ({r.stderr.strip()})')
+    import json
+    parts = json.loads(r.stdout)['partitiontable'].get('partitions', [])
+    if not 1 <= number <= len(parts):
+        sys.exit(f'disk.py: {image}: no partition {number} ({len(parts)} partitions)')
+    return parts[number - 1]['start'] * SECTOR
+
+
+def mtools_image(image, number):
+    """mtools' -i argument: the image, with @@offset for a partition."""
+    off = partition_offset(image, number)
+    return f'{image}@@{off}' if off else image
+
+
+def mkfat(a, p):
+    size = qemu_cmd.parse_size(a.size)
+    if not size or size % SECTOR:
+        p.error(f"size '{a.size}': expected a multiple of 512 bytes like 64M")
+    if os.path.exists(a.file):
+        p.error(f'{a.file} already exists (remove it first)')
+    with open(a.file, 'xb') as f:
+        f.truncate(size)
+    fmt = ['/usr/sbin/mkfs.fat', '-F', str(a.fat)] + (['-n', a.label] if a.label else [])
+    if a.partition:
+        table = f'label: dos\nstart={PART_START}, type={FAT_TYPES[a.fat]:x}\n'
+        r = run_tool(['/usr/sbin/sfdisk', '--quiet', a.file], input=table)
+        if r.returncode:
+            os.unlink(a.file)
+            sys.exit(f'disk.py: sfdisk failed: {r.stderr.strip()}')
+        count = size // SECTOR - PART_START
+        fmt += ['--offset', str(PART_START), a.file, str(count * SECTOR // 1024)]
+    else:
+        fmt += [a.file]
+    r = run_tool(fmt)
+    if r.returncode:
+        os.unlink(a.file)
+        sys.exit(f'disk.py: mkfs.fat failed: {r.stderr.strip() or r.stdout.strip()}')
+    where = f'partition 1 (from sector {PART_START})' if a.partition else 'the whole disk'
+    print(f'created {a.file}: {size} bytes, FAT{a.fat} on {where}')
+    return 0
+
+
+def fat_command(a):
+    img = mtools_image(a.file, a.partition)
+    if a.cmd == 'put':
+        dest = '::' + (a.to or '/')
+        r = run_tool(['mcopy', '-s', '-o', '-i', img] + a.src + [dest])
+    elif a.cmd == 'get':
+        r = run_tool(['mcopy', '-s', '-n', '-o', '-i', img, '::' + a.path, a.dest])
+    elif a.cmd == 'ls':
+        r = run_tool(['mdir', '-i', img, '::' + (a.path or '/')])
+    else:  # check: fsck.fat on the image, or on a copy of the partition
+        off = partition_offset(a.file, a.partition)
+        target = a.file
+        if off:
+            import tempfile
+            tmp = tempfile.NamedTemporaryFile(suffix='.img', delete=False)
+            with open(a.file, 'rb') as f:
+                f.seek(off)
+                while chunk := f.read(1 << 20):
+                    tmp.write(chunk)
+            tmp.close()
+            target = tmp.name
+        r = run_tool(['/usr/sbin/fsck.fat', '-a' if a.repair else '-n', target])
+        if off:
+            if a.repair and r.returncode in (0, 1):
+                with open(target, 'rb') as src, open(a.file, 'r+b') as dst:
+                    dst.seek(off)
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+            os.unlink(target)
+    sys.stdout.write(r.stdout)
+    sys.stderr.write(r.stderr)
+    return r.returncode
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -137,8 +247,34 @@ def main():
     d.add_argument('file')
     d.add_argument('lba', type=int)
     d.add_argument('count', type=int, nargs='?', default=1)
+    m = sub.add_parser('mkfat', help='a new FAT image (mkfs.fat; sfdisk with --partition)')
+    m.add_argument('file')
+    m.add_argument('size', help='64M, 1G (a multiple of 512 bytes)')
+    m.add_argument('--fat', type=int, choices=sorted(FAT_TYPES), default=32)
+    m.add_argument('--label', help='volume label (up to 11 characters)')
+    m.add_argument('--partition', action='store_true',
+                   help='an MBR with the volume in partition 1')
+    for name, text in (('put', 'copy host files in (mcopy)'), ('get', 'copy a file out (mcopy)'),
+                       ('ls', 'list a directory (mdir)'), ('check', 'fsck.fat the volume')):
+        f = sub.add_parser(name, help=text)
+        f.add_argument('file')
+        if name == 'put':
+            f.add_argument('src', nargs='+')
+            f.add_argument('--to', help='directory in the image (default /)')
+        elif name == 'get':
+            f.add_argument('path')
+            f.add_argument('dest')
+        elif name == 'ls':
+            f.add_argument('path', nargs='?')
+        else:
+            f.add_argument('--repair', action='store_true', help='fsck.fat -a (repairs)')
+        f.add_argument('--partition', type=int, metavar='N', help='partition N of the image')
     a = p.parse_args()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `disk.py dump ... | head`
+    if a.cmd == 'mkfat':
+        return mkfat(a, p)
+    if a.cmd in ('put', 'get', 'ls', 'check'):
+        return fat_command(a)
 
     if a.cmd == 'create':
         size = qemu_cmd.parse_size(a.size)

@@ -8,7 +8,7 @@
 #   build   scons, Kconfiglib, the cross compilers     (tools/demo, tools/test)
 #   run     QEMU for both boards                       (tools/demo, tools/test)
 #   test    pytest, GoogleTest, CMake, dtc, gdb, ccache, matplotlib, clang-format,
-#           cppcheck (tools/test, .ci/run)
+#           cppcheck, dosfstools, mtools, fdisk (tools/test, .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +18,12 @@ declare -A PACKAGES=(
   # gdb-multiarch: the --gdb test; device-tree-compiler: host-test fixtures;
   # ccache: repeated host-test builds (tools/test); python3-matplotlib: the
   # PNG charts of tools/bench.py --chart; clang-format, cppcheck:
-  # tools/format.py and tools/lint.py.
+  # tools/format.py and tools/lint.py; dosfstools (mkfs.fat, fsck.fat), mtools
+  # (mcopy, mdir) and fdisk (sfdisk): FAT images made and checked on the host
+  # (tools/disk.py, the fs tests).
   [test]="python3-pytest python3-pytest-xdist python3-pexpect g++ cmake libgtest-dev
-          device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format cppcheck"
+          device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format cppcheck
+          dosfstools mtools fdisk"
 )
 
 groups=("$@")

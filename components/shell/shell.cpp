@@ -10,6 +10,7 @@
 #include <rtos/thread.hpp>
 
 #include "line_editor.hpp"
+#include "tokenize.hpp"
 
 extern "C" const rtos::shell::Command __shell_commands_start[];
 extern "C" const rtos::shell::Command __shell_commands_end[];
@@ -21,31 +22,15 @@ StaticThread<CONFIG_SHELL_STACK_SIZE> shell_thread;
 LineEditor editor;
 char line[CONFIG_SHELL_LINE_MAX + 1];
 
-// Splits in place on blanks; "double quotes" group words. Returns argc, or
-// -1 when there are too many arguments.
-int tokenize(char* s, char** argv, int max) {
-    int argc = 0;
-    while (*s) {
-        while (*s == ' ' || *s == '\t') ++s;
-        if (!*s) break;
-        if (argc == max) return -1;
-        if (*s == '"') {
-            argv[argc++] = ++s;
-            while (*s && *s != '"') ++s;
-        } else {
-            argv[argc++] = s;
-            while (*s && *s != ' ' && *s != '\t') ++s;
-        }
-        if (*s) *s++ = '\0';
-    }
-    return argc;
-}
-
 void execute(char* text) {
     char* argv[CONFIG_SHELL_ARGS_MAX + 1];
     int argc = tokenize(text, argv, CONFIG_SHELL_ARGS_MAX);
-    if (argc < 0) {
+    if (argc == kTooMany) {
         printk("too many arguments (at most %d)\n", CONFIG_SHELL_ARGS_MAX);
+        return;
+    }
+    if (argc == kUnterminated) {
+        printk("unterminated quote\n");
         return;
     }
     if (argc == 0) return;

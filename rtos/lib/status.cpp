@@ -16,6 +16,16 @@ const char* status_name(Status s) {
     case Status::unsupported: return "unsupported";
     case Status::busy: return "busy";
     case Status::out_of_range: return "out of range";
+    case Status::not_found: return "no such file";
+    case Status::exists: return "file exists";
+    case Status::not_directory: return "not a directory";
+    case Status::is_directory: return "is a directory";
+    case Status::no_space: return "no space left";
+    case Status::read_only: return "read-only";
+    case Status::not_empty: return "directory not empty";
+    case Status::name_too_long: return "name too long";
+    case Status::corrupt: return "file system damaged";
+    case Status::too_many: return "too many open";
     }
     return "?";
 }

@@ -1,7 +1,8 @@
 """tools/disk.py: creates the images the examples use, and reads back from
 the host what a guest wrote: the examples/blk persistence state (checked as
 the guest checks it), `blk stamp` sectors, and a hex dump that matches the
-guest's own `blk read`."""
+guest's own `blk read`; FAT images through mkfs.fat, sfdisk and mtools
+(the guest's side: test_fs.py)."""
 import os
 import re
 import subprocess
@@ -62,3 +63,31 @@ def test_inspect_what_the_guest_wrote(boot, tmp_path, bsp):
     img.write_bytes(bytes(data))
     r = disk('inspect', img)
     assert r.returncode == 1 and 'persist: record 1 (lba 3): record checksum mismatch' in r.stdout, r
+
+
+@pytest.mark.parametrize('fat, partition', [(12, False), (16, True), (32, False)])
+def test_fat_images_through_debian_tools(tmp_path, fat, partition):
+    img = tmp_path / 'fat.img'
+    args = ['mkfat', img, '40M', '--fat', str(fat), '--label', 'TERN']
+    r = disk(*(args + (['--partition'] if partition else [])))
+    assert r.returncode == 0 and f'FAT{fat} on' in r.stdout, r
+    part = ['--partition', '1'] if partition else []
+    if partition:
+        t = subprocess.run(['/usr/sbin/sfdisk', '--dump', str(img)], capture_output=True, text=True)
+        assert 'start=        2048' in t.stdout and {16: 'type=6'}[fat] in t.stdout, t.stdout
+    src = tmp_path / 'My Notes.txt'
+    src.write_text('notes\n')
+    sub = tmp_path / 'dir'
+    sub.mkdir()
+    (sub / 'inner.bin').write_bytes(bytes(range(256)) * 10)
+    assert disk('put', img, src, sub, *part).returncode == 0
+    listing = disk('ls', img, '/dir', *part)
+    assert listing.returncode == 0 and 'inner' in listing.stdout, listing
+    out = tmp_path / 'back.txt'
+    assert disk('get', img, 'My Notes.txt', out, *part).returncode == 0
+    assert out.read_text() == 'notes\n'
+    r = disk('check', img, *part)
+    assert r.returncode == 0, r
+    assert disk('mkfat', img, '1M').returncode == 2  # exists
+    r = disk('get', tmp_path / 'fat.img', 'nothing', tmp_path / 'x', *part)
+    assert r.returncode != 0
