@@ -4,16 +4,20 @@
   tools/soak.py --minutes N [--bsp BSP]... [--smp N] [--keep]
 
 Builds the soak image of each board (CONFIG=examples/soak/soak.conf: blk,
-net, console with their example services, and the `soak` shell command),
-boots it with a scratch disk, a user network (TCP/UDP echo forwarded to
-127.0.0.1 only) and two virtio-console ports, and for N minutes runs:
-  inside   `soak start`: threads writing and verifying sectors of the disk's
-           last half, a thread churning the heap with checked patterns;
+net, console with their example services, FAT, and the `soak` shell
+command), boots it with a scratch disk, a second disk holding a FAT32 volume
+(tools/disk.py mkfat, mounted at /vdb), a user network (TCP/UDP echo
+forwarded to 127.0.0.1 only) and two virtio-console ports, and for N
+minutes runs:
+  inside   `soak start`: threads writing and verifying sectors of the first
+           disk's last half, threads writing, verifying and deleting files
+           on /vdb, a thread churning the heap with checked patterns;
   outside  two TCP echo streams, UDP echo datagrams, the console ports'
            echo and upper-case services; every byte sent is checked.
 `ps` is sampled during the run for the stacks' high-water marks. At the
 end `soak stop`, then `free` must come back to the baseline taken after a
-warm-up round. One line per board:
+warm-up round; after `sync` and poweroff, fsck.fat must find the volume
+clean (tools/disk.py check). One line per board:
   soak: <board> <n> operations, <n> errors, heap <baseline|leaked n>, stack high-water <n>%
 Exit status 0 only when every board had no error (data mismatch, lost
 stream byte, I/O error, panic), no leak and no stack above 90 %.
@@ -41,6 +45,12 @@ CONFIG = ['examples/soak/soak.conf']
 PROMPT = 'msh> '
 STACK_LIMIT = 90
 DISK_BYTES = 64 << 20
+FAT_SIZE = '48M'  # FAT32 for mtools and fsck.fat too (docs/filesystem.md)
+
+
+def pexpect_eof():
+    import pexpect
+    return pexpect.EOF
 
 
 def smp_available():
@@ -103,6 +113,7 @@ class Board:
         self.smp = smp
         self.dir = workdir
         self.ops = 0
+        self.kinds = {}  # operations by kind, for the detail line
         self.errors = []
         self.heap = 'baseline'
         self.stack = 0
@@ -116,6 +127,12 @@ class Board:
         disk = os.path.join(self.dir, 'disk.img')
         with open(disk, 'wb') as f:
             f.truncate(DISK_BYTES)
+        self.fat = os.path.join(self.dir, 'fat.img')
+        r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'disk.py'), 'mkfat',
+                            self.fat, FAT_SIZE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode:
+            raise RuntimeError(f'tools/disk.py mkfat: {r.stdout}')
         self.tcp, self.udp = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
         fwd = f'hostfwd=tcp:127.0.0.1:{self.tcp}-:7,hostfwd=udp:127.0.0.1:{self.udp}-:7'
         extra = ['-netdev', f'user,id=n0,{fwd}', '-device', 'virtio-net-device,netdev=n0',
@@ -126,7 +143,7 @@ class Board:
         if self.smp > 1:
             extra += ['-smp', str(self.smp)]
         argv = qemu_cmd.command(self.bsp, self.build_dir, virtio='modern', interactive=False,
-                                disks=[disk + ',unsafe'], extra=extra)
+                                disks=[disk + ',unsafe', self.fat + ',unsafe'], extra=extra)
         logs = os.path.join(ROOT, 'build', 'soak')
         os.makedirs(logs, exist_ok=True)
         self.log = open(os.path.join(logs, self.bsp + '.log'), 'w')
@@ -137,6 +154,8 @@ class Board:
         self.g.delaybeforesend = None
         self.g.expect_exact(PROMPT)
         text = self.g.before
+        if not re.search(r'fs: /vdb fat32 .* rw', text):
+            raise RuntimeError('the FAT volume was not mounted at /vdb')
         if 'net: dhcp bound' not in text:
             self.g.expect(r'net: dhcp bound \S+\s')
 
@@ -160,9 +179,10 @@ class Board:
             self.errors.append(what)
         self.log.write(f'\n[soak host] ERROR: {what}\n')
 
-    def count(self, n=1):
+    def count(self, kind, n=1):
         with self.lock:
             self.ops += n
+            self.kinds[kind] = self.kinds.get(kind, 0) + n
 
     # ---- host-side load: each loop runs until stop, one op per checked round ----
 
@@ -175,7 +195,7 @@ class Board:
                 s.sendall(data)
                 if recv_exactly(s, len(data)) != data:
                     return self.error('tcp: echoed bytes differ')
-                self.count()
+                self.count('tcp')
         finally:
             s.close()
 
@@ -200,7 +220,7 @@ class Board:
                         continue
                 else:
                     return self.error(f'udp: datagram {seq}: no echo after 5 tries')
-                self.count()
+                self.count('udp')
                 seq += 1
         finally:
             s.close()
@@ -214,7 +234,7 @@ class Board:
                 s.sendall(data)
                 if recv_exactly(s, len(data)) != data:
                     return self.error('console echo: bytes differ')
-                self.count()
+                self.count('console')
         finally:
             s.close()
 
@@ -228,7 +248,7 @@ class Board:
                 s.sendall(line.encode())
                 if recv_exactly(s, len(line)) != line.upper().encode():
                     return self.error('console upper: line differs')
-                self.count()
+                self.count('console')
         finally:
             s.close()
 
@@ -274,6 +294,7 @@ class Board:
             self.guest_soak('soak stop')
             with self.lock:
                 self.ops = 0  # the warm-up does not count
+                self.kinds = {}
             baseline = self.heap_used()
 
             threads = self.host_round(self.seconds, 100)
@@ -284,11 +305,13 @@ class Board:
                 self.sample_stacks()
             self.end_round(threads)
             out = self.guest_soak('soak stop')
-            m = re.search(r'soak: guest (\d+) operations, (\d+) errors', out)
+            m = re.search(r'soak: guest (\d+) operations, (\d+) errors \(sectors (\d+), '
+                          r'files (\d+), heap (\d+)\)', out)
             if not m:
                 self.error(f'soak stop: {out.strip()}')
             else:
-                self.count(int(m.group(1)))
+                for kind, n in zip(('sectors', 'files', 'heap'), m.groups()[2:]):
+                    self.count(kind, int(n))
                 for _ in range(int(m.group(2))):
                     self.error('guest: see the soak lines in the log')
             self.sample_stacks()
@@ -302,6 +325,15 @@ class Board:
             for bad in ('PANIC', 'ubsan:'):
                 if bad in text:
                     self.error(f'the guest printed {bad}')
+            # The volume, written back and checked by fsck.fat from the host.
+            self.run_cmd('sync', timeout=120)
+            self.g.send('poweroff\r')
+            self.g.expect(pexpect_eof(), timeout=60)
+            r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'disk.py'), 'check',
+                                self.fat], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+            if r.returncode:
+                self.error(f'fsck.fat: the volume is not clean: {r.stdout.strip()[-500:]}')
         except Exception as e:  # a guest that stopped answering
             self.error(f'{type(e).__name__}: {e}')
         finally:
@@ -312,6 +344,9 @@ class Board:
 
     def ok(self):
         return not self.errors and self.heap == 'baseline' and self.stack <= STACK_LIMIT
+
+    def detail(self):
+        return f'soak: {self.bsp} ' + ', '.join(f'{k} {n}' for k, n in sorted(self.kinds.items()))
 
     def line(self):
         return (f'soak: {self.bsp} {self.ops} operations, {len(self.errors)} errors, '
@@ -346,6 +381,7 @@ def main():
         for b in boards:
             for e in b.errors[:10]:
                 print(f'soak: {b.bsp}: {e}')
+            print(b.detail())
             print(b.line(), flush=True)
         return 0 if all(b.ok() for b in boards) else 1
     finally:

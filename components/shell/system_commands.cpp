@@ -1,5 +1,5 @@
 // The system commands every build has: help, version, ps, free, uptime,
-// reboot, poweroff, echo, crc32, hang.
+// reboot, poweroff, echo, paste, hang.
 #include <rtos/clock.hpp>
 #include <rtos/console.hpp>
 #include <rtos/crc32.hpp>
@@ -151,7 +151,7 @@ int cmd_echo(int argc, char** argv) {
 // paste through the UART checked against the host's zlib.crc32
 // (tests/system/test_reliability.py pastes 64 KiB). A first pause of `ms`
 // makes it a slow reader, so that the paste fills the input ring.
-int cmd_crc32(int argc, char** argv) {
+int cmd_paste(int argc, char** argv) {
     unsigned long long pause_ms = 0;
     if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], pause_ms) || pause_ms > 60000)))
         return kUsage;
@@ -168,7 +168,7 @@ int cmd_crc32(int argc, char** argv) {
         crc = crc32(crc, &byte, 1);
         ++n;
     }
-    printk("crc32: %llu bytes crc32=%08x\n", n, crc);
+    printk("paste: %llu bytes crc32=%08x\n", n, crc);
     return 0;
 }
 
@@ -206,8 +206,8 @@ SHELL_COMMAND(uptime, "", "time since boot", cmd_uptime);
 SHELL_COMMAND(reboot, "", "reset the machine", cmd_reboot);
 SHELL_COMMAND(poweroff, "", "power off (QEMU exits with status 0)", cmd_poweroff);
 SHELL_COMMAND(echo, "[words...]", "print the arguments", cmd_echo);
-SHELL_COMMAND(crc32, "[pause-ms]", "read console input up to Ctrl-D; print its length and CRC-32",
-              cmd_crc32);
+SHELL_COMMAND(paste, "[pause-ms]", "read console input up to Ctrl-D; print its length and CRC-32",
+              cmd_paste);
 SHELL_COMMAND(hang, "[thread]",
               "spin forever, interrupts masked or a watched thread (to test a watchdog)", cmd_hang);
 

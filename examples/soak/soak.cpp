@@ -6,10 +6,13 @@
 //   soak stop     stop them, wait for them, print the totals
 // Block threads own disjoint slices of the first block device's last half:
 // each write carries its LBA, the pass and a seed, and is read back and
-// compared. The heap thread allocates blocks of random sizes, fills them
-// with a pattern, checks and frees them. Every thread's stack comes from
-// the heap and goes back at 'soak stop', so the heap returns to its
-// baseline.
+// compared. File threads (with a FAT volume mounted at
+// CONFIG_EXAMPLE_SOAK_FS_PATH) each write files of random sizes in their own
+// directory, read them back, compare and delete them. The heap thread
+// allocates blocks of random sizes, fills them with a pattern, checks and
+// frees them. Every thread's stack comes from the heap and goes back at
+// 'soak stop', so the heap returns to its baseline.
+#include <algorithm>
 #include <cstring>
 
 #include <rtos/clock.hpp>
@@ -22,12 +25,21 @@
 
 #include "drivers/block/block_device.hpp"
 #include "shell/shell.hpp"
+#if defined(CONFIG_EXAMPLE_SOAK_FILES)
+#include "fs/vfs/vfs.hpp"
+#endif
 
 namespace {
 
 constexpr unsigned kBlkThreads = CONFIG_EXAMPLE_SOAK_BLK_THREADS;
-constexpr unsigned kThreads = kBlkThreads + 1;  // + the heap thread
+#if defined(CONFIG_EXAMPLE_SOAK_FILES)
+constexpr unsigned kFileThreads = CONFIG_EXAMPLE_SOAK_FILE_THREADS;
+#else
+constexpr unsigned kFileThreads = 0;
+#endif
+constexpr unsigned kThreads = kBlkThreads + kFileThreads + 1;  // + the heap thread
 constexpr std::size_t kStack = 8192;
+constexpr std::size_t kFileStack = 16384;  // the VFS calls need up to 8 KiB
 constexpr std::uint32_t kMaxSectors = 32;
 
 struct Worker {
@@ -83,6 +95,62 @@ void blk_main(void* arg) {
     rtos::heap::free(out);
     rtos::heap::free(in);
 }
+
+#if defined(CONFIG_EXAMPLE_SOAK_FILES)
+// Writes a file of random size (in random-size pieces), reads it back in
+// other pieces, compares, deletes it; one operation per file.
+void file_main(void* arg) {
+    using rtos::fs::vfs;
+    Worker& w = *static_cast<Worker*>(arg);
+    constexpr std::size_t kMaxFile = 64 * 1024, kPiece = 4096;
+    char dir[64], path[96];
+    snprintf(dir, sizeof(dir), "%s/soak%u", CONFIG_EXAMPLE_SOAK_FS_PATH, w.index);
+    const rtos::Status m = vfs().mkdir(dir);
+    if (m != rtos::Status::ok && m != rtos::Status::exists) return error(w, "cannot mkdir", 0);
+    auto* out = static_cast<std::uint8_t*>(rtos::heap::alloc(kPiece));
+    auto* in = static_cast<std::uint8_t*>(rtos::heap::alloc(kPiece));
+    std::uint32_t rnd = 0x5eed0u + w.index * 104729u;
+    for (unsigned n = 0; running && out && in; ++n) {
+        snprintf(path, sizeof(path), "%s/f%u.bin", dir, n % 8);
+        const std::size_t size = next_random(rnd) % kMaxFile;
+        const std::uint32_t seed = next_random(rnd);
+        auto byte = [seed](std::size_t k) {
+            return static_cast<std::uint8_t>((k * 2654435761u) >> 13 ^ seed);
+        };
+        int fd;
+        bool ok = vfs().open(path, rtos::fs::kWrite | rtos::fs::kCreate | rtos::fs::kTruncate,
+                             fd) == rtos::Status::ok;
+        if (!ok) {
+            error(w, "cannot create a file", n);
+            continue;
+        }
+        for (std::size_t off = 0; ok && off < size;) {
+            const std::size_t k = std::min<std::size_t>(1 + next_random(rnd) % kPiece, size - off);
+            for (std::size_t i = 0; i < k; ++i) out[i] = byte(off + i);
+            std::size_t done = 0;
+            ok = vfs().write(fd, out, k, done) == rtos::Status::ok && done == k;
+            off += k;
+        }
+        if (ok && n % 4 == 0) ok = vfs().fsync(fd) == rtos::Status::ok;
+        if (vfs().close(fd) != rtos::Status::ok || !ok) {
+            error(w, "write failed", n);
+            continue;
+        }
+        ok = vfs().open(path, rtos::fs::kRead, fd) == rtos::Status::ok;
+        std::size_t got = 0;
+        for (std::size_t done = 1; ok && done > 0; got += done) {
+            ok = vfs().read(fd, in, 1 + next_random(rnd) % kPiece, done) == rtos::Status::ok;
+            for (std::size_t i = 0; ok && i < done; ++i) ok = in[i] == byte(got + i);
+        }
+        if (ok) vfs().close(fd);
+        if (!ok || got != size) error(w, ok ? "file size differs" : "file data differs", n);
+        if (vfs().unlink(path) != rtos::Status::ok) error(w, "cannot delete a file", n);
+        ++w.ops;
+    }
+    rtos::heap::free(out);
+    rtos::heap::free(in);
+}
+#endif
 
 void heap_main(void* arg) {
     Worker& w = *static_cast<Worker*>(arg);
@@ -147,14 +215,27 @@ int start() {
         w.index = i;
         w.first_lba = half + i * slice;
         w.sectors = slice;
-        const bool blk = i < kBlkThreads;
-        w.thread = rtos::Thread::create({.name = blk ? "soak-blk" : "soak-heap", .priority = 18},
-                                        blk ? blk_main : heap_main, &w, kStack);
+        const char* name = "soak-heap";
+        rtos::Thread::Entry entry = heap_main;
+        std::size_t stack = kStack;
+        if (i < kBlkThreads) {
+            name = "soak-blk";
+            entry = blk_main;
+        }
+#if defined(CONFIG_EXAMPLE_SOAK_FILES)
+        else if (i < kBlkThreads + kFileThreads) {
+            name = "soak-file";
+            entry = file_main;
+            stack = kFileStack;
+        }
+#endif
+        w.thread = rtos::Thread::create({.name = name, .priority = 18}, entry, &w, stack);
         if (!w.thread) error(w, "cannot start a thread", 0);
     }
-    rtos::printk("soak: started %u threads on %s (lba %llu-%llu) and the heap\n", kBlkThreads,
-                 disk->name(), static_cast<unsigned long long>(half),
-                 static_cast<unsigned long long>(sectors - 1));
+    rtos::printk(
+        "soak: started %u sector threads on %s (lba %llu-%llu), %u file threads, the heap\n",
+        kBlkThreads, disk->name(), static_cast<unsigned long long>(half),
+        static_cast<unsigned long long>(sectors - 1), kFileThreads);
     return 0;
 }
 
@@ -167,10 +248,13 @@ int stop() {
     for (Worker& w : workers)
         if (w.thread) w.thread->join();
     started = false;
-    std::uint64_t ops, errors;
+    std::uint64_t ops, errors, sectors = 0, files = 0;
     totals(ops, errors);
-    rtos::printk("soak: guest %llu operations, %llu errors\n", static_cast<unsigned long long>(ops),
-                 static_cast<unsigned long long>(errors));
+    for (unsigned i = 0; i < kBlkThreads + kFileThreads; ++i)
+        (i < kBlkThreads ? sectors : files) += workers[i].ops;
+    auto ull = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    rtos::printk("soak: guest %llu operations, %llu errors (sectors %llu, files %llu, heap %llu)\n",
+                 ull(ops), ull(errors), ull(sectors), ull(files), ull(ops - sectors - files));
     return errors ? 1 : 0;
 }
 
