@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Soak: every board under mixed load for N minutes, checking every byte.
 
-  tools/soak.py --minutes N [--bsp BSP]... [--smp N] [--keep]
+  tools/soak.py --minutes N [--bsp BSP]... [--smp N] [--ubsan] [--builds DIR]
 
 Builds the soak image of each board (CONFIG=examples/soak/soak.conf: blk,
 net, console with their example services, FAT, and the `soak` shell
@@ -21,9 +21,13 @@ clean (tools/disk.py check). One line per board:
   soak: <board> <n> operations, <n> errors, heap <baseline|leaked n>, stack high-water <n>%
 Exit status 0 only when every board had no error (data mismatch, lost
 stream byte, I/O error, panic), no leak and no stack above 90 %.
-Boards run in parallel; logs in build/soak/<board>.log.
+Boards run in parallel; logs in build/soak/<board>.log. --ubsan soaks the
+undefined-behaviour sanitizer build (tests/configs/ubsan.conf too: what the
+test suite runs, sharing the image with test_reliability.py's UBSan tests).
+Images go to <builds>/soak[-ubsan]-<board> (default builds: build).
 """
 import argparse
+import fcntl
 import os
 import random
 import re
@@ -42,6 +46,7 @@ import qemu_cmd  # noqa: E402
 ROOT = qemu_cmd.ROOT
 BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
 CONFIG = ['examples/soak/soak.conf']
+UBSAN_CONFIG = 'tests/configs/ubsan.conf'
 PROMPT = 'msh> '
 STACK_LIMIT = 90
 DISK_BYTES = 64 << 20
@@ -59,11 +64,24 @@ def smp_available():
         return re.search(r'^config RTOS_SMP$', f.read(), re.M) is not None
 
 
-def build(bsp, jobs):
-    out = os.path.join(ROOT, 'build', 'soak', bsp)
-    argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}',
-            'CONFIG=' + ','.join(os.path.join(ROOT, c) for c in CONFIG)]
-    r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def image(bsp, ubsan):
+    """The soak image's build folder name and Kconfig fragments."""
+    if ubsan:
+        return f'soak-ubsan-{bsp}', CONFIG + [UBSAN_CONFIG]
+    return f'soak-{bsp}', CONFIG
+
+
+def build(bsp, jobs, ubsan, builds):
+    name, config = image(bsp, ubsan)
+    out = os.path.join(builds, name)
+    # The lock tests/conftest.py's build() takes: a test may build the same folder.
+    os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
+    with open(os.path.join(ROOT, 'build', 'locks', name + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}',
+                'CONFIG=' + ','.join(os.path.join(ROOT, c) for c in config)]
+        r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
     if r.returncode != 0:
         sys.exit(f'soak: build failed: {" ".join(argv)}\n{r.stdout}')
     return out
@@ -360,11 +378,15 @@ def main():
                     help='a board (repeatable; default: both)')
     ap.add_argument('--smp', type=int, default=None,
                     help='CPUs per guest (default 4 where the kernel has SMP, else 1)')
+    ap.add_argument('--ubsan', action='store_true',
+                    help='soak the undefined-behaviour sanitizer build (CONFIG_RTOS_UBSAN)')
+    ap.add_argument('--builds', default=os.path.join(ROOT, 'build'),
+                    help='where the images are built (default: build)')
     ap.add_argument('-j', '--jobs', type=int, default=2)
     args = ap.parse_args()
     smp = args.smp if args.smp is not None else (4 if smp_available() else 1)
     bsps = args.bsp or BSPS
-    builds = {b: build(b, args.jobs) for b in bsps}
+    builds = {b: build(b, args.jobs, args.ubsan, os.path.abspath(args.builds)) for b in bsps}
     tmp = tempfile.mkdtemp(prefix='soak', dir='/tmp')  # unix socket paths are short
     try:
         boards = []
@@ -372,7 +394,8 @@ def main():
             d = os.path.join(tmp, b.rsplit('-', 1)[-1])
             os.makedirs(d)
             boards.append(Board(b, builds[b], args.minutes, smp, d))
-        print(f'soak: {", ".join(bsps)} for {args.minutes:g} min, -smp {smp}', flush=True)
+        print(f'soak: {", ".join(bsps)} for {args.minutes:g} min, -smp {smp}'
+              + (', UBSan build' if args.ubsan else ''), flush=True)
         threads = [threading.Thread(target=b.run) for b in boards]
         for t in threads:
             t.start()
