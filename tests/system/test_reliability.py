@@ -158,11 +158,17 @@ def ubsan_build(bsp):
 def test_ubsan_ktest_clean(boot, bsp):
     """The ktest suite in the sanitized image: every test passes and no
     `ubsan:` report (which would panic) appears. Under -icount, as
-    test_ktest.py runs it, so the timing tests measure the kernel."""
+    test_ktest.py runs it, so the timing tests measure the kernel. Then
+    `ktest-ubsan` overflows an int on purpose: the report names the kind
+    and the source line, and the kernel panics."""
     out = ubsan_build(bsp)
     g = boot(bsp, out, extra=['-icount', 'shift=4,sleep=off'], timeout=60)
     res = g.run('ktest', timeout=600)
     assert re.search(r'^ktest: \d+ passed, 0 failed$', res, re.M), res[-3000:]
     assert 'ubsan:' not in g.output()
-    g.send('poweroff\r')
-    assert g.wait_exit() == 0
+    # The handlers work: a deliberate INT_MAX + 1 is reported where it is, and panics.
+    g.send('ktest-ubsan\r')
+    g.expect(r'ubsan: signed integer overflow in \+ at rtos/ktest/runner\.cpp:\d+:\d+')
+    g.expect(r"PANIC: ubsan: signed integer overflow in \+ at rtos/ktest/runner\.cpp:\d+:\d+")
+    g.expect(r"thread: ubsan")
+    assert g.wait_exit() == 1
