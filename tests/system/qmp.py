@@ -4,6 +4,7 @@ after the guest has booted and issues commands (input-send-event,
 screendump, ...). Every read has a timeout; events that arrive while
 waiting for a command's answer are kept in `events`."""
 import json
+import re
 import socket
 import time
 
@@ -39,8 +40,9 @@ class QMP:
             raise AssertionError('QMP connection closed')
         return json.loads(line)
 
-    def command(self, name, **arguments):
-        """Runs a command; returns its 'return' value, raises on 'error'."""
+    def command(self, name, /, **arguments):
+        """Runs a command; returns its 'return' value, raises on 'error'.
+        (`name` is positional only: set_link has an argument of that name.)"""
         msg = {'execute': name}
         if arguments:
             msg['arguments'] = arguments
@@ -72,6 +74,21 @@ class QMP:
                                      f'events: {[e["event"] for e in self.events]}') from None
             if 'event' in msg:
                 self.events.append(msg)
+
+    def virtio_features(self):
+        """What each virtio device negotiated as QEMU saw it
+        (x-query-virtio-status guest-features): [(QEMU's device name, e.g.
+        'virtio-serial', {'multiport', 'event_idx', ...})], the features
+        named as our boot lines name them; bits QEMU cannot name as 'unknown'."""
+        found = []
+        for dev in self.command('x-query-virtio'):
+            guest = self.command('x-query-virtio-status', path=dev['path'])['guest-features']
+            words = {re.match(r'VIRTIO_(?:[A-Z]+_)?F_(\w+):', f).group(1).lower()
+                     for f in guest.get('dev-features', []) + guest.get('transports', [])}
+            if guest.get('unknown-dev-features'):
+                words.add('unknown')
+            found.append((dev['name'], words))
+        return found
 
     def close(self):
         self.file.close()

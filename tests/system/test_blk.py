@@ -3,13 +3,17 @@ CRC of a random image must match zlib's, sectors it stamps must appear in
 the image byte for byte with their neighbours untouched, on both archs,
 legacy and modern, with two queue configurations; over virtio-pci
 (modern-only, transitional, legacy-only), and a machine with a disk on each
-transport."""
+transport. Every boot line must name exactly the features QEMU offers and
+the build asks for (as QEMU itself reports them over QMP), also with the
+ring features turned off on the device."""
 import os
 import re
 import zlib
 
 import pytest
-from conftest import ALL_PCI_CASES, BSPS, boot_line, build, bsp_modes, virtio_dev, virtio_kw
+from conftest import (ALL_PCI_CASES, BSPS, boot_line, build, bsp_modes, check_features,
+                      expected_features, virtio_dev, virtio_kw)
+from qmp import QMP, qmp_args
 
 SECTOR = 512
 CONFIGS = {
@@ -61,19 +65,25 @@ def test_blk_data_integrity(boot, tmp_path, bsp, mode, config):
     data_a = make_image(a, 4 << 20, 1)
     data_b = make_image(b, 1 << 20, 2)
     dev = virtio_dev('blk', mode)
+    qmp_path = tmp_path / 'qmp'
     g = boot(bsp, out, wait_prompt=False, **virtio_kw(mode),
              extra=['-drive', f'file={a},if=none,format=raw,id=da',
                     '-device', f'{dev},drive=da,serial=TERN-A',
                     '-drive', f'file={b},if=none,format=raw,id=db',
-                    '-device', f'{dev},drive=db,serial=TERN-B'])
+                    '-device', f'{dev},drive=db,serial=TERN-B'] + qmp_args(qmp_path))
     log = g.wait_prompt()
     # One boot line per device, with the words harnesses look for.
     lines = re.findall(boot_line('virtio-blk', mode) + r' (?:irq|msix) \d+ queue (\d+) '
-                       r'features 0x[0-9a-f]+ (vd[ab]) (\d+) sectors', log)
+                       r'(vd[ab]) (\d+) sectors features ', log)
     assert sorted(l[1] for l in lines) == ['vda', 'vdb'], log
     for q, name, sectors in lines:
         assert int(q) == (QEMU_PCI_LEGACY_QUEUE if mode == 'pci-legacy' else QUEUE[config])
         assert int(sectors) == (len(data_a) if name == 'vda' else len(data_b)) // SECTOR
+    # q16 is built without EVENT_IDX and indirect descriptors.
+    qmp = QMP(qmp_path)
+    check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode, ring=config == 'default'),
+                   count=2, qmp=qmp)
+    qmp.close()
 
     listing = g.run('blk list')
     assert re.search(r'^vda\s+8192 sectors', listing, re.M), listing
@@ -152,7 +162,9 @@ def test_blk_readonly_refused(boot, tmp_path, bsp, mode):
     out = build(bsp)
     img = str(tmp_path / 'ro.img')
     data = make_image(img, 1 << 20, 3)
-    g = boot(bsp, out, virtio=mode, disks=[img + ',ro'])
+    g = boot(bsp, out, virtio=mode, disks=[img + ',ro'], wait_prompt=False)
+    log = g.wait_prompt()
+    check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode) | {'ro'})
     assert 'read-only' in g.run('blk info')
     assert re.search(r'^vda\s+2048 sectors.*\bro$', g.run('blk list'), re.M)
     refused = g.run('blk stamp 0 4')
@@ -162,6 +174,41 @@ def test_blk_readonly_refused(boot, tmp_path, bsp, mode):
     g.send('poweroff\r')
     assert g.wait_exit() == 0
     assert open(img, 'rb').read() == data
+
+
+@pytest.mark.parametrize('bsp, mode, off', [
+    pytest.param('qemu-virt64-riscv', 'modern', ('event_idx', 'indirect_desc'), id='riscv-modern'),
+    pytest.param('qemu-virt64-aarch64', 'pci', ('event_idx',), id='aarch64-pci'),
+])
+def test_blk_ring_features_off_on_the_device(boot, tmp_path, bsp, mode, off):
+    """A device started with event_idx=off (and indirect_desc=off): the boot
+    line must not name what was not negotiated (QEMU agrees), and data still
+    goes through the plain ring both ways."""
+    img = str(tmp_path / 'plain.img')
+    data = make_image(img, 2 << 20, 9)
+    qmp_path = tmp_path / 'qmp'
+    props = ''.join(f',{name}=off' for name in off)
+    g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
+             extra=['-drive', f'file={img},if=none,format=raw,id=d0',
+                    '-device', f'{virtio_dev("blk", mode)},drive=d0{props}'] + qmp_args(qmp_path))
+    log = g.wait_prompt()
+    qmp = QMP(qmp_path)
+    check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode, without=off),
+                   qmp=qmp)
+    qmp.close()
+    m = re.search(r'crc32=([0-9a-f]{8})', g.run('blk crc 0 4096', timeout=60))
+    assert m and int(m.group(1), 16) == zlib.crc32(data)
+    assert 'stamped 300 sectors' in g.run('blk stamp 1000 300', timeout=60)
+    stress = g.run('blk stress 4 50', timeout=120)
+    assert re.search(r'blk stress: 4 threads x 50 reads, .* 0 errors', stress), stress
+    g.send('poweroff\r')
+    assert g.wait_exit() == 0
+    want = bytearray(data)
+    m = re.search(r'scratch lba (\d+) count (\d+)', stress)
+    stamped = list(range(1000, 1300)) + list(range(int(m.group(1)), int(m.group(1)) + int(m.group(2))))
+    for lba in stamped:
+        want[lba * SECTOR:(lba + 1) * SECTOR] = stamp(lba)
+    assert open(img, 'rb').read() == bytes(want)
 
 
 @pytest.mark.parametrize('mode', ['legacy', 'modern'])
@@ -295,6 +342,8 @@ def test_blk_mmio_and_pci_disks_in_one_machine(boot, tmp_path, bsp):
                     '-device', 'virtio-blk-pci,drive=db'])
     log = g.wait_prompt()
     assert re.search(boot_line('virtio-blk', 'modern') + r' .* vd[ab] 2048 sectors', log), log
+    for mode in ('modern', 'pci'):
+        check_features(log, 'virtio-blk', mode, expected_features('virtio-blk', mode))
     m = re.search(boot_line('virtio-blk', 'pci') + r' .* (vd[ab]) 4096 sectors', log)
     assert m, log
     pci_disk = m.group(1)

@@ -13,7 +13,9 @@ import threading
 import time
 
 import pytest
-from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import (ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, check_features,
+                      expected_features, virtio_dev, virtio_kw)
+from qmp import QMP, qmp_args
 
 CONFIG = ('examples/console/console.conf', 'tests/configs/virtio-console-shell.conf')
 ECHO_BYTES = 1 << 20
@@ -128,13 +130,16 @@ def upper_round(path, lines):
 def test_console_ports(boot, sockdir, bsp, mode):
     import random
     out = build(bsp, f'{arch(bsp)}-console', CONFIG)
-    g = boot(bsp, out, wait_prompt=False, extra=serial_args(sockdir, mode), timeout=60,
-             **virtio_kw(mode))
+    g = boot(bsp, out, wait_prompt=False, extra=serial_args(sockdir, mode) + qmp_args(f'{sockdir}/qmp'),
+             timeout=60, **virtio_kw(mode))
     log = g.wait_prompt()
     # Over PCI QEMU takes notifications in its I/O thread (ioeventfd), so the
     # ports may be announced after the boot line; over MMIO within the kick.
     ports = '3' if mode in ('legacy', 'modern') else '[0-3]'
-    assert re.search(boot_line('virtio-console', mode) + rf' (?:irq|msix) \d+ ports {ports} multiport', log), log
+    assert re.search(boot_line('virtio-console', mode) + rf' (?:irq|msix) \d+ queue \d+ ports {ports} features ', log), log
+    qmp = QMP(f'{sockdir}/qmp')
+    check_features(log, 'virtio-console', mode, expected_features('virtio-console', mode), qmp=qmp)
+    qmp.close()
     for line in ('port 1 name org.rtos.echo', 'port 2 name org.rtos.upper'):
         if line not in log:
             log += g.expect(re.escape(line))
@@ -196,7 +201,9 @@ def test_console_single_port_shell(boot, sockdir, bsp, mode):
                     '-chardev', f'socket,path={sockdir}/c0,server=on,wait=off,id=c0',
                     '-device', 'virtconsole,chardev=c0'])
     log = g.wait_prompt()
-    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ (?:irq|msix) \d+ ports 1 queue', log), log
+    assert re.search(rf'virtio-console: mmio {mode} @0x[0-9a-f]+ (?:irq|msix) \d+ queue \d+ ports 1 ', log), log
+    check_features(log, 'virtio-console', mode,
+                   expected_features('virtio-console', mode, without=('multiport',)))
     c0 = connect(f'{sockdir}/c0')
     try:
         c0.sendall(b'echo over port zero\r')

@@ -12,7 +12,8 @@ import os
 import re
 
 import pytest
-from conftest import BSPS, PCI_CASES, ROOT, VIRTIO_MODES, boot_line, build, virtio_dev, virtio_kw
+from conftest import (BSPS, PCI_CASES, ROOT, VIRTIO_MODES, boot_line, build, check_features,
+                      expected_features, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
 
 BARS = ['ffffff', 'ffff00', '00ffff', '00ff00', 'ff00ff', 'ff0000', '0000ff', '000000']
@@ -107,14 +108,15 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
              extra=['-device', device] + qmp_args(qmp_path))
     log = g.wait_prompt()
     w, h = size or (1280, 800)
-    assert re.search(boot_line('virtio-gpu', mode) + r' (?:irq|msix) \d+ queue 16 features 0x[0-9a-f]+ '
-                     rf'scanout 0 {w}x{h} edid yes\r*\n', log), log
+    assert re.search(boot_line('virtio-gpu', mode) + r' (?:irq|msix) \d+ queue 16 '
+                     rf'scanout 0 {w}x{h} edid yes features ', log), log
     info = g.run('gpu info')
     assert f'scanout 0: {w}x{h} format B8G8R8X8' in info, info
     assert f'edid: yes, preferred {w}x{h}' in info, info
     assert f': {VIRTIO_MODES[mode][2]}, scanouts 1' in info, info
 
     qmp = QMP(qmp_path)
+    check_features(log, 'virtio-gpu', mode, expected_features('virtio-gpu', mode), qmp=qmp)
     try:
         dump = tmp_path / 'screen.ppm'
         # Right after boot the screen is black (the driver cleared and flushed it).

@@ -85,3 +85,5 @@ def test_bench_io_tool(tmp_path):
     data = json.loads(js.read_text())
     assert data['backend'] == 'null-co' and data['icount'] is None
     assert set(data['results']) == set(lines) and not data['failed']
+    # Read from the disk's boot line (its feature words).
+    assert data['ring'] in ('legacy', 'modern') and data['event_idx'] is True, data

@@ -13,7 +13,7 @@ controller) and an aarch64 build with CONFIG_PCI_MSIX=n keep INTx."""
 import re
 
 import pytest
-from conftest import build
+from conftest import build, check_features, expected_features
 
 BSP = 'qemu-virt64-aarch64'
 SECTOR = 512
@@ -50,7 +50,7 @@ def test_virtio_pci_over_msix(boot, tmp_path, machine, controller):
 
     found = {}
     for m in re.finditer(r'virtio-blk: pci (modern|legacy) ' + BDF +
-                         rf' (irq \d+|msix \d+) queue \d+ .* (vd[a-c]) {DISK_SECTORS} sectors', log):
+                         rf' (irq \d+|msix \d+) queue \d+ (vd[a-c]) {DISK_SECTORS} sectors', log):
         found[m.group(4)] = (m.group(1), m.group(2), m.group(3))
     assert len(found) == 3, log
     by_kind = {}
@@ -62,6 +62,10 @@ def test_virtio_pci_over_msix(boot, tmp_path, machine, controller):
     assert f'virtio-pci {by_kind["intx"][1]}: INTx, not MSI-X: no MSI-X capability' in log
     # rx and tx on the one queue vector of a 2-entry table.
     assert re.search(r'virtio-net: pci modern ' + BDF + r' msix 2 queue ', log), log
+    # MSI-X changes nothing of what is negotiated.
+    check_features(log, 'virtio-blk', 'pci-modern', expected_features('virtio-blk', 'pci-modern'), count=2)
+    check_features(log, 'virtio-blk', 'pci-legacy', expected_features('virtio-blk', 'pci-legacy'))
+    check_features(log, 'virtio-net', 'pci-modern', expected_features('virtio-net', 'pci-modern'))
 
     lspci = g.run('lspci')
     for kind, (_, bdf, _) in by_kind.items():
@@ -105,6 +109,7 @@ def test_intx_without_msix(boot, tmp_path, bsp, config):
                     '-device', 'virtio-blk-pci,drive=d0,disable-legacy=on'])
     log = g.wait_prompt()
     assert re.search(r'virtio-blk: pci modern ' + BDF + r' irq \d+ queue ', log), log
+    check_features(log, 'virtio-blk', 'pci-modern', expected_features('virtio-blk', 'pci-modern'))
     assert 'not MSI-X' not in log
     assert 'stamped 2 sectors' in g.run('blk stamp 7 2')
     assert ' msix ' not in g.run('lspci')

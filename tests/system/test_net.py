@@ -7,7 +7,6 @@ modern-only, transitional and legacy-only. Host forwards and
 the guests' link are bound to 127.0.0.1 only, and the guests talk to nothing
 but QEMU's own DHCP server and gateway (restrict=on would be tighter, but
 slirp then drops the guest's replies to forwarded UDP)."""
-import json
 import os
 import random
 import re
@@ -17,8 +16,10 @@ import time
 import urllib.request
 
 import pytest
-from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import (ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, check_features,
+                      expected_features, virtio_dev, virtio_kw)
 from guest import PROMPT
+from qmp import QMP, qmp_args
 
 # mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
 MODES = {
@@ -133,39 +134,6 @@ def tcp_echo(port, data):
         pytest.fail(f'echoed stream differs from byte {first}')
 
 
-class Qmp:
-    """QEMU's machine protocol on a unix socket (link up/down from the host)."""
-
-    def __init__(self, path, deadline_s=10):
-        end = time.monotonic() + deadline_s
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.s.settimeout(10)
-                self.s.connect(path)
-                break
-            except OSError:
-                self.s.close()
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.1)
-        self.f = self.s.makefile('rw')
-        json.loads(self.f.readline())  # greeting
-        self.execute('qmp_capabilities')
-
-    def execute(self, cmd, **args):
-        self.f.write(json.dumps({'execute': cmd, 'arguments': args}) + '\n')
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if 'return' in r or 'error' in r:
-                assert 'error' not in r, r
-                return r['return']
-
-    def close(self):
-        self.s.close()
-
-
 def counters(text):
     rx = re.search(r'rx packets (\d+) bytes (\d+) dropped (\d+) errors (\d+)', text)
     tx = re.search(r'tx packets (\d+) bytes (\d+) dropped (\d+) errors (\d+)', text)
@@ -188,14 +156,19 @@ def test_net_user(boot, tmp_path, bsp, mode):
     (udp_port,) = free_ports(1, socket.SOCK_DGRAM)
     qmp_path = os.path.join(tmp_path, 'qmp')
     g = boot(bsp, out, wait_prompt=False, **virtio_kw(version),
-             extra=user_net(tcp_port, udp_port, http_port, dev_opts, version) +
-             ['-qmp', f'unix:{qmp_path},server=on,wait=off'])
+             extra=user_net(tcp_port, udp_port, http_port, dev_opts, version) + qmp_args(qmp_path))
     # The lease may come before or after the first prompt.
     log = g.wait_prompt()
     if 'net: dhcp bound' not in log:
         log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
-    assert re.search(boot_line('virtio-net', version) + r' (?:irq|msix) \d+ queue \d+ features '
-                     rf'0x[0-9a-f]+ mac 52:54:00:12:34:56 hdr {hdr} ', log), log
+    assert re.search(boot_line('virtio-net', version) + r' (?:irq|msix) \d+ queue \d+ '
+                     rf'mac 52:54:00:12:34:56 hdr {hdr} ', log), log
+    qmp = QMP(qmp_path)
+    check_features(log, 'virtio-net', version,
+                   expected_features('virtio-net', version,
+                                     without=('mrg_rxbuf',) if 'mrg_rxbuf=off' in dev_opts else ()),
+                   qmp=qmp)
+    qmp.close()
     assert re.search(r'net: dhcp bound 10\.0\.2\.15\s', log), log
 
     ping = g.run('ping 10.0.2.2 2', timeout=20)
@@ -232,12 +205,12 @@ def test_net_user(boot, tmp_path, bsp, mode):
     assert heap_used(g) - used_before < 16384
 
     # Link status (VIRTIO_NET_F_STATUS): down and up again from the host.
-    qmp = Qmp(qmp_path)
+    qmp = QMP(qmp_path)
     try:
-        qmp.execute('set_link', name='n0', up=False)
+        qmp.command('set_link', name='n0', up=False)
         g.expect(r'eth0: link down', timeout=10)
         assert 'link down' in g.run('ifconfig')
-        qmp.execute('set_link', name='n0', up=True)
+        qmp.command('set_link', name='n0', up=True)
         g.expect(r'eth0: link up', timeout=10)
     finally:
         qmp.close()

@@ -12,7 +12,9 @@ import re
 import zlib
 
 import pytest
-from conftest import ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, virtio_dev, virtio_kw
+from conftest import (ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, check_features,
+                      expected_features, virtio_dev, virtio_kw)
+from qmp import QMP, qmp_args
 
 # rng-random hits a busy loop at the end of a regular file: keep the file far
 # larger than everything the guest reads.
@@ -31,9 +33,12 @@ def test_rng_stream_matches_file(boot, tmp_path, bsp, mode):
     path.write_bytes(data)
     g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
              extra=['-object', f'rng-random,filename={path},id=rng0',
-                    '-device', f'{virtio_dev("rng", mode)},rng=rng0'])
+                    '-device', f'{virtio_dev("rng", mode)},rng=rng0'] + qmp_args(tmp_path / 'qmp'))
     log = g.wait_prompt()
     assert re.search(boot_line('virtio-rng', mode) + r' (?:irq|msix) \d+ queue 8 ', log), log
+    qmp = QMP(tmp_path / 'qmp')
+    check_features(log, 'virtio-rng', mode, expected_features('virtio-rng', mode), qmp=qmp)
+    qmp.close()
 
     expected_offset = None
     for n in SIZES:

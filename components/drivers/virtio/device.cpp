@@ -1,6 +1,8 @@
 // 3.1 Device Initialization, 2.2 feature negotiation, interrupt dispatch.
 #include "drivers/virtio/device.hpp"
 
+#include <rtos/format.hpp>
+
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
 
@@ -16,11 +18,61 @@ constexpr std::uint64_t core_features(bool legacy) {
     return f;
 }
 
+// The core's bits by their VirtIO 1.2 names (6 Reserved Feature Bits).
+constexpr FeatureName kCoreFeatureNames[] = {
+    {VIRTIO_RING_F_INDIRECT_DESC, "indirect_desc"},
+    {VIRTIO_RING_F_EVENT_IDX, "event_idx"},
+    {VIRTIO_F_VERSION_1, "version_1"},
+};
+
+const char* feature_name(unsigned bit, std::span<const FeatureName> names) {
+    for (const FeatureName& n : names)
+        if (n.bit == bit) return n.name;
+    for (const FeatureName& n : kCoreFeatureNames)
+        if (n.bit == bit) return n.name;
+    return nullptr;
+}
+
 rtos::List<Device, &Device::registry_node> registry;
 }  // namespace
 
 Device* Device::first() { return registry.front(); }
 Device* Device::next() const { return registry.next(this); }
+
+std::size_t Device::describe_features(char* buf, std::size_t size,
+                                      std::span<const FeatureName> names) const {
+    if (size == 0) return 0;
+    std::size_t len = 0;
+    // Appends " word" (no space first); false when it does not fit with
+    // room left for " ...".
+    auto append = [&](const char* word) {
+        std::size_t n = 0;
+        while (word[n]) ++n;
+        const std::size_t need = (len ? 1 : 0) + n;
+        if (len + need + 4 >= size) return false;
+        if (len) buf[len++] = ' ';
+        for (std::size_t i = 0; i < n; ++i) buf[len++] = word[i];
+        return true;
+    };
+    bool cut = false;
+    for (unsigned bit = 0; bit < 64 && !cut; ++bit) {
+        if (!has_feature(bit)) continue;
+        char unknown[8];
+        const char* name = feature_name(bit, names);
+        if (!name) {
+            snprintf(unknown, sizeof unknown, "bit%u", bit);
+            name = unknown;
+        }
+        cut = !append(name);
+    }
+    if (len == 0 && !cut) append("none");
+    if (cut) {
+        const char* more = len ? " ..." : "...";
+        for (; *more && len + 1 < size; ++more) buf[len++] = *more;
+    }
+    buf[len] = '\0';
+    return len;
+}
 
 void Device::add_status(std::uint8_t bits) {
     // DEVICE_NEEDS_RESET is the device's to set (2.1.1): never written back.

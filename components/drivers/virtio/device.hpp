@@ -34,6 +34,14 @@
 
 namespace virtio {
 
+/// A device-type feature bit's name for boot lines: the spec's name in
+/// lowercase without its VIRTIO_<TYPE>_F_ prefix (VIRTIO_BLK_F_SIZE_MAX is
+/// {1, "size_max"}). Each driver keeps a table of the bits it negotiates.
+struct FeatureName {
+    unsigned bit;
+    const char* name;
+};
+
 class Device final : public InterruptSink {
 public:
     /// Queues a Device holds itself (blk 1, net 2-3, gpu 2, input 2); a driver
@@ -138,6 +146,13 @@ public:
     /// Features accepted by both sides (valid after negotiate()).
     std::uint64_t features() const { return features_; }
     bool has_feature(unsigned bit) const { return (features_ & feature_bit(bit)) != 0; }
+    /// The accepted features as words, in bit order, separated by spaces:
+    /// the device type's from `names`, the core's own (indirect_desc,
+    /// event_idx, version_1), "bit<n>" for a bit in neither; "none" when
+    /// there are none. Always NUL-terminated; a list that does not fit ends
+    /// in "...". Returns the length written.
+    std::size_t describe_features(char* buf, std::size_t size,
+                                  std::span<const FeatureName> names) const;
 
     Transport& transport() { return transport_; }
     const char* name() const { return transport_.name(); }

@@ -28,14 +28,15 @@ Bound bind_driver(Transport& transport, const char* bus, std::uint64_t address,
                                                                           : Bound::refused;
 }
 
-void announce(const Found& f, Device& dev, const char* extra) {
+void announce(const Found& f, Device& dev, std::span<const FeatureName> names, const char* extra) {
     const char* type = device_type_name(f.transport.device_id());
     char interrupts[24];
     f.transport.describe_interrupts(interrupts, sizeof interrupts);
-    rtos::printk("%s: %s %s %s %s queue %u features %#llx%s\n", type ? type : "virtio", f.bus,
+    char features[160];
+    dev.describe_features(features, sizeof features, names);
+    rtos::printk("%s: %s %s %s %s queue %u%s features %s\n", type ? type : "virtio", f.bus,
                  f.transport.is_legacy() ? "legacy" : "modern", f.location, interrupts,
-                 dev.queue_count() ? dev.queue(0).size() : 0,
-                 static_cast<unsigned long long>(dev.features()), extra);
+                 dev.queue_count() ? dev.queue(0).size() : 0, extra, features);
 }
 
 }  // namespace virtio

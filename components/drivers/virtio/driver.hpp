@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <new>
+#include <span>
 
 #include "drivers/virtio/device.hpp"
 #include "drivers/virtio/hal.hpp"
@@ -44,13 +45,15 @@ struct DriverEntry {
 };
 
 /// The boot log line every driver prints once its device is live, with the
-/// words test harnesses look for:
-///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 features 0x130000254
-///   virtio-blk: pci modern 00:02.0 irq 33 queue 64 features 0x130000254
-///   virtio-blk: pci modern 00:02.0 msix 2 queue 64 features 0x130000254
-/// (the interrupt part as Transport::describe_interrupts() says; call it
-/// after Device::attach_interrupts()).
-void announce(const Found& found, Device& dev, const char* extra = "");
+/// words test harnesses look for; the accepted features last, named from
+/// `names` (the driver's table) and the core's (Device::describe_features()):
+///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 vda 8192 sectors features seg_max
+///     blk_size flush indirect_desc event_idx version_1
+///   virtio-blk: pci modern 00:02.0 msix 2 queue 64 ... features ...
+/// (one line; the interrupt part as Transport::describe_interrupts() says:
+/// call it after Device::attach_interrupts()). `extra` follows the queue size.
+void announce(const Found& found, Device& dev, std::span<const FeatureName> names,
+              const char* extra = "");
 
 /// The usual probe body: a driver object D(transport) in DMA memory (the
 /// headers and buffers it hands the device live inside it), then

@@ -10,6 +10,9 @@
 //     can), as QEMU does within the vCPU's MMIO exit.
 #pragma once
 
+#include <functional>
+#include <utility>
+
 #include "drivers/virtio/transport/register_window.hpp"
 #include "fake_mmio_device.hpp"
 
@@ -25,8 +28,8 @@ void raise();
 /// (if any: the device model's own work) and raises the line.
 class IrqLine final : public virtio::RegisterWindow {
 public:
-    explicit IrqLine(fake::FakeMmioDevice& d, void (*after_write)() = nullptr)
-        : d_(d), after_write_(after_write) {}
+    explicit IrqLine(fake::FakeMmioDevice& d, std::function<void()> after_write = {})
+        : d_(d), after_write_(std::move(after_write)) {}
     std::uint8_t read8(std::uint32_t o) override { return d_.read8(o); }
     std::uint16_t read16(std::uint32_t o) override { return d_.read16(o); }
     std::uint32_t read32(std::uint32_t o) override { return d_.read32(o); }
@@ -50,7 +53,7 @@ private:
         raise();
     }
     fake::FakeMmioDevice& d_;
-    void (*after_write_)();
+    std::function<void()> after_write_;
 };
 
 }  // namespace host_irq

@@ -42,6 +42,19 @@ inline std::uint64_t core_ring_features() {
     return f;
 }
 
+/// What a boot line shows after "features " (Device::describe_features())
+/// when the device offers every feature of this build's core and the
+/// device-type `words` (in bit order): those, then indirect_desc and
+/// event_idx as configured, version_1 on a modern device; "none" if empty.
+inline std::string feature_words(const std::string& words, std::uint32_t version) {
+    std::string s = words;
+    auto add = [&](const char* w) { s += (s.empty() ? "" : " ") + std::string(w); };
+    if (virtio::config::indirect_desc) add("indirect_desc");
+    if (virtio::config::event_idx) add("event_idx");
+    if (version == kModern) add("version_1");
+    return s.empty() ? "none" : s;
+}
+
 inline fake::FakeMmioDevice::Options options(std::uint32_t version, std::uint64_t features = 0) {
     fake::FakeMmioDevice::Options o;
     o.version = version;

@@ -56,6 +56,37 @@ TEST_P(DeviceTest, NegotiatesTheIntersection) {
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
 }
 
+// Boot lines name the accepted features: the driver's table for its device
+// type, the core's names for its own bits, in bit order.
+TEST_P(DeviceTest, DescribesTheAcceptedFeaturesInWords) {
+    const std::uint64_t flush = feature_bit(9), blk_size = feature_bit(6);
+    const FeatureName names[] = {{6, "blk_size"}, {9, "flush"}, {5, "ro"}};
+    Rig r(options(GetParam(), flush | blk_size | feature_bit(3) | core_ring_features()));
+    ASSERT_EQ(r.start(8, flush | blk_size | feature_bit(3)), Error::ok) << host_hal::log();
+    char buf[160];
+    const std::size_t n = r.device.describe_features(buf, sizeof buf, names);
+    // Bit 3 has no name in the table.
+    EXPECT_EQ(std::string(buf), "bit3 " + feature_words("blk_size flush", GetParam()));
+    EXPECT_EQ(n, std::strlen(buf));
+
+    // Cut at a word, never inside one, and always terminated.
+    char small[16];
+    r.device.describe_features(small, sizeof small, names);
+    EXPECT_EQ(std::string(small), "bit3 ...");
+    char tiny[4];
+    r.device.describe_features(tiny, sizeof tiny, names);
+    EXPECT_EQ(std::string(tiny), "...");
+    EXPECT_EQ(r.device.describe_features(buf, 0, names), 0u);
+}
+
+TEST_P(DeviceTest, NoAcceptedFeaturesIsNone) {
+    Rig r(options(GetParam(), 0));
+    ASSERT_EQ(r.start(8, feature_bit(9)), Error::ok) << host_hal::log();
+    char buf[32];
+    r.device.describe_features(buf, sizeof buf, {});
+    EXPECT_EQ(std::string(buf), legacy() ? "none" : "version_1");
+}
+
 TEST_P(DeviceTest, RingFeaturesOnlyWhenTheDeviceOffersThem) {
     Rig r(options(GetParam(), 0));
     ASSERT_EQ(r.start(), Error::ok);

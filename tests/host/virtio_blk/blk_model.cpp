@@ -1,6 +1,7 @@
 #include "blk_model.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace blk_test {
@@ -47,8 +48,38 @@ std::uint32_t BlkModel::serve(fake::Chain& chain) {
     std::uint8_t& status = *out.back();
     out.pop_back();  // `out` is the data-in area now
     const std::size_t out_data = in.size() - 16;
-    seen.push_back(
-        {type, sector, static_cast<std::uint32_t>(type == T_OUT ? out_data : out.size())});
+
+    // Data segments: readable bytes past the header, writable ones before
+    // the status byte (a descriptor holding both counts with its data part).
+    std::uint32_t segments = 0, largest = 0;
+    auto count = [&](std::size_t data) {
+        if (data == 0) return;
+        ++segments;
+        largest = std::max(largest, static_cast<std::uint32_t>(data));
+    };
+    std::size_t at = 0;
+    for (auto s : chain.readable) {
+        count(at + s.size() > 16 ? at + s.size() - std::max<std::size_t>(at, 16) : 0);
+        at += s.size();
+    }
+    for (std::size_t i = 0; i < chain.writable.size(); ++i)
+        count(chain.writable[i].size() - (i + 1 == chain.writable.size() ? 1 : 0));
+    seen.push_back({type, sector, static_cast<std::uint32_t>(type == T_OUT ? out_data : out.size()),
+                    segments, largest});
+    // The limits the driver was given: breaking them fails the request and
+    // the test (check errors()), loudly.
+    auto limit = [&](const std::string& what) {
+        errors.push_back(what);
+        std::fprintf(stderr, "blk model: %s\n", what.c_str());
+        status = S_IOERR;
+        return 1u;
+    };
+    if (size_max && largest > size_max)
+        return limit("data segment of " + std::to_string(largest) + " bytes > size_max " +
+                     std::to_string(size_max));
+    if (seg_max && segments > seg_max)
+        return limit(std::to_string(segments) + " data segments > seg_max " +
+                     std::to_string(seg_max));
 
     if (forced_count) {
         --forced_count;

@@ -3,7 +3,8 @@
 //   readable:  le32 type, le32 reserved, le64 sector [, data for T_OUT]
 //   writable:  [data for T_IN / T_GET_ID,] u8 status (the last byte)
 // plus the config-space layout of 5.2.4. Every request is recorded; requests
-// that break the format are recorded in errors() and answered S_IOERR.
+// that break the format or the limits the device offered (size_max,
+// seg_max) are recorded in errors(), printed, and answered S_IOERR.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,9 @@ inline constexpr std::uint8_t S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
 struct SeenRequest {
     std::uint32_t type;
     std::uint64_t sector;
-    std::uint32_t data_bytes;  ///< data segment(s): readable for T_OUT, writable otherwise
+    std::uint32_t data_bytes;       ///< data segment(s): readable for T_OUT, writable otherwise
+    std::uint32_t data_segments;    ///< descriptors holding data
+    std::uint32_t largest_segment;  ///< bytes of data in the largest of them
 };
 
 class BlkModel {
@@ -40,6 +43,10 @@ public:
     std::uint64_t sectors() const { return disk.size() / 512; }
     std::string id = "tern-test-disk";  ///< up to 20 bytes; NUL-padded
     bool read_only = false;             ///< T_OUT answered S_IOERR
+    /// The limits of a device that offers VIRTIO_BLK_F_SIZE_MAX / SEG_MAX
+    /// (5.2.4), 0 for none: a request with a data segment longer than
+    /// size_max bytes or with more than seg_max data segments is an error.
+    std::uint32_t size_max = 0, seg_max = 0;
 
     /// The next `forced_count` requests are answered with `forced_status`
     /// (no data moved).

@@ -1,11 +1,7 @@
-// What the virtio-blk driver needs around it on the host, for one scenario
-// (each runs in its own process, see sim.hpp):
-//   * virtio::hal: DMA memory from a low, poisoned, never-reused arena (as in
-//     tests/host/virtio/hal_host.cpp, whose printk would clash with sim's);
-//   * the interrupt line (tests/host/virtio/irq_line.hpp): attach() succeeds
-//     or not (the driver then polls);
-//   * the driver table behind virtio::drivers_begin()/drivers_end() and
-//     virtio::announce() (tests/host/virtio/driver_table.hpp).
+// The virtio-blk driver's environment for one scenario: the shared driver
+// environment (tests/host/virtio/driver_env.hpp) with the RAM-disk model
+// (blk_model.hpp) as the device, and a device thread for the scenarios
+// whose device works on its own time.
 #pragma once
 
 #include <cstddef>
@@ -14,33 +10,26 @@
 #include <rtos/types.hpp>
 
 #include "blk_model.hpp"
+#include "driver_env.hpp"
 #include "drivers/block/block_device.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
-#include "fake_mmio_device.hpp"
-#include "irq_line.hpp"
 
 namespace blk_test {
 
-struct Setup {
-    std::uint32_t version = virtio::mmio::VERSION_MODERN;
+struct Setup : driver_test::DeviceSetup {
+    Setup() {
+        device_id = virtio::VIRTIO_ID_BLOCK;
+        num_queues = 1;
+    }
     std::uint64_t capacity = 1024;  ///< sectors in config space (and the RAM disk, capped)
-    std::uint64_t features = 0;     ///< blk feature bits offered; ring features are added
-    bool offer_indirect = true;     ///< offer INDIRECT_DESC when the build has it
-    std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;
-    bool irq = true;  ///< irq::attach() succeeds
-    std::uint32_t queue_num_max = 1024;
-    bool process_on_notify = true;    ///< false: requests wait for process_now()/the device thread
+    std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;  ///< config values (features: offered)
+    bool process_on_notify = true;  ///< false: requests wait for process_now()/the device thread
     bool refuse_features_ok = false;  ///< the device clears FEATURES_OK (modern)
 };
 
-struct Env {
+struct Env : driver_test::DriverEnv {
     explicit Env(const Setup& s);
     Setup setup;
-    fake::FakeMmioDevice fake;
-    host_irq::IrqLine line{fake};
-    virtio::MmioTransport transport{line};
     BlkModel model;
-    bool probed = false;  ///< the driver took the device
     rtos::block::BlockDevice* dev = nullptr;
     std::uint64_t max_batch = 0;  ///< most requests consumed by one process_now()
 
@@ -55,10 +44,5 @@ struct Env {
 /// Creates the environment and runs the registered driver's probe on it.
 Env& boot(const Setup& s);
 Env& env();
-
-/// Raises the interrupt if an ISR is attached and the fake's line is up.
-void raise_irq();
-
-std::size_t dma_live_allocations();
 
 }  // namespace blk_test

@@ -40,6 +40,11 @@ std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
     return v;
 }
 
+// The end of the driver's boot line: disk, size and negotiated features.
+std::string boot_line_end(const std::string& disk, const std::string& features) {
+    return " " + disk + " features " + rig::feature_words(features, g_version) + "\n";
+}
+
 void check_clean(Env& e) {
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
     SIM_CHECK(e.model.errors.empty());
@@ -57,7 +62,9 @@ void round_trip() {
     s.size_max = 2048;  // 4 sectors per request
     s.seg_max = 1;
     s.blk_size = 4096;
+    host_log::LogCapture log;
     Env& e = boot(s);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "size_max seg_max blk_size flush")));
     SIM_CHECK(e.probed);
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
@@ -124,7 +131,10 @@ void default_split() {
     s.features = feature_bit(F_SIZE_MAX) | feature_bit(F_BLK_SIZE);
     s.size_max = 100;   // impossible (< 512): ignored, the default limit stays
     s.blk_size = 1000;  // not a power of two: ignored
+    host_log::LogCapture log;
     Env& e = boot(s);
+    // Negotiated, though the values are not used.
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "size_max blk_size")));
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
     SIM_CHECK_EQ(e.dev->info().block_size, 512u);
@@ -344,7 +354,7 @@ void needs_reset_recovers() {
             rtos::IrqLock lock;
             e.fake.set_needs_reset();
         }
-        raise_irq();
+        e.raise_irq();
     }
     for (auto& j : jobs) j.thread->join();
     int timeouts = 0;
@@ -405,7 +415,7 @@ void needs_reset_refused_goes_offline() {
         e.fake.refuse_features_ok = true;
         e.fake.set_needs_reset();
     }
-    raise_irq();
+    e.raise_irq();
     j.thread->join();
     SIM_CHECK_STATUS(j.result, Status::io_error);
     SIM_CHECK(log.contains("device refused features"));
@@ -431,7 +441,9 @@ void waiter_after_timeout() {
     s.process_on_notify = false;
     s.queue_num_max = 8;
     s.offer_indirect = false;
+    host_log::LogCapture log;
     Env& e = boot(s);
+    SIM_CHECK(!log.contains("indirect_desc"));
     SIM_CHECK(e.dev != nullptr);
     if (!e.dev) return;
     Job a, b, c;
@@ -456,6 +468,62 @@ void waiter_after_timeout() {
     check_clean(e);
 }
 
+// A device that offers SIZE_MAX alone (no SEG_MAX, no BLK_SIZE): the
+// driver reads size_max and splits larger requests into requests of at most
+// that many bytes (the model fails longer segments). seg_max in the config
+// space is not offered and must not matter.
+void size_max_alone_splits() {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_SIZE_MAX);
+    s.size_max = 3 * 512;
+    s.seg_max = 7;
+    host_log::LogCapture log;
+    Env& e = boot(s);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "size_max")));
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    SIM_CHECK_EQ(e.model.size_max, 3u * 512);
+
+    // 10 sectors: requests of 3, 3, 3 and 1 sectors, one data segment each.
+    auto data = pattern(10, 5);
+    std::vector<std::uint8_t> back(10 * 512, 0xee);
+    SIM_CHECK_STATUS(e.dev->write(20, 10, data.data()), Status::ok);
+    SIM_CHECK_STATUS(e.dev->read(20, 10, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    SIM_CHECK(std::memcmp(&e.model.disk[20 * 512], data.data(), data.size()) == 0);
+    SIM_CHECK_EQ(e.model.seen.size(), 8u);
+    const std::uint64_t sectors[] = {20, 23, 26, 29};
+    const std::uint32_t bytes[] = {1536, 1536, 1536, 512};
+    for (std::size_t i = 0; i < e.model.seen.size() && i < 8; ++i) {
+        const SeenRequest& r = e.model.seen[i];
+        SIM_CHECK_EQ(r.type, i < 4 ? T_OUT : T_IN);
+        SIM_CHECK_EQ(r.sector, sectors[i % 4]);
+        SIM_CHECK_EQ(r.data_bytes, bytes[i % 4]);
+        SIM_CHECK_EQ(r.data_segments, 1u);
+    }
+    check_clean(e);
+}
+
+// The model enforces what the device offers: a driver that ignored
+// size_max would see its requests fail (and the test with them).
+void model_fails_requests_beyond_size_max() {
+    Setup s;
+    s.version = g_version;
+    s.features = feature_bit(F_SIZE_MAX);
+    s.size_max = 4 * 512;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    e.model.size_max = 2 * 512;  // smaller than the device told the driver
+    std::vector<std::uint8_t> buf(4 * 512);
+    SIM_CHECK_STATUS(e.dev->read(0, 4, buf.data()), Status::io_error);
+    SIM_CHECK_EQ(e.model.errors.size(), 1u);
+    SIM_CHECK_STATUS(e.dev->read(0, 2, buf.data()), Status::ok);
+    SIM_CHECK_EQ(e.model.errors.size(), 1u);
+}
+
 // ---- case 6: impossible configuration ----
 
 void capacity_too_big() {
@@ -472,7 +540,7 @@ void capacity_too_big() {
         if (v & virtio::VIRTIO_STATUS_FAILED) failed_set = true;
     SIM_CHECK(failed_set);
     SIM_CHECK_EQ(e.fake.status(), 0u);
-    SIM_CHECK_EQ(dma_live_allocations(), 0u);  // nothing leaked
+    SIM_CHECK_EQ(Env::dma_live_allocations(), 0u);  // nothing leaked
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 
@@ -785,6 +853,10 @@ protected:
 
 TEST_P(VirtioBlk, RoundTripsAndSplitting) { EXPECT_EQ(run(round_trip), 0); }
 TEST_P(VirtioBlk, DefaultRequestLimitAndIgnoredConfig) { EXPECT_EQ(run(default_split), 0); }
+TEST_P(VirtioBlk, SizeMaxAloneSplits) { EXPECT_EQ(run(size_max_alone_splits), 0); }
+TEST_P(VirtioBlk, ModelFailsRequestsBeyondSizeMax) {
+    EXPECT_EQ(run(model_fails_requests_beyond_size_max), 0);
+}
 TEST_P(VirtioBlk, OutOfRangeAndReadOnlyRefusedEarly) { EXPECT_EQ(run(refused_early), 0); }
 TEST_P(VirtioBlk, DeviceStatusValues) { EXPECT_EQ(run(status_values), 0); }
 TEST_P(VirtioBlk, UsedIdOutOfRange) {
@@ -824,5 +896,37 @@ TEST_P(VirtioBlk, AsyncSubmitWaitsForSlots) { EXPECT_EQ(run(async_queue_full), 0
 TEST_P(VirtioBlk, ConcurrentThreadsFewSlots) { EXPECT_EQ(run(concurrent_small_queue), 0); }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, VirtioBlk, testing::ValuesIn(modes()), mode_name);
+
+// The model's limits on their own: data segments are counted past the
+// header and before the status byte, wherever the descriptors split them.
+TEST(BlkModel, SizeMaxAndSegMaxCountDataSegments) {
+    BlkModel m(16);
+    m.size_max = 1024;
+    m.seg_max = 2;
+    std::uint8_t in_header[16] = {T_IN}, out_header[16 + 512] = {T_OUT};
+    std::vector<std::uint8_t> a(512), b(1024), c(2048);
+    std::uint8_t status = 0xff;
+    auto serve = [&](std::vector<std::span<const std::uint8_t>> readable,
+                     std::vector<std::span<std::uint8_t>> writable) {
+        fake::Chain chain;
+        chain.readable = std::move(readable);
+        chain.writable = std::move(writable);
+        status = 0xff;
+        m.serve(chain);
+        return status;
+    };
+    EXPECT_EQ(serve({in_header}, {a, b, {&status, 1}}), S_OK);
+    EXPECT_EQ(m.seen.back().data_segments, 2u);
+    EXPECT_EQ(m.seen.back().largest_segment, 1024u);
+    EXPECT_TRUE(m.errors.empty());
+    EXPECT_EQ(serve({in_header}, {c, {&status, 1}}), S_IOERR);        // 2048 > size_max
+    EXPECT_EQ(serve({in_header}, {a, a, a, {&status, 1}}), S_IOERR);  // 3 > seg_max
+    EXPECT_EQ(m.errors.size(), 2u);
+    // Header and data in one descriptor: one data segment of 512 bytes.
+    EXPECT_EQ(serve({out_header}, {{&status, 1}}), S_OK);
+    EXPECT_EQ(m.seen.back().data_segments, 1u);
+    EXPECT_EQ(m.seen.back().largest_segment, 512u);
+    EXPECT_EQ(m.errors.size(), 2u);
+}
 
 }  // namespace

@@ -329,6 +329,9 @@ void names_and_sizes() {
     SIM_CHECK_EQ(info_of(0).cols, 132u);
     SIM_CHECK_EQ(info_of(0).rows, 43u);
     const std::string text = log.text();
+    SIM_CHECK(text.find(" ports 3 features " +
+                        rig::feature_words("multiport", rig::scenario_version) + "\n") !=
+              std::string::npos);
     SIM_CHECK(text.find("port 2 name without terminator (120 bytes)") != std::string::npos);
     SIM_CHECK(text.find("name of 120 bytes cut to 63") != std::string::npos);
     SIM_CHECK(text.find("short resize message for port 0") != std::string::npos);
@@ -372,8 +375,11 @@ void single_port() {
     s.size = true;
     s.cols = 80;
     s.rows = 25;
+    LogCapture log;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
+    SIM_CHECK(log.contains(" ports 1 features " +
+                           rig::feature_words("size", rig::scenario_version) + "\n"));
     serial::PortInfo p0 = info_of(0);
     SIM_CHECK(p0.present && p0.host_open);
     SIM_CHECK_EQ(p0.cols, 80u);

@@ -42,8 +42,12 @@ void stream_in_order() {
     SIM_CHECK(!entropy::available());
     std::uint8_t one;
     SIM_CHECK_EQ(entropy::read(&one, 1, Timeout::none()), static_cast<long>(Status::unsupported));
+    LogCapture log;
     Env& e = boot_rng();
     SIM_CHECK(e.probed);
+    // No feature bits of its own: the core's only.
+    SIM_CHECK(log.contains(" queue " + std::to_string(kQueue) + " features " +
+                           rig::feature_words("", rig::scenario_version) + "\n"));
     SIM_CHECK(entropy::available());
     std::uint64_t pos = 0;
     // Sizes below, at and above what the queue holds at once (kQueue * 512).

@@ -15,12 +15,8 @@
 #include "drivers/display/framebuffer.hpp"
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/gpu/virtio_gpu.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
-#include "driver_table.hpp"
-#include "fake_mmio_device.hpp"
+#include "driver_env.hpp"
 #include "gpu_model.hpp"
-#include "hal_host.hpp"
-#include "irq_line.hpp"
 #include "log_capture.hpp"
 #include "rig.hpp"
 #include "scenario.hpp"
@@ -34,39 +30,32 @@ using rtos::display::Rect;
 
 namespace {
 
-struct Env {
-    explicit Env(bool offer_edid) : fake(options(offer_edid)) {
+driver_test::DeviceSetup gpu_device(bool offer_edid, bool irq) {
+    driver_test::DeviceSetup d;
+    d.version = rig::scenario_version;
+    d.device_id = virtio::VIRTIO_ID_GPU;
+    d.config_size = 16;
+    d.features = offer_edid ? virtio::feature_bit(F_EDID) : 0;
+    d.irq = irq;
+    return d;
+}
+
+/// The shared driver environment with the virtio-gpu model as the device.
+struct Env : driver_test::DriverEnv {
+    Env(bool offer_edid, bool irq) : DriverEnv(gpu_device(offer_edid, irq)) {
         fake.behaviour = [this](std::uint16_t q, fake::Chain& c) { return model.serve(q, c); };
     }
-    static fake::FakeMmioDevice::Options options(bool offer_edid) {
-        fake::FakeMmioDevice::Options o;
-        o.version = rig::scenario_version;
-        o.device_id = virtio::VIRTIO_ID_GPU;
-        o.num_queues = 2;
-        o.config_size = 16;
-        o.features = rig::core_ring_features() | (offer_edid ? virtio::feature_bit(F_EDID) : 0);
-        return o;
-    }
-    fake::FakeMmioDevice fake;
-    host_irq::IrqLine line{fake};
-    virtio::MmioTransport transport{line};
     GpuModel model;
-    bool probed = false;
 };
 
 /// The device with `setup` applied to its model, probed by the registered driver.
 template <typename F>
 Env& boot(F setup, bool offer_edid = true, bool irq = true) {
-    Env* e = new Env(offer_edid);
+    Env* e = new Env(offer_edid, irq);  // lives until the scenario's process ends
     e->model.edid = GpuModel::make_edid(e->model.modes[0].width, e->model.modes[0].height);
     setup(e->model);
     e->model.write_config(e->fake);
-    host_irq::install(&e->fake, irq);
-    if (e->transport.probe() != virtio::Error::ok) {
-        sim::fail(__FILE__, __LINE__, "transport probe failed");
-        return *e;
-    }
-    e->probed = host_drivers::probe(e->transport, e->fake.base());
+    e->probe();
     return *e;
 }
 
@@ -87,15 +76,18 @@ void refused(Env& e) {
     SIM_CHECK(rtos::display::primary() == nullptr);
     Info i;
     SIM_CHECK(!info(i));
-    SIM_CHECK_EQ(host_hal::live_allocations(), std::size_t{0});
+    SIM_CHECK_EQ(Env::dma_live_allocations(), std::size_t{0});
 }
 
 void starts_and_flushes_damage_only() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) {
         m.modes[0] = {64, 48, true};
         m.edid = GpuModel::make_edid(64, 48);
     });
     SIM_CHECK(e.probed);
+    SIM_CHECK(log.contains(" scanout 0 64x48 edid yes features " +
+                           rig::feature_words("edid", rig::scenario_version) + "\n"));
     // Display info, EDID, create, attach, scanout, the cleared screen.
     const std::vector<std::uint32_t> expected = {
         CMD_GET_DISPLAY_INFO,        CMD_GET_EDID,    CMD_RESOURCE_CREATE_2D,
@@ -196,8 +188,11 @@ void no_mode_at_all_is_refused() {
 }
 
 void without_edid_feature() {
+    host_log::LogCapture log;
     Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; }, false);
     SIM_CHECK(e.probed);
+    SIM_CHECK(
+        log.contains(" edid no features " + rig::feature_words("", rig::scenario_version) + "\n"));
     Info i;
     SIM_CHECK(info(i));
     SIM_CHECK(!i.edid);

@@ -3,11 +3,8 @@
 
 #include <cstring>
 
-#include <rtos/critical.hpp>
 #include <rtos/thread.hpp>
 
-#include "driver_table.hpp"
-#include "drivers/virtio/config.hpp"
 #include "sim.hpp"
 
 using virtio::feature_bit;
@@ -15,19 +12,13 @@ namespace vn = virtio::net;
 
 namespace {
 
-fake::FakeMmioDevice::Options fake_options(const net_test::Setup& s) {
-    fake::FakeMmioDevice::Options o;
-    o.version = s.version;
-    o.device_id = virtio::VIRTIO_ID_NET;
-    o.num_queues = 2;
-    std::uint64_t f =
+driver_test::DeviceSetup device_of(const net_test::Setup& s) {
+    driver_test::DeviceSetup d = s;
+    d.features |=
         feature_bit(vn::VIRTIO_NET_F_MRG_RXBUF) | feature_bit(vn::VIRTIO_NET_F_GUEST_CSUM);
-    if (s.offer_mac) f |= feature_bit(vn::VIRTIO_NET_F_MAC);
-    if (s.offer_status) f |= feature_bit(vn::VIRTIO_NET_F_STATUS);
-    if (virtio::config::event_idx) f |= feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
-    if (virtio::config::indirect_desc) f |= feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
-    o.features = f;
-    return o;
+    if (s.offer_mac) d.features |= feature_bit(vn::VIRTIO_NET_F_MAC);
+    if (s.offer_status) d.features |= feature_bit(vn::VIRTIO_NET_F_STATUS);
+    return d;
 }
 
 // Scatters `bytes` over the writable segments; returns what fitted.
@@ -46,7 +37,7 @@ std::size_t scatter(fake::Chain& c, const std::uint8_t* bytes, std::size_t n) {
 
 namespace net_test {
 
-Env::Env(const Setup& s) : setup(s), fake(fake_options(s)) {
+Env::Env(const Setup& s) : DriverEnv(device_of(s)), setup(s) {
     const std::uint8_t mac[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
     fake.change_config(0, mac);
     const std::uint8_t status[] = {1, 0};  // VIRTIO_NET_S_LINK_UP
@@ -86,11 +77,7 @@ void Env::arrive(std::vector<Arrival> frames, std::size_t expect_delivered) {
     for (auto& f : frames) wire.push_back(std::move(f));
     // At least one round, so a pending config-change interrupt is delivered too.
     for (int t = 0; t < 200; ++t) {
-        {
-            rtos::IrqLock lock;  // the device works "between" driver instructions
-            if (fake.queue(0).live) fake.process(0);
-        }
-        host_irq::raise();
+        process(0);
         sim::tick();
         if (delivered.size() >= expect_delivered && wire.empty()) break;
     }
@@ -105,12 +92,7 @@ unsigned Env::driver_ok_count() const {
 
 Env& boot(const Setup& s) {
     Env* e = new Env(s);  // lives until the scenario's process ends
-    host_irq::install(&e->fake, s.irq);
-    if (e->transport.probe() != virtio::Error::ok) {
-        sim::fail(__FILE__, __LINE__, "transport probe failed");
-        return *e;
-    }
-    e->probed = host_drivers::probe(e->transport, e->fake.base());
+    e->probe();
     e->dev = rtos::net::NetDevice::first();
     if (e->dev) {
         e->dev->attach(

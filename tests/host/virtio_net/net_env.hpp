@@ -1,8 +1,7 @@
-// What the virtio-net driver needs around it on the host, for one scenario
-// (each runs in its own process, see sim.hpp): the fake virtio-mmio device
-// as a network card, DMA memory (tests/host/virtio/dma_arena.cpp), the
-// interrupt line (tests/host/virtio/irq_line.hpp) and the driver table
-// (tests/host/virtio/driver_table.hpp).
+// The virtio-net driver's environment for one scenario: the shared driver
+// environment (tests/host/virtio/driver_env.hpp) with the fake device
+// playing a network card (frames arrive on the receive queue, transmitted
+// frames are collected).
 #pragma once
 
 #include <cstdint>
@@ -10,19 +9,16 @@
 #include <optional>
 #include <vector>
 
-#include "drivers/virtio/transport/mmio_transport.hpp"
+#include "driver_env.hpp"
 #include "drivers/virtio/net/virtio_net_hdr.hpp"
-#include "fake_mmio_device.hpp"
-#include "irq_line.hpp"
 #include "drivers/net/netdev.hpp"
 
 namespace net_test {
 
-struct Setup {
-    std::uint32_t version = virtio::mmio::VERSION_MODERN;
+struct Setup : driver_test::DeviceSetup {
+    Setup() { device_id = virtio::VIRTIO_ID_NET; }
     bool offer_mac = true;
     bool offer_status = true;
-    bool irq = true;
 };
 
 /// A frame on its way to the guest, and how the device will report it.
@@ -32,13 +28,9 @@ struct Arrival {
     std::optional<std::uint32_t> used_len = {};  ///< reported instead of header + frame
 };
 
-struct Env {
+struct Env : driver_test::DriverEnv {
     explicit Env(const Setup& s);
     Setup setup;
-    fake::FakeMmioDevice fake;
-    host_irq::IrqLine line{fake};
-    virtio::MmioTransport transport{line};
-    bool probed = false;
     rtos::net::NetDevice* dev = nullptr;
 
     std::deque<Arrival> wire;                          ///< frames not yet taken by the device

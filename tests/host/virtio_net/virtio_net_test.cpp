@@ -217,8 +217,14 @@ void tx_frames() {
 // ---- link status and the MAC ----
 
 void link_and_mac() {
+    host_log::LogCapture log;
     Env& e = start();
     if (!e.dev) return;
+    SIM_CHECK(log.contains(
+        " link up features " +
+        rig::feature_words(kMrg ? "guest_csum mac mrg_rxbuf status" : "guest_csum mac status",
+                           rig::scenario_version) +
+        "\n"));
     const std::uint8_t want[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
     SIM_CHECK(std::equal(want, want + 6, e.dev->mac()));
     SIM_CHECK(e.dev->link_up());
@@ -234,8 +240,11 @@ void random_mac() {
     Setup s;
     s.version = rig::scenario_version;
     s.offer_mac = false;
+    host_log::LogCapture log;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
+    SIM_CHECK(
+        log.contains(" features guest_csum" + std::string(kMrg ? " mrg_rxbuf" : "") + " status "));
     if (!e.dev) return;
     const std::uint8_t m0 = e.dev->mac()[0];
     SIM_CHECK((m0 & 0x02) != 0);  // locally administered

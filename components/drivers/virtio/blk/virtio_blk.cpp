@@ -29,6 +29,11 @@ constexpr unsigned VIRTIO_BLK_F_SEG_MAX = 2;
 constexpr unsigned VIRTIO_BLK_F_RO = 5;
 constexpr unsigned VIRTIO_BLK_F_BLK_SIZE = 6;
 constexpr unsigned VIRTIO_BLK_F_FLUSH = 9;
+constexpr FeatureName kFeatureNames[] = {{VIRTIO_BLK_F_SIZE_MAX, "size_max"},
+                                         {VIRTIO_BLK_F_SEG_MAX, "seg_max"},
+                                         {VIRTIO_BLK_F_RO, "ro"},
+                                         {VIRTIO_BLK_F_BLK_SIZE, "blk_size"},
+                                         {VIRTIO_BLK_F_FLUSH, "flush"}};
 
 // 5.2.4 Device configuration layout (byte offsets).
 constexpr std::uint32_t kCfgCapacity = 0;
@@ -459,10 +464,10 @@ bool VirtioBlk::start(const Found& found) {
     // of those in flight (EVENT_IDX), one per request at depth 1.
     q.set_interrupt_batching(interrupts_);
 
-    char extra[64];
-    snprintf(extra, sizeof(extra), " %s %llu sectors%s", name_,
-             static_cast<unsigned long long>(capacity), info_.read_only ? " ro" : "");
-    announce(found, dev_, extra);
+    char extra[48];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors", name_,
+             static_cast<unsigned long long>(capacity));
+    announce(found, dev_, kFeatureNames, extra);
     rtos::block::BlockDevice::add(this);
     return true;
 }

@@ -21,6 +21,7 @@
 #include <rtos/config.hpp>
 #include <rtos/console.hpp>
 #include <rtos/critical.hpp>
+#include <rtos/format.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
@@ -48,6 +49,8 @@ using virtio::Virtqueue;
 // 5.3.3 Feature bits.
 constexpr unsigned VIRTIO_CONSOLE_F_SIZE = 0;
 constexpr unsigned VIRTIO_CONSOLE_F_MULTIPORT = 1;
+constexpr virtio::FeatureName kFeatureNames[] = {{VIRTIO_CONSOLE_F_SIZE, "size"},
+                                                 {VIRTIO_CONSOLE_F_MULTIPORT, "multiport"}};
 
 // 5.3.4 Device configuration layout (byte offsets).
 constexpr std::uint32_t kCfgCols = 0;
@@ -679,12 +682,9 @@ bool Console::start(const virtio::Found& found) {
 
     unsigned present = 0;
     for (unsigned i = 0; i < nports_; ++i) present += ports_[i].present ? 1 : 0;
-    char interrupts[24];
-    found.transport.describe_interrupts(interrupts, sizeof interrupts);
-    printk("virtio-console: %s %s %s %s ports %u%s queue %u features %#llx\n", found.bus,
-           found.transport.is_legacy() ? "legacy" : "modern", found.location, interrupts, present,
-           multiport_ ? " multiport" : "", dev_.queue(0).size(),
-           static_cast<unsigned long long>(dev_.features()));
+    char extra[16];
+    snprintf(extra, sizeof extra, " ports %u", present);
+    virtio::announce(found, dev_, kFeatureNames, extra);
     return true;
 }
 

@@ -40,6 +40,7 @@ namespace {
 using namespace virtio::gpu;
 using rtos::Status;
 
+constexpr FeatureName kFeatureNames[] = {{F_EDID, "edid"}};
 constexpr std::uint32_t kResourceId = 1;
 /// Largest width or height taken from the device (QEMU's limit is 16384).
 constexpr std::uint32_t kMaxSide = 16384;
@@ -389,7 +390,7 @@ bool VirtioGpu::start(const Found& found) {
     char extra[64];
     snprintf(extra, sizeof(extra), " scanout %u %ux%u edid %s", scanout_, width_, height_,
              edid_ ? "yes" : "no");
-    announce(found, dev_, extra);
+    announce(found, dev_, kFeatureNames, extra);
     return true;
 }
 

@@ -224,7 +224,7 @@ bool VirtioInput::start(const Found& found) {
     char extra[112];
     snprintf(extra, sizeof(extra), " %s name \"%s\" ev %#x", input_.name(), input_.product_name(),
              static_cast<unsigned>(input_.types()));
-    announce(found, dev_, extra);
+    announce(found, dev_, {}, extra);  // no feature bits of its own (5.8.3)
     return true;
 }
 

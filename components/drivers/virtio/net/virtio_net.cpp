@@ -50,6 +50,10 @@ constexpr std::uint64_t kDriverFeatures = feature_bit(net::VIRTIO_NET_F_MAC) |
                                           | feature_bit(net::VIRTIO_NET_F_GUEST_CSUM)
 #endif
     ;
+constexpr FeatureName kFeatureNames[] = {{net::VIRTIO_NET_F_GUEST_CSUM, "guest_csum"},
+                                         {net::VIRTIO_NET_F_MAC, "mac"},
+                                         {net::VIRTIO_NET_F_MRG_RXBUF, "mrg_rxbuf"},
+                                         {net::VIRTIO_NET_F_STATUS, "status"}};
 
 /// Receive-thread priority: above the network stack's thread, below the
 /// kernel's timer thread.
@@ -376,7 +380,7 @@ bool VirtioNet::start(const Found& found) {
     snprintf(extra, sizeof(extra), " mac %02x:%02x:%02x:%02x:%02x:%02x hdr %u rx %u tx %u link %s",
              mac_[0], mac_[1], mac_[2], mac_[3], mac_[4], mac_[5], layout_.hdr_len, rx_count_,
              tx_count_, link_up_ ? "up" : "down");
-    announce(found, dev_, extra);
+    announce(found, dev_, kFeatureNames, extra);
     rtos::net::NetDevice::add(this);
     return true;
 }

@@ -192,7 +192,7 @@ bool VirtioRng::start(const Found& found) {
         hal::dma_free(mem_);
         return false;
     }
-    announce(found, dev_);
+    announce(found, dev_, {});  // no feature bits of its own (5.4.3)
     return true;
 }
 
