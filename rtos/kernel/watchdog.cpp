@@ -48,6 +48,7 @@ void watchdog_main(void*) {
     for (Tick wake = clock::ticks();; wake += interval) {
         Thread::sleep_until(wake);
         const Tick now = clock::ticks();
+        if (now - wake > interval) wake = now;  // after a long stall: no burst of catch-up rounds
         const WatchdogClient* late = nullptr;
         const watchdog::Hardware* hw;
         {
