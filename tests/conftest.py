@@ -116,14 +116,32 @@ def check_features(log, device, mode, expected, count=1, qmp=None):
         assert seen == [set(expected)] * count, (seen, expected)
 
 
+# RTOS_TEST_CONFIG=<fragment>[,<fragment>...]: every build of the run takes
+# these Kconfig fragments too, in folders of their own
+# (build/test/<fragment names>/...), so that existing tests run against another
+# build: `RTOS_TEST_CONFIG=tests/configs/ubsan.conf pytest tests/system/test_blk.py`
+# runs the blk tests in the UBSan build (docs/reliability.md).
+EXTRA_CONFIG = tuple(c for c in os.environ.get('RTOS_TEST_CONFIG', '').split(',') if c)
+EXTRA_TAG = '+'.join(os.path.splitext(os.path.basename(c))[0] for c in EXTRA_CONFIG)
+
+
+def build_folder(bsp, name=None):
+    """The folder build(bsp, name) builds into (and boot() boots by default)."""
+    if EXTRA_TAG:
+        return os.path.join(ROOT, 'build', 'test', EXTRA_TAG, name or bsp)
+    return os.path.join(ROOT, 'build', 'test', name) if name else os.path.join(ROOT, 'build', bsp)
+
+
 def build(bsp, name=None, config=(), jobs=2, targets=()):
     """Builds BSP into build/test/<name> (default: the BSP's own build folder)
     with the given Kconfig fragments (targets: scons targets instead of the
     default ones, e.g. ['flash']); returns the build folder. Concurrent
     callers (xdist workers) wait for each other through a lock file."""
-    out = os.path.join(ROOT, 'build', 'test', name) if name else os.path.join(ROOT, 'build', bsp)
+    out = build_folder(bsp, name)
+    config = tuple(config) + EXTRA_CONFIG
     os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
-    lock_path = os.path.join(ROOT, 'build', 'locks', (name or bsp) + '.lock')
+    lock_path = os.path.join(ROOT, 'build', 'locks',
+                             '+'.join(filter(None, (name or bsp, EXTRA_TAG))) + '.lock')
     with open(lock_path, 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}']
@@ -145,7 +163,7 @@ def boot(request):
     guests = []
 
     def start(bsp, build_dir=None, wait_prompt=True, **kw):
-        g = Guest(bsp, build_dir or os.path.join(ROOT, 'build', bsp), log_name=request.node.name,
+        g = Guest(bsp, build_dir or build_folder(bsp), log_name=request.node.name,
                   **kw)
         guests.append(g)
         if wait_prompt:
