@@ -156,6 +156,17 @@ def build(bsp, name=None, config=(), jobs=2, targets=()):
     return out
 
 
+
+def ubsan_build(bsp):
+    """The sanitized soak image (CONFIG_RTOS_UBSAN, every device class with
+    its example services): tools/soak.py --ubsan (test_soak.py) soaks the
+    same folder; test_reliability.py runs ktest in it, test_hostile.py
+    hostile input."""
+    import soak
+    name, config = soak.image(bsp, ubsan=True)
+    return build(bsp, name, config=config)
+
+
 @pytest.fixture
 def boot(request):
     """boot(bsp, build=..., **qemu options) -> a Guest at the shell prompt.

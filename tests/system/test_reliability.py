@@ -9,7 +9,7 @@ import time
 import zlib
 
 import pytest
-from conftest import BSPS, build, virtio_dev, virtio_kw
+from conftest import BSPS, build, ubsan_build, virtio_dev, virtio_kw
 from qmp import QMP, qmp_args
 
 WATCHDOG_PERIOD_S = 10  # CONFIG_WATCHDOG_I6300ESB_TIMEOUT_MS's default
@@ -143,15 +143,6 @@ def test_blk_stalled_device_is_reset_and_reinitialised(boot, tmp_path, qmp_path,
 
 
 # ---- the on-target UBSan build (CONFIG_RTOS_UBSAN) ----
-
-
-def ubsan_build(bsp):
-    """The sanitized soak image: tools/soak.py --ubsan (test_soak.py) soaks
-    the same folder, so blk, net (lwIP), console and FAT move real data
-    through it there; here the ktest suite runs in it."""
-    import soak
-    name, config = soak.image(bsp, ubsan=True)
-    return build(bsp, name, config=config)
 
 
 @pytest.mark.parametrize('bsp', BSPS)
