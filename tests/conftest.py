@@ -1,18 +1,25 @@
 """Shared fixtures: building a configuration once (safe under pytest-xdist)
 and booting it in QEMU."""
 import fcntl
+import json
 import os
 import re
 import subprocess
 import sys
+import uuid
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'system'))
 
+import builds  # noqa: E402
 from guest import Guest  # noqa: E402
+
+# Test order and xdist scheduling: longest first (tests/schedule.py).
+pytest_plugins = ['schedule']
 
 BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
 
@@ -125,46 +132,86 @@ EXTRA_CONFIG = tuple(c for c in os.environ.get('RTOS_TEST_CONFIG', '').split(','
 EXTRA_TAG = '+'.join(os.path.splitext(os.path.basename(c))[0] for c in EXTRA_CONFIG)
 
 
-def build_folder(bsp, name=None):
-    """The folder build(bsp, name) builds into (and boot() boots by default)."""
-    if EXTRA_TAG:
-        return os.path.join(ROOT, 'build', 'test', EXTRA_TAG, name or bsp)
-    return os.path.join(ROOT, 'build', 'test', name) if name else os.path.join(ROOT, 'build', bsp)
+def _with_extra(out):
+    """A build folder moved under build/test/<EXTRA_TAG>/ when RTOS_TEST_CONFIG is set."""
+    if not EXTRA_TAG:
+        return out
+    return os.path.join(ROOT, 'build', 'test', EXTRA_TAG,
+                        os.path.relpath(out, os.path.join(ROOT, 'build')))
+
+
+def _run_id():
+    """The same in every xdist worker of one run, different in the next run."""
+    return os.environ.get('PYTEST_XDIST_TESTRUNUID') or _RUN_ID
+
+
+_RUN_ID = uuid.uuid4().hex
+
+
+def ensure_built(bsp, name=None, config=(), jobs=2, targets=()):
+    """Builds a configuration once per run; returns (build folder, None) or
+    (build folder, the failed command and its output). The configuration is a
+    registered name (tests/builds.py) or fragments (paths from the top of the
+    tree or absolute) with a name for its folder; fragments that resolve to a
+    registered configuration use that configuration's folder. Concurrent
+    callers (xdist workers) wait for each other through a lock file, and a
+    folder built earlier in the run with the same inputs is not rebuilt."""
+    registered = builds.configurations()
+    if not config and name not in (None, builds.DEFAULT):
+        if name not in registered:
+            raise ValueError(f'build(): unknown configuration {name!r} and no fragments: '
+                             'register it in tests/builds.py or pass config=')
+        config = registered[name]
+    fragments = tuple(os.path.join(ROOT, f) for f in config)
+    canonical = builds.registered_name(bsp, builds.resolve(bsp, fragments))
+    if canonical is not None:
+        name = canonical
+        fragments = tuple(os.path.join(ROOT, f) for f in registered[canonical])
+    elif not fragments:
+        name = builds.DEFAULT
+    elif name is None:
+        name = '+'.join(os.path.splitext(os.path.basename(f))[0] for f in fragments)
+    out = _with_extra(builds.folder(bsp, name))
+    fragments += tuple(os.path.join(ROOT, f) for f in EXTRA_CONFIG)
+    locks = os.path.join(ROOT, 'build', 'locks')
+    os.makedirs(locks, exist_ok=True)
+    done = json.dumps({'run': _run_id(), 'fragments': fragments, 'targets': sorted(targets)})
+    with open(os.path.join(locks, os.path.relpath(out, ROOT).replace(os.sep, '-') + '.lock'),
+              'a+') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        if lock.read() == done:
+            return out, None
+        argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}',
+                'CONFIG=' + ','.join(fragments)] + list(targets)
+        r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        lock.truncate(0)  # (opened to append: the next write starts the file)
+        if r.returncode != 0:
+            return out, f'build failed: {" ".join(argv)}\n{r.stdout}'
+        lock.write(done)
+    return out, None
 
 
 def build(bsp, name=None, config=(), jobs=2, targets=()):
-    """Builds BSP into build/test/<name> (default: the BSP's own build folder)
-    with the given Kconfig fragments (targets: scons targets instead of the
-    default ones, e.g. ['flash']); returns the build folder. Concurrent
-    callers (xdist workers) wait for each other through a lock file."""
-    out = build_folder(bsp, name)
-    config = tuple(config) + EXTRA_CONFIG
-    os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
-    lock_path = os.path.join(ROOT, 'build', 'locks',
-                             '+'.join(filter(None, (name or bsp, EXTRA_TAG))) + '.lock')
-    with open(lock_path, 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}']
-        if config:
-            argv.append('CONFIG=' + ','.join(os.path.join(ROOT, c) for c in config))
-        if targets:
-            argv += list(targets)
-        r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-        if r.returncode != 0:
-            pytest.fail(f'build failed: {" ".join(argv)}\n{r.stdout}', pytrace=False)
+    """The build folder of a configuration (ensure_built), built once per run:
+    build(bsp) is the board's defconfig in build/<bsp>; build(bsp, 'console')
+    a configuration of tests/builds.py; build(bsp, 'my-name', config=[...])
+    fragments (in that folder unless they resolve to a registered
+    configuration). targets: scons targets instead of the default ones (e.g.
+    ['flash']). A failed build fails the test with the build output."""
+    out, failure = ensure_built(bsp, name, config, jobs, targets)
+    if failure:
+        pytest.fail(failure, pytrace=False)
     return out
-
 
 
 def ubsan_build(bsp):
     """The sanitized soak image (CONFIG_RTOS_UBSAN, every device class with
-    its example services): tools/soak.py --ubsan (test_soak.py) soaks the
-    same folder; test_reliability.py runs ktest in it, test_hostile.py
-    hostile input."""
-    import soak
-    name, config = soak.image(bsp, ubsan=True)
-    return build(bsp, name, config=config)
+    its example services; tests/builds.py's 'soak-ubsan'): tools/soak.py
+    --ubsan (test_soak.py) soaks the same folder; test_reliability.py runs
+    ktest in it, test_hostile.py hostile input."""
+    return build(bsp, 'soak-ubsan')
 
 
 @pytest.fixture
@@ -174,8 +221,8 @@ def boot(request):
     guests = []
 
     def start(bsp, build_dir=None, wait_prompt=True, **kw):
-        g = Guest(bsp, build_dir or build_folder(bsp), log_name=request.node.name,
-                  **kw)
+        g = Guest(bsp, build_dir or _with_extra(builds.folder(bsp, builds.DEFAULT)),
+                  log_name=request.node.name, **kw)
         guests.append(g)
         if wait_prompt:
             g.wait_prompt()
@@ -184,10 +231,3 @@ def boot(request):
     yield start
     for g in guests:
         g.close()
-
-
-def pytest_collection_modifyitems(items):
-    """The host unit tests (one long ctest run, built by tools/test before
-    pytest starts) go first, beside the first guests instead of at the end
-    of the run."""
-    items.sort(key=lambda item: item.name != 'test_host_unit_tests')

@@ -66,21 +66,31 @@ def boards_of(fragment):
     return None
 
 
-def run_board(bsp, configs, build_root, jobs, results, lock, progress):
-    build_dir = os.path.join(build_root, bsp)
+def board_folder_builder(build_root):
+    """The default way to build: each board's configurations one after the
+    other in <build_root>/<bsp>. build(bsp, name, fragment, jobs) returns
+    (build folder, None) or (build folder, the command and its output)."""
+    def build(bsp, name, fragment, jobs):
+        build_dir = os.path.join(build_root, bsp)
+        rc, log = footprint.scons_build(bsp, build_dir, [fragment] if fragment else [], jobs)
+        return build_dir, (log if rc else None)
+    return build
+
+
+def run_board(bsp, configs, build, jobs, results, lock, progress):
     for name, fragment in configs:
         only = boards_of(fragment)
         if only is not None and bsp not in only:
             continue
         start = time.monotonic()
-        rc, log = footprint.scons_build(bsp, build_dir, [fragment] if fragment else [], jobs)
+        build_dir, failure = build(bsp, name, fragment, jobs)
         secs = time.monotonic() - start
         row = {'config': name, 'fragment': fragment, 'bsp': bsp, 'seconds': round(secs, 1),
-               'status': 'ok' if rc == 0 else 'FAILED'}
-        if rc == 0:
+               'status': 'FAILED' if failure else 'ok'}
+        if not failure:
             row.update(footprint.elf_sizes(os.path.join(build_dir, 'rtos.elf'), bsp))
         else:
-            row['log'] = log[-6000:]
+            row['log'] = failure[-6000:]
         with lock:
             results.append(row)
             if progress:
@@ -117,7 +127,10 @@ def junit(results, path, seconds):
     ET.ElementTree(suite).write(path, encoding='utf-8', xml_declaration=True)
 
 
-def main(argv=None):
+def main(argv=None, build=None):
+    """build: how to build one configuration (see board_folder_builder, the
+    default); tests/system/test_matrix.py passes the test suite's, which
+    reuses the build folders the other tests made."""
     ap = footprint.parser(__doc__)
     ap.add_argument('--only', help='only the configurations whose name contains this')
     ap.add_argument('--build-root', default=os.path.join(ROOT, 'build', 'matrix'),
@@ -144,9 +157,9 @@ def main(argv=None):
     results, lock = [], threading.Lock()
     per_board = max(1, args.jobs // len(bsps))
     start = time.monotonic()
-    threads = [threading.Thread(target=run_board, args=(bsp, configs, args.build_root,
-                                                        per_board, results, lock,
-                                                        not args.quiet))
+    build = build or board_folder_builder(args.build_root)
+    threads = [threading.Thread(target=run_board, args=(bsp, configs, build, per_board,
+                                                        results, lock, not args.quiet))
                for bsp in bsps]
     for t in threads:
         t.start()

@@ -24,7 +24,7 @@ stream byte, I/O error, panic), no leak and no stack above 90 %.
 Boards run in parallel; logs in build/soak/<board>.log. --ubsan soaks the
 undefined-behaviour sanitizer build (tests/configs/ubsan.conf too: what the
 test suite runs, sharing the image with test_reliability.py's UBSan tests).
-Images go to <builds>/soak[-ubsan]-<board> (default builds: build).
+Images go to <builds>/<board>/soak[-ubsan] (default builds: build/soak).
 """
 import argparse
 import fcntl
@@ -64,19 +64,24 @@ def smp_available():
         return re.search(r'^config RTOS_SMP$', f.read(), re.M) is not None
 
 
-def image(bsp, ubsan):
-    """The soak image's build folder name and Kconfig fragments."""
+def image(ubsan):
+    """The soak image's name (its folder under <builds>/<board>/, as
+    tests/builds.py names it) and Kconfig fragments."""
     if ubsan:
-        return f'soak-ubsan-{bsp}', CONFIG + [UBSAN_CONFIG]
-    return f'soak-{bsp}', CONFIG
+        return 'soak-ubsan', CONFIG + [UBSAN_CONFIG]
+    return 'soak', CONFIG
 
 
 def build(bsp, jobs, ubsan, builds):
-    name, config = image(bsp, ubsan)
-    out = os.path.join(builds, name)
-    # The lock tests/conftest.py's build() takes: a test may build the same folder.
-    os.makedirs(os.path.join(ROOT, 'build', 'locks'), exist_ok=True)
-    with open(os.path.join(ROOT, 'build', 'locks', name + '.lock'), 'w') as lock:
+    name, config = image(ubsan)
+    out = os.path.join(builds, bsp, name)
+    # The lock tests/conftest.py's build() takes for this folder (with
+    # --builds build/test, tests/builds.py's folder): a test may build it too.
+    # Opened to append: the note of what the run built there stays.
+    locks = os.path.join(ROOT, 'build', 'locks')
+    os.makedirs(locks, exist_ok=True)
+    with open(os.path.join(locks, os.path.relpath(out, ROOT).replace(os.sep, '-') + '.lock'),
+              'a+') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         argv = ['scons', '-Q', f'-j{jobs}', f'BSP={bsp}', f'BUILD={out}',
                 'CONFIG=' + ','.join(os.path.join(ROOT, c) for c in config)]
@@ -380,8 +385,9 @@ def main():
                     help='CPUs per guest (default 4 where the kernel has SMP, else 1)')
     ap.add_argument('--ubsan', action='store_true',
                     help='soak the undefined-behaviour sanitizer build (CONFIG_RTOS_UBSAN)')
-    ap.add_argument('--builds', default=os.path.join(ROOT, 'build'),
-                    help='where the images are built (default: build)')
+    ap.add_argument('--builds', default=os.path.join(ROOT, 'build', 'soak'),
+                    help='where the images are built: <builds>/<board>/soak[-ubsan] '
+                         '(default: build/soak)')
     ap.add_argument('-j', '--jobs', type=int, default=2)
     args = ap.parse_args()
     smp = args.smp if args.smp is not None else (4 if smp_available() else 1)

@@ -117,7 +117,7 @@ bool seq_write(const char* path, const char* name, const char* label, uint8_t* b
     int fd;
     Status s = vfs().open(path, kWrite | kCreate | kTruncate, fd);
     if (s != Status::ok) return failed(name, "open", s);
-    for (uint64_t at = 0; at < size && s == Status::ok;) {
+    for (uint64_t at = 0; at < size && s == Status::ok && !shell::interrupted();) {
         const std::size_t n = size - at < kChunk ? static_cast<std::size_t>(size - at) : kChunk;
         std::size_t done;
         s = vfs().write(fd, buf, n, done);
@@ -127,7 +127,7 @@ bool seq_write(const char* path, const char* name, const char* label, uint8_t* b
     if (s == Status::ok) s = vfs().fsync(fd);
     const Status c = vfs().close(fd);
     if (s != Status::ok || c != Status::ok) return failed(name, "write", s != Status::ok ? s : c);
-    if (label) print_rate(name, label, size, clock::now_ns() - t0);
+    if (label && !shell::interrupted()) print_rate(name, label, size, clock::now_ns() - t0);
     return true;
 }
 
@@ -143,7 +143,7 @@ bool seq_read(const char* path, const char* name, const char* label, uint8_t* bu
         Status s = vfs().open(path, kRead, fd);
         if (s != Status::ok) return failed(name, "open", s);
         uint64_t total = 0;
-        for (;;) {
+        while (!shell::interrupted()) {
             std::size_t done;
             s = vfs().read(fd, buf, kChunk, done);
             if (s != Status::ok || done == 0) break;
@@ -151,9 +151,9 @@ bool seq_read(const char* path, const char* name, const char* label, uint8_t* bu
         }
         vfs().close(fd);
         if (s != Status::ok) return failed(name, "read", s);
+        if (shell::interrupted()) return true;  // no figure from a partial run
         if (total != size) return failed(name, "size", Status::corrupt);
         bytes += total;
-        if (shell::interrupted()) break;
     }
     print_rate(name, label, bytes, clock::now_ns() - t0);
     return true;
@@ -179,6 +179,7 @@ bool creates(const char* dir, const char* label, uint8_t* buf, unsigned files) {
     }
     s = vfs().sync();
     if (s != Status::ok) return failed("create-small", "sync", s);
+    if (shell::interrupted()) return true;  // no figure from a partial run
     const uint64_t ns = clock::now_ns() - t0;
     printk("fs: create-small %s %llu files/s\n", label,
            static_cast<unsigned long long>(ns ? uint64_t{made} * 1000000000ull / ns : 0));
@@ -234,17 +235,21 @@ int cmd_fsbench(int argc, char** argv) {
     // Small files first: on a split volume they stay on the metadata disk.
     printk("fs: create-small running\n");
     ok &= creates(dir, label, buf, static_cast<unsigned>(files));
-    if (pad_kib) {
+    if (pad_kib && !shell::interrupted()) {
         // Untimed: a file that moves the next allocations past the end of
         // a split volume's metadata disk (the big file's data on null-co).
         static char pad[kPathMax];
         snprintf(pad, sizeof(pad), "%s/fsbench-pad.bin", dir);
         if (!seq_write(pad, "pad", nullptr, buf, pad_kib * 1024)) ok = false;
     }
-    printk("fs: %s running\n", name_w);
-    ok &= seq_write(path, name_w, label, buf, size);
-    printk("fs: %s running\n", name_r);
-    ok &= seq_read(path, name_r, label, buf, size);
+    if (!shell::interrupted()) {
+        printk("fs: %s running\n", name_w);
+        ok &= seq_write(path, name_w, label, buf, size);
+    }
+    if (!shell::interrupted()) {
+        printk("fs: %s running\n", name_r);
+        ok &= seq_read(path, name_r, label, buf, size);
+    }
     heap::free(buf);
     if (shell::interrupted()) return shell::kInterrupted;
     printk("fs: done\n");

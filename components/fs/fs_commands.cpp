@@ -235,6 +235,11 @@ int copy(const char* cmd, const char* src, const char* dst) {
     vfs().close(in);
     const Status c = vfs().close(out);
     if (!result && c != Status::ok) result = fail(cmd, dst, c);
+    if (result == shell::kInterrupted) {  // a part of the file must not pass for a copy
+        s = vfs().unlink(dst);
+        if (s == Status::ok) printk("%s: %s: the partial copy removed\n", cmd, dst);
+        else fail(cmd, dst, s);
+    }
     return result;
 }
 
@@ -348,7 +353,7 @@ unsigned write_file(const char* path, uint32_t seed, uint32_t bytes, uint32_t ch
     if (vfs().open(path, kWrite | kCreate | kTruncate, fd) != Status::ok) return 1;
     unsigned errors = 0;
     uint32_t x = 0;
-    for (uint32_t at = 0; at < bytes && !errors;) {
+    for (uint32_t at = 0; at < bytes && !errors && !shell::interrupted();) {
         const uint32_t n = bytes - at < chunk ? bytes - at : chunk;
         fill_pattern(buf.p, n, seed, at, x);
         std::size_t done;
@@ -357,9 +362,9 @@ unsigned write_file(const char* path, uint32_t seed, uint32_t bytes, uint32_t ch
     }
     if (sync && vfs().fsync(fd) != Status::ok) ++errors;
     if (vfs().close(fd) != Status::ok) ++errors;
-    if (!verify || errors) return errors;
+    if (!verify || errors || shell::interrupted()) return errors;
     if (vfs().open(path, kRead, fd) != Status::ok) return errors + 1;
-    for (uint32_t at = 0; at < bytes;) {
+    for (uint32_t at = 0; at < bytes && !shell::interrupted();) {
         const uint32_t n = bytes - at < chunk ? bytes - at : chunk;
         fill_pattern(buf.p, n, seed, at, x);
         std::size_t done;
@@ -412,8 +417,8 @@ int fstest_threads(char** a) {
         workers[i]->join();
         errors += jobs[i].errors;
     }
-    printk("fstest: %u threads x %llu files of %llu bytes, %u errors\n", started, files, bytes,
-           errors);
+    printk("fstest: %s%u threads x %llu files of %llu bytes, %u errors\n",
+           shell::interrupted() ? "interrupted: " : "", started, files, bytes, errors);
     if (shell::interrupted()) return shell::kInterrupted;
     return errors ? 1 : 0;
 }
@@ -428,7 +433,10 @@ int fstest_stream(char** a) {
     for (unsigned i = 0; i < files; ++i) {
         if (shell::interrupted()) return shell::kInterrupted;
         snprintf(path, sizeof(path), "%s/s%u.bin", a[0], i);
-        if (write_file(path, i, static_cast<uint32_t>(bytes), 4096 + 100, true, false)) {
+        const unsigned errors =
+            write_file(path, i, static_cast<uint32_t>(bytes), 4096 + 100, true, false);
+        if (shell::interrupted()) return shell::kInterrupted;  // file i is not whole
+        if (errors) {
             printk("fstest: %s: write failed\n", path);
             return 1;
         }

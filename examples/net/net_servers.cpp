@@ -269,6 +269,41 @@ std::uint8_t pattern_byte(std::size_t i) {
     return static_cast<std::uint8_t>((i * 2654435761u) >> 13);
 }
 
+// lwIP's netconn wakes nothing on Ctrl-C, so echotest never blocks in it
+// for long: the connect runs non-blocking, a chunk is written with
+// NETCONN_DONTBLOCK (a write on a connection still connecting answers
+// ERR_INPROGRESS), and both are retried once a tick; a receive waits in the
+// shell's slices up to kEchoWaitMs for each part of the echo.
+constexpr std::uint64_t kEchoWaitMs = 5000;
+
+// Writes all n bytes; ERR_OK, lwIP's error, or ERR_OK short of n on Ctrl-C.
+err_t write_all(netconn* c, const std::uint8_t* data, std::size_t n, std::size_t& written) {
+    written = 0;
+    while (written < n) {
+        if (rtos::shell::interrupted()) return ERR_OK;
+        std::size_t w = 0;
+        const err_t e = netconn_write_partly(c, data + written, n - written,
+                                             NETCONN_COPY | NETCONN_DONTBLOCK, &w);
+        written += w;
+        if (e == ERR_INPROGRESS || e == ERR_WOULDBLOCK) rtos::Thread::sleep(1);
+        else if (e != ERR_OK) return e;
+    }
+    return ERR_OK;
+}
+
+// Receives the next part of the echo; ERR_TIMEOUT after kEchoWaitMs, also
+// (with *buf null) when Ctrl-C ended the wait.
+err_t receive(netconn* c, netbuf** buf) {
+    const rtos::Tick deadline = rtos::clock::ticks() + rtos::clock::ms_to_ticks(kEchoWaitMs);
+    while (rtos::Tick t = rtos::shell::wait_slice(deadline)) {
+        const std::uint64_t ms = rtos::clock::ticks_to_ms(t);
+        netconn_set_recvtimeout(c, static_cast<u32_t>(ms ? ms : 1));
+        const err_t e = netconn_recv(c, buf);
+        if (e != ERR_TIMEOUT) return e;
+    }
+    return ERR_TIMEOUT;
+}
+
 // Sends `total` bytes of a fixed pattern in chunks, reading each chunk's echo
 // back before the next (both directions stay within the TCP windows).
 int cmd_echotest(int argc, char** argv) {
@@ -279,44 +314,51 @@ int cmd_echotest(int argc, char** argv) {
         rtos::printk("echotest: bad arguments\n");
         return 1;
     }
-    netconn* c = netconn_new(NETCONN_TCP);
-    if (c == nullptr) return 1;
-    const std::uint64_t t0 = rtos::clock::now_ns();
-    err_t e = netconn_connect(c, &server, kEchoPort);
     auto* chunk = static_cast<std::uint8_t*>(rtos::heap::alloc(kChunk));
+    netconn* c = chunk ? netconn_new(NETCONN_TCP) : nullptr;
+    if (c == nullptr) {
+        rtos::heap::free(chunk);
+        rtos::printk("echotest: out of memory\n");
+        return 1;
+    }
+    const std::uint64_t t0 = rtos::clock::now_ns();
+    netconn_set_nonblocking(c, 1);
+    err_t e = netconn_connect(c, &server, kEchoPort);
+    netconn_set_nonblocking(c, 0);  // the connect goes on; the writes say when it is done
+    if (e == ERR_INPROGRESS) e = ERR_OK;
     std::size_t sent = 0, received = 0, mismatches = 0;
-    if (e == ERR_OK && chunk != nullptr) {
-        netconn_set_recvtimeout(c, 5000);
-        while (e == ERR_OK && sent < total && !rtos::shell::interrupted()) {
-            const std::size_t n = total - sent < kChunk ? total - sent : kChunk;
-            for (std::size_t k = 0; k < n; ++k) chunk[k] = pattern_byte(sent + k);
-            e = netconn_write(c, chunk, n, NETCONN_COPY);
-            sent += n;
-            while (e == ERR_OK && received < sent) {
-                netbuf* buf;
-                e = netconn_recv(c, &buf);
-                if (e != ERR_OK) break;
-                do {
-                    void* data;
-                    u16_t len;
-                    netbuf_data(buf, &data, &len);
-                    for (u16_t k = 0; k < len; ++k)
-                        if (static_cast<std::uint8_t*>(data)[k] != pattern_byte(received + k))
-                            ++mismatches;
-                    received += len;
-                } while (netbuf_next(buf) >= 0);
-                netbuf_delete(buf);
-            }
+    while (e == ERR_OK && sent < total && !rtos::shell::interrupted()) {
+        const std::size_t n = total - sent < kChunk ? total - sent : kChunk;
+        for (std::size_t k = 0; k < n; ++k) chunk[k] = pattern_byte(sent + k);
+        std::size_t written;
+        e = write_all(c, chunk, n, written);
+        sent += written;
+        while (e == ERR_OK && received < sent) {
+            netbuf* buf = nullptr;
+            e = receive(c, &buf);
+            if (e != ERR_OK) break;
+            do {
+                void* data;
+                u16_t len;
+                netbuf_data(buf, &data, &len);
+                for (u16_t k = 0; k < len; ++k)
+                    if (static_cast<std::uint8_t*>(data)[k] != pattern_byte(received + k))
+                        ++mismatches;
+                received += len;
+            } while (netbuf_next(buf) >= 0);
+            netbuf_delete(buf);
         }
     }
+    const bool stopped = rtos::shell::interrupted();
+    if (stopped && e == ERR_TIMEOUT) e = ERR_OK;  // the wait Ctrl-C cut short is no error
+    netconn_delete(c);                            // closes it, also one still connecting
     rtos::heap::free(chunk);
-    netconn_close(c);
-    netconn_delete(c);
     const std::uint64_t ms = (rtos::clock::now_ns() - t0) / 1000000;
-    rtos::printk("echotest: %zu sent, %zu echoed, %zu mismatches, %llu ms%s%s\n", sent, received,
-                 mismatches, static_cast<unsigned long long>(ms), e == ERR_OK ? "" : ", error ",
+    rtos::printk("echotest: %s%zu sent, %zu echoed, %zu mismatches, %llu ms%s%s\n",
+                 stopped ? "interrupted: " : "", sent, received, mismatches,
+                 static_cast<unsigned long long>(ms), e == ERR_OK ? "" : ", error ",
                  e == ERR_OK ? "" : lwip_strerr(e));
-    if (rtos::shell::interrupted()) return rtos::shell::kInterrupted;
+    if (stopped) return rtos::shell::kInterrupted;
     return (e == ERR_OK && received == total && mismatches == 0) ? 0 : 1;
 }
 #endif  // CONFIG_SHELL

@@ -10,7 +10,8 @@ import time
 
 import pexpect
 import pytest
-from conftest import BSPS, ROOT, build
+import builds
+from conftest import BSPS, ROOT, ensure_built
 
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'build'))
 import fragment  # noqa: E402
@@ -533,21 +534,38 @@ def test_menuconfig_refuses_a_queue_size_that_is_no_power_of_two(tmp_path):
 
 # -- Every bool, flipped alone from its default, builds on every board --------------
 
+def compiler_flag_options():
+    """The options SConstruct turns into compiler flags: flipping one
+    recompiles every file."""
+    with open(os.path.join(ROOT, 'SConstruct')) as f:
+        return set(re.findall(r"cfg\.enabled\('(\w+)'\)", f.read()))
+
+
 @pytest.mark.parametrize('bsp', BSPS)
 def test_each_bool_flipped_builds(bsp, tmp_path):
     """Each option menuconfig offers, turned on (or off, when it is on by default)
-    alone, builds. One build folder per board, so each variant recompiles only the
-    files that name the option; a failure names it and shows the build output."""
+    alone, builds; a failure names it and shows the build output. The builds
+    are the test suite's (conftest.ensure_built): a flip that makes a
+    configuration other tests build (tests/builds.py, the build matrix's among
+    them) is that build; a flip of an option that sets compiler flags builds in
+    a folder of its own (it recompiles every file, and the flip after it would
+    again); the others follow each other in one folder per board, so each
+    recompiles only the files that name what it changed."""
     flips = flippable_bools(bsp)
     assert len(flips) >= 20, flips
+    flag_options = compiler_flag_options()
+    assert flag_options >= {'BUILD_OPTIMIZE_SIZE', 'DEBUG_FRAME_POINTER'}, flag_options
+    default = builds.values(bsp, ())
     failures = []
     for name, value in sorted(flips.items()):
         frag = tmp_path / f'{name}.conf'
         frag.write_text(f'CONFIG_{name}={value}\n')
-        try:
-            out = build(bsp, f'bools-{bsp}', config=[str(frag)])
-        except pytest.fail.Exception as e:
-            failures.append(f'CONFIG_{name}={value}:\n{str(e)[-3000:]}')
+        flipped = builds.values(bsp, [str(frag)]) or {}
+        changed = {sym for sym, v in flipped.items() if default.get(sym) != v}
+        folder = f'bool-{name}' if changed & flag_options else 'bools'
+        out, failure = ensure_built(bsp, folder, [str(frag)])
+        if failure:
+            failures.append(f'CONFIG_{name}={value}:\n{failure[-3000:]}')
             continue
         header = open(os.path.join(out, 'include', 'generated', 'autoconf.h')).read()
         assert (f'#define CONFIG_{name} 1\n' in header) == (value == 'y'), name

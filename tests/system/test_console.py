@@ -211,3 +211,52 @@ def test_console_single_port_shell(boot, sockdir, bsp, mode):
     finally:
         c0.close()
     assert re.search(r'^0\s+0\s+-\s+open\s+open\s+\d+', g.run('vcon list'), re.M)
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_vcon_write_ctrl_c(boot, sockdir, bsp):
+    """The host sends org.rtos.upper lines and reads nothing: the replies
+    fill the socket, QEMU keeps every transmit buffer, and the upper service
+    waits for one, holding the port. `vcon write` then waits at most a
+    second; Ctrl-C ends the wait, and the line says nothing went out. Once
+    the host reads, every reply arrives and the port works again."""
+    out = build(bsp, f'{arch(bsp)}-console', CONFIG)
+    g = boot(bsp, out, wait_prompt=False, extra=serial_args(sockdir), timeout=60)
+    if 'console demo: org.rtos.upper open' not in g.wait_prompt():
+        g.expect('console demo: org.rtos.upper open')
+    up = connect(f'{sockdir}/upper')
+    try:
+        wait_listing(g, r'^0\s+2\s+org\.rtos\.upper\s+open\s', 'the host open')
+        line = b'stall ' * 40 + b'\n'
+        sent = probes = 0
+        up.setblocking(False)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                while time.monotonic() < deadline:  # until nobody takes more
+                    sent += up.send(line * 64)
+            except BlockingIOError:
+                pass
+            probe = g.run('vcon write org.rtos.upper probe')
+            if 'write to org.rtos.upper failed: timeout' in probe:
+                break
+            assert 'vcon: 6 bytes to org.rtos.upper' in probe, probe
+            probes += 1
+            assert time.monotonic() < deadline, f'the port never stalled ({sent} bytes sent)'
+        out = g.interrupt('vcon write org.rtos.upper stopped',
+                          r'vcon write org\.rtos\.upper stopped\r*\n', 'vcon: interrupted',
+                          timeout=10)
+        assert re.search(r'^vcon: 0 of 8 bytes to org\.rtos\.upper before the interrupt\n\^C$',
+                         out, re.M), out
+        # Every whole line comes back upper-cased, with the probes that went
+        # through and nothing of the writes that gave up; then a write goes
+        # through.
+        up.settimeout(60)
+        lines = sent // len(line)
+        back = recv_exactly(up, lines * len(line) + probes * len(b'probe\n'))
+        assert back.count(b'probe\n') == probes
+        assert back.replace(b'probe\n', b'') == line.upper() * lines
+        assert 'vcon: 6 bytes to org.rtos.upper' in g.run('vcon write org.rtos.upper again')
+        assert recv_until(up, r'again\n') == 'again\n'
+    finally:
+        up.close()

@@ -219,7 +219,7 @@ def test_net_user(boot, tmp_path, bsp, mode):
 
 
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)
-def test_net_two_guests(boot, bsp):
+def test_net_two_guests(boot, tmp_path, bsp):
     """Two guests on one link over UDP datagrams between two 127.0.0.1
     ports: A has the static address from Kconfig, B gets one with ifconfig;
     they ping each other and B streams 1 MiB through A's TCP echo."""
@@ -231,7 +231,9 @@ def test_net_two_guests(boot, bsp):
                            f'remote.type=inet,remote.host=127.0.0.1,remote.port={remote}',
                 '-device', f'virtio-net-device,netdev=n0,mac={mac}']
 
-    a = boot(bsp, out, virtio='modern', extra=link(pa, pb, '52:54:00:00:00:0a'))
+    qmp_path = os.path.join(tmp_path, 'qmp-a')
+    a = boot(bsp, out, virtio='modern',
+             extra=link(pa, pb, '52:54:00:00:00:0a') + qmp_args(qmp_path))
     b = boot(bsp, out, virtio='legacy', extra=link(pb, pa, '52:54:00:00:00:0b'))
     assert 'inet 10.0.3.1 netmask 255.255.255.0' in a.run('ifconfig')
     # Strict dotted quads and a contiguous netmask; a refusal changes nothing.
@@ -266,10 +268,40 @@ def test_net_two_guests(boot, bsp):
     assert re.search(r'^ping: [1-4] sent, 0 received, 100% loss\n\^C$', out, re.M), out
     out_b = b.run('echotest 10.0.3.1 1048576', timeout=120)
     assert re.search(r'echotest: 1048576 sent, 1048576 echoed, 0 mismatches', out_b), out_b
-    # A Ctrl-C typed right behind it stops an echotest of 1 GiB within a chunk.
+    # A Ctrl-C typed right behind it stops an echotest of 1 GiB within a
+    # chunk; the line says first that the run is partial.
     b.send('echotest 10.0.3.1 1073741824\r\x03')
     out_b = b.expect(r'\^C\r*\nechotest: interrupted\r*\n' + re.escape(PROMPT), timeout=30)
-    assert re.search(r'echotest: (\d+) sent, \1 echoed, 0 mismatches', out_b), out_b
+    m = re.search(r'echotest: interrupted: (\d+) sent, (\d+) echoed, 0 mismatches', out_b)
+    assert m and int(m.group(2)) <= int(m.group(1)) < 1073741824, out_b
+    # Ctrl-C stops the connect to an address that never answers (lwIP would
+    # retry its SYN for over a minute) ...
+    out_b = b.interrupt('echotest 10.0.3.99 1000', r'echotest 10\.0\.3\.99 1000\r*\n',
+                        'echotest: interrupted', timeout=5)
+    assert re.search(r'^echotest: interrupted: 0 sent, 0 echoed, 0 mismatches, \d+ ms\n\^C$',
+                     out_b, re.M), out_b
+    # ... and the wait for an echo that does not come: A is paused (QMP
+    # stop) in the middle of a transfer; B would wait 5 s per receive.
+    b.send('echotest 10.0.3.1 1073741824\r')
+    b.expect(r'echotest 10\.0\.3\.1 1073741824\r*\n')
+    rx0 = counters(a.run('ifconfig'))[0][1]
+    deadline = time.monotonic() + 30
+    while counters(a.run('ifconfig'))[0][1] < rx0 + (1 << 20):
+        assert time.monotonic() < deadline, 'the transfer did not start'
+    qmp = QMP(qmp_path)
+    try:
+        qmp.command('stop')
+        b.send('\x03')
+        out_b = b.expect(r'\^C\r*\nechotest: interrupted\r*\n' + re.escape(PROMPT), timeout=4)
+        qmp.command('cont')
+    finally:
+        qmp.close()
+    m = re.search(r'echotest: interrupted: (\d+) sent, (\d+) echoed, 0 mismatches, \d+ ms\r*\n',
+                  out_b)
+    assert m and (1 << 19) <= int(m.group(2)) <= int(m.group(1)), out_b
+    # Nothing is left over: the next transfer runs whole.
+    out_b = b.run('echotest 10.0.3.1 65536', timeout=30)
+    assert 'echotest: 65536 sent, 65536 echoed, 0 mismatches' in out_b, out_b
     ra, _ = counters(a.run('ifconfig'))
     assert ra[1] > (1 << 20) and ra[3] == 0, ra
 

@@ -111,6 +111,18 @@ def test_tools_test_builds_the_host_tests_before_pytest(shimmed, tmp_path, ccach
         assert compiler == 'ccache-in-PATH=0 RTOS_COMPILER_LAUNCHER=ccache CCACHE_DISABLE='
 
 
+def test_tools_test_quick_runs_the_host_tests_and_one_boot_per_board(shimmed, tmp_path):
+    repo = tmp_path / 'repo'
+    shutil.copytree(os.path.join(ROOT, 'tools'), repo / 'tools')
+    (repo / 'tools' / 'fetch-lwip.sh').write_text('#!/bin/sh\nexit 0\n')
+    r, calls = shimmed([str(repo / 'tools' / 'test'), '--quick', '-x'])
+    assert r.returncode == 0, r.stdout
+    assert calls[0].startswith('cmake -S tests/host'), calls  # the host tests are built first
+    assert calls[2].partition(' | ')[0] == (
+        f'python -m pytest -n {NPROC} --junitxml=build/test-results/quick-junit.xml '
+        'tests/test_host_unit.py tests/system/test_quick.py -x')
+
+
 def test_no_test_or_tool_needs_a_program_no_group_installs():
     """The docs' recipes may use socat or curl (a user's choice), but the
     tests and tools talk to the guests with Python's socket and urllib:

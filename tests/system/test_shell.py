@@ -1,10 +1,15 @@
 """Boot each BSP (and the aarch64 CPU / GIC variants) to the shell and drive
 it like a user: commands, line editing, errors, poweroff."""
+import os
 import re
+import subprocess
+import sys
+import zlib
 
 import pytest
-from conftest import BSPS, build, virtio_dev
+from conftest import BSPS, ROOT, build, virtio_dev
 from guest import PROMPT, WIDTH_QUERY
+from test_fs import pattern
 
 # (bsp, cpu, machine options, memory)
 MACHINES = [
@@ -281,6 +286,54 @@ def test_ctrl_c_stops_blk(boot, tmp_path, bsp):
     out = g.interrupt('iobench -t 60000', r'io: (\S+) running\r*\n', 'iobench: interrupted')
     assert re.search(r'^io: \S+ interrupted after \d+ requests\n\^C$', out, re.M), out
     assert 'IOPS' not in out and 'io: done' not in out, out
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_ctrl_c_stops_file_commands(boot, tmp_path, bsp):
+    """On a disk QEMU throttles to 1 MiB/s, reading a 16 MiB file takes
+    a quarter of a minute: Ctrl-C stops each command within seconds, leaves
+    no partial copy and no figure that reads like a complete run."""
+    build(bsp)
+    img, big = str(tmp_path / 'slow.img'), tmp_path / 'big.bin'
+    line = b'the quick brown fox jumps over the lazy dog\n'
+    big.write_bytes(line * ((16 << 20) // len(line)))  # text: cat prints it
+    for args in (('mkfat', img, '64M', '--fat', '32'), ('put', img, str(big))):
+        r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'disk.py'), *args],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r
+    g = boot(bsp, extra=['-drive', f'file={img},if=none,format=raw,id=slow,'
+                                   f'throttling.bps-total={1 << 20}',
+                         '-device', virtio_dev('blk', 'modern') + ',drive=slow'])
+    out = g.interrupt('cp /vda/big.bin /vda/copy.bin', r'cp /vda/big\.bin /vda/copy\.bin\r*\n',
+                      'cp: interrupted', timeout=10)
+    assert re.search(r'^cp: /vda/copy\.bin: the partial copy removed\n\^C$', out, re.M), out
+    assert 'copy.bin' not in g.run('ls /vda')
+    out = g.interrupt('crc32 /vda/big.bin', r'crc32 /vda/big\.bin\r*\n', 'crc32: interrupted',
+                      timeout=10)
+    assert 'crc32=' not in out, out
+    out = g.interrupt('cat /vda/big.bin', r'lazy dog\r*\n', 'cat: interrupted', timeout=10)
+    assert out.count('lazy dog') < (4 << 20) // len(line), 'cat went on'
+    # The device itself: a CRC of its 64 MiB stops at the next chunk.
+    out = g.interrupt('blk crc 0 131072', r'blk crc 0 131072\r*\n', 'blk: interrupted', timeout=10)
+    assert 'crc32=' not in out, out
+    # fsbench stops in its 16 MiB write, with no figure for it and no read.
+    out = g.interrupt('fsbench -n 1 /vda', r'fs: seqwrite-16m running\r*\n',
+                      'fsbench: interrupted', timeout=30)
+    assert 'MB/s' not in out and 'seqread' not in out and 'fs: done' not in out, out
+    # Files of 1 MiB written and synced one after another: stopped in the
+    # second, which is not announced as synced.
+    out = g.interrupt('fstest stream /vda 100 1048576', r'fstest: synced 0\r*\n',
+                      'fstest: interrupted', timeout=30)
+    assert 'fstest: synced 1\n' not in out, out
+    # Writer threads: each stops within its chunk; the line says it is partial.
+    g.run('mkdir /vda/t')
+    out = g.interrupt('fstest threads /vda/t 2 100 1000000', r'fstest threads .*\r*\n',
+                      'fstest: interrupted', timeout=30)
+    assert re.search(r'^fstest: interrupted: 2 threads x 100 files of 1000000 bytes, 0 errors\n'
+                     r'\^C$', out, re.M), out
+    # The volume is fine and the file intact.
+    assert g.run('crc32 /vda/s0.bin', timeout=30) == (
+        f'crc32={zlib.crc32(pattern(0, 1048576)):08x} size=1048576\n')
 
 
 @pytest.mark.parametrize('bsp', BSPS)

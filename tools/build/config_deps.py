@@ -24,9 +24,11 @@ def write_stamps(build_dir, values, write_if_changed):
         write_if_changed(os.path.join(stamp_dir(build_dir), name), value + '\n')
 
 
-def track(autoconf_path, build_dir, names):
-    """Makes SCons' include scanner (C, C++ and preprocessed assembler) swap
-    autoconf.h for the stamps of the symbols each file names."""
+def track(build_dir, names):
+    """Makes SCons' include scanner (C, C++ and preprocessed assembler) add the
+    stamps of the symbols each file names. (The values themselves reach the
+    compiler as -D options, rtos_config.command_line_config, which are no part
+    of the build signature.)"""
     import SCons.Tool  # only inside scons
     scanner = SCons.Tool.CScanner
     original = scanner.scan
@@ -35,7 +37,7 @@ def track(autoconf_path, build_dir, names):
     cache = {}
 
     def scan(node, path=()):
-        deps = [n for n in original(node, path) if n.abspath != autoconf_path]
+        deps = original(node, path)
         key = node.abspath
         if key not in cache:
             found = set(_TOKEN.findall(node.get_text_contents())) & known

@@ -6,6 +6,8 @@ One build folder holds one configuration:
                            file hashes) and what that merge wrote
   <build>/include/generated/autoconf.h   C/C++ header, rewritten only when its
                                          content changes
+  <build>/include/generated/autoconf.rsp the same values as -D options, which the
+                                         compiler reads (@file): see command_line_config
   <build>/kconfig-deps/<NAME>  one stamp per symbol, rewritten only when its value
                                changes (config_deps.py: only users of it rebuild)
 
@@ -30,6 +32,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sys
 
 import config_deps
@@ -379,6 +382,31 @@ def header_path(build_dir):
     return os.path.join(build_dir, 'include', 'generated', 'autoconf.h')
 
 
+def options_path(build_dir):
+    return os.path.join(build_dir, 'include', 'generated', 'autoconf.rsp')
+
+
+# The marker rtos/config.hpp looks for: with it, the values are on the command line.
+COMMAND_LINE_MARKER = 'RTOS_CONFIG_ON_COMMAND_LINE'
+
+
+def command_line_config(header_text):
+    """autoconf.h's #defines as the compiler options of a response file (gcc
+    @file syntax, which ccache expands too). The target build compiles with
+    these instead of including the header: a header in the build folder would
+    name that folder in every file's preprocessed text (its line markers), and
+    ccache, which hashes that text, could then never reuse an object compiled
+    in another build folder, even where the configuration does not matter."""
+    def quote(arg):
+        return re.sub(r'([^A-Za-z0-9_=.,:/+-])', r'\\\1', arg)
+    options = ['-D' + COMMAND_LINE_MARKER]
+    for line in header_text.splitlines():
+        m = re.match(r'#define (\w+) (.*)$', line)
+        if m:
+            options.append(quote(f'-D{m.group(1)}={m.group(2)}'))
+    return '\n'.join(options) + '\n'
+
+
 def default_build_dir(srctree, bsp, app=''):
     """build/<bsp>; an application builds in its own folder, <app>/build/<bsp>,
     so two applications never share a build folder."""
@@ -505,6 +533,7 @@ def _finish(kconf, build_dir, app):
         text = f.read()
     os.remove(tmp)
     _write_if_changed(header, text)
+    _write_if_changed(options_path(build_dir), command_line_config(text))
     config_deps.write_stamps(build_dir, {sym.name: sym.str_value
                                          for sym in kconf.unique_defined_syms},
                              _write_if_changed)

@@ -70,10 +70,10 @@ std::uint32_t Framebuffer::text(std::uint32_t x, std::uint32_t y, const char* s,
     return n * kGlyphWidth * scale;
 }
 
-Status Framebuffer::flush() {
+Status Framebuffer::flush(StopFn stop) {
     if (damage_.empty()) return Status::ok;
     if (flush_ == nullptr) return Status::unsupported;
-    const Status s = flush_(context_, damage_);
+    const Status s = flush_(context_, damage_, stop);
     if (s == Status::ok) damage_ = {};
     return s;
 }

@@ -35,8 +35,11 @@ const std::uint8_t* glyph(char c);
 class Framebuffer {
 public:
     static constexpr std::uint32_t kMaxScale = 64;
-    /// Hands the damaged rectangle (inside the screen, not empty) to the device.
-    using FlushFn = Status (*)(void* context, const Rect& r);
+    /// Polled while a flush waits for the device; true gives up the wait.
+    using StopFn = bool (*)();
+    /// Hands the damaged rectangle (inside the screen, not empty) to the
+    /// device; Status::busy when `stop` (may be null) gave up the wait.
+    using FlushFn = Status (*)(void* context, const Rect& r, StopFn stop);
 
     Framebuffer() = default;
     Framebuffer(std::uint32_t* pixels, std::uint32_t width, std::uint32_t height,
@@ -73,8 +76,10 @@ public:
     /// Marks `r` (clipped) as changed without drawing, e.g. the whole screen.
     void damage(const Rect& r);
     /// Sends the damaged rectangle to the display (nothing if none) and
-    /// clears it; on failure the damage is kept for the next try.
-    Status flush();
+    /// clears it; on failure the damage is kept for the next try. `stop`
+    /// (e.g. the shell's Ctrl-C check) ends the wait for the device early:
+    /// Status::busy, and the display may show the picture in part.
+    Status flush(StopFn stop = nullptr);
 
 private:
     Rect clip(const Rect& r) const;

@@ -43,16 +43,18 @@ Port* open(const char* name, Timeout timeout = Timeout::none());
 /// Drops one user; the last one closes the guest side (PORT_OPEN 0).
 void close(Port* port);
 
-/// Waits up to `timeout` until bytes have arrived, then copies up to n of
-/// them. Returns the count (> 0) or a negative Status: timeout, invalid
-/// (null port, n 0), deleted (the device removed the port and nothing is
-/// left), io_error (the device broke the protocol).
+/// Waits up to `timeout` for another reader of the port to finish, then up
+/// to `timeout` until bytes have arrived, then copies up to n of them.
+/// Returns the count (> 0) or a negative Status: timeout, invalid (null
+/// port, n 0), deleted (the device removed the port and nothing is left),
+/// io_error (the device broke the protocol).
 long read(Port* port, void* buf, std::size_t n, Timeout timeout = Timeout::forever());
 
-/// Queues n bytes to the host, waiting up to `timeout` for transmit
-/// buffers. Returns the bytes queued (n unless the timeout expired) or a
-/// negative Status: timeout (nothing queued), invalid, io_error (device
-/// broken), busy (the host side is not connected: the bytes would be lost).
+/// Queues n bytes to the host, waiting up to `timeout` for another writer
+/// of the port to finish, then up to `timeout` for transmit buffers.
+/// Returns the bytes queued (n unless the timeout expired) or a negative
+/// Status: timeout (nothing queued), invalid, io_error (device broken),
+/// busy (the host side is not connected: the bytes would be lost).
 long write(Port* port, const void* buf, std::size_t n, Timeout timeout = Timeout::forever());
 
 /// Ports of all devices in order: index 0, 1, ... until it returns false.

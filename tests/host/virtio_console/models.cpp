@@ -114,6 +114,7 @@ std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
             }
         return static_cast<std::uint32_t>(done);
     }
+    if (p.stalled) return fake::kNotYet;
     if (chain.writable.size()) errors.push_back("writable buffer on a transmit queue");
     if (!p.host_connected) errors.push_back("data sent to a port whose host end is closed");
     for (auto r : chain.readable)
@@ -124,7 +125,9 @@ std::uint32_t ConsoleModel::serve(std::uint16_t queue, fake::Chain& chain) {
 void ConsoleModel::pump() {
     if ((dev_.status() & virtio::VIRTIO_STATUS_DRIVER_OK) == 0) return;
     const std::uint16_t queues = static_cast<std::uint16_t>(multiport_ ? 2 + 2 * ports.size() : 2);
-    for (std::uint16_t q = 0; q < queues; q += 2)  // receive queues: 0, 2 (control), 4, ...
+    // Receive queues (0, 2: control, 4, ...) and the transmit queues a
+    // stalled host left pending.
+    for (std::uint16_t q = 0; q < queues; ++q)
         if (dev_.queue(q).live) dev_.process(q);
 }
 

@@ -39,6 +39,7 @@ struct HostPort {
     int ready = -1;  ///< value of the driver's PORT_READY, -1 none yet
     std::deque<std::uint8_t> to_guest;
     std::string from_guest;
+    bool stalled = false;  ///< the host reads nothing: transmit buffers stay pending (kNotYet)
 };
 
 class ConsoleModel {
@@ -48,7 +49,8 @@ public:
     /// The fake's behaviour.
     std::uint32_t serve(std::uint16_t queue, fake::Chain& chain);
     /// Lets the device deliver what it has (control messages, port data) into
-    /// the buffers the driver made available, as QEMU does on its own.
+    /// the buffers the driver made available, and take the transmit buffers
+    /// a host no longer stalled reads, as QEMU does on its own.
     void pump();
 
     void send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value,

@@ -228,6 +228,63 @@ void data_and_flow_control() {
     check_clean(e);
 }
 
+// ---- a caller behind another one waits no longer than its timeout ----
+
+struct Caller {
+    serial::Port* p;
+    std::string data;
+    long r = 0;
+};
+
+rtos::Thread* start(const char* name, void (*fn)(void*), Caller& c) {
+    return rtos::Thread::create({.name = name, .priority = 5}, fn, &c, 8192);
+}
+
+void waits_behind_another_caller() {
+    Env& e = boot(three_ports());
+    serial::Port* p = serial::open("org.test.echo");
+    SIM_CHECK(p != nullptr);
+    if (!p) return;
+    // A writer without timeout that waits for transmit buffers (the host
+    // reads nothing) holds the port; another writer's timeout still ends
+    // its wait (`vcon write` behind a service).
+    e.console.ports[1].stalled = true;
+    Caller w{p, pattern(kWindow + 5, 3), 0};
+    rtos::Thread* tw = start(
+        "writer",
+        [](void* a) {
+            auto* c = static_cast<Caller*>(a);
+            c->r = serial::write(c->p, c->data.data(), c->data.size());
+        },
+        w);
+    rtos::Thread::sleep(5);
+    SIM_CHECK_EQ(w.r, 0L);
+    SIM_CHECK_EQ(serial::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::timeout));
+    // Likewise a reader without timeout and a second reader.
+    Caller r{p, std::string(16, '\0'), 0};
+    rtos::Thread* tr = start(
+        "reader",
+        [](void* a) {
+            auto* c = static_cast<Caller*>(a);
+            c->r = serial::read(c->p, c->data.data(), c->data.size());
+        },
+        r);
+    rtos::Thread::sleep(5);
+    char c;
+    SIM_CHECK_EQ(serial::read(p, &c, 1, Timeout::ticks(5)), static_cast<long>(Status::timeout));
+    // The first callers finish, with nothing of the others in between.
+    e.console.ports[1].stalled = false;
+    e.device_work();
+    tw->join();
+    SIM_CHECK_EQ(w.r, static_cast<long>(w.data.size()));
+    SIM_CHECK(e.console.ports[1].from_guest == w.data);
+    host_sends(e, 1, "wake");
+    tr->join();
+    SIM_CHECK_EQ(r.r, 4L);
+    SIM_CHECK(r.data.substr(0, 4) == "wake");
+    check_clean(e);
+}
+
 // ---- the host end closes and comes back ----
 
 void host_close_reopen() {
@@ -459,6 +516,9 @@ TEST_P(VirtioConsole, NeedsResetStopsTheDevice) {
 }
 TEST_P(VirtioConsole, BringUpControlProtocol) { EXPECT_EQ(run(bring_up), 0); }
 TEST_P(VirtioConsole, DataAndFlowControl) { EXPECT_EQ(run(data_and_flow_control), 0); }
+TEST_P(VirtioConsole, CallerBehindAnotherWaitsItsTimeout) {
+    EXPECT_EQ(run(waits_behind_another_caller), 0);
+}
 TEST_P(VirtioConsole, HostClosesAndReopens) { EXPECT_EQ(run(host_close_reopen), 0); }
 TEST_P(VirtioConsole, PortIdsOutOfRangeAndBadMessages) { EXPECT_EQ(run(ids_out_of_range), 0); }
 TEST_P(VirtioConsole, NamesWithoutTerminatorAndResize) { EXPECT_EQ(run(names_and_sizes), 0); }

@@ -358,6 +358,40 @@ void hung_device_times_out() {
     SIM_CHECK(log.contains("RESOURCE_FLUSH: no response in time; device stopped"));
 }
 
+// Ctrl-C while a flush waits: the caller gets busy at once, the device is
+// not reset, the damage stays; the next flush first waits for the request
+// the device still holds (req_ and resp_ are not reused under it).
+int g_stop_polls = 0;
+
+void stop_gives_up_the_wait() {
+    Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; });
+    SIM_CHECK(e.probed);
+    Framebuffer* fb = rtos::display::primary();
+    e.model.hold_cmd = CMD_RESOURCE_FLUSH;
+    fb->fill({0, 0, 16, 16}, 0x00ff00);
+    const rtos::Tick t0 = rtos::clock::ticks();
+    SIM_CHECK_STATUS(fb->flush([] { return ++g_stop_polls >= 3; }), Status::busy);
+    SIM_CHECK(rtos::clock::ticks() - t0 < rtos::clock::ms_to_ticks(100));
+    SIM_CHECK(!fb->damage().empty());
+    Info i;
+    SIM_CHECK(info(i));
+    SIM_CHECK(!i.broken);
+    // Still held: the next flush gives up too, without sending anything.
+    const std::size_t sent = e.model.commands.size();
+    g_stop_polls = 0;
+    SIM_CHECK_STATUS(fb->flush([] { return ++g_stop_polls >= 3; }), Status::busy);
+    SIM_CHECK_EQ(e.model.commands.size(), sent);
+    // The device answers at last; the next flush waits for that, then goes on.
+    e.model.hold_cmd = 0;
+    e.process(0);
+    SIM_CHECK_STATUS(fb->flush(), Status::ok);
+    SIM_CHECK_EQ(e.model.resource.host[0], 0x00ff00u);
+    SIM_CHECK(same(e.model.flushes.back(), {0, 0, 16, 16}));
+    SIM_CHECK(info(i));
+    SIM_CHECK(!i.broken);
+    no_errors(e);
+}
+
 void polls_without_interrupt() {
     Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; }, true, /*irq=*/false);
     SIM_CHECK(e.probed);
@@ -422,6 +456,7 @@ TEST_P(VirtioGpu, AbsurdDisplayInfoIsRefused) {
         EXPECT_EQ(run(absurd_display_info_is_refused), 0) << g_case;
 }
 TEST_P(VirtioGpu, HungDeviceTimesOut) { EXPECT_EQ(run(hung_device_times_out), 0); }
+TEST_P(VirtioGpu, StopGivesUpTheWait) { EXPECT_EQ(run(stop_gives_up_the_wait), 0); }
 TEST_P(VirtioGpu, PollsWithoutInterrupt) { EXPECT_EQ(run(polls_without_interrupt), 0); }
 TEST_P(VirtioGpu, HungDeviceAtStart) { EXPECT_EQ(run(hung_device_at_start), 0); }
 TEST_P(VirtioGpu, BrokenRingStopsTheDevice) { EXPECT_EQ(run(broken_ring_stops_the_device), 0); }
@@ -434,7 +469,7 @@ INSTANTIATE_TEST_SUITE_P(Layouts, VirtioGpu, testing::ValuesIn(rig::enabled_vers
 struct Recorder {
     std::vector<Rect> flushed;
     Status answer = Status::ok;
-    static Status flush(void* ctx, const Rect& r) {
+    static Status flush(void* ctx, const Rect& r, Framebuffer::StopFn) {
         auto* self = static_cast<Recorder*>(ctx);
         self->flushed.push_back(r);
         return self->answer;

@@ -42,13 +42,28 @@ int write_line(const char* name, int argc, char** argv) {
         if (i + 1 < argc && n + 2 < sizeof(line)) line[n++] = ' ';
     }
     line[n++] = '\n';
-    const long r = write(port, line, n, Timeout::ticks(clock::ms_to_ticks(1000)));  // bounded: 1 s
+    // Up to 1 s for transmit buffers (the host may not read), waited in the
+    // shell's slices so that Ctrl-C ends it.
+    const Tick deadline = clock::ticks() + clock::ms_to_ticks(1000);
+    std::size_t done = 0;
+    long r = static_cast<long>(Status::timeout);
+    while (done < n) {
+        const Tick t = shell::wait_slice(deadline);
+        if (t == 0) break;
+        r = write(port, line + done, n - done, Timeout::ticks(t));
+        if (r > 0) done += static_cast<std::size_t>(r);
+        else if (r != static_cast<long>(Status::timeout)) break;
+    }
     close(port);
-    if (r < 0) {
+    if (done < n && shell::interrupted()) {
+        printk("vcon: %zu of %zu bytes to %s before the interrupt\n", done, n, name);
+        return shell::kInterrupted;
+    }
+    if (done == 0) {
         printk("vcon: write to %s failed: %s\n", name, status_name(static_cast<Status>(r)));
         return 1;
     }
-    printk("vcon: %ld bytes to %s\n", r, name);
+    printk("vcon: %zu bytes to %s\n", done, name);
     return 0;
 }
 

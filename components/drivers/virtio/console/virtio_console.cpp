@@ -485,7 +485,6 @@ void Console::close(Port& p) {
 
 long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
     if (n == 0) return static_cast<long>(Status::invalid);
-    LockGuard guard(p.reader);
     auto* out = static_cast<std::uint8_t*>(buf);
     for (;;) {
         std::size_t done = 0;
@@ -529,7 +528,6 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
 
 long Console::write(Port& p, const void* buf, std::size_t n, Timeout timeout) {
     if (n == 0) return static_cast<long>(Status::invalid);
-    LockGuard guard(p.writer);
     const auto* in = static_cast<const std::uint8_t*>(buf);
     std::size_t done = 0;
     while (done < n) {
@@ -744,14 +742,23 @@ void close(Port* p) {
     if (p) p->owner->close(*p);
 }
 
+// One reader and one writer at a time. The one inside may wait without
+// timeout (a service whose host reads nothing), so the timeout covers the
+// wait for the port too: `vcon write` must not hang behind it.
 long read(Port* p, void* buf, std::size_t n, Timeout timeout) {
     if (!p || !buf) return static_cast<long>(Status::invalid);
-    return p->owner->read(*p, buf, n, timeout);
+    if (p->reader.lock(timeout) != Status::ok) return static_cast<long>(Status::timeout);
+    const long r = p->owner->read(*p, buf, n, timeout);
+    p->reader.unlock();
+    return r;
 }
 
 long write(Port* p, const void* buf, std::size_t n, Timeout timeout) {
     if (!p || !buf) return static_cast<long>(Status::invalid);
-    return p->owner->write(*p, buf, n, timeout);
+    if (p->writer.lock(timeout) != Status::ok) return static_cast<long>(Status::timeout);
+    const long r = p->owner->write(*p, buf, n, timeout);
+    p->writer.unlock();
+    return r;
 }
 
 unsigned device_count() { return devices_found; }

@@ -39,8 +39,11 @@ bool parse_rgb(const char* s, Color& out) {
     return true;
 }
 
+// 0, 1 (printed why) or kInterrupted: Ctrl-C ends the wait for the device
+// (a hung one answers only after CONFIG_VIRTIO_GPU_TIMEOUT_MS).
 int flushed(Framebuffer& fb, const char* what) {
-    const Status s = fb.flush();
+    const Status s = fb.flush(shell::interrupted);
+    if (s == Status::busy && shell::interrupted()) return shell::kInterrupted;
     if (s != Status::ok) {
         printk("gpu: %s: flush failed: %s\n", what, status_name(s));
         return 1;
@@ -74,7 +77,7 @@ int cmd_gpu(int argc, char** argv) {
             return 1;
         }
         fb->fill({0, 0, fb->width(), fb->height()}, c);
-        if (flushed(*fb, "fill")) return 1;
+        if (const int r = flushed(*fb, "fill")) return r;
         printk("gpu: filled %ux%u with %06x\n", fb->width(), fb->height(), c);
         return 0;
     }
@@ -90,7 +93,7 @@ int cmd_gpu(int argc, char** argv) {
         const std::uint32_t text_h = display::kGlyphHeight * kScale;
         fb->fill({kBoxX, kBoxY, text_w + 2 * kPad, text_h + 2 * kPad}, kBoxColor);
         fb->text(kBoxX + kPad, kBoxY + kPad, kDemoText, kTextColor, kScale);
-        if (flushed(*fb, "demo")) return 1;
+        if (const int r = flushed(*fb, "demo")) return r;
         printk("gpu: demo %ux%u bars 8 text box %u,%u %ux%u text \"%s\" at %u,%u scale %u\n", w, h,
                kBoxX, kBoxY, text_w + 2 * kPad, text_h + 2 * kPad, kDemoText, kBoxX + kPad,
                kBoxY + kPad, kScale);

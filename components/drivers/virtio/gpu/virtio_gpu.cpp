@@ -11,7 +11,10 @@
 // of the damaged rectangle only.
 //
 // Control requests are synchronous, one at a time under a mutex, each with a
-// timeout (CONFIG_VIRTIO_GPU_TIMEOUT_MS); the cursor queue is not used.
+// timeout (CONFIG_VIRTIO_GPU_TIMEOUT_MS); the cursor queue is not used. A
+// flush's caller may give up waiting (Framebuffer::StopFn, Ctrl-C): its
+// request stays with the device, and the next request waits for it first
+// (req_ and resp_ are not reused before the device is done with them).
 // Every response is checked: at least a header, the expected OK_* type
 // (an ERR_* type is logged by name), at least the size of that type, and
 // display counts and sizes within bounds. A timeout or a broken ring resets
@@ -119,18 +122,20 @@ class VirtioGpu {
 public:
     explicit VirtioGpu(Transport& t) : dev_(t) {}
     bool start(const Found& found);
-    Status flush(const rtos::display::Rect& r);
+    Status flush(const rtos::display::Rect& r, rtos::display::Framebuffer::StopFn stop);
     void fill_info(Info& out) const;
 
 private:
     static void on_controlq(void* ctx, Virtqueue& q);
     static void on_config(void* ctx);
-    static Status flush_fn(void* ctx, const rtos::display::Rect& r) {
-        return static_cast<VirtioGpu*>(ctx)->flush(r);
+    static Status flush_fn(void* ctx, const rtos::display::Rect& r,
+                           rtos::display::Framebuffer::StopFn stop) {
+        return static_cast<VirtioGpu*>(ctx)->flush(r, stop);
     }
     void fail(const char* what, const char* why);
     Status exchange(std::size_t req_len, std::size_t resp_cap, std::uint32_t ok_type,
-                    std::size_t ok_len);
+                    std::size_t ok_len, rtos::display::Framebuffer::StopFn stop = nullptr);
+    Status settle(const char* cmd_name, rtos::display::Framebuffer::StopFn stop);
     bool read_mode();
     void read_edid();
     bool set_up_screen();
@@ -160,6 +165,7 @@ private:
     rtos::Mutex lock_;
     rtos::BinarySemaphore done_;
     volatile bool completed_ = false;
+    bool in_flight_ = false;  // a request is with the device; under lock_
     volatile std::uint32_t used_len_ = 0;
     volatile bool broken_ = false;
     bool legacy_ = false;
@@ -204,8 +210,33 @@ void VirtioGpu::on_config(void* ctx) {
     if (events) t.config_write32(CFG_EVENTS_CLEAR, events);
 }
 
+// Waits for the request in flight: ok once the device answered, busy when
+// `stop` gave up, timeout (the device is reset) after the timeout.
+Status VirtioGpu::settle(const char* cmd_name, rtos::display::Framebuffer::StopFn stop) {
+    // Woken by the interrupt; without one (or if it is lost) the used ring
+    // is also looked at once per tick.
+    const rtos::Tick timeout = rtos::clock::ms_to_ticks(CONFIG_VIRTIO_GPU_TIMEOUT_MS);
+    for (rtos::Tick waited = 0; !completed_ && !broken_;) {
+        if (done_.take(rtos::Timeout::ticks(1)) == Status::ok) continue;
+        {
+            rtos::IrqLock lock;
+            on_controlq(this, dev_.queue(0));
+        }
+        if (completed_ || broken_) break;
+        if (++waited >= timeout) {
+            fail(cmd_name, "no response in time");
+            return Status::timeout;
+        }
+        if (stop && stop()) return Status::busy;
+    }
+    while (done_.take(rtos::Timeout::none()) == Status::ok) {
+    }
+    in_flight_ = false;
+    return broken_ ? Status::io_error : Status::ok;
+}
+
 Status VirtioGpu::exchange(std::size_t req_len, std::size_t resp_cap, std::uint32_t ok_type,
-                           std::size_t ok_len) {
+                           std::size_t ok_len, rtos::display::Framebuffer::StopFn stop) {
     const std::uint32_t cmd = req_.hdr.type;
     const char* cmd_name = type_name(cmd);
     if (broken_) return Status::io_error;
@@ -221,24 +252,10 @@ Status VirtioGpu::exchange(std::size_t req_len, std::size_t resp_cap, std::uint3
             return Status::io_error;
         }
         dev_.queue(0).kick();
+        in_flight_ = true;
     }
-    // Woken by the interrupt; without one (or if it is lost) the used ring
-    // is also looked at once per tick.
-    const rtos::Tick timeout = rtos::clock::ms_to_ticks(CONFIG_VIRTIO_GPU_TIMEOUT_MS);
-    for (rtos::Tick waited = 0; !completed_ && !broken_;) {
-        if (done_.take(rtos::Timeout::ticks(1)) == Status::ok) continue;
-        {
-            rtos::IrqLock lock;
-            on_controlq(this, dev_.queue(0));
-        }
-        if (!completed_ && !broken_ && ++waited >= timeout) {
-            fail(cmd_name, "no response in time");
-            return Status::timeout;
-        }
-    }
-    while (done_.take(rtos::Timeout::none()) == Status::ok) {
-    }
-    if (broken_) return Status::io_error;
+    const Status s = settle(cmd_name, stop);
+    if (s != Status::ok) return s;
     const std::uint32_t len = used_len_;
     if (len < sizeof(CtrlHdr)) {
         rtos::printk("%s: %s: response of %u bytes, shorter than its header\n", dev_.name(),
@@ -332,17 +349,22 @@ bool VirtioGpu::set_up_screen() {
     return fb_.flush() == Status::ok;
 }
 
-Status VirtioGpu::flush(const rtos::display::Rect& r) {
+Status VirtioGpu::flush(const rtos::display::Rect& r, rtos::display::Framebuffer::StopFn stop) {
     if (r.empty() || r.x >= width_ || r.y >= height_ || r.w > width_ - r.x || r.h > height_ - r.y)
         return Status::out_of_range;
     rtos::LockGuard guard(lock_);
+    if (in_flight_) {  // given up on by an earlier flush: the device may still use req_, resp_
+        const Status s = settle("an earlier request", stop);
+        if (s != Status::ok) return s;
+    }
     const GpuRect g{r.x, r.y, r.w, r.h};
     req_.transfer = TransferToHost2d{header(CMD_TRANSFER_TO_HOST_2D), g,
                                      (std::uint64_t{r.y} * width_ + r.x) * 4, kResourceId, 0};
-    Status s = exchange(sizeof(req_.transfer), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr));
+    Status s =
+        exchange(sizeof(req_.transfer), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr), stop);
     if (s != Status::ok) return s;
     req_.flush = ResourceFlush{header(CMD_RESOURCE_FLUSH), g, kResourceId, 0};
-    s = exchange(sizeof(req_.flush), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr));
+    s = exchange(sizeof(req_.flush), sizeof(CtrlHdr), RESP_OK_NODATA, sizeof(CtrlHdr), stop);
     if (s == Status::ok) ++flushes_;
     return s;
 }

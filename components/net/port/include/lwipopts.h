@@ -5,7 +5,7 @@
 #ifndef TERN_LWIPOPTS_H
 #define TERN_LWIPOPTS_H
 
-#include <generated/autoconf.h>
+#include <rtos/config.hpp>
 
 /* ---- OS integration ---- */
 #define NO_SYS 0
