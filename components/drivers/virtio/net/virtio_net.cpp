@@ -114,6 +114,9 @@ private:
     net::Layout layout_{};
     RxBuffer* rx_ = nullptr;
     unsigned rx_count_ = 0;
+    // Buffers still to come of a refused frame that spans several
+    // (num_buffers > 1): payload only, never read as frames. Receive thread only.
+    unsigned rx_continuation_ = 0;
     TxSlot* tx_ = nullptr;
     unsigned tx_count_ = 0;
     TxSlot* tx_free_ = nullptr;
@@ -147,6 +150,7 @@ Error VirtioNet::bring_up() {
 // Puts every receive buffer on the (empty) queue: at start and after a reset.
 void VirtioNet::fill_rx() {
     Virtqueue& q = dev_.queue(kRxQueue);
+    rx_continuation_ = 0;
     for (unsigned i = 0; i < rx_count_; ++i) {
         RxBuffer& b = rx_[i];
         const InSegment in[] = {{&b.hdr, layout_.hdr_len}, {b.frame, sizeof(b.frame)}};
@@ -170,7 +174,9 @@ void VirtioNet::drain_rx() {
             return;
         }
         auto* b = static_cast<RxBuffer*>(c.value.token);
-        const net::RxCheck r = net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+        const net::RxCheck r = rx_continuation_ > 0
+                                   ? net::RxCheck{net::RxVerdict::continuation, 0, false}
+                                   : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
         if (r.verdict == net::RxVerdict::ok) {
             if (r.needs_csum) net::complete_checksum(b->frame, r.frame_len, b->hdr);
             {
@@ -179,7 +185,16 @@ void VirtioNet::drain_rx() {
                 counters_.rx_bytes += r.frame_len;
             }
             deliver(b->frame, r.frame_len);
+        } else if (r.verdict == net::RxVerdict::continuation) {
+            --rx_continuation_;
         } else {
+            // A frame over several buffers (only a back-end that ignores the
+            // MTU sends one) is refused whole: its other buffers hold payload
+            // where a header would be (5.1.6.4.2), never to be read as frames.
+            if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1)
+                rx_continuation_ = b->hdr.num_buffers - 1u < rx_count_ - 1u
+                                       ? b->hdr.num_buffers - 1u
+                                       : rx_count_ - 1u;
             rtos::IrqLock lock;
             ++counters_.rx_errors;
         }

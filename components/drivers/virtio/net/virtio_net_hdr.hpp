@@ -57,6 +57,7 @@ enum class RxVerdict {
     multi_buffer,     ///< num_buffers != 1: a frame spread over buffers we never post that small
     gso,              ///< a segmentation-offload packet, never negotiated
     bad_csum_fields,  ///< NEEDS_CSUM with csum_start/csum_offset outside the frame
+    continuation,     ///< (the driver's) a later buffer of a refused multi_buffer frame
 };
 
 struct RxCheck {
