@@ -11,10 +11,22 @@ struct netif;
 
 namespace rtos::net {
 
+/// The netif's TCP counters (`ifconfig`, tools/bench.py --net).
+struct TcpCounters {
+    unsigned long long segments_in;  ///< TCP segments received, before coalescing
+    unsigned long long bytes_in;     ///< their payload bytes
+    unsigned long long coalesced;    ///< segments merged into the one before them
+    unsigned long long bad;          ///< dropped: malformed, an IP fragment or a bad checksum
+    unsigned long long acks_out;     ///< segments sent that carried nothing but an ACK
+};
+
+/// One netif over one NetDevice. The counters are written under lwIP's
+/// core lock (LOCK_TCPIP_CORE()); read them under it too.
 struct Interface {
     ::netif* nif;
     NetDevice* dev;
     unsigned long stack_drops;  ///< frames the stack had no buffer or queue room for
+    TcpCounters tcp;
 };
 
 /// Starts the stack over the registered devices (a start-up hook; nothing

@@ -103,6 +103,8 @@ int cmd_ifconfig(int argc, char** argv) {
 #else
         const bool dhcp = false;
 #endif
+        const TcpCounters tcp = i.tcp;
+        const unsigned long stack_drops = i.stack_drops;
         UNLOCK_TCPIP_CORE();
         printk(" ");
         print_ip("inet", &ip);
@@ -112,13 +114,15 @@ int cmd_ifconfig(int argc, char** argv) {
         printk("  rx packets %llu bytes %llu dropped %llu errors %llu\n",
                static_cast<unsigned long long>(c.rx_packets),
                static_cast<unsigned long long>(c.rx_bytes),
-               static_cast<unsigned long long>(c.rx_dropped + i.stack_drops),
+               static_cast<unsigned long long>(c.rx_dropped + stack_drops),
                static_cast<unsigned long long>(c.rx_errors));
         printk("  tx packets %llu bytes %llu dropped %llu errors %llu\n",
                static_cast<unsigned long long>(c.tx_packets),
                static_cast<unsigned long long>(c.tx_bytes),
                static_cast<unsigned long long>(c.tx_dropped),
                static_cast<unsigned long long>(c.tx_errors));
+        printk("  tcp in segments %llu bytes %llu coalesced %llu bad %llu, acks out %llu\n",
+               tcp.segments_in, tcp.bytes_in, tcp.coalesced, tcp.bad, tcp.acks_out);
     }
     return 0;
 }

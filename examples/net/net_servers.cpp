@@ -57,17 +57,28 @@ void udp_echo(void*) {
     }
 }
 
+// Pieces of a netbuf written back with one call: a coalesced segment
+// arrives as one netbuf of up to 44 pbufs (components/net/gro.hpp).
+constexpr u16_t kEchoVectors = 16;
+
 void tcp_echo_client(void* arg) {
     auto* c = static_cast<netconn*>(arg);
     netbuf* buf;
     while (netconn_recv(c, &buf) == ERR_OK) {
         err_t e = ERR_OK;
-        do {
-            void* data;
-            u16_t len;
-            netbuf_data(buf, &data, &len);
-            e = netconn_write(c, data, len, NETCONN_COPY);
-        } while (e == ERR_OK && netbuf_next(buf) >= 0);
+        bool more = true;
+        while (e == ERR_OK && more) {
+            netvector v[kEchoVectors];
+            u16_t n = 0;
+            do {
+                void* data;
+                u16_t len;
+                netbuf_data(buf, &data, &len);
+                v[n++] = {data, len};
+                more = netbuf_next(buf) >= 0;
+            } while (more && n < kEchoVectors);
+            e = netconn_write_vectors_partly(c, v, n, NETCONN_COPY, nullptr);
+        }
         netbuf_delete(buf);
         if (e != ERR_OK) break;
     }

@@ -17,7 +17,9 @@ the figures are host time, so they move with the load of the machine.
 Each prints `net: <name> <n> MB/s` (10^6 bytes) or `net: <name> <n> req/s`,
 followed, when the image has the shell command `virtio stat` (per-queue
 counters), by `<n> kicks/packet <n> irqs/packet` over both virtio-net queues,
-per packet the interface sent or received (ifconfig's counters).
+per packet the interface sent or received (ifconfig's counters), and, when
+ifconfig shows the netif's TCP counters, by `<n> acks/MiB`: segments sent
+that carried nothing but an acknowledgement, per MiB of TCP payload received.
 """
 import json
 import os
@@ -35,9 +37,11 @@ RR_SIZE = 64
 CHUNK = 64 << 10
 NAMES = ('host-to-guest', 'echo-stream', f'echo-rr-{RR_SIZE}')
 LINE_RE = re.compile(r'^net: ([\w-]+) (\d+(?:\.\d+)?) (MB/s|req/s)'
-                     r'(?: (\d+(?:\.\d+)?) kicks/packet (\d+(?:\.\d+)?) irqs/packet)?$')
+                     r'(?: (\d+(?:\.\d+)?) kicks/packet (\d+(?:\.\d+)?) irqs/packet)?'
+                     r'(?: (\d+(?:\.\d+)?) acks/MiB)?$')
 STAT_RE = re.compile(r'^(virtio-net\S*) q(\d+) kicks=(\d+) .*\birqs=(\d+)', re.M)
 IFCONFIG_RE = re.compile(r'(rx|tx) packets (\d+)')
+TCP_RE = re.compile(r'tcp in segments \d+ bytes (\d+) .*acks out (\d+)')
 
 
 def add_arguments(p):
@@ -181,6 +185,15 @@ def packets(session):
     return sum(int(n) for _, n in IFCONFIG_RE.findall(session.run('ifconfig', 'ifconfig')))
 
 
+def tcp_counters(session):
+    """(TCP payload bytes received, pure ACKs sent) summed over the
+    interfaces (ifconfig's netif counters), or None when it has none."""
+    rows = TCP_RE.findall(session.run('ifconfig', 'ifconfig'))
+    if not rows:
+        return None
+    return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+
+
 def virtio_counters(session, error):
     """(kicks, irqs) summed over the virtio-net queues after resetting
     them (`virtio stat -r`), or None when the image has no such command."""
@@ -194,10 +207,12 @@ def virtio_counters(session, error):
     return sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows)
 
 
-def format_line(name, value, unit, per_packet=None):
+def format_line(name, value, unit, per_packet=None, acks_per_mib=None):
     line = f'net: {name} {value:.1f} {unit}' if unit == 'MB/s' else f'net: {name} {value:.0f} {unit}'
     if per_packet:
         line += f' {per_packet[0]:.2f} kicks/packet {per_packet[1]:.2f} irqs/packet'
+        if acks_per_mib is not None:
+            line += f' {acks_per_mib:.1f} acks/MiB'
     return line
 
 
@@ -238,19 +253,25 @@ def run(a, session_class, error, git_revision):
             print(f'{name} ...', end='', flush=True, file=a.progress)
             counters = virtio_counters(s, error)
             before = packets(s)
+            tcp_before = tcp_counters(s)
             value, unit = tests[name](min(deadline, time.monotonic() + 30))
-            per_packet = None
+            per_packet = acks_per_mib = None
             if counters is not None:
                 after = virtio_counters(s, error)
                 n = packets(s) - before
                 if after and n > 0:
                     per_packet = (after[0] / n, after[1] / n)
+            tcp_after = tcp_counters(s) if tcp_before else None
+            if tcp_after and tcp_after[0] > tcp_before[0]:
+                acks_per_mib = (tcp_after[1] - tcp_before[1]) / ((tcp_after[0] - tcp_before[0]) / (1 << 20))
             r = {'value': round(value, 2), 'unit': unit}
             if per_packet:
                 r.update(kicks_per_packet=round(per_packet[0], 3),
                          irqs_per_packet=round(per_packet[1], 3))
+            if acks_per_mib is not None:
+                r['acks_per_mib'] = round(acks_per_mib, 1)
             results[name] = r
-            lines.append(format_line(name, value, unit, per_packet))
+            lines.append(format_line(name, value, unit, per_packet, acks_per_mib))
             print(' ' + lines[-1].split(' ', 2)[2], file=a.progress, flush=True)
     finally:
         s.close()

@@ -105,10 +105,23 @@ int do_read(BlockDevice& d, uint64_t lba, uint32_t count) {
     });
 }
 
-int do_crc(BlockDevice& d, uint64_t lba, uint32_t count) {
+// A blocking read, or one waited for by polling (blk -p: BlockRequest::poll).
+Status read_chunk(BlockDevice& d, uint64_t at, uint32_t n, uint8_t* buf, bool poll) {
+    if (!poll) return d.read(at, n, buf);
+    BlockRequest r;
+    r.op = BlockRequest::Op::read;
+    r.lba = at;
+    r.count = n;
+    r.buf = buf;
+    r.poll = true;
+    d.submit(r);
+    return d.wait(r);
+}
+
+int do_crc(BlockDevice& d, uint64_t lba, uint32_t count, bool poll) {
     uint32_t crc = 0;
     int result = for_chunks(lba, count, [&](uint8_t* buf, uint64_t at, uint32_t n) {
-        if (!report(d.read(at, n, buf), "read", d)) return 1;
+        if (!report(read_chunk(d, at, n, buf, poll), "read", d)) return 1;
         crc = crc32(crc, buf, n * BlockDevice::kSectorSize);
         return 0;
     });
@@ -289,14 +302,17 @@ void list_one(BlockDevice& d) {
 }
 
 int cmd_blk(int argc, char** argv) {
-    // Pull "-d <name>" out of the arguments, wherever it is.
+    // Pull "-d <name>" and "-p" out of the arguments, wherever they are.
     const char* dev_name = nullptr;
+    bool poll = false;
     char* args[8];
     int n = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-d")) {
             if (++i == argc || dev_name) return shell::kUsage;
             dev_name = argv[i];
+        } else if (!strcmp(argv[i], "-p")) {
+            poll = true;
         } else if (n < 8) {
             args[n++] = argv[i];
         } else {
@@ -334,7 +350,7 @@ int cmd_blk(int argc, char** argv) {
     if (!strcmp(args[0], "stress")) return do_stress(*dev, args + 1);
     if (!parse_range(*dev, args + 1, lba, count)) return 1;
     if (!strcmp(args[0], "read")) return do_read(*dev, lba, count);
-    if (!strcmp(args[0], "crc")) return do_crc(*dev, lba, count);
+    if (!strcmp(args[0], "crc")) return do_crc(*dev, lba, count, poll);
     if (!strcmp(args[0], "stamp")) return do_stamp(*dev, lba, count);
     return shell::kUsage;
 }
@@ -342,7 +358,10 @@ int cmd_blk(int argc, char** argv) {
 }  // namespace
 
 SHELL_COMMAND(
-    blk, "[-d dev] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <reads>",
-    "block devices: list, info, hex dump, CRC-32, stamp, flush, concurrent stress", cmd_blk);
+    blk,
+    "[-d dev] [-p] list|info [dev]|read|crc|stamp <lba> <count>|flush|stress <threads> <reads>",
+    "block devices: list, info, hex dump, CRC-32 (-p: polled reads), stamp, flush, concurrent "
+    "stress",
+    cmd_blk);
 
 }  // namespace rtos

@@ -53,8 +53,9 @@ Status BlockDevice::submit(std::span<BlockRequest* const> requests) {
 
 Status BlockDevice::wait(BlockRequest& r) {
     // Done before anyone waited: its completion left a token to collect, or
-    // the next wait on this object would wake for it.
-    if (r.done()) r.completed.take(Timeout::none());
+    // the next wait on this object would wake for it. A polled request
+    // always goes to the driver, which ends the polling.
+    if (r.done() && !r.polling) r.completed.take(Timeout::none());
     else do_wait(r);
     return r.status;
 }

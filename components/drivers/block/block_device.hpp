@@ -34,6 +34,12 @@ struct BlockRequest {
     void* buf = nullptr;
     Callback on_done = nullptr;
     void* context = nullptr;  ///< for the callback's use
+    /// Completed by polling (CONFIG_BLK_POLL): the device's interrupt is
+    /// held off from submission on, and wait() spins on its completion ring
+    /// for up to CONFIG_BLK_POLL_US before it falls back to the interrupt
+    /// and sleeps. For a request the submitting thread waits for at once;
+    /// ignored with a callback and by drivers that cannot poll.
+    bool poll = false;
 
     /// The result, valid once done(): ok, or per request io_error,
     /// unsupported, out_of_range, invalid, timeout.
@@ -42,6 +48,9 @@ struct BlockRequest {
 
     // Bookkeeping of the block layer and the driver.
     volatile bool done_ = false;
+    /// Driver: polled for (the device's interrupt held off) until wait()
+    /// hands it to the driver, also once done.
+    bool polling = false;
     uint32_t parts_left = 0;  ///< driver: device requests still in flight
     BinarySemaphore completed;
 };

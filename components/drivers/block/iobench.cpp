@@ -7,13 +7,17 @@
 //   io: <name> running
 //   io: <name> <label> <n> IOPS <n.n> MB/s <n.nnn> kicks/req <n.nnn> irqs/req
 //   io: <name> failed (<why>)
+//   io: <name> skipped (<why>)
 //   io: done
 //
 // tools/bench.py parses these lines; keep them stable. <label> is -b's
 // (the host's name for the QEMU backend; the guest cannot tell). Tests:
 // randread-4k-qd1, randread-4k-qd32, randwrite-4k-qd1, randwrite-4k-qd32
 // (random 4 KiB-aligned offsets over the disk), seqread-1m, seqwrite-1m
-// (1 MiB requests in order, wrapping). The write tests overwrite the disk.
+// (1 MiB requests in order, wrapping), and randread-4k-qd1-poll,
+// randwrite-4k-qd1-poll: the depth-1 tests with polled completions
+// (BlockRequest::poll, CONFIG_BLK_POLL; skipped without it), each right
+// after its interrupt-driven twin. The write tests overwrite the disk.
 // Each test issues -n requests, or runs for -t milliseconds.
 #include <new>
 #include <span>
@@ -43,16 +47,25 @@ struct Test {
     uint32_t sectors;
     unsigned depth;
     bool sequential;
+    bool poll = false;
 };
 
 constexpr Test kTests[] = {
     {"randread-4k-qd1", BlockRequest::Op::read, kSmall, 1, false},
+    {"randread-4k-qd1-poll", BlockRequest::Op::read, kSmall, 1, false, true},
     {"randread-4k-qd32", BlockRequest::Op::read, kSmall, 32, false},
     {"randwrite-4k-qd1", BlockRequest::Op::write, kSmall, 1, false},
+    {"randwrite-4k-qd1-poll", BlockRequest::Op::write, kSmall, 1, false, true},
     {"randwrite-4k-qd32", BlockRequest::Op::write, kSmall, 32, false},
     {"seqread-1m", BlockRequest::Op::read, kLarge, 1, true},
     {"seqwrite-1m", BlockRequest::Op::write, kLarge, 1, true},
 };
+
+#if defined(CONFIG_BLK_POLL)
+constexpr bool kCanPoll = true;
+#else
+constexpr bool kCanPoll = false;
+#endif
 
 // "12.345": value * 1000 / den, to three decimals.
 void print_milli(const char* fmt, uint64_t num, uint64_t den) {
@@ -151,6 +164,7 @@ private:
         r.lba = next_lba();
         r.count = t_.sectors;
         r.buf = buf_ + std::size_t{i} * t_.sectors * BlockDevice::kSectorSize;
+        r.poll = t_.poll;
         in_flight_[i] = true;
         ++issued_;
     }
@@ -249,6 +263,10 @@ int cmd_iobench(int argc, char** argv) {
     for (const Test& t : kTests) {
         if (*filter && strcmp(filter, "all") && !contains(t.name, filter)) continue;
         if (shell::interrupted()) break;
+        if (t.poll && !kCanPoll) {
+            printk("io: %s skipped (CONFIG_BLK_POLL is off)\n", t.name);
+            continue;
+        }
         printk("io: %s running\n", t.name);
         void* mem = heap::alloc(sizeof(Runner));
         if (!mem) {
@@ -270,5 +288,5 @@ int cmd_iobench(int argc, char** argv) {
 }  // namespace rtos::bench
 
 SHELL_COMMAND(iobench, "[-d dev] [-b label] [-n requests | -t ms] [all | name-part]",
-              "wall-clock block I/O at queue depth 1 and 32 (tools/bench.py --io)",
+              "wall-clock block I/O at queue depth 1 (also polled) and 32 (tools/bench.py --io)",
               rtos::bench::cmd_iobench);

@@ -14,13 +14,14 @@ Counters NetDevice::counters() const {
     return counters_;
 }
 
-void NetDevice::deliver(const std::uint8_t* frame, std::size_t len) {
+void NetDevice::deliver(std::span<RxFrame> batch) {
     Receiver r = receiver_;
     if (r == nullptr) {
-        ++counters_.rx_dropped;
+        IrqLock lock;  // as counters(): the driver's counter lock
+        counters_.rx_dropped += batch.size();
         return;
     }
-    r(context_, frame, len);
+    r(context_, batch);
 }
 
 void NetDevice::set_link(bool up) {

@@ -296,11 +296,15 @@ Result<Completion> Virtqueue::take_used() {
     free_chain(static_cast<std::uint16_t>(id));
     ++last_used_idx_;
     ++stats_.used;
-    if (event_idx_ && interrupts_on_) {
-        // 2.7.7: interrupt us again when the next entry (or, batching, the
-        // next half of those in flight) is used.
-        write_once(used_event_, next_used_event());
-        barrier::full();
+    if (event_idx_) {
+        if (interrupts_on_) {
+            // 2.7.7: interrupt us again when the next entry (or, batching,
+            // the next half of those in flight) is used.
+            write_once(used_event_, next_used_event());
+            barrier::full();
+        } else {
+            write_once(used_event_, far_used_event());  // still never reached
+        }
     }
     return {Error::ok, {token, len}};
 }
@@ -328,7 +332,11 @@ inline void Virtqueue::free_chain(std::uint16_t head) {
 
 void Virtqueue::disable_interrupts() {
     interrupts_on_ = false;
-    if (memory_ == nullptr || event_idx_) return;  // 2.7.7: flags stay 0 with EVENT_IDX
+    if (memory_ == nullptr) return;
+    if (event_idx_) {  // 2.7.7: flags stay 0 with EVENT_IDX
+        write_once(used_event_, far_used_event());
+        return;
+    }
     avail_flags_ |= VIRTQ_AVAIL_F_NO_INTERRUPT;
     write_once(&avail_->flags, avail_flags_);
 }

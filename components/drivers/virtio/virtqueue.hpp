@@ -110,11 +110,14 @@ public:
     }
 
     /// Used buffer notifications (interrupts) off / on (2.7.7). With EVENT_IDX
-    /// they are suppressed by not advancing used_event, else with
-    /// VIRTQ_AVAIL_F_NO_INTERRUPT. enable_interrupts() returns false when
-    /// buffers were used meanwhile: poll again before waiting.
+    /// "off" puts used_event half the index space ahead of the next entry
+    /// (and keeps it there as entries are popped), so the device's check
+    /// never fires; else VIRTQ_AVAIL_F_NO_INTERRUPT (a hint the device may
+    /// ignore). enable_interrupts() returns false when buffers were used
+    /// meanwhile: poll again before waiting.
     void disable_interrupts();
     [[nodiscard]] bool enable_interrupts();
+    bool interrupts_enabled() const { return interrupts_on_; }
 
     /// With EVENT_IDX: ask for the used buffer notification only once half
     /// of the requests in flight (at least one) are used, not at the next
@@ -141,15 +144,19 @@ public:
     struct Stats {
         std::uint32_t kicks;         ///< available buffer notifications sent
         std::uint32_t suppressed;    ///< kick() calls the device asked us to skip
-        std::uint32_t irqs;          ///< interrupts that found used entries here
+        std::uint32_t irqs;          ///< interrupts that found used entries here (interrupts on)
         std::uint32_t used;          ///< used entries taken by pop_used()
         std::uint32_t inflight_max;  ///< most requests in flight at once
     };
     const Stats& stats() const { return stats_; }
     /// Zeroes the counters; inflight_max restarts at what is in flight now.
     void reset_stats() { stats_ = {0, 0, 0, 0, in_flight_}; }
-    /// The device core counts an interrupt that found used entries here.
-    void count_interrupt() { ++stats_.irqs; }
+    /// The device core counts an interrupt that found used entries here
+    /// while the queue asked for interrupts (a queue that keeps them off
+    /// and is drained elsewhere is not counted for another queue's line).
+    void count_interrupt() {
+        if (interrupts_on_) ++stats_.irqs;
+    }
 
 private:
     // Per descriptor, private to the driver.
@@ -164,6 +171,11 @@ private:
     Result<Completion> take_used();  // pop_used() once has_used()
     void free_chain(std::uint16_t head);
     std::uint16_t next_used_event() const;
+    // Interrupts off with EVENT_IDX: an entry the device reaches only after
+    // 2^15 more completions (QEMU then signals once; the index wraps).
+    std::uint16_t far_used_event() const {
+        return static_cast<std::uint16_t>(last_used_idx_ + 0x8000);
+    }
     Result<Completion> break_queue();
     void free_memory();
     Error arm();

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <rtos/thread.hpp>
+#include <rtos/timer.hpp>
 
 #include "sim.hpp"
 
@@ -83,6 +84,14 @@ void Env::arrive(std::vector<Arrival> frames, std::size_t expect_delivered) {
     }
 }
 
+unsigned Env::rx_on_ring() const {
+    const auto q = fake.queue(0);
+    std::uint16_t avail_idx;  // guest memory is host memory here
+    std::memcpy(&avail_idx, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(q.avail + 2)),
+                2);
+    return static_cast<std::uint16_t>(avail_idx - q.used_idx);
+}
+
 unsigned Env::driver_ok_count() const {
     unsigned n = 0;
     for (std::uint8_t s : fake.status_writes())
@@ -90,15 +99,36 @@ unsigned Env::driver_ok_count() const {
     return n;
 }
 
+void Env::idle(unsigned ticks) {
+    for (unsigned t = 0; t < ticks; ++t) {
+        host_irq::raise();
+        sim::tick();
+    }
+}
+
 Env& boot(const Setup& s) {
+    // The driver's transmit reclaim timer; sim starts the kernel without
+    // the boot path that starts the timer thread.
+    rtos::kernel::timer_service_start();
     Env* e = new Env(s);  // lives until the scenario's process ends
     e->probe();
     e->dev = rtos::net::NetDevice::first();
     if (e->dev) {
         e->dev->attach(
-            [](void* ctx, const std::uint8_t* f, std::size_t n) {
-                static_cast<Env*>(ctx)->delivered.emplace_back(f, f + n);
+            [](void* ctx, std::span<rtos::net::RxFrame> batch) {
+                auto* env = static_cast<Env*>(ctx);
+                env->batches.push_back(batch.size());
+                for (rtos::net::RxFrame& f : batch) {
+                    env->delivered.emplace_back(f.data, f.data + f.len);
+                    env->loanable += f.loanable;
+                    if (f.loanable && env->keep > 0) {
+                        --env->keep;
+                        f.kept = true;
+                        env->kept.push_back(f.id);
+                    }
+                }
             },
+            [](void* ctx, void* cookie) { static_cast<Env*>(ctx)->tx_completed.push_back(cookie); },
             [](void* ctx, bool up) { static_cast<Env*>(ctx)->link_events.push_back(up); }, e);
     }
     return *e;

@@ -35,7 +35,13 @@ struct Env : driver_test::DriverEnv {
 
     std::deque<Arrival> wire;                          ///< frames not yet taken by the device
     std::vector<std::vector<std::uint8_t>> delivered;  ///< frames the driver handed up
-    std::vector<std::vector<std::uint8_t>> sent;       ///< frames the driver transmitted
+    std::vector<std::size_t> batches;                  ///< the size of each receive batch
+    std::size_t loanable = 0;                          ///< frames the driver offered to lend
+    /// The receiver keeps this many of the next loanable frames (ids in `kept`).
+    std::size_t keep = 0;
+    std::vector<std::uint32_t> kept;
+    std::vector<std::vector<std::uint8_t>> sent;  ///< frames the driver transmitted
+    std::vector<void*> tx_completed;              ///< cookies of TxDone, in order
     std::vector<bool> link_events;
     unsigned bad_tx_headers = 0;
 
@@ -45,8 +51,12 @@ struct Env : driver_test::DriverEnv {
     /// Puts frames on the wire and lets the device take them; returns once
     /// the driver handed `expect_delivered` frames up in total (or 200 ticks).
     void arrive(std::vector<Arrival> frames, std::size_t expect_delivered);
+    /// Lets `ticks` timer ticks pass (the driver's threads and timers run).
+    void idle(unsigned ticks);
     /// Driver resets seen so far: DRIVER_OK written.
     unsigned driver_ok_count() const;
+    /// Receive buffers on the ring now (available or taken, not yet used).
+    unsigned rx_on_ring() const;
 };
 
 /// Creates the environment and runs the registered driver's probe on it.

@@ -1,6 +1,7 @@
 // virtio-blk (5.2 Block Device) on the generic block interface: requests from
-// any number of threads in flight at once, completion by interrupt, device
-// answers checked before they are believed. A device that stops completing
+// any number of threads in flight at once, completion by interrupt (or, for
+// a request that asks, by polling first: CONFIG_BLK_POLL), device answers
+// checked before they are believed. A device that stops completing
 // (request timeout) or asks for a reset (DEVICE_NEEDS_RESET) is reset, its
 // requests in flight fail, and it is initialised again; one that breaks the
 // ring protocol, or cannot be initialised again, is taken offline.
@@ -57,6 +58,9 @@ constexpr std::uint64_t kMaxPlausibleSectors = std::uint64_t{1} << 48;
 // Largest data segment of one request when the device sets no size_max.
 constexpr std::uint32_t kDefaultMaxBytes = 128 * 1024;
 constexpr std::uint32_t kRequestTimeoutMs = CONFIG_VIRTIO_BLK_TIMEOUT_MS;
+#if defined(CONFIG_BLK_POLL)
+constexpr std::uint64_t kPollNs = std::uint64_t{CONFIG_BLK_POLL_US} * 1000;
+#endif
 
 constexpr std::uint64_t kDriverFeatures =
     feature_bit(VIRTIO_BLK_F_SIZE_MAX) | feature_bit(VIRTIO_BLK_F_SEG_MAX) |
@@ -127,6 +131,12 @@ private:
         if (slot_waiters_) slot_freed_.give_from_isr();
     }
     void kick(bool& pending);
+#if defined(CONFIG_BLK_POLL)
+    // Out of line: the interrupt-driven path keeps its one test of a flag.
+    [[gnu::noinline]] void arm_poll(rtos::block::BlockRequest& r);
+    [[gnu::noinline]] bool disarm_poll(rtos::block::BlockRequest& r);
+    [[gnu::noinline]] void poll_for(rtos::block::BlockRequest& r);
+#endif
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     unsigned fail_in_flight();
     void fail_all(const char* why);
@@ -136,11 +146,14 @@ private:
         static_cast<VirtioBlk*>(ctx)->recover("the device needs a reset (DEVICE_NEEDS_RESET)");
     }
     static void on_requestq(void* ctx, Virtqueue& q);
-    // Without an interrupt line: the used ring is checked every tick.
-    static void poll(rtos::Timer&, void* ctx) {
+    // Without an interrupt line, and while polled requests hold the
+    // interrupt off: the used ring is checked every tick (so no request
+    // waits for a poller that does not come).
+    static void poll(rtos::Timer& t, void* ctx) {
         auto* self = static_cast<VirtioBlk*>(ctx);
         rtos::IrqLock lock;
         on_requestq(self, self->dev_.queue(0));
+        if (self->interrupts_ && self->pollers_ == 0) t.stop();
     }
 
     Device dev_;
@@ -150,6 +163,11 @@ private:
     // and returned without a semaphore unless someone waits.
     unsigned slot_waiters_ = 0;
     rtos::Semaphore slot_freed_{0};
+    // Polled requests in flight (BlockRequest::polling); the queue's
+    // interrupts are off while there is one. Under the queue's lock (an
+    // IrqLock until the per-driver spinlocks of SMP replace it), as the
+    // queue itself.
+    unsigned pollers_ = 0;
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
@@ -174,7 +192,7 @@ rtos::Status status_of(std::uint8_t device_status) {
 void VirtioBlk::finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s) {
     if (s != rtos::Status::ok && r.status == rtos::Status::ok) r.status = s;
     r.parts_left -= parts;
-    if (r.parts_left == 0) complete(r, r.status);
+    if (r.parts_left == 0) complete(r, r.status);  // a polled one stays armed until its wait
 }
 
 void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
@@ -235,7 +253,57 @@ void VirtioBlk::recover(const char* why) {
                  ok ? "re-initialised" : "re-initialisation failed: offline");
 }
 
+#if defined(CONFIG_BLK_POLL)
+// A polled request, before its first part reaches the device: the queue's
+// interrupts go off (the device's completion would otherwise interrupt
+// before its submitter even waits) until its waiter is done with it
+// (poll_for(): BlockDevice::wait() always asks the driver while `polling`
+// is set). Meanwhile the tick timer takes what completes, so nothing waits
+// for a poller that does not come. Queue lock held.
+void VirtioBlk::arm_poll(rtos::block::BlockRequest& r) {
+    if (r.polling || r.on_done != nullptr || !interrupts_) return;
+    r.polling = true;
+    if (pollers_++ != 0) return;
+    dev_.queue(0).disable_interrupts();
+    if (!poll_timer_.active()) poll_timer_.start_periodic(1);
+}
+
+// r no longer holds the interrupt off. False when entries were used
+// meanwhile (their interrupt is not coming: pop them). Queue lock held.
+bool VirtioBlk::disarm_poll(rtos::block::BlockRequest& r) {
+    r.polling = false;
+    return --pollers_ != 0 || dev_.queue(0).enable_interrupts();
+}
+
+// A polled request's wait: spin on the used ring for up to kPollNs,
+// completing whatever finishes (other threads' requests too), then hand
+// the queue back to the interrupt (for r too, if it is still in flight).
+void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
+    Virtqueue& q = dev_.queue(0);
+    const std::uint64_t end = rtos::clock::now_ns() + kPollNs;
+    while (!r.done() && !broken_) {
+        if (q.has_used()) {
+            rtos::IrqLock lock;
+            on_requestq(this, q);
+        } else if (rtos::clock::now_ns() >= end) {
+            break;
+        }
+    }
+    {
+        rtos::IrqLock lock;
+        if (!disarm_poll(r)) on_requestq(this, q);
+    }
+    // Its completion left a token for a waiter: collect it, or the next
+    // wait on this object would end early.
+    if (r.done()) r.completed.take(rtos::Timeout::none());
+}
+#endif
+
 void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
+#if defined(CONFIG_BLK_POLL)
+    if (r.polling) [[unlikely]]
+        poll_for(r);
+#endif
     // A token left by an earlier completion of this object (never waited
     // for) ends one take early: the loop checks done() again.
     while (!r.done())
@@ -298,6 +366,10 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
 
     rtos::IrqLock lock;
+#if defined(CONFIG_BLK_POLL)
+    if (r.poll) [[unlikely]]
+        arm_poll(r);  // before the device can complete it
+#endif
     // The device may have been taken offline (fail_all) while this thread
     // waited for a free slot: a reset does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.

@@ -15,6 +15,7 @@ inline constexpr unsigned VIRTIO_NET_F_MRG_RXBUF = 15;
 inline constexpr unsigned VIRTIO_NET_F_STATUS = 16;
 
 inline constexpr std::uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+inline constexpr std::uint8_t VIRTIO_NET_HDR_F_DATA_VALID = 2;
 inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_NONE = 0;
 
 /// 5.1.6 struct virtio_net_hdr. num_buffers exists only in the 12-byte
@@ -57,29 +58,29 @@ enum class RxVerdict {
     multi_buffer,     ///< num_buffers != 1: a frame spread over buffers we never post that small
     gso,              ///< a segmentation-offload packet, never negotiated
     bad_csum_fields,  ///< NEEDS_CSUM with csum_start/csum_offset outside the frame
-    continuation,     ///< (the driver's) a later buffer of a refused multi_buffer frame
 };
 
 struct RxCheck {
     RxVerdict verdict;
     std::uint32_t frame_len;
     bool needs_csum;  ///< the driver must complete the checksum (GUEST_CSUM)
+    bool data_valid;  ///< the device says it checked the checksum (DATA_VALID; GUEST_CSUM only)
 };
 
 /// Checks one used receive buffer: `used_len` as the device reported it
 /// (header + frame), `room` the frame part's size.
 constexpr RxCheck check_rx(const Layout& l, const NetHdr& h, std::uint32_t used_len,
                            std::uint32_t room) {
-    if (used_len < l.hdr_len) return {RxVerdict::short_header, 0, false};
+    if (used_len < l.hdr_len) return {RxVerdict::short_header, 0, false, false};
     const std::uint32_t len = used_len - l.hdr_len;
-    if (len > room) return {RxVerdict::too_long, 0, false};
-    if (len < kMinFrameLen) return {RxVerdict::runt, 0, false};
-    if (l.mergeable && h.num_buffers != 1) return {RxVerdict::multi_buffer, 0, false};
-    if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) return {RxVerdict::gso, 0, false};
+    if (len > room) return {RxVerdict::too_long, 0, false, false};
+    if (len < kMinFrameLen) return {RxVerdict::runt, 0, false, false};
+    if (l.mergeable && h.num_buffers != 1) return {RxVerdict::multi_buffer, 0, false, false};
+    if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) return {RxVerdict::gso, 0, false, false};
     const bool needs = (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
     if (needs && (h.csum_start >= len || std::uint32_t{h.csum_offset} + 2 > len - h.csum_start))
-        return {RxVerdict::bad_csum_fields, 0, false};
-    return {RxVerdict::ok, len, needs};
+        return {RxVerdict::bad_csum_fields, 0, false, false};
+    return {RxVerdict::ok, len, needs, (h.flags & VIRTIO_NET_HDR_F_DATA_VALID) != 0};
 }
 
 /// 5.1.6.4.1 VIRTIO_NET_HDR_F_NEEDS_CSUM: the checksum over
