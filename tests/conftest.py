@@ -24,22 +24,31 @@ pytest_plugins = ['schedule']
 BSPS = ['qemu-virt64-riscv', 'qemu-virt64-aarch64']
 
 # The virtio modes the device tests boot in: mode -> (virtio-mmio version for
-# run.py's --legacy/--modern, run.py's --transport, the interface the boot
-# line must name). 'pci' is transitional: the driver takes its modern side.
+# run.py's --legacy/--modern/--packed, run.py's --transport, the interface the
+# boot line must name). 'pci' is transitional: the driver takes its modern
+# side. The packed modes are the modern ones with every device offering the
+# packed ring (packed=on): the boot lines say "ring packed".
 VIRTIO_MODES = {
     'legacy': ('legacy', 'mmio', 'legacy'),
     'modern': ('modern', 'mmio', 'modern'),
+    'packed': ('packed', 'mmio', 'modern'),
     'pci': (None, 'pci', 'modern'),
     'pci-modern': (None, 'pci-modern', 'modern'),
+    'pci-packed': ('packed', 'pci-modern', 'modern'),
     'pci-legacy': (None, 'pci-legacy', 'legacy'),
 }
 # virtio-pci cases of the tests of modern-only device types (gpu, input), one
 # per board to keep the run short: modern-only on riscv64, transitional on
 # aarch64.
 PCI_CASES = [('qemu-virt64-riscv', 'pci-modern'), ('qemu-virt64-aarch64', 'pci')]
+# The same with riscv64's modern-only devices offering the packed ring.
+PCI_PACKED_CASES = [('qemu-virt64-riscv', 'pci-packed'), ('qemu-virt64-aarch64', 'pci')]
 # The devices with a legacy interface too (blk, net, console, rng): every
 # board over modern-only, transitional and legacy-only virtio-pci.
 ALL_PCI_CASES = [(b, m) for b in BSPS for m in ('pci-modern', 'pci', 'pci-legacy')]
+# The same with the modern-only devices offering the packed ring (the split
+# ring stays covered by the transitional ones).
+ALL_PCI_PACKED_CASES = [(b, 'pci-packed' if m == 'pci-modern' else m) for b, m in ALL_PCI_CASES]
 
 
 def arch_name(bsp):
@@ -63,6 +72,11 @@ def virtio_dev(kind, mode):
     """QEMU's device of that kind in that mode: virtio_dev('blk', 'pci') -> 'virtio-blk-pci'."""
     import qemu_cmd
     return qemu_cmd.virtio_device(kind, VIRTIO_MODES[mode][1])
+
+
+def ring_layout(mode):
+    """The ring layout a device's boot line names in that mode."""
+    return 'packed' if VIRTIO_MODES[mode][0] == 'packed' else 'split'
 
 
 def boot_line(device, mode):
@@ -96,11 +110,14 @@ QEMU_DEVICE_NAMES = {'virtio-console': 'virtio-serial'}
 
 def expected_features(device, mode, ring=True, without=()):
     """The feature words a boot line of `device` must show in `mode` with the
-    default build (ring=False: a build without EVENT_IDX and INDIRECT_DESC),
-    less `without` (what the test turned off on the QEMU device)."""
+    default build (ring=False: a build without EVENT_IDX and INDIRECT_DESC;
+    ring_packed in the packed modes), less `without` (what the test turned
+    off on the QEMU device)."""
     words = set(DEVICE_FEATURES[device]) | (RING_FEATURES if ring else set())
     if VIRTIO_MODES[mode][2] == 'modern':
         words.add('version_1')
+    if VIRTIO_MODES[mode][0] == 'packed':
+        words.add('ring_packed')
     return words - set(without)
 
 
@@ -114,13 +131,18 @@ def boot_features(log, device, mode):
 def check_features(log, device, mode, expected, count=1, qmp=None):
     """Asserts that `count` boot lines of `device` in `mode` name exactly the
     `expected` features (no silent fallback: a feature lost is a word
-    missing), and with a QMP client that QEMU saw the same negotiated."""
-    found = boot_features(log, device, mode)
-    assert found == [set(expected)] * count, (found, expected, log)
+    missing), and with a QMP client that QEMU saw the same negotiated.
+    `expected` may also be a list of sets, one per device, in any order
+    (devices that negotiate differently)."""
+    want = [set(e) for e in expected] if isinstance(expected, list) else [set(expected)] * count
+    want.sort(key=sorted)
+    found = sorted(boot_features(log, device, mode), key=sorted)
+    assert found == want, (found, want, log)
     if qmp is not None:
         name = QEMU_DEVICE_NAMES.get(device, device)
-        seen = [words for qemu_name, words in qmp.virtio_features() if qemu_name == name]
-        assert seen == [set(expected)] * count, (seen, expected)
+        seen = sorted((words for qemu_name, words in qmp.virtio_features() if qemu_name == name),
+                      key=sorted)
+        assert seen == want, (seen, want)
 
 
 # RTOS_TEST_CONFIG=<fragment>[,<fragment>...]: every build of the run takes

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run the on-target benchmarks in QEMU and report instructions per operation.
 
-  tools/bench.py [--bsp BSP] [--build DIR] [--legacy | --modern] [--only NAME]
+  tools/bench.py [--bsp BSP] [--build DIR] [--legacy | --modern | --packed] [--only NAME]
                  [--disk FILE[,ro] | --disk-size MIB | --no-disk]
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
   tools/bench.py --thread-metric [--period S] [--only NAME] [...]
@@ -382,7 +382,7 @@ def main():
         return update_baseline(p, a)
     if a.check_baseline and not a.from_json:
         # The baseline's options: a check compares like with like.
-        if a.disk or a.no_disk or a.virtio == 'legacy' or a.period not in (None, baseline.PERIOD_S):
+        if a.disk or a.no_disk or a.virtio in ('legacy', 'packed') or a.period not in (None, baseline.PERIOD_S):
             p.error('--check-baseline runs with the baseline\'s own options (--modern, a '
                     f'{baseline.DISK_SIZE_MIB} MiB scratch disk, --period {baseline.PERIOD_S})')
         a.virtio, a.disk_size, a.period = baseline.VIRTIO, baseline.DISK_SIZE_MIB, baseline.PERIOD_S

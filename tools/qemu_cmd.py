@@ -81,6 +81,9 @@ def add_board_arguments(parser):
                       help='virtio-mmio devices as legacy (version 1): force-legacy=on')
     mode.add_argument('--modern', dest='virtio', action='store_const', const='modern',
                       help='virtio-mmio devices as modern (version 2): force-legacy=off')
+    mode.add_argument('--packed', dest='virtio', action='store_const', const='packed',
+                      help='as --modern, and every virtio device offers the packed ring '
+                           '(packed=on; also over --transport pci/pci-modern)')
 
 
 def resolve_board(parser, args):
@@ -218,15 +221,18 @@ def disk_args(disks, transport='mmio'):
 
 def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=None,
             gdb=False, interactive=True, disks=(), extra=(), gdb_port=1234, flash=False,
-            flash_image=None, flash_state=None, transport='mmio'):
+            flash_image=None, flash_state=None, transport='mmio', smp=1):
     """Returns the argv list.
+
+    smp: how many CPUs (harts / cores) the board has.
 
     flash: boot a flash image (default <build>/flash.img, from scons ...
     flash) from pflash unit 0 instead of loading rtos.elf with -kernel.
     Read-only, so the file stays what scons wrote. flash_state: the boot
     state file for pflash unit 1 (slot B's boot counter), if any.
 
-    virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy' or 'modern'.
+    virtio: None (QEMU's default, legacy for virtio-mmio), 'legacy', 'modern', or
+    'packed' (modern, and every virtio device offers VIRTIO_F_RING_PACKED).
     transport: a TRANSPORTS key, for the disks and the virtio-pci globals.
     interactive: -nographic (serial and monitor on the terminal, Ctrl-A X quits);
     otherwise the serial port alone on stdio, for test harnesses.
@@ -237,7 +243,7 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
     cpu = cpu or d.get('cpu')
     if cpu:
         argv += ['-cpu', cpu]
-    argv += ['-m', memory or d['memory'], '-smp', '1']
+    argv += ['-m', memory or d['memory'], '-smp', str(smp)]
     argv += list(d.get('args', []))
     if interactive:
         argv += ['-nographic']
@@ -247,6 +253,8 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
                  '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console']
     if virtio:
         argv += ['-global', 'virtio-mmio.force-legacy=' + ('on' if virtio == 'legacy' else 'off')]
+    if virtio == 'packed':  # the abstract type reaches every virtio device, on any transport
+        argv += ['-global', 'virtio-device.packed=on']
     argv += TRANSPORTS[transport]
     if flash:
         argv += ['-drive', 'if=pflash,unit=0,format=raw,readonly=on,file=' +

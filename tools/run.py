@@ -119,6 +119,8 @@ def main():
     p.add_argument('--cpu', help='CPU model (aarch64: cortex-a53, cortex-a72, max)')
     p.add_argument('--machine-opts', help='extra -M options, e.g. gic-version=3')
     p.add_argument('-m', '--memory', help='RAM size, e.g. 1G')
+    p.add_argument('--smp', type=int, default=1, metavar='N',
+                   help='number of CPUs (harts / cores), default 1')
     p.add_argument('--disk', action=DiskAction, dest='disks', metavar='FILE[,ro]',
                    help='attach an existing raw disk image as virtio-blk (repeatable; '
                         'the first disk is vda); a missing image is an error')
@@ -153,7 +155,7 @@ def main():
     argv = qemu_cmd.command(a.bsp, a.build, a.virtio, a.cpu, a.memory, a.machine_opts,
                             gdb=a.gdb, interactive=True, disks=disks, extra=extra,
                             gdb_port=a.gdb_port, flash=a.flash, flash_state=state,
-                            transport=a.transport)
+                            transport=a.transport, smp=a.smp)
     print('+ ' + shlex.join(argv), flush=True)
     if a.gdb:
         print('In another terminal, attach with:\n  ' + shlex.join(qemu_cmd.gdb_command(a.bsp, a.build, a.gdb_port)),

@@ -7,6 +7,7 @@
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/string.hpp>
 
 #include "arch/port.hpp"
 #include "platform/device.hpp"
@@ -53,6 +54,8 @@ void probe_memory() {
     uint32_t timebase;
     if (tree.prop_u32(tree.find_path("/cpus"), "timebase-frequency", timebase))
         arch::set_counter_frequency(timebase);
+    if (fdt::Node psci = tree.find_path("/psci"); psci.valid())
+        arch::set_firmware_method(tree.prop_string(psci, "method"));
 }
 
 }  // namespace
@@ -98,6 +101,24 @@ void board::init(uintptr_t boot_arg) {
 }
 
 board::MemoryRange board::ram() { return ram_range; }
+
+// The cpu nodes under /cpus (device_type "cpu", enabled), in tree order:
+// their reg is the hart id (riscv64) or the MPIDR affinity (aarch64).
+std::size_t board::cpu_ids(uint64_t* out, std::size_t max) {
+    std::size_t n = 0;
+    if constexpr (kDeviceTree) {
+        if (!tree.valid()) return 0;
+        tree.for_each_node([&](fdt::Node node) {
+            const char* type = tree.prop_string(node, "device_type");
+            uint64_t id = 0, size = 0;
+            if (n == max || !type || strcmp(type, "cpu") != 0 ||
+                !platform::node_enabled(tree, node) || !tree.reg(node, 0, id, size))
+                return;
+            out[n++] = id;
+        });
+    }
+    return n;
+}
 
 board::MemoryRange board::heap_range() {
     auto start = (reinterpret_cast<uintptr_t>(__image_end) + 4095) & ~uintptr_t{4095};

@@ -7,6 +7,7 @@
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/system.hpp>
 #include <rtos/thread.hpp>
@@ -46,8 +47,8 @@ int cmd_version(int argc, char**) {
 
 int cmd_ps(int argc, char**) {
     if (argc != 1) return kUsage;
-    printk("%-12s %-9s %4s %4s %15s %7s\n", "NAME", "STATE", "PRI", "BASE", "STACK used/size",
-           "CPU%");
+    printk("%-12s %-9s %4s %4s %3s %15s %7s\n", "NAME", "STATE", "PRI", "BASE", "CPU",
+           "STACK used/size", "CPU%");
     // Snapshot under the lock, print outside it (printing is slow).
     constexpr unsigned kMaxRows = 64;
     static system::ThreadInfo rows[kMaxRows];
@@ -59,11 +60,40 @@ int cmd_ps(int argc, char**) {
         char stack[24];
         snprintf(stack, sizeof(stack), "%zu/%zu", r.stack_used, r.stack_size);
         uint64_t permille = now ? r.cpu_time * 1000 / now : 0;
-        printk("%-12s %-9s %4u %4u %15s %3u.%u\n", r.name, thread_state_name(r.state), r.priority,
-               r.base_priority, stack, static_cast<unsigned>(permille / 10),
+        printk("%-12s %-9s %4u %4u %3u %15s %3u.%u\n", r.name, thread_state_name(r.state),
+               r.priority, r.base_priority, r.cpu, stack, static_cast<unsigned>(permille / 10),
                static_cast<unsigned>(permille % 10));
     }
     if (snap.total > n) printk("(%zu more threads not shown)\n", snap.total - n);
+    return 0;
+}
+
+// Per CPU: where it is (hardware id), how busy (time outside its idle
+// thread since boot), context switches, interrupts and inter-processor
+// interrupts taken ("-": not counted, one CPU alone), and the thread it
+// runs now.
+int cmd_cpus(int argc, char**) {
+    if (argc != 1) return kUsage;
+    printk("%-4s %-8s %6s %10s %10s %10s  %s\n", "CPU", "HWID", "LOAD%", "SWITCHES", "IRQS", "IPIS",
+           "THREAD");
+    const uint64_t now = clock::now_ns() * system::counter_frequency() / 1000000000ull;
+    for (unsigned c = 0; c < kMaxCpus; ++c) {
+        smp::CpuStats s;
+        if (!smp::stats(c, s) || !s.online) continue;
+        uint64_t permille = now ? s.busy * 1000 / now : 0;
+        if (permille > 1000) permille = 1000;
+        char counts[3][24];
+        const uint64_t values[3] = {s.switches, s.interrupts, s.ipis};
+        for (unsigned i = 0; i < 3; ++i) {
+            if (values[i] == ~uint64_t{0}) snprintf(counts[i], sizeof(counts[i]), "-");
+            else
+                snprintf(counts[i], sizeof(counts[i]), "%llu",
+                         static_cast<unsigned long long>(values[i]));
+        }
+        printk("%-4u %-8llx %4u.%u %10s %10s %10s  %s\n", c,
+               static_cast<unsigned long long>(s.hw_id), static_cast<unsigned>(permille / 10),
+               static_cast<unsigned>(permille % 10), counts[0], counts[1], counts[2], s.thread);
+    }
     return 0;
 }
 
@@ -200,7 +230,8 @@ int cmd_hang(int argc, char** argv) {
 
 SHELL_COMMAND(help, "", "list commands", cmd_help);
 SHELL_COMMAND(version, "", "print the version", cmd_version);
-SHELL_COMMAND(ps, "", "list threads: state, priority, stack use, CPU share", cmd_ps);
+SHELL_COMMAND(ps, "", "list threads: state, priority, CPU, stack use, CPU share", cmd_ps);
+SHELL_COMMAND(cpus, "", "list CPUs: load, context switches, interrupts, IPIs", cmd_cpus);
 SHELL_COMMAND(free, "", "heap statistics", cmd_free);
 SHELL_COMMAND(uptime, "", "time since boot", cmd_uptime);
 SHELL_COMMAND(reboot, "", "reset the machine", cmd_reboot);

@@ -30,7 +30,15 @@
 // counts in isr_nesting() (2 inside a tick that preempted a handler), so
 // in_isr() holds throughout and only the outermost exit switches context.
 // Kernel state the tick touches (tick count, timeouts, ready lists, timers)
-// is changed elsewhere only under IrqLock, which masks the tick as well.
+// is changed elsewhere only under the kernel lock, which masks the tick as
+// well (and with SMP keeps the other CPUs out).
+//
+// SMP: every CPU has its own CpuLocal (arch/cpu_local.hpp), its own timer
+// interrupt (announce_ticks: this CPU's periods) and its own software
+// interrupt, which doubles as the inter-processor interrupt (send_ipi).
+// switch_context is called with the kernel lock held, and the thread that
+// resumes releases it (kernel/kernel_lock.hpp), so a thread start path
+// calls rtos_kernel_thread_entry before unmasking interrupts.
 #pragma once
 
 #include <cstddef>
@@ -147,6 +155,47 @@ void raise_soft_interrupt();
 /// device tree's timebase-frequency). A no-op where the CPU knows it.
 void set_counter_frequency(uint64_t hz);
 
+/// The firmware call that starts CPUs and powers off, as the device tree
+/// names it (aarch64: the /psci node's "method", "hvc" or "smc"; null: the
+/// tree has none). riscv64 ignores it: SBI is the only firmware there.
+void set_firmware_method(const char* method);
+
+/// Hardware id of the CPU that booted (riscv64: the hart id the SBI
+/// firmware passed, whichever hart won its lottery; aarch64: MPIDR_EL1's
+/// affinity fields). Valid from rtos_kernel_main on.
+uint64_t boot_cpu_hw_id();
+
+#if defined(CONFIG_RTOS_SMP)
+// ---- SMP (docs/smp.md, "Bring-up"). Logical CPU 0 is the boot CPU.
+/// Starts logical CPU `cpu`, hardware id `hw_id`, whose CpuLocal the kernel
+/// has prepared: the CPU enters the port's secondary entry on `stack_top`
+/// (its own boot stack), sets its per-CPU register to its CpuLocal and its
+/// trap vector (aarch64: enters EL1 and turns the MMU on), then calls
+/// rtos_kernel_cpu_entry() with interrupts masked. Everything the kernel
+/// wrote before the call is visible to the new CPU (the port's barrier).
+/// Returns null when the firmware accepted the request, else why not.
+const char* start_cpu(unsigned cpu, uint64_t hw_id, void* stack_top);
+/// This CPU's tick, on a secondary CPU (the boot CPU's is timer_start()):
+/// the same rate, its period boundaries aligned with the boot CPU's.
+void timer_start_cpu();
+/// Makes the software interrupt pending on CPU `cpu` (riscv64: SBI IPI,
+/// which sets the hart's SSIP; aarch64: an SGI through the GIC); its
+/// handler calls kernel::soft_interrupt_from_isr(), which reads the
+/// reasons the sender left in the CPU's CpuLocal::ipi_reasons. The
+/// caller's earlier stores are visible to the handler (the port's barrier).
+void send_ipi(unsigned cpu);
+/// Program counter and stack pointer of a trap frame (a panic's report of
+/// the CPUs it stops).
+void frame_pc_sp(const void* frame, uintptr_t& pc, uintptr_t& sp);
+/// Rewrites the one-instruction no-op at `site` into a branch to `target`
+/// (the switches of smp::active(), rtos/spinlock.hpp; within 1 MiB).
+/// Only one CPU runs; sync_instructions() follows the last one.
+void patch_branch(void* site, const void* target);
+/// Makes the instructions written so far visible to instruction fetch, on
+/// this CPU and the ones started later.
+void sync_instructions();
+#endif
+
 }  // namespace rtos::arch
 
 // ---- Kernel upcalls: implemented by the kernel, called by the port only.
@@ -157,6 +206,13 @@ void announce_ticks(uint64_t n);
 void soft_interrupt_from_isr();
 }  // namespace rtos::kernel
 
+#if defined(CONFIG_RTOS_SMP)
+/// On a secondary CPU once the port set it up (start_cpu): never returns.
+extern "C" [[noreturn]] void rtos_kernel_cpu_entry();
+/// First thing of every new thread, before the port's thread start unmasks
+/// interrupts: releases the kernel lock its switcher held.
+extern "C" void rtos_kernel_thread_entry();
+#endif
 /// Outermost trap exit, this_cpu().switch_pending set, interrupts masked:
 /// the kernel picks the next thread and switches to it (or returns).
 extern "C" void rtos_kernel_preempt();

@@ -62,6 +62,10 @@ SECTIONS
         KEEP(*(.rtos_benchmarks))
         __benchmarks_end = .;
         . = ALIGN(8);
+        __smp_switch_start = .;
+        KEEP(*(.rtos_smp_switch))
+        __smp_switch_end = .;
+        . = ALIGN(8);
         __init_array_start = .;
         KEEP(*(SORT(.init_array.*)))
         KEEP(*(.init_array))

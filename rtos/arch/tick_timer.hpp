@@ -14,9 +14,22 @@ public:
     /// Starts at counter value `now`; returns the first compare value.
     uint64_t start(uint64_t now, uint64_t period) {
         period_ = period;
-        last_ = now;
+        epoch_ = last_ = now;
         return last_ + period_;
     }
+
+    /// Starts at counter value `now` with its boundaries on those of a
+    /// timer started at `epoch` with the same period (the other CPUs' ticks
+    /// fall on the boot CPU's); returns the first compare value.
+    uint64_t start_aligned(uint64_t epoch, uint64_t now, uint64_t period) {
+        period_ = period;
+        last_ = now >= epoch ? epoch + (now - epoch) / period * period : epoch - period;
+        return last_ + period_;
+    }
+
+    /// Goes on from `count` periods after the counter value start() was
+    /// given (a tick counted elsewhere meanwhile).
+    void resume_at(uint64_t count) { last_ = epoch_ + count * period_; }
 
     /// Whole tick periods elapsed by `now` since the last announced tick
     /// boundary; moves that boundary forward (0 for an early interrupt).
@@ -41,6 +54,7 @@ public:
 private:
     uint64_t period_ = 0;
     uint64_t last_ = 0;
+    uint64_t epoch_ = 0;
 };
 
 }  // namespace rtos::arch

@@ -25,6 +25,9 @@ namespace {
 StaticThread<CONFIG_RTOS_MAIN_STACK_SIZE> main_thread;
 
 void main_entry(void*) {
+#if defined(CONFIG_RTOS_SMP)
+    start_cpus();  // before the start-up hooks: drivers start on every CPU
+#endif
     timer_service_start();
     for (const InitEntry* e = __rtos_init_start; e < __rtos_init_end; ++e) e->fn();
 }
@@ -34,6 +37,9 @@ void main_entry(void*) {
 
 extern "C" [[noreturn]] void rtos_kernel_main(uintptr_t boot_arg) {
     using namespace rtos;
+#if defined(CONFIG_RTOS_SMP)
+    kernel::boot_cpu_init();
+#endif
     for (auto* ctor = __init_array_start; ctor < __init_array_end; ++ctor) (*ctor)();
     board::early_init();
     printk("Tern %s (%s, %s) booting\n", RTOS_VERSION, RTOS_BSP, arch::name());

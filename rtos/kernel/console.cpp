@@ -2,10 +2,24 @@
 #include <rtos/config.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
+
+#include "console_internal.hpp"
 
 namespace rtos::console {
 namespace {
 
+// Output: one lock for the driver's putc and the mirror, held for a whole
+// printk (a line never interleaves with another CPU's). Lock order
+// (rtos/spinlock.hpp): below the driver locks (drivers print while holding
+// theirs), above the kernel lock (the mirror gives a semaphore); nothing in
+// the kernel prints while holding the kernel lock, panics aside, which skip
+// the mirror.
+SpinLock out_lock;
+#if defined(CONFIG_RTOS_SMP)
+volatile int out_owner = -1;  // CPU holding out_lock (a panic inside printk writes anyway)
+#endif
+bool mirror_off = false;  // a panic: the mirror's semaphore may be unreachable
 const Driver* driver = nullptr;
 Mirror mirror = nullptr;
 void* mirror_ctx = nullptr;
@@ -15,15 +29,19 @@ void* mirror_ctx = nullptr;
 // reader runs. When it is full, a flow-controlled UART is held (rx_held:
 // its receive interrupt masked, bytes left in its FIFO) until readers have
 // emptied half of it; a source without flow control loses the byte.
-// Lock: IrqLock (the receive interrupt and readers on this CPU).
+// Lock: rx_lock (below), rx_held and the UART's hold state too.
 constexpr unsigned kRxSize = 1024;
 char rx_ring[kRxSize];
 volatile unsigned rx_head = 0;  // written by the ISR
 volatile unsigned rx_tail = 0;  // written by readers
 Semaphore rx_ready(0, kRxSize);
-volatile bool rx_held = false;
+// Input: the ring and the Ctrl-C state, between the receive interrupts (any
+// CPU) and the readers. A leaf: rx_ready is given after it is dropped.
+SpinLock rx_lock;
 
-unsigned rx_queued() { return (rx_head + kRxSize - rx_tail) % kRxSize; }
+volatile bool rx_held = false;  // rx_lock
+
+unsigned rx_queued() { return (rx_head + kRxSize - rx_tail) % kRxSize; }  // rx_lock held
 
 constexpr char kCtrlC = 0x03;
 volatile bool interrupt_armed = false;
@@ -45,20 +63,53 @@ void interrupt_at(unsigned end) {
 void set_driver(const Driver* d) { driver = d; }
 
 void set_mirror(Mirror m, void* ctx) {
-    IrqLock lock;
+    OutputLock lock;
     mirror = m;
     mirror_ctx = ctx;
 }
 
-void write(const char* s, std::size_t n) {
+OutputLock::OutputLock() : state_(arch::irq_save()) {
+#if defined(CONFIG_RTOS_SMP)
+    // Re-entered on this CPU (a panic in the middle of a printk): write
+    // through rather than wait for ourselves.
+    int self = static_cast<int>(arch::this_cpu().id);
+    if (out_owner == self) return;
+    out_lock.lock();
+    out_owner = self;
+    held_ = true;
+#else
+    out_lock.lock();
+#endif
+}
+
+OutputLock::~OutputLock() {
+#if defined(CONFIG_RTOS_SMP)
+    if (held_) {
+        out_owner = -1;
+        out_lock.unlock();
+    }
+#else
+    out_lock.unlock();
+#endif
+    arch::irq_restore(state_);
+}
+
+void write_locked(const char* s, std::size_t n) {
     if (!driver) return;
-    IrqLock lock;  // keeps a caller's output contiguous
     for (std::size_t i = 0; i < n; ++i) {
         if (s[i] == '\n') driver->putc(driver->ctx, '\r');
         driver->putc(driver->ctx, s[i]);
     }
-    if (mirror) mirror(mirror_ctx, s, n);
+    if (mirror && !mirror_off) mirror(mirror_ctx, s, n);
 }
+
+void write(const char* s, std::size_t n) {
+    if (!driver) return;
+    OutputLock lock;  // keeps a caller's output contiguous
+    write_locked(s, n);
+}
+
+void panic_mode() { mirror_off = true; }
 
 void puts(const char* s) {
     std::size_t n = 0;
@@ -66,46 +117,72 @@ void puts(const char* s) {
     write(s, n);
 }
 
+// Queues a received byte, or takes Ctrl-C as an interrupt; false when
+// nothing was queued (Ctrl-C, or the ring full: dropped). rx_lock held.
+bool put_locked(char c) {
+    if (c == kCtrlC && interrupt_armed) {
+        interrupt_at(rx_head);
+        return false;
+    }
+    unsigned next = (rx_head + 1) % kRxSize;
+    if (next == rx_tail) return false;  // full: drop, the reader is too slow
+    rx_ring[rx_head] = c;
+    rx_head = next;
+    return true;
+}
+
+// Drains the UART into the ring until it is full, then holds the UART. The
+// whole drain under rx_lock: a reader draining after a hold (any CPU) and
+// the receive interrupt never interleave their bytes.
 void rx_poll_from_isr() {
     if (!driver || !driver->rx_hold) return;
-    while (!rx_held) {
-        if (rx_queued() == kRxSize - 1) {  // full: the rest stays in the UART
-            rx_held = true;
-            driver->rx_hold(driver->ctx, true);
-            return;
+    unsigned queued = 0;
+    {
+        SpinLockGuard lock(rx_lock);
+        while (!rx_held) {
+            if (rx_queued() == kRxSize - 1) {  // full: the rest stays in the UART
+                rx_held = true;
+                driver->rx_hold(driver->ctx, true);
+                break;
+            }
+            int c = driver->getc(driver->ctx);
+            if (c < 0) break;
+            if (put_locked(static_cast<char>(c))) ++queued;
         }
-        int c = driver->getc(driver->ctx);
-        if (c < 0) return;
-        rx_from_isr(static_cast<char>(c));
     }
+    while (queued-- > 0) rx_ready.give_from_isr();
 }
 
 void rx_from_isr(char c) {
-    if (c == kCtrlC && interrupt_armed) {
-        interrupt_at(rx_head);
-        return;
+    bool queued;
+    {
+        SpinLockGuard lock(rx_lock);
+        queued = put_locked(c);
     }
-    unsigned next = (rx_head + 1) % kRxSize;
-    if (next == rx_tail) return;  // full: drop, the reader is too slow
-    rx_ring[rx_head] = c;
-    rx_head = next;
-    rx_ready.give_from_isr();
+    if (queued) rx_ready.give_from_isr();
 }
 
 int getc(Timeout timeout) {
     for (;;) {
         if (rx_ready.take(timeout) != Status::ok) return -1;
-        IrqLock lock;
-        char c = rx_ring[rx_tail];
-        bool drop = discarding && rx_tail != discard_end;
-        if (!drop) discarding = false;
-        rx_tail = (rx_tail + 1) % kRxSize;
-        if (rx_held && rx_queued() <= kRxSize / 2) {
-            // Room again: take what the UART held, then let its interrupt
-            // deliver the rest. (A reader woken by this runs at the next
-            // reschedule; the count is what matters here.)
-            rx_held = false;
-            driver->rx_hold(driver->ctx, false);
+        char c;
+        bool drop, unheld = false;
+        {
+            SpinLockGuard lock(rx_lock);
+            c = rx_ring[rx_tail];
+            drop = discarding && rx_tail != discard_end;
+            if (!drop) discarding = false;
+            rx_tail = (rx_tail + 1) % kRxSize;
+            if (rx_held && rx_queued() <= kRxSize / 2) {
+                rx_held = false;
+                driver->rx_hold(driver->ctx, false);
+                unheld = true;
+            }
+        }
+        if (unheld) {
+            // Room again: take what the UART held (its interrupt delivers
+            // the rest). Interrupts masked, as the receive interrupt runs it.
+            IrqLock irq;
             rx_poll_from_isr();
         }
         if (!drop) return static_cast<unsigned char>(c);
@@ -113,7 +190,7 @@ int getc(Timeout timeout) {
 }
 
 void arm_interrupt() {
-    IrqLock lock;
+    SpinLockGuard lock(rx_lock);
     interrupt_flag = false;
     interrupt_armed = true;
     // A Ctrl-C typed ahead, still queued: the last one interrupts at once.
@@ -122,7 +199,7 @@ void arm_interrupt() {
 }
 
 bool disarm_interrupt() {
-    IrqLock lock;
+    SpinLockGuard lock(rx_lock);
     interrupt_armed = false;
     bool was = interrupt_flag;
     interrupt_flag = false;

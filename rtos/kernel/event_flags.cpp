@@ -24,7 +24,7 @@ EventFlags::~EventFlags() { destroy(); }
 
 Status EventFlags::wait(uint32_t mask, unsigned mode, Timeout timeout, uint32_t* out) {
     if (mask == 0) return Status::invalid;
-    IrqLock lock;
+    kernel::KernelLock lock;
     FlagWait w{mask, mode, 0};
     if (satisfied(flags_, w)) {
         w.result = flags_;
@@ -59,22 +59,22 @@ void EventFlags::set_locked(uint32_t bits) {
 }
 
 void EventFlags::set(uint32_t bits) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     set_locked(bits);
 }
 
 void EventFlags::set_from_isr(uint32_t bits) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     set_locked(bits);
 }
 
 void EventFlags::clear(uint32_t bits) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     flags_ = flags_ & ~bits;
 }
 
 void EventFlags::destroy() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (waiters_.wake_all(Status::deleted)) kernel::reschedule();
 }
 

@@ -23,7 +23,7 @@ MemoryPool::MemoryPool(void* storage, std::size_t block_size, std::size_t count,
 }
 
 MemoryPool::~MemoryPool() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (waiters_.wake_all(Status::deleted)) kernel::reschedule();
 }
 
@@ -36,7 +36,7 @@ std::size_t MemoryPool::index_of(void* block) const {
 }
 
 void* MemoryPool::alloc(Timeout timeout) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (!free_list_) {
         if (timeout.is_none() || in_isr()) return nullptr;
         // free() hands its block straight to us through wait_data.
@@ -55,7 +55,7 @@ void* MemoryPool::alloc(Timeout timeout) {
 
 void MemoryPool::free(void* block) {
     if (!block) return;
-    IrqLock lock;
+    kernel::KernelLock lock;
     std::size_t i = index_of(block);
     if (!(in_use_[i / 8] & (1u << (i % 8))))
         panic("memory pool %p: double free of %p", static_cast<const void*>(this), block);

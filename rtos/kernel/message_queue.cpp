@@ -21,7 +21,7 @@ MessageQueue::~MessageQueue() { destroy(); }
 // rest is out of line.
 Status MessageQueue::put(const void* msg, bool urgent, Timeout timeout) {
     if (!msg) return Status::invalid;
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (receivers_.empty() && (urgent ? ring_.push_front(msg) : ring_.push_back(msg)))
         return Status::ok;
     return put_slow(msg, urgent, timeout);
@@ -43,7 +43,7 @@ Status MessageQueue::put(const void* msg, bool urgent, Timeout timeout) {
 
 Status MessageQueue::get(void* msg, Timeout timeout) {
     if (!msg) return Status::invalid;
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (senders_.empty() && ring_.pop_front(msg)) return Status::ok;
     return get_slow(msg, timeout);
 }
@@ -74,7 +74,7 @@ Status MessageQueue::send_urgent_from_isr(const void* msg) {
 Status MessageQueue::receive_from_isr(void* msg) { return get(msg, Timeout::none()); }
 
 void MessageQueue::destroy() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     unsigned n = senders_.wake_all(Status::deleted) + receivers_.wake_all(Status::deleted);
     if (n) kernel::reschedule();
 }

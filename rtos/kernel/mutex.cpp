@@ -41,8 +41,14 @@ void Mutex::update_inherited_priority(Thread* t) {
 }
 
 Status Mutex::lock(Timeout timeout) {
+#if defined(CONFIG_RTOS_SMP)
+    kernel::KernelLock lock;
+    // Under the lock: the depth read is this CPU's (in_isr() would mask again).
+    if (arch::this_cpu().trap_depth != 0) return Status::invalid;
+#else
     if (in_isr()) return Status::invalid;
-    IrqLock lock;
+    kernel::KernelLock lock;
+#endif
     Thread* self = kernel::current();
     if (owner_ == self) {
         ++depth_;
@@ -89,9 +95,8 @@ void Mutex::hand_over() {
     update_inherited_priority(next);
 }
 
-Status Mutex::unlock() {
-    if (in_isr()) return Status::invalid;
-    IrqLock lock;
+// Both unlocks: inline in each (the uncontended unlock stays call-free).
+[[gnu::always_inline]] inline Status Mutex::unlock_body() {
     Thread* self = kernel::current();
     if (owner_ != self) return Status::not_owner;
     if (--depth_ > 0) return Status::ok;
@@ -108,8 +113,21 @@ Status Mutex::unlock() {
     return Status::ok;
 }
 
+Status Mutex::unlock() {
+#if defined(CONFIG_RTOS_SMP)
+    kernel::KernelLock lock;
+    if (arch::this_cpu().trap_depth != 0) return Status::invalid;
+#else
+    if (in_isr()) return Status::invalid;
+    kernel::KernelLock lock;
+#endif
+    return unlock_body();
+}
+
+Status Mutex::unlock_locked() { return unlock_body(); }
+
 void Mutex::destroy() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (owner_) {
         owner_node.unlink();
         Thread* old = owner_;

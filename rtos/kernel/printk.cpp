@@ -2,17 +2,20 @@
 #include <rtos/format.hpp>
 #include <rtos/printk.hpp>
 
+#include "console_internal.hpp"
+
 namespace {
 
-// Collects a line (or up to a buffer) so concurrent printk calls don't interleave
-// mid-line; flushed through the console in one locked write.
+// Collects up to a buffer of output between writes to the console; the whole
+// call holds the console's output lock, so what one printk writes never
+// interleaves with another's, from another thread or another CPU.
 struct LineBuffer {
     char data[160];
     std::size_t used = 0;
 };
 
 void flush(LineBuffer* b) {
-    rtos::console::write(b->data, b->used);
+    rtos::console::write_locked(b->data, b->used);
     b->used = 0;
 }
 
@@ -27,6 +30,7 @@ void sink(void* ctx, const char* s, std::size_t n) {
 }  // namespace
 
 extern "C" int vprintk(const char* fmt, va_list ap) {
+    rtos::console::OutputLock lock;
     LineBuffer b;
     int n = rtos::vformat(sink, &b, fmt, ap);
     flush(&b);

@@ -37,6 +37,17 @@ public:
         return w * 64 + static_cast<unsigned>(__builtin_ctzll(words_[w]));
     }
 
+    /// The next priority below `prio` (higher number) with its bit set, or kNone.
+    unsigned next(unsigned prio) const {
+        unsigned w = prio / 64, b = prio % 64;
+        uint64_t rest = b == 63 ? 0 : words_[w] & (~uint64_t{0} << (b + 1));
+        if (rest) return w * 64 + static_cast<unsigned>(__builtin_ctzll(rest));
+        uint64_t more = w == 63 ? 0 : summary_ & (~uint64_t{0} << (w + 1));
+        if (!more) return kNone;
+        unsigned nw = static_cast<unsigned>(__builtin_ctzll(more));
+        return nw * 64 + static_cast<unsigned>(__builtin_ctzll(words_[nw]));
+    }
+
 private:
     static constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
     uint64_t words_[kWords] = {};
@@ -56,6 +67,12 @@ public:
     /// Highest priority (lowest number) with its bit set, or kNone.
     unsigned highest() const {
         return word_ ? static_cast<unsigned>(__builtin_ctzll(word_)) : kNone;
+    }
+
+    /// The next priority below `prio` (higher number) with its bit set, or kNone.
+    unsigned next(unsigned prio) const {
+        uint64_t rest = prio >= 63 ? 0 : word_ & (~uint64_t{0} << (prio + 1));
+        return rest ? static_cast<unsigned>(__builtin_ctzll(rest)) : kNone;
     }
 
 private:

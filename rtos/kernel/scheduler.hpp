@@ -1,5 +1,6 @@
 // Kernel-internal scheduler interface. Every function here expects the
-// caller to hold an IrqLock (single core: masking interrupts is the lock).
+// caller to hold the kernel lock (KernelLock, kernel_lock.hpp; with SMP off
+// that is masking interrupts), unless it says otherwise.
 #pragma once
 
 #include <rtos/config.hpp>
@@ -8,6 +9,7 @@
 #include <rtos/types.hpp>
 
 #include "arch/port.hpp"
+#include "kernel_lock.hpp"
 
 namespace rtos::kernel {
 
@@ -15,11 +17,14 @@ constexpr unsigned kPriorityLevels = CONFIG_RTOS_PRIORITY_LEVELS;
 /// The idle thread runs at the lowest priority; applications use the rest.
 constexpr unsigned kIdlePriority = kPriorityLevels - 1;
 
-/// The thread running on this CPU.
+/// The thread running on this CPU (interrupts masked with SMP: a thread
+/// that moves between reading its CpuLocal and its `current` would get
+/// another CPU's thread; Thread::current() masks).
 inline Thread* current() { return static_cast<Thread*>(arch::this_cpu().current); }
 
 /// Puts a thread on its ready list (state ready) and requests a switch if it
-/// outranks the running thread.
+/// outranks the running thread (SMP: the lowest-priority thread running on
+/// a CPU its affinity allows; that CPU is interrupted if it is another).
 void make_ready(Thread* t);
 /// Takes a thread off its ready list.
 void make_unready(Thread* t);
@@ -40,8 +45,13 @@ void wake(Thread* t, Status status);
 void set_effective_priority(Thread* t, unsigned prio);
 
 /// Switches to the highest-priority ready thread if that is not the
-/// current one (in an ISR: leaves the decision to the trap exit).
+/// current one (in an ISR: leaves the decision to the trap exit). SMP: only
+/// when a switch was requested for this CPU (switch_pending), as make_ready
+/// and the changes below do.
 void reschedule();
+/// Asks CPU `cpu` to pick its thread again: this CPU's switch_pending, or
+/// an IPI to another (a no-op with SMP off; the caller reschedules).
+void request_switch(unsigned cpu);
 /// Moves the current thread behind its equals (yield / slice expiry).
 void rotate_current();
 
@@ -68,6 +78,38 @@ void set_soft_interrupt_hook(void (*hook)(void* arg), void* arg);
 /// Boot: creates the idle thread and enters `first` (never returns).
 [[noreturn]] void start(Thread* first);
 bool started();
+
+#if defined(CONFIG_RTOS_SMP)
+/// Starts the other CPUs the board lists (main thread, before the start-up
+/// hooks; smp.cpp) and prints "smp: N cpus online (boot cpu <id>)".
+void start_cpus();
+/// Runs fn(arg) in interrupt context on CPU `cpu` (not this one): waits
+/// until its call slot is free, fills it and sends the IPI. Returns at once.
+/// Interrupts must be enabled (a CPU waiting for a slot must be able to
+/// take the IPI that empties its own).
+void ipi_call(unsigned cpu, void (*fn)(void*), void* arg);
+/// Interrupts every other CPU with a stop request (panic); they print
+/// their state and halt. Waits a bounded time for them to stop.
+void stop_other_cpus();
+/// Idle thread of each CPU, pinned to it (named idle0, idle1...).
+Thread& idle_thread_of(unsigned cpu);
+/// Boot CPU's CpuLocal, first thing in rtos_kernel_main.
+void boot_cpu_init();
+/// On the boot CPU as smp::active() turns true (kernel lock held): the
+/// multi-CPU bookkeeping the single-CPU paths skip (on_cpu, the global tick).
+void begin_multi();
+/// On the boot CPU, before CPU `id` is started: its CpuLocal and idle thread.
+void prepare_cpu(unsigned id, uint64_t hw_id);
+/// On CPU `id` once its port set it up: runs its first thread.
+[[noreturn]] void enter_cpu();
+/// The first CPU to call this owns the panic (true); the others must stop
+/// (panic_stop_this_cpu). panic.cpp.
+bool panic_claim();
+/// Whether this CPU owns the panic already (the overflow report's panic).
+bool panic_owner();
+/// Reports this CPU's state for another CPU's panic and halts.
+[[noreturn]] void panic_stop_this_cpu();
+#endif
 
 /// Untouched stack bytes hold this (high-water marks and the guard band).
 constexpr uint8_t kStackFill = 0xaa;  // 0xaaaa... is one aarch64 mov immediate
@@ -96,6 +138,9 @@ void thread_release_memory(Thread* t);
 
 /// Counter value at the last context switch (CPU accounting of the running thread).
 uint64_t last_switch_time();
+/// Tick periods this CPU's own timer interrupt announced (with SMP off: the
+/// tick count). The nesting tests watch their own CPU's tick.
+Tick cpu_ticks();
 
 /// The list of all threads (for ps).
 List<Thread, &Thread::all_node>& all_threads();

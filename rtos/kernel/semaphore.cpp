@@ -6,7 +6,7 @@
 namespace rtos {
 
 Status Semaphore::take(Timeout timeout) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (count_ > 0) {
         count_ = count_ - 1;
         return Status::ok;
@@ -29,17 +29,17 @@ Status Semaphore::give_locked() {
 }
 
 Status Semaphore::give() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     return give_locked();
 }
 
 Status Semaphore::give_from_isr() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     return give_locked();
 }
 
 void Semaphore::destroy() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (waiters_.wake_all(Status::deleted)) kernel::reschedule();
 }
 

@@ -10,7 +10,7 @@ namespace rtos::system {
 
 Snapshot threads(ThreadInfo* out, std::size_t max) {
     Snapshot s{0, 0, 0};
-    IrqLock lock;
+    kernel::KernelLock lock;
     s.counter = arch::counter_read();
     kernel::for_each_thread([&](Thread* t) {
 #if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
@@ -21,14 +21,17 @@ Snapshot threads(ThreadInfo* out, std::size_t max) {
         ++s.total;
         if (s.stored == max) return;
         uint64_t cpu = t->cpu_time();
-        if (t == kernel::current()) cpu += s.counter - kernel::last_switch_time();
+        // Running somewhere: its slice so far, by that CPU's last switch.
+        if (t->state() == ThreadState::running)
+            cpu += s.counter - arch::cpu_local(t->cpu()).switch_time;
         out[s.stored++] = {t->name(),
                            t->state(),
                            t->priority(),
                            t->base_priority(),
                            t->stack_size() - t->stack_unused(),
                            t->stack_size(),
-                           cpu};
+                           cpu,
+                           t->cpu()};
     });
     return s;
 }

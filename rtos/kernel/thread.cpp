@@ -36,6 +36,11 @@ const char* thread_state_name(ThreadState s) {
 
 ThreadState Thread::state() const {
     // The running thread stays on its ready list: running is ready and current.
+#if defined(CONFIG_RTOS_SMP)
+    if (smp::active())
+        return run_state == ThreadState::ready && on_cpu ? ThreadState::running : run_state;
+        // One CPU: on_cpu is not kept, and the running thread cannot move.
+#endif
     return run_state == ThreadState::ready && this == kernel::current() ? ThreadState::running
                                                                         : run_state;
 }
@@ -76,13 +81,27 @@ Status Thread::init_guarded(const Params& params, Entry entry_fn, void* entry_ar
 #endif
     sp = arch::init_stack(reinterpret_cast<void*>(top), entry, arg, thread_exit_trampoline);
     cpu_counter = 0;
+#if defined(CONFIG_RTOS_SMP)
+    if (params.affinity) {
+        cpu_affinity = params.affinity & kAllCpus;
+    } else {
+        // The creator's, as on Linux; every CPU before the scheduler runs.
+        arch::IrqState s = arch::irq_save();
+        const Thread* creator = kernel::started() ? kernel::current() : nullptr;
+        cpu_affinity = creator ? creator->cpu_affinity : kAllCpus;
+        arch::irq_restore(s);
+    }
+    if (!cpu_affinity) cpu_affinity = kAllCpus;
+    on_cpu = false;
+    run_cpu = static_cast<uint8_t>(__builtin_ctz(cpu_affinity));
+#endif
     run_state = ThreadState::created;
     kernel::register_thread(this);
     return Status::ok;
 }
 
 Status Thread::start() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (run_state != ThreadState::created) return Status::busy;
     kernel::make_ready(this);
     kernel::reschedule();
@@ -132,7 +151,7 @@ void kernel::thread_release_memory(Thread* t) {
 Status Thread::join(Timeout timeout) {
     if (this == current()) return Status::invalid;
     {
-        IrqLock lock;
+        kernel::KernelLock lock;
         if (detached) return Status::invalid;
         while (run_state != ThreadState::exited) {
             Status s = kernel::block_current(&joiners, timeout);
@@ -149,7 +168,7 @@ void Thread::exit() {
     if (kernel::scheduler_locked())
         panic("thread '%s' exited with the scheduler locked", self->thread_name);
     {
-        IrqLock lock;
+        kernel::KernelLock lock;
         Mutex::release_all_owned_by(self);
         kernel::make_unready(self);
         self->run_state = ThreadState::exited;
@@ -161,16 +180,24 @@ void Thread::exit() {
 }
 
 Status Thread::suspend() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     // Suspending yourself is a wait: with the scheduler locked the lock would
     // pass to whichever thread runs next.
-    if (this == current() && kernel::scheduler_locked()) return Status::invalid;
+    if (this == kernel::current() && kernel::scheduler_locked()) return Status::invalid;
     switch (run_state) {
     case ThreadState::ready:
-    case ThreadState::running:
-        kernel::make_unready(this);
-        run_state = ThreadState::suspended;
+    case ThreadState::running: kernel::make_unready(this); run_state = ThreadState::suspended;
+#if defined(CONFIG_RTOS_SMP)
+        // Running here or on another CPU: that CPU picks again (another
+        // one is interrupted and stops running it at its next instruction
+        // with interrupts enabled).
+        if (smp::active() ? on_cpu : this == kernel::current()) {
+            kernel::request_switch(run_cpu);
+            kernel::reschedule();
+        }
+#else
         if (this == current()) kernel::reschedule();
+#endif
         return Status::ok;
     case ThreadState::blocked:
     case ThreadState::sleeping:
@@ -181,7 +208,7 @@ Status Thread::suspend() {
 }
 
 Status Thread::resume() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     if (suspend_pending) {
         suspend_pending = false;
         return Status::ok;
@@ -194,7 +221,7 @@ Status Thread::resume() {
 
 Status Thread::set_priority(unsigned priority) {
     if (priority >= kernel::kPriorityLevels) return Status::invalid;
-    IrqLock lock;
+    kernel::KernelLock lock;
     base_prio = priority;
     Mutex::update_inherited_priority(this);
     kernel::reschedule();
@@ -207,19 +234,55 @@ std::size_t Thread::stack_unused() const {
     return n;
 }
 
+#if defined(CONFIG_RTOS_SMP)
+Thread* Thread::current() {
+    IrqLock lock;  // a thread may move between reading its CpuLocal and `current`
+    return kernel::current();
+}
+
+Status Thread::set_affinity(CpuMask mask) {
+    kernel::KernelLock lock;
+    mask &= smp::online_mask();
+    if (!mask) return Status::invalid;
+    cpu_affinity = mask;
+    // Applies when it is ready again; alone, the one CPU is the mask.
+    if (run_state != ThreadState::ready || !smp::active()) return Status::ok;
+    if (on_cpu) {
+        // Running where it may not stay: its CPU picks again, and the
+        // switch away hands it to an allowed one.
+        if (!(mask & cpu_mask(run_cpu))) {
+            kernel::request_switch(run_cpu);
+            kernel::reschedule();
+        }
+        return Status::ok;
+    }
+    // Ready: it may outrank what runs on a CPU it may use now.
+    kernel::make_unready(this);
+    kernel::make_ready(this);
+    kernel::reschedule();
+    return Status::ok;
+}
+
+CpuMask Thread::affinity() const { return cpu_affinity; }
+unsigned Thread::cpu() const { return run_cpu; }
+#else
 Thread* Thread::current() { return kernel::current(); }
+Status Thread::set_affinity(CpuMask mask) { return mask & 1 ? Status::ok : Status::invalid; }
+CpuMask Thread::affinity() const { return 1; }
+unsigned Thread::cpu() const { return 0; }
+#endif
 
 void Thread::sleep(Tick ticks) {
     if (ticks == 0) {
         yield();
         return;
     }
-    IrqLock lock;
+    kernel::KernelLock lock;
     kernel::block_current(nullptr, Timeout::ticks(ticks), ThreadState::sleeping);
 }
 
 void Thread::sleep_until(Tick deadline) {
-    IrqLock lock;
+    kernel::KernelLock lock;
     Tick now = clock::ticks();
     if (deadline <= now) return;
     kernel::block_current(nullptr, Timeout::ticks(deadline - now), ThreadState::sleeping);

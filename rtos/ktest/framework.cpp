@@ -3,6 +3,7 @@
 #include <cstdarg>
 
 #include <rtos/format.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 
 #include "arch/port.hpp"
@@ -13,6 +14,8 @@
 namespace rtos::ktest {
 namespace {
 
+// Under record_lock: threads of a test on several CPUs may fail at once.
+SpinLock record_lock;
 Failure records[kKeptFailures];
 volatile unsigned failure_count = 0;
 const char* volatile abort_reason = nullptr;
@@ -29,7 +32,7 @@ const char* basename(const char* path) {
 }
 
 void record(const char* file, int line, const char* msg) {
-    IrqLock lock;
+    SpinLockGuard lock(record_lock);
     unsigned n = failure_count;
     if (n < kKeptFailures) {
         Failure& f = records[n];
@@ -61,7 +64,7 @@ void format_value(char* buf, std::size_t n, const Value& v) {
 // ---- Records (runner side) ---------------------------------------------------
 
 void reset_failures() {
-    IrqLock lock;
+    SpinLockGuard lock(record_lock);
     failure_count = 0;
 }
 unsigned failures() { return failure_count; }
@@ -100,30 +103,32 @@ void spin_until(Tick deadline) {
 // ---- Threads -----------------------------------------------------------------
 
 void WorkerBase::launch(const Spec& spec, Thread::Entry entry, void* arg) {
-    thread_ =
-        Thread::create({.name = spec.name, .priority = spec.priority, .timeslice = spec.timeslice},
-                       entry, arg, spec.stack);
+    thread_ = Thread::create({.name = spec.name,
+                              .priority = spec.priority,
+                              .timeslice = spec.timeslice,
+                              .affinity = spec.affinity},
+                             entry, arg, spec.stack);
     if (!thread_) ktest_fail(__FILE__, __LINE__, "could not create thread '%s'", spec.name);
 }
 
-bool WorkerBase::join(Tick limit) {
-    if (!thread_) return true;
-    Thread* t = thread_;
-    if (t->join(Timeout::ticks(limit)) == Status::ok) {
-        thread_ = nullptr;
-        return true;
-    }
+bool join_thread(Thread*& thread, Tick limit) {
+    if (!thread) return true;
+    Thread* t = thread;
+    thread = nullptr;
+    if (t->join(Timeout::ticks(limit)) == Status::ok) return true;
     // It would run on with pointers into the test's stack: park it for good.
+    ThreadState was = t->state();
     t->suspend();
     ktest_fail(__FILE__, __LINE__, "thread '%s' did not finish within %llu ticks (state %s)",
-               t->name(), static_cast<unsigned long long>(limit), thread_state_name(t->state()));
+               t->name(), static_cast<unsigned long long>(limit), thread_state_name(was));
     abort_suite("a test thread could not be stopped");
-    thread_ = nullptr;
     return false;
 }
 
+bool WorkerBase::join(Tick limit) { return join_thread(thread_, limit); }
+
 unsigned thread_count() {
-    IrqLock lock;
+    kernel::KernelLock lock;
     unsigned n = 0;
     kernel::for_each_thread([&](Thread* t) { n += t->state() != ThreadState::exited; });
     return n;

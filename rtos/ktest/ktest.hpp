@@ -23,6 +23,8 @@
 #include <rtos/clock.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/heap.hpp>
+#include <rtos/smp.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/types.hpp>
 
@@ -41,8 +43,10 @@ static_assert(CONFIG_RTOS_PRIORITY_LEVELS >= 32, "ktest needs at least 32 priori
 static_assert(CONFIG_RTOS_TIMER_THREAD_PRIORITY < kBase - 4,
               "ktest expects the timer thread above its test threads");
 
-/// How long a test may wait for its own threads before declaring them hung.
-inline Tick join_limit() { return 3 * clock::tick_hz(); }
+/// How long a test may wait for its own threads before declaring them hung:
+/// 3 s of ticks on one CPU; a minute with several (without -icount a loaded
+/// host may keep a vCPU off the CPU for long, and the guest's clock runs on).
+inline Tick join_limit() { return (smp::cpu_count() > 1 ? 60 : 3) * clock::tick_hz(); }
 
 // ---- Failure records ------------------------------------------------------
 
@@ -162,20 +166,21 @@ bool wait_for(P pred, Tick limit = join_limit()) {
 class EventLog {
 public:
     void add(char c) {
-        IrqLock lock;
+        SpinLockGuard lock(lock_);
         if (n_ < kMax) buf_[n_++] = c;
         buf_[n_] = '\0';
     }
     const char* str() const { return buf_; }
     unsigned size() const { return n_; }
     void clear() {
-        IrqLock lock;
+        SpinLockGuard lock(lock_);
         n_ = 0;
         buf_[0] = '\0';
     }
 
 private:
     static constexpr unsigned kMax = 63;
+    SpinLock lock_;  // threads of a test may log from several CPUs
     char buf_[kMax + 1] = {};
     volatile unsigned n_ = 0;
 };
@@ -187,7 +192,14 @@ struct Spec {
     unsigned priority;
     unsigned timeslice = 0;  ///< 0: CONFIG_RTOS_TIMESLICE_TICKS
     std::size_t stack = 8192;
+    /// 0: the test thread's CPU (the runner pins each test to one CPU; the
+    /// SMP tests give their threads others).
+    CpuMask affinity = 0;
 };
+
+/// Joins `thread` (then null): if it has not ended within `limit` ticks it
+/// is suspended, the test fails and the run stops after this test.
+bool join_thread(Thread*& thread, Tick limit = join_limit());
 
 class WorkerBase {
 public:

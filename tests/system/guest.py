@@ -20,12 +20,12 @@ WIDTH_QUERY = '\x1b7\x1b[999C\x1b[6n\x1b8'
 class Guest:
     def __init__(self, bsp, build_dir, log_name='guest', virtio=None, cpu=None, memory=None,
                  machine_opts=None, disks=(), extra=(), timeout=30, flash=False,
-                 flash_image=None, flash_state=None, transport='mmio'):
+                 flash_image=None, flash_state=None, transport='mmio', smp=1):
         self.bsp = bsp
         self.argv = qemu_cmd.command(bsp, build_dir, virtio=virtio, cpu=cpu, memory=memory,
                                      machine_opts=machine_opts, interactive=False, disks=disks,
                                      extra=extra, flash=flash, flash_image=flash_image,
-                                     flash_state=flash_state, transport=transport)
+                                     flash_state=flash_state, transport=transport, smp=smp)
         logs = os.path.join(ROOT, 'build', 'test-logs')
         os.makedirs(logs, exist_ok=True)
         safe = re.sub(r'[^A-Za-z0-9_.-]+', '_', log_name)[:150]

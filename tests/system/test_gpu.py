@@ -12,8 +12,8 @@ import os
 import re
 
 import pytest
-from conftest import (BSPS, PCI_CASES, ROOT, VIRTIO_MODES, boot_line, build, check_features,
-                      expected_features, virtio_dev, virtio_kw)
+from conftest import (BSPS, PCI_PACKED_CASES, ROOT, VIRTIO_MODES, boot_line, build,
+                      check_features, expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
 
 BARS = ['ffffff', 'ffff00', '00ffff', '00ff00', 'ff00ff', 'ff0000', '0000ff', '000000']
@@ -88,14 +88,15 @@ def check_demo(w, h, pixels):
 
 # 3840x2160: QEMU's EDID then carries the mode in a DisplayID extension (the
 # pixel clock does not fit a base-block descriptor); the framebuffer is 32 MiB.
-# Over PCI: virtio-gpu-pci, modern-only on riscv64, transitional on aarch64.
+# Over PCI: virtio-gpu-pci, modern-only with the packed ring on riscv64,
+# transitional on aarch64.
 SCREEN_CASES = [('legacy', None), ('modern', None), ('modern', (640, 480)),
                 ('legacy', (800, 600)), ('modern', (3840, 2160))]
 
 
 def screen_params():
     cases = [(b, m, sz) for b in BSPS for m, sz in SCREEN_CASES]
-    cases += [(b, m, None) for b, m in PCI_CASES]
+    cases += [(b, m, None) for b, m in PCI_PACKED_CASES]
     return [pytest.param(b, m, sz, id=f'{arch(b)}-{m}' + (f'-{sz[0]}x{sz[1]}' if sz else ''))
             for b, m, sz in cases]
 
@@ -108,7 +109,7 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
              extra=['-device', device] + qmp_args(qmp_path))
     log = g.wait_prompt()
     w, h = size or (1280, 800)
-    assert re.search(boot_line('virtio-gpu', mode) + r' (?:irq|msix) \d+ queue 16 '
+    assert re.search(boot_line('virtio-gpu', mode) + rf' (?:irq|msix) \d+ queue 16 ring {ring_layout(mode)} '
                      rf'scanout 0 {w}x{h} edid yes features ', log), log
     info = g.run('gpu info')
     assert f'scanout 0: {w}x{h} format B8G8R8X8' in info, info

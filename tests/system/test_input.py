@@ -6,7 +6,8 @@ each packet closed by EV_SYN/SYN_REPORT (QEMU sends one per command). A
 burst of packets without waiting, and more events in total than the event
 queue holds, show that buffers are recycled and nothing is lost. `input
 list` must show what QEMU's devices announce. Both archs, MMIO legacy and
-modern, and virtio-pci (the -pci devices; PCI_CASES of conftest).
+modern, and virtio-pci (the -pci devices; PCI_PACKED_CASES of conftest: riscv64's
+offer the packed ring).
 
 QEMU routes an injected event by its kind (keys to the keyboard, relative
 moves to the mouse, absolute positions to the tablet, buttons to the
@@ -19,8 +20,8 @@ import shutil
 import tempfile
 
 import pytest
-from conftest import (BSPS, boot_line, bsp_modes, build, check_features, expected_features, virtio_dev,
-                      virtio_kw)
+from conftest import (BSPS, PCI_PACKED_CASES, boot_line, bsp_modes, build, check_features,
+                      expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
 
 SYN, KEY, REL, ABS = 0, 1, 2, 3
@@ -65,12 +66,13 @@ def read_events(g, n, timeout=20):
 
 def devices_from_boot(log):
     """{'QEMU Virtio Keyboard': 'input0', ...} in probe order, from the boot lines."""
-    found = re.findall(r'virtio-input: \w+ \w+ \S+ (?:irq|msix) \d+ queue \d+ '
+    found = re.findall(r'virtio-input: \w+ \w+ \S+ (?:irq|msix) \d+ queue \d+ ring \w+ '
                        r'(input\d+) name "([^"]*)" ev 0x[0-9a-f]+', log)
     return {name: dev for dev, name in found}, [name for _, name in found]
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes())
+# Over PCI riscv64's modern-only devices offer the packed ring.
+@pytest.mark.parametrize('bsp, mode', bsp_modes(pci_cases=PCI_PACKED_CASES))
 def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     g = boot(bsp, build(bsp), wait_prompt=False, **virtio_kw(mode),
              extra=qmp_args(qmp_path) + ['-device', virtio_dev('keyboard', mode) + ',id=kbd0',
@@ -79,7 +81,8 @@ def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     log = g.wait_prompt()
     for name, ev in (('Keyboard', 0x120002), ('Mouse', 0x6), ('Tablet', 0xe)):
         assert re.search(boot_line('virtio-input', mode) +
-                         rf' (?:irq|msix) \d+ queue {QUEUE} input\d name "QEMU Virtio {name}" '
+                         rf' (?:irq|msix) \d+ queue {QUEUE} ring {ring_layout(mode)} input\d '
+                         rf'name "QEMU Virtio {name}" '
                          rf'ev {ev:#x} features ', log), log
     dev, order = devices_from_boot(log)
     kbd, mouse, tablet = dev['QEMU Virtio Keyboard'], dev['QEMU Virtio Mouse'], dev['QEMU Virtio Tablet']

@@ -31,7 +31,7 @@ def stat(g, args=''):
     return dict(zip(('kicks', 'suppressed', 'irqs', 'used', 'inflight_max'), map(int, counts)))
 
 
-@pytest.mark.parametrize('mode', ['legacy', 'modern'])
+@pytest.mark.parametrize('mode', ['legacy', 'modern', 'packed'])
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)
 def test_virtio_stat_counts_a_known_workload(boot, tmp_path, bsp, mode):
     out = build(bsp)

@@ -50,7 +50,8 @@ def test_virtio_pci_over_msix(boot, tmp_path, machine, controller):
 
     found = {}
     for m in re.finditer(r'virtio-blk: pci (modern|legacy) ' + BDF +
-                         rf' (irq \d+|msix \d+) queue \d+ (vd[a-c]) {DISK_SECTORS} sectors', log):
+                         rf' (irq \d+|msix \d+) queue \d+ ring split (vd[a-c]) {DISK_SECTORS} sectors',
+                         log):
         found[m.group(4)] = (m.group(1), m.group(2), m.group(3))
     assert len(found) == 3, log
     by_kind = {}

@@ -16,8 +16,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import (ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, check_features,
-                      expected_features, virtio_dev, virtio_kw)
+from conftest import (ALL_PCI_PACKED_CASES, BSPS, boot_line, bsp_modes, build, check_features,
+                      expected_features, ring_layout, virtio_dev, virtio_kw)
 from guest import PROMPT
 from qmp import QMP, qmp_args
 
@@ -25,8 +25,8 @@ from qmp import QMP, qmp_args
 MODES = {
     'legacy-hdr10': ('legacy', ',mrg_rxbuf=off', 10),
     'legacy-hdr12': ('legacy', '', 12),
-    'modern': ('modern', '', 12),
-    'pci-modern': ('pci-modern', '', 12),
+    'packed': ('packed', '', 12),
+    'pci-packed': ('pci-packed', '', 12),
     'pci': ('pci', '', 12),
     'pci-legacy': ('pci-legacy', '', 12),
 }
@@ -148,7 +148,10 @@ def heap_used(g):
     return int(m.group(2))
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'modern'), ALL_PCI_CASES))
+# The modern interfaces offer the packed ring (the transitional PCI device
+# keeps the split ring's modern case).
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy-hdr10', 'legacy-hdr12', 'packed'),
+                                                ALL_PCI_PACKED_CASES))
 def test_net_user(boot, tmp_path, bsp, mode):
     out = build(bsp, f'{arch(bsp)}-net-demo', DEMO)
     version, dev_opts, hdr = MODES[mode]
@@ -162,7 +165,7 @@ def test_net_user(boot, tmp_path, bsp, mode):
     if 'net: dhcp bound' not in log:
         log += g.expect(r'net: dhcp bound \S+\s', timeout=30)
     assert re.search(boot_line('virtio-net', version) + r' (?:irq|msix) \d+ queue \d+ '
-                     rf'mac 52:54:00:12:34:56 hdr {hdr} ', log), log
+                     rf'ring {ring_layout(version)} mac 52:54:00:12:34:56 hdr {hdr} ', log), log
     qmp = QMP(qmp_path)
     check_features(log, 'virtio-net', version,
                    expected_features('virtio-net', version,

@@ -12,8 +12,8 @@ import re
 import zlib
 
 import pytest
-from conftest import (ALL_PCI_CASES, BSPS, boot_line, bsp_modes, build, check_features,
-                      expected_features, virtio_dev, virtio_kw)
+from conftest import (ALL_PCI_PACKED_CASES, BSPS, boot_line, bsp_modes, build, check_features,
+                      expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
 
 # rng-random hits a busy loop at the end of a regular file: keep the file far
@@ -26,7 +26,9 @@ def arch(bsp):
     return 'riscv' if 'riscv' in bsp else 'aarch64'
 
 
-@pytest.mark.parametrize('bsp, mode', bsp_modes(pci_cases=ALL_PCI_CASES))
+# The modern interfaces offer the packed ring (the transitional PCI device
+# keeps the split ring's modern case).
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy', 'packed'), ALL_PCI_PACKED_CASES))
 def test_rng_stream_matches_file(boot, tmp_path, bsp, mode):
     path = tmp_path / 'entropy.bin'
     data = random.Random(7).randbytes(FILE_BYTES)
@@ -35,7 +37,8 @@ def test_rng_stream_matches_file(boot, tmp_path, bsp, mode):
              extra=['-object', f'rng-random,filename={path},id=rng0',
                     '-device', f'{virtio_dev("rng", mode)},rng=rng0'] + qmp_args(tmp_path / 'qmp'))
     log = g.wait_prompt()
-    assert re.search(boot_line('virtio-rng', mode) + r' (?:irq|msix) \d+ queue 8 ', log), log
+    assert re.search(boot_line('virtio-rng', mode) + rf' (?:irq|msix) \d+ queue 8 ring {ring_layout(mode)} ',
+                     log), log
     qmp = QMP(tmp_path / 'qmp')
     check_features(log, 'virtio-rng', mode, expected_features('virtio-rng', mode), qmp=qmp)
     qmp.close()

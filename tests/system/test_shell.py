@@ -49,8 +49,9 @@ def test_boot_to_shell_and_poweroff(boot, machine):
 
     ps = g.run('ps')
     assert re.search(r'^NAME\s+STATE\s+PRI', ps, re.M), ps
-    assert re.search(r'^shell\s+running\s+\d+\s+\d+\s+\d+/\d+', ps, re.M), ps
-    assert re.search(r'^idle\s+ready\s+\d+', ps, re.M), ps
+    # NAME STATE PRI BASE CPU STACK; idle0 with SMP (one per CPU)
+    assert re.search(r'^shell\s+running\s+\d+\s+\d+\s+\d+\s+\d+/\d+', ps, re.M), ps
+    assert re.search(r'^idle0?\s+ready\s+\d+', ps, re.M), ps
 
     assert g.run('frobnicate now').strip() == 'frobnicate: command not found'
     assert g.run('uptime extra').strip() == 'usage: uptime'
@@ -105,7 +106,7 @@ def test_smallest_priority_configuration_boots(boot, bsp):
     out = build(bsp, f'{bsp}-prio8', ('tests/configs/priorities-8.conf',))
     g = boot(bsp, out)
     ps = g.run('ps')
-    assert re.search(r'^idle\s+ready\s+7\b', ps, re.M), ps
+    assert re.search(r'^idle0?\s+ready\s+7\b', ps, re.M), ps
     assert re.search(r'^shell\s+running\s+[0-6]\b', ps, re.M), ps
     assert re.search(r'ticks at 10000 Hz', g.run('uptime'))
     g.send('poweroff\r')

@@ -8,7 +8,7 @@
                       the context it saved when it switched out
 
 Everything is read from the kernel's own structures through the ELF's debug
-information: the thread list (rtos::kernel thread_list), rtos_cpu_local's
+information: the thread list (rtos::kernel thread_list), rtos_cpu_local's (SMP: rtos_cpu_locals')
 current thread, the Thread fields, and the stack fill pattern for stack use.
 A thread that is not running last ran rtos_arch_switch, whose frame is at its
 saved sp; `tern bt` points pc at the port's resume label and sp at that
@@ -62,8 +62,21 @@ def threads():
 
 
 def current():
-    cur = _lookup(['rtos_cpu_local'])['current']
-    return int(cur)
+    """The thread running on the CPU gdb has selected. SMP builds have one
+    CpuLocal per CPU (rtos_cpu_locals); QEMU's gdb thread n is CPU index
+    n - 1, whose hart id / MPIDR affinity is CpuLocal::hw_id."""
+    try:
+        cpus = gdb.parse_and_eval('rtos_cpu_locals')
+    except gdb.error:
+        return int(_lookup(['rtos_cpu_local'])['current'])
+    sel = gdb.selected_thread()
+    index = sel.num - 1 if sel else 0
+    lo, hi = cpus.type.range()
+    for i in range(lo, hi + 1):
+        c = cpus[i]
+        if bool(c['online']) and int(c['hw_id']) == index:
+            return int(c['current'])
+    return int(cpus[0]['current'])
 
 
 def state(t):

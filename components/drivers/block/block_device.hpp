@@ -51,6 +51,7 @@ struct BlockRequest {
     /// Driver: polled for (the device's interrupt held off) until wait()
     /// hands it to the driver, also once done.
     bool polling = false;
+    uint16_t queue = 0;       ///< driver: the device queue it was polled on
     uint32_t parts_left = 0;  ///< driver: device requests still in flight
     BinarySemaphore completed;
 };

@@ -4,6 +4,7 @@
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 
 #include "arch/aarch64/sysreg.hpp"
 #include "drivers/irq/gic_common.hpp"
@@ -72,46 +73,29 @@ public:
         mmio::write32(dist_ + GICD_CTLR, are | enable_group);
         wait_dist();
 
-        rd_ = find_redistributor(redist);
-        if (!rd_) panic("gic-v3: no redistributor for this CPU at 0x%lx", redist);
-        mmio::write32(rd_ + GICR_WAKER, mmio::read32(rd_ + GICR_WAKER) & ~kWakerProcessorSleep);
-        while (mmio::read32(rd_ + GICR_WAKER) & kWakerChildrenAsleep) {
-        }
-        mmio::write32(rd_ + GICR_ICENABLER0, ~0u);
-        wait_redist();
-        mmio::write32(rd_ + GICR_ICPENDR0, ~0u);
-        mmio::write32(rd_ + GICR_IGROUPR0, group);
-        if (two_states_) mmio::write32(rd_ + GICR_IGRPMODR0, ~0u);
-        set_normal_priorities(rd_ + GICR_IPRIORITYR, 0, kSpiBase);
-
-        write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | kSreEnable);
-        rtos::arch::aarch64::isb();
-        if (!(read_sysreg(icc_sre_el1) & 1))
-            panic("gic-v3: system register interface disabled by a higher exception level");
-        write_sysreg(icc_pmr_el1, kLowestPriorityMask);
-        write_sysreg(icc_ctlr_el1, 0);  // EOImode 0: EOIR drops priority and deactivates
-        write_sysreg(icc_bpr1_el1, 0);  // the minimum is implementation defined
-        rtos::arch::aarch64::isb();
-        // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
-        uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
-                                                                  : read_sysreg(icc_bpr1_el1);
-        preemption_ = preemption_works("gic-v3", rd_ + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
-                                       static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
-        write_sysreg(icc_igrpen1_el1, 1);
-        rtos::arch::aarch64::isb();
+        redist_base_ = redist;
+        group_ = group;
+        rd_ = setup_redistributor();
+        preemption_ = setup_cpu_interface();
         count_ = lines_ + its::probe(dev, rd_, lines_, two_states_);
     }
 
     unsigned count() const override { return count_; }
     void enable(unsigned irq) override {
-        if (irq < kSpiBase) set_bit(rd_ + GICR_ISENABLER0, irq);
-        else if (irq < lines_) set_bit(dist_ + GICD_ISENABLER, irq);
-        else its::set_enabled(irq - lines_, true);
+        if (irq < kSpiBase) {
+            banked_enabled_ |= 1u << irq;
+            set_bit(rd() + GICR_ISENABLER0, irq);
+        } else if (irq < lines_) {
+            set_bit(dist_ + GICD_ISENABLER, irq);
+        } else {
+            its::set_enabled(irq - lines_, true);
+        }
     }
     void disable(unsigned irq) override {
         if (irq < kSpiBase) {
-            set_bit(rd_ + GICR_ICENABLER0, irq);
-            wait_redist();
+            banked_enabled_ &= ~(1u << irq);
+            set_bit(rd() + GICR_ICENABLER0, irq);
+            wait_redist(rd());
         } else if (irq < lines_) {
             set_bit(dist_ + GICD_ICENABLER, irq);
             wait_dist();
@@ -139,15 +123,45 @@ public:
         if (irq >= count_ || (p == irq::Priority::preempting && !preemption_)) return false;
         // LPIs: their configuration byte holds the normal priority.
         if (irq >= lines_) return p == irq::Priority::normal;
-        if (irq < kSpiBase) mmio::write8(rd_ + GICR_IPRIORITYR + irq, priority_of(p));
-        else mmio::write8(dist_ + GICD_IPRIORITYR + irq, priority_of(p));
+        if (irq < kSpiBase) {
+            banked_priority_[irq] = priority_of(p);
+            mmio::write8(rd() + GICR_IPRIORITYR + irq, priority_of(p));
+        } else {
+            mmio::write8(dist_ + GICD_IPRIORITYR + irq, priority_of(p));
+        }
         return true;
     }
-    // ICC_SGI1R_EL1 (IHI 0069 12.2.22): this CPU's Aff3.Aff2.Aff1, range
+    bool raise(unsigned intid) override { return send_sgi(intid, mpidr_affinity()); }
+    const char* name() const override { return "gic-v3"; }
+
+    // ---- SMP: each CPU's redistributor and CPU interface; SPIs by
+    // ---- GICD_IROUTER; SGIs by affinity. LPIs stay with the boot CPU: the
+    // ---- ITS's one collection targets its redistributor (gic_v3_its.cpp).
+    void init_cpu(unsigned cpu) override {
+        if (cpu >= kMaxCpus) return;
+        uintptr_t rd = setup_redistributor();
+        rds_[cpu] = rd;
+        for (unsigned i = 0; i < kSpiBase; ++i)
+            if (banked_priority_[i]) mmio::write8(rd + GICR_IPRIORITYR + i, banked_priority_[i]);
+        mmio::write32(rd + GICR_ISENABLER0, banked_enabled_);
+        setup_cpu_interface();
+    }
+    bool raise_on(unsigned intid, unsigned cpu) override {
+        return cpu < kMaxCpus && send_sgi(intid, smp::hw_id(cpu));
+    }
+    // IHI 0069 12.9.22: Interrupt_Routing_Mode 0, the target's Aff3.Aff2.Aff1.Aff0
+    // (the layout of our hardware ids).
+    bool route(unsigned irq, unsigned cpu) override {
+        if (irq < kSpiBase || irq >= lines_ || cpu >= kMaxCpus) return false;
+        write64(dist_ + GICD_IROUTER + 8 * irq, smp::hw_id(cpu) & 0xff00ffffffull);
+        return true;
+    }
+
+private:
+    // ICC_SGI1R_EL1 (IHI 0069 12.2.22): the target's Aff3.Aff2.Aff1, range
     // selector Aff0 / 16, target list bit Aff0 % 16.
-    bool raise(unsigned intid) override {
+    bool send_sgi(unsigned intid, uint64_t aff) {
         if (intid >= kSgiCount) return false;
-        uint64_t aff = mpidr_affinity();
         uint64_t aff0 = aff & 0xff;
         uint64_t sgi = ((aff >> 32) & 0xff) << 48      // Aff3
                        | (aff0 >> 4) << 44             // RS
@@ -155,14 +169,52 @@ public:
                        | uint64_t{intid & 0xf} << 24   // INTID
                        | ((aff >> 8) & 0xff) << 16     // Aff1
                        | uint64_t{1} << (aff0 & 0xf);  // TargetList
-        rtos::arch::aarch64::dsb_ish();                // earlier stores visible to the handler
+        // Earlier stores (the reasons the handler reads) are observed before
+        // the SGI: a system register write is no memory access, so DMB
+        // cannot order it; DSB completes the stores first (IHI 0069 12.1.8;
+        // as Linux's gic_send_sgi path).
+        rtos::arch::aarch64::dsb_ish();
         write_sysreg(icc_sgi1r_el1, sgi);
         rtos::arch::aarch64::isb();
         return true;
     }
-    const char* name() const override { return "gic-v3"; }
-
-private:
+    uintptr_t rd() const { return kMaxCpus == 1 ? rd_ : rds_[smp::cpu_id()]; }
+    // This CPU's redistributor: awake, its SGIs and PPIs off, not pending,
+    // in our group, at normal priority.
+    uintptr_t setup_redistributor() {
+        uintptr_t rd = find_redistributor(redist_base_);
+        if (!rd) panic("gic-v3: no redistributor for this CPU at 0x%lx", redist_base_);
+        mmio::write32(rd + GICR_WAKER, mmio::read32(rd + GICR_WAKER) & ~kWakerProcessorSleep);
+        while (mmio::read32(rd + GICR_WAKER) & kWakerChildrenAsleep) {
+        }
+        mmio::write32(rd + GICR_ICENABLER0, ~0u);
+        wait_redist(rd);
+        mmio::write32(rd + GICR_ICPENDR0, ~0u);
+        mmio::write32(rd + GICR_IGROUPR0, group_);
+        if (two_states_) mmio::write32(rd + GICR_IGRPMODR0, ~0u);
+        set_normal_priorities(rd + GICR_IPRIORITYR, 0, kSpiBase);
+        if (kMaxCpus > 1) rds_[kMaxCpus == 1 ? 0 : smp::cpu_id()] = rd;
+        return rd;
+    }
+    // This CPU's system-register interface; whether preemption works.
+    bool setup_cpu_interface() {
+        write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | kSreEnable);
+        rtos::arch::aarch64::isb();
+        if (!(read_sysreg(icc_sre_el1) & 1))
+            panic("gic-v3: system register interface disabled by a higher exception level");
+        write_sysreg(icc_pmr_el1, kLowestPriorityMask);
+        write_sysreg(icc_ctlr_el1, 0);  // EOImode 0: EOIR drops priority and deactivates
+        write_sysreg(icc_bpr1_el1, 0);  // the minimum is implementation defined
+        rtos::arch::aarch64::isb();
+        // CBPR (kept set by a higher EL) makes group 1 use the group 0 binary point.
+        uint64_t bpr = (read_sysreg(icc_ctlr_el1) & kIccCtlrCbpr) ? read_sysreg(icc_bpr0_el1)
+                                                                  : read_sysreg(icc_bpr1_el1);
+        bool works = preemption_works("gic-v3", rd() + GICR_IPRIORITYR, static_cast<unsigned>(bpr),
+                                      static_cast<unsigned>(read_sysreg(icc_pmr_el1)));
+        write_sysreg(icc_igrpen1_el1, 1);
+        rtos::arch::aarch64::isb();
+        return works;
+    }
     [[gnu::noinline, gnu::cold]] unsigned from_intid(unsigned id) const {
         unsigned k = id - its::kLpiBase;  // wraps below the LPIs
         return k < count_ - lines_ ? lines_ + k : count_;
@@ -174,8 +226,8 @@ private:
         while (mmio::read32(dist_ + GICD_CTLR) & kDCtlrRwp) {
         }
     }
-    void wait_redist() const {
-        while (mmio::read32(rd_ + GICR_CTLR) & kRCtlrRwp) {
+    static void wait_redist(uintptr_t rd) {
+        while (mmio::read32(rd + GICR_CTLR) & kRCtlrRwp) {
         }
     }
     // Walks the redistributor region until GICR_TYPER.Affinity matches this
@@ -192,10 +244,16 @@ private:
         return 0;
     }
 
-    uintptr_t dist_ = 0, rd_ = 0;
+    uintptr_t dist_ = 0, rd_ = 0;  // rd_: the boot CPU's redistributor
+    uintptr_t redist_base_ = 0;    // the first redistributor region
+    uint32_t group_ = 0;
     unsigned lines_ = 0, count_ = 0;  // distributor lines; and the LPIs after them
     bool two_states_ = false;
     bool preemption_ = false;
+    // The boot CPU's banked SGI/PPI set-up, for the others (0: untouched).
+    uint32_t banked_enabled_ = 0;
+    uint8_t banked_priority_[kSpiBase] = {};
+    uintptr_t rds_[kMaxCpus] = {};  // each CPU's redistributor
 };
 
 GicV3 gic_v3;

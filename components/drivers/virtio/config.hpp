@@ -41,6 +41,12 @@ inline constexpr bool indirect_desc = true;
 inline constexpr bool indirect_desc = false;
 #endif
 
+#if defined(CONFIG_VIRTIO_RING_PACKED)
+inline constexpr bool ring_packed = true;
+#else
+inline constexpr bool ring_packed = false;
+#endif
+
 // Per-device queue sizes: Kconfig enforces the range, C++ the power of two.
 #define VIRTIO_QUEUE_SIZE_CHECK(sym)                                         \
     static_assert(sym >= 2 && sym <= 1024 && ::virtio::is_power_of_two(sym), \

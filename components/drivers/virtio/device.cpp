@@ -15,6 +15,7 @@ constexpr std::uint64_t core_features(bool legacy) {
     if (config::event_idx) f |= feature_bit(VIRTIO_RING_F_EVENT_IDX);
     if (config::indirect_desc) f |= feature_bit(VIRTIO_RING_F_INDIRECT_DESC);
     if (!legacy) f |= feature_bit(VIRTIO_F_VERSION_1);
+    if (!legacy && config::ring_packed) f |= feature_bit(VIRTIO_F_RING_PACKED);  // 2.8: modern only
     return f;
 }
 
@@ -23,6 +24,7 @@ constexpr FeatureName kCoreFeatureNames[] = {
     {VIRTIO_RING_F_INDIRECT_DESC, "indirect_desc"},
     {VIRTIO_RING_F_EVENT_IDX, "event_idx"},
     {VIRTIO_F_VERSION_1, "version_1"},
+    {VIRTIO_F_RING_PACKED, "ring_packed"},
 };
 
 const char* feature_name(unsigned bit, std::span<const FeatureName> names) {
@@ -190,9 +192,10 @@ Error Device::setup_queues(std::span<const QueueSpec> queues) {
     transport_.plan_interrupts(static_cast<std::uint16_t>(queues.size()));
     const bool event_idx = has_feature(VIRTIO_RING_F_EVENT_IDX);
     const bool indirect = has_feature(VIRTIO_RING_F_INDIRECT_DESC);
+    const bool packed = has_feature(VIRTIO_F_RING_PACKED);
     for (std::size_t i = 0; i < queues.size(); ++i) {
         const Error e = slots_[i].queue.init(transport_, static_cast<std::uint16_t>(i),
-                                             queues[i].size, event_idx, indirect);
+                                             queues[i].size, event_idx, indirect, packed);
         if (e != Error::ok) {
             release_queues();
             return e;

@@ -65,7 +65,8 @@ public:
     struct Spec {
         /// Device-type feature bits the driver supports (feature_bit(...) masks).
         /// Bits 24..41 are the core's: it offers VERSION_1 (modern), and
-        /// EVENT_IDX / INDIRECT_DESC when their Kconfig symbols are on.
+        /// EVENT_IDX / INDIRECT_DESC when their Kconfig symbols are on, and
+        /// RING_PACKED (modern) with CONFIG_VIRTIO_RING_PACKED.
         std::uint64_t features = 0;
         std::span<const QueueSpec> queues;
         ConfigCallback on_config_change = nullptr;
@@ -107,9 +108,9 @@ public:
     /// Queues setup_queues() accepts: kMaxQueues, or the lent table's size.
     std::size_t max_queues() const { return capacity_; }
 
-    /// Sets up the queues (3.1.1 step 7), EVENT_IDX / INDIRECT_DESC as
-    /// negotiated; only between negotiate() and driver_ok(). Errors:
-    /// invalid_argument (more than max_queues()), or Virtqueue::init()'s;
+    /// Sets up the queues (3.1.1 step 7), EVENT_IDX / INDIRECT_DESC and the
+    /// ring layout (split, or packed with RING_PACKED) as negotiated; only between negotiate() and
+    /// driver_ok(). Errors: invalid_argument (more than max_queues()), or Virtqueue::init()'s;
     /// queues set up before the failure are released.
     Error setup_queues(std::span<const QueueSpec> queues);
 
@@ -148,7 +149,7 @@ public:
     bool has_feature(unsigned bit) const { return (features_ & feature_bit(bit)) != 0; }
     /// The accepted features as words, in bit order, separated by spaces:
     /// the device type's from `names`, the core's own (indirect_desc,
-    /// event_idx, version_1), "bit<n>" for a bit in neither; "none" when
+    /// event_idx, version_1, ring_packed), "bit<n>" for a bit in neither; "none" when
     /// there are none. Always NUL-terminated; a list that does not fit ends
     /// in "...". Returns the length written.
     std::size_t describe_features(char* buf, std::size_t size,

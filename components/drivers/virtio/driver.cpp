@@ -34,9 +34,11 @@ void announce(const Found& f, Device& dev, std::span<const FeatureName> names, c
     f.transport.describe_interrupts(interrupts, sizeof interrupts);
     char features[160];
     dev.describe_features(features, sizeof features, names);
-    rtos::printk("%s: %s %s %s %s queue %u%s features %s\n", type ? type : "virtio", f.bus,
+    const bool packed = dev.queue_count() && dev.queue(0).packed();
+    rtos::printk("%s: %s %s %s %s queue %u ring %s%s features %s\n", type ? type : "virtio", f.bus,
                  f.transport.is_legacy() ? "legacy" : "modern", f.location, interrupts,
-                 dev.queue_count() ? dev.queue(0).size() : 0, extra, features);
+                 dev.queue_count() ? dev.queue(0).size() : 0, packed ? "packed" : "split", extra,
+                 features);
 }
 
 }  // namespace virtio

@@ -47,11 +47,12 @@ struct DriverEntry {
 /// The boot log line every driver prints once its device is live, with the
 /// words test harnesses look for; the accepted features last, named from
 /// `names` (the driver's table) and the core's (Device::describe_features()):
-///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 vda 8192 sectors features seg_max
-///     blk_size flush indirect_desc event_idx version_1
-///   virtio-blk: pci modern 00:02.0 msix 2 queue 64 ... features ...
+///   virtio-blk: mmio modern @0x10008000 irq 8 queue 64 ring split vda 8192 sectors
+///     features seg_max blk_size flush indirect_desc event_idx version_1
+///   virtio-blk: pci modern 00:02.0 msix 2 queue 64 ring packed ... features ...
 /// (one line; the interrupt part as Transport::describe_interrupts() says:
-/// call it after Device::attach_interrupts()). `extra` follows the queue size.
+/// call it after Device::attach_interrupts()). `extra` follows the ring
+/// layout (split, or packed with VIRTIO_F_RING_PACKED).
 void announce(const Found& found, Device& dev, std::span<const FeatureName> names,
               const char* extra = "");
 

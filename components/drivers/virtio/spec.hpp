@@ -155,4 +155,67 @@ constexpr bool vring_need_event(std::uint16_t event_idx, std::uint16_t new_idx,
 static_assert(vring_need_event(0, 1, 0) && !vring_need_event(0, 2, 1) &&
               vring_need_event(65535, 0, 65535));
 
+// ---- 2.8 Packed Virtqueues ------------------------------------------------------
+/// 2.8: a packed queue holds at most 2^15 descriptors.
+inline constexpr std::uint32_t PVIRTQ_MAX_SIZE = 32768;
+
+// 2.8.1: available / used marks in pvirtq_desc.flags (with VIRTQ_DESC_F_NEXT,
+// _WRITE and _INDIRECT of 2.7.5, same values).
+inline constexpr std::uint16_t VIRTQ_DESC_F_AVAIL = 1u << 7;
+inline constexpr std::uint16_t VIRTQ_DESC_F_USED = 1u << 15;
+
+// 2.8.10 Driver and Device Event Suppression: desc_event_flags.
+inline constexpr std::uint16_t RING_EVENT_FLAGS_ENABLE = 0;
+inline constexpr std::uint16_t RING_EVENT_FLAGS_DISABLE = 1;
+inline constexpr std::uint16_t RING_EVENT_FLAGS_DESC = 2;  ///< only with EVENT_IDX
+/// 2.8.14: desc_event_wrap is the top bit of the desc (offset) field.
+inline constexpr unsigned RING_EVENT_WRAP_SHIFT = 15;
+
+/// 2.8.13 The Virtqueue Descriptor Format (also an indirect table's entry).
+struct PvirtqDesc {
+    std::uint64_t addr;
+    std::uint32_t len;
+    std::uint16_t id;     ///< Buffer ID, in the last descriptor of a list
+    std::uint16_t flags;  ///< written last: it makes the descriptor available / used
+};
+static_assert(sizeof(PvirtqDesc) == 16 && offsetof(PvirtqDesc, id) == 12 &&
+              offsetof(PvirtqDesc, flags) == 14);
+
+/// 2.8.14 Event Suppression Structure Format (Driver Area and Device Area).
+struct PvirtqEventSuppress {
+    std::uint16_t desc;   ///< desc_event_off (bits 0..14), desc_event_wrap (bit 15)
+    std::uint16_t flags;  ///< RING_EVENT_FLAGS_*
+};
+static_assert(sizeof(PvirtqEventSuppress) == 4);
+
+// 2.8.10.1: alignment of each part (the descriptor ring's is VIRTQ_DESC_ALIGN).
+inline constexpr std::size_t PVIRTQ_EVENT_ALIGN = 4;
+
+/// 2.8.14: an event suppression desc field: ring offset and wrap counter.
+constexpr std::uint16_t pvirtq_off_wrap(std::uint16_t offset, bool wrap) {
+    return static_cast<std::uint16_t>(offset | (wrap ? 1u << RING_EVENT_WRAP_SHIFT : 0u));
+}
+
+/// 2.8.10 with EVENT_IDX: whether moving a ring position from `old_pos` to
+/// `new_pos` (both in ring units, new_pos in the lap of wrap counter `wrap`,
+/// old_pos at most one ring size before it) passes the event position
+/// `off_wrap` of the other side (an event in the previous lap counts from
+/// one ring size back).
+constexpr bool pvirtq_need_event(std::uint16_t off_wrap, std::uint16_t size, bool wrap,
+                                 std::uint16_t new_pos, std::uint16_t old_pos) {
+    // Our wrap bit cleared: the offset itself in our lap, else offset +
+    // 0x8000, which becomes offset - size.
+    auto event = static_cast<std::uint16_t>(off_wrap ^ (wrap ? 1u << RING_EVENT_WRAP_SHIFT : 0u));
+    if ((event >> RING_EVENT_WRAP_SHIFT) != 0)
+        event = static_cast<std::uint16_t>(event - (1u << RING_EVENT_WRAP_SHIFT) - size);
+    return vring_need_event(event, new_pos, old_pos);
+}
+static_assert(pvirtq_need_event(pvirtq_off_wrap(0, true), 8, true, 1, 0));
+static_assert(!pvirtq_need_event(pvirtq_off_wrap(3, true), 8, true, 3, 0));
+// Across the end of the ring: 6 -> 1 (lap 0 -> 1) passes 7 of lap 1, not 1 of lap 0.
+static_assert(pvirtq_need_event(pvirtq_off_wrap(7, true), 8, false, 1,
+                                static_cast<std::uint16_t>(6 - 8)));
+static_assert(!pvirtq_need_event(pvirtq_off_wrap(1, false), 8, false, 1,
+                                 static_cast<std::uint16_t>(6 - 8)));
+
 }  // namespace virtio

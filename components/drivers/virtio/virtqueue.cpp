@@ -34,11 +34,17 @@ std::uint64_t phys(const void* p) { return hal::virt_to_phys(p); }
 }  // namespace
 
 Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t wanted_size,
-                      bool event_idx, bool indirect) {
+                      bool event_idx, bool indirect, bool packed) {
     if (memory_ != nullptr) return Error::invalid_argument;
     if (!is_power_of_two(wanted_size)) {
         rtos::printk("%s: queue %u: size %u is not a power of two\n", transport.name(), index,
                      wanted_size);
+        return Error::invalid_argument;
+    }
+    // 2.8: packed rings are for modern devices (VIRTIO_F_RING_PACKED needs
+    // VERSION_1), and only when built in.
+    if (packed && (transport.is_legacy() || !kPackedBuilt)) {
+        rtos::printk("%s: queue %u: no packed ring for this device\n", transport.name(), index);
         return Error::invalid_argument;
     }
     std::uint32_t max = transport.queue_max_size(index);
@@ -51,7 +57,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
                      transport.name(), index, max, static_cast<unsigned>(VIRTQ_MAX_SIZE));
         return Error::queue_unavailable;
     }
-    if (max > VIRTQ_MAX_SIZE) max = VIRTQ_MAX_SIZE;
+    if (max > VIRTQ_MAX_SIZE) max = VIRTQ_MAX_SIZE;  // also PVIRTQ_MAX_SIZE
     std::uint16_t size = wanted_size;
     if (transport.queue_size_fixed()) {
         size = static_cast<std::uint16_t>(max);  // the legacy PCI device decides, not us
@@ -62,14 +68,16 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     }
 
     // 2.7 alignment of each part; 2.7.2 for legacy: one block, used ring on
-    // the Queue Align boundary where the device computes it.
+    // the Queue Align boundary where the device computes it. Packed (2.8.10.1):
+    // the descriptor ring, then the driver's and the device's event words.
     const bool legacy = transport.is_legacy();
     const std::size_t avail_off = virtq_desc_size(size);
     const std::size_t used_off =
         legacy ? virtq_legacy_used_offset(size, VIRTIO_LEGACY_QUEUE_ALIGN)
                : align_up(avail_off + virtq_avail_size(size), VIRTQ_USED_ALIGN);
-    const std::size_t total = legacy ? virtq_legacy_size(size, VIRTIO_LEGACY_QUEUE_ALIGN)
-                                     : used_off + virtq_used_size(size);
+    const std::size_t total = packed   ? avail_off + 2 * sizeof(PvirtqEventSuppress)
+                              : legacy ? virtq_legacy_size(size, VIRTIO_LEGACY_QUEUE_ALIGN)
+                                       : used_off + virtq_used_size(size);
     const std::size_t align = legacy ? VIRTIO_LEGACY_QUEUE_ALIGN : VIRTQ_DESC_ALIGN;
 
     transport_ = &transport;
@@ -84,6 +92,8 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
         return Error::no_memory;
     }
     if (indirect) {
+        // One table per descriptor (split) or Buffer ID (packed): a
+        // PvirtqDesc has the size and alignment of a VirtqDesc.
         indirect_pool_ = static_cast<VirtqDesc*>(
             hal::dma_alloc(sizeof(VirtqDesc) * kIndirectMax * size, VIRTQ_DESC_ALIGN));
         if (indirect_pool_ == nullptr)
@@ -92,16 +102,24 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     }
 
     auto* base = static_cast<unsigned char*>(memory_);
-    desc_ = reinterpret_cast<VirtqDesc*>(base);
-    avail_ = reinterpret_cast<VirtqAvail*>(base + avail_off);
-    avail_ring_ = reinterpret_cast<std::uint16_t*>(base + avail_off + sizeof(VirtqAvail));
-    used_event_ =
-        reinterpret_cast<std::uint16_t*>(base + avail_off + virtq_used_event_offset(size));
-    used_ = reinterpret_cast<VirtqUsed*>(base + used_off);
-    used_ring_ = reinterpret_cast<VirtqUsedElem*>(base + used_off + sizeof(VirtqUsed));
-    avail_event_ =
-        reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
-
+    if (packed) {
+        ring_ = reinterpret_cast<PvirtqDesc*>(base);
+        driver_event_ = reinterpret_cast<PvirtqEventSuppress*>(base + avail_off);
+        device_event_ = driver_event_ + 1;
+    } else {
+        desc_ = reinterpret_cast<VirtqDesc*>(base);
+        avail_ = reinterpret_cast<VirtqAvail*>(base + avail_off);
+        avail_ring_ = reinterpret_cast<std::uint16_t*>(base + avail_off + sizeof(VirtqAvail));
+        used_event_ =
+            reinterpret_cast<std::uint16_t*>(base + avail_off + virtq_used_event_offset(size));
+        used_ = reinterpret_cast<VirtqUsed*>(base + used_off);
+        used_ring_ = reinterpret_cast<VirtqUsedElem*>(base + used_off + sizeof(VirtqUsed));
+        avail_event_ =
+            reinterpret_cast<std::uint16_t*>(base + used_off + virtq_avail_event_offset(size));
+    }
+#if defined(VIRTIO_RING_PACKED_BUILT)
+    packed_ = packed;
+#endif
     event_idx_ = event_idx;
     stats_ = {};
     const Error e = arm();
@@ -115,13 +133,20 @@ Error Virtqueue::arm() {
     free_head_ = 0;
     num_free_ = size_;
     in_flight_ = 0;
-    avail_idx_ = 0;
-    last_used_idx_ = 0;
     num_added_ = 0;
     avail_flags_ = 0;
     interrupts_on_ = true;
     broken_ = false;
-    const Error e = transport_->setup_queue(index_, size_, phys(desc_), phys(avail_), phys(used_));
+    Error e;
+    if (packed_) {
+        e = arm_packed();
+    } else {
+        avail_idx_ = 0;
+        watch_ = &used_->idx;
+        watch_mask_ = 0xffff;
+        watch_idle_ = 0;  // the split ring's last_used_idx
+        e = transport_->setup_queue(index_, size_, phys(desc_), phys(avail_), phys(used_));
+    }
     if (e != Error::ok)
         rtos::printk("%s: queue %u: setup failed (%s)\n", transport_->name(), index_,
                      error_name(e));
@@ -135,6 +160,7 @@ Error Virtqueue::rearm() {
 }
 
 void Virtqueue::free_memory() {
+    watch_nothing();
     hal::dma_free(memory_);
     hal::dma_free(slots_);
     hal::dma_free(indirect_pool_);
@@ -147,32 +173,23 @@ void Virtqueue::free_memory() {
     avail_ring_ = used_event_ = avail_event_ = nullptr;
     used_ = nullptr;
     used_ring_ = nullptr;
-    size_ = num_free_ = in_flight_ = 0;
+    ring_ = nullptr;
+    driver_event_ = nullptr;
+    device_event_ = nullptr;
+    size_ = num_free_ = in_flight_ = num_added_ = 0;
+#if defined(VIRTIO_RING_PACKED_BUILT)
+    packed_ = false;  // packed_ implies rings
+#endif
 }
 
 void Virtqueue::release() { free_memory(); }
 
-Result<std::uint16_t> Virtqueue::add_buffer(std::span<const OutSegment> out,
-                                            std::span<const InSegment> in, void* token) {
+Result<std::uint16_t> Virtqueue::add_split(std::span<const OutSegment> out,
+                                           std::span<const InSegment> in, void* token) {
     if (broken_) return {Error::broken, 0};
-    if (memory_ == nullptr) return {Error::invalid_argument, 0};
+    std::uint64_t writable;  // fits() also refuses every request without rings (size_ 0)
+    if (!fits(out, in, writable)) return {Error::invalid_argument, 0};
     const std::size_t total = out.size() + in.size();
-    // 2.7.5.3: no chain longer than the queue size, indirect or not.
-    if (total == 0 || total > size_) return {Error::invalid_argument, 0};
-    std::uint64_t bytes = 0;
-    std::uint64_t writable = 0;
-    for (const OutSegment& s : out) {
-        if (s.data == nullptr || s.len == 0) return {Error::invalid_argument, 0};
-        bytes += s.len;
-    }
-    for (const InSegment& s : in) {
-        if (s.data == nullptr || s.len == 0) return {Error::invalid_argument, 0};
-        bytes += s.len;
-        writable += s.len;
-    }
-    // 2.7.5: a chain holds less than 2^32 bytes.
-    if (bytes > 0xffffffffu) return {Error::invalid_argument, 0};
-
     const bool indirect = indirect_pool_ != nullptr && total > 1 && total <= kIndirectMax;
     const std::uint16_t needed = indirect ? 1 : static_cast<std::uint16_t>(total);
     if (num_free_ < needed) return {Error::no_space, 0};
@@ -230,8 +247,8 @@ Result<std::uint16_t> Virtqueue::add_buffer(std::span<const OutSegment> out,
     return {Error::ok, head};
 }
 
-bool Virtqueue::kick() {
-    if (broken_ || memory_ == nullptr || num_added_ == 0) return false;
+bool Virtqueue::kick_split() {
+    if (broken_ || num_added_ == 0) return false;  // none added without rings
     // 2.7.13.4: the new idx must be visible before we read the suppression.
     barrier::full();
     const std::uint16_t new_idx = avail_idx_;
@@ -243,38 +260,34 @@ bool Virtqueue::kick() {
     // pop_used() wrote: nothing to raise (keeps depth 1 as cheap as before).
     if (in_flight_ >= 4 && batch_interrupts_ && event_idx_ && interrupts_on_)
         write_once(used_event_, next_used_event());
-    bool notify;
-    if (event_idx_) notify = vring_need_event(read_once(avail_event_), new_idx, old_idx);
-    else notify = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
-    if (notify) {
-        transport_->notify_queue(index_);
-        ++stats_.kicks;
-    } else {
-        ++stats_.suppressed;
-    }
-    return notify;
+    bool needed;
+    if (event_idx_) needed = vring_need_event(read_once(avail_event_), new_idx, old_idx);
+    else needed = (read_once(&used_->flags) & VIRTQ_USED_F_NO_NOTIFY) == 0;
+    return notify(needed);
 }
 
 Result<Completion> Virtqueue::break_queue() {
     broken_ = true;
+    watch_broken();
     return {Error::device_error, {nullptr, 0}};
 }
 
 Result<Completion> Virtqueue::take_used() {
     if (broken_) return {Error::broken, {nullptr, 0}};
+    std::uint16_t& last_used = watch_idle_;  // see watch_
     const std::uint16_t used_idx = read_once(&used_->idx);
-    if (used_idx == last_used_idx_) return {Error::empty, {nullptr, 0}};
+    if (used_idx == last_used) return {Error::empty, {nullptr, 0}};
     // 2.7.14: entries are valid once idx covers them.
     barrier::read();
 
     const char* name = transport_->name();
-    const auto pending = static_cast<std::uint16_t>(used_idx - last_used_idx_);
+    const auto pending = static_cast<std::uint16_t>(used_idx - last_used);
     if (pending > in_flight_) {
         rtos::printk("%s: queue %u broken: used idx jumped from %u to %u with %u in flight\n", name,
-                     index_, last_used_idx_, used_idx, in_flight_);
+                     index_, last_used, used_idx, in_flight_);
         return break_queue();
     }
-    const VirtqUsedElem* elem = &used_ring_[last_used_idx_ & (size_ - 1)];
+    const VirtqUsedElem* elem = &used_ring_[last_used & (size_ - 1)];
     const std::uint32_t id = read_once(&elem->id);
     const std::uint32_t len = read_once(&elem->len);
     if (id >= size_) {
@@ -294,7 +307,7 @@ Result<Completion> Virtqueue::take_used() {
     }
     void* token = s.token;
     free_chain(static_cast<std::uint16_t>(id));
-    ++last_used_idx_;
+    ++last_used;
     ++stats_.used;
     if (event_idx_) {
         if (interrupts_on_) {
@@ -313,7 +326,7 @@ std::uint16_t Virtqueue::next_used_event() const {
     // used_event is the index of the used entry that triggers the interrupt:
     // never beyond the last request in flight, or it would never come.
     const std::uint16_t ahead = batch_interrupts_ ? static_cast<std::uint16_t>(in_flight_ / 2) : 0;
-    return static_cast<std::uint16_t>(last_used_idx_ + (ahead ? ahead - 1 : 0));
+    return static_cast<std::uint16_t>(watch_idle_ + (ahead ? ahead - 1 : 0));
 }
 
 // inline: part of every take_used().
@@ -333,6 +346,7 @@ inline void Virtqueue::free_chain(std::uint16_t head) {
 void Virtqueue::disable_interrupts() {
     interrupts_on_ = false;
     if (memory_ == nullptr) return;
+    if (packed_) return set_interrupts_packed(false);
     if (event_idx_) {  // 2.7.7: flags stay 0 with EVENT_IDX
         write_once(used_event_, far_used_event());
         return;
@@ -344,7 +358,9 @@ void Virtqueue::disable_interrupts() {
 bool Virtqueue::enable_interrupts() {
     interrupts_on_ = true;
     if (memory_ == nullptr) return true;
-    if (event_idx_) {
+    if (packed_) {
+        set_interrupts_packed(true);
+    } else if (event_idx_) {
         write_once(used_event_, next_used_event());
     } else {
         avail_flags_ &= static_cast<std::uint16_t>(~VIRTQ_AVAIL_F_NO_INTERRUPT);
@@ -359,7 +375,8 @@ Result<void*> Virtqueue::reclaim() {
     for (std::uint16_t i = 0; i < size_ && in_flight_ > 0; ++i) {
         if (!slots_[i].in_flight) continue;
         void* token = slots_[i].token;
-        free_chain(i);
+        if (packed_) free_id(i);
+        else free_chain(i);
         return {Error::ok, token};
     }
     return {Error::empty, nullptr};

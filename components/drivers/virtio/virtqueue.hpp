@@ -1,9 +1,12 @@
-// One split virtqueue (2.7 Split Virtqueues), used by every device driver.
+// One virtqueue, used by every device driver: a split ring (2.7 Split
+// Virtqueues, here) or, when VIRTIO_F_RING_PACKED was negotiated, a packed
+// ring (2.8 Packed Virtqueues, virtqueue_packed.cpp) behind the same calls.
 //
-// The device is not trusted: what it writes to the used ring is checked
-// before use, and a violation marks the queue broken (logged once) instead of
-// touching memory on the device's word. Driver-side bookkeeping (free list,
-// chain links, tokens) lives in private memory the device never sees.
+// The device is not trusted: what it writes to the used ring (the
+// descriptor ring, packed) is checked before use, and a violation marks the
+// queue broken (logged once) instead of touching memory on the device's
+// word. Driver-side bookkeeping (free list, chain links, tokens) lives in
+// private memory the device never sees.
 //
 // Not thread-safe: a driver serialises calls on one queue (e.g. with an
 // IrqLock when its interrupt callback also pops). add_buffer(), kick() and
@@ -14,12 +17,21 @@
 #include <cstdint>
 #include <span>
 
+#if !defined(RTOS_HOST_TEST)
+#include <rtos/config.hpp>
+#endif
+
 #include "drivers/virtio/error.hpp"
 #include "drivers/virtio/spec.hpp"
+#include "drivers/virtio/transport/transport.hpp"
+
+// The packed ring is built in with CONFIG_VIRTIO_RING_PACKED (and always in
+// host tests, whose Kconfig variants only change what the core offers).
+#if defined(CONFIG_VIRTIO_RING_PACKED) || defined(RTOS_HOST_TEST)
+#define VIRTIO_RING_PACKED_BUILT 1
+#endif
 
 namespace virtio {
-
-class Transport;
 
 /// A device-readable part of a request (driver to device).
 struct OutSegment {
@@ -41,6 +53,10 @@ struct Completion {
 };
 
 class Virtqueue {
+    // The words has_used() watches when there is no ring word to watch.
+    static constexpr std::uint16_t kWatchQuiet = 0;
+    static constexpr std::uint16_t kWatchBroken = 0xffff;
+
 public:
     /// Indirect tables are preallocated, one per descriptor, of this many
     /// entries; longer requests use a direct chain.
@@ -52,14 +68,17 @@ public:
 
     /// Allocates the rings of queue `index` and hands them to the device
     /// (2.7; modern parts aligned 16/2/4, legacy as one block with the used
-    /// ring on the next 4096 boundary, 2.7.2). `wanted_size` (a power of two)
-    /// is clamped to QueueNumMax with a logged notice. `event_idx` and
-    /// `indirect` say what was negotiated.
-    /// Errors: invalid_argument (size not a power of two, already initialised),
+    /// ring on the next 4096 boundary, 2.7.2; packed: the descriptor ring
+    /// and the two event suppression words, 2.8.10.1). `wanted_size` (a
+    /// power of two) is clamped to QueueNumMax with a logged notice.
+    /// `event_idx`, `indirect` and `packed` say what was negotiated (packed:
+    /// a modern device only).
+    /// Errors: invalid_argument (size not a power of two, already
+    /// initialised, packed on a legacy transport or not built in),
     /// queue_unavailable (QueueNumMax 0), no_memory, and the transport's
     /// queue_in_use / bad_layout. On error nothing stays allocated.
     Error init(Transport& transport, std::uint16_t index, std::uint16_t wanted_size, bool event_idx,
-               bool indirect);
+               bool indirect, bool packed = false);
 
     /// After a device reset and reclaim() of every request: the same rings,
     /// emptied, handed to the device again (re-initialisation after a
@@ -72,49 +91,61 @@ public:
     void release();
 
     /// Exposes one request: `out` segments (device-readable) then `in`
-    /// segments (device-writable), as one chain (2.7.13) or, when negotiated
-    /// and 2..kIndirectMax segments, one indirect descriptor (2.7.5.3).
+    /// segments (device-writable), as one chain (2.7.13, 2.8.6) or, when
+    /// negotiated and 2..kIndirectMax segments, one indirect descriptor
+    /// (2.7.5.3, 2.8.7). Returns the head descriptor index (packed: the
+    /// Buffer ID).
     /// `token` comes back from pop_used(). Makes the request visible to the
-    /// device but does not notify it: call kick().
-    /// Returns the head descriptor index, or
+    /// device but does not notify it: call kick(). Errors:
     ///   invalid_argument  no segment, a zero length or null segment, more
     ///                     segments than the queue size, or 4 GiB or more in total;
     ///   no_space          not enough free descriptors (nothing was changed);
     ///   broken            the queue is broken (see pop_used()).
+    /// Inline: a branch on the layout at the call, then the ring's own code.
     Result<std::uint16_t> add_buffer(std::span<const OutSegment> out, std::span<const InSegment> in,
-                                     void* token);
+                                     void* token) {
+        return packed_ ? add_packed(out, in, token) : add_split(out, in, token);
+    }
 
     /// Notifies the device of the requests added since the last kick, unless
     /// it asked not to be (avail_event with EVENT_IDX, else
-    /// VIRTQ_USED_F_NO_NOTIFY; 2.7.10). Returns whether it notified.
-    bool kick();
+    /// VIRTQ_USED_F_NO_NOTIFY, 2.7.10; packed: the Device Event Suppression
+    /// structure, 2.8.10). Returns whether it notified.
+    bool kick() { return packed_ ? kick_packed() : kick_split(); }
 
-    /// Takes the next finished request (2.7.14). Returns the completion, or
+    /// Takes the next finished request (2.7.14, 2.8.21). Returns the
+    /// completion, or
     ///   empty         nothing finished yet;
     ///   device_error  the device wrote a used entry that cannot be right (id
     ///                 out of range or not in flight, length above the
-    ///                 writable bytes, used idx ahead of what is in flight).
+    ///                 writable bytes, used idx ahead of what is in flight;
+    ///                 packed: a used descriptor whose AVAIL/USED bits do
+    ///                 not match the ring wrap counter).
     ///                 Logged; the queue is now broken;
     ///   broken        the queue broke earlier.
     /// After device_error / broken: reset the device, then reclaim().
     /// Inline up to the empty check: every drain loop ends with it.
     Result<Completion> pop_used() {
         if (!has_used()) return {Error::empty, {nullptr, 0}};
-        return take_used();
+        return packed_ ? take_used_packed() : take_used();
     }
 
     /// True when pop_used() has something to return (or an error to report).
-    bool has_used() const {  // inline: every interrupt asks it of every queue
-        return memory_ != nullptr && (broken_ || *static_cast<const volatile std::uint16_t*>(
-                                                     &used_->idx) != last_used_idx_);
+    /// Inline: every interrupt asks it of every queue. One device-written
+    /// word, whatever the layout (see watch_).
+    bool has_used() const {
+        return (*static_cast<const volatile std::uint16_t*>(watch_) & watch_mask_) != watch_idle_;
     }
 
     /// Used buffer notifications (interrupts) off / on (2.7.7). With EVENT_IDX
     /// "off" puts used_event half the index space ahead of the next entry
     /// (and keeps it there as entries are popped), so the device's check
     /// never fires; else VIRTQ_AVAIL_F_NO_INTERRUPT (a hint the device may
-    /// ignore). enable_interrupts() returns false when buffers were used
-    /// meanwhile: poll again before waiting.
+    /// ignore). Packed (2.8.10): the Driver Event Suppression flags DISABLE
+    /// for "off"; ENABLE or, with EVENT_IDX, DESC at the next used descriptor
+    /// for "on". has_used() and pop_used() work either way (polling).
+    /// enable_interrupts() returns false when buffers were used meanwhile:
+    /// poll again before waiting.
     void disable_interrupts();
     [[nodiscard]] bool enable_interrupts();
     bool interrupts_enabled() const { return interrupts_on_; }
@@ -139,6 +170,7 @@ public:
     std::uint16_t in_flight() const { return in_flight_; }
     bool uses_event_idx() const { return event_idx_; }
     bool uses_indirect() const { return indirect_pool_ != nullptr; }
+    bool packed() const { return packed_; }
     /// Per-queue counters (`virtio stat`, tests, benchmarks): plain
     /// increments under the caller's serialisation of the queue.
     struct Stats {
@@ -159,7 +191,7 @@ public:
     }
 
 private:
-    // Per descriptor, private to the driver.
+    // Per descriptor (split) or Buffer ID (packed), private to the driver.
     struct Slot {
         void* token;             // heads only
         std::uint64_t writable;  // heads only: bytes the device may write
@@ -168,23 +200,91 @@ private:
         bool in_flight;          // heads only: exposed and not yet used
     };
 
+    // The split ring (virtqueue.cpp).
+    Result<std::uint16_t> add_split(std::span<const OutSegment> out, std::span<const InSegment> in,
+                                    void* token);
+    bool kick_split();
     Result<Completion> take_used();  // pop_used() once has_used()
     void free_chain(std::uint16_t head);
     std::uint16_t next_used_event() const;
     // Interrupts off with EVENT_IDX: an entry the device reaches only after
     // 2^15 more completions (QEMU then signals once; the index wraps).
+    // (Split only: watch_idle_ is its last used index, see watch_.)
     std::uint16_t far_used_event() const {
-        return static_cast<std::uint16_t>(last_used_idx_ + 0x8000);
+        return static_cast<std::uint16_t>(watch_idle_ + 0x8000);
     }
     Result<Completion> break_queue();
     void free_memory();
+    // has_used() on a queue without rings or nothing to watch (false), or
+    // on a broken one (true).
+    void watch_nothing() {
+        watch_ = &kWatchQuiet;  // 0 under any mask
+        watch_idle_ = 0;
+    }
+    void watch_broken() {
+        watch_ = &kWatchBroken;  // not 0 under any mask
+        watch_idle_ = 0;
+    }
     Error arm();
+
+    // The packed ring (virtqueue_packed.cpp); called where packed_ is set.
+    Error arm_packed();
+    Result<std::uint16_t> add_packed(std::span<const OutSegment> out, std::span<const InSegment> in,
+                                     void* token);
+    bool kick_packed();
+    Result<Completion> take_used_packed();
+    void set_interrupts_packed(bool on);
+    std::uint16_t next_used_event_packed() const;
+    void free_id(std::uint16_t id);
+
+    // kick()'s end, both layouts: the notification, or a count of the skip.
+    bool notify(bool needed) {
+        if (needed) {
+            transport_->notify_queue(index_);
+            ++stats_.kicks;
+        } else {
+            ++stats_.suppressed;
+        }
+        return needed;
+    }
+
+    // add_buffer()'s checks, the same for both layouts: at least one
+    // segment, none empty or null, no more than the queue size (2.7.5.3,
+    // 2.8.18), less than 4 GiB in all (2.7.5). Sets the device-writable bytes.
+    bool fits(std::span<const OutSegment> out, std::span<const InSegment> in,
+              std::uint64_t& writable) const {
+        const std::size_t total = out.size() + in.size();
+        if (total == 0 || total > size_) return false;
+        std::uint64_t bytes = 0;
+        writable = 0;
+        for (const OutSegment& s : out) {
+            if (s.data == nullptr || s.len == 0) return false;
+            bytes += s.len;
+        }
+        for (const InSegment& s : in) {
+            if (s.data == nullptr || s.len == 0) return false;
+            bytes += s.len;
+            writable += s.len;
+        }
+        return bytes <= 0xffffffffu;
+    }
 
     Transport* transport_ = nullptr;
     void* memory_ = nullptr;
     std::size_t memory_bytes_ = 0;
     Slot* slots_ = nullptr;
     VirtqDesc* indirect_pool_ = nullptr;  // size_ * kIndirectMax, or nullptr
+
+    // has_used() is (*watch_ & watch_mask_) != watch_idle_: split, used->idx
+    // against the index read up to (mask 0xffff; watch_idle_ is the
+    // split ring's last_used_idx); packed, the flags of the next used
+    // descriptor against those of the driver's own available one (mask
+    // AVAIL|USED), or a constant word while nothing is in flight; a broken
+    // queue watches a word that always differs. No branch on the layout in
+    // the hottest call.
+    const std::uint16_t* watch_ = &kWatchQuiet;
+    std::uint16_t watch_mask_ = 0xffff;
+    std::uint16_t watch_idle_ = 0;
 
     VirtqDesc* desc_ = nullptr;
     VirtqAvail* avail_ = nullptr;
@@ -199,15 +299,34 @@ private:
     std::uint16_t free_head_ = 0;
     std::uint16_t num_free_ = 0;
     std::uint16_t in_flight_ = 0;
-    std::uint16_t avail_idx_ = 0;      // shadow of avail->idx (we are its only writer)
-    std::uint16_t last_used_idx_ = 0;  // next used entry to read
-    std::uint16_t num_added_ = 0;      // added since the last kick
+    std::uint16_t avail_idx_ = 0;  // shadow of avail->idx (we are its only writer)
+    std::uint16_t num_added_ = 0;  // added since the last kick (packed: descriptors)
     std::uint16_t avail_flags_ = 0;
     bool event_idx_ = false;
     bool interrupts_on_ = true;
     bool batch_interrupts_ = false;
     bool broken_ = false;
+#if defined(VIRTIO_RING_PACKED_BUILT)
+    static constexpr bool kPackedBuilt = true;
+    bool packed_ = false;
+#else
+    static constexpr bool kPackedBuilt = false;
+    static constexpr bool packed_ = false;  // every packed branch folds away
+#endif
     Stats stats_{};
+
+    // Packed ring state (2.8.1): positions in the descriptor ring, and the
+    // Driver / Device Ring Wrap Counters kept as the AVAIL/USED marks they
+    // give (avail_marks_: a descriptor we make available now; used_marks_:
+    // the next one the device uses). free_head_ heads the free Buffer IDs
+    // (linked through Slot::next); num_free_ counts free descriptors.
+    PvirtqDesc* ring_ = nullptr;
+    PvirtqEventSuppress* driver_event_ = nullptr;        // ours: used buffer notifications
+    const PvirtqEventSuppress* device_event_ = nullptr;  // the device's: our kicks
+    std::uint16_t next_avail_ = 0;
+    std::uint16_t next_used_ = 0;
+    std::uint16_t avail_marks_ = 0;
+    std::uint16_t used_marks_ = 0;
 };
 
 }  // namespace virtio

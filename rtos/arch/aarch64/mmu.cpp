@@ -24,10 +24,19 @@
 #include <cstdint>
 
 #include <rtos/config.hpp>
+#include <rtos/spinlock.hpp>
 
 #include "arch/port.hpp"
 
+#include "firmware.hpp"
 #include "sysreg.hpp"
+
+// The translation registers every core loads (start.S, rtos_aarch64_mmu_on):
+// written once by the boot core before its MMU is on; secondary cores read
+// them before theirs is (CPU_ON's caller cleans them to the point of
+// coherency).
+extern "C" rtos::arch::aarch64::MmuRegs rtos_aarch64_mmu_regs;
+rtos::arch::aarch64::MmuRegs rtos_aarch64_mmu_regs;
 
 namespace rtos::arch::aarch64 {
 namespace {
@@ -100,6 +109,9 @@ bool boundary_inside(rtos::arch::MemoryMap map, uint64_t base, uint64_t size) {
 // the pool is empty a thread just gets no guard page (the canary remains).
 constexpr unsigned kSplitTables = 8;
 constexpr uint64_t kAddrMask = 0x0000fffffffff000ull;  // output address bits 47:12
+// Lock story: the split tables and every descriptor set_guard_page changes
+// are under page_table_lock (a leaf of the lock order, rtos/spinlock.hpp).
+SpinLock page_table_lock;
 alignas(4096) uint64_t split_tables[kSplitTables][kEntries];
 unsigned split_used = 0;
 
@@ -132,7 +144,10 @@ bool rtos::arch::set_guard_page(void* page, bool guard) {
     using namespace rtos::arch::aarch64;
     auto a = reinterpret_cast<uint64_t>(page);
     if ((a & (kPageSize - 1)) || (a >> 30) >= kGiBs) return false;
-    auto flags = irq_save();
+    // The tables are every core's: one change at a time, and the TLB
+    // invalidation broadcast to the inner-shareable domain (TLBI VAAE1IS,
+    // then DSB ISH: complete on every core before we go on; ARM ARM D8.13).
+    SpinLockGuard lock(page_table_lock);
     uint64_t* l2 = table_below(level1[a >> 39][(a >> 30) % kEntries], kGiB, false);
     uint64_t* l3 = l2 ? table_below(l2[(a >> 21) % kEntries], kMiB2, true) : nullptr;
     if (l3) {
@@ -140,7 +155,6 @@ bool rtos::arch::set_guard_page(void* page, bool guard) {
         pte = guard ? pte & ~1ull : pte | 1;
         asm volatile("dsb ishst\n\ttlbi vaae1is, %0\n\tdsb ish\n\tisb" ::"r"(a >> 12) : "memory");
     }
-    irq_restore(flags);
     return l3 != nullptr;
 }
 #endif
@@ -172,12 +186,9 @@ extern "C" void rtos_aarch64_mmu_init() {
     uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
     if (parange > 5) parange = 5;
 
+    rtos_aarch64_mmu_regs = {kMair, kTcr | (parange << kTcrIpsShift),
+                             reinterpret_cast<uint64_t>(level0),
+                             kSctlrRes1 | kSctlrM | kSctlrC | kSctlrSa | kSctlrI};
     dsb_ish();  // table stores complete before any walk
-    write_sysreg(mair_el1, kMair);
-    write_sysreg(tcr_el1, kTcr | (parange << kTcrIpsShift));
-    write_sysreg(ttbr0_el1, reinterpret_cast<uint64_t>(level0));
-    isb();
-    asm volatile("tlbi vmalle1\n\tdsb nsh\n\tic iallu\n\tdsb nsh\n\tisb" ::: "memory");
-    write_sysreg(sctlr_el1, kSctlrRes1 | kSctlrM | kSctlrC | kSctlrSa | kSctlrI);
-    isb();
+    rtos_aarch64_mmu_on(&rtos_aarch64_mmu_regs);
 }

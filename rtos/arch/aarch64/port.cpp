@@ -4,6 +4,7 @@
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 
 #include "arch/port.hpp"
 #include "arch/tick_timer.hpp"
@@ -11,7 +12,13 @@
 #include "frame.hpp"
 #include "sysreg.hpp"
 
+#if defined(CONFIG_RTOS_SMP)
+rtos::arch::CpuLocal rtos_cpu_locals[CONFIG_RTOS_MAX_CPUS]{};
+extern "C" char rtos_aarch64_secondary_entry[];
+extern "C" rtos::arch::aarch64::MmuRegs rtos_aarch64_mmu_regs;
+#else
 rtos::arch::CpuLocal rtos_cpu_local{};
+#endif
 extern "C" unsigned rtos_aarch64_boot_el;
 unsigned rtos_aarch64_boot_el = 1;
 extern "C" char rtos_aarch64_thread_start[];
@@ -30,9 +37,23 @@ constexpr unsigned kVirtualTimerIntid = 27;
 constexpr unsigned kSoftInterruptSgi = 1;
 constexpr uint64_t kCntCtlEnable = 1;
 
-TickTimer ticker;
-bool tick_stopped = false;           // tickless idle: compare set beyond the next tick
-volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
+// Each core's tick (its own CNTV): touched by that core only, with
+// interrupts masked.
+struct CoreTick {
+    TickTimer ticker;
+    bool stopped = false;           // tickless idle: compare set beyond the next tick
+    volatile unsigned nesting = 0;  // trap depth seen by the latest tick
+};
+#if defined(CONFIG_RTOS_SMP)
+CoreTick core_ticks[CONFIG_RTOS_MAX_CPUS];
+uint64_t tick_epoch = 0;  // the boot core's timer start: every core ticks on its boundaries
+inline CoreTick& this_tick() {
+    return rtos::smp::active() ? core_ticks[this_cpu().id] : core_ticks[0];
+}
+#else
+CoreTick core_tick;
+inline CoreTick& this_tick() { return core_tick; }
+#endif
 ExitHandler exit_handler = nullptr;  // set once at boot (set_exit_handler), read on failure
 
 void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
@@ -42,10 +63,11 @@ void on_soft_interrupt(void*) { kernel::soft_interrupt_from_isr(); }
 // tickless idle period (the tick count must be current before its handler,
 // or the thread it wakes, reads it). Runs masked: the tick does not nest.
 void catch_up_ticks() {
-    tick_nesting = this_cpu().trap_depth;
-    tick_stopped = false;
-    uint64_t n = ticker.advance(counter_read());
-    write_sysreg(cntv_cval_el0, ticker.next());
+    CoreTick& t = this_tick();
+    t.nesting = this_cpu().trap_depth;
+    t.stopped = false;
+    uint64_t n = t.ticker.advance(counter_read());
+    write_sysreg(cntv_cval_el0, t.ticker.next());
     aarch64::isb();  // the line drops before the GIC is told the interrupt is done
     if (n) kernel::announce_ticks(n);
 }
@@ -170,7 +192,11 @@ void start_first_thread(void* sp) {
 }
 
 void timer_start(uint32_t hz) {
-    write_sysreg(cntv_cval_el0, ticker.start(counter_read(), counter_frequency() / hz));
+    uint64_t now = counter_read();
+#if defined(CONFIG_RTOS_SMP)
+    tick_epoch = now;
+#endif
+    write_sysreg(cntv_cval_el0, this_tick().ticker.start(now, counter_frequency() / hz));
     write_sysreg(cntv_ctl_el0, kCntCtlEnable);
     aarch64::isb();
     if (!irq::controller()->set_priority(kVirtualTimerIntid, irq::Priority::preempting))
@@ -180,15 +206,41 @@ void timer_start(uint32_t hz) {
     irq::attach(kSoftInterruptSgi, on_soft_interrupt, nullptr);
 }
 
+#if defined(CONFIG_RTOS_SMP)
+// The timer and software-interrupt PPI/SGI are banked per core: the
+// controller enabled them on this core as the boot core had them
+// (init_cpu); only the timer itself is this core's to start.
+void timer_start_cpu() {
+    // Spread over the period (core n: n/kMaxCpus of it later), so the
+    // cores' ticks do not all want the kernel lock at the same instant.
+    const uint64_t period = core_ticks[0].ticker.period();
+    const uint64_t stagger = this_cpu().id * period / CONFIG_RTOS_MAX_CPUS;
+    write_sysreg(cntv_cval_el0,
+                 this_tick().ticker.start_aligned(tick_epoch + stagger, counter_read(), period));
+    write_sysreg(cntv_ctl_el0, kCntCtlEnable);
+    aarch64::isb();
+}
+#endif
+
 void timer_idle(uint64_t ticks) {
     if (ticks <= 1) return;  // the next tick is due anyway
-    tick_stopped = true;
-    write_sysreg(cntv_cval_el0, ticker.after(ticks));
+    CoreTick& t = this_tick();
+    t.stopped = true;
+    write_sysreg(cntv_cval_el0, t.ticker.after(ticks));
 }
 
 const char* timer_source() { return "cntv"; }
 
-unsigned last_tick_nesting() { return tick_nesting; }
+unsigned last_tick_nesting() {
+#if defined(CONFIG_RTOS_SMP)
+    IrqState s = irq_save();
+    unsigned n = this_tick().nesting;
+    irq_restore(s);
+    return n;
+#else
+    return this_tick().nesting;
+#endif
+}
 
 // Called by irq::dispatch() between the acknowledge (IAR) and the EOI. The
 // GIC's running priority is now that of `irq`, so unmasking IRQs lets only a
@@ -209,7 +261,78 @@ void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg) {
     asm volatile("msr daifset, #2" ::: "memory");
 }
 
+#if defined(CONFIG_RTOS_SMP)
+// The SGI is also the inter-processor interrupt: the reason says which.
+void raise_soft_interrupt() {
+    IrqState s = irq_save();
+    __atomic_fetch_or(&this_cpu().ipi_reasons, kIpiSoft, __ATOMIC_RELAXED);
+    irq::controller()->raise(kSoftInterruptSgi);
+    irq_restore(s);
+}
+
+void send_ipi(unsigned cpu) { irq::controller()->raise_on(kSoftInterruptSgi, cpu); }
+
+namespace {
+// Cleans [p, p + n) to the point of coherency, for a core whose MMU and
+// caches are still off (ARM ARM D7.5.9, "Data and unified caches": DC CVAC;
+// the line size from CTR_EL0.DminLine), then DSB so it is complete.
+void clean_to_poc(const void* p, std::size_t n) {
+    const uint64_t line = uint64_t{4} << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+    auto a = reinterpret_cast<uint64_t>(p) & ~(line - 1);
+    for (const auto end = reinterpret_cast<uint64_t>(p) + n; a < end; a += line)
+        asm volatile("dc cvac, %0" ::"r"(a) : "memory");
+    aarch64::dsb_sy();
+}
+}  // namespace
+
+// PSCI CPU_ON (Arm DEN 0022, 5.1.4): the core enters
+// rtos_aarch64_secondary_entry with x0 = its CpuLocal (the context id).
+const char* start_cpu(unsigned cpu, uint64_t hw_id, void* stack_top) {
+    CpuLocal& c = cpu_local(cpu);
+    c.exception_stack = reinterpret_cast<uintptr_t>(stack_top);
+    if (aarch64::psci_conduit() == aarch64::PsciConduit::none)
+        return aarch64::boot_el() == 3 ? "no PSCI firmware (booted at EL3, secure=on)"
+                                       : "no PSCI firmware";
+    // What the core reads before its MMU is on (start.S).
+    clean_to_poc(&c, sizeof(c));
+    clean_to_poc(&rtos_aarch64_mmu_regs, sizeof(rtos_aarch64_mmu_regs));
+    int64_t r = aarch64::psci_call(aarch64::kPsciCpuOn, hw_id,
+                                   reinterpret_cast<uintptr_t>(rtos_aarch64_secondary_entry),
+                                   reinterpret_cast<uintptr_t>(&c));
+    switch (r) {
+    case 0: return nullptr;
+    case aarch64::kPsciAlreadyOn:
+    case aarch64::kPsciOnPending: return "PSCI CPU_ON: already on";
+    case aarch64::kPsciInvalidParameters: return "PSCI CPU_ON: no such core";
+    case aarch64::kPsciNotSupported: return "PSCI CPU_ON not supported";
+    default: return "PSCI CPU_ON failed";
+    }
+}
+
+void frame_pc_sp(const void* frame, uintptr_t& pc, uintptr_t& sp) {
+    const auto* f = static_cast<const TrapFrame*>(frame);
+    pc = f->elr;
+    sp = f->sp;
+}
+
+// B target (ARM ARM C6.2.26: imm26, the byte offset / 4). The data cache
+// line is cleaned and the instruction cache line invalidated to the point
+// of unification (ARM ARM D7.5.9.x, "Instruction cache maintenance":
+// DC CVAU, DSB ISH, IC IVAU), inner shareable, so every core sees it.
+void patch_branch(void* site, const void* target) {
+    auto off = static_cast<int64_t>(reinterpret_cast<uintptr_t>(target) -
+                                    reinterpret_cast<uintptr_t>(site));
+    *static_cast<volatile uint32_t*>(site) = 0x14000000u | ((off >> 2) & 0x03ffffff);
+    asm volatile("dc cvau, %0\n\tdsb ish\n\tic ivau, %0" ::"r"(site) : "memory");
+}
+
+void sync_instructions() { asm volatile("dsb ish\n\tisb" ::: "memory"); }
+#else
 void raise_soft_interrupt() { irq::controller()->raise(kSoftInterruptSgi); }
+#endif
+
+// Read on the boot core (rtos_kernel_main) and later by it only.
+uint64_t boot_cpu_hw_id() { return read_sysreg(mpidr_el1) & 0xff00ffffffull; }
 
 uint64_t counter_frequency() { return read_sysreg(cntfrq_el0); }
 void set_counter_frequency(uint64_t) {}
@@ -257,6 +380,24 @@ PsciConduit conduit_override = PsciConduit::none;
 bool conduit_set = false;
 }  // namespace
 
+}  // namespace aarch64
+
+// The device tree's /psci "method" (a tree without /psci: the default by
+// exception level stays, none at EL3).
+void set_firmware_method(const char* method) {
+    if (!method) return;
+    auto is = [&](const char* m) {
+        for (unsigned i = 0;; ++i) {
+            if (method[i] != m[i]) return false;
+            if (!m[i]) return true;
+        }
+    };
+    if (is("hvc")) aarch64::set_psci_conduit(aarch64::PsciConduit::hvc);
+    else if (is("smc")) aarch64::set_psci_conduit(aarch64::PsciConduit::smc);
+}
+
+namespace aarch64 {
+
 unsigned boot_el() { return rtos_aarch64_boot_el; }
 
 void set_psci_conduit(PsciConduit c) {
@@ -303,7 +444,13 @@ extern "C" void rtos_aarch64_trap_handler(unsigned kind, rtos::arch::aarch64::Tr
     using aarch64::TrapKind;
     switch (static_cast<TrapKind>(kind)) {
     case TrapKind::irq:
-        if (tick_stopped) catch_up_ticks();
+#if defined(CONFIG_RTOS_SMP)
+        if (rtos::smp::active()) {  // the stop report and `cpus`
+            this_cpu().trap_frame = frame;
+            ++this_cpu().interrupts;
+        }
+#endif
+        if (this_tick().stopped) catch_up_ticks();
         rtos::irq::dispatch();
         return;
     case TrapKind::sync: {

@@ -39,6 +39,7 @@
 #define CPTR_EL2_RES1    0x33ff       /* no FP/SIMD/SVE traps to EL2 */
 #define SPSR_EL1H_MASKED 0x3c5        /* EL1h, D A I F masked */
 #define ICC_SRE_EN_ALL   0xf          /* SRE, DFB, DIB, Enable (lower ELs may use SRE) */
+#define CPU_EXCEPTION_STACK 32        /* arch/cpu_local.hpp (SMP) */
 
 /* Call-frame information for the context switch, as in vectors.S: gdb
  * unwinds through a switch into the code that switched. */
@@ -85,15 +86,15 @@ rtos_aarch64_vectors:
     .ascii  "ARM\x64"               /* magic */
     .long   0                       /* res5 */
 .Lslot0:
-    msr     tpidr_el1, x0           /* scratch: unused but in slot 4 */
+    msr     tpidr_el0, x0           /* scratch (nothing runs at EL0); TPIDR_EL1 is the CpuLocal */
     mrs     x0, sctlr_el1
     tbz     x0, #SCTLR_M, rtos_aarch64_boot
-    mrs     x0, tpidr_el1           /* an exception: the stub of slot 0 */
+    mrs     x0, tpidr_el0           /* an exception: the stub of slot 0 */
     STUB    0
 
     VECTOR  1                       /* current EL, SP_EL0: irq */
 rtos_aarch64_boot:
-    mrs     x19, tpidr_el1          /* boot argument (x0), kept until rtos_kernel_main */
+    mrs     x19, tpidr_el0          /* boot argument (x0), kept until rtos_kernel_main */
     mrs     x1, mpidr_el1
     mov     x2, #0x00ffffff
     orr     x2, x2, #0xff00000000   /* Aff3..Aff0 */
@@ -104,12 +105,13 @@ rtos_aarch64_boot:
     msr     sctlr_el1, x1
     mrs     x20, CurrentEL
     ubfx    x20, x20, #2, #2        /* x20 = boot exception level */
+    adr     x22, rtos_aarch64_boot_el1  /* where EL2/EL3 set-up returns to, at EL1 */
     cmp     x20, #2
     b.hi    rtos_aarch64_boot_el3
     b.eq    rtos_aarch64_boot_el2
     b       rtos_aarch64_boot_el1
 .Lpark:
-    wfe
+    wfi                             /* masked: forever (QEMU halts the vCPU) */
     b       .Lpark
 
     VECTOR  2                       /* fiq */
@@ -125,8 +127,7 @@ rtos_aarch64_boot_el3:
     isb
 1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el3, x1
-    adr     x1, rtos_aarch64_boot_el1
-    msr     elr_el3, x1
+    msr     elr_el3, x22
     isb
     eret
 
@@ -153,26 +154,32 @@ rtos_aarch64_boot_el2:
     isb
 1:  mov     x1, #SPSR_EL1H_MASKED
     msr     spsr_el2, x1
-    adr     x1, rtos_aarch64_boot_el1
-    msr     elr_el2, x1
+    msr     elr_el2, x22
     isb
     eret
 
     SLOT    4                       /* current EL, SP_EL1 (ours): sync */
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
     /* A data abort may be a guard-page hit with sp in the guard page: it
-     * runs on the abort stack (x0 parked in TPIDR_EL1, the faulting sp in
-     * SP_EL0, both unused otherwise; port.cpp puts that sp in the frame). */
-    msr     tpidr_el1, x0
+     * runs on this CPU's abort stack (x0 parked in TPIDR_EL0, the faulting
+     * sp in SP_EL0, both unused otherwise; port.cpp puts that sp in the
+     * frame). SMP: the stack is CpuLocal::exception_stack. */
+    msr     tpidr_el0, x0
     mrs     x0, esr_el1
     ubfx    x0, x0, #26, #6
     cmp     x0, #0x25               /* EC: data abort, current EL */
     b.ne    1f
     mov     x0, sp
     msr     sp_el0, x0
+#if defined(CONFIG_RTOS_SMP)
+    mrs     x0, tpidr_el1
+    ldr     x0, [x0, #CPU_EXCEPTION_STACK]
+    mov     sp, x0
+#else
     adrp    x0, rtos_aarch64_abort_stack_top
     add     sp, x0, :lo12:rtos_aarch64_abort_stack_top
-1:  mrs     x0, tpidr_el1
+#endif
+1:  mrs     x0, tpidr_el0
 #endif
     STUB    4
 
@@ -202,7 +209,9 @@ rtos_aarch64_boot_el1:
 
     adrp    x1, rtos_aarch64_boot_el
     str     w20, [x1, :lo12:rtos_aarch64_boot_el]
-
+#if defined(CONFIG_RTOS_SMP)
+    bl      rtos_aarch64_boot_cpu_local
+#endif
     bl      rtos_aarch64_mmu_init
     mov     x0, x19
     bl      rtos_kernel_main
@@ -272,6 +281,9 @@ rtos_aarch64_resume:
 rtos_aarch64_thread_start:
     .cfi_startproc
     .cfi_undefined x30              /* the first frame of a thread */
+#if defined(CONFIG_RTOS_SMP)
+    bl      rtos_kernel_thread_entry    /* releases the kernel lock (x19..x21 kept) */
+#endif
     msr     daifclr, #3
     mov     x0, x20
     blr     x19
@@ -288,10 +300,84 @@ rtos_aarch64_thread_start:
     VECTOR  14
     VECTOR  15
 
-#if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
+#if defined(CONFIG_RTOS_STACK_GUARD_PAGES) || defined(CONFIG_RTOS_SMP)
     .section .bss, "aw", %nobits
     .balign 16
-rtos_aarch64_abort_stack:
+rtos_aarch64_abort_stack:           /* the boot CPU's (SMP: CpuLocal::exception_stack) */
     .space  4096
 rtos_aarch64_abort_stack_top:
 #endif
+
+#if defined(CONFIG_RTOS_SMP)
+/* The boot core is logical CPU 0 whatever its MPIDR: TPIDR_EL1 points to
+ * its CpuLocal, whose exception stack is the static abort stack. */
+    .text
+rtos_aarch64_boot_cpu_local:
+    adrp    x0, rtos_cpu_locals
+    add     x0, x0, :lo12:rtos_cpu_locals
+    msr     tpidr_el1, x0
+    adrp    x1, rtos_aarch64_abort_stack_top
+    add     x1, x1, :lo12:rtos_aarch64_abort_stack_top
+    str     x1, [x0, #CPU_EXCEPTION_STACK]
+    ret
+
+/* A secondary core started by PSCI CPU_ON (port.cpp, start_cpu): MMU and
+ * caches off, x0 = the context id, here its CpuLocal, at the exception
+ * level of the caller (EL1; EL2 is handled too, as at boot). The boot core
+ * cleaned what is read here before the MMU is on (the CpuLocal and
+ * rtos_aarch64_mmu_regs) to the point of coherency. Nothing touches the
+ * stack before the MMU is on: with it off, stores bypass the caches, which
+ * may hold stale copies of that memory. */
+    .text
+    .global rtos_aarch64_secondary_entry
+rtos_aarch64_secondary_entry:
+    mov     x19, x0
+    mov     x1, #(SCTLR_EL1_RES1 & 0xffff)
+    movk    x1, #(SCTLR_EL1_RES1 >> 16), lsl #16
+    msr     sctlr_el1, x1
+    mrs     x20, CurrentEL
+    ubfx    x20, x20, #2, #2
+    adr     x22, 1f
+    cmp     x20, #2
+    b.hi    rtos_aarch64_boot_el3
+    b.eq    rtos_aarch64_boot_el2
+1:  msr     daifset, #0xf
+    msr     spsel, #1
+    msr     cpacr_el1, xzr          /* FP/SIMD traps, as on the boot core */
+    adr     x1, rtos_aarch64_vectors
+    msr     vbar_el1, x1
+    msr     tpidr_el1, x19
+    isb
+    adrp    x0, rtos_aarch64_mmu_regs
+    add     x0, x0, :lo12:rtos_aarch64_mmu_regs
+    bl      rtos_aarch64_mmu_on
+    ldr     x1, [x19, #CPU_EXCEPTION_STACK]
+    mov     sp, x1
+    mov     x29, xzr
+    mov     x30, xzr
+    bl      rtos_kernel_cpu_entry
+2:  wfi
+    b       2b
+#endif
+
+/* void rtos_aarch64_mmu_on(const MmuRegs* regs): MAIR, TCR, TTBR0, then the
+ * MMU and caches (SCTLR_EL1), as mmu.cpp computed them (ARM ARM D8: the
+ * TLB and instruction cache invalidated before the MMU is turned on). No
+ * stack: secondary cores call it before theirs is usable. */
+    .text
+    .global rtos_aarch64_mmu_on
+rtos_aarch64_mmu_on:
+    ldp     x1, x2, [x0]
+    ldp     x3, x4, [x0, #16]
+    msr     mair_el1, x1
+    msr     tcr_el1, x2
+    msr     ttbr0_el1, x3
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    ic      iallu
+    dsb     nsh
+    isb
+    msr     sctlr_el1, x4
+    isb
+    ret

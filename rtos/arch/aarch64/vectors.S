@@ -92,8 +92,12 @@ rtos_aarch64_trap_entry:
     stp     x26, x27, [sp, #208]
 1:
 
+#if defined(CONFIG_RTOS_SMP)
+    mrs     x19, tpidr_el1          /* this core's CpuLocal; callee-saved */
+#else
     adrp    x19, rtos_cpu_local     /* callee-saved: kept across the call */
     add     x19, x19, :lo12:rtos_cpu_local
+#endif
     ldr     w20, [x19, #CPU_DEPTH]
     add     w20, w20, #1
     str     w20, [x19, #CPU_DEPTH]

@@ -5,13 +5,22 @@
 #include <rtos/irq.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 
 #include "arch/port.hpp"
 #include "arch/tick_timer.hpp"
 #include "frame.hpp"
 #include "sbi.hpp"
 
+// The hart OpenSBI booted (start.S): logical CPU 0.
+extern "C" uint64_t rtos_riscv_boot_hart;
+uint64_t rtos_riscv_boot_hart = 0;
+#if defined(CONFIG_RTOS_SMP)
+rtos::arch::CpuLocal rtos_cpu_locals[CONFIG_RTOS_MAX_CPUS]{};
+extern "C" char rtos_riscv_secondary_entry[];
+#else
 rtos::arch::CpuLocal rtos_cpu_local{};
+#endif
 extern "C" char rtos_riscv_thread_start[];
 extern "C" char rtos_riscv_resume[];
 extern "C" char rtos_riscv_sstc_probe[];
@@ -27,11 +36,31 @@ enum ExceptionCause : uint64_t { kIllegalInstruction = 2 };
 constexpr uint64_t kSieSsie = 1u << 1, kSieStie = 1u << 5, kSieSeie = 1u << 9;
 
 uint64_t timebase_hz = 10000000;     // QEMU virt; the device tree's value replaces it
+bool use_sstc = false;               // probed on the boot hart; every hart alike
 ExitHandler exit_handler = nullptr;  // set once at boot (set_exit_handler), read on failure
-TickTimer ticker;
-bool use_sstc = false;
-bool tick_stopped = false;           // tickless idle: compare set beyond the next tick
-volatile unsigned tick_nesting = 0;  // trap depth seen by the latest tick
+
+// Each hart's tick (its own stimecmp): touched by that hart only, with
+// interrupts masked.
+struct HartTick {
+    TickTimer ticker;
+    bool stopped = false;           // tickless idle: compare set beyond the next tick
+    volatile unsigned nesting = 0;  // trap depth seen by the latest tick
+};
+#if defined(CONFIG_RTOS_SMP)
+HartTick hart_ticks[CONFIG_RTOS_MAX_CPUS];
+uint64_t tick_epoch = 0;  // the boot hart's timer start: every hart ticks on its boundaries
+inline HartTick& this_tick() {
+    return rtos::smp::active() ? hart_ticks[this_cpu().id] : hart_ticks[0];
+}
+// The harts' ticks are spread over the period (CPU n: n/kMaxCpus of it
+// later), so they do not all want the kernel lock at the same instant.
+inline uint64_t tick_stagger() {
+    return this_cpu().id * hart_ticks[0].ticker.period() / CONFIG_RTOS_MAX_CPUS;
+}
+#else
+HartTick hart_tick;
+inline HartTick& this_tick() { return hart_tick; }
+#endif
 
 #define CSR_READ(name)                              \
     ({                                              \
@@ -88,10 +117,11 @@ bool probe_sstc() {
 // a tickless idle period (the tick count must be current before its handler,
 // or the thread it wakes, reads it). Runs masked: the tick does not nest.
 void catch_up_ticks() {
-    tick_nesting = this_cpu().trap_depth;
-    tick_stopped = false;
-    uint64_t n = ticker.advance(counter_read());
-    set_compare(ticker.next());
+    HartTick& t = this_tick();
+    t.nesting = this_cpu().trap_depth;
+    t.stopped = false;
+    uint64_t n = t.ticker.advance(counter_read());
+    set_compare(t.ticker.next());
     if (n) kernel::announce_ticks(n);
 }
 
@@ -139,30 +169,127 @@ void timer_start(uint32_t hz) {
 #if defined(CONFIG_ARCH_RISCV64_SSTC)
     use_sstc = probe_sstc();
 #endif
-    set_compare(ticker.start(counter_read(), timebase_hz / hz));
+    uint64_t now = counter_read();
+#if defined(CONFIG_RTOS_SMP)
+    tick_epoch = now;
+#endif
+    set_compare(this_tick().ticker.start(now, timebase_hz / hz));
     asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
 }
 
+#if defined(CONFIG_RTOS_SMP)
+void timer_start_cpu() {
+    set_compare(this_tick().ticker.start_aligned(tick_epoch + tick_stagger(), counter_read(),
+                                                 hart_ticks[0].ticker.period()));
+    asm volatile("csrs sie, %0" ::"r"(kSieStie | kSieSeie | kSieSsie));
+}
+#endif
+
 void timer_idle(uint64_t ticks) {
     if (ticks <= 1) return;  // the next tick is due anyway
-    tick_stopped = true;
-    set_compare(ticker.after(ticks));
+    HartTick& t = this_tick();
+    t.stopped = true;
+    set_compare(t.ticker.after(ticks));
 }
 
 const char* timer_source() { return use_sstc ? "sstc" : "sbi"; }
 
-unsigned last_tick_nesting() { return tick_nesting; }
+unsigned last_tick_nesting() {
+#if defined(CONFIG_RTOS_SMP)
+    IrqState s = irq_save();
+    unsigned n = this_tick().nesting;
+    irq_restore(s);
+    return n;
+#else
+    return this_tick().nesting;
+#endif
+}
 
 // irq::dispatch() runs inside run_preemptible_by_tick() already (the external
 // interrupt path), so a handler only needs calling.
 void run_irq_handler(unsigned, void (*handler)(void*), void* arg) { handler(arg); }
 
+#if defined(CONFIG_RTOS_SMP)
+// SSIP is also the inter-processor interrupt: the reason says which.
+void raise_soft_interrupt() {
+    IrqState s = irq_save();
+    __atomic_fetch_or(&this_cpu().ipi_reasons, kIpiSoft, __ATOMIC_RELAXED);
+    asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory");
+    irq_restore(s);
+}
+#else
 void raise_soft_interrupt() { asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory"); }
+#endif
 
 uint64_t counter_frequency() { return timebase_hz; }
 void set_counter_frequency(uint64_t hz) {
     if (hz) timebase_hz = hz;
 }
+
+void set_firmware_method(const char*) {}  // SBI is the only firmware
+
+uint64_t boot_cpu_hw_id() { return rtos_riscv_boot_hart; }
+
+#if defined(CONFIG_RTOS_SMP)
+
+// SBI HSM hart_start (SBI spec v2.0, chapter 9): the hart enters
+// rtos_riscv_secondary_entry in S-mode with a1 = its CpuLocal.
+const char* start_cpu(unsigned cpu, uint64_t hw_id, void* stack_top) {
+    CpuLocal& c = cpu_local(cpu);
+    c.exception_stack = reinterpret_cast<uintptr_t>(stack_top);
+    if (sbi::call(sbi::kExtBase, sbi::kBaseProbeExtension, sbi::kExtHsm).value == 0)
+        return "the SBI firmware has no HSM extension";
+    // RVWMO (RISC-V unprivileged spec, "Memory Ordering Instructions"): FENCE
+    // IORW,IORW orders every earlier access of this hart (the CpuLocal, the
+    // idle thread, the patched code) before the firmware's accesses that
+    // follow the ecall, among them the HSM state and the IPI that wake the
+    // hart, so the new hart reads them as written.
+    asm volatile("fence iorw, iorw" ::: "memory");
+    sbi::Result r = sbi::call(sbi::kExtHsm, sbi::kHsmHartStart, hw_id,
+                              reinterpret_cast<uintptr_t>(rtos_riscv_secondary_entry),
+                              reinterpret_cast<uintptr_t>(&c));
+    switch (r.error) {
+    case 0: return nullptr;
+    case sbi::kErrAlreadyAvailable: return "SBI hart_start: already started";
+    case sbi::kErrInvalidParam: return "SBI hart_start: no such hart";
+    default: return "SBI hart_start failed";
+    }
+}
+
+// SBI IPI extension, send_ipi(hart_mask, hart_mask_base) (SBI spec v2.0,
+// chapter 7): sets the hart's SSIP.
+void send_ipi(unsigned cpu) {
+    // The reasons (an AMO) and what they refer to are visible before the
+    // firmware's store that raises the interrupt (FENCE IORW,IORW: RVWMO,
+    // as in start_cpu); else the handler could find no reason, and the
+    // reason no interrupt.
+    asm volatile("fence iorw, iorw" ::: "memory");
+    sbi::call(sbi::kExtIpi, sbi::kIpiSendIpi, 1, cpu_local(cpu).hw_id);
+}
+
+void frame_pc_sp(const void* frame, uintptr_t& pc, uintptr_t& sp) {
+    const auto* f = static_cast<const TrapFrame*>(frame);
+    pc = f->sepc;
+    sp = f->x[riscv::kRegSp - 1];
+}
+
+// JAL x0, target (RISC-V unprivileged spec, "Unconditional Jumps": J-type,
+// a signed 21-bit byte offset). The no-op is 4 bytes (.option norvc) but
+// may be only 2-byte aligned: two halfword stores.
+void patch_branch(void* site, const void* target) {
+    auto off = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(target) -
+                                     reinterpret_cast<uintptr_t>(site));
+    uint32_t insn = ((off & 0x100000) << 11) | ((off & 0x7fe) << 20) | ((off & 0x800) << 9) |
+                    (off & 0xff000) | 0x6f;
+    auto* h = static_cast<volatile uint16_t*>(site);
+    h[0] = static_cast<uint16_t>(insn);
+    h[1] = static_cast<uint16_t>(insn >> 16);
+}
+
+// FENCE.I (Zifencei) orders this hart's stores before its own later
+// instruction fetches; a hart started afterwards fetches from memory.
+void sync_instructions() { asm volatile("fence.i" ::: "memory"); }
+#endif
 
 void poweroff() {
     irq_save();
@@ -225,7 +352,14 @@ extern "C" void rtos_riscv_trap_handler(rtos::arch::riscv::TrapFrame* frame) {
     using namespace rtos::arch;
     uint64_t cause = CSR_READ(scause);
     if (cause & kCauseInterrupt) {
-        if (tick_stopped) catch_up_ticks();
+#if defined(CONFIG_RTOS_SMP)
+        if (rtos::smp::active()) {  // the stop report and `cpus`
+            CpuLocal& cpu = this_cpu();
+            cpu.trap_frame = frame;
+            ++cpu.interrupts;
+        }
+#endif
+        if (this_tick().stopped) catch_up_ticks();
         switch (cause & ~kCauseInterrupt) {
         case kTimer: on_timer(); return;
         case kExternal: run_preemptible_by_tick([] { rtos::irq::dispatch(); }); return;

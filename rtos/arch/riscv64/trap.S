@@ -6,6 +6,10 @@
  * rtos_arch_switch a thread makes when it blocks or yields, so a preempted
  * thread resumes inside its own trap exit and pops its frame.
  *
+ * SMP: s1 below is this hart's CpuLocal, from tp (arch/cpu_local.hpp). tp
+ * is never restored from a frame: a preempted thread may resume on another
+ * hart, whose tp must stay.
+ *
  * Traps nest (arch/port.hpp): the timer may interrupt an external or
  * software interrupt handler, which runs with sstatus.SIE set. The nested
  * trap pushes its frame below the interrupted handler's on the same stack,
@@ -106,7 +110,11 @@ rtos_riscv_trap_entry:
     sd      x27, 208(sp)
 1:
 
+#if defined(CONFIG_RTOS_SMP)
+    mv      s1, tp                      /* this hart's CpuLocal; callee-saved */
+#else
     la      s1, rtos_cpu_local          /* callee-saved: kept across the call */
+#endif
     lw      t2, CPU_DEPTH(s1)
     addi    t2, t2, 1
     sw      t2, CPU_DEPTH(s1)
@@ -131,7 +139,9 @@ rtos_riscv_restore_frame:
     csrw    sstatus, t0
     ld      x1, 0(sp)
     ld      x3, 16(sp)
+#if !defined(CONFIG_RTOS_SMP)
     ld      x4, 24(sp)
+#endif
     ld      x6, 40(sp)
     ld      x7, 48(sp)
     ld      x8, 56(sp)
@@ -258,6 +268,9 @@ rtos_riscv_resume:
 rtos_riscv_thread_start:
     .cfi_startproc
     .cfi_undefined ra               /* the first frame of a thread */
+#if defined(CONFIG_RTOS_SMP)
+    call    rtos_kernel_thread_entry    /* releases the kernel lock (s1..s3 kept) */
+#endif
     csrsi   sstatus, 2
     li      s0, 0
     mv      a0, s2

@@ -24,5 +24,10 @@ void init(uintptr_t boot_arg);
 MemoryRange heap_range();
 /// Total RAM as found at boot.
 MemoryRange ram();
+/// The CPUs the board has (device tree /cpus: enabled cpu nodes, in tree
+/// order): their hardware ids (riscv64: hart id; aarch64: MPIDR affinity),
+/// at most `max` of them. Returns how many; 0 without a device tree (the
+/// boot CPU alone then).
+std::size_t cpu_ids(uint64_t* out, std::size_t max);
 
 }  // namespace rtos::board

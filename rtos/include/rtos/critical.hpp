@@ -1,6 +1,10 @@
 // Critical sections, both nestable and RAII-guarded:
-//   IrqLock        masks interrupts (protects data shared with ISRs)
-//   SchedulerLock  keeps the current thread running; interrupts still run
+//   IrqLock        masks interrupts on this CPU, and nothing more: with
+//                  several CPUs (CONFIG_RTOS_SMP) data shared with an
+//                  interrupt handler or another thread needs a SpinLock
+//                  (rtos/spinlock.hpp), whose guard also masks
+//   SchedulerLock  keeps the current thread running on its CPU; interrupts
+//                  still run, and so do the other CPUs
 #pragma once
 
 // The port's inline interrupt primitives; nothing else of the port.

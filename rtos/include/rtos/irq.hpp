@@ -46,6 +46,29 @@ public:
     /// Short name for the boot log.
     virtual const char* name() const = 0;
 
+    // ---- SMP (docs/smp.md). Logical CPU numbers (rtos/smp.hpp); the boot
+    // ---- CPU is set up by the controller's probe.
+    /// The per-CPU part of the set-up, on CPU `cpu` as it starts (PLIC: its
+    /// hart's S-mode context; GIC: its CPU interface, banked SGIs and PPIs,
+    /// redistributor). Interrupts masked.
+    virtual void init_cpu(unsigned cpu) { (void)cpu; }
+    /// Makes software interrupt `irq` pending on CPU `cpu` (GIC: an SGI to
+    /// that CPU). False when the controller has none.
+    virtual bool raise_on(unsigned irq, unsigned cpu) {
+        (void)irq;
+        (void)cpu;
+        return false;
+    }
+    /// Delivers device interrupt `irq` to CPU `cpu` from now on (PLIC: the
+    /// enable bit in that hart's context; GICv2: GICD_ITARGETSR; GICv3:
+    /// GICD_IROUTER). False for an interrupt that cannot move (per-CPU
+    /// ones, LPIs) or a controller that cannot route.
+    virtual bool route(unsigned irq, unsigned cpu) {
+        (void)irq;
+        (void)cpu;
+        return false;
+    }
+
 protected:
     ~Controller() = default;
 };
@@ -107,5 +130,15 @@ MsiController* msi_controller();
 
 /// Interrupts taken per source since boot (for diagnostics).
 unsigned long count(unsigned irq);
+
+/// The CPU device interrupt `irq` is delivered to (0 with SMP off). With
+/// several CPUs online, attach() spreads the lines it enables round robin
+/// over them (lines attached before the other CPUs start stay on CPU 0);
+/// route() moves one. False when the line cannot move.
+unsigned cpu_of(unsigned irq);
+bool route(unsigned irq, unsigned cpu);
+
+/// Kernel: the controller's per-CPU set-up on a CPU that starts.
+void init_this_cpu();
 
 }  // namespace rtos::irq

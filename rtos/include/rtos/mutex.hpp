@@ -38,11 +38,14 @@ public:
     static void update_inherited_priority(Thread* t);
     /// Releases every mutex held by an exiting thread.
     static void release_all_owned_by(Thread* t);
+    /// unlock() for a caller holding the kernel lock (condition variables).
+    Status unlock_locked();
 
     ListNode owner_node;  ///< in the owner's Thread::owned_mutexes
 
 private:
     void hand_over();
+    Status unlock_body();
     Thread* owner_ = nullptr;
     unsigned depth_ = 0;
     WaitQueue waiters_;

@@ -32,8 +32,10 @@ public:
 
     uint32_t count() const { return count_; }
 
-private:
+    /// Kernel-internal: give() for a caller holding the kernel lock.
     Status give_locked();
+
+private:
     volatile uint32_t count_;
     uint32_t max_;
     WaitQueue waiters_;

@@ -19,6 +19,7 @@ struct ThreadInfo {
     std::size_t stack_used;  ///< high-water mark
     std::size_t stack_size;
     uint64_t cpu_time;  ///< counter ticks spent running, the running thread's slice included
+    unsigned cpu;       ///< the CPU it runs on, or last ran on (rtos/smp.hpp)
 };
 
 struct Snapshot {
@@ -27,7 +28,7 @@ struct Snapshot {
     uint64_t counter;    ///< the free-running counter when the snapshot was taken
 };
 
-/// Copies up to `max` threads into `out`, all under one interrupt lock so the
+/// Copies up to `max` threads into `out`, all under the kernel lock so the
 /// rows are consistent with each other. With CONFIG_RTOS_STACK_GUARD_CHECK it
 /// also runs the full guard-band scan of every thread (a broken band panics,
 /// naming the thread).

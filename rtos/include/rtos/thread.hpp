@@ -9,6 +9,7 @@
 #include <rtos/config.hpp>
 
 #include "list.hpp"
+#include "smp.hpp"
 #include "types.hpp"
 #include "wait_queue.hpp"
 
@@ -29,6 +30,10 @@ public:
         unsigned priority = 10;
         /// Round-robin slice in ticks; 0 = CONFIG_RTOS_TIMESLICE_TICKS.
         unsigned timeslice = 0;
+        /// The CPUs the thread may run on (rtos/smp.hpp; cpu_mask(1): pinned
+        /// to CPU 1). 0: those of the thread that creates it, as on Linux
+        /// (every CPU for threads made before the scheduler starts).
+        CpuMask affinity = 0;
     };
 
     constexpr Thread() = default;
@@ -56,6 +61,14 @@ public:
     /// priority inheritance while the thread holds mutexes).
     Status set_priority(unsigned priority);
     unsigned priority() const { return prio; }
+    /// Restricts the thread to the CPUs in `mask` (bits beyond the CPUs
+    /// online are ignored; none left: invalid). A thread running on a CPU
+    /// the mask excludes moves at once (the CPU is interrupted); a ready one
+    /// runs where the mask allows. With SMP off only CPU 0 exists.
+    Status set_affinity(CpuMask mask);
+    CpuMask affinity() const;
+    /// The CPU the thread runs on, or last ran on (0 before it first ran).
+    unsigned cpu() const;
     unsigned base_priority() const { return base_prio; }
     const char* name() const { return thread_name; }
     ThreadState state() const;
@@ -81,6 +94,14 @@ public:
     Status init_guarded(const Params& params, Entry entry, void* arg, void* stack,
                         std::size_t stack_size, void* guard);
     void* sp = nullptr;  ///< saved stack pointer (trap frame on the stack)
+#if defined(CONFIG_RTOS_SMP)
+    // Under the kernel lock. on_cpu: some CPU's current thread, from the
+    // switch to it until the switch away (never picked by another CPU
+    // meanwhile); run_cpu: that CPU, or the last one.
+    CpuMask cpu_affinity = kAllCpus;
+    uint8_t run_cpu = 0;
+    bool on_cpu = false;
+#endif
     const char* thread_name = "?";
     unsigned prio = 0;                             ///< effective priority (raised by inheritance)
     unsigned base_prio = 0;                        ///< priority set by the application

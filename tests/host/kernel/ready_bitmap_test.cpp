@@ -2,6 +2,7 @@
 
 #include <random>
 #include <set>
+#include <vector>
 
 #include "kernel/ready_bitmap.hpp"
 
@@ -24,6 +25,11 @@ void check_against_model(unsigned seed) {
         }
         ASSERT_EQ(bm.highest(), model.empty() ? N : *model.begin()) << "step " << i;
         ASSERT_EQ(bm.test(p), model.count(p) == 1);
+        if (i % 97 == 0) {  // next(): every set priority in order (the SMP pick walks them)
+            std::vector<unsigned> walked;
+            for (unsigned q = bm.highest(); q < N; q = bm.next(q)) walked.push_back(q);
+            ASSERT_EQ(walked, std::vector<unsigned>(model.begin(), model.end())) << "step " << i;
+        }
     }
 }
 

@@ -49,3 +49,16 @@ TEST(TickTimer, IdleCompareSaturates) {
     EXPECT_EQ(t.after(5), 500u);
     EXPECT_EQ(t.after(~uint64_t{0}), ~uint64_t{0});
 }
+
+namespace {
+// The tick of a CPU started later falls on the boot CPU's boundaries (SMP).
+TEST(TickTimer, StartAlignedSharesTheBootCpusBoundaries) {
+    TickTimer boot, other;
+    EXPECT_EQ(boot.start(1000, 100), 1100u);
+    EXPECT_EQ(other.start_aligned(1000, 1234, 100), 1300u);
+    EXPECT_EQ(other.advance(1299), 0u);
+    EXPECT_EQ(other.advance(1300), 1u);
+    EXPECT_EQ(other.next(), 1400u);
+    EXPECT_EQ(other.start_aligned(1000, 1000, 100), 1100u);  // started on a boundary
+}
+}  // namespace

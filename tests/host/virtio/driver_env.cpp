@@ -21,6 +21,8 @@ fake::FakeMmioDevice::Options fake_options(const DeviceSetup& s) {
     o.features = s.features;
     if (s.offer_event_idx) o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_EVENT_IDX);
     if (s.offer_indirect) o.features |= virtio::feature_bit(virtio::VIRTIO_RING_F_INDIRECT_DESC);
+    if (s.offer_packed && s.version == virtio::mmio::VERSION_MODERN)
+        o.features |= virtio::feature_bit(virtio::VIRTIO_F_RING_PACKED);
     return o;
 }
 }  // namespace

@@ -28,6 +28,11 @@
 
 namespace driver_test {
 
+/// Whether a DeviceSetup offers VIRTIO_F_RING_PACKED unless it says
+/// otherwise: the ring layout of the scenario (rig::VersionScenarios sets it
+/// before the scenario's process starts).
+inline bool offer_packed_default = false;
+
 /// The device as the bus finds it.
 struct DeviceSetup {
     std::uint32_t version = virtio::mmio::VERSION_MODERN;  ///< register layout
@@ -37,6 +42,7 @@ struct DeviceSetup {
     /// (the core accepts those its Kconfig variant has).
     bool offer_event_idx = true;
     bool offer_indirect = true;
+    bool offer_packed = offer_packed_default;  ///< modern devices only
     std::uint16_t num_queues = 2;
     std::uint32_t queue_num_max = 1024;
     std::size_t config_size = 64;

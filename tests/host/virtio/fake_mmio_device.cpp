@@ -96,9 +96,19 @@ std::uint64_t FakeMmioDevice::driver_features() const {
 FakeMmioDevice::QueueView FakeMmioDevice::queue(std::uint16_t index) const {
     const Queue& q = queues_.at(index);
     const bool live = legacy() ? (q.pfn != 0 && q.used != 0) : q.ready;
-    return {q.num,          q.align,          q.desc,     q.avail,  q.used,
-            live,           q.last_avail_idx, q.used_idx, q.chains, q.indirect_chains,
-            q.longest_chain};
+    return {q.num,
+            q.align,
+            q.desc,
+            q.avail,
+            q.used,
+            live,
+            q.last_avail_idx,
+            q.used_idx,
+            q.chains,
+            q.indirect_chains,
+            q.longest_chain,
+            q.avail_wrap,
+            q.used_wrap};
 }
 
 // ---- knobs ----------------------------------------------------------------------
@@ -115,11 +125,15 @@ void FakeMmioDevice::inject(UsedFault fault, std::uint16_t jump) {
 void FakeMmioDevice::set_no_notify(std::uint16_t queue, bool on) {
     Queue& q = queues_.at(queue);
     q.no_notify = on;
-    if (q.used != 0) store<std::uint16_t>(q.used, on ? VIRTQ_USED_F_NO_NOTIFY : 0);
+    if (q.used == 0) return;
+    if (packed())  // the Device Event Suppression flags
+        store<std::uint16_t>(q.used + 2, on ? RING_EVENT_FLAGS_DISABLE : RING_EVENT_FLAGS_ENABLE);
+    else store<std::uint16_t>(q.used, on ? VIRTQ_USED_F_NO_NOTIFY : 0);
 }
 
 void FakeMmioDevice::bump_used_idx(std::uint16_t queue, std::uint16_t by) {
     Queue& q = queues_.at(queue);
+    if (packed()) return write_used_packed(q, 0, 0, 0);  // (by: any move is a jump)
     q.used_idx = static_cast<std::uint16_t>(q.used_idx + by);
     store<std::uint16_t>(q.used + 2, q.used_idx);
 }
@@ -409,6 +423,7 @@ void FakeMmioDevice::process(std::uint16_t index) {
         violation("queue " + std::to_string(index) + " used before it was set up");
         return;
     }
+    if (packed()) return process_packed(index, q);
     if (!negotiated(VIRTIO_RING_F_EVENT_IDX))
         store<std::uint16_t>(q.used, q.no_notify ? VIRTQ_USED_F_NO_NOTIFY : 0);
     std::vector<std::pair<Chain, std::uint32_t>> finished;  // held back when reversing
@@ -489,15 +504,67 @@ bool FakeMmioDevice::walk_chain(Queue& q, std::uint16_t head, Chain& chain) {
     return true;
 }
 
+unsigned FakeMmioDevice::buffers_on_ring(std::uint16_t index) const {
+    const Queue& q = queues_.at(index);
+    if (!packed()) return static_cast<std::uint16_t>(load<std::uint16_t>(q.avail + 2) - q.used_idx);
+    // Packed: the lists still available at last_avail_idx (one per
+    // descriptor without NEXT), and those taken and not yet used.
+    unsigned n = static_cast<unsigned>(q.outstanding.size());
+    std::uint16_t pos = q.last_avail_idx;
+    bool wrap = q.avail_wrap;
+    for (std::uint16_t k = 0; k < q.num; ++k) {
+        const auto d = load<PvirtqDesc>(q.desc + sizeof(PvirtqDesc) * pos);
+        if ((d.flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
+            (wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED))
+            break;
+        if ((d.flags & VIRTQ_DESC_F_NEXT) == 0) ++n;
+        if (++pos == q.num) {
+            pos = 0;
+            wrap = !wrap;
+        }
+    }
+    return n;
+}
+
 std::uint16_t FakeMmioDevice::pick_not_in_flight(const Queue& q, std::uint16_t head) const {
     std::set<std::uint16_t> busy = q.outstanding;
     busy.insert(head);
-    const auto avail_idx = load<std::uint16_t>(q.avail + 2);
-    for (std::uint16_t k = q.last_avail_idx; k != avail_idx; ++k)
-        busy.insert(load<std::uint16_t>(q.avail + sizeof(VirtqAvail) + 2u * (k % q.num)));
+    if (packed()) {  // Buffer IDs still to be taken from the ring
+        std::uint16_t pos = q.last_avail_idx;
+        bool wrap = q.avail_wrap;
+        for (std::uint16_t n = 0; n < q.num; ++n) {
+            const auto d = load<PvirtqDesc>(q.desc + sizeof(PvirtqDesc) * pos);
+            if ((d.flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
+                (wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED))
+                break;
+            busy.insert(d.id);
+            if (++pos == q.num) {
+                pos = 0;
+                wrap = !wrap;
+            }
+        }
+    } else {
+        const auto avail_idx = load<std::uint16_t>(q.avail + 2);
+        for (std::uint16_t k = q.last_avail_idx; k != avail_idx; ++k)
+            busy.insert(load<std::uint16_t>(q.avail + sizeof(VirtqAvail) + 2u * (k % q.num)));
+    }
     for (std::uint16_t i = 0; i < q.num; ++i)
         if (busy.count(i) == 0) return i;
     return static_cast<std::uint16_t>(q.num + 1);
+}
+
+UsedFault FakeMmioDevice::take_fault() {
+    const UsedFault f = fault_;
+    fault_ = UsedFault::none;
+    return f;
+}
+
+void FakeMmioDevice::count_chain(Queue& q, const Chain& chain) {
+    ++q.chains;
+    if (chain.indirect) ++q.indirect_chains;
+    q.longest_chain = std::max(q.longest_chain, chain.descriptors);
+    if (recent_.size() == kRecentChains) recent_.erase(recent_.begin());
+    recent_.push_back(chain);
 }
 
 void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain,
@@ -505,7 +572,7 @@ void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain
     (void)index;
     std::uint32_t id = chain.head;
     std::uint16_t advance = 1;
-    switch (fault_) {
+    switch (take_fault()) {
     case UsedFault::none: break;
     case UsedFault::id_out_of_range: id = q.num + 3u; break;
     case UsedFault::id_not_in_flight: id = pick_not_in_flight(q, chain.head); break;
@@ -513,8 +580,8 @@ void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain
         len = static_cast<std::uint32_t>(chain.writable_bytes() + 1);
         break;
     case UsedFault::idx_jump: advance = static_cast<std::uint16_t>(1 + fault_jump_); break;
+    case UsedFault::wrong_wrap: break;  // a packed ring's fault
     }
-    fault_ = UsedFault::none;
 
     // 2.7.8: the entry, then (after a barrier) the idx that publishes it.
     const std::uint64_t elem =
@@ -525,12 +592,7 @@ void FakeMmioDevice::push_used(std::uint16_t index, Queue& q, const Chain& chain
     q.used_idx = static_cast<std::uint16_t>(q.used_idx + advance);
     store<std::uint16_t>(q.used + 2, q.used_idx);
     if (id == chain.head) q.outstanding.erase(chain.head);
-
-    ++q.chains;
-    if (chain.indirect) ++q.indirect_chains;
-    q.longest_chain = std::max(q.longest_chain, chain.descriptors);
-    if (recent_.size() == kRecentChains) recent_.erase(recent_.begin());
-    recent_.push_back(chain);
+    count_chain(q, chain);
 
     // QEMU virtio_should_notify().
     std::atomic_thread_fence(std::memory_order_seq_cst);

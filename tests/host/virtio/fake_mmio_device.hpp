@@ -10,6 +10,13 @@
 //     lets the test's behaviour consume readable / fill writable segments,
 //     writes used entries, updates avail_event and raises the interrupt as
 //     QEMU's virtio_should_notify() decides.
+// With VIRTIO_F_RING_PACKED negotiated the queue is a packed ring (2.8,
+// fake_packed_ring.cpp), again as QEMU's hw/virtio does it: descriptors taken
+// in ring order while their AVAIL/USED marks say available in the device's
+// lap, one used descriptor per buffer written at the device's used position
+// (which then skips the buffer's descriptors), the Device Event Suppression
+// word written as QEMU's virtio_queue_set_notification() does and the
+// interrupt decided as its virtio_packed_should_notify().
 // Misbehaviour knobs let tests play an untrusted device. Protocol mistakes of
 // the driver are collected in violations(), which tests expect to be empty.
 #pragma once
@@ -30,11 +37,12 @@ namespace fake {
 
 /// One available chain as the device sees it.
 struct Chain {
-    std::uint16_t head = 0;
+    std::uint16_t head = 0;  ///< split: head descriptor; packed: Buffer ID
     std::vector<std::span<const std::uint8_t>> readable;
     std::vector<std::span<std::uint8_t>> writable;
     bool indirect = false;
-    std::size_t descriptors = 0;  ///< descriptors walked (table entries when indirect)
+    std::size_t descriptors = 0;   ///< descriptors walked (table entries when indirect)
+    std::uint16_t ring_slots = 1;  ///< packed: ring descriptors the buffer takes
 
     std::size_t readable_bytes() const;
     std::size_t writable_bytes() const;
@@ -56,7 +64,9 @@ enum class UsedFault {
     id_out_of_range,   ///< id = queue size + 3
     id_not_in_flight,  ///< id of a descriptor that is not an outstanding head
     len_too_big,       ///< len = writable bytes of the chain + 1
-    idx_jump,          ///< used idx advanced by 1 + fault_jump instead of 1
+    idx_jump,          ///< used idx advanced by 1 + fault_jump instead of 1 (packed: fault_jump
+                       ///< more used descriptors repeating the Buffer ID follow)
+    wrong_wrap,        ///< packed: AVAIL/USED marks of the other lap
 };
 
 class FakeMmioDevice final : public virtio::RegisterWindow {
@@ -110,7 +120,8 @@ public:
     void inject(UsedFault fault, std::uint16_t jump = 0);
     /// used.flags VIRTQ_USED_F_NO_NOTIFY (honoured by drivers without EVENT_IDX).
     void set_no_notify(std::uint16_t queue, bool on);
-    /// Bumps used.idx without writing an entry (a device making things up).
+    /// Bumps used.idx without writing an entry (a device making things up;
+    /// packed: marks the next descriptor used, Buffer ID 0, staying there).
     void bump_used_idx(std::uint16_t queue, std::uint16_t by);
     /// Writes config bytes and bumps ConfigGeneration.
     void change_config(std::uint32_t offset, std::span<const std::uint8_t> bytes);
@@ -140,15 +151,21 @@ public:
 
     struct QueueView {
         std::uint16_t num;
-        std::uint32_t align;  ///< legacy QueueAlign
-        std::uint64_t desc, avail, used;
-        bool live;  ///< ready (modern) / PFN set and rings computed (legacy)
-        std::uint16_t last_avail_idx, used_idx;
-        std::uint64_t chains;  ///< chains completed so far
+        std::uint32_t align;              ///< legacy QueueAlign
+        std::uint64_t desc, avail, used;  ///< packed: ring, driver area, device area
+        bool live;                        ///< ready (modern) / PFN set and rings computed (legacy)
+        std::uint16_t last_avail_idx, used_idx;  ///< packed: ring positions
+        std::uint64_t chains;                    ///< chains completed so far
         std::uint64_t indirect_chains;
         std::size_t longest_chain;
+        bool avail_wrap, used_wrap;  ///< packed: the Device Ring Wrap Counters
     };
+    /// VIRTIO_F_RING_PACKED negotiated: the queues are packed rings.
+    bool packed() const { return negotiated(virtio::VIRTIO_F_RING_PACKED); }
     QueueView queue(std::uint16_t index) const;
+    /// Buffers the driver has on queue `index` now: available (not yet
+    /// taken) or taken and not yet used; either layout.
+    unsigned buffers_on_ring(std::uint16_t index) const;
     /// The last chains the behaviour saw (bounded history, newest last).
     const std::vector<Chain>& recent_chains() const { return recent_; }
 
@@ -164,6 +181,8 @@ private:
         std::uint64_t desc = 0, avail = 0, used = 0;
         std::uint16_t last_avail_idx = 0;
         std::uint16_t used_idx = 0;
+        bool avail_wrap = true;  // packed (2.8.1: start at 1)
+        bool used_wrap = true;
         std::uint16_t signalled_used = 0;
         bool signalled_used_valid = false;
         bool no_notify = false;
@@ -183,6 +202,15 @@ private:
     bool walk_chain(Queue& q, std::uint16_t head, Chain& chain);
     void push_used(std::uint16_t index, Queue& q, const Chain& chain, std::uint32_t len);
     std::uint16_t pick_not_in_flight(const Queue& q, std::uint16_t head) const;
+    UsedFault take_fault();
+    void count_chain(Queue& q, const Chain& chain);
+    // The packed ring (fake_packed_ring.cpp).
+    void process_packed(std::uint16_t index, Queue& q);
+    bool walk_packed(Queue& q, Chain& chain);
+    void push_used_packed(Queue& q, const Chain& chain, std::uint32_t len);
+    void write_used_packed(Queue& q, std::uint16_t id, std::uint32_t len, std::uint16_t slots,
+                           bool wrong_wrap = false);
+    bool should_notify_packed(Queue& q);
     std::uint32_t config_read(std::uint32_t offset, unsigned size);
     void config_write(std::uint32_t offset, unsigned size, std::uint32_t value);
 

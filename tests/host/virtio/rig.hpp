@@ -21,6 +21,12 @@ using virtio::feature_bit;
 
 inline constexpr std::uint32_t kLegacy = virtio::mmio::VERSION_LEGACY;
 inline constexpr std::uint32_t kModern = virtio::mmio::VERSION_MODERN;
+/// A layout beside the two versions: a modern device that also offers
+/// VIRTIO_F_RING_PACKED (the queues are packed rings).
+inline constexpr std::uint32_t kPacked = 0x100 | kModern;
+
+/// The virtio-mmio version of a layout.
+constexpr std::uint32_t mmio_version(std::uint32_t layout) { return layout & 0xff; }
 
 /// The virtio-mmio versions this build drives (Kconfig variant).
 inline std::vector<std::uint32_t> enabled_versions() {
@@ -30,8 +36,15 @@ inline std::vector<std::uint32_t> enabled_versions() {
     return v;
 }
 
+/// The versions, and the packed ring when the build offers it.
+inline std::vector<std::uint32_t> enabled_layouts() {
+    std::vector<std::uint32_t> v = enabled_versions();
+    if (virtio::config::ring_packed) v.push_back(kPacked);
+    return v;
+}
+
 inline std::string version_name(const testing::TestParamInfo<std::uint32_t>& info) {
-    return info.param == kLegacy ? "legacy" : "modern";
+    return info.param == kLegacy ? "legacy" : info.param == kPacked ? "packed" : "modern";
 }
 
 /// Ring features the core offers in this build.
@@ -45,20 +58,30 @@ inline std::uint64_t core_ring_features() {
 /// What a boot line shows after "features " (Device::describe_features())
 /// when the device offers every feature of this build's core and the
 /// device-type `words` (in bit order): those, then indirect_desc and
-/// event_idx as configured, version_1 on a modern device; "none" if empty.
-inline std::string feature_words(const std::string& words, std::uint32_t version) {
+/// event_idx as configured, version_1 on a modern device, ring_packed in
+/// the packed layout; "none" if empty.
+inline std::string feature_words(const std::string& words, std::uint32_t layout) {
     std::string s = words;
     auto add = [&](const char* w) { s += (s.empty() ? "" : " ") + std::string(w); };
     if (virtio::config::indirect_desc) add("indirect_desc");
     if (virtio::config::event_idx) add("event_idx");
-    if (version == kModern) add("version_1");
+    if (mmio_version(layout) == kModern) add("version_1");
+    if (layout == kPacked) add("ring_packed");
     return s.empty() ? "none" : s;
 }
 
-inline fake::FakeMmioDevice::Options options(std::uint32_t version, std::uint64_t features = 0) {
+/// What a boot line shows from "queue": " queue 8 ring split" (packed layout:
+/// "ring packed").
+inline std::string queue_words(unsigned size, std::uint32_t layout) {
+    return " queue " + std::to_string(size) + (layout == kPacked ? " ring packed" : " ring split");
+}
+
+/// The device of a layout; packed adds VIRTIO_F_RING_PACKED to `features`.
+inline fake::FakeMmioDevice::Options options(std::uint32_t layout, std::uint64_t features = 0) {
     fake::FakeMmioDevice::Options o;
-    o.version = version;
+    o.version = mmio_version(layout);
     o.features = features;
+    if (layout == kPacked) o.features |= feature_bit(virtio::VIRTIO_F_RING_PACKED);
     return o;
 }
 

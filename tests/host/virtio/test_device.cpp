@@ -47,12 +47,16 @@ TEST_P(DeviceTest, NegotiatesTheIntersection) {
     ASSERT_EQ(r.start(8, asked), Error::ok) << host_hal::log();
     std::uint64_t expected = flush | core_ring_features();
     if (!legacy()) expected |= feature_bit(VIRTIO_F_VERSION_1);
+    // The packed ring: a modern device, and only when built to offer it.
+    const bool packed = !legacy() && config::ring_packed;
+    if (packed) expected |= feature_bit(VIRTIO_F_RING_PACKED);
     EXPECT_EQ(r.device.features(), expected);
     EXPECT_EQ(r.fake.driver_features(), expected);
     EXPECT_EQ(r.device.has_feature(VIRTIO_F_VERSION_1), !legacy());
     EXPECT_FALSE(r.device.has_feature(5));
     EXPECT_EQ(r.q().uses_event_idx(), config::event_idx);
     EXPECT_EQ(r.q().uses_indirect(), config::indirect_desc);
+    EXPECT_EQ(r.q().packed(), packed);
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
 }
 

@@ -59,7 +59,7 @@ void expect_broken_by(std::uint32_t version, const Case& c, std::uint64_t featur
 }  // namespace
 
 class MisbehaviourTest : public testing::TestWithParam<std::uint32_t> {};
-INSTANTIATE_TEST_SUITE_P(Versions, MisbehaviourTest, testing::ValuesIn(enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Versions, MisbehaviourTest, testing::ValuesIn(enabled_layouts()),
                          version_name);
 
 TEST_P(MisbehaviourTest, UsedIdOutOfRange) {
@@ -82,19 +82,76 @@ TEST_P(MisbehaviourTest, UsedLengthAboveWritableBytes) {
 }
 
 TEST_P(MisbehaviourTest, UsedIdxJumpsPastTheQueueSize) {
+    if (GetParam() == kPacked) GTEST_SKIP() << "no used idx: PackedUsedPositionRunsAhead";
     expect_broken_by(GetParam(), {fake::UsedFault::idx_jump, 9, "used idx jumped from 1 to 11"},
                      core_ring_features());
 }
 
 TEST_P(MisbehaviourTest, UsedIdxAheadOfWhatIsInFlight) {
+    if (GetParam() == kPacked) GTEST_SKIP() << "no used idx: PackedUsedPositionRunsAhead";
     // Smaller than the queue size, still more than the one request we gave it.
     expect_broken_by(GetParam(), {fake::UsedFault::idx_jump, 1, "with 1 in flight"}, 0);
+}
+
+TEST_P(MisbehaviourTest, PackedWrongWrapCounter) {
+    if (GetParam() != kPacked) GTEST_SKIP() << "a packed ring's fault";
+    // The second request's descriptor (1) marked used as in the previous lap.
+    expect_broken_by(
+        GetParam(),
+        {fake::UsedFault::wrong_wrap, 0, "descriptor 1 has AVAIL 0 USED 0, ring wrap counter 1"},
+        core_ring_features());
+}
+
+// Packed: a device whose used position runs ahead of what it completed
+// writes used descriptors over requests still in flight; the next one names
+// a buffer that is no longer in flight.
+TEST_P(MisbehaviourTest, PackedUsedPositionRunsAhead) {
+    if (GetParam() != kPacked) GTEST_SKIP() << "a packed ring's fault";
+    Rig r(options(GetParam(), core_ring_features()));
+    ASSERT_EQ(r.start(8), Error::ok);
+    r.fake.process_on_notify = false;
+    std::uint8_t a[8] = {1}, b[8] = {2};
+    const OutSegment oa[] = {{a, 4}}, ob[] = {{b, 4}};
+    const InSegment ia[] = {{a + 4, 4}}, ib[] = {{b + 4, 4}};
+    ASSERT_TRUE(r.q().add_buffer(oa, ia, a).ok());
+    ASSERT_TRUE(r.q().add_buffer(ob, ib, b).ok());
+    r.q().kick();
+    r.fake.inject(fake::UsedFault::idx_jump, 1);
+    int budget = 1;  // the device completes a alone, and marks one more used
+    r.fake.has_work = [&](std::uint16_t) { return budget-- > 0; };
+    r.fake.process(0);
+    r.service_irq();
+    ASSERT_EQ(r.completions.size(), 1u);
+    EXPECT_EQ(r.completions[0].token, a);
+    ASSERT_EQ(r.pop_errors.size(), 1u);
+    EXPECT_EQ(r.pop_errors[0], Error::device_error);
+    EXPECT_TRUE(host_hal::log_contains("is not in flight")) << host_hal::log();
+    r.device.reset();
+    auto t = r.q().reclaim();
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t.value, b);
+    EXPECT_EQ(r.q().reclaim().error, Error::empty);
 }
 
 TEST_P(MisbehaviourTest, UsedIdxMovesWithNothingInFlight) {
     Rig r(options(GetParam()));
     ASSERT_EQ(r.start(8), Error::ok);
     r.fake.bump_used_idx(0, 1);
+    if (GetParam() == kPacked) {
+        // A used descriptor with nothing in flight is never read (it is what
+        // a skipped descriptor of the last lap looks like), and the next
+        // request overwrites it.
+        EXPECT_EQ(r.q().pop_used().error, Error::empty);
+        std::uint8_t buf[4] = {};
+        const InSegment i[] = {{buf, 4}};
+        ASSERT_TRUE(r.q().add_buffer({}, i, buf).ok());
+        EXPECT_EQ(r.q().pop_used().error, Error::empty);
+        r.q().kick();
+        r.service_irq();
+        ASSERT_EQ(r.completions.size(), 1u);
+        EXPECT_TRUE(r.pop_errors.empty());
+        return;
+    }
     const auto res = r.q().pop_used();
     EXPECT_EQ(res.error, Error::device_error);
     EXPECT_EQ(res.value.token, nullptr);
@@ -113,8 +170,13 @@ TEST_P(MisbehaviourTest, AGarbageUsedRingNeverHangsOrOverruns) {
     r.fake.process_on_notify = false;
     ASSERT_TRUE(r.q().add_buffer({}, i, buf).ok());
     r.q().kick();
-    auto* used = reinterpret_cast<std::uint8_t*>(static_cast<std::uintptr_t>(r.fake.queue(0).used));
-    for (std::size_t k = 0; k < virtq_used_size(8); ++k) used[k] = 0xa5;
+    // Packed: the descriptor ring, where the device writes used descriptors.
+    const bool packed = GetParam() == kPacked;
+    const auto view = r.fake.queue(0);
+    auto* used = reinterpret_cast<std::uint8_t*>(
+        static_cast<std::uintptr_t>(packed ? view.desc : view.used));
+    const std::size_t bytes = packed ? sizeof(PvirtqDesc) * 8 : virtq_used_size(8);
+    for (std::size_t k = 0; k < bytes; ++k) used[k] = 0xa5;
     int pops = 0;
     while (pops < 100 && r.q().pop_used().error != Error::broken) ++pops;
     EXPECT_LE(pops, 1);

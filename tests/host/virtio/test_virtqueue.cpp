@@ -63,11 +63,13 @@ Request random_request(std::mt19937& rng, int outs, int ins) {
 }  // namespace
 
 class VirtqueueTest : public testing::TestWithParam<std::uint32_t> {};
-INSTANTIATE_TEST_SUITE_P(Versions, VirtqueueTest, testing::ValuesIn(enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Versions, VirtqueueTest, testing::ValuesIn(enabled_layouts()),
                          version_name);
 
-TEST_P(VirtqueueTest, EchoesBytesBothWaysForManyRequests) {
-    Rig r(options(GetParam(), core_ring_features()));
+// With and without indirect tables: chains of real descriptors wrap around
+// the end of the ring (packed: their marks change with the lap mid-chain).
+void echo_many(std::uint32_t layout, std::uint64_t features) {
+    Rig r(options(layout, features));
     ASSERT_EQ(r.start(16), Error::ok);
     r.fake.process_on_notify = false;  // let requests pile up to fill the ring
     std::mt19937 rng(1234);
@@ -99,6 +101,11 @@ TEST_P(VirtqueueTest, EchoesBytesBothWaysForManyRequests) {
     EXPECT_EQ(r.q().num_free(), 16);
     EXPECT_EQ(r.fake.queue(0).chains, reqs.size());
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
+}
+
+TEST_P(VirtqueueTest, EchoesBytesBothWaysForManyRequests) {
+    echo_many(GetParam(), core_ring_features());
+    echo_many(GetParam(), feature_bit(VIRTIO_RING_F_EVENT_IDX));
 }
 
 TEST_P(VirtqueueTest, ChainsAndIndirectTables) {
@@ -195,8 +202,17 @@ TEST_P(VirtqueueTest, IndexWrapsPast65535) {
     ASSERT_TRUE(r.pop_errors.empty());
     const auto view = r.fake.queue(0);
     EXPECT_EQ(view.chains, kTotal);
-    EXPECT_EQ(view.used_idx, kTotal % 65536);
-    EXPECT_EQ(view.last_avail_idx, kTotal % 65536);
+    if (GetParam() == kPacked) {
+        // Ring positions and wrap counters (2.8.1), one flip per lap of 16.
+        const std::uint32_t descs = kTotal * (r.q().uses_indirect() ? 1 : 2);
+        EXPECT_EQ(view.used_idx, descs % 16);
+        EXPECT_EQ(view.last_avail_idx, descs % 16);
+        EXPECT_EQ(view.used_wrap, (descs / 16) % 2 == 0);
+        EXPECT_EQ(view.avail_wrap, (descs / 16) % 2 == 0);
+    } else {
+        EXPECT_EQ(view.used_idx, kTotal % 65536);
+        EXPECT_EQ(view.last_avail_idx, kTotal % 65536);
+    }
     EXPECT_EQ(r.q().num_free(), 16);
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
 }
@@ -256,6 +272,7 @@ TEST_P(VirtqueueTest, EventIdxSuppressesNotificationsAndInterrupts) {
     Rig r(options(GetParam(), feature_bit(VIRTIO_RING_F_EVENT_IDX)));
     ASSERT_EQ(r.start(32), Error::ok);  // 11 requests of 2 descriptors
     ASSERT_TRUE(r.q().uses_event_idx());
+    EXPECT_EQ(r.q().packed(), GetParam() == kPacked);
     r.fake.process_on_notify = false;  // a busy device: it has not caught up yet
     std::uint32_t out[12] = {}, in[12] = {};
     auto add = [&](int k) {
@@ -263,31 +280,46 @@ TEST_P(VirtqueueTest, EventIdxSuppressesNotificationsAndInterrupts) {
         const InSegment i[] = {{&in[k], 4}};
         ASSERT_TRUE(r.q().add_buffer(o, i, &in[k]).ok());
     };
+    // One round trip first: the device has run and published where it waits
+    // (split: avail_event; packed: the Device Event Suppression word, which
+    // QEMU leaves as the driver zeroed it, ENABLE, until then).
+    add(11);
+    r.q().kick();
+    r.fake.process(0);
+    r.service_irq();
+    ASSERT_EQ(r.completions.size(), 1u);
+    r.completions.clear();
+    const std::uint32_t notified = r.fake.notifications(0);
+    const std::uint32_t raised = r.fake.interrupts_raised();
+    r.q().reset_stats();
+
     int kicked = 0;
     for (int k = 0; k < 10; ++k) {
         add(k);
         kicked += r.q().kick() ? 1 : 0;
     }
-    // avail_event stays at 0 until the device runs: only the first kick notifies.
+    // The device waits at the next request until it runs: only the first
+    // kick notifies.
     EXPECT_EQ(kicked, 1);
-    EXPECT_EQ(r.fake.notifications(0), 1u);
+    EXPECT_EQ(r.fake.notifications(0), notified + 1);
     EXPECT_EQ(r.q().stats().kicks, 1u);
     EXPECT_EQ(r.q().stats().suppressed, 9u);
     EXPECT_EQ(r.q().stats().inflight_max, 10u);
 
-    r.fake.process(0);  // ten completions, one interrupt (used_event 0)
-    EXPECT_EQ(r.fake.interrupts_raised(), 1u);
+    r.fake.process(0);  // ten completions, one interrupt (at the next used entry)
+    EXPECT_EQ(r.fake.interrupts_raised(), raised + 1);
     r.service_irq();
     EXPECT_EQ(r.completions.size(), 10u);
     EXPECT_EQ(r.q().stats().used, 10u);
     EXPECT_EQ(r.q().stats().irqs, 1u);
 
-    // The device caught up (avail_event 10) and we popped (used_event 10).
+    // The device caught up and we popped: the next request notifies and
+    // interrupts again.
     add(10);
     EXPECT_TRUE(r.q().kick());
-    EXPECT_EQ(r.fake.notifications(0), 2u);
+    EXPECT_EQ(r.fake.notifications(0), notified + 2);
     r.fake.process(0);
-    EXPECT_EQ(r.fake.interrupts_raised(), 2u);
+    EXPECT_EQ(r.fake.interrupts_raised(), raised + 2);
     r.service_irq();
     EXPECT_EQ(r.completions.size(), 11u);
     EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
@@ -305,16 +337,62 @@ TEST_P(VirtqueueTest, EventIdxDisabledInterruptsStayQuiet) {
         r.q().kick();
     };
     r.q().disable_interrupts();
-    roundtrip(0);  // the device's first used entry always interrupts (QEMU)
-    EXPECT_EQ(r.fake.interrupts_raised(), 1u);
+    // The device's first used entry always interrupts with used_event (QEMU);
+    // packed, the DISABLE flags hold for it too.
+    const std::uint32_t first = GetParam() == kPacked ? 0 : 1;
+    roundtrip(0);
+    EXPECT_EQ(r.fake.interrupts_raised(), first);
     ASSERT_TRUE(r.q().pop_used().ok());  // used_event not advanced: interrupts off
     roundtrip(1);
-    EXPECT_EQ(r.fake.interrupts_raised(), 1u);
+    EXPECT_EQ(r.fake.interrupts_raised(), first);
     EXPECT_FALSE(r.q().enable_interrupts());  // one is waiting: poll before sleeping
     ASSERT_TRUE(r.q().pop_used().ok());
     EXPECT_TRUE(r.q().enable_interrupts());
     roundtrip(2);
-    EXPECT_EQ(r.fake.interrupts_raised(), 2u);
+    EXPECT_EQ(r.fake.interrupts_raised(), first + 1);
+}
+
+// Polling with interrupts off (CONFIG_BLK_POLL): has_used() / pop_used()
+// see every completion while the device is told not to interrupt, over
+// several laps of the ring (split with EVENT_IDX: used_event kept half the
+// index space ahead; packed: the DISABLE flags, which popping must not
+// undo), with and without EVENT_IDX; on again, the next completion interrupts.
+void polled_with_interrupts_off(std::uint32_t layout, std::uint64_t features) {
+    Rig r(options(layout, features));
+    ASSERT_EQ(r.start(8), Error::ok);
+    std::uint32_t out = 0, in = 0;
+    auto roundtrip = [&] {
+        const OutSegment o[] = {{&out, 4}};
+        const InSegment i[] = {{&in, 4}};
+        ASSERT_TRUE(r.q().add_buffer(o, i, &in).ok());
+        r.q().kick();  // processed on notify
+    };
+    EXPECT_TRUE(r.q().interrupts_enabled());
+    r.q().disable_interrupts();
+    EXPECT_FALSE(r.q().interrupts_enabled());
+    // QEMU signals the first used entry whatever used_event says (split).
+    const bool split_event_idx = layout != kPacked && r.q().uses_event_idx();
+    const std::uint32_t first = split_event_idx ? 1 : 0;
+    for (int k = 0; k < 3 * 8 + 3; ++k) {
+        roundtrip();
+        ASSERT_TRUE(r.q().has_used()) << k;
+        ASSERT_TRUE(r.q().pop_used().ok()) << k;
+        ASSERT_FALSE(r.q().has_used()) << k;
+        ASSERT_EQ(r.fake.interrupts_raised(), first) << k;
+    }
+    EXPECT_TRUE(r.q().enable_interrupts());
+    EXPECT_TRUE(r.q().interrupts_enabled());
+    roundtrip();
+    EXPECT_EQ(r.fake.interrupts_raised(), first + 1);
+    r.service_irq();
+    EXPECT_EQ(r.completions.size(), 1u);
+    EXPECT_TRUE(r.fake.violations().empty()) << r.fake.violations_text();
+}
+
+TEST_P(VirtqueueTest, PolledWithInterruptsOffAcrossLaps) {
+    polled_with_interrupts_off(GetParam(), 0);
+    if (config::event_idx)
+        polled_with_interrupts_off(GetParam(), feature_bit(VIRTIO_RING_F_EVENT_IDX));
 }
 
 TEST_P(VirtqueueTest, WithoutEventIdxFlagsDecide) {

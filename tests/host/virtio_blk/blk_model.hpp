@@ -16,7 +16,8 @@
 namespace blk_test {
 
 // 5.2.3 / 5.2.6 values, spelled out again on purpose (the driver's are file-local).
-inline constexpr unsigned F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9;
+inline constexpr unsigned F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9,
+                          F_MQ = 12;
 inline constexpr std::uint32_t T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
 inline constexpr std::uint8_t S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
 

@@ -26,6 +26,9 @@ Env::Env(const Setup& s) : DriverEnv(s), setup(s), model(s.capacity > 4096 ? 409
         model.size_max = s.size_max;
     if ((s.features & virtio::feature_bit(F_SEG_MAX)) != 0) model.seg_max = s.seg_max;
     BlkModel::write_config(fake, s.capacity, s.size_max, s.seg_max, s.blk_size);
+    const std::uint8_t num_queues[2] = {static_cast<std::uint8_t>(s.mq_queues),
+                                        static_cast<std::uint8_t>(s.mq_queues >> 8)};  // le16 at 34
+    fake.change_config(34, num_queues);
 }
 
 void Env::process_now() {

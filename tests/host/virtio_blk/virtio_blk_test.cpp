@@ -29,6 +29,7 @@ namespace {
 constexpr rtos::Tick kTimeoutTicks = rtos::clock::ms_to_ticks(CONFIG_VIRTIO_BLK_TIMEOUT_MS);
 
 // Parameters of the scenario the child runs (set in the parent before fork).
+std::uint32_t g_layout = rig::kModern;
 std::uint32_t g_version = rig::kModern;
 bool g_irq = true;
 fake::UsedFault g_fault = fake::UsedFault::none;
@@ -40,9 +41,12 @@ std::vector<std::uint8_t> pattern(std::size_t sectors, unsigned seed) {
     return v;
 }
 
-// The end of the driver's boot line: disk, size and negotiated features.
-std::string boot_line_end(const std::string& disk, const std::string& features) {
-    return " " + disk + " features " + rig::feature_words(features, g_version) + "\n";
+// The end of the driver's boot line: disk, size, request queues and
+// negotiated features.
+std::string boot_line_end(const std::string& disk, const std::string& features,
+                          unsigned queues = 1) {
+    return " " + disk + " queues " + std::to_string(queues) + " features " +
+           rig::feature_words(features, g_layout) + "\n";
 }
 
 void check_clean(Env& e) {
@@ -911,16 +915,121 @@ void polled_does_not_strand_others() {
 // ---- gtest glue ----
 
 struct Mode {
-    std::uint32_t version;
+    std::uint32_t layout;
     bool irq;
 };
+const char* layout_name(std::uint32_t layout) {
+    return layout == rig::kLegacy ? "legacy" : layout == rig::kPacked ? "packed" : "modern";
+}
 void PrintTo(const Mode& m, std::ostream* os) {
-    *os << (m.version == rig::kLegacy ? "legacy" : "modern") << (m.irq ? " irq" : " polling");
+    *os << layout_name(m.layout) << (m.irq ? " irq" : " polling");
+}
+
+// ---- multiqueue (VIRTIO_BLK_F_MQ) ----
+
+// A device with `offered` num_queues and `queues` real ones; the boot line
+// names the queues used. One CPU: every request goes on queue 0, and the
+// other queues are live and empty.
+Env& mq_boot(std::uint16_t offered, std::uint16_t queues) {
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.features = feature_bit(F_MQ);
+    s.num_queues = queues;
+    s.mq_queues = offered;
+    return boot(s);
+}
+
+void mq_round_trip(Env& e, unsigned used_queues) {
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    auto data = pattern(8, 3);
+    SIM_CHECK_STATUS(e.dev->write(40, 8, data.data()), Status::ok);
+    std::vector<std::uint8_t> back(8 * 512);
+    SIM_CHECK_STATUS(e.dev->read(40, 8, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    SIM_CHECK(std::memcmp(&e.model.disk[40 * 512], data.data(), data.size()) == 0);
+    SIM_CHECK_EQ(e.fake.queue(0).chains, e.model.seen.size());
+    for (unsigned q = 1; q < used_queues; ++q) {
+        SIM_CHECK(e.fake.queue(static_cast<std::uint16_t>(q)).live);
+        SIM_CHECK_EQ(e.fake.queue(static_cast<std::uint16_t>(q)).chains, 0u);
+    }
+    check_clean(e);
+}
+
+void multiqueue() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(3, 3);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 3)));
+    mq_round_trip(e, 3);
+}
+
+// More than CONFIG_VIRTIO_BLK_MAX_QUEUES (4 in the host configs): the rest
+// stay unused (not live).
+void multiqueue_clamped() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(6, 6);
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 4)));
+    mq_round_trip(e, 4);
+    SIM_CHECK(!e.fake.queue(4).live);
+}
+
+void multiqueue_zero() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(0, 2);
+    SIM_CHECK(log.contains("ignoring impossible num_queues 0"));
+    SIM_CHECK(log.contains(boot_line_end("vda 1024 sectors", "mq", 1)));
+    mq_round_trip(e, 1);
+}
+
+// num_queues names a queue the device does not have (QueueNumMax 0): the
+// device is refused, nothing registered.
+void multiqueue_missing_queue() {
+    host_log::LogCapture log;
+    Env& e = mq_boot(3, 2);
+    SIM_CHECK(log.contains("queue 2 unavailable"));
+    SIM_CHECK(e.dev == nullptr);
+}
+
+// Polling per queue: a polled request holds off the interrupts of its own
+// queue only; the other queues keep theirs, and everything is back on once
+// it is waited for.
+void multiqueue_polled() {
+    Env& e = mq_boot(3, 3);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    virtio::Device& d = *virtio::Device::first();
+    e.model.disk[21 * 512] = 0x21;
+    e.fake.process_on_notify = false;
+    d.queue(0).reset_stats();
+    Async p;
+    p.buf.assign(512, 0);
+    p.req.op = rtos::block::BlockRequest::Op::read;
+    p.req.lba = 21;
+    p.req.count = 1;
+    p.req.buf = p.buf.data();
+    p.req.poll = true;
+    SIM_CHECK_STATUS(e.dev->submit(p.req), Status::ok);
+    SIM_CHECK_EQ(p.req.polling, g_irq);
+    SIM_CHECK_EQ(d.queue(0).interrupts_enabled(), !g_irq);  // one CPU: queue 0
+    SIM_CHECK(d.queue(1).interrupts_enabled());
+    SIM_CHECK(d.queue(2).interrupts_enabled());
+    e.process_now();
+    SIM_CHECK_STATUS(e.dev->wait(p.req), Status::ok);
+    SIM_CHECK(!p.req.polling);
+    SIM_CHECK_EQ(p.buf[0], 0x21);
+    for (unsigned q = 0; q < 3; ++q) SIM_CHECK(d.queue(q).interrupts_enabled());
+    SIM_CHECK_EQ(queue_stats().irqs, 0u);
+    e.fake.process_on_notify = true;
+    std::vector<std::uint8_t> buf(512);
+    SIM_CHECK_STATUS(e.dev->read(0, 1, buf.data()), Status::ok);
+    SIM_CHECK_EQ(queue_stats().irqs, g_irq ? 1u : 0u);
+    mq_round_trip(e, 3);
 }
 
 std::vector<Mode> modes() {
     std::vector<Mode> m;
-    for (auto v : rig::enabled_versions()) {
+    for (auto v : rig::enabled_layouts()) {
         m.push_back({v, true});
         m.push_back({v, false});
     }
@@ -928,14 +1037,15 @@ std::vector<Mode> modes() {
 }
 
 std::string mode_name(const testing::TestParamInfo<Mode>& i) {
-    return std::string(i.param.version == rig::kLegacy ? "legacy" : "modern") +
-           (i.param.irq ? "_irq" : "_polling");
+    return std::string(layout_name(i.param.layout)) + (i.param.irq ? "_irq" : "_polling");
 }
 
 class VirtioBlk : public testing::TestWithParam<Mode> {
 protected:
     int run(void (*scenario)()) {
-        g_version = GetParam().version;
+        g_layout = GetParam().layout;
+        g_version = rig::mmio_version(g_layout);
+        driver_test::offer_packed_default = g_layout == rig::kPacked;
         g_irq = GetParam().irq;
         return sim::run_isolated(scenario);
     }
@@ -969,11 +1079,11 @@ TEST_P(VirtioBlk, NeedsResetFailsInFlightAndReinitialises) {
     EXPECT_EQ(run(needs_reset_recovers), 0);
 }
 TEST_P(VirtioBlk, FeaturesRefusedAtStartNotTaken) {
-    if (GetParam().version == rig::kLegacy) GTEST_SKIP() << "legacy devices have no FEATURES_OK";
+    if (GetParam().layout == rig::kLegacy) GTEST_SKIP() << "legacy devices have no FEATURES_OK";
     EXPECT_EQ(run(features_refused_at_start), 0);
 }
 TEST_P(VirtioBlk, NeedsResetThenFeaturesRefusedGoesOffline) {
-    if (GetParam().version == rig::kLegacy) GTEST_SKIP() << "no DEVICE_NEEDS_RESET, no FEATURES_OK";
+    if (GetParam().layout == rig::kLegacy) GTEST_SKIP() << "no DEVICE_NEEDS_RESET, no FEATURES_OK";
     EXPECT_EQ(run(needs_reset_refused_goes_offline), 0);
 }
 TEST_P(VirtioBlk, CapacityBeyond2To48Refused) { EXPECT_EQ(run(capacity_too_big), 0); }
@@ -984,10 +1094,17 @@ TEST_P(VirtioBlk, AsyncBatchOneKickOutOfOrderPerRequestErrors) { EXPECT_EQ(run(a
 TEST_P(VirtioBlk, AsyncDepthOneKickPerRequest) { EXPECT_EQ(run(async_depth_one), 0); }
 TEST_P(VirtioBlk, AsyncSubmitWaitsForSlots) { EXPECT_EQ(run(async_queue_full), 0); }
 TEST_P(VirtioBlk, ConcurrentThreadsFewSlots) { EXPECT_EQ(run(concurrent_small_queue), 0); }
+TEST_P(VirtioBlk, MultiqueueQueuesSetUpAndUsed) { EXPECT_EQ(run(multiqueue), 0); }
+TEST_P(VirtioBlk, MultiqueueClampedToMaxQueues) { EXPECT_EQ(run(multiqueue_clamped), 0); }
+TEST_P(VirtioBlk, MultiqueueZeroQueuesMeansOne) { EXPECT_EQ(run(multiqueue_zero), 0); }
+TEST_P(VirtioBlk, MultiqueueMoreThanTheDeviceHasRefused) {
+    EXPECT_EQ(run(multiqueue_missing_queue), 0);
+}
 TEST_P(VirtioBlk, PolledDepthOneWithoutInterrupts) { EXPECT_EQ(run(polled_depth_one), 0); }
 TEST_P(VirtioBlk, PolledRequestDoesNotStrandOthers) {
     EXPECT_EQ(run(polled_does_not_strand_others), 0);
 }
+TEST_P(VirtioBlk, MultiqueuePolledHoldsOffItsQueueOnly) { EXPECT_EQ(run(multiqueue_polled), 0); }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, VirtioBlk, testing::ValuesIn(modes()), mode_name);
 

@@ -387,7 +387,7 @@ void names_and_sizes() {
     SIM_CHECK_EQ(info_of(0).rows, 43u);
     const std::string text = log.text();
     SIM_CHECK(text.find(" ports 3 features " +
-                        rig::feature_words("multiport", rig::scenario_version) + "\n") !=
+                        rig::feature_words("multiport", rig::scenario_layout) + "\n") !=
               std::string::npos);
     SIM_CHECK(text.find("port 2 name without terminator (120 bytes)") != std::string::npos);
     SIM_CHECK(text.find("name of 120 bytes cut to 63") != std::string::npos);
@@ -435,8 +435,8 @@ void single_port() {
     LogCapture log;
     Env& e = boot(s);
     SIM_CHECK(e.probed);
-    SIM_CHECK(log.contains(" ports 1 features " +
-                           rig::feature_words("size", rig::scenario_version) + "\n"));
+    SIM_CHECK(log.contains(" ports 1 features " + rig::feature_words("size", rig::scenario_layout) +
+                           "\n"));
     serial::PortInfo p0 = info_of(0);
     SIM_CHECK(p0.present && p0.host_open);
     SIM_CHECK_EQ(p0.cols, 80u);
@@ -526,7 +526,7 @@ TEST_P(VirtioConsole, PortRemovedAndAddedAgain) { EXPECT_EQ(run(remove_and_readd
 TEST_P(VirtioConsole, SinglePortWithSize) { EXPECT_EQ(run(single_port), 0); }
 TEST_P(VirtioConsole, BrokenReceiveRing) { EXPECT_EQ(run(broken_ring), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioConsole, testing::ValuesIn(rig::enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioConsole, testing::ValuesIn(rig::enabled_layouts()),
                          rig::version_name);
 
 }  // namespace

@@ -46,8 +46,8 @@ void stream_in_order() {
     Env& e = boot_rng();
     SIM_CHECK(e.probed);
     // No feature bits of its own: the core's only.
-    SIM_CHECK(log.contains(" queue " + std::to_string(kQueue) + " features " +
-                           rig::feature_words("", rig::scenario_version) + "\n"));
+    SIM_CHECK(log.contains(rig::queue_words(kQueue, rig::scenario_layout) + " features " +
+                           rig::feature_words("", rig::scenario_layout) + "\n"));
     SIM_CHECK(entropy::available());
     std::uint64_t pos = 0;
     // Sizes below, at and above what the queue holds at once (kQueue * 512).
@@ -144,7 +144,7 @@ TEST_P(VirtioRng, StreamInOrderAnySize) { EXPECT_EQ(run(stream_in_order), 0); }
 TEST_P(VirtioRng, TimeoutKeepsTheStream) { EXPECT_EQ(run(timeout_keeps_stream), 0); }
 TEST_P(VirtioRng, BrokenDeviceFailsReads) { EXPECT_EQ(run(broken_device), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioRng, testing::ValuesIn(rig::enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioRng, testing::ValuesIn(rig::enabled_layouts()),
                          rig::version_name);
 
 }  // namespace

@@ -87,7 +87,7 @@ void starts_and_flushes_damage_only() {
     });
     SIM_CHECK(e.probed);
     SIM_CHECK(log.contains(" scanout 0 64x48 edid yes features " +
-                           rig::feature_words("edid", rig::scenario_version) + "\n"));
+                           rig::feature_words("edid", rig::scenario_layout) + "\n"));
     // Display info, EDID, create, attach, scanout, the cleared screen.
     const std::vector<std::uint32_t> expected = {
         CMD_GET_DISPLAY_INFO,        CMD_GET_EDID,    CMD_RESOURCE_CREATE_2D,
@@ -192,7 +192,7 @@ void without_edid_feature() {
     Env& e = boot([](GpuModel& m) { m.modes[0] = {16, 16, true}; }, false);
     SIM_CHECK(e.probed);
     SIM_CHECK(
-        log.contains(" edid no features " + rig::feature_words("", rig::scenario_version) + "\n"));
+        log.contains(" edid no features " + rig::feature_words("", rig::scenario_layout) + "\n"));
     Info i;
     SIM_CHECK(info(i));
     SIM_CHECK(!i.edid);
@@ -461,7 +461,7 @@ TEST_P(VirtioGpu, PollsWithoutInterrupt) { EXPECT_EQ(run(polls_without_interrupt
 TEST_P(VirtioGpu, HungDeviceAtStart) { EXPECT_EQ(run(hung_device_at_start), 0); }
 TEST_P(VirtioGpu, BrokenRingStopsTheDevice) { EXPECT_EQ(run(broken_ring_stops_the_device), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioGpu, testing::ValuesIn(rig::enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioGpu, testing::ValuesIn(rig::enabled_layouts()),
                          rig::version_name);
 
 // ---- the framebuffer API alone ----

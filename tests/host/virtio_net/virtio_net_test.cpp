@@ -354,7 +354,7 @@ void link_and_mac() {
     SIM_CHECK(log.contains(
         " link up features " +
         rig::feature_words(kMrg ? "guest_csum mac mrg_rxbuf status" : "guest_csum mac status",
-                           rig::scenario_version) +
+                           rig::scenario_layout) +
         "\n"));
     const std::uint8_t want[] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
     SIM_CHECK(std::equal(want, want + 6, e.dev->mac()));
@@ -413,7 +413,7 @@ TEST_P(VirtioNet, ReceiveLoanAcrossRestart) { EXPECT_EQ(run(rx_loan_across_resta
 TEST_P(VirtioNet, LinkStatusAndMac) { EXPECT_EQ(run(link_and_mac), 0); }
 TEST_P(VirtioNet, RandomLocallyAdministeredMac) { EXPECT_EQ(run(random_mac), 0); }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, VirtioNet, testing::ValuesIn(rig::enabled_versions()),
+INSTANTIATE_TEST_SUITE_P(Layouts, VirtioNet, testing::ValuesIn(rig::enabled_layouts()),
                          rig::version_name);
 
 }  // namespace

@@ -1,10 +1,14 @@
 // virtio-blk (5.2 Block Device) on the generic block interface: requests from
 // any number of threads in flight at once, completion by interrupt (or, for
 // a request that asks, by polling first: CONFIG_BLK_POLL), device answers
-// checked before they are believed. A device that stops completing
-// (request timeout) or asks for a reset (DEVICE_NEEDS_RESET) is reset, its
-// requests in flight fail, and it is initialised again; one that breaks the
-// ring protocol, or cannot be initialised again, is taken offline.
+// checked before they are believed. With VIRTIO_BLK_F_MQ, up to
+// CONFIG_VIRTIO_BLK_MAX_QUEUES request queues, each with its own request
+// slots (and polled requests): a CPU submits on its own queue (blk-mq), so
+// no queue state is shared between CPUs.
+// A device that stops completing (request timeout) or asks for a reset
+// (DEVICE_NEEDS_RESET) is reset, its requests in flight fail, and it is
+// initialised again; one that breaks the ring protocol, or cannot be
+// initialised again, is taken offline.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -21,6 +25,15 @@
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 
+// The CPU the caller runs on: rtos::smp::cpu_id() once the SMP kernel
+// (issue 19) provides it, CPU 0 until then.
+#if __has_include(<rtos/smp.hpp>)
+#include <rtos/smp.hpp>
+#define VIRTIO_BLK_CPU_ID() ::rtos::smp::cpu_id()
+#else
+#define VIRTIO_BLK_CPU_ID() 0u
+#endif
+
 namespace virtio {
 namespace {
 
@@ -30,17 +43,22 @@ constexpr unsigned VIRTIO_BLK_F_SEG_MAX = 2;
 constexpr unsigned VIRTIO_BLK_F_RO = 5;
 constexpr unsigned VIRTIO_BLK_F_BLK_SIZE = 6;
 constexpr unsigned VIRTIO_BLK_F_FLUSH = 9;
+constexpr unsigned VIRTIO_BLK_F_MQ = 12;
 constexpr FeatureName kFeatureNames[] = {{VIRTIO_BLK_F_SIZE_MAX, "size_max"},
                                          {VIRTIO_BLK_F_SEG_MAX, "seg_max"},
                                          {VIRTIO_BLK_F_RO, "ro"},
                                          {VIRTIO_BLK_F_BLK_SIZE, "blk_size"},
-                                         {VIRTIO_BLK_F_FLUSH, "flush"}};
+                                         {VIRTIO_BLK_F_FLUSH, "flush"},
+                                         {VIRTIO_BLK_F_MQ, "mq"}};
 
 // 5.2.4 Device configuration layout (byte offsets).
 constexpr std::uint32_t kCfgCapacity = 0;
 constexpr std::uint32_t kCfgSizeMax = 8;
 constexpr std::uint32_t kCfgSegMax = 12;
 constexpr std::uint32_t kCfgBlkSize = 20;
+constexpr std::uint32_t kCfgNumQueues = 34;  // le16, with VIRTIO_BLK_F_MQ
+
+constexpr unsigned kMaxQueues = CONFIG_VIRTIO_BLK_MAX_QUEUES;
 
 // 5.2.6 Request types and status values.
 constexpr std::uint32_t VIRTIO_BLK_T_IN = 0;
@@ -65,7 +83,7 @@ constexpr std::uint64_t kPollNs = std::uint64_t{CONFIG_BLK_POLL_US} * 1000;
 constexpr std::uint64_t kDriverFeatures =
     feature_bit(VIRTIO_BLK_F_SIZE_MAX) | feature_bit(VIRTIO_BLK_F_SEG_MAX) |
     feature_bit(VIRTIO_BLK_F_RO) | feature_bit(VIRTIO_BLK_F_BLK_SIZE) |
-    feature_bit(VIRTIO_BLK_F_FLUSH);
+    feature_bit(VIRTIO_BLK_F_FLUSH) | feature_bit(VIRTIO_BLK_F_MQ);
 
 struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
     std::uint32_t type;
@@ -74,14 +92,32 @@ struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
 };
 static_assert(sizeof(RequestHeader) == 16);
 
+struct Lane;
+
 // One request slot: one device request (a BlockRequest larger than the
 // device's limit takes several). Lives in DMA memory (the header and status
 // byte are read and written by the device).
 struct Request {
     RequestHeader header;
     volatile std::uint8_t status;
+    Lane* lane;  // the request queue it goes on, and whose free list it returns to
     rtos::block::BlockRequest* owner;
     Request* next_free;
+};
+
+// One request queue's slots (5.2.2 requestq<n>). Each queue has its own: a
+// CPU takes, queues and frees them on its own queue only. Serialised like
+// the queue itself (interrupts masked, or its interrupt).
+struct Lane {
+    Virtqueue* vq = nullptr;
+    Request* free = nullptr;
+    // Threads waiting for a free slot, and their wake-up: a slot is taken
+    // and returned without a semaphore unless someone waits.
+    unsigned slot_waiters = 0;
+    rtos::Semaphore slot_freed{0};
+    // Polled requests in flight on this queue (BlockRequest::polling): its
+    // interrupts are off while there is one.
+    unsigned pollers = 0;
 };
 
 class VirtioBlk final : public rtos::block::BlockDevice {
@@ -90,8 +126,12 @@ public:
 
     bool start(const Found& found);
     bool counters(Counters& c) const override {
-        const Virtqueue::Stats& s = dev_.queue(0).stats();
-        c = {s.kicks, s.irqs};
+        c = {};
+        for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
+            const Virtqueue::Stats& s = dev_.queue(i).stats();
+            c.kicks += s.kicks;
+            c.irqs += s.irqs;
+        }
         return true;
     }
 
@@ -107,36 +147,49 @@ private:
                : r.op == rtos::block::BlockRequest::Op::write ? VIRTIO_BLK_T_OUT
                                                               : VIRTIO_BLK_T_FLUSH;
     }
+    // The request queue of the CPU the caller runs on, picked once per
+    // submission: a thread that moves to another CPU meanwhile finishes on
+    // the queue it picked (still correct, only not local).
+    Lane& this_cpu_lane() {
+        return lanes_[lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_];
+    }
     void not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
     bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                   std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify);
-    bool queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending, bool last);
-    // A free slot; inline up to the usual case, that one is free.
-    Request* take_slot(bool& pending) {
+    bool queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
+                       bool last);
+    // A free slot of queue l; inline up to the usual case, that one is free.
+    Request* take_slot(Lane& l, bool& pending) {
         {
             rtos::IrqLock lock;
-            if (Request* slot = pop_slot()) return slot;
+            if (Request* slot = pop_slot(l)) return slot;
         }
-        return wait_for_slot(pending);
+        return wait_for_slot(l, pending);
     }
-    Request* wait_for_slot(bool& pending);
-    Request* pop_slot() {  // interrupts masked
-        Request* slot = free_;
-        if (slot) free_ = slot->next_free;
+    Request* wait_for_slot(Lane& l, bool& pending);
+    static Request* pop_slot(Lane& l) {  // interrupts masked
+        Request* slot = l.free;
+        if (slot) l.free = slot->next_free;
         return slot;
     }
     void put_slot(Request* slot) {  // interrupts masked or from the ISR
-        slot->next_free = free_;
-        free_ = slot;
-        if (slot_waiters_) slot_freed_.give_from_isr();
+        Lane& l = *slot->lane;
+        slot->next_free = l.free;
+        l.free = slot;
+        if (l.slot_waiters) l.slot_freed.give_from_isr();
     }
-    void kick(bool& pending);
+    static void kick(Lane& l, bool& pending);
 #if defined(CONFIG_BLK_POLL)
     // Out of line: the interrupt-driven path keeps its one test of a flag.
-    [[gnu::noinline]] void arm_poll(rtos::block::BlockRequest& r);
-    [[gnu::noinline]] bool disarm_poll(rtos::block::BlockRequest& r);
+    [[gnu::noinline]] void arm_poll(Lane& l, rtos::block::BlockRequest& r);
+    [[gnu::noinline]] static bool disarm_poll(Lane& l, rtos::block::BlockRequest& r);
     [[gnu::noinline]] void poll_for(rtos::block::BlockRequest& r);
 #endif
+    bool no_pollers() const {
+        for (unsigned i = 0; i < lanes_count_; ++i)
+            if (lanes_[i].pollers) return false;
+        return true;
+    }
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     unsigned fail_in_flight();
     void fail_all(const char* why);
@@ -152,22 +205,18 @@ private:
     static void poll(rtos::Timer& t, void* ctx) {
         auto* self = static_cast<VirtioBlk*>(ctx);
         rtos::IrqLock lock;
-        on_requestq(self, self->dev_.queue(0));
-        if (self->interrupts_ && self->pollers_ == 0) t.stop();
+        for (std::size_t i = 0; i < self->dev_.queue_count(); ++i)
+            on_requestq(self, self->dev_.queue(i));
+        if (self->interrupts_ && self->no_pollers()) t.stop();
     }
+    unsigned queues_from_config();
 
     Device dev_;
+    // More queues than a Device holds itself: lent to it (start()).
+    Device::QueueSlot queue_table_[kMaxQueues > Device::kMaxQueues ? kMaxQueues : 1];
     Request* requests_ = nullptr;
-    Request* free_ = nullptr;
-    // Threads waiting for a free slot, and their wake-up: a slot is taken
-    // and returned without a semaphore unless someone waits.
-    unsigned slot_waiters_ = 0;
-    rtos::Semaphore slot_freed_{0};
-    // Polled requests in flight (BlockRequest::polling); the queue's
-    // interrupts are off while there is one. Under the queue's lock (an
-    // IrqLock until the per-driver spinlocks of SMP replace it), as the
-    // queue itself.
-    unsigned pollers_ = 0;
+    Lane lanes_[kMaxQueues];
+    unsigned lanes_count_ = 1;
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
     volatile bool broken_ = false;
@@ -212,18 +261,22 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
     }
 }
 
-// After a device reset: every request still in flight ends with io_error
-// (its slot free again). Returns how many. Interrupts masked or the ISR.
+// After a device reset: every request still in flight, on every queue,
+// ends with io_error (its slot free again). Returns how many. Interrupts
+// masked or the ISR.
 unsigned VirtioBlk::fail_in_flight() {
     unsigned n = 0;
-    for (;; ++n) {
-        Result<void*> t = dev_.queue(0).reclaim();
-        if (!t.ok()) return n;
-        auto* slot = static_cast<Request*>(t.value);
-        rtos::block::BlockRequest& r = *slot->owner;
-        put_slot(slot);
-        finish(r, 1, rtos::Status::io_error);
+    for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
+        for (;; ++n) {
+            Result<void*> t = dev_.queue(i).reclaim();
+            if (!t.ok()) break;
+            auto* slot = static_cast<Request*>(t.value);
+            rtos::block::BlockRequest& r = *slot->owner;
+            put_slot(slot);
+            finish(r, 1, rtos::Status::io_error);
+        }
     }
+    return n;
 }
 
 // The device broke the ring protocol: it is not to be believed again. Stops
@@ -259,27 +312,33 @@ void VirtioBlk::recover(const char* why) {
 // before its submitter even waits) until its waiter is done with it
 // (poll_for(): BlockDevice::wait() always asks the driver while `polling`
 // is set). Meanwhile the tick timer takes what completes, so nothing waits
-// for a poller that does not come. Queue lock held.
-void VirtioBlk::arm_poll(rtos::block::BlockRequest& r) {
+// for a poller that does not come. Per queue: r's queue l (every part of r
+// goes on it) keeps its interrupts off, the others do not notice. The timer
+// is the device's, shared by the queues under the same lock. Queue lock held.
+void VirtioBlk::arm_poll(Lane& l, rtos::block::BlockRequest& r) {
     if (r.polling || r.on_done != nullptr || !interrupts_) return;
     r.polling = true;
-    if (pollers_++ != 0) return;
-    dev_.queue(0).disable_interrupts();
+    r.queue = static_cast<std::uint16_t>(&l - lanes_);  // for poll_for()
+    if (l.pollers++ != 0) return;
+    l.vq->disable_interrupts();
     if (!poll_timer_.active()) poll_timer_.start_periodic(1);
 }
 
-// r no longer holds the interrupt off. False when entries were used
+// r no longer holds l's interrupt off. False when entries were used
 // meanwhile (their interrupt is not coming: pop them). Queue lock held.
-bool VirtioBlk::disarm_poll(rtos::block::BlockRequest& r) {
+bool VirtioBlk::disarm_poll(Lane& l, rtos::block::BlockRequest& r) {
     r.polling = false;
-    return --pollers_ != 0 || dev_.queue(0).enable_interrupts();
+    return --l.pollers != 0 || l.vq->enable_interrupts();
 }
 
-// A polled request's wait: spin on the used ring for up to kPollNs,
-// completing whatever finishes (other threads' requests too), then hand
-// the queue back to the interrupt (for r too, if it is still in flight).
+// A polled request's wait: spin on its queue's used ring for up to kPollNs,
+// completing whatever finishes there (other threads' requests too), then
+// hand the queue back to the interrupt (for r too, if it is still in
+// flight). The queue it was armed on, not this CPU's: the thread may have
+// moved since it submitted.
 void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
-    Virtqueue& q = dev_.queue(0);
+    Lane& l = lanes_[r.queue];
+    Virtqueue& q = *l.vq;
     const std::uint64_t end = rtos::clock::now_ns() + kPollNs;
     while (!r.done() && !broken_) {
         if (q.has_used()) {
@@ -291,7 +350,7 @@ void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
     }
     {
         rtos::IrqLock lock;
-        if (!disarm_poll(r)) on_requestq(this, q);
+        if (!disarm_poll(l, r)) on_requestq(this, q);
     }
     // Its completion left a token for a waiter: collect it, or the next
     // wait on this object would end early.
@@ -315,29 +374,29 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     r.status = rtos::Status::timeout;  // recover() completed it as io_error
 }
 
-void VirtioBlk::kick(bool& pending) {
+void VirtioBlk::kick(Lane& l, bool& pending) {
     if (!pending) return;
     rtos::IrqLock lock;
-    dev_.queue(0).kick();
+    l.vq->kick();
     pending = false;
 }
 
 // None was free: notifies the device of what this batch queued (else we
 // could wait for our own requests) and waits for a slot.
-Request* VirtioBlk::wait_for_slot(bool& pending) {
-    kick(pending);
+Request* VirtioBlk::wait_for_slot(Lane& l, bool& pending) {
+    kick(l, pending);
     for (;;) {
         {
             rtos::IrqLock lock;
-            if (Request* slot = pop_slot()) return slot;
-            ++slot_waiters_;
+            if (Request* slot = pop_slot(l)) return slot;
+            ++l.slot_waiters;
         }
         // A token left for a waiter that timed out ends a later take early:
         // the loop looks at the free list again.
-        const rtos::Status s = slot_freed_.take(rtos::Timeout::ticks(timeout_));
+        const rtos::Status s = l.slot_freed.take(rtos::Timeout::ticks(timeout_));
         rtos::IrqLock lock;
-        --slot_waiters_;
-        if (s != rtos::Status::ok) return pop_slot();  // nullptr: timed out
+        --l.slot_waiters;
+        if (s != rtos::Status::ok) return pop_slot(l);  // nullptr: timed out
     }
 }
 
@@ -350,7 +409,7 @@ void VirtioBlk::not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bo
 }
 
 // Puts one device request of r (`len` bytes at p, from `lba`) in `slot` and
-// on the ring, the batch's notification under the same lock when `notify`.
+// on its queue, the batch's notification under the same lock when `notify`.
 // False when the device broke (the slot is free again).
 bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                          std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify) {
@@ -368,28 +427,29 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     rtos::IrqLock lock;
 #if defined(CONFIG_BLK_POLL)
     if (r.poll) [[unlikely]]
-        arm_poll(r);  // before the device can complete it
+        arm_poll(*slot->lane, r);  // before the device can complete it
 #endif
     // The device may have been taken offline (fail_all) while this thread
     // waited for a free slot: a reset does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
+    Virtqueue& q = *slot->lane->vq;
     if (!broken_)
-        added = dev_.queue(0).add_buffer(std::span<const OutSegment>(out, n_out),
-                                         std::span<const InSegment>(in, n_in), slot);
+        added = q.add_buffer(std::span<const OutSegment>(out, n_out),
+                             std::span<const InSegment>(in, n_in), slot);
     if (!added.ok()) {
         put_slot(slot);
         return false;
     }
-    if (notify) dev_.queue(0).kick();
+    if (notify) q.kick();
     return true;
 }
 
 // Queues r as one device request per max_sectors_ (not yet notified:
 // `pending` says some are). False when r was failed instead (its parts
 // already queued still complete it).
-bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
-                              bool last) {
+bool VirtioBlk::queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32_t type,
+                              bool& pending, bool last) {
     const bool has_data = type != VIRTIO_BLK_T_FLUSH;
     std::uint32_t left = has_data ? r.count : 0;
     std::uint64_t lba = r.lba;
@@ -401,7 +461,7 @@ bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, 
     r.status = rtos::Status::ok;
     r.parts_left = parts;
     while (parts) {
-        Request* slot = broken_ ? nullptr : take_slot(pending);
+        Request* slot = broken_ ? nullptr : take_slot(l, pending);
         const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
         const std::uint32_t len = bytes ? n : n * kSectorSize;
         const bool notify = last && parts == 1;  // the batch's last device request
@@ -422,29 +482,31 @@ bool VirtioBlk::queue_request(rtos::block::BlockRequest& r, std::uint32_t type, 
 // straight to add_part(); larger ones as a batch of one.
 void VirtioBlk::do_submit_one(rtos::block::BlockRequest& r) {
     const std::uint32_t type = type_of(r);
+    Lane& l = this_cpu_lane();
     bool pending = false;
     if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
         r.status = rtos::Status::ok;
         r.parts_left = 1;
-        Request* slot = broken_ ? nullptr : take_slot(pending);
+        Request* slot = broken_ ? nullptr : take_slot(l, pending);
         const std::uint32_t len = type == VIRTIO_BLK_T_FLUSH ? 0 : r.count * kSectorSize;
         if (!slot || !add_part(slot, r, type, r.lba, static_cast<std::uint8_t*>(r.buf), len, true))
             not_queued(r, 1, slot != nullptr);
         return;
     }
-    queue_request(r, type, pending, true);  // kicks after the last part
-    kick(pending);                          // parts queued before a failure
+    queue_request(l, r, type, pending, true);  // kicks after the last part
+    kick(l, pending);                          // parts queued before a failure
 }
 
 void VirtioBlk::do_submit(std::span<rtos::block::BlockRequest* const> requests) {
+    Lane& l = this_cpu_lane();
     bool pending = false;
     const std::size_t n = requests.size();
     for (std::size_t i = 0; i < n; ++i) {
         rtos::block::BlockRequest* r = requests[i];
         if (r->done()) continue;  // refused by the block layer
-        queue_request(*r, type_of(*r), pending, i + 1 == n);
+        queue_request(l, *r, type_of(*r), pending, i + 1 == n);
     }
-    kick(pending);  // one notification for the whole batch (if not sent yet)
+    kick(l, pending);  // one notification for the whole batch (if not sent yet)
 }
 
 rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
@@ -453,9 +515,10 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     rtos::block::BlockRequest r;
     r.count = kIdBytes;
     r.buf = id;
+    Lane& l = this_cpu_lane();
     bool pending = false;
-    queue_request(r, VIRTIO_BLK_T_GET_ID, pending, true);
-    kick(pending);
+    queue_request(l, r, VIRTIO_BLK_T_GET_ID, pending, true);
+    kick(l, pending);
     rtos::Status s = wait(r);
     if (s == rtos::Status::ok) {
         // The ID is NUL-terminated only when shorter than 20 bytes.
@@ -468,14 +531,33 @@ rtos::Status VirtioBlk::do_get_id(char* buf, std::size_t size) {
     return s;
 }
 
+// 5.2.4 num_queues with VIRTIO_BLK_F_MQ (else one), at most kMaxQueues: the
+// device serves the rest idle. 0 is not a device: one, logged.
+unsigned VirtioBlk::queues_from_config() {
+    if (!dev_.has_feature(VIRTIO_BLK_F_MQ)) return 1;
+    const unsigned n = dev_.transport().config_read16(kCfgNumQueues);
+    if (n == 0) {
+        rtos::printk("%s: ignoring impossible num_queues 0\n", dev_.name());
+        return 1;
+    }
+    return n < kMaxQueues ? n : kMaxQueues;
+}
+
 bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
-    const Device::QueueSpec queues[] = {{config::blk_queue_size, &VirtioBlk::on_requestq, this}};
-    if (dev_.start({.features = kDriverFeatures,
-                    .queues = queues,
-                    .context = this,
-                    .on_needs_reset = &VirtioBlk::on_needs_reset}) != Error::ok)
+    if constexpr (kMaxQueues > Device::kMaxQueues) dev_.use_queue_table(queue_table_);
+    // 3.1.1 by steps: num_queues is read between FEATURES_OK and the queues.
+    dev_.set_needs_reset_callback(&VirtioBlk::on_needs_reset, this);
+    if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
+    lanes_count_ = queues_from_config();
+    Device::QueueSpec queues[kMaxQueues];
+    for (unsigned i = 0; i < lanes_count_; ++i)
+        queues[i] = {config::blk_queue_size, &VirtioBlk::on_requestq, this};
+    if (dev_.setup_queues(std::span<const Device::QueueSpec>(queues, lanes_count_)) != Error::ok) {
+        dev_.fail();
         return false;
+    }
+    dev_.driver_ok();
 
     timeout_ = rtos::clock::ms_to_ticks(kRequestTimeoutMs);
     std::uint64_t capacity = 0;
@@ -508,22 +590,24 @@ bool VirtioBlk::start(const Found& found) {
     info_ = {capacity, blk_size ? blk_size : kSectorSize, dev_.has_feature(VIRTIO_BLK_F_RO),
              dev_.has_feature(VIRTIO_BLK_F_FLUSH)};
 
-    // Requests in flight: one descriptor each with indirect tables, else up
-    // to three (header, data, status).
-    Virtqueue& q = dev_.queue(0);
+    // Requests in flight per queue: one descriptor each with indirect
+    // tables, else up to three (header, data, status).
+    Virtqueue& q = dev_.queue(0);  // every queue has the same size and features
     unsigned slots = q.uses_indirect() ? q.size() : q.size() / 3;
     if (slots == 0) slots = 1;
-    requests_ = static_cast<Request*>(hal::dma_alloc(sizeof(Request) * slots, 64));
+    requests_ = static_cast<Request*>(hal::dma_alloc(sizeof(Request) * slots * lanes_count_, 64));
     if (!requests_) {
-        rtos::printk("%s: out of memory for %u request slots\n", dev_.name(), slots);
+        rtos::printk("%s: out of memory for %u request slots\n", dev_.name(), slots * lanes_count_);
         dev_.fail();
         dev_.shutdown();
         return false;
     }
-    for (unsigned i = 0; i < slots; ++i) {
+    for (unsigned i = 0; i < lanes_count_; ++i) lanes_[i].vq = &dev_.queue(i);
+    for (unsigned i = 0; i < slots * lanes_count_; ++i) {
         Request* r = new (&requests_[i]) Request{};
-        r->next_free = free_;
-        free_ = r;
+        r->lane = &lanes_[i / slots];
+        r->next_free = r->lane->free;
+        r->lane->free = r;
     }
 #if defined(CONFIG_VIRTIO_BLK_POLLED)
     interrupts_ = false;  // completions are polled every tick
@@ -534,11 +618,12 @@ bool VirtioBlk::start(const Found& found) {
     if (!interrupts_) poll_timer_.start_periodic(1);
     // Every request completes on its own: at depth, one interrupt per half
     // of those in flight (EVENT_IDX), one per request at depth 1.
-    q.set_interrupt_batching(interrupts_);
+    for (std::size_t i = 0; i < dev_.queue_count(); ++i)
+        dev_.queue(i).set_interrupt_batching(interrupts_);
 
-    char extra[48];  // a read-only disk shows the feature word ro
-    snprintf(extra, sizeof(extra), " %s %llu sectors", name_,
-             static_cast<unsigned long long>(capacity));
+    char extra[64];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors queues %u", name_,
+             static_cast<unsigned long long>(capacity), lanes_count_);
     announce(found, dev_, kFeatureNames, extra);
     rtos::block::BlockDevice::add(this);
     return true;

@@ -18,5 +18,7 @@ bool in_isr();
 unsigned isr_nesting();
 uint64_t counter_read();
 uintptr_t stack_pointer();
+inline void cpu_relax() {}
+inline void device_write_barrier() {}
 
 }  // namespace rtos::arch
