@@ -232,7 +232,7 @@ def ubsan_build(bsp):
     """The sanitized soak image (CONFIG_RTOS_UBSAN, every device class with
     its example services; tests/builds.py's 'soak-ubsan'): tools/soak.py
     --ubsan (test_soak.py) soaks the same folder; test_reliability.py runs
-    ktest in it, test_hostile.py hostile input."""
+    ktest in it, test_hostile_ubsan.py hostile input."""
     return build(bsp, 'soak-ubsan')
 
 

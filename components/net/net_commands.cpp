@@ -21,22 +21,9 @@ extern "C" {
 }
 
 namespace rtos::net {
-namespace {
 
-int no_stack() {
-    printk("net: no network interface\n");
-    return 1;
-}
-
-void print_ip(const char* label, const ip4_addr_t* a) {
-    char s[16];
-    ip4addr_ntoa_r(a, s, sizeof(s));
-    printk(" %s %s", label, s);
-}
-
-// A dotted quad, strictly: four decimal numbers 0-255 without leading zeros,
-// signs or blanks. (lwIP's ip4addr_aton also takes BSD shorthand, where
-// "1.2.3" is 1.2.0.3, and octal and hex parts: typos become addresses.)
+// (lwIP's ip4addr_aton also takes BSD shorthand, where "1.2.3" is 1.2.0.3,
+// and octal and hex parts: typos become addresses.)
 bool parse_quad(const char* s, ip4_addr_t& out) {
     std::uint32_t v = 0;
     for (int part = 0; part < 4; ++part) {
@@ -52,6 +39,19 @@ bool parse_quad(const char* s, ip4_addr_t& out) {
     if (*s) return false;
     ip4_addr_set_u32(&out, lwip_htonl(v));
     return true;
+}
+
+namespace {
+
+int no_stack() {
+    printk("net: no network interface\n");
+    return 1;
+}
+
+void print_ip(const char* label, const ip4_addr_t* a) {
+    char s[16];
+    ip4addr_ntoa_r(a, s, sizeof(s));
+    printk(" %s %s", label, s);
 }
 
 bool quad_or_complain(const char* what, const char* s, ip4_addr_t& out) {

@@ -319,12 +319,18 @@ err_t receive(netconn* c, netbuf** buf) {
 // back before the next (both directions stay within the TCP windows).
 int cmd_echotest(int argc, char** argv) {
     if (argc != 3) return rtos::shell::kUsage;
-    ip_addr_t server;
+    ip4_addr_t address;
     unsigned long long total;
-    if (!ipaddr_aton(argv[1], &server) || !rtos::shell::parse_u64(argv[2], total) || total == 0) {
-        rtos::printk("echotest: bad arguments\n");
+    if (!rtos::net::parse_quad(argv[1], address)) {
+        rtos::printk("echotest: bad address '%s': four numbers 0-255 separated by dots\n", argv[1]);
         return 1;
     }
+    if (!rtos::shell::parse_u64(argv[2], total) || total == 0) {
+        rtos::printk("echotest: bad byte count '%s': a number from 1\n", argv[2]);
+        return 1;
+    }
+    ip_addr_t server;
+    ip_addr_copy_from_ip4(server, address);
     auto* chunk = static_cast<std::uint8_t*>(rtos::heap::alloc(kChunk));
     netconn* c = chunk ? netconn_new(NETCONN_TCP) : nullptr;
     if (c == nullptr) {

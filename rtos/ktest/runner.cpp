@@ -145,11 +145,15 @@ int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
         printk("ktest: an earlier run left threads behind (%s); reboot first\n", aborted());
         return 1;
     }
+    unsigned passed = 0, failed = 0, selected = 0;
+    for (unsigned i = 0; i < total; ++i) selected += contains(sorted[i]->name, filter);
+    if (selected == 0) {  // a typo must not look like a clean run
+        printk("ktest: no test matches '%s' (ktest -l lists them)\n", filter);
+        return 1;
+    }
     Thread* self = Thread::current();
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
-    unsigned passed = 0, failed = 0, selected = 0;
-    for (unsigned i = 0; i < total; ++i) selected += contains(sorted[i]->name, filter);
     set_stop_check(stop);
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;

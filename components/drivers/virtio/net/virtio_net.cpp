@@ -182,6 +182,7 @@ private:
     const char* volatile restart_why_ = "";
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
+    unsigned rx_skip_ = 0;  // buffers left of a frame dropped for spanning several
 };
 
 Error VirtioNet::bring_up() {
@@ -253,7 +254,15 @@ void VirtioNet::drain_rx() {
                     continue;
                 }
                 const net::RxCheck r =
-                    net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                    rx_skip_ > 0 ? net::RxCheck{net::RxVerdict::multi_buffer, 0, false, false}
+                                 : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                if (rx_skip_ > 0) {
+                    // The rest of a frame spread over several buffers (5.1.6.4):
+                    // its own first bytes are frame data, not a header to believe.
+                    --rx_skip_;
+                } else if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1) {
+                    rx_skip_ = b->hdr.num_buffers - 1u;
+                }
                 if (r.verdict != net::RxVerdict::ok) {
                     // A frame over several buffers (only a back-end that
                     // ignores the MTU sends one) is refused whole: its other
@@ -459,6 +468,7 @@ void VirtioNet::restart(const char* why) {
         return;
     }
     needs_restart_ = false;
+    rx_skip_ = 0;
     dev_.driver_ok();
     RxLock lock;
     restarting_ = false;
