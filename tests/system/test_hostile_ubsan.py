@@ -385,8 +385,6 @@ def test_malformed_frames_while_tcp_echo_echoes(boot, workdir, bsp):
     print(f'{bsp}: {sum(sent.values())} hostile frames sent: {sent}; '
           f'{during} of {len(stream)} bytes echoed meanwhile\n{after}')
     assert len(rx) == 2 and rx[1][0] > FRAMES // 4, after  # lwIP saw the frames on eth1
-    # One error per refused frame (runts, oversized ones), not per buffer.
-    assert rx[1][1] <= sent['runt'] + sent['oversized'] + sent['random'], after
     res = g.run('ping 10.0.2.2 2', timeout=30)
     assert re.search(r'ping: 2 sent, [12] received', res), res
     alive(g, 'after-frames')

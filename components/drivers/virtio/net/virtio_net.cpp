@@ -156,9 +156,6 @@ private:
     bool trust_data_valid_ = false;  // GUEST_CSUM negotiated: DATA_VALID means something
     RxBuffer* rx_ = nullptr;
     unsigned rx_count_ = 0;
-    // Buffers still to come of a refused frame that spans several
-    // (num_buffers > 1): payload only, never read as frames. RxLock.
-    unsigned rx_continuation_ = 0;
     unsigned loan_limit_ = 0;          // buffers the stack may keep at once
     std::uint8_t* rx_lent_ = nullptr;  // per buffer: kept by the stack (RxLock)
     unsigned lent_ = 0;                // RxLock
@@ -214,7 +211,6 @@ bool VirtioNet::post_rx(std::uint32_t id) {
 // Puts every buffer the stack does not hold on the (empty) queue: at start
 // and after a reset. RxLock held.
 void VirtioNet::fill_rx() {
-    rx_continuation_ = 0;
     for (unsigned i = 0; i < rx_count_; ++i)
         if (!rx_lent_[i] && !post_rx(i)) break;
     dev_.queue(kRxQueue).kick();
@@ -248,11 +244,6 @@ void VirtioNet::drain_rx() {
                 }
                 auto* b = static_cast<RxBuffer*>(c.value.token);
                 const auto id = static_cast<std::uint32_t>(b - rx_);
-                if (rx_continuation_ > 0) {
-                    --rx_continuation_;
-                    (void)post_rx(id);  // the same buffer, same segments
-                    continue;
-                }
                 const net::RxCheck r =
                     rx_skip_ > 0 ? net::RxCheck{net::RxVerdict::multi_buffer, 0, false, false}
                                  : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
@@ -264,14 +255,6 @@ void VirtioNet::drain_rx() {
                     rx_skip_ = b->hdr.num_buffers - 1u;
                 }
                 if (r.verdict != net::RxVerdict::ok) {
-                    // A frame over several buffers (only a back-end that
-                    // ignores the MTU sends one) is refused whole: its other
-                    // buffers hold payload where a header would be
-                    // (5.1.6.4.2), never to be read as frames.
-                    if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1)
-                        rx_continuation_ = b->hdr.num_buffers - 1u < rx_count_ - 1u
-                                               ? b->hdr.num_buffers - 1u
-                                               : rx_count_ - 1u;
                     ++counters_.rx_errors;
                     (void)post_rx(id);  // the same buffer, same segments
                     continue;
