@@ -230,6 +230,22 @@ int cmd_guard(int argc, char**) {
 }
 #endif
 
+#if defined(CONFIG_RTOS_UBSAN)
+// ---- ktest-ubsan ---------------------------------------------------------------
+
+volatile int ubsan_operand = 0x7fffffff;  // volatile: the overflow happens at run time
+
+// INT_MAX + 1: the sanitizer's handler must report it and panic.
+void ubsan_entry(void*) {
+    const int v = ubsan_operand + 1;
+    printk("ktest-ubsan: INT_MAX + 1 = %d went unreported\n", v);
+}
+
+int cmd_ubsan(int argc, char**) {
+    return run_must_panic(argc, "ubsan", ubsan_entry, "a signed overflow on");
+}
+#endif
+
 }  // namespace
 }  // namespace rtos::ktest
 
@@ -242,5 +258,10 @@ int rtos::selftest::ktest_overflow(int argc, char** argv) {
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
 int rtos::selftest::ktest_guard(int argc, char** argv) {
     return rtos::ktest::cmd_guard(argc, argv);
+}
+#endif
+#if defined(CONFIG_RTOS_UBSAN)
+int rtos::selftest::ktest_ubsan(int argc, char** argv) {
+    return rtos::ktest::cmd_ubsan(argc, argv);
 }
 #endif

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/thread.hpp>
 
 #include "log_capture.hpp"
 #include "net_env.hpp"
@@ -173,6 +175,44 @@ void rx_ring_violation() {
     SIM_CHECK_EQ(e.delivered.size(), 41u);
     for (std::size_t i = 1; i < e.delivered.size(); ++i)
         SIM_CHECK(e.delivered[i] == after[i - 1].frame);
+}
+
+// ---- DEVICE_NEEDS_RESET: restart with the same buffers, or interface down ----
+
+void needs_reset(bool refuse_again) {
+    host_log::LogCapture log;
+    Env& e = start();
+    if (!e.dev) return;
+    e.arrive({{frame(300, 1)}}, 1);
+    {
+        rtos::IrqLock lock;
+        e.fake.refuse_features_ok = refuse_again;
+        e.fake.set_needs_reset();
+    }
+    host_irq::raise();
+    rtos::Thread::sleep(5);  // the receive thread restarts the device
+    SIM_CHECK(
+        log.contains("eth0: the device needs a reset (DEVICE_NEEDS_RESET); resetting the device"));
+    const auto a = frame(100, 2);
+    const rtos::net::Fragment one[] = {{a.data(), a.size()}};
+    int token = 0;  // the frame's cookie
+    if (refuse_again) {
+        SIM_CHECK(log.contains("eth0: restart failed; interface down"));
+        SIM_CHECK_STATUS(e.dev->transmit(one, &token, rtos::Timeout::ticks(10)),
+                         rtos::Status::io_error);
+        SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+        return;
+    }
+    SIM_CHECK(log.contains("eth0: re-initialised"));
+    SIM_CHECK_EQ(e.driver_ok_count(), 2u);
+    std::vector<Arrival> after;
+    for (unsigned i = 0; i < 10; ++i) after.push_back({frame(60 + i, 10 + i)});
+    e.arrive(after, 11);
+    SIM_CHECK_EQ(e.delivered.size(), 11u);
+    SIM_CHECK_STATUS(e.dev->transmit(one, &token, rtos::Timeout::ticks(100)), rtos::Status::ok);
+    e.dev->flush();
+    SIM_CHECK(!e.sent.empty() && e.sent.back() == a);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 
 // ---- transmit ----
@@ -377,6 +417,14 @@ TEST_P(VirtioNet, ReceiveIdOutOfRangeRestartsDevice) {
 TEST_P(VirtioNet, ReceiveIdNotInFlightRestartsDevice) {
     g_fault = fake::UsedFault::id_not_in_flight;
     EXPECT_EQ(run(rx_ring_violation), 0);
+}
+TEST_P(VirtioNet, NeedsResetRestartsTheDevice) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(false); }), 0);
+}
+TEST_P(VirtioNet, NeedsResetThenFeaturesRefusedTakesTheInterfaceDown) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(true); }), 0);
 }
 TEST_P(VirtioNet, TransmitFragmentsAndRecycle) { EXPECT_EQ(run(tx_frames), 0); }
 TEST_P(VirtioNet, TransmitQuietOneNotificationPerBurst) { EXPECT_EQ(run(tx_quiet_bursts), 0); }

@@ -5,6 +5,10 @@
 // CONFIG_VIRTIO_BLK_MAX_QUEUES request queues, each with its own request
 // slots (and polled requests): a CPU submits on its own queue (blk-mq), so
 // no queue state is shared between CPUs.
+// A device that stops completing (request timeout) or asks for a reset
+// (DEVICE_NEEDS_RESET) is reset, its requests in flight fail, and it is
+// initialised again; one that breaks the ring protocol, or cannot be
+// initialised again, is taken offline.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -187,7 +191,13 @@ private:
         return true;
     }
     void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
+    unsigned fail_in_flight();
     void fail_all(const char* why);
+    void recover(const char* why);
+    static void on_needs_reset(void* ctx) {
+        rtos::IrqLock lock;  // from the interrupt; the same lock as the request paths
+        static_cast<VirtioBlk*>(ctx)->recover("the device needs a reset (DEVICE_NEEDS_RESET)");
+    }
     static void on_requestq(void* ctx, Virtqueue& q);
     // Without an interrupt line, and while polled requests hold the
     // interrupt off: the used ring is checked every tick (so no request
@@ -251,14 +261,13 @@ void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
     }
 }
 
-// Stops the device (no more DMA into our buffers) and fails every request
-// still in flight. Called with interrupts masked or from the ISR.
-void VirtioBlk::fail_all(const char* why) {
-    if (!broken_) rtos::printk("%s: %s; failing all requests\n", name_, why);
-    broken_ = true;
-    dev_.reset();
+// After a device reset: every request still in flight, on every queue,
+// ends with io_error (its slot free again). Returns how many. Interrupts
+// masked or the ISR.
+unsigned VirtioBlk::fail_in_flight() {
+    unsigned n = 0;
     for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
-        for (;;) {
+        for (;; ++n) {
             Result<void*> t = dev_.queue(i).reclaim();
             if (!t.ok()) break;
             auto* slot = static_cast<Request*>(t.value);
@@ -267,6 +276,34 @@ void VirtioBlk::fail_all(const char* why) {
             finish(r, 1, rtos::Status::io_error);
         }
     }
+    return n;
+}
+
+// The device broke the ring protocol: it is not to be believed again. Stops
+// it (no more DMA into our buffers), fails every request in flight and
+// every later one: offline. Interrupts masked or the ISR.
+void VirtioBlk::fail_all(const char* why) {
+    const bool was = broken_;
+    broken_ = true;
+    dev_.reset();
+    const unsigned n = fail_in_flight();
+    if (!was) rtos::printk("%s: %s; device reset, %u requests failed, offline\n", name_, why, n);
+}
+
+// The device stopped completing or asked for a reset: reset it, fail what
+// is in flight, and initialise it again on the same rings; offline when
+// that fails. Interrupts masked or the ISR.
+void VirtioBlk::recover(const char* why) {
+    if (broken_) return;
+    dev_.reset();
+    const unsigned n = fail_in_flight();
+    const bool ok = dev_.reinit() == Error::ok;
+    if (!ok) {
+        broken_ = true;
+        dev_.reset();
+    }
+    rtos::printk("%s: %s; device reset, %u requests failed, %s\n", name_, why, n,
+                 ok ? "re-initialised" : "re-initialisation failed: offline");
 }
 
 #if defined(CONFIG_BLK_POLL)
@@ -333,8 +370,8 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     if (r.done()) return;
     rtos::IrqLock lock;
     if (r.done()) return;  // finished just now
-    fail_all("request timed out");
-    r.status = rtos::Status::timeout;  // fail_all completed it as io_error
+    recover("request timed out");
+    r.status = rtos::Status::timeout;  // recover() completed it as io_error
 }
 
 void VirtioBlk::kick(Lane& l, bool& pending) {
@@ -392,8 +429,8 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     if (r.poll) [[unlikely]]
         arm_poll(*slot->lane, r);  // before the device can complete it
 #endif
-    // The device may have been reset (fail_all) while this thread waited
-    // for a free slot: a timeout does not mark the queue broken, so
+    // The device may have been taken offline (fail_all) while this thread
+    // waited for a free slot: a reset does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
     Virtqueue& q = *slot->lane->vq;
@@ -510,6 +547,7 @@ bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
     if constexpr (kMaxQueues > Device::kMaxQueues) dev_.use_queue_table(queue_table_);
     // 3.1.1 by steps: num_queues is read between FEATURES_OK and the queues.
+    dev_.set_needs_reset_callback(&VirtioBlk::on_needs_reset, this);
     if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
     lanes_count_ = queues_from_config();
     Device::QueueSpec queues[kMaxQueues];

@@ -133,6 +133,13 @@ private:
         self->config_changed_ = true;
         self->rx_wake_.give_from_isr();
     }
+    // DEVICE_NEEDS_RESET: the receive thread restarts the device.
+    static void on_needs_reset(void* ctx) {
+        auto* self = static_cast<VirtioNet*>(ctx);
+        self->restart_why_ = "the device needs a reset (DEVICE_NEEDS_RESET)";
+        self->needs_restart_ = true;
+        self->rx_wake_.give_from_isr();
+    }
     static void on_reclaim_timer(rtos::Timer&, void* ctx) {
         auto* self = static_cast<VirtioNet*>(ctx);
         self->reclaim_due_ = true;
@@ -175,6 +182,7 @@ private:
     volatile bool reclaim_due_ = false;
     volatile bool config_changed_ = false;
     volatile bool needs_restart_ = false;
+    const char* volatile restart_why_ = "";
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
     unsigned rx_skip_ = 0;  // buffers left of a frame dropped for spanning several
@@ -309,6 +317,7 @@ void VirtioNet::reclaim_tx() {
         if (c.error == Error::empty) return;
         if (!c.ok()) {
             count(counters_.tx_errors);
+            restart_why_ = "the device broke the transmit ring";
             needs_restart_ = true;
             rx_wake_.give();
             return;
@@ -450,9 +459,12 @@ void VirtioNet::restart(const char* why) {
     needs_restart_ = false;
     rx_skip_ = 0;
     dev_.driver_ok();
-    rtos::SpinLockGuard rx_guard(rx_lock_);
-    restarting_ = false;
-    fill_rx();
+    {
+        rtos::SpinLockGuard rx_guard(rx_lock_);
+        restarting_ = false;
+        fill_rx();
+    }
+    rtos::printk("%s: re-initialised\n", name_);  // never under a spinlock (docs/smp.md)
 }
 
 void VirtioNet::rx_main(void* arg) {
@@ -461,7 +473,7 @@ void VirtioNet::rx_main(void* arg) {
         // Without an interrupt line, poll every tick.
         self->rx_wake_.take(self->interrupts_ ? rtos::Timeout::forever() : rtos::Timeout::ticks(1));
         if (self->dead_) continue;
-        if (self->needs_restart_) self->restart("the device broke the transmit ring");
+        if (self->needs_restart_) self->restart(self->restart_why_);
         if (self->config_changed_) {
             self->config_changed_ = false;
             const bool up = self->read_link();
@@ -531,6 +543,7 @@ bool VirtioNet::start(const Found& found) {
         tx_free_ = &tx_[i];
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
+    dev_.set_needs_reset_callback(&VirtioNet::on_needs_reset, this);
     interrupts_ = dev_.attach_interrupts();
     if (!interrupts_) rtos::printk("%s: no interrupt, polling\n", dev_.name());
 
