@@ -8,9 +8,9 @@
 
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/system.hpp>
 #include <rtos/thread.hpp>
 
@@ -19,15 +19,18 @@ namespace rtos {
 #if defined(CONFIG_RTOS_WATCHDOG)
 namespace {
 
-// Lock: IrqLock (clients start and stop from any thread; the watchdog thread
-// walks the list). check_in() is one store of `deadline`.
+// Lock: watchdog_lock, level 1 of docs/smp.md's order (clients start and
+// stop from any thread on any CPU; the watchdog thread walks the list).
+// check_in() is one atomic store of `deadline`, read atomically here; `feeds`
+// has one writer (the watchdog thread); thread_started is an atomic flag.
+SpinLock watchdog_lock;
 List<WatchdogClient, &WatchdogClient::node> clients;
 unsigned client_count = 0;
 const watchdog::Hardware* hardware = nullptr;
 uint64_t feeds = 0;
 
 StaticThread<CONFIG_RTOS_WATCHDOG_STACK_SIZE> watchdog_thread;
-bool thread_started = false;
+unsigned thread_started = 0;  // a word: riscv64 has no byte-sized atomic swap
 
 [[noreturn]] void missed(const WatchdogClient& c, Tick now) {
     printk("watchdog: thread '%s' missed its check-in (period %llu ms, %llu ms late)\n",
@@ -52,25 +55,24 @@ void watchdog_main(void*) {
         const WatchdogClient* late = nullptr;
         const watchdog::Hardware* hw;
         {
-            IrqLock lock;
+            SpinLockGuard lock(watchdog_lock);
             clients.for_each([&](const WatchdogClient* c) {
-                if (static_cast<std::int64_t>(now - c->deadline) > 0) late = c;
+                const Tick deadline = __atomic_load_n(&c->deadline, __ATOMIC_RELAXED);
+                if (static_cast<std::int64_t>(now - deadline) > 0) late = c;
             });
             hw = hardware;
         }
         if (late) missed(*late, now);
         if (hw && static_cast<std::int64_t>(now - next_feed) >= 0) {
             hw->feed(hw->ctx);
-            ++feeds;
+            __atomic_store_n(&feeds, feeds + 1, __ATOMIC_RELAXED);
             next_feed = now + clock::ms_to_ticks(hw->timeout_ms / 4);
         }
     }
 }
 
 void ensure_thread() {
-    IrqLock lock;
-    if (thread_started) return;
-    thread_started = true;
+    if (__atomic_exchange_n(&thread_started, 1u, __ATOMIC_ACQ_REL) != 0) return;
     watchdog_thread.start({.name = "watchdog", .priority = 0}, watchdog_main, nullptr);
 }
 
@@ -79,7 +81,7 @@ void ensure_thread() {
 Status WatchdogClient::start(uint32_t period_ms) {
     if (period_ms == 0) return Status::invalid;
     {
-        IrqLock lock;
+        SpinLockGuard lock(watchdog_lock);
         if (active) return Status::invalid;
         thread = Thread::current();
         period = clock::ms_to_ticks(period_ms);
@@ -92,10 +94,12 @@ Status WatchdogClient::start(uint32_t period_ms) {
     return Status::ok;
 }
 
-void WatchdogClient::check_in() { deadline = clock::ticks() + period; }
+void WatchdogClient::check_in() {
+    __atomic_store_n(&deadline, clock::ticks() + period, __ATOMIC_RELAXED);
+}
 
 void WatchdogClient::stop() {
-    IrqLock lock;
+    SpinLockGuard lock(watchdog_lock);
     if (!active) return;
     clients.remove(this);
     --client_count;
@@ -107,7 +111,7 @@ namespace watchdog {
 Status set_hardware(const Hardware* hw) {
     if (!hw || !hw->feed || hw->timeout_ms < 4) return Status::invalid;
     {
-        IrqLock lock;
+        SpinLockGuard lock(watchdog_lock);
         if (hardware) return Status::invalid;
         hardware = hw;
     }
@@ -117,9 +121,9 @@ Status set_hardware(const Hardware* hw) {
 }
 
 Info info() {
-    IrqLock lock;
-    return {hardware ? hardware->name : nullptr, hardware ? hardware->timeout_ms : 0, feeds,
-            client_count};
+    SpinLockGuard lock(watchdog_lock);
+    return {hardware ? hardware->name : nullptr, hardware ? hardware->timeout_ms : 0,
+            __atomic_load_n(&feeds, __ATOMIC_RELAXED), client_count};
 }
 
 }  // namespace watchdog
