@@ -34,6 +34,9 @@ COMBINATIONS = {
     'net-static': ('examples/net/net.conf', 'tests/configs/net-static.conf'),
     # tools/footprint.py's minimal image on aarch64 (the GIC QEMU's virt has by default).
     'minimal-gic-v2': ('tests/configs/minimal.conf', 'tests/configs/gic-v2-only.conf'),
+    # tools/soak.py --ubsan (test_soak.py), test_reliability.py and
+    # test_hostile_ubsan.py: the soak image with the undefined-behaviour sanitizer.
+    'soak-ubsan': ('examples/soak/soak.conf', 'tests/configs/ubsan.conf'),
     # test_board.py: the fallback tables with only a GICv3.
     'no-device-tree-gic-v3': ('tests/configs/no-device-tree.conf',
                               'tests/configs/gic-v3-only.conf'),

@@ -145,6 +145,23 @@ def check_features(log, device, mode, expected, count=1, qmp=None):
         assert seen == want, (seen, want)
 
 
+# RTOS_TEST_CONFIG=<fragment>[,<fragment>...]: every build of the run takes
+# these Kconfig fragments too, in folders of their own
+# (build/test/<fragment names>/...), so that existing tests run against another
+# build: `RTOS_TEST_CONFIG=tests/configs/ubsan.conf pytest tests/system/test_blk.py`
+# runs the blk tests in the UBSan build (docs/reliability.md).
+EXTRA_CONFIG = tuple(c for c in os.environ.get('RTOS_TEST_CONFIG', '').split(',') if c)
+EXTRA_TAG = '+'.join(os.path.splitext(os.path.basename(c))[0] for c in EXTRA_CONFIG)
+
+
+def _with_extra(out):
+    """A build folder moved under build/test/<EXTRA_TAG>/ when RTOS_TEST_CONFIG is set."""
+    if not EXTRA_TAG:
+        return out
+    return os.path.join(ROOT, 'build', 'test', EXTRA_TAG,
+                        os.path.relpath(out, os.path.join(ROOT, 'build')))
+
+
 def _run_id():
     """The same in every xdist worker of one run, different in the next run."""
     return os.environ.get('PYTEST_XDIST_TESTRUNUID') or _RUN_ID
@@ -176,7 +193,8 @@ def ensure_built(bsp, name=None, config=(), jobs=2, targets=()):
         name = builds.DEFAULT
     elif name is None:
         name = '+'.join(os.path.splitext(os.path.basename(f))[0] for f in fragments)
-    out = builds.folder(bsp, name)
+    out = _with_extra(builds.folder(bsp, name))
+    fragments += tuple(os.path.join(ROOT, f) for f in EXTRA_CONFIG)
     locks = os.path.join(ROOT, 'build', 'locks')
     os.makedirs(locks, exist_ok=True)
     done = json.dumps({'run': _run_id(), 'fragments': fragments, 'targets': sorted(targets)})
@@ -210,6 +228,14 @@ def build(bsp, name=None, config=(), jobs=2, targets=()):
     return out
 
 
+def ubsan_build(bsp):
+    """The sanitized soak image (CONFIG_RTOS_UBSAN, every device class with
+    its example services; tests/builds.py's 'soak-ubsan'): tools/soak.py
+    --ubsan (test_soak.py) soaks the same folder; test_reliability.py runs
+    ktest in it, test_hostile_ubsan.py hostile input."""
+    return build(bsp, 'soak-ubsan')
+
+
 @pytest.fixture
 def boot(request):
     """boot(bsp, build=..., **qemu options) -> a Guest at the shell prompt.
@@ -217,8 +243,8 @@ def boot(request):
     guests = []
 
     def start(bsp, build_dir=None, wait_prompt=True, **kw):
-        g = Guest(bsp, build_dir or os.path.join(ROOT, 'build', bsp), log_name=request.node.name,
-                  **kw)
+        g = Guest(bsp, build_dir or _with_extra(builds.folder(bsp, builds.DEFAULT)),
+                  log_name=request.node.name, **kw)
         guests.append(g)
         if wait_prompt:
             g.wait_prompt()

@@ -25,6 +25,8 @@ DURATIONS = os.path.join(ROOT, 'build', 'test-results', 'durations.json')
 # clone's run, warm ccache, on a loaded 2-core machine (issue 18).
 LONG_TESTS = {
     'system/test_matrix.py::': 330,
+    'system/test_soak.py::': 200,
+    'system/test_hostile_ubsan.py::test_every_command_with_bad_arguments': 110,
     'system/test_config.py::test_each_bool_flipped_builds': 190,
     'test_host_unit.py::test_host_unit_tests': 50,
     'system/test_format.py::test_cppcheck_clean': 21,

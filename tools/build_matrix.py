@@ -40,9 +40,10 @@ def configurations():
     # Application fragments (app.conf) belong to their application (test_app.py).
     frags += sorted(p for p in glob.glob(os.path.join(ROOT, 'examples', '*', '*.conf'))
                     if os.path.basename(p) != 'app.conf')
-    # A fragment that changes the compiler flags (-Os) recompiles everything,
-    # and so does the one after it: those go last.
-    frags.sort(key=lambda p: 'CONFIG_BUILD_OPTIMIZE_SIZE=y' in open(p).read())
+    # A fragment that changes the compiler flags (-Os, -fsanitize) recompiles
+    # everything, and so does the one after it: those go last.
+    frags.sort(key=lambda p: any(flag in open(p).read() for flag in
+                                 ('CONFIG_BUILD_OPTIMIZE_SIZE=y', 'CONFIG_RTOS_UBSAN=y')))
     out = [(DEFAULT, None)]
     for p in frags:
         rel = os.path.relpath(p, ROOT)

@@ -8,7 +8,8 @@
 #   build   scons, Kconfiglib, the cross compilers     (tools/demo, tools/test)
 #   run     QEMU for both boards                       (tools/demo, tools/test)
 #   test    pytest, GoogleTest, CMake, dtc, gdb, ccache, matplotlib, clang-format,
-#           cppcheck, dosfstools, mtools, fdisk (tools/test, .ci/run)
+#           cppcheck, dosfstools, mtools, fdisk, clang-14 + libFuzzer (tools/test,
+#           .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +21,11 @@ declare -A PACKAGES=(
   # PNG charts of tools/bench.py --chart; clang-format, cppcheck:
   # tools/format.py and tools/lint.py; dosfstools (mkfs.fat, fsck.fat), mtools
   # (mcopy, mdir) and fdisk (sfdisk): FAT images made and checked on the host
-  # (tools/disk.py, the fs tests).
+  # (tools/disk.py, the fs tests); clang-14, libfuzzer-14-dev: the fuzz targets
+  # (tools/fuzz.py).
   [test]="python3-pytest python3-pytest-xdist python3-pexpect g++ cmake libgtest-dev
           device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format cppcheck
-          dosfstools mtools fdisk"
+          dosfstools mtools fdisk clang-14 libfuzzer-14-dev"
 )
 
 groups=("$@")

@@ -42,7 +42,7 @@ bool name_matches(const char* have, const char* want, std::size_t want_len) {
 
 bool Tree::init(const void* blob, std::size_t max_size) {
     base_ = nullptr;
-    if (!blob) return false;
+    if (!blob || max_size < 40) return false;  // not even a header to read
     auto* p = static_cast<const uint8_t*>(blob);
     if (load_be32(p) != kMagic) return false;
     std::size_t total = load_be32(p + 4);

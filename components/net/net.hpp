@@ -8,6 +8,7 @@
 #include "drivers/net/netdev.hpp"
 
 struct netif;
+struct ip4_addr;
 
 namespace rtos::net {
 
@@ -36,5 +37,9 @@ void net_start();
 /// The interfaces, in device order; count() is 0 when the stack did not start.
 std::size_t interface_count();
 Interface& interface(std::size_t i);
+
+/// A dotted quad, strictly: four decimal numbers 0-255 without leading
+/// zeros, signs or blanks (what every command takes as an IPv4 address).
+bool parse_quad(const char* s, ::ip4_addr& out);
 
 }  // namespace rtos::net

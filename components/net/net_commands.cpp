@@ -21,22 +21,9 @@ extern "C" {
 }
 
 namespace rtos::net {
-namespace {
 
-int no_stack() {
-    printk("net: no network interface\n");
-    return 1;
-}
-
-void print_ip(const char* label, const ip4_addr_t* a) {
-    char s[16];
-    ip4addr_ntoa_r(a, s, sizeof(s));
-    printk(" %s %s", label, s);
-}
-
-// A dotted quad, strictly: four decimal numbers 0-255 without leading zeros,
-// signs or blanks. (lwIP's ip4addr_aton also takes BSD shorthand, where
-// "1.2.3" is 1.2.0.3, and octal and hex parts: typos become addresses.)
+// (lwIP's ip4addr_aton also takes BSD shorthand, where "1.2.3" is 1.2.0.3,
+// and octal and hex parts: typos become addresses.)
 bool parse_quad(const char* s, ip4_addr_t& out) {
     std::uint32_t v = 0;
     for (int part = 0; part < 4; ++part) {
@@ -52,6 +39,19 @@ bool parse_quad(const char* s, ip4_addr_t& out) {
     if (*s) return false;
     ip4_addr_set_u32(&out, lwip_htonl(v));
     return true;
+}
+
+namespace {
+
+int no_stack() {
+    printk("net: no network interface\n");
+    return 1;
+}
+
+void print_ip(const char* label, const ip4_addr_t* a) {
+    char s[16];
+    ip4addr_ntoa_r(a, s, sizeof(s));
+    printk(" %s %s", label, s);
 }
 
 bool quad_or_complain(const char* what, const char* s, ip4_addr_t& out) {
@@ -132,11 +132,14 @@ int cmd_ifconfig(int argc, char** argv) {
 constexpr u16_t kPingId = 0x7e4e;
 constexpr std::size_t kPingData = 56;
 
+// The shell's ping and ping_recv() (the receive thread, on any CPU):
+// waiting_seq, got and reply_ns under lwIP's core lock (LOCK_TCPIP_CORE);
+// reply_ns is read once `reply` was given.
 struct PingState {
     BinarySemaphore reply;
-    volatile u16_t waiting_seq;
-    volatile std::uint64_t reply_ns;
-    volatile bool got;
+    u16_t waiting_seq;
+    std::uint64_t reply_ns;
+    bool got;
 };
 PingState ping_state;
 
@@ -198,13 +201,13 @@ int cmd_ping(int argc, char** argv) {
         auto* data = reinterpret_cast<std::uint8_t*>(e + 1);
         for (std::size_t k = 0; k < kPingData; ++k) data[k] = static_cast<std::uint8_t>(k);
         e->chksum = inet_chksum(e, p->len);
+        ip_addr_t dst;
+        ip_addr_copy_from_ip4(dst, target);
+        LOCK_TCPIP_CORE();
         ping_state.got = false;
         ping_state.waiting_seq = static_cast<u16_t>(seq);
         (void)ping_state.reply.take(Timeout::none());
         const std::uint64_t t0 = clock::now_ns();
-        ip_addr_t dst;
-        ip_addr_copy_from_ip4(dst, target);
-        LOCK_TCPIP_CORE();
         err_t err = raw_sendto(pcb, p, &dst);
         UNLOCK_TCPIP_CORE();
         pbuf_free(p);

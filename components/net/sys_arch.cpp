@@ -12,6 +12,8 @@
 #include <rtos/mutex.hpp>
 #include <rtos/panic.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/smp.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/thread.hpp>
 
 #if defined(CONFIG_VIRTIO_RNG)
@@ -51,6 +53,19 @@ u32_t waited_ms(rtos::Tick start) {
     return static_cast<u32_t>(rtos::clock::ticks_to_ms(rtos::clock::ticks() - start));
 }
 
+// SYS_ARCH_PROTECT: lwIP's short critical sections (pbuf reference
+// counts, memp pools, the netconn and timeout bookkeeping, tern_lwip_rand)
+// from any thread on any CPU. One lock for the whole stack, level 1 of
+// docs/smp.md's lock order (a subsystem lock): nothing but the kernel lock
+// (a semaphore given) and the heap lock are taken inside it; lwIP frees a
+// received buffer to its driver (RxLoan) only after it has dropped it.
+// lwIP may nest it (doc/sys_arch.txt), so it is recursive per CPU: the CPU
+// that holds it counts its depth. Interrupts stay masked on the holder, so
+// the holder cannot move to another CPU or be preempted meanwhile.
+rtos::SpinLock protect_lock;
+unsigned protect_owner = ~0u;  // the CPU holding protect_lock; only it stores its own id
+unsigned protect_depth = 0;    // protect_lock
+
 }  // namespace
 
 extern "C" {
@@ -59,8 +74,27 @@ void sys_init(void) {}
 
 u32_t sys_now(void) { return static_cast<u32_t>(rtos::clock::now_ns() / 1000000u); }
 
-sys_prot_t sys_arch_protect(void) { return rtos_irq_save(); }
-void sys_arch_unprotect(sys_prot_t pval) { rtos_irq_restore(pval); }
+sys_prot_t sys_arch_protect(void) {
+    const sys_prot_t state = rtos_irq_save();
+    const unsigned me = rtos::smp::cpu_id();
+    // Equal to `me` only when this CPU stored it and still holds the lock.
+    if (__atomic_load_n(&protect_owner, __ATOMIC_RELAXED) == me) {
+        ++protect_depth;
+        return state;
+    }
+    protect_lock.lock();
+    __atomic_store_n(&protect_owner, me, __ATOMIC_RELAXED);
+    protect_depth = 1;
+    return state;
+}
+
+void sys_arch_unprotect(sys_prot_t pval) {
+    if (--protect_depth == 0) {
+        __atomic_store_n(&protect_owner, ~0u, __ATOMIC_RELAXED);
+        protect_lock.unlock();
+    }
+    rtos_irq_restore(pval);
+}
 
 // ---- semaphores ----
 

@@ -41,6 +41,14 @@ SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::sh
     "ktest-guard", "", "store below a thread's stack (destructive: the kernel panics)",
     rtos::selftest::ktest_guard};
 #endif
+#if defined(CONFIG_RTOS_UBSAN)
+[[gnu::used,
+  gnu::section(
+      ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_ubsan{
+    "ktest-ubsan", "",
+    "a signed overflow (destructive: the sanitizer reports it, the kernel panics)",
+    rtos::selftest::ktest_ubsan};
+#endif
 #endif
 
 #if defined(CONFIG_RTOS_BENCH)

@@ -1,6 +1,8 @@
 // The system commands every build has: help, version, ps, free, uptime,
-// reboot, poweroff, echo.
+// reboot, poweroff, echo, paste, hang.
 #include <rtos/clock.hpp>
+#include <rtos/console.hpp>
+#include <rtos/crc32.hpp>
 #include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
@@ -8,6 +10,8 @@
 #include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/system.hpp>
+#include <rtos/thread.hpp>
+#include <rtos/watchdog.hpp>
 
 #include "shell.hpp"
 
@@ -173,6 +177,55 @@ int cmd_echo(int argc, char** argv) {
     return 0;
 }
 
+// Reads console input up to Ctrl-D and prints its length and CRC-32: a
+// paste through the UART checked against the host's zlib.crc32
+// (tests/system/test_reliability.py pastes 64 KiB). A first pause of `ms`
+// makes it a slow reader, so that the paste fills the input ring.
+int cmd_paste(int argc, char** argv) {
+    unsigned long long pause_ms = 0;
+    if (argc > 2 || (argc == 2 && (!parse_u64(argv[1], pause_ms) || pause_ms > 60000)))
+        return kUsage;
+    if (!sleep_until(clock::ticks() + pause_ms * clock::tick_hz() / 1000)) return kInterrupted;
+    constexpr int kCtrlD = 0x04;
+    uint32_t crc = 0;
+    unsigned long long n = 0;
+    for (;;) {
+        if (interrupted()) return kInterrupted;
+        int c = console::getc(Timeout::ticks(wait_slice(clock::ticks() + 50) + 1));
+        if (c == kCtrlD) break;
+        if (c < 0) continue;
+        const char byte = static_cast<char>(c);
+        crc = crc32(crc, &byte, 1);
+        ++n;
+    }
+    printk("paste: %llu bytes crc32=%08x\n", n, crc);
+    return 0;
+}
+
+// Hangs on purpose, to see a watchdog fire. Plain: interrupts masked and
+// spinning forever (nothing is fed, nothing is scheduled: the hardware
+// watchdog fires). `thread`: the shell thread registers with the software
+// watchdog, checks in once and spins with interrupts on (the watchdog
+// names it).
+int cmd_hang(int argc, char** argv) {
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "thread") != 0)) return kUsage;
+    if (argc == 2) {
+        static WatchdogClient client;
+        if (client.start(200) != Status::ok) {
+            printk("hang: no software watchdog (CONFIG_RTOS_WATCHDOG)\n");
+            return 1;
+        }
+        printk("hang: thread '%s' stops checking in (period 200 ms), spinning\n",
+               Thread::current()->name());
+        for (;;) {
+        }
+    }
+    printk("hang: interrupts masked, spinning forever\n");
+    IrqLock lock;
+    for (;;) {
+    }
+}
+
 }  // namespace
 
 SHELL_COMMAND(help, "", "list commands", cmd_help);
@@ -184,5 +237,9 @@ SHELL_COMMAND(uptime, "", "time since boot", cmd_uptime);
 SHELL_COMMAND(reboot, "", "reset the machine", cmd_reboot);
 SHELL_COMMAND(poweroff, "", "power off (QEMU exits with status 0)", cmd_poweroff);
 SHELL_COMMAND(echo, "[words...]", "print the arguments", cmd_echo);
+SHELL_COMMAND(paste, "[pause-ms]", "read console input up to Ctrl-D; print its length and CRC-32",
+              cmd_paste);
+SHELL_COMMAND(hang, "[thread]",
+              "spin forever, interrupts masked or a watched thread (to test a watchdog)", cmd_hang);
 
 }  // namespace rtos::shell

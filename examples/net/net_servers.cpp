@@ -7,6 +7,7 @@
 #include <rtos/init.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/system.hpp>
 #include <rtos/thread.hpp>
@@ -93,6 +94,10 @@ void tcp_echo(void*) {
         rtos::printk("net-demo: cannot listen on tcp port %u\n", kEchoPort);
         return;
     }
+    // Each connection's thread is pinned to the next CPU in turn, so that
+    // concurrent connections are served from different CPUs (this thread's
+    // own state: no lock).
+    unsigned next_cpu = 0;
     for (;;) {
         tcp_slots.take();
         netconn* c;
@@ -100,8 +105,10 @@ void tcp_echo(void*) {
             tcp_slots.give();
             continue;
         }
-        if (rtos::Thread::create({.name = "tcp-echo-c", .priority = kServerPriority},
-                                 tcp_echo_client, c, kServerStack, true) == nullptr) {
+        const rtos::CpuMask cpu = rtos::cpu_mask(next_cpu++ % rtos::smp::cpu_count());
+        if (rtos::Thread::create(
+                {.name = "tcp-echo-c", .priority = kServerPriority, .affinity = cpu},
+                tcp_echo_client, c, kServerStack, true) == nullptr) {
             netconn_delete(c);
             tcp_slots.give();
         }
@@ -319,12 +326,18 @@ err_t receive(netconn* c, netbuf** buf) {
 // back before the next (both directions stay within the TCP windows).
 int cmd_echotest(int argc, char** argv) {
     if (argc != 3) return rtos::shell::kUsage;
-    ip_addr_t server;
+    ip4_addr_t address;
     unsigned long long total;
-    if (!ipaddr_aton(argv[1], &server) || !rtos::shell::parse_u64(argv[2], total) || total == 0) {
-        rtos::printk("echotest: bad arguments\n");
+    if (!rtos::net::parse_quad(argv[1], address)) {
+        rtos::printk("echotest: bad address '%s': four numbers 0-255 separated by dots\n", argv[1]);
         return 1;
     }
+    if (!rtos::shell::parse_u64(argv[2], total) || total == 0) {
+        rtos::printk("echotest: bad byte count '%s': a number from 1\n", argv[2]);
+        return 1;
+    }
+    ip_addr_t server;
+    ip_addr_copy_from_ip4(server, address);
     auto* chunk = static_cast<std::uint8_t*>(rtos::heap::alloc(kChunk));
     netconn* c = chunk ? netconn_new(NETCONN_TCP) : nullptr;
     if (c == nullptr) {

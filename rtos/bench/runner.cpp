@@ -154,11 +154,16 @@ int run(int argc, char** argv, bool (*stop)()) {
         return 0;
     }
     const char* filter = argc == 2 ? argv[1] : "";
+    unsigned selected = 0;
+    for_each_benchmark([&](const Benchmark& b) { selected += contains(b.name, filter); });
+    if (selected == 0) {  // a typo must not look like a clean run
+        printk("bench: no benchmark matches '%s' (bench -l lists them)\n", filter);
+        return 1;
+    }
     uint64_t f = arch::counter_frequency();
     printk("bench: counter %llu Hz (%llu ns/count); insn = ns under -icount shift=0\n",
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
-    unsigned measured = 0, skipped = 0, failed = 0, selected = 0;
-    for_each_benchmark([&](const Benchmark& b) { selected += contains(b.name, filter); });
+    unsigned measured = 0, skipped = 0, failed = 0;
     bool done = false;
     for_each_benchmark([&](const Benchmark& b) {
         if (done || !contains(b.name, filter)) return;

@@ -26,8 +26,10 @@ void* mirror_ctx = nullptr;
 
 // Received bytes wait here until a thread reads them. Room for several whole
 // shell lines: a pasted line arrives in one burst, possibly before the
-// reader runs, and a byte that finds the ring full is dropped (the UART
-// drivers do not hold bytes back in their FIFOs).
+// reader runs. When it is full, a flow-controlled UART is held (rx_held:
+// its receive interrupt masked, bytes left in its FIFO) until readers have
+// emptied half of it; a source without flow control loses the byte.
+// Lock: rx_lock (below), rx_held and the UART's hold state too.
 constexpr unsigned kRxSize = 1024;
 char rx_ring[kRxSize];
 volatile unsigned rx_head = 0;  // written by the ISR
@@ -36,6 +38,10 @@ Semaphore rx_ready(0, kRxSize);
 // Input: the ring and the Ctrl-C state, between the receive interrupts (any
 // CPU) and the readers. A leaf: rx_ready is given after it is dropped.
 SpinLock rx_lock;
+
+volatile bool rx_held = false;  // rx_lock
+
+unsigned rx_queued() { return (rx_head + kRxSize - rx_tail) % kRxSize; }  // rx_lock held
 
 constexpr char kCtrlC = 0x03;
 volatile bool interrupt_armed = false;
@@ -111,29 +117,74 @@ void puts(const char* s) {
     write(s, n);
 }
 
-void rx_from_isr(char c) {
+// Queues a received byte, or takes Ctrl-C as an interrupt; false when
+// nothing was queued (Ctrl-C, or the ring full: dropped). rx_lock held.
+bool put_locked(char c) {
+    if (c == kCtrlC && interrupt_armed) {
+        interrupt_at(rx_head);
+        return false;
+    }
+    unsigned next = (rx_head + 1) % kRxSize;
+    if (next == rx_tail) return false;  // full: drop, the reader is too slow
+    rx_ring[rx_head] = c;
+    rx_head = next;
+    return true;
+}
+
+// Drains the UART into the ring until it is full, then holds the UART. The
+// whole drain under rx_lock: a reader draining after a hold (any CPU) and
+// the receive interrupt never interleave their bytes.
+void rx_poll_from_isr() {
+    if (!driver || !driver->rx_hold) return;
+    unsigned queued = 0;
     {
         SpinLockGuard lock(rx_lock);
-        if (c == kCtrlC && interrupt_armed) {
-            interrupt_at(rx_head);
-            return;
+        while (!rx_held) {
+            if (rx_queued() == kRxSize - 1) {  // full: the rest stays in the UART
+                rx_held = true;
+                driver->rx_hold(driver->ctx, true);
+                break;
+            }
+            int c = driver->getc(driver->ctx);
+            if (c < 0) break;
+            if (put_locked(static_cast<char>(c))) ++queued;
         }
-        unsigned next = (rx_head + 1) % kRxSize;
-        if (next == rx_tail) return;  // full: drop, the reader is too slow
-        rx_ring[rx_head] = c;
-        rx_head = next;
     }
-    rx_ready.give_from_isr();
+    while (queued-- > 0) rx_ready.give_from_isr();
+}
+
+void rx_from_isr(char c) {
+    bool queued;
+    {
+        SpinLockGuard lock(rx_lock);
+        queued = put_locked(c);
+    }
+    if (queued) rx_ready.give_from_isr();
 }
 
 int getc(Timeout timeout) {
     for (;;) {
         if (rx_ready.take(timeout) != Status::ok) return -1;
-        SpinLockGuard lock(rx_lock);
-        char c = rx_ring[rx_tail];
-        bool drop = discarding && rx_tail != discard_end;
-        if (!drop) discarding = false;
-        rx_tail = (rx_tail + 1) % kRxSize;
+        char c;
+        bool drop, unheld = false;
+        {
+            SpinLockGuard lock(rx_lock);
+            c = rx_ring[rx_tail];
+            drop = discarding && rx_tail != discard_end;
+            if (!drop) discarding = false;
+            rx_tail = (rx_tail + 1) % kRxSize;
+            if (rx_held && rx_queued() <= kRxSize / 2) {
+                rx_held = false;
+                driver->rx_hold(driver->ctx, false);
+                unheld = true;
+            }
+        }
+        if (unheld) {
+            // Room again: take what the UART held (its interrupt delivers
+            // the rest). Interrupts masked, as the receive interrupt runs it.
+            IrqLock irq;
+            rx_poll_from_isr();
+        }
         if (!drop) return static_cast<unsigned char>(c);
     }
 }

@@ -56,6 +56,25 @@ class QMP:
                 raise AssertionError(f'QMP {name} failed: {reply["error"]}')
             return reply.get('return')
 
+    def wait_event(self, name, timeout=30):
+        """Waits up to `timeout` seconds for the event `name` (one that came
+        already counts); returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.events:
+                if e['event'] == name:
+                    self.events.remove(e)
+                    return e
+            left = deadline - time.monotonic()
+            self.sock.settimeout(max(left, 0.01))
+            try:
+                msg = self._read()
+            except (socket.timeout, TimeoutError):  # the socket file is unusable after it
+                raise AssertionError(f'no QMP event {name} within {timeout} s; '
+                                     f'events: {[e["event"] for e in self.events]}') from None
+            if 'event' in msg:
+                self.events.append(msg)
+
     def virtio_features(self):
         """What each virtio device negotiated as QEMU saw it
         (x-query-virtio-status guest-features): [(QEMU's device name, e.g.

@@ -15,6 +15,7 @@ import pytest
 from conftest import (BSPS, PCI_PACKED_CASES, ROOT, VIRTIO_MODES, boot_line, build,
                       check_features, expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
+from test_smp_net import at_smp4
 
 BARS = ['ffffff', 'ffff00', '00ffff', '00ff00', 'ff00ff', 'ff0000', '0000ff', '000000']
 TEXT = 'Tern RTOS virtio-gpu'
@@ -138,6 +139,13 @@ def test_gpu_screendump(boot, tmp_path, bsp, mode, size):
         qmp.close()
     assert 'usage: gpu' in g.run('gpu fill red')
     assert 'flushes' in g.run('gpu info')
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch)
+def test_gpu_screendump_smp4(boot, tmp_path, bsp):
+    """The same at -smp 4: the requests from the shell's CPU, the completion
+    interrupt on whichever CPU its line went to (docs/smp.md, "Driver locks")."""
+    test_gpu_screendump(at_smp4(boot), tmp_path, bsp, 'modern', (640, 480))
 
 
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)

@@ -23,6 +23,7 @@ import pytest
 from conftest import (BSPS, PCI_PACKED_CASES, boot_line, bsp_modes, build, check_features,
                       expected_features, ring_layout, virtio_dev, virtio_kw)
 from qmp import QMP, qmp_args
+from test_smp_net import at_smp4
 
 SYN, KEY, REL, ABS = 0, 1, 2, 3
 KEY_ESC, KEY_ENTER, KEY_A, KEY_B, KEY_LEFTSHIFT = 1, 28, 30, 48, 42
@@ -176,6 +177,13 @@ def test_input_events_from_qmp(boot, qmp_path, bsp, mode):
     for d, n in per_device.items():
         assert re.search(rf'{d}: .*, {n} events, 0 errors', listing), listing
     q.close()
+
+
+@pytest.mark.parametrize('bsp', BSPS)
+def test_input_events_from_qmp_smp4(boot, qmp_path, bsp):
+    """The same at -smp 4: the three devices' interrupt lines on different
+    CPUs, the reader on another (input_lock, docs/smp.md)."""
+    test_input_events_from_qmp(at_smp4(boot), qmp_path, bsp, 'modern')
 
 
 def test_input_without_devices(boot):

@@ -256,8 +256,15 @@ int cmd_iobench(int argc, char** argv) {
         printk("iobench: no block device\n");
         return 1;
     }
+    if (argc - i > 1) return shell::kUsage;  // one filter at most
     if (!count && !ms) count = 1000;
     const char* filter = i < argc ? argv[i] : "";
+    bool any = !*filter || !strcmp(filter, "all");
+    for (const Test& t : kTests) any = any || contains(t.name, filter);
+    if (!any) {  // a typo must not look like a clean run
+        printk("iobench: no test name contains '%s'\n", filter);
+        return 1;
+    }
     cpu_reference();
     int result = 0;
     for (const Test& t : kTests) {

@@ -1,13 +1,20 @@
 // The input device registry and event fan-out (input.hpp).
 #include "drivers/input/input.hpp"
 
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 
 namespace rtos::input {
 namespace {
 
+// input_lock: the device table, the subscriber list, every subscriber's
+// ring and the devices' event counts, between the drivers' interrupt
+// handlers (report()) and the readers, on any CPUs. Level 1 of
+// docs/smp.md's lock order (input): only give_from_isr() inside it.
+// device()/device_count() read the table without it: devices are only
+// added, each slot before the count that covers it (release/acquire).
+SpinLock input_lock;
 Device* devices[kMaxDevices];
 unsigned devices_added = 0;
 List<Subscriber, &Subscriber::node> subscribers;
@@ -68,36 +75,37 @@ const AbsInfo* Device::abs(std::uint16_t code) const {
 }
 
 bool add_device(Device& dev) {
-    IrqLock lock;
+    SpinLockGuard guard(input_lock);
     if (devices_added == kMaxDevices) return false;
     dev.index_ = devices_added;
     snprintf(dev.name_, sizeof(dev.name_), "input%u", devices_added);
-    devices[devices_added++] = &dev;
+    devices[devices_added] = &dev;
+    __atomic_store_n(&devices_added, devices_added + 1, __ATOMIC_RELEASE);
     return true;
 }
 
-unsigned device_count() { return devices_added; }
+unsigned device_count() { return __atomic_load_n(&devices_added, __ATOMIC_ACQUIRE); }
 
-Device* device(unsigned index) { return index < devices_added ? devices[index] : nullptr; }
+Device* device(unsigned index) { return index < device_count() ? devices[index] : nullptr; }
 
 void report(Device& dev, std::uint16_t type, std::uint16_t code, std::int32_t value) {
     const Event e{static_cast<std::uint16_t>(dev.index_), type, code, value};
-    IrqLock lock;
+    SpinLockGuard guard(input_lock);
     ++dev.events_;
     subscribers.for_each([&](Subscriber* s) { s->push(e); });
 }
 
 Subscriber::Subscriber() {
-    IrqLock lock;
+    SpinLockGuard guard(input_lock);
     subscribers.push_back(this);
 }
 
 Subscriber::~Subscriber() {
-    IrqLock lock;
+    SpinLockGuard guard(input_lock);
     List<Subscriber, &Subscriber::node>::remove(this);
 }
 
-// Under the IrqLock of report(). After a loss the reader first gets
+// input_lock held (report()). After a loss the reader first gets
 // SYN_DROPPED, so it knows the packet it is in is incomplete.
 void Subscriber::push(const Event& e) {
     const unsigned need = lost_ ? 2 : 1;
@@ -118,7 +126,7 @@ void Subscriber::push(const Event& e) {
 Status Subscriber::read(Event& event, Timeout timeout) {
     const Status s = ready_.take(timeout);
     if (s != Status::ok) return s;
-    IrqLock lock;
+    SpinLockGuard guard(input_lock);
     event = ring_[head_];
     head_ = (head_ + 1) % kCapacity;
     --count_;

@@ -11,7 +11,7 @@
 // checked against the distributor before use.
 #include "drivers/irq/gic_v2m.hpp"
 
-#include <rtos/critical.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
 
@@ -36,7 +36,7 @@ public:
                       irq::MsiMessage* messages) override {
         unsigned n = 0;
         {
-            IrqLock lock;  // drivers may probe from more than one thread
+            SpinLockGuard guard(lock_);
             for (; n < count && next_ < end_; ++n, ++next_) {
                 irqs[n] = next_;
                 messages[n] = {frame_ + MSI_SETSPI_NS, next_};
@@ -51,6 +51,9 @@ public:
 
 private:
     uint64_t frame_ = 0;
+    // lock_: next_, as drivers probing from any thread and CPU take SPIs.
+    // Level 1 of docs/smp.md's lock order (GIC v2m); nothing inside it.
+    SpinLock lock_;
     unsigned next_ = 0, end_ = 0;  // SPIs not handed out yet: [next_, end_)
 };
 

@@ -20,11 +20,11 @@
 // bound: a stuck ITS is reported and then left alone, never waited on.
 #include "drivers/irq/gic_v3_its.hpp"
 
-#include <rtos/critical.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/init.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/spinlock.hpp>
 
 #include "arch/aarch64/sysreg.hpp"
 #include "drivers/irq/gic_common.hpp"
@@ -119,6 +119,7 @@ struct Lpi {
     uint16_t device;  ///< index into devices
     uint16_t event;
 };
+// Both under Its::lock_ once the ITS runs.
 MappedDevice devices[CONFIG_GIC_V3_ITS_LPIS];  // a device holds at least one LPI
 Lpi lpi_map[CONFIG_GIC_V3_ITS_LPIS];
 
@@ -137,6 +138,7 @@ private:
     bool setup_redistributor();
     MappedDevice* map_device(uint32_t id, unsigned count);
     bool submit(const Command* cmds, unsigned n);
+    void report_stuck();
     Command sync() const { return {{kSync, 0, rdbase_, 0}}; }
     void* alloc(std::size_t size, std::size_t align, const char* what);
 
@@ -150,8 +152,17 @@ private:
     unsigned write_ = 0;  ///< next command slot
     uint8_t* itt_arena_ = nullptr;
     std::size_t itt_left_ = 0;
+    // lock_: the command queue (write_), the ITT arena, the LPI
+    // configuration bytes, devices[], lpi_map[] and the counts below;
+    // allocations (probing drivers, any thread and CPU) and enable()/
+    // disable() (handlers too) share them. Level 1 of docs/smp.md's lock
+    // order (GIC ITS); nothing is taken or printed inside it.
+    SpinLock lock_;
     bool ready_ = false, stuck_ = false;
     unsigned used_lpis_ = 0, used_devices_ = 0;
+    // The first stuck command queue, for report_stuck() (lock_).
+    bool report_ = false, report_stalled_ = false;
+    uint64_t report_creadr_ = 0, report_cwriter_ = 0;
 };
 
 Its its;
@@ -311,8 +322,16 @@ void Its::start() {
     rdbase_ = pta_ ? (rd_ & ~uintptr_t{0xffff}) : ((read64(rd_ + GICR_TYPER) >> 8) & 0xffff) << 16;
     mmio::write32(base_ + GITS_CTLR, kCtlrEnabled);
     const Command mapc[] = {{{kMapc, 0, uint64_t{1} << 63 | rdbase_ | 0 /* ICID */, 0}}, sync()};
-    if (!submit(mapc, 2)) return;
-    ready_ = true;
+    bool mapped;
+    {
+        SpinLockGuard guard(lock_);
+        mapped = submit(mapc, 2);
+        ready_ = mapped;
+    }
+    if (!mapped) {
+        report_stuck();
+        return;
+    }
     printk("gic-v3-its: @0x%lx lpis %u (intid %u-%u, irq %u-%u) devices %u\n",
            static_cast<unsigned long>(base_), lpis_, kLpiBase, kLpiBase + lpis_ - 1, lines_,
            lines_ + lpis_ - 1, devices_max_);
@@ -320,10 +339,9 @@ void Its::start() {
 }
 
 // Queues `cmds` and waits (bounded) until the ITS has read them all. The
-// queue is empty between calls, so it never fills. Interrupts are masked:
-// enable()/disable() come from handlers too.
+// queue is empty between calls, so it never fills. lock_ held (interrupts
+// masked: enable()/disable() come from handlers too).
 bool Its::submit(const Command* cmds, unsigned n) {
-    IrqLock lock;
     if (stuck_) return false;
     for (unsigned i = 0; i < n; ++i) {
         auto* slot = reinterpret_cast<volatile uint64_t*>(queue_ + write_ * kCommandBytes);
@@ -340,12 +358,31 @@ bool Its::submit(const Command* cmds, unsigned n) {
     });
     if (done && !(creadr & kCreadrStalled)) return true;
     stuck_ = true;
-    printk("gic-v3-its: command queue %s (CREADR 0x%lx, CWRITER 0x%lx): MSIs stop here\n",
-           done ? "stalled" : "stuck", static_cast<unsigned long>(creadr),
-           static_cast<unsigned long>(target));
+    report_ = true;
+    report_stalled_ = done;
+    report_creadr_ = creadr;
+    report_cwriter_ = target;
     return false;
 }
 
+// Says once, outside lock_, that the command queue stopped.
+void Its::report_stuck() {
+    bool stalled;
+    uint64_t creadr, cwriter;
+    {
+        SpinLockGuard guard(lock_);
+        if (!report_) return;
+        report_ = false;
+        stalled = report_stalled_;
+        creadr = report_creadr_;
+        cwriter = report_cwriter_;
+    }
+    printk("gic-v3-its: command queue %s (CREADR 0x%lx, CWRITER 0x%lx): MSIs stop here\n",
+           stalled ? "stalled" : "stuck", static_cast<unsigned long>(creadr),
+           static_cast<unsigned long>(cwriter));
+}
+
+// lock_ held.
 MappedDevice* Its::map_device(uint32_t id, unsigned count) {
     for (unsigned i = 0; i < used_devices_; ++i)
         if (devices[i].id == id) return &devices[i];
@@ -380,7 +417,7 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
     }
     unsigned n = 0;
     {
-        IrqLock lock;  // allocations and enable()/disable() share the queue and tables
+        SpinLockGuard guard(lock_);
         unsigned free_lpis = lpis_ - used_lpis_;
         MappedDevice* d =
             free_lpis ? map_device(device_id, count < free_lpis ? count : free_lpis) : nullptr;
@@ -406,6 +443,7 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
             }
         }
     }
+    report_stuck();
     if (n < count)
         printk("gic-v3-its: device 0x%x got %u of %u interrupts (%u of %u LPIs left)\n", device_id,
                n, count, lpis_ - used_lpis_, lpis_);
@@ -413,13 +451,17 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
 }
 
 void Its::set_enabled(unsigned k, bool on) {
-    IrqLock lock;
-    if (!ready_ || k >= used_lpis_) return;
-    config_[k] = kLpiConfig | (on ? kLpiEnable : 0);
-    arch::aarch64::dsb_ish();  // the byte in memory before the INV reads it
-    const Lpi& l = lpi_map[k];
-    const Command inv[] = {{{kInv | uint64_t{devices[l.device].id} << 32, l.event, 0, 0}}, sync()};
-    submit(inv, 2);
+    {
+        SpinLockGuard guard(lock_);
+        if (!ready_ || k >= used_lpis_) return;
+        config_[k] = kLpiConfig | (on ? kLpiEnable : 0);
+        arch::aarch64::dsb_ish();  // the byte in memory before the INV reads it
+        const Lpi& l = lpi_map[k];
+        const Command inv[] = {{{kInv | uint64_t{devices[l.device].id} << 32, l.event, 0, 0}},
+                               sync()};
+        if (submit(inv, 2)) return;
+    }
+    report_stuck();
 }
 
 void gic_v3_its_start() { its.start(); }

@@ -114,10 +114,18 @@ protected:
     }
     void set_link(bool up);
 
+    /// For drivers: adds `n` to counter `c` (one of counters_). Each
+    /// counter has one writer at a time (the driver's receive or transmit
+    /// side, under that side's lock); counters() reads them from any CPU
+    /// without a lock, so both sides use single-copy atomic accesses.
+    static void count(std::uint64_t& c, std::uint64_t n = 1) {
+        __atomic_store_n(&c, __atomic_load_n(&c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+    }
+
     char name_[8] = "eth?";
     std::uint8_t mac_[kMacLen] = {};
     volatile bool link_up_ = true;
-    Counters counters_ = {};  // the driver updates them under its own lock
+    Counters counters_ = {};  // written with count() only
 
 private:
     Receiver receiver_ = nullptr;

@@ -1,4 +1,6 @@
-// NS16550A UART (QEMU riscv64 virt). TX polled; RX interrupt-driven.
+// NS16550A UART (QEMU riscv64 virt). TX polled; RX interrupt-driven, with
+// flow control: while the console's input ring is full the receive
+// interrupt is masked and bytes wait in the FIFO.
 #include <rtos/console.hpp>
 #include <rtos/irq.hpp>
 
@@ -23,12 +25,11 @@ void put(void*, char c) { put_polled(uart.base, uart.shift, c); }
 
 int get(void*) { return (uart.read(LSR) & kLsrDataReady) ? uart.read(RBR_THR) : -1; }
 
-const console::Driver console_driver{put, get, nullptr};
+void rx_hold(void*, bool hold) { uart.write(IER, hold ? 0 : kIerRxAvailable); }
 
-void rx_isr(void*) {
-    while (uart.read(LSR) & kLsrDataReady)
-        console::rx_from_isr(static_cast<char>(uart.read(RBR_THR)));
-}
+const console::Driver console_driver{put, get, nullptr, rx_hold};
+
+void rx_isr(void*) { console::rx_poll_from_isr(); }
 
 void init(const serial::UartConfig& cfg) {
     uart.base = cfg.base;

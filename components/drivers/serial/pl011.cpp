@@ -1,5 +1,6 @@
 // ARM PrimeCell UART PL011 (ARM DDI 0183, QEMU aarch64 virt). TX polled;
-// RX interrupt-driven.
+// RX interrupt-driven, with flow control: while the console's input ring is
+// full the receive interrupts are masked and bytes wait in the FIFO.
 #include <rtos/console.hpp>
 #include <rtos/irq.hpp>
 
@@ -21,13 +22,17 @@ void put(void*, char c) { put_polled(base, c); }
 
 int get(void*) { return (read(UARTFR) & kFrRxfe) ? -1 : static_cast<int>(read(UARTDR) & 0xff); }
 
-const console::Driver console_driver{put, get, nullptr};
+void rx_hold(void*, bool hold) { write(UARTIMSC, hold ? 0 : kIntRx | kIntRt); }
+
+const console::Driver console_driver{put, get, nullptr, rx_hold};
 
 void rx_isr(void*) {
     // Acknowledge first, then drain: a byte arriving after the last read
     // raises the interrupt again instead of waiting unseen in the FIFO.
+    // A held FIFO is drained by the console itself when it has room again
+    // (the acknowledged interrupt would not come back by itself).
     write(UARTICR, kIntRx | kIntRt);
-    while (!(read(UARTFR) & kFrRxfe)) console::rx_from_isr(static_cast<char>(read(UARTDR) & 0xff));
+    console::rx_poll_from_isr();
 }
 
 void init(const serial::UartConfig& cfg) {

@@ -19,7 +19,7 @@ struct UartConfig {
 };
 
 /// A driver that can be the console: init() makes it the console output;
-/// enable_rx(irq) attaches its receive interrupt to rtos::console::rx_from_isr.
+/// enable_rx(irq) attaches its receive interrupt to rtos::console::rx_poll_from_isr.
 struct ConsoleUart {
     const char* name;
     void (*init)(const UartConfig& cfg);

@@ -77,7 +77,10 @@ std::size_t Device::describe_features(char* buf, std::size_t size,
 }
 
 void Device::add_status(std::uint8_t bits) {
-    transport_.set_status(static_cast<std::uint8_t>(transport_.status() | bits));
+    // DEVICE_NEEDS_RESET is the device's to set (2.1.1): never written back.
+    const auto now =
+        static_cast<std::uint8_t>(transport_.status() & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    transport_.set_status(static_cast<std::uint8_t>(now | bits));
 }
 
 void Device::fail() { add_status(VIRTIO_STATUS_FAILED); }
@@ -117,6 +120,12 @@ Error Device::negotiate(std::uint64_t driver_features) {
     std::uint64_t wanted =
         (driver_features & ~VIRTIO_TRANSPORT_FEATURES_MASK) | core_features(legacy);
     if (legacy) wanted &= 0xffffffffu;
+    return accept_features(wanted);
+}
+
+// 3.1.1 steps 4-6 for the features the driver can use.
+Error Device::accept_features(std::uint64_t wanted) {
+    const bool legacy = transport_.is_legacy();
     const std::uint64_t offered = transport_.device_features();
     const std::uint64_t accepted = offered & wanted;
     if (!legacy && (accepted & feature_bit(VIRTIO_F_VERSION_1)) == 0) {
@@ -139,6 +148,38 @@ Error Device::negotiate(std::uint64_t driver_features) {
     }
     features_ = accepted;
     return Error::ok;
+}
+
+Error Device::reinit() {
+    const std::uint64_t before = features_;
+    transport_.reset();
+    add_status(VIRTIO_STATUS_ACKNOWLEDGE);
+    add_status(VIRTIO_STATUS_DRIVER);
+    Error e = accept_features(before);
+    if (e == Error::ok && features_ != before) {
+        rtos::printk("%s: device no longer offers features 0x%llx\n", name(),
+                     static_cast<unsigned long long>(before & ~features_));
+        e = Error::features_refused;
+    }
+    features_ = before;  // what the queues were set up with
+    if (e != Error::ok) {
+        fail();
+        return e;
+    }
+    transport_.plan_interrupts(static_cast<std::uint16_t>(queue_count_));
+    for (std::size_t i = 0; i < queue_count_; ++i) {
+        e = slots_[i].queue.rearm();
+        if (e != Error::ok) {
+            fail();
+            return e;
+        }
+    }
+    add_status(VIRTIO_STATUS_DRIVER_OK);
+    return Error::ok;
+}
+
+bool Device::needs_reset() {
+    return !transport_.is_legacy() && (transport_.status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET) != 0;
 }
 
 Error Device::setup_queues(std::span<const QueueSpec> queues) {
@@ -180,6 +221,7 @@ Error Device::start(const Spec& spec) {
         return e;
     }
     set_config_callback(spec.on_config_change, spec.context);
+    set_needs_reset_callback(spec.on_needs_reset, spec.context);
     driver_ok();  // the driver prints the device's boot line (virtio::announce)
     return Error::ok;
 }
@@ -203,6 +245,15 @@ void Device::on_queue_interrupt(std::uint16_t index) {
 }
 
 void Device::on_config_interrupt() {
+    // 2.1.2: a device that needs a reset says so with a configuration change.
+    if (needs_reset()) {
+        if (on_needs_reset_ != nullptr) return on_needs_reset_(needs_reset_context_);
+        rtos::printk(
+            "%s: device needs a reset (DEVICE_NEEDS_RESET); no recovery in this "
+            "driver: device reset, stopped\n",
+            name());
+        return reset();
+    }
     if (on_config_change_ != nullptr) on_config_change_(config_context_);
 }
 

@@ -12,6 +12,13 @@
 //
 // Drivers that must read config or populate queues between FEATURES_OK and
 // DRIVER_OK call negotiate(), setup_queues() and driver_ok() themselves.
+//
+// Failure (docs/reliability.md): a modern device that sets
+// DEVICE_NEEDS_RESET (2.1.1) and sends a configuration change is handed to
+// the driver's needs-reset callback, which fails what is in flight and
+// re-initialises the device (reinit(), or its own restart) or takes it
+// offline, with one line saying which. Without a callback the core says so
+// and resets the device.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +52,8 @@ public:
 
     /// Called on a used buffer notification (the queue's vector, or a line).
     using QueueCallback = void (*)(void* context, Virtqueue& queue);
-    /// Called on a configuration change notification.
+    /// Called on a configuration change notification; also the type of the
+    /// needs-reset callback.
     using ConfigCallback = void (*)(void* context);
 
     struct QueueSpec {
@@ -63,6 +71,8 @@ public:
         std::span<const QueueSpec> queues;
         ConfigCallback on_config_change = nullptr;
         void* context = nullptr;
+        /// The device set DEVICE_NEEDS_RESET (from the interrupt).
+        ConfigCallback on_needs_reset = nullptr;
     };
 
     /// One queue with its callback.
@@ -111,6 +121,21 @@ public:
         on_config_change_ = callback;
         config_context_ = context;
     }
+    /// The needs-reset callback (start() sets it from its Spec).
+    void set_needs_reset_callback(ConfigCallback callback, void* context) {
+        on_needs_reset_ = callback;
+        needs_reset_context_ = context;
+    }
+    /// After reset() and reclaim() of every request on every queue: the
+    /// whole initialisation again with the features and queues of before,
+    /// on the rings already allocated (nothing allocated: callable with
+    /// interrupts masked or from an ISR), DRIVER_OK set. Errors:
+    /// features_refused (the device no longer offers them all, or clears
+    /// FEATURES_OK: logged, FAILED set), invalid_argument (requests still
+    /// in flight), the transport's queue setup errors (FAILED set).
+    Error reinit();
+    /// DEVICE_NEEDS_RESET is set (a modern device gave up; 2.1.2).
+    bool needs_reset();
     /// Sets FAILED (2.1): the driver gave up on the device.
     void fail();
     /// Device reset (status 0): the device stops touching the rings, which
@@ -179,6 +204,7 @@ public:
 private:
     void add_status(std::uint8_t bits);
     void release_queues();
+    Error accept_features(std::uint64_t wanted);
     Error config_unstable();
 
     Transport& transport_;
@@ -189,6 +215,8 @@ private:
     std::size_t capacity_ = kMaxQueues;
     ConfigCallback on_config_change_ = nullptr;
     void* config_context_ = nullptr;
+    ConfigCallback on_needs_reset_ = nullptr;
+    void* needs_reset_context_ = nullptr;
 };
 
 }  // namespace virtio

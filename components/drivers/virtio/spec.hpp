@@ -15,6 +15,7 @@ inline constexpr std::uint8_t VIRTIO_STATUS_ACKNOWLEDGE = 1;
 inline constexpr std::uint8_t VIRTIO_STATUS_DRIVER = 2;
 inline constexpr std::uint8_t VIRTIO_STATUS_DRIVER_OK = 4;
 inline constexpr std::uint8_t VIRTIO_STATUS_FEATURES_OK = 8;
+inline constexpr std::uint8_t VIRTIO_STATUS_DEVICE_NEEDS_RESET = 64;
 inline constexpr std::uint8_t VIRTIO_STATUS_FAILED = 128;
 
 // ---- 6 Reserved Feature Bits (bit numbers, not masks) ----------------------------

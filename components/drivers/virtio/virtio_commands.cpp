@@ -21,12 +21,18 @@ int cmd_virtio(int argc, char** argv) {
     for (Device* d = Device::first(); d; d = d->next()) {
         for (std::size_t i = 0; i < d->queue_count(); ++i) {
             Virtqueue& q = d->queue(i);
-            Virtqueue::Stats s;
-            {
-                // Drivers serialise their queues with interrupts masked.
-                rtos::IrqLock lock;
-                s = q.stats();
-                if (reset) q.reset_stats();
+            // The counters belong to the queue's driver, which counts under
+            // its own lock (a spinlock this command cannot name): read one
+            // word at a time, single-copy atomic. A reset racing with that
+            // driver on another CPU may lose the increments in flight; it
+            // writes nothing but the counters.
+            const Virtqueue::Stats& live = q.stats();
+            auto get = [](const std::uint32_t& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); };
+            const Virtqueue::Stats s{get(live.kicks), get(live.suppressed), get(live.irqs),
+                                     get(live.used), get(live.inflight_max)};
+            if (reset) {
+                rtos::IrqLock lock;  // this CPU's handlers: not halfway through a count
+                q.reset_stats();
             }
             rtos::printk("%s q%u kicks=%u suppressed=%u irqs=%u used=%u inflight_max=%u\n",
                          d->name(), static_cast<unsigned>(i), s.kicks, s.suppressed, s.irqs, s.used,

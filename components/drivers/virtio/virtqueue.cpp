@@ -2,6 +2,8 @@
 // 2.7.7 / 2.7.10 notification suppression.
 #include "drivers/virtio/virtqueue.hpp"
 
+#include <cstring>
+
 #include "drivers/virtio/barrier.hpp"
 #include "drivers/virtio/hal.hpp"
 #include "drivers/virtio/transport/transport.hpp"
@@ -82,6 +84,7 @@ Error Virtqueue::init(Transport& transport, std::uint16_t index, std::uint16_t w
     index_ = index;
     size_ = size;
     memory_ = hal::dma_alloc(total, align);
+    memory_bytes_ = total;
     slots_ = static_cast<Slot*>(hal::dma_alloc(sizeof(Slot) * size, alignof(Slot)));
     if (memory_ == nullptr || slots_ == nullptr) {
         rtos::printk("%s: queue %u: no memory for %u entries\n", transport.name(), index, size);
@@ -150,12 +153,19 @@ Error Virtqueue::arm() {
     return e;
 }
 
+Error Virtqueue::rearm() {
+    if (memory_ == nullptr || in_flight_ != 0) return Error::invalid_argument;
+    std::memset(memory_, 0, memory_bytes_);
+    return arm();
+}
+
 void Virtqueue::free_memory() {
     watch_nothing();
     hal::dma_free(memory_);
     hal::dma_free(slots_);
     hal::dma_free(indirect_pool_);
     memory_ = nullptr;
+    memory_bytes_ = 0;
     slots_ = nullptr;
     indirect_pool_ = nullptr;
     desc_ = nullptr;

@@ -80,6 +80,12 @@ public:
     Error init(Transport& transport, std::uint16_t index, std::uint16_t wanted_size, bool event_idx,
                bool indirect, bool packed = false);
 
+    /// After a device reset and reclaim() of every request: the same rings,
+    /// emptied, handed to the device again (re-initialisation after a
+    /// failure). Allocates nothing: callable with interrupts masked or from
+    /// an ISR. Errors: invalid_argument (not initialised, requests still in
+    /// flight), the transport's queue setup errors.
+    Error rearm();
     /// Frees the rings. Only once the device is reset: until then it may
     /// still access them. Safe on an uninitialised queue.
     void release();
@@ -265,6 +271,7 @@ private:
 
     Transport* transport_ = nullptr;
     void* memory_ = nullptr;
+    std::size_t memory_bytes_ = 0;
     Slot* slots_ = nullptr;
     VirtqDesc* indirect_pool_ = nullptr;  // size_ * kIndirectMax, or nullptr
 

@@ -227,7 +227,8 @@ int sfn_to_utf16(const uint8_t* e, uint16_t* out) {
     int n = 0;
     const bool lower_base = e[12] & 0x08, lower_ext = e[12] & 0x10;
     auto put = [&](uint8_t c, bool lower) {
-        uint16_t u = c >= 0x80 ? kCp850[c - 0x80] : c;
+        // A control character (only a damaged entry has one) shows as '?'.
+        uint16_t u = c >= 0x80 ? kCp850[c - 0x80] : c < 0x20 || c == 0x7f ? '?' : c;
         if (lower && ((u >= 'A' && u <= 'Z') || (u >= 0xc0 && u <= 0xde && u != 0xd7)))
             u = static_cast<uint16_t>(u + 32);
         out[n++] = u;

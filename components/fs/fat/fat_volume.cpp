@@ -649,9 +649,9 @@ Status FatVolume::next_entry(Walk& w, uint32_t& index, Found& f, bool dots) {
         if (lfn_next == 1 && lfn_len > 0 && fat::sfn_checksum(e) == lfn_sum) {
             f.first_index = run_start;
             f.count = index - run_start + 1;
-            f.name_len = lfn_len;
-            for (int i = 0; i < lfn_len; ++i)  // a NUL inside the name: damage, use the short name
-                if (f.name[i] == 0) f.name_len = 0;
+            // A name no FAT driver writes (a NUL, a control character: a
+            // hostile disk's line breaks and terminal escapes): the short name.
+            f.name_len = fat::valid_long_name(f.name, lfn_len) ? lfn_len : 0;
         } else {
             f.name_len = 0;
         }
@@ -1393,7 +1393,11 @@ Status FatVolume::readdir(FatDir* d, DirEntry& out) {
     if (!d->used) return Status::invalid;
     Walk w{d->first, d->cl_index, d->cl};
     Found f;
-    const Status s = next_entry(w, d->index, f, false);
+    Status s;
+    // A short name of blanks only (its first byte may not be a space: a
+    // damaged entry) with no long name has no name to show or open: skipped.
+    do s = next_entry(w, d->index, f, false);
+    while (s == Status::ok && f.name_len == 0);
     d->cl_index = w.cl_index;
     d->cl = w.cl;
     if (s != Status::ok) return s;

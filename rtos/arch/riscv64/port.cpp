@@ -12,13 +12,19 @@
 #include "frame.hpp"
 #include "sbi.hpp"
 
-// The hart OpenSBI booted (start.S): logical CPU 0.
+// The hart OpenSBI booted (start.S): logical CPU 0. Written once by that
+// hart at its entry, before it starts any other.
 extern "C" uint64_t rtos_riscv_boot_hart;
-uint64_t rtos_riscv_boot_hart = 0;
 #if defined(CONFIG_RTOS_SMP)
+// ~0 (in .data, so not cleared with .bss) until the first hart claims it:
+// every hart enters at _start, and the later ones are secondaries.
+uint64_t rtos_riscv_boot_hart = ~uint64_t{0};
 rtos::arch::CpuLocal rtos_cpu_locals[CONFIG_RTOS_MAX_CPUS]{};
-extern "C" char rtos_riscv_secondary_entry[];
+static_assert(offsetof(rtos::arch::CpuLocal, hw_id) == 96 && sizeof(rtos::arch::CpuLocal) == 152,
+              "start.S finds a secondary hart's CpuLocal with these");
+extern "C" char _start[];
 #else
+uint64_t rtos_riscv_boot_hart = 0;
 rtos::arch::CpuLocal rtos_cpu_local{};
 #endif
 extern "C" char rtos_riscv_thread_start[];
@@ -232,8 +238,9 @@ uint64_t boot_cpu_hw_id() { return rtos_riscv_boot_hart; }
 
 #if defined(CONFIG_RTOS_SMP)
 
-// SBI HSM hart_start (SBI spec v2.0, chapter 9): the hart enters
-// rtos_riscv_secondary_entry in S-mode with a1 = its CpuLocal.
+// SBI HSM hart_start (SBI spec v2.0, chapter 9): the hart enters _start in
+// S-mode, which finds its CpuLocal by hart id (start.S: OpenSBI v1.1 may
+// send it there without the opaque value, so there is none to trust).
 const char* start_cpu(unsigned cpu, uint64_t hw_id, void* stack_top) {
     CpuLocal& c = cpu_local(cpu);
     c.exception_stack = reinterpret_cast<uintptr_t>(stack_top);
@@ -245,9 +252,8 @@ const char* start_cpu(unsigned cpu, uint64_t hw_id, void* stack_top) {
     // follow the ecall, among them the HSM state and the IPI that wake the
     // hart, so the new hart reads them as written.
     asm volatile("fence iorw, iorw" ::: "memory");
-    sbi::Result r = sbi::call(sbi::kExtHsm, sbi::kHsmHartStart, hw_id,
-                              reinterpret_cast<uintptr_t>(rtos_riscv_secondary_entry),
-                              reinterpret_cast<uintptr_t>(&c));
+    sbi::Result r =
+        sbi::call(sbi::kExtHsm, sbi::kHsmHartStart, hw_id, reinterpret_cast<uintptr_t>(_start), 0);
     switch (r.error) {
     case 0: return nullptr;
     case sbi::kErrAlreadyAvailable: return "SBI hart_start: already started";

@@ -1,5 +1,7 @@
 // The system console: output is polled (works before interrupts and in a
-// panic); input is buffered from the UART's receive interrupt.
+// panic); input is buffered from the UART's receive interrupt, with flow
+// control: while the input ring is full the UART keeps its bytes in its FIFO
+// (and its FIFO, full, holds the sender back) instead of losing them.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +16,11 @@ struct Driver {
     /// Returns -1 when no character is waiting (polling fallback).
     int (*getc)(void* ctx);
     void* ctx;
+    /// Receive flow control: hold=true masks the UART's receive interrupt
+    /// (the input ring is full: bytes stay in the FIFO), false unmasks it.
+    /// Called with interrupts masked. nullptr: the driver pushes bytes
+    /// with rx_from_isr() and a full ring drops them.
+    void (*rx_hold)(void* ctx, bool hold);
 };
 
 void set_driver(const Driver* driver);
@@ -31,7 +38,14 @@ void puts(const char* s);
 /// Next received character, or -1 on timeout.
 int getc(Timeout timeout = Timeout::forever());
 
-/// Called by the UART driver's receive interrupt for each byte.
+/// Called by a flow-controlled UART's receive interrupt (a driver with
+/// rx_hold): takes bytes with the driver's getc() while the input ring has
+/// room; when it fills, holds the UART (rx_hold(true)) until readers have
+/// emptied half of it, then takes the rest itself (rx_hold(false)).
+void rx_poll_from_isr();
+
+/// Queues one received byte (a source without flow control: virtio-console
+/// port 0); dropped when the input ring is full.
 void rx_from_isr(char c);
 
 /// Ctrl-C for a foreground command (the shell arms it around each command).

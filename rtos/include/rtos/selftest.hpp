@@ -31,6 +31,10 @@ int ktest_overflow(int argc, char** argv);
 /// `ktest-guard`: a thread stores into its stack's guard page; the kernel must panic.
 int ktest_guard(int argc, char** argv);
 #endif
+#if defined(CONFIG_RTOS_UBSAN)
+/// `ktest-ubsan`: a signed overflow; the sanitizer must report it and panic.
+int ktest_ubsan(int argc, char** argv);
+#endif
 #endif
 
 #if defined(CONFIG_RTOS_BENCH)

@@ -194,7 +194,7 @@ TEST(FatCorrupt, DirectoryClusterOffTheVolume) {
 
 TEST(FatCorrupt, BrokenLongNamesFallBackToShortNames) {
     // The long name's entries precede the short one: damage each way.
-    for (int damage = 0; damage < 4; ++damage) {
+    for (int damage = 0; damage < 5; ++damage) {
         Image img;
         std::size_t sfn = 0;
         for (std::size_t at = img.root_lba * 512; at < img.data_lba * 512; at += 32)
@@ -209,6 +209,10 @@ TEST(FatCorrupt, BrokenLongNamesFallBackToShortNames) {
         case 2: img.data[sfn - 64] = 0x55; break;  // first entry claims 21 parts
         case 3:                                    // a NUL in the middle of the name
             last[1] = 0;
+            last[2] = 0;
+            break;
+        case 4:  // a line break (found by tests/fuzz fat: a disk's text reaching `ls`)
+            last[1] = '\n';
             last[2] = 0;
             break;
         }
@@ -226,6 +230,39 @@ TEST(FatCorrupt, BrokenLongNamesFallBackToShortNames) {
         EXPECT_TRUE(short_name) << damage;
         EXPECT_EQ(m.disk.writes, 0u);
     }
+}
+
+TEST(FatCorrupt, ControlCharactersInShortNamesShowAsQuestionMarks) {
+    Image img;
+    const std::size_t at = img.entry("BIG     BIN");
+    img.data[at + 1] = 0x1b;  // ESC: a terminal escape from the disk
+    img.data[at + 2] = '\n';
+    Mounted m(img.data);
+    ASSERT_EQ(m.status, Status::ok);
+    FatDir* d;
+    ASSERT_EQ(m.v->opendir("", d), Status::ok);
+    DirEntry e;
+    bool seen = false;  // lower case: mcopy set the entry's lower-case flags
+    while (m.v->readdir(d, e) == Status::ok) seen |= std::string(e.name) == "b??.bin";
+    m.v->closedir(d);
+    EXPECT_TRUE(seen);
+}
+
+TEST(FatCorrupt, BlankShortNamesAreNotListed) {
+    // Found by tests/fuzz fat: a short name of eleven spaces (no long name)
+    // reached readdir as an empty name, one no path can name.
+    Image img;
+    std::memset(&img.data[img.entry("BIG     BIN")], ' ', 11);
+    Mounted m(img.data);
+    ASSERT_EQ(m.status, Status::ok);
+    FatDir* d;
+    ASSERT_EQ(m.v->opendir("", d), Status::ok);
+    DirEntry e;
+    std::vector<std::string> names;
+    while (m.v->readdir(d, e) == Status::ok) names.push_back(e.name);
+    m.v->closedir(d);
+    EXPECT_EQ(names, std::vector<std::string>{"A long name for a small file.txt"});
+    EXPECT_EQ(m.disk.writes, 0u);
 }
 
 TEST(FatCorrupt, DeviceErrorsAreReturned) {

@@ -143,6 +143,16 @@ TEST(Fdt, CorruptInputIsRejectedOrYieldsNothing) {
     SUCCEED();
 }
 
+// Found by tests/fuzz (fdt): a blob shorter than the 40-byte header was
+// read past its end before its size was looked at.
+TEST(Fdt, BlobShorterThanTheHeaderIsRejectedUnread) {
+    const auto* blob = new uint8_t[4]{0xd0, 0x0d, 0xfe, 0xed};  // ASan bounds the read
+    fdt::Tree t;
+    EXPECT_FALSE(t.init(blob, 4));
+    EXPECT_FALSE(t.init(blob, 0));
+    delete[] blob;
+}
+
 }  // namespace
 
 // PCI INTx through QEMU's interrupt-map: unit address phys.hi carries the

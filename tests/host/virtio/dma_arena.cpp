@@ -93,4 +93,11 @@ std::size_t live_allocations() { return arena().live.size(); }
 
 void fail_allocations_after(long n) { arena().allocations_left = n; }
 
+void rewind_arena() {
+    Arena& a = arena();
+    POISON(a.base, a.used);
+    a.used = 0;
+    a.live.clear();
+}
+
 }  // namespace host_hal

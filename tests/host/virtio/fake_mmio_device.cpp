@@ -149,6 +149,12 @@ void FakeMmioDevice::raise_config_change() {
     ++interrupts_raised_;
 }
 
+void FakeMmioDevice::set_needs_reset() {
+    broken_ = true;
+    status_ |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    raise_config_change();
+}
+
 // ---- registers --------------------------------------------------------------------
 
 std::uint32_t FakeMmioDevice::config_read(std::uint32_t offset, unsigned size) {
@@ -385,6 +391,8 @@ void FakeMmioDevice::write_status(std::uint32_t value) {
         return;
     }
     auto v = static_cast<std::uint8_t>(value);
+    if (v & VIRTIO_STATUS_DEVICE_NEEDS_RESET) violation("the driver wrote DEVICE_NEEDS_RESET");
+    v |= status_ & VIRTIO_STATUS_DEVICE_NEEDS_RESET;  // the device's bit, until a reset
     if ((status_ & ~v) != 0) violation("status bits cleared without a reset");
     if ((v & VIRTIO_STATUS_DRIVER) && !(v & VIRTIO_STATUS_ACKNOWLEDGE))
         violation("DRIVER without ACKNOWLEDGE");

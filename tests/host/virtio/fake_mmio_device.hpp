@@ -127,6 +127,10 @@ public:
     void change_config(std::uint32_t offset, std::span<const std::uint8_t> bytes);
     /// Config change notification: ConfigGeneration++, InterruptStatus bit 1.
     void raise_config_change();
+    /// What QEMU's virtio_error() does to a modern device: it stops
+    /// processing, sets DEVICE_NEEDS_RESET and sends a config change
+    /// notification. A reset (status 0) makes it work again.
+    void set_needs_reset();
 
     /// Consumes every available chain of `queue` (what a notify triggers).
     void process(std::uint16_t queue);

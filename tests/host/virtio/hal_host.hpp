@@ -19,6 +19,11 @@ std::size_t live_allocations();
 /// The next `n` dma_alloc calls succeed, later ones fail; -1 = never fail.
 void fail_allocations_after(long n);
 
+/// Forgets every block and starts the arena again from its beginning: for
+/// the fuzz targets, which start each input with nothing alive (blocks of
+/// the input before are dead, their addresses handed out again).
+void rewind_arena();
+
 /// Everything printk wrote since reset().
 const std::string& log();
 bool log_contains(const std::string& text);

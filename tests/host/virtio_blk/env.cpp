@@ -16,6 +16,7 @@ namespace blk_test {
 
 Env::Env(const Setup& s) : DriverEnv(s), setup(s), model(s.capacity > 4096 ? 4096 : s.capacity) {
     fake.process_on_notify = s.process_on_notify;
+    fake.refuse_features_ok = s.refuse_features_ok;
     fake.behaviour = [this](std::uint16_t, fake::Chain& c) { return model.serve(c); };
     model.read_only = (s.features & virtio::feature_bit(F_RO)) != 0;
     // The limits the device offers, as far as a driver can keep them: no

@@ -22,8 +22,9 @@ struct Setup : driver_test::DeviceSetup {
     }
     std::uint64_t capacity = 1024;  ///< sectors in config space (and the RAM disk, capped)
     std::uint32_t size_max = 0, seg_max = 0, blk_size = 0;  ///< config values (features: offered)
-    std::uint16_t mq_queues = 0;    ///< config num_queues (with F_MQ offered)
-    bool process_on_notify = true;  ///< false: requests wait for process_now()/the device thread
+    std::uint16_t mq_queues = 0;      ///< config num_queues (with F_MQ offered)
+    bool process_on_notify = true;    ///< false: requests wait for process_now()/the device thread
+    bool refuse_features_ok = false;  ///< the device clears FEATURES_OK (modern)
 };
 
 struct Env : driver_test::DriverEnv {

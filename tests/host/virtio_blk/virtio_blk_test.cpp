@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
 #include <rtos/thread.hpp>
 
 #include "drivers/virtio/device.hpp"
@@ -319,18 +320,124 @@ void never_completes() {
     SIM_CHECK(waited >= kTimeoutTicks);
     SIM_CHECK(waited <= kTimeoutTicks + 2);
     SIM_CHECK_EQ(e.model.seen.size(), 0u);
-    SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no DMA into the abandoned buffer
-    SIM_CHECK(!e.fake.queue(0).live);
-    const rtos::Tick t1 = rtos::clock::ticks();
-    SIM_CHECK_STATUS(e.dev->read(3, 1, buf.data()), Status::io_error);
-    SIM_CHECK_EQ(rtos::clock::ticks(), t1);
+    // Reset (no DMA into the abandoned buffer: the chain was never used)
+    // and initialised again on empty rings.
+    SIM_CHECK(e.fake.status_writes().size() > 1);
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_DRIVER_OK);
+    SIM_CHECK(e.fake.queue(0).live);
+    SIM_CHECK_EQ(e.fake.queue(0).last_avail_idx, 0u);
     SIM_CHECK_EQ(e.fake.notifications(0), 0u);  // counters restart at the reset
+    // The device works again: the next request goes through.
+    e.fake.process_on_notify = true;
+    auto data = pattern(1, 4);
+    std::memcpy(&e.model.disk[3 * 512], data.data(), 512);
+    SIM_CHECK_STATUS(e.dev->read(3, 1, buf.data()), Status::ok);
+    SIM_CHECK(buf == data);
     check_clean(e);
+}
+
+// DEVICE_NEEDS_RESET with requests in flight: they fail, the device is
+// reset and initialised again, and works. Polling drivers get no config
+// interrupt: for them the request timeout does the same.
+void needs_reset_recovers() {
+    host_log::LogCapture log;
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    Job jobs[3];
+    for (int i = 0; i < 3; ++i) start_read(jobs[i], 20 + i, 3);
+    for (auto& j : jobs) SIM_CHECK(!j.done);
+    if (g_version == rig::kLegacy) {  // no DEVICE_NEEDS_RESET in 1.0 legacy: it stalls
+        rtos::Thread::sleep(kTimeoutTicks + 5);
+    } else {
+        {
+            rtos::IrqLock lock;
+            e.fake.set_needs_reset();
+        }
+        e.raise_irq();
+    }
+    for (auto& j : jobs) j.thread->join();
+    int timeouts = 0;
+    for (auto& j : jobs) {
+        SIM_CHECK(j.result == Status::io_error || j.result == Status::timeout);
+        timeouts += j.result == Status::timeout;
+    }
+    const bool by_interrupt = g_irq && g_version != rig::kLegacy;
+    SIM_CHECK_EQ(timeouts, by_interrupt ? 0 : 1);
+    const std::string text = log.text();
+    SIM_CHECK(text.find(by_interrupt ? "vda: the device needs a reset (DEVICE_NEEDS_RESET); "
+                                       "device reset, 3 requests failed, re-initialised"
+                                     : "vda: request timed out; device reset, 3 requests "
+                                       "failed, re-initialised") != std::string::npos);
+    SIM_CHECK(!(e.fake.status() & virtio::VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_DRIVER_OK);
+    e.fake.process_on_notify = true;
+    auto data = pattern(2, 5);
+    SIM_CHECK_STATUS(e.dev->write(40, 2, data.data()), Status::ok);
+    std::vector<std::uint8_t> back(2 * 512);
+    SIM_CHECK_STATUS(e.dev->read(40, 2, back.data()), Status::ok);
+    SIM_CHECK(back == data);
+    check_clean(e);
+}
+
+// A device that refuses FEATURES_OK at start: not taken, one clear line,
+// left FAILED; no block device appears.
+void features_refused_at_start() {
+    host_log::LogCapture log;
+    Setup s;
+    s.version = g_version;
+    s.irq = g_irq;
+    s.refuse_features_ok = true;
+    Env& e = boot(s);
+    SIM_CHECK(!e.probed);
+    SIM_CHECK(e.dev == nullptr);
+    SIM_CHECK(log.contains("device refused features"));
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_FAILED);
+    SIM_CHECK(!e.fake.queue(0).live);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
+// The device asks for a reset, then refuses FEATURES_OK when initialised
+// again: offline with a clear line, every later request fails at once.
+void needs_reset_refused_goes_offline() {
+    host_log::LogCapture log;
+    Setup s;
+    s.version = g_version;
+    s.irq = true;
+    s.process_on_notify = false;
+    Env& e = boot(s);
+    SIM_CHECK(e.dev != nullptr);
+    if (!e.dev) return;
+    Job j;
+    start_read(j, 7, 3);
+    {
+        rtos::IrqLock lock;
+        e.fake.refuse_features_ok = true;
+        e.fake.set_needs_reset();
+    }
+    e.raise_irq();
+    j.thread->join();
+    SIM_CHECK_STATUS(j.result, Status::io_error);
+    SIM_CHECK(log.contains("device refused features"));
+    SIM_CHECK(
+        log.contains("vda: the device needs a reset (DEVICE_NEEDS_RESET); device reset, 1 "
+                     "requests failed, re-initialisation failed: offline"));
+    std::vector<std::uint8_t> buf(512);
+    const rtos::Tick t0 = rtos::clock::ticks();
+    SIM_CHECK_STATUS(e.dev->read(0, 1, buf.data()), Status::io_error);
+    SIM_CHECK_EQ(rtos::clock::ticks(), t0);
+    SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: the device touches nothing of ours
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 
 // Two request slots (queue of 8, no indirect descriptors: 8 / 3). A and B
 // are in flight, C waits for a slot. A times out; the reset fails B, whose
-// slot goes to C: C must fail at once, not go to the reset device.
+// slot goes to C: C goes to the device initialised again, never to the
+// reset one, and completes.
 void waiter_after_timeout() {
     Setup s;
     s.version = g_version;
@@ -350,17 +457,18 @@ void waiter_after_timeout() {
     start_read(b, 2);
     start_read(c, 3);
     SIM_CHECK(!a.done && !b.done && !c.done);
+    e.fake.process_on_notify = true;  // from now on: A and B stay unprocessed (no new kick)
     a.thread->join();
     b.thread->join();
     c.thread->join();
     SIM_CHECK_STATUS(a.result, Status::timeout);
     SIM_CHECK_STATUS(b.result, Status::io_error);
-    SIM_CHECK_STATUS(c.result, Status::io_error);
+    SIM_CHECK_STATUS(c.result, Status::ok);
     SIM_CHECK(a.finished_at - t0 >= kTimeoutTicks);
     SIM_CHECK_EQ(b.finished_at, a.finished_at);
-    SIM_CHECK_EQ(c.finished_at, a.finished_at);
-    SIM_CHECK_EQ(e.fake.notifications(0), 0u);  // nothing sent to the reset device
-    SIM_CHECK_EQ(e.fake.status(), 0u);
+    SIM_CHECK(c.finished_at - a.finished_at <= 1);  // polled: the next tick
+    SIM_CHECK_EQ(e.model.seen.size(), 1u);          // C alone, on the re-initialised rings
+    SIM_CHECK(e.fake.status() & virtio::VIRTIO_STATUS_DRIVER_OK);
     check_clean(e);
 }
 
@@ -963,8 +1071,21 @@ TEST_P(VirtioBlk, UsedLenTooBig) {
     g_fault = fake::UsedFault::len_too_big;
     EXPECT_EQ(run(misbehaving_device), 0);
 }
-TEST_P(VirtioBlk, NeverCompletesTimesOut) { EXPECT_EQ(run(never_completes), 0); }
-TEST_P(VirtioBlk, SlotWaiterFailsAfterTimeoutReset) { EXPECT_EQ(run(waiter_after_timeout), 0); }
+TEST_P(VirtioBlk, NeverCompletesTimesOutAndReinitialises) { EXPECT_EQ(run(never_completes), 0); }
+TEST_P(VirtioBlk, SlotWaiterGoesToTheReinitialisedDevice) {
+    EXPECT_EQ(run(waiter_after_timeout), 0);
+}
+TEST_P(VirtioBlk, NeedsResetFailsInFlightAndReinitialises) {
+    EXPECT_EQ(run(needs_reset_recovers), 0);
+}
+TEST_P(VirtioBlk, FeaturesRefusedAtStartNotTaken) {
+    if (GetParam().layout == rig::kLegacy) GTEST_SKIP() << "legacy devices have no FEATURES_OK";
+    EXPECT_EQ(run(features_refused_at_start), 0);
+}
+TEST_P(VirtioBlk, NeedsResetThenFeaturesRefusedGoesOffline) {
+    if (GetParam().layout == rig::kLegacy) GTEST_SKIP() << "no DEVICE_NEEDS_RESET, no FEATURES_OK";
+    EXPECT_EQ(run(needs_reset_refused_goes_offline), 0);
+}
 TEST_P(VirtioBlk, CapacityBeyond2To48Refused) { EXPECT_EQ(run(capacity_too_big), 0); }
 TEST_P(VirtioBlk, Capacity2To48Accepted) { EXPECT_EQ(run(capacity_limit_accepted), 0); }
 TEST_P(VirtioBlk, HugeBlockSizeIgnored) { EXPECT_EQ(run(blk_size_too_big), 0); }

@@ -486,8 +486,34 @@ void broken_ring() {
     SIM_CHECK_EQ(e.fake.status(), 0u);  // reset: no more DMA into our buffers
 }
 
+// ---- a device that needs a reset: stopped, readers and writers get io_error ----
+
+void needs_reset() {
+    LogCapture log;
+    Env& e = boot(three_ports());
+    serial::Port* p = serial::open("org.test.echo");
+    SIM_CHECK(p != nullptr);
+    if (!p) return;
+    {
+        rtos::IrqLock lock;
+        e.fake.set_needs_reset();
+    }
+    host_irq::raise();
+    char buf[8];
+    SIM_CHECK_EQ(serial::read(p, buf, sizeof(buf), Timeout::ticks(5)),
+                 static_cast<long>(Status::io_error));
+    SIM_CHECK_EQ(serial::write(p, "x", 1, Timeout::ticks(5)), static_cast<long>(Status::io_error));
+    SIM_CHECK(log.contains("the device needs a reset (DEVICE_NEEDS_RESET); device stopped"));
+    SIM_CHECK_EQ(e.fake.status(), 0u);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
 class VirtioConsole : public rig::VersionScenarios {};
 
+TEST_P(VirtioConsole, NeedsResetStopsTheDevice) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run(needs_reset), 0);
+}
 TEST_P(VirtioConsole, BringUpControlProtocol) { EXPECT_EQ(run(bring_up), 0); }
 TEST_P(VirtioConsole, DataAndFlowControl) { EXPECT_EQ(run(data_and_flow_control), 0); }
 TEST_P(VirtioConsole, CallerBehindAnotherWaitsItsTimeout) {

@@ -9,6 +9,8 @@
 #include <rtos/critical.hpp>
 
 #include "drivers/entropy/entropy.hpp"
+#include "irq_line.hpp"
+#include "log_capture.hpp"
 #include "env.hpp"
 #include "rig.hpp"
 #include "scenario.hpp"
@@ -96,8 +98,48 @@ void broken_device() {
     SIM_CHECK(log.contains("device stopped"));
 }
 
+// DEVICE_NEEDS_RESET with requests outstanding: the device is reset and
+// initialised again, the requests asked again; the stream goes on. Refused
+// when initialised again: stopped, reads fail.
+void needs_reset(bool refuse_again) {
+    LogCapture log;
+    Env& e = boot_rng();
+    e.rng.hold = true;
+    std::vector<std::uint8_t> buf(700);
+    SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(5)),
+                 static_cast<long>(Status::timeout));
+    {
+        rtos::IrqLock lock;
+        e.fake.refuse_features_ok = refuse_again;
+        e.fake.set_needs_reset();
+    }
+    host_irq::raise();
+    e.rng.hold = false;
+    if (refuse_again) {
+        SIM_CHECK_EQ(entropy::read(buf.data(), buf.size(), Timeout::ticks(20)),
+                     static_cast<long>(Status::io_error));
+        SIM_CHECK(log.contains("the device needs a reset (DEVICE_NEEDS_RESET); device stopped"));
+        SIM_CHECK_EQ(e.fake.status(), 0u);
+        return;
+    }
+    SIM_CHECK(log.contains("the device needs a reset (DEVICE_NEEDS_RESET); device reset, "));
+    SIM_CHECK(log.contains("requests dropped, re-initialised"));
+    std::vector<std::uint8_t> got(1000);
+    SIM_CHECK_EQ(entropy::read(got.data(), got.size(), Timeout::ticks(100)), 1000L);
+    SIM_CHECK(stream_matches(got, 0));
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+}
+
 class VirtioRng : public rig::VersionScenarios {};
 
+TEST_P(VirtioRng, NeedsResetReinitialises) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(false); }), 0);
+}
+TEST_P(VirtioRng, NeedsResetThenFeaturesRefusedStops) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(true); }), 0);
+}
 TEST_P(VirtioRng, StreamInOrderAnySize) { EXPECT_EQ(run(stream_in_order), 0); }
 TEST_P(VirtioRng, TimeoutKeepsTheStream) { EXPECT_EQ(run(timeout_keeps_stream), 0); }
 TEST_P(VirtioRng, BrokenDeviceFailsReads) { EXPECT_EQ(run(broken_device), 0); }

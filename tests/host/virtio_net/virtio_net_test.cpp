@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <rtos/clock.hpp>
+#include <rtos/critical.hpp>
+#include <rtos/thread.hpp>
 
 #include "log_capture.hpp"
 #include "net_env.hpp"
@@ -132,6 +134,28 @@ void rx_bad_lengths() {
     SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 
+// ---- a frame spread over several buffers (MRG_RXBUF) ----
+
+// Found by the hostile-traffic test (tests/system/test_hostile.py): a frame
+// larger than a buffer comes in num_buffers buffers, and the later ones
+// start with frame data where a header would be. The driver never posts
+// buffers that small, so it drops the frame, every buffer of it: a later
+// buffer that looks like a good header and frame must not be handed up.
+void rx_merged_buffers_dropped_whole() {
+    Env& e = start();
+    if (!e.dev || !kMrg) return;
+    Arrival first{frame(vn::kRxFrameRoom, 1), {.num_buffers = 3}};
+    Arrival rest{frame(600, 2)};  // a valid-looking header of its own
+    Arrival last{frame(300, 3)};
+    Arrival good{frame(200, 4)};
+    e.arrive({first, rest, last, good}, 1);
+    SIM_CHECK_EQ(e.delivered.size(), 1u);
+    if (!e.delivered.empty()) SIM_CHECK(e.delivered[0] == good.frame);
+    SIM_CHECK_EQ(e.dev->counters().rx_errors, 3u);
+    SIM_CHECK_EQ(e.dev->counters().rx_packets, 1u);
+    SIM_CHECK_EQ(e.driver_ok_count(), 1u);
+}
+
 // ---- a used entry that breaks the ring protocol: reset, restart, go on ----
 
 void rx_ring_violation() {
@@ -151,6 +175,44 @@ void rx_ring_violation() {
     SIM_CHECK_EQ(e.delivered.size(), 41u);
     for (std::size_t i = 1; i < e.delivered.size(); ++i)
         SIM_CHECK(e.delivered[i] == after[i - 1].frame);
+}
+
+// ---- DEVICE_NEEDS_RESET: restart with the same buffers, or interface down ----
+
+void needs_reset(bool refuse_again) {
+    host_log::LogCapture log;
+    Env& e = start();
+    if (!e.dev) return;
+    e.arrive({{frame(300, 1)}}, 1);
+    {
+        rtos::IrqLock lock;
+        e.fake.refuse_features_ok = refuse_again;
+        e.fake.set_needs_reset();
+    }
+    host_irq::raise();
+    rtos::Thread::sleep(5);  // the receive thread restarts the device
+    SIM_CHECK(
+        log.contains("eth0: the device needs a reset (DEVICE_NEEDS_RESET); resetting the device"));
+    const auto a = frame(100, 2);
+    const rtos::net::Fragment one[] = {{a.data(), a.size()}};
+    int token = 0;  // the frame's cookie
+    if (refuse_again) {
+        SIM_CHECK(log.contains("eth0: restart failed; interface down"));
+        SIM_CHECK_STATUS(e.dev->transmit(one, &token, rtos::Timeout::ticks(10)),
+                         rtos::Status::io_error);
+        SIM_CHECK_EQ(e.fake.violations_text(), std::string());
+        return;
+    }
+    SIM_CHECK(log.contains("eth0: re-initialised"));
+    SIM_CHECK_EQ(e.driver_ok_count(), 2u);
+    std::vector<Arrival> after;
+    for (unsigned i = 0; i < 10; ++i) after.push_back({frame(60 + i, 10 + i)});
+    e.arrive(after, 11);
+    SIM_CHECK_EQ(e.delivered.size(), 11u);
+    SIM_CHECK_STATUS(e.dev->transmit(one, &token, rtos::Timeout::ticks(100)), rtos::Status::ok);
+    e.dev->flush();
+    SIM_CHECK(!e.sent.empty() && e.sent.back() == a);
+    SIM_CHECK_EQ(e.fake.violations_text(), std::string());
 }
 
 // ---- transmit ----
@@ -341,6 +403,9 @@ class VirtioNet : public rig::VersionScenarios {};
 
 TEST_P(VirtioNet, ReceiveBothHeaderLayoutsAndRecycle) { EXPECT_EQ(run(rx_layouts), 0); }
 TEST_P(VirtioNet, ReceiveBadLengthsAndHeaderFieldsDropped) { EXPECT_EQ(run(rx_bad_lengths), 0); }
+TEST_P(VirtioNet, ReceiveFrameOverSeveralBuffersDroppedWhole) {
+    EXPECT_EQ(run(rx_merged_buffers_dropped_whole), 0);
+}
 TEST_P(VirtioNet, ReceiveLengthPastTheBufferRestartsDevice) {
     g_fault = fake::UsedFault::len_too_big;
     EXPECT_EQ(run(rx_ring_violation), 0);
@@ -352,6 +417,14 @@ TEST_P(VirtioNet, ReceiveIdOutOfRangeRestartsDevice) {
 TEST_P(VirtioNet, ReceiveIdNotInFlightRestartsDevice) {
     g_fault = fake::UsedFault::id_not_in_flight;
     EXPECT_EQ(run(rx_ring_violation), 0);
+}
+TEST_P(VirtioNet, NeedsResetRestartsTheDevice) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(false); }), 0);
+}
+TEST_P(VirtioNet, NeedsResetThenFeaturesRefusedTakesTheInterfaceDown) {
+    if (GetParam() == rig::kLegacy) GTEST_SKIP() << "legacy devices have no DEVICE_NEEDS_RESET";
+    EXPECT_EQ(run([] { needs_reset(true); }), 0);
 }
 TEST_P(VirtioNet, TransmitFragmentsAndRecycle) { EXPECT_EQ(run(tx_frames), 0); }
 TEST_P(VirtioNet, TransmitQuietOneNotificationPerBurst) { EXPECT_EQ(run(tx_quiet_bursts), 0); }

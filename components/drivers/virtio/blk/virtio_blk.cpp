@@ -6,6 +6,10 @@
 // slots (and polled requests): a CPU submits on its own queue (blk-mq).
 // Its completion interrupt may still run on another CPU, and a thread that
 // moved keeps the queue it picked: each queue has its own SpinLock (Lane).
+// A device that stops completing (request timeout) or asks for a reset
+// (DEVICE_NEEDS_RESET) is reset, its requests in flight fail, and it is
+// initialised again; one that breaks the ring protocol, or cannot be
+// initialised again, is taken offline.
 #include <new>
 
 #include <rtos/clock.hpp>
@@ -192,7 +196,12 @@ private:
 #endif
     static void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
     bool broken() const { return __atomic_load_n(&broken_, __ATOMIC_ACQUIRE) != 0; }
+    unsigned fail_in_flight(Lane& l);
     void fail_all(const char* why);
+    void recover(const char* why);
+    static void on_needs_reset(void* ctx) {
+        static_cast<VirtioBlk*>(ctx)->recover("the device needs a reset (DEVICE_NEEDS_RESET)");
+    }
     // What a queue's used ring holds, completed under its lock; the
     // printing and a reset for a broken ring come after it is dropped.
     void complete_used(Lane& l);
@@ -226,6 +235,10 @@ private:
     // Lock order 1, taken inside a Lane's lock only (docs/smp.md): the poll
     // timer's start and stop, and how many queues have polled requests.
     rtos::SpinLock poll_lock_;
+    // One recovery at a time (lock order 1, outside every Lane's lock: it
+    // holds them all, in index order, while the device is reset and
+    // initialised again).
+    rtos::SpinLock recover_lock_;
     unsigned polled_lanes_ = 0;
     // kRequestTimeoutMs in ticks, converted once (start()).
     rtos::Tick timeout_ = 0;
@@ -281,28 +294,61 @@ void VirtioBlk::complete_used(Lane& l) {
         fail_all("the device broke the ring protocol");
 }
 
-// Stops the device (no more DMA into our buffers) and fails every request
-// still in flight. Holding no lock; from any context. The first call does
-// it: a later one (another CPU's, meanwhile) finds the device broken and
-// leaves it to the first, which completes every request in flight.
+// After a device reset: every request still in flight on l ends with
+// io_error (its slot free again). Returns how many. l.lock held.
+unsigned VirtioBlk::fail_in_flight(Lane& l) {
+    unsigned n = 0;
+    for (;; ++n) {
+        Result<void*> t = l.vq->reclaim();
+        if (!t.ok()) break;
+        auto* slot = static_cast<Request*>(t.value);
+        rtos::block::BlockRequest& r = *slot->owner;
+        put_slot(slot);
+        finish(r, 1, rtos::Status::io_error);
+    }
+    return n;
+}
+
+// The device broke the ring protocol: it is not to be believed again. Stops
+// it (no more DMA into our buffers), fails every request in flight and
+// every later one: offline. Holding no lock; from any context. The first
+// call does it: a later one (another CPU's, meanwhile) finds the device
+// broken and leaves it to the first, which completes every request.
 void VirtioBlk::fail_all(const char* why) {
     if (__atomic_exchange_n(&broken_, 1u, __ATOMIC_ACQ_REL) != 0) return;
-    rtos::printk("%s: %s; failing all requests\n", name_, why);
     dev_.reset();
     // Queue by queue: a submitter takes the lock after broken_ is set and
     // sees it (add_part()), one before has its request reclaimed here.
+    unsigned n = 0;
     for (unsigned i = 0; i < lanes_count_; ++i) {
-        Lane& l = lanes_[i];
-        rtos::SpinLockGuard g(l.lock);
-        for (;;) {
-            Result<void*> t = l.vq->reclaim();
-            if (!t.ok()) break;
-            auto* slot = static_cast<Request*>(t.value);
-            rtos::block::BlockRequest& r = *slot->owner;
-            put_slot(slot);
-            finish(r, 1, rtos::Status::io_error);
-        }
+        rtos::SpinLockGuard g(lanes_[i].lock);
+        n += fail_in_flight(lanes_[i]);
     }
+    rtos::printk("%s: %s; device reset, %u requests failed, offline\n", name_, why, n);
+}
+
+// The device stopped completing or asked for a reset: reset it, fail what
+// is in flight, and initialise it again on the same rings; offline when
+// that fails. Holding no lock; from any context (the config interrupt).
+void VirtioBlk::recover(const char* why) {
+    unsigned n = 0;
+    bool ok;
+    {
+        rtos::SpinLockGuard g(recover_lock_);
+        if (broken()) return;
+        // Every queue held still: no submission or completion meanwhile.
+        for (unsigned i = 0; i < lanes_count_; ++i) lanes_[i].lock.lock();
+        dev_.reset();
+        for (unsigned i = 0; i < lanes_count_; ++i) n += fail_in_flight(lanes_[i]);
+        ok = dev_.reinit() == Error::ok;
+        if (!ok) {
+            __atomic_store_n(&broken_, 1u, __ATOMIC_RELEASE);
+            dev_.reset();
+        }
+        for (unsigned i = lanes_count_; i-- > 0;) lanes_[i].lock.unlock();
+    }
+    rtos::printk("%s: %s; device reset, %u requests failed, %s\n", name_, why, n,
+                 ok ? "re-initialised" : "re-initialisation failed: offline");
 }
 
 #if defined(CONFIG_BLK_POLL)
@@ -374,9 +420,9 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     while (!r.done())
         if (r.completed.take(rtos::Timeout::ticks(timeout_)) != rtos::Status::ok) break;
     if (r.done()) return;
-    fail_all("request timed out");
-    // fail_all() completed it as io_error (or is doing so on another CPU,
-    // which failed the device first): every request in flight completes.
+    recover("request timed out");
+    // recover() completed it as io_error (or another CPU's recover() or
+    // fail_all() is doing so): every request in flight completes.
     while (!r.done()) r.completed.take(rtos::Timeout::ticks(timeout_));
     r.status = rtos::Status::timeout;
 }
@@ -437,8 +483,8 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     if (r.poll) [[unlikely]]
         arm_poll(*slot->lane, r);  // before the device can complete it
 #endif
-    // The device may have been reset (fail_all) while this thread waited
-    // for a free slot: a timeout does not mark the queue broken, so
+    // The device may have been taken offline (fail_all) while this thread
+    // waited for a free slot: a reset does not mark the queue broken, so
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
     Virtqueue& q = *slot->lane->vq;
@@ -555,6 +601,7 @@ bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
     if constexpr (kMaxQueues > Device::kMaxQueues) dev_.use_queue_table(queue_table_);
     // 3.1.1 by steps: num_queues is read between FEATURES_OK and the queues.
+    dev_.set_needs_reset_callback(&VirtioBlk::on_needs_reset, this);
     if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
     lanes_count_ = queues_from_config();
     Device::QueueSpec queues[kMaxQueues];

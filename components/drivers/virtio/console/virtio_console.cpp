@@ -152,6 +152,9 @@ public:
 private:
     static void on_queue(void* ctx, Virtqueue& q);
     static void on_config(void* ctx);
+    static void on_needs_reset(void* ctx) {
+        static_cast<Console*>(ctx)->fail("the device needs a reset (DEVICE_NEEDS_RESET)");
+    }
 
     void receive(Port& p, Virtqueue& q);
     void reap_tx(Port& p, Virtqueue& q);
@@ -597,6 +600,10 @@ bool Console::start(const virtio::Found& found) {
         return false;
     }
     dev_.set_config_callback(&Console::on_config, this);
+    // Ports, their buffers and the control protocol would all start again:
+    // a device that needs a reset is stopped instead (readers and writers
+    // get io_error).
+    dev_.set_needs_reset_callback(&Console::on_needs_reset, this);
 
     // Buffers per port and direction: no more than a queue holds.
     buffers_ = kBuffers;

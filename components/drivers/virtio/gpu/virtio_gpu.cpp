@@ -22,7 +22,7 @@
 #include <cstddef>
 
 #include <rtos/clock.hpp>
-#include <rtos/critical.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/format.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
@@ -127,6 +127,7 @@ public:
 
 private:
     static void on_controlq(void* ctx, Virtqueue& q);
+    void take_used(Virtqueue& q);
     static void on_config(void* ctx);
     static Status flush_fn(void* ctx, const rtos::display::Rect& r,
                            rtos::display::Framebuffer::StopFn stop) {
@@ -162,7 +163,13 @@ private:
     } resp_{};
 
     Device dev_;
-    rtos::Mutex lock_;
+    rtos::Mutex lock_;  // one request at a time (flush() and start's sequence)
+    // queue_lock_: the control queue, completed_ and used_len_, between the
+    // requester (adding, and polling when the interrupt is late) and the
+    // interrupt handler, on any CPUs. Level 1 of docs/smp.md's lock order
+    // (a driver lock): only the virtqueue's calls, a device reset and
+    // done_.give_from_isr() inside it.
+    rtos::SpinLock queue_lock_;
     rtos::BinarySemaphore done_;
     volatile bool completed_ = false;
     bool in_flight_ = false;  // a request is with the device; under lock_
@@ -177,6 +184,7 @@ private:
     rtos::display::Framebuffer fb_;
 };
 
+// Set once by the probe (one display is used), before anything reads it.
 VirtioGpu* the_gpu = nullptr;
 
 void VirtioGpu::fail(const char* what, const char* why) {
@@ -187,17 +195,23 @@ void VirtioGpu::fail(const char* what, const char* why) {
 
 void VirtioGpu::on_controlq(void* ctx, Virtqueue& q) {
     auto* self = static_cast<VirtioGpu*>(ctx);
+    rtos::SpinLockGuard guard(self->queue_lock_);
+    self->take_used(q);
+}
+
+// The answers the device gave. queue_lock_ held.
+void VirtioGpu::take_used(Virtqueue& q) {
     for (;;) {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) break;
         if (!c.ok()) {
-            self->broken_ = true;  // pop_used() logged the violation
-            self->dev_.reset();
+            broken_ = true;  // pop_used() logged the violation
+            dev_.reset();
         } else {
-            self->used_len_ = c.value.len;
-            self->completed_ = true;
+            used_len_ = c.value.len;
+            completed_ = true;
         }
-        self->done_.give_from_isr();
+        done_.give_from_isr();
         if (!c.ok()) break;
     }
 }
@@ -219,8 +233,8 @@ Status VirtioGpu::settle(const char* cmd_name, rtos::display::Framebuffer::StopF
     for (rtos::Tick waited = 0; !completed_ && !broken_;) {
         if (done_.take(rtos::Timeout::ticks(1)) == Status::ok) continue;
         {
-            rtos::IrqLock lock;
-            on_controlq(this, dev_.queue(0));
+            rtos::SpinLockGuard guard(queue_lock_);
+            take_used(dev_.queue(0));
         }
         if (completed_ || broken_) break;
         if (++waited >= timeout) {
@@ -241,19 +255,21 @@ Status VirtioGpu::exchange(std::size_t req_len, std::size_t resp_cap, std::uint3
     const char* cmd_name = type_name(cmd);
     if (broken_) return Status::io_error;
     memset(&resp_, 0, resp_cap);
-    completed_ = false;
-    used_len_ = 0;
+    bool queued;
     {
-        rtos::IrqLock lock;
+        rtos::SpinLockGuard guard(queue_lock_);
+        completed_ = false;
+        used_len_ = 0;
         const OutSegment out[] = {{&req_, static_cast<std::uint32_t>(req_len)}};
         const InSegment in[] = {{&resp_, static_cast<std::uint32_t>(resp_cap)}};
-        if (!dev_.queue(0).add_buffer(out, in, this).ok()) {
-            fail(cmd_name, "cannot queue the request");
-            return Status::io_error;
-        }
-        dev_.queue(0).kick();
-        in_flight_ = true;
+        queued = dev_.queue(0).add_buffer(out, in, this).ok();
+        if (queued) dev_.queue(0).kick();
     }
+    if (!queued) {
+        fail(cmd_name, "cannot queue the request");  // prints: outside the lock
+        return Status::io_error;
+    }
+    in_flight_ = true;
     const Status s = settle(cmd_name, stop);
     if (s != Status::ok) return s;
     const std::uint32_t len = used_len_;

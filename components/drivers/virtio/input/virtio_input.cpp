@@ -100,7 +100,10 @@ bool VirtioInput::give_up() {
 }
 
 // Interrupt context. Buffers go back in the order they came, so the ring
-// stays full and the device's order is the subscribers' order.
+// stays full and the device's order is the subscribers' order. After start
+// the event queue is this handler's alone (one interrupt line, handled on
+// one CPU at a time): no lock; what it reports goes under input_lock
+// (components/drivers/input/input.cpp).
 void VirtioInput::on_eventq(void* ctx, Virtqueue& q) {
     auto* self = static_cast<VirtioInput*>(ctx);
     if (self->broken_) return;

@@ -22,11 +22,11 @@
 
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/timer.hpp>
@@ -84,11 +84,6 @@ constexpr unsigned kMaxTxSlots = 128;
 /// segment the driver still holds).
 constexpr std::uint32_t kTxReclaimMs = 10;
 
-// The receive ring lock: the receive queue, rx_lent_, lent_ and
-// restarting_ (the receive thread, and give_back() from any thread). An
-// IrqLock until the kernel's per-driver spinlocks (SMP) replace it.
-using RxLock = rtos::IrqLock;
-
 // One receive buffer: the header in its own descriptor (what legacy devices
 // without ANY_LAYOUT expect), then room for a whole frame. DMA memory.
 struct RxBuffer {
@@ -138,6 +133,13 @@ private:
         self->config_changed_ = true;
         self->rx_wake_.give_from_isr();
     }
+    // DEVICE_NEEDS_RESET: the receive thread restarts the device.
+    static void on_needs_reset(void* ctx) {
+        auto* self = static_cast<VirtioNet*>(ctx);
+        self->restart_why_ = "the device needs a reset (DEVICE_NEEDS_RESET)";
+        self->needs_restart_ = true;
+        self->rx_wake_.give_from_isr();
+    }
     static void on_reclaim_timer(rtos::Timer&, void* ctx) {
         auto* self = static_cast<VirtioNet*>(ctx);
         self->reclaim_due_ = true;
@@ -149,16 +151,24 @@ private:
     bool trust_data_valid_ = false;  // GUEST_CSUM negotiated: DATA_VALID means something
     RxBuffer* rx_ = nullptr;
     unsigned rx_count_ = 0;
-    unsigned loan_limit_ = 0;          // buffers the stack may keep at once
-    std::uint8_t* rx_lent_ = nullptr;  // per buffer: kept by the stack (RxLock)
-    unsigned lent_ = 0;                // RxLock
-    bool restarting_ = false;          // RxLock: give_back() leaves the queue alone
+    unsigned loan_limit_ = 0;  // buffers the stack may keep at once
+    // rx_lock_: the receive queue, rx_lent_, lent_ and restarting_; taken
+    // by the receive thread and by give_back() from any thread on any CPU
+    // (lwIP freeing a loaned buffer). Level 1 of docs/smp.md's lock order,
+    // a driver lock: only the virtqueue's own calls and kick() inside it.
+    rtos::SpinLock rx_lock_;
+    std::uint8_t* rx_lent_ = nullptr;  // per buffer: kept by the stack (rx_lock_)
+    unsigned lent_ = 0;                // rx_lock_
+    bool restarting_ = false;          // rx_lock_: give_back() leaves the queue alone
     RxFrame* batch_ = nullptr;         // receive thread only
     TxSlot* tx_ = nullptr;
     unsigned tx_count_ = 0;
     // tx_lock_: the transmit queue, tx_free_, tx_busy_, tx_pending_ and the
-    // reclaim timer; restart() takes it too. Order: tx_lock_, then RxLock
-    // (a reclaimed frame may return a received buffer to the stack's pool).
+    // reclaim timer; restart() takes it too. A mutex (senders may wait for
+    // room), so it works across CPUs as it is. Order: tx_lock_, then
+    // rx_lock_ (a reclaimed frame may return a received buffer to the
+    // stack's pool, and lwIP's SYS_ARCH_PROTECT is taken and dropped on the
+    // way).
     rtos::Mutex tx_lock_;
     TxSlot* tx_free_ = nullptr;
     unsigned tx_busy_ = 0;              // frames the device has not given back
@@ -166,11 +176,16 @@ private:
     rtos::Timer reclaim_timer_{&VirtioNet::on_reclaim_timer, this};
     rtos::BinarySemaphore rx_wake_;
     rtos::BinarySemaphore tx_wake_;
+    // Flags an interrupt, the timer or a sender raises before giving
+    // rx_wake_; the receive thread reads them after taking it (the
+    // semaphore's kernel lock orders the two, whichever CPUs they run on).
     volatile bool reclaim_due_ = false;
     volatile bool config_changed_ = false;
     volatile bool needs_restart_ = false;
+    const char* volatile restart_why_ = "";
     volatile bool dead_ = false;  // a restart failed: the queues are gone
     bool interrupts_ = false;
+    unsigned rx_skip_ = 0;  // buffers left of a frame dropped for spanning several
 };
 
 Error VirtioNet::bring_up() {
@@ -192,7 +207,7 @@ Error VirtioNet::bring_up() {
     return Error::ok;
 }
 
-// Puts buffer `id` on the receive queue. RxLock held.
+// Puts buffer `id` on the receive queue. rx_lock_ held.
 bool VirtioNet::post_rx(std::uint32_t id) {
     RxBuffer& b = rx_[id];
     const InSegment in[] = {{&b.hdr, layout_.hdr_len}, {b.frame, sizeof(b.frame)}};
@@ -200,7 +215,7 @@ bool VirtioNet::post_rx(std::uint32_t id) {
 }
 
 // Puts every buffer the stack does not hold on the (empty) queue: at start
-// and after a reset. RxLock held.
+// and after a reset. rx_lock_ held.
 void VirtioNet::fill_rx() {
     for (unsigned i = 0; i < rx_count_; ++i)
         if (!rx_lent_[i] && !post_rx(i)) break;
@@ -209,7 +224,7 @@ void VirtioNet::fill_rx() {
 
 void VirtioNet::give_back(std::uint32_t id) {
     if (id >= rx_count_) return;  // not one of ours
-    RxLock lock;
+    rtos::SpinLockGuard guard(rx_lock_);
     if (!rx_lent_[id]) return;
     rx_lent_[id] = 0;
     --lent_;
@@ -223,27 +238,35 @@ void VirtioNet::drain_rx() {
         unsigned n = 0;
         bool broken = false;
         {
-            RxLock lock;
+            rtos::SpinLockGuard guard(rx_lock_);
             q.disable_interrupts();  // one pass, one batch: no interrupt per frame meanwhile
             while (n < rx_count_) {
                 Result<Completion> c = q.pop_used();
                 if (c.error == Error::empty) break;
                 if (!c.ok()) {  // logged by the queue
-                    ++counters_.rx_errors;
+                    count(counters_.rx_errors);
                     broken = true;
                     break;
                 }
                 auto* b = static_cast<RxBuffer*>(c.value.token);
                 const auto id = static_cast<std::uint32_t>(b - rx_);
                 const net::RxCheck r =
-                    net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                    rx_skip_ > 0 ? net::RxCheck{net::RxVerdict::multi_buffer, 0, false, false}
+                                 : net::check_rx(layout_, b->hdr, c.value.len, sizeof(b->frame));
+                if (rx_skip_ > 0) {
+                    // The rest of a frame spread over several buffers (5.1.6.4):
+                    // its own first bytes are frame data, not a header to believe.
+                    --rx_skip_;
+                } else if (r.verdict == net::RxVerdict::multi_buffer && b->hdr.num_buffers > 1) {
+                    rx_skip_ = b->hdr.num_buffers - 1u;
+                }
                 if (r.verdict != net::RxVerdict::ok) {
-                    ++counters_.rx_errors;
+                    count(counters_.rx_errors);
                     (void)post_rx(id);  // the same buffer, same segments
                     continue;
                 }
-                ++counters_.rx_packets;
-                counters_.rx_bytes += r.frame_len;
+                count(counters_.rx_packets);
+                count(counters_.rx_bytes, r.frame_len);
                 // Counted as lent from here: the stack may give it back
                 // before deliver() returns.
                 const bool loan = lent_ < loan_limit_;
@@ -263,7 +286,7 @@ void VirtioNet::drain_rx() {
         }
         if (n) deliver({batch_, n});
         {
-            RxLock lock;
+            rtos::SpinLockGuard guard(rx_lock_);
             for (unsigned i = 0; i < n; ++i) {
                 const RxFrame& f = batch_[i];
                 if (f.kept) continue;  // the stack's until give_back()
@@ -280,7 +303,7 @@ void VirtioNet::drain_rx() {
             return;
         }
         if (n == rx_count_) continue;  // a full batch: more may wait
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         if (q.enable_interrupts()) return;  // else used meanwhile: another pass
     }
 }
@@ -293,7 +316,8 @@ void VirtioNet::reclaim_tx() {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) return;
         if (!c.ok()) {
-            ++counters_.tx_errors;
+            count(counters_.tx_errors);
+            restart_why_ = "the device broke the transmit ring";
             needs_restart_ = true;
             rx_wake_.give();
             return;
@@ -320,7 +344,7 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
     rtos::LockGuard guard(tx_lock_);
     if (fragments.empty() || fragments.size() > rtos::net::kMaxTxFragments || total == 0 ||
         total > rtos::net::kMaxFrameLen) {
-        ++counters_.tx_errors;
+        count(counters_.tx_errors);
         return rtos::Status::invalid;
     }
     // The header, then one descriptor per fragment: one chain per frame.
@@ -333,7 +357,7 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
         timeout.is_forever() ? ~rtos::Tick{0} : rtos::clock::ticks() + timeout.count();
     for (;;) {
         if (needs_restart_ || dead_) {
-            ++counters_.tx_dropped;
+            count(counters_.tx_dropped);
             return rtos::Status::io_error;
         }
         reclaim_tx();
@@ -347,19 +371,19 @@ rtos::Status VirtioNet::transmit(std::span<const Fragment> fragments, void* cook
                 tx_free_ = s->next_free;
                 ++tx_busy_;
                 tx_pending_ = true;
-                ++counters_.tx_packets;
-                counters_.tx_bytes += total;
+                count(counters_.tx_packets);
+                count(counters_.tx_bytes, total);
                 return rtos::Status::ok;
             }
             if (added.error != Error::no_space) {
-                ++counters_.tx_errors;
+                count(counters_.tx_errors);
                 return rtos::Status::io_error;
             }
         }
         // No room: the device must see what is queued, then we wait.
         const rtos::Tick now = rtos::clock::ticks();
         if (now >= deadline) {
-            ++counters_.tx_dropped;
+            count(counters_.tx_dropped);
             return rtos::Status::timeout;
         }
         if (tx_pending_) {
@@ -408,7 +432,7 @@ void VirtioNet::restart(const char* why) {
     rtos::LockGuard guard(tx_lock_);
     rtos::printk("%s: %s; resetting the device\n", name_, why);
     {
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         restarting_ = true;
     }
     dev_.reset();
@@ -422,7 +446,7 @@ void VirtioNet::restart(const char* why) {
         tx_done(s->cookie);  // dropped, but the stack's fragments are free again
         s->next_free = tx_free_;
         tx_free_ = s;
-        ++counters_.tx_dropped;
+        count(counters_.tx_dropped);
     }
     tx_pending_ = false;
     if (bring_up() != Error::ok) {
@@ -433,10 +457,14 @@ void VirtioNet::restart(const char* why) {
         return;
     }
     needs_restart_ = false;
+    rx_skip_ = 0;
     dev_.driver_ok();
-    RxLock lock;
-    restarting_ = false;
-    fill_rx();
+    {
+        rtos::SpinLockGuard rx_guard(rx_lock_);
+        restarting_ = false;
+        fill_rx();
+    }
+    rtos::printk("%s: re-initialised\n", name_);  // never under a spinlock (docs/smp.md)
 }
 
 void VirtioNet::rx_main(void* arg) {
@@ -445,7 +473,7 @@ void VirtioNet::rx_main(void* arg) {
         // Without an interrupt line, poll every tick.
         self->rx_wake_.take(self->interrupts_ ? rtos::Timeout::forever() : rtos::Timeout::ticks(1));
         if (self->dead_) continue;
-        if (self->needs_restart_) self->restart("the device broke the transmit ring");
+        if (self->needs_restart_) self->restart(self->restart_why_);
         if (self->config_changed_) {
             self->config_changed_ = false;
             const bool up = self->read_link();
@@ -515,12 +543,13 @@ bool VirtioNet::start(const Found& found) {
         tx_free_ = &tx_[i];
     }
     dev_.set_config_callback(&VirtioNet::on_config, this);
+    dev_.set_needs_reset_callback(&VirtioNet::on_needs_reset, this);
     interrupts_ = dev_.attach_interrupts();
     if (!interrupts_) rtos::printk("%s: no interrupt, polling\n", dev_.name());
 
     dev_.driver_ok();
     {
-        RxLock lock;
+        rtos::SpinLockGuard guard(rx_lock_);
         fill_rx();
     }
     link_up_ = read_link();

@@ -40,6 +40,7 @@ public:
 
 private:
     static void on_requestq(void* ctx, Virtqueue& q);
+    static void on_needs_reset(void* ctx);
     void fail(const char* why);
 
     Device dev_;
@@ -67,6 +68,24 @@ void VirtioRng::fail(const char* why) {
     broken_ = true;
     dev_.reset();
     arrived_.give_from_isr();
+}
+
+// DEVICE_NEEDS_RESET (from the interrupt): reset, take every buffer back
+// (what was asked is asked again) and initialise the device again on the
+// same ring; offline (fail) when that does not work.
+void VirtioRng::on_needs_reset(void* ctx) {
+    auto* self = static_cast<VirtioRng*>(ctx);
+    const char* why = "the device needs a reset (DEVICE_NEEDS_RESET)";
+    self->dev_.reset();
+    unsigned n = 0;
+    for (Result<void*> t = self->dev_.queue(0).reclaim(); t.ok();
+         t = self->dev_.queue(0).reclaim(), ++n)
+        self->free_[self->free_count_++] = static_cast<std::uint16_t>(index_of(t.value));
+    self->asked_ = 0;
+    if (self->dev_.reinit() != Error::ok) return self->fail(why);
+    rtos::printk("%s: %s; device reset, %u requests dropped, re-initialised\n", self->dev_.name(),
+                 why, n);
+    self->arrived_.give_from_isr();  // a waiting reader asks again
 }
 
 void VirtioRng::on_requestq(void* ctx, Virtqueue& q) {
@@ -152,7 +171,11 @@ long VirtioRng::read(void* buf, std::size_t n, rtos::Timeout timeout) {
 
 bool VirtioRng::start(const Found& found) {
     const Device::QueueSpec queues[] = {{config::rng_queue_size, &VirtioRng::on_requestq, this}};
-    if (dev_.start({.features = 0, .queues = queues}) != Error::ok) return false;
+    if (dev_.start({.features = 0,
+                    .queues = queues,
+                    .context = this,
+                    .on_needs_reset = &VirtioRng::on_needs_reset}) != Error::ok)
+        return false;
     buffers_ = dev_.queue(0).size() < kMaxBuffers ? dev_.queue(0).size() : kMaxBuffers;
     mem_ = static_cast<std::uint8_t*>(hal::dma_alloc(std::size_t{kChunk} * buffers_, 64));
     if (!mem_) {
