@@ -5,6 +5,7 @@
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 
@@ -158,8 +159,10 @@ int do_stamp(BlockDevice& d, uint64_t lba, uint32_t count) {
 // blk stress <threads> <reads>: threads stamp their own slices of a scratch
 // area (the last eighth of the disk) concurrently, then each reads <reads>
 // random ranges of the whole area and checks every sector holds its LBA:
-// crossed or lost completions show up as errors. Ctrl-C stops every thread
-// at its next request.
+// crossed or lost completions show up as errors. Thread i is pinned to CPU
+// i modulo the CPUs online (submissions from every CPU at once, docs/smp.md);
+// the line ends with the mask of CPUs that submitted. Ctrl-C stops every
+// thread at its next request.
 struct StressJob {
     BlockDevice* dev;
     uint64_t area_lba;
@@ -173,6 +176,7 @@ struct StressJob {
     volatile unsigned errors;
     volatile unsigned writes_done;
     volatile unsigned reads_done;
+    CpuMask cpus;  // where it submitted (its own; summed after the join)
 };
 
 uint32_t next_random(uint32_t& x) {
@@ -195,6 +199,7 @@ void stress_thread(void* arg) {
             uint32_t n = 1 + next_random(rnd) % kMax;
             if (n > j->slice_count - at) n = j->slice_count - at;
             fill_stamp(buf, j->slice_lba + at, n);
+            j->cpus |= cpu_mask(smp::cpu_id());
             if (j->dev->write(j->slice_lba + at, n, buf) != Status::ok) j->errors = j->errors + 1;
             j->writes_done = j->writes_done + 1;
             at += n;
@@ -207,6 +212,7 @@ void stress_thread(void* arg) {
         uint32_t n = 1 + next_random(rnd) % kMax;
         uint64_t lba = j->area_lba + next_random(rnd) % (j->area_count - n + 1);
         j->reads_done = j->reads_done + 1;
+        j->cpus |= cpu_mask(smp::cpu_id());
         if (j->dev->read(lba, n, buf) != Status::ok) {
             j->errors = j->errors + 1;
             continue;
@@ -257,10 +263,12 @@ int do_stress(BlockDevice& d, char** args) {
                    &go,
                    0,
                    0,
+                   0,
                    0};
-        workers[i] =
-            Thread::create({.name = "blk-stress", .priority = Thread::current()->priority()},
-                           stress_thread, &jobs[i], 8192);
+        workers[i] = Thread::create({.name = "blk-stress",
+                                     .priority = Thread::current()->priority(),
+                                     .affinity = cpu_mask(i % smp::cpu_count())},
+                                    stress_thread, &jobs[i], 8192);
         if (!workers[i]) {
             printk("blk: cannot create thread %u\n", i);
             for (unsigned k = 0; k < i; ++k) go.give();
@@ -271,16 +279,20 @@ int do_stress(BlockDevice& d, char** args) {
     for (unsigned i = 0; i < threads; ++i) phase1.take();
     for (unsigned i = 0; i < threads; ++i) go.give();
     unsigned errors = 0, writes = 0, done = 0;
+    CpuMask cpus = 0;
     for (unsigned i = 0; i < threads; ++i) {
         workers[i]->join();
+        cpus |= jobs[i].cpus;
         errors += jobs[i].errors;
         writes += jobs[i].writes_done;
         done += jobs[i].reads_done;
     }
     // Interrupted, the line says so first: the counts are of a partial run.
-    printk("blk stress: %s%u threads x %llu reads, %u requests (%u writes, %u reads), %u errors\n",
-           shell::interrupted() ? "interrupted: " : "", static_cast<unsigned>(threads), reads,
-           writes + done, writes, done, errors);
+    printk(
+        "blk stress: %s%u threads x %llu reads, %u requests (%u writes, %u reads), %u errors, "
+        "cpus 0x%x\n",
+        shell::interrupted() ? "interrupted: " : "", static_cast<unsigned>(threads), reads,
+        writes + done, writes, done, errors, static_cast<unsigned>(cpus));
     if (shell::interrupted()) return shell::kInterrupted;
     return errors ? 1 : 0;
 }

@@ -1,12 +1,17 @@
 #include "block_device.hpp"
 
-#include <rtos/critical.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 
 namespace rtos::block {
 namespace {
 
+// Devices are only ever appended, by the drivers' probes in the start-up
+// hooks, never removed: add() takes registry_lock (lock order 1,
+// docs/smp.md); readers (the shell, applications, file systems) walk the
+// list without it, after the start-up hooks that add.
 List<BlockDevice, &BlockDevice::registry_node> registry;
+SpinLock registry_lock;
 
 }  // namespace
 
@@ -94,7 +99,7 @@ Status BlockDevice::get_id(char* buf, std::size_t size) {
 }
 
 void BlockDevice::add(BlockDevice* dev) {
-    IrqLock lock;
+    SpinLockGuard g(registry_lock);
     registry.push_back(dev);
 }
 

@@ -44,10 +44,11 @@ struct BlockRequest {
     /// The result, valid once done(): ok, or per request io_error,
     /// unsupported, out_of_range, invalid, timeout.
     Status status = Status::ok;
-    bool done() const { return done_; }
+    // Acquire: what the completing CPU wrote (status, the data) is seen.
+    bool done() const { return __atomic_load_n(&done_, __ATOMIC_ACQUIRE); }
 
     // Bookkeeping of the block layer and the driver.
-    volatile bool done_ = false;
+    bool done_ = false;  // atomic once submitted (done(), complete())
     /// Driver: polled for (the device's interrupt held off) until wait()
     /// hands it to the driver, also once done.
     bool polling = false;
@@ -135,7 +136,7 @@ protected:
     /// Marks a request done with `s` and delivers its completion.
     static void complete(BlockRequest& r, Status s) {
         r.status = s;
-        r.done_ = true;
+        __atomic_store_n(&r.done_, true, __ATOMIC_RELEASE);  // after status (done())
         if (r.on_done) r.on_done(r);
         else r.completed.give_from_isr();  // the waiter may free r from here on
     }

@@ -3,8 +3,9 @@
 // a request that asks, by polling first: CONFIG_BLK_POLL), device answers
 // checked before they are believed. With VIRTIO_BLK_F_MQ, up to
 // CONFIG_VIRTIO_BLK_MAX_QUEUES request queues, each with its own request
-// slots (and polled requests): a CPU submits on its own queue (blk-mq), so
-// no queue state is shared between CPUs.
+// slots (and polled requests): a CPU submits on its own queue (blk-mq).
+// Its completion interrupt may still run on another CPU, and a thread that
+// moved keeps the queue it picked: each queue has its own SpinLock (Lane).
 // A device that stops completing (request timeout) or asks for a reset
 // (DEVICE_NEEDS_RESET) is reset, its requests in flight fail, and it is
 // initialised again; one that breaks the ring protocol, or cannot be
@@ -13,10 +14,10 @@
 
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/thread.hpp>
 #include <rtos/timer.hpp>
 
@@ -93,6 +94,7 @@ struct RequestHeader {  // 5.2.6: le32 type, le32 reserved, le64 sector
 static_assert(sizeof(RequestHeader) == 16);
 
 struct Lane;
+class VirtioBlk;
 
 // One request slot: one device request (a BlockRequest larger than the
 // device's limit takes several). Lives in DMA memory (the header and status
@@ -106,9 +108,14 @@ struct Request {
 };
 
 // One request queue's slots (5.2.2 requestq<n>). Each queue has its own: a
-// CPU takes, queues and frees them on its own queue only. Serialised like
-// the queue itself (interrupts masked, or its interrupt).
+// CPU takes, queues and frees them on its own queue only.
 struct Lane {
+    // Lock order 1 (docs/smp.md, driver locks): the queue (add, kick, pop,
+    // reclaim, interrupt suppression), its free slots, waiters and pollers,
+    // and the BlockRequests in flight on it (parts_left, status, their
+    // completion). Taken alone; inside it only poll_lock_ and the kernel.
+    rtos::SpinLock lock;
+    VirtioBlk* blk = nullptr;  // the queue callback's context is its Lane
     Virtqueue* vq = nullptr;
     Request* free = nullptr;
     // Threads waiting for a free slot, and their wake-up: a slot is taken
@@ -125,6 +132,8 @@ public:
     explicit VirtioBlk(Transport& t) : dev_(t) {}
 
     bool start(const Found& found);
+    // Snapshots of counters other CPUs may be adding to (32-bit words: a
+    // read sees an old or a new value).
     bool counters(Counters& c) const override {
         c = {};
         for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
@@ -153,7 +162,7 @@ private:
     Lane& this_cpu_lane() {
         return lanes_[lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_];
     }
-    void not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
+    void not_queued(Lane& l, rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
     bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
                   std::uint64_t lba, std::uint8_t* p, std::uint32_t len, bool notify);
     bool queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32_t type, bool& pending,
@@ -161,18 +170,18 @@ private:
     // A free slot of queue l; inline up to the usual case, that one is free.
     Request* take_slot(Lane& l, bool& pending) {
         {
-            rtos::IrqLock lock;
+            rtos::SpinLockGuard g(l.lock);
             if (Request* slot = pop_slot(l)) return slot;
         }
         return wait_for_slot(l, pending);
     }
     Request* wait_for_slot(Lane& l, bool& pending);
-    static Request* pop_slot(Lane& l) {  // interrupts masked
+    static Request* pop_slot(Lane& l) {  // l.lock held
         Request* slot = l.free;
         if (slot) l.free = slot->next_free;
         return slot;
     }
-    void put_slot(Request* slot) {  // interrupts masked or from the ISR
+    static void put_slot(Request* slot) {  // its lane's lock held
         Lane& l = *slot->lane;
         slot->next_free = l.free;
         l.free = slot;
@@ -182,32 +191,33 @@ private:
 #if defined(CONFIG_BLK_POLL)
     // Out of line: the interrupt-driven path keeps its one test of a flag.
     [[gnu::noinline]] void arm_poll(Lane& l, rtos::block::BlockRequest& r);
-    [[gnu::noinline]] static bool disarm_poll(Lane& l, rtos::block::BlockRequest& r);
+    [[gnu::noinline]] bool disarm_poll(Lane& l, rtos::block::BlockRequest& r);
     [[gnu::noinline]] void poll_for(rtos::block::BlockRequest& r);
 #endif
-    bool no_pollers() const {
-        for (unsigned i = 0; i < lanes_count_; ++i)
-            if (lanes_[i].pollers) return false;
-        return true;
-    }
-    void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
-    unsigned fail_in_flight();
+    static void finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s);
+    bool broken() const { return __atomic_load_n(&broken_, __ATOMIC_ACQUIRE) != 0; }
+    unsigned fail_in_flight(Lane& l);
     void fail_all(const char* why);
     void recover(const char* why);
     static void on_needs_reset(void* ctx) {
-        rtos::IrqLock lock;  // from the interrupt; the same lock as the request paths
         static_cast<VirtioBlk*>(ctx)->recover("the device needs a reset (DEVICE_NEEDS_RESET)");
     }
-    static void on_requestq(void* ctx, Virtqueue& q);
+    // What a queue's used ring holds, completed under its lock; the
+    // printing and a reset for a broken ring come after it is dropped.
+    void complete_used(Lane& l);
+    static bool pop_all(Lane& l, unsigned& impossible);
+    static void on_requestq(void* ctx, Virtqueue&) {
+        Lane& l = *static_cast<Lane*>(ctx);
+        l.blk->complete_used(l);
+    }
     // Without an interrupt line, and while polled requests hold the
     // interrupt off: the used ring is checked every tick (so no request
     // waits for a poller that does not come).
     static void poll(rtos::Timer& t, void* ctx) {
         auto* self = static_cast<VirtioBlk*>(ctx);
-        rtos::IrqLock lock;
-        for (std::size_t i = 0; i < self->dev_.queue_count(); ++i)
-            on_requestq(self, self->dev_.queue(i));
-        if (self->interrupts_ && self->no_pollers()) t.stop();
+        for (unsigned i = 0; i < self->lanes_count_; ++i) self->complete_used(self->lanes_[i]);
+        rtos::SpinLockGuard g(self->poll_lock_);
+        if (self->interrupts_ && self->polled_lanes_ == 0) t.stop();
     }
     unsigned queues_from_config();
 
@@ -219,88 +229,123 @@ private:
     unsigned lanes_count_ = 1;
     std::uint32_t max_sectors_ = kDefaultMaxBytes / kSectorSize;
     bool interrupts_ = false;
-    volatile bool broken_ = false;
+    // Set once, by the first fail_all(); atomic, read unlocked (a word: riscv64
+    // has no byte swap).
+    unsigned broken_ = 0;
+    // Lock order 1, taken inside a Lane's lock only (docs/smp.md): the poll
+    // timer's start and stop, and how many queues have polled requests.
+    rtos::SpinLock poll_lock_;
+    // One recovery at a time (lock order 1, outside every Lane's lock: it
+    // holds them all, in index order, while the device is reset and
+    // initialised again).
+    rtos::SpinLock recover_lock_;
+    unsigned polled_lanes_ = 0;
     // kRequestTimeoutMs in ticks, converted once (start()).
     rtos::Tick timeout_ = 0;
     rtos::Timer poll_timer_{&VirtioBlk::poll, this};
 };
 
-rtos::Status status_of(std::uint8_t device_status) {
+// `impossible` counts statuses the spec does not have (logged by the
+// caller, once the queue's lock is dropped).
+rtos::Status status_of(std::uint8_t device_status, unsigned& impossible) {
     switch (device_status) {
     case VIRTIO_BLK_S_OK: [[likely]] return rtos::Status::ok;
     case VIRTIO_BLK_S_UNSUPP: return rtos::Status::unsupported;
     case VIRTIO_BLK_S_IOERR: return rtos::Status::io_error;
-    default:
-        rtos::printk("virtio-blk: impossible request status %u\n", device_status);
-        return rtos::Status::io_error;
+    default: ++impossible; return rtos::Status::io_error;
     }
 }
 
 // One device request of `r` ended: the first error is the request's, and
-// the last part completes it. With interrupts masked or from the ISR.
+// the last part completes it. Its queue's lock held.
 void VirtioBlk::finish(rtos::block::BlockRequest& r, std::uint32_t parts, rtos::Status s) {
     if (s != rtos::Status::ok && r.status == rtos::Status::ok) r.status = s;
     r.parts_left -= parts;
     if (r.parts_left == 0) complete(r, r.status);  // a polled one stays armed until its wait
 }
 
-void VirtioBlk::on_requestq(void* ctx, Virtqueue& q) {
-    auto* self = static_cast<VirtioBlk*>(ctx);
+// False when the device broke the ring protocol (logged by the queue).
+// l.lock held.
+bool VirtioBlk::pop_all(Lane& l, unsigned& impossible) {
     for (;;) {
-        Result<Completion> c = q.pop_used();
-        if (c.error == Error::empty) return;
-        if (!c.ok()) {  // device_error / broken: logged by the queue
-            self->fail_all("the device broke the ring protocol");
-            return;
-        }
+        Result<Completion> c = l.vq->pop_used();
+        if (c.error == Error::empty) return true;
+        if (!c.ok()) return false;
         auto* slot = static_cast<Request*>(c.value.token);
         rtos::block::BlockRequest& r = *slot->owner;
-        const rtos::Status st = status_of(slot->status);
-        self->put_slot(slot);
-        self->finish(r, 1, st);
+        const rtos::Status st = status_of(slot->status, impossible);
+        put_slot(slot);
+        finish(r, 1, st);
     }
 }
 
-// After a device reset: every request still in flight, on every queue,
-// ends with io_error (its slot free again). Returns how many. Interrupts
-// masked or the ISR.
-unsigned VirtioBlk::fail_in_flight() {
+// From the queue's interrupt, the poll timer and a polling waiter, none
+// holding a lock.
+void VirtioBlk::complete_used(Lane& l) {
+    unsigned impossible = 0;
+    bool ok;
+    {
+        rtos::SpinLockGuard g(l.lock);
+        ok = pop_all(l, impossible);
+    }
+    if (impossible) [[unlikely]]
+        rtos::printk("%s: %u impossible request status(es)\n", name_, impossible);
+    if (!ok) [[unlikely]]
+        fail_all("the device broke the ring protocol");
+}
+
+// After a device reset: every request still in flight on l ends with
+// io_error (its slot free again). Returns how many. l.lock held.
+unsigned VirtioBlk::fail_in_flight(Lane& l) {
     unsigned n = 0;
-    for (std::size_t i = 0; i < dev_.queue_count(); ++i) {
-        for (;; ++n) {
-            Result<void*> t = dev_.queue(i).reclaim();
-            if (!t.ok()) break;
-            auto* slot = static_cast<Request*>(t.value);
-            rtos::block::BlockRequest& r = *slot->owner;
-            put_slot(slot);
-            finish(r, 1, rtos::Status::io_error);
-        }
+    for (;; ++n) {
+        Result<void*> t = l.vq->reclaim();
+        if (!t.ok()) break;
+        auto* slot = static_cast<Request*>(t.value);
+        rtos::block::BlockRequest& r = *slot->owner;
+        put_slot(slot);
+        finish(r, 1, rtos::Status::io_error);
     }
     return n;
 }
 
 // The device broke the ring protocol: it is not to be believed again. Stops
 // it (no more DMA into our buffers), fails every request in flight and
-// every later one: offline. Interrupts masked or the ISR.
+// every later one: offline. Holding no lock; from any context. The first
+// call does it: a later one (another CPU's, meanwhile) finds the device
+// broken and leaves it to the first, which completes every request.
 void VirtioBlk::fail_all(const char* why) {
-    const bool was = broken_;
-    broken_ = true;
+    if (__atomic_exchange_n(&broken_, 1u, __ATOMIC_ACQ_REL) != 0) return;
     dev_.reset();
-    const unsigned n = fail_in_flight();
-    if (!was) rtos::printk("%s: %s; device reset, %u requests failed, offline\n", name_, why, n);
+    // Queue by queue: a submitter takes the lock after broken_ is set and
+    // sees it (add_part()), one before has its request reclaimed here.
+    unsigned n = 0;
+    for (unsigned i = 0; i < lanes_count_; ++i) {
+        rtos::SpinLockGuard g(lanes_[i].lock);
+        n += fail_in_flight(lanes_[i]);
+    }
+    rtos::printk("%s: %s; device reset, %u requests failed, offline\n", name_, why, n);
 }
 
 // The device stopped completing or asked for a reset: reset it, fail what
 // is in flight, and initialise it again on the same rings; offline when
-// that fails. Interrupts masked or the ISR.
+// that fails. Holding no lock; from any context (the config interrupt).
 void VirtioBlk::recover(const char* why) {
-    if (broken_) return;
-    dev_.reset();
-    const unsigned n = fail_in_flight();
-    const bool ok = dev_.reinit() == Error::ok;
-    if (!ok) {
-        broken_ = true;
+    unsigned n = 0;
+    bool ok;
+    {
+        rtos::SpinLockGuard g(recover_lock_);
+        if (broken()) return;
+        // Every queue held still: no submission or completion meanwhile.
+        for (unsigned i = 0; i < lanes_count_; ++i) lanes_[i].lock.lock();
         dev_.reset();
+        for (unsigned i = 0; i < lanes_count_; ++i) n += fail_in_flight(lanes_[i]);
+        ok = dev_.reinit() == Error::ok;
+        if (!ok) {
+            __atomic_store_n(&broken_, 1u, __ATOMIC_RELEASE);
+            dev_.reset();
+        }
+        for (unsigned i = lanes_count_; i-- > 0;) lanes_[i].lock.unlock();
     }
     rtos::printk("%s: %s; device reset, %u requests failed, %s\n", name_, why, n,
                  ok ? "re-initialised" : "re-initialisation failed: offline");
@@ -314,21 +359,27 @@ void VirtioBlk::recover(const char* why) {
 // is set). Meanwhile the tick timer takes what completes, so nothing waits
 // for a poller that does not come. Per queue: r's queue l (every part of r
 // goes on it) keeps its interrupts off, the others do not notice. The timer
-// is the device's, shared by the queues under the same lock. Queue lock held.
+// is the device's, shared by the queues under poll_lock_. l.lock held.
 void VirtioBlk::arm_poll(Lane& l, rtos::block::BlockRequest& r) {
     if (r.polling || r.on_done != nullptr || !interrupts_) return;
     r.polling = true;
     r.queue = static_cast<std::uint16_t>(&l - lanes_);  // for poll_for()
     if (l.pollers++ != 0) return;
     l.vq->disable_interrupts();
-    if (!poll_timer_.active()) poll_timer_.start_periodic(1);
+    rtos::SpinLockGuard g(poll_lock_);
+    if (polled_lanes_++ == 0 && !poll_timer_.active()) poll_timer_.start_periodic(1);
 }
 
 // r no longer holds l's interrupt off. False when entries were used
-// meanwhile (their interrupt is not coming: pop them). Queue lock held.
+// meanwhile (their interrupt is not coming: pop them). l.lock held.
 bool VirtioBlk::disarm_poll(Lane& l, rtos::block::BlockRequest& r) {
     r.polling = false;
-    return --l.pollers != 0 || l.vq->enable_interrupts();
+    if (--l.pollers != 0) return true;
+    {
+        rtos::SpinLockGuard g(poll_lock_);
+        --polled_lanes_;  // the timer stops itself on its next tick
+    }
+    return l.vq->enable_interrupts();
 }
 
 // A polled request's wait: spin on its queue's used ring for up to kPollNs,
@@ -340,18 +391,19 @@ void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
     Lane& l = lanes_[r.queue];
     Virtqueue& q = *l.vq;
     const std::uint64_t end = rtos::clock::now_ns() + kPollNs;
-    while (!r.done() && !broken_) {
+    while (!r.done() && !broken()) {
         if (q.has_used()) {
-            rtos::IrqLock lock;
-            on_requestq(this, q);
+            complete_used(l);
         } else if (rtos::clock::now_ns() >= end) {
             break;
         }
     }
+    bool used;
     {
-        rtos::IrqLock lock;
-        if (!disarm_poll(l, r)) on_requestq(this, q);
+        rtos::SpinLockGuard g(l.lock);
+        used = !disarm_poll(l, r);
     }
+    if (used) complete_used(l);
     // Its completion left a token for a waiter: collect it, or the next
     // wait on this object would end early.
     if (r.done()) r.completed.take(rtos::Timeout::none());
@@ -368,15 +420,16 @@ void VirtioBlk::do_wait(rtos::block::BlockRequest& r) {
     while (!r.done())
         if (r.completed.take(rtos::Timeout::ticks(timeout_)) != rtos::Status::ok) break;
     if (r.done()) return;
-    rtos::IrqLock lock;
-    if (r.done()) return;  // finished just now
     recover("request timed out");
-    r.status = rtos::Status::timeout;  // recover() completed it as io_error
+    // recover() completed it as io_error (or another CPU's recover() or
+    // fail_all() is doing so): every request in flight completes.
+    while (!r.done()) r.completed.take(rtos::Timeout::ticks(timeout_));
+    r.status = rtos::Status::timeout;
 }
 
 void VirtioBlk::kick(Lane& l, bool& pending) {
     if (!pending) return;
-    rtos::IrqLock lock;
+    rtos::SpinLockGuard g(l.lock);
     l.vq->kick();
     pending = false;
 }
@@ -387,14 +440,14 @@ Request* VirtioBlk::wait_for_slot(Lane& l, bool& pending) {
     kick(l, pending);
     for (;;) {
         {
-            rtos::IrqLock lock;
+            rtos::SpinLockGuard g(l.lock);
             if (Request* slot = pop_slot(l)) return slot;
             ++l.slot_waiters;
         }
         // A token left for a waiter that timed out ends a later take early:
         // the loop looks at the free list again.
         const rtos::Status s = l.slot_freed.take(rtos::Timeout::ticks(timeout_));
-        rtos::IrqLock lock;
+        rtos::SpinLockGuard g(l.lock);
         --l.slot_waiters;
         if (s != rtos::Status::ok) return pop_slot(l);  // nullptr: timed out
     }
@@ -403,9 +456,10 @@ Request* VirtioBlk::wait_for_slot(Lane& l, bool& pending) {
 // The last `parts` device requests of r could not be queued: no free slot
 // within the timeout (`had_slot` false on a working device), else the
 // device broke.
-void VirtioBlk::not_queued(rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot) {
-    rtos::IrqLock lock;
-    finish(r, parts, !had_slot && !broken_ ? rtos::Status::timeout : rtos::Status::io_error);
+void VirtioBlk::not_queued(Lane& l, rtos::block::BlockRequest& r, std::uint32_t parts,
+                           bool had_slot) {
+    rtos::SpinLockGuard g(l.lock);  // its earlier parts may be completing
+    finish(r, parts, !had_slot && !broken() ? rtos::Status::timeout : rtos::Status::io_error);
 }
 
 // Puts one device request of r (`len` bytes at p, from `lba`) in `slot` and
@@ -424,7 +478,7 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     if (len && type != VIRTIO_BLK_T_OUT) in[n_in++] = {p, len};
     in[n_in++] = {const_cast<std::uint8_t*>(&slot->status), 1};
 
-    rtos::IrqLock lock;
+    rtos::SpinLockGuard g(slot->lane->lock);
 #if defined(CONFIG_BLK_POLL)
     if (r.poll) [[unlikely]]
         arm_poll(*slot->lane, r);  // before the device can complete it
@@ -434,7 +488,7 @@ bool VirtioBlk::add_part(Request* slot, rtos::block::BlockRequest& r, std::uint3
     // add_buffer() would succeed and the kick would go to a reset device.
     Result<std::uint16_t> added{Error::broken, 0};
     Virtqueue& q = *slot->lane->vq;
-    if (!broken_)
+    if (!broken())
         added = q.add_buffer(std::span<const OutSegment>(out, n_out),
                              std::span<const InSegment>(in, n_in), slot);
     if (!added.ok()) {
@@ -461,12 +515,12 @@ bool VirtioBlk::queue_request(Lane& l, rtos::block::BlockRequest& r, std::uint32
     r.status = rtos::Status::ok;
     r.parts_left = parts;
     while (parts) {
-        Request* slot = broken_ ? nullptr : take_slot(l, pending);
+        Request* slot = broken() ? nullptr : take_slot(l, pending);
         const std::uint32_t n = bytes ? left : (left < max_sectors_ ? left : max_sectors_);
         const std::uint32_t len = bytes ? n : n * kSectorSize;
         const bool notify = last && parts == 1;  // the batch's last device request
         if (!slot || !add_part(slot, r, type, lba, p, len, notify)) {
-            not_queued(r, parts, slot != nullptr);
+            not_queued(l, r, parts, slot != nullptr);
             return false;
         }
         pending = !notify;
@@ -487,10 +541,10 @@ void VirtioBlk::do_submit_one(rtos::block::BlockRequest& r) {
     if (type == VIRTIO_BLK_T_FLUSH || r.count <= max_sectors_) {
         r.status = rtos::Status::ok;
         r.parts_left = 1;
-        Request* slot = broken_ ? nullptr : take_slot(l, pending);
+        Request* slot = broken() ? nullptr : take_slot(l, pending);
         const std::uint32_t len = type == VIRTIO_BLK_T_FLUSH ? 0 : r.count * kSectorSize;
         if (!slot || !add_part(slot, r, type, r.lba, static_cast<std::uint8_t*>(r.buf), len, true))
-            not_queued(r, 1, slot != nullptr);
+            not_queued(l, r, 1, slot != nullptr);
         return;
     }
     queue_request(l, r, type, pending, true);  // kicks after the last part
@@ -551,8 +605,10 @@ bool VirtioBlk::start(const Found& found) {
     if (dev_.negotiate(kDriverFeatures) != Error::ok) return false;
     lanes_count_ = queues_from_config();
     Device::QueueSpec queues[kMaxQueues];
-    for (unsigned i = 0; i < lanes_count_; ++i)
-        queues[i] = {config::blk_queue_size, &VirtioBlk::on_requestq, this};
+    for (unsigned i = 0; i < lanes_count_; ++i) {
+        lanes_[i].blk = this;
+        queues[i] = {config::blk_queue_size, &VirtioBlk::on_requestq, &lanes_[i]};
+    }
     if (dev_.setup_queues(std::span<const Device::QueueSpec>(queues, lanes_count_)) != Error::ok) {
         dev_.fail();
         return false;
