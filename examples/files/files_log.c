@@ -3,7 +3,7 @@
  * (the line is on the disk before the boot goes on), then prints the file.
  * The volume was mounted at boot (CONFIG_FS_AUTOMOUNT); the host makes the
  * image with mkfs.fat and reads the log with mtools (docs/filesystem.md). */
-#include <generated/autoconf.h>
+/* CONFIG_ values reach the compiler as -D options (docs/build.md) */
 
 #include "fs/vfs/vfs.h"
 

@@ -89,7 +89,9 @@ public:
     const char* name() const override { return "gic-v2"; }
 
     // ---- SMP: every CPU's interface and banked interrupts; SPIs by
-    // ---- GICD_ITARGETSR, SGIs by target list.
+    // ---- GICD_ITARGETSR, SGIs by target list. The uniprocessor kernel
+    // ---- starts no other CPU and sends no SGI to one: left out of its image.
+#if defined(CONFIG_RTOS_SMP)
     void init_cpu(unsigned cpu) override {
         if (cpu >= kMaxCpus) return;
         targets_[cpu] = target_of_this_cpu();
@@ -109,6 +111,7 @@ public:
         mmio::write32(dist_ + GICD_SGIR, uint32_t{targets_[cpu]} << 16 | irq);
         return true;
     }
+#endif
     bool route(unsigned irq, unsigned cpu) override {
         if (irq < kSpiBase || irq >= lines_ || cpu >= kMaxCpus || !targets_[cpu]) return false;
         mmio::write8(dist_ + GICD_ITARGETSR + irq, targets_[cpu]);

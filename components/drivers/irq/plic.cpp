@@ -39,6 +39,10 @@ constexpr uint32_t kSupervisorExternal = 9;  // the cause of a context's interru
 // riscv,cpu-intc node (a child of its cpu node, whose reg is the hart id).
 unsigned s_context_of(const platform::Device& dev, uint64_t hart) {
     const unsigned fallback = static_cast<unsigned>(2 * hart + 1);  // QEMU virt's layout
+#if !defined(CONFIG_PLATFORM_USE_DEVICE_TREE)
+    (void)dev;
+    return fallback;  // no device-tree code in the image (docs/footprint.md)
+#else
     if (!dev.tree) return fallback;
     const fdt::Tree& t = *dev.tree;
     std::size_t len = 0;
@@ -67,6 +71,7 @@ unsigned s_context_of(const platform::Device& dev, uint64_t hart) {
         if (be32(2 * i) == intc && be32(2 * i + 1) == kSupervisorExternal)
             return static_cast<unsigned>(i);
     return fallback;
+#endif
 }
 
 class Plic final : public irq::Controller {

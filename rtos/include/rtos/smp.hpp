@@ -49,7 +49,9 @@ namespace smp {
 #else
         "1:\tnop\n\t"
 #endif
-        ".pushsection .rtos_smp_switch, \"a\"\n\t"
+        // "?": in the section group of the code around it, so the entry of
+        // an inline function's discarded COMDAT copy is discarded with it.
+        ".pushsection .rtos_smp_switch, \"a?\"\n\t"
         ".balign 8\n\t"
         ".quad 1b, %l[multi]\n\t"
         ".popsection" :: ::multi);
