@@ -21,7 +21,7 @@
 //      drivers, input, network device list, irq attach, GIC ITS / v2m),
 //      never two of them at once unless named here
 //   2. the kernel lock (rtos/kernel/kernel_lock.hpp: scheduler, every
-//      kernel object, software timers): drivers call kernel services
+//      kernel object, software timers): interrupt handlers call kernel services
 //      (Semaphore::give...) while holding their own lock
 //   3. the heap lock and the console locks (printk output, console input):
 //      leaves, nothing is taken inside them (console drivers' putc write
