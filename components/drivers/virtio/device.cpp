@@ -2,6 +2,8 @@
 #include "drivers/virtio/device.hpp"
 
 #include <rtos/format.hpp>
+#include <rtos/irq.hpp>
+#include <rtos/smp.hpp>
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
@@ -234,10 +236,31 @@ Error Device::config_unstable() {
 namespace {
 // One queue's share of an interrupt (inlined in both paths below).
 void dispatch(Device::QueueSlot& s) {
-    if (s.queue.has_used()) s.queue.count_interrupt();
+    if (s.queue.has_used()) {
+        s.queue.count_interrupt();
+        __atomic_fetch_or(&s.irq_cpus, rtos::cpu_mask(rtos::smp::cpu_id()), __ATOMIC_RELAXED);
+    }
     if (s.on_used != nullptr) s.on_used(s.context, s.queue);
 }
 }  // namespace
+
+bool Device::route_queue(std::size_t index, unsigned cpu) {
+    unsigned irq;
+    bool own;
+    if (index >= queue_count_ ||
+        !transport_.queue_interrupt(static_cast<std::uint16_t>(index), irq, own) || !own)
+        return false;
+    return rtos::irq::route(irq, cpu);
+}
+
+bool Device::queue_cpu(std::size_t index, unsigned& cpu, bool& own) const {
+    unsigned irq;
+    if (index >= queue_count_ ||
+        !transport_.queue_interrupt(static_cast<std::uint16_t>(index), irq, own))
+        return false;
+    cpu = rtos::irq::cpu_of(irq);
+    return true;
+}
 
 void Device::on_queue_interrupt(std::uint16_t index) {
     if (index >= queue_count_) return;  // a vector the transport did not map to a queue

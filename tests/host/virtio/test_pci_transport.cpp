@@ -606,5 +606,8 @@ bool attach(unsigned irq, Handler handler, void* arg) {
 }
 void enable(unsigned) {}
 void disable(unsigned) {}
+// One CPU: every interrupt is delivered to CPU 0.
+unsigned cpu_of(unsigned) { return 0; }
+bool route(unsigned, unsigned cpu) { return cpu == 0; }
 MsiController* msi_controller() { return fake_msi; }
 }  // namespace rtos::irq
