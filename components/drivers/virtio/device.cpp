@@ -235,10 +235,17 @@ Error Device::config_unstable() {
 
 namespace {
 // One queue's share of an interrupt (inlined in both paths below).
+// Notes this CPU in the queue's irq_cpus: an atomic OR only the first time.
+[[gnu::noinline]] void note_cpu(Device::QueueSlot& s) {
+    const std::uint32_t bit = rtos::cpu_mask(rtos::smp::cpu_id());
+    if (!(__atomic_load_n(&s.irq_cpus, __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&s.irq_cpus, bit, __ATOMIC_RELAXED);
+}
+
 void dispatch(Device::QueueSlot& s) {
     if (s.queue.has_used()) {
         s.queue.count_interrupt();
-        __atomic_fetch_or(&s.irq_cpus, rtos::cpu_mask(rtos::smp::cpu_id()), __ATOMIC_RELAXED);
+        if (rtos::smp::active()) note_cpu(s);  // one CPU: a no-op (virtio stat prints none)
     }
     if (s.on_used != nullptr) s.on_used(s.context, s.queue);
 }

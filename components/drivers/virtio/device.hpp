@@ -200,7 +200,8 @@ public:
     /// Where queue `index`'s interrupt is delivered, and whether the queue
     /// has it to itself (`own`); false: it has none.
     bool queue_cpu(std::size_t index, unsigned& cpu, bool& own) const;
-    /// The CPUs queue `index`'s interrupts ran on since the last reset_irq_cpus() (a mask).
+    /// The CPUs queue `index`'s interrupts ran on since the last reset_irq_cpus()
+    /// (a mask; noted only once a second CPU has started).
     std::uint32_t irq_cpus(std::size_t index) const {
         return __atomic_load_n(&slots_[index].irq_cpus, __ATOMIC_RELAXED);
     }
