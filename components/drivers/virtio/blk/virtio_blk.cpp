@@ -597,14 +597,13 @@ unsigned VirtioBlk::queues_from_config() {
 // Queue i to CPU i (its submitter, this_cpu_lane()) where each queue has an
 // interrupt of its own; says in `buf` where each queue's interrupt goes, for
 // the boot line: " irq-cpus 0,1,2,3", or " (one irq, cpu 0)" when they share
-// one. Nothing with one CPU online (the boot line stays as without SMP).
+// one. Nothing until a second CPU has started (the boot line stays as
+// without SMP).
 void VirtioBlk::route_queues(char* buf, std::size_t size) {
     buf[0] = '\0';
-    if (rtos::smp::cpu_count() < 2 || !interrupts_) return;
-    const rtos::CpuMask online = rtos::smp::online_mask();
-    if (lanes_count_ > 1)
-        for (unsigned i = 0; i < lanes_count_ && i < rtos::kMaxCpus; ++i)
-            if (online & rtos::cpu_mask(i)) dev_.route_queue(i, i);
+    if (!rtos::smp::active() || !interrupts_) return;
+    if (lanes_count_ > 1)  // a CPU that is not online refuses its queue (irq::route())
+        for (unsigned i = 0; i < lanes_count_ && i < rtos::kMaxCpus; ++i) dev_.route_queue(i, i);
     unsigned cpu = 0;
     bool own = false;
     if (!dev_.queue_cpu(0, cpu, own)) return;
