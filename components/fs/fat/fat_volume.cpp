@@ -1209,6 +1209,47 @@ Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uin
     return Status::ok;
 }
 
+// Whole sectors of f from f->pos (a sector boundary), at most `bytes` (>= 512,
+// within the file): one request per run of consecutive clusters (up to
+// 1 MiB), straight into `out`, up to kBatch of them in flight together (a
+// fragmented file); dirty cached sectors among them are written back first.
+// f->pos moves by `got`. ok with got > 0, or the failure with nothing moved.
+Status FatVolume::read_direct(FatFile* f, uint8_t* out, std::size_t bytes, std::size_t& got) {
+    constexpr uint32_t kMaxRequest = 2048;  // sectors: 1 MiB
+    constexpr unsigned kBatch = 16;
+    BlockIo::Transfer batch[kBatch];
+    unsigned k = 0;
+    const uint32_t pos0 = f->pos, cl0 = f->cl, index0 = f->cl_index;
+    got = 0;
+    Status s = Status::ok;
+    while (k < kBatch && bytes - got >= 512) {
+        // A damaged chain past the first run: what was gathered is read,
+        // the next call meets the damage.
+        if (got && seek_cluster(f, f->pos >> cluster_shift_, false) != Status::ok) break;
+        const uint32_t sector_in_cluster = (f->pos & (cluster_size_ - 1)) / 512;
+        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
+        const std::size_t left = (bytes - got) / 512;
+        uint32_t sectors;
+        s = contiguous(f, sector_in_cluster,
+                       left < kMaxRequest ? static_cast<uint32_t>(left) : kMaxRequest, sectors);
+        if (s == Status::ok) s = cache_.write_back_range(lba, sectors);
+        if (s != Status::ok) break;
+        batch[k++] = {false, lba, sectors, out + got};
+        jump_in_run(f, std::size_t{sectors} * 512);
+        f->pos += sectors * 512;
+        got += std::size_t{sectors} * 512;
+    }
+    if (k) s = io_->run(std::span<const BlockIo::Transfer>(batch, k));
+    if (s != Status::ok || !k) {
+        f->pos = pos0;
+        f->cl = cl0;
+        f->cl_index = index0;
+        got = 0;
+        return s != Status::ok ? s : Status::corrupt;
+    }
+    return Status::ok;
+}
+
 Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) {
     done = 0;
     if (!f || f->volume != this || !buf) return Status::invalid;
@@ -1216,37 +1257,30 @@ Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) 
     if (!f->used || !(f->flags & kRead)) return Status::invalid;
     FatNode* node = f->node;
     auto* out = static_cast<uint8_t*>(buf);
-    constexpr uint32_t kMaxDirect = 2048;  // sectors per request: 1 MiB
     while (done < n && f->pos < node->size) {
         std::size_t left = n - done;
         if (left > node->size - f->pos) left = node->size - f->pos;
         Status s = seek_cluster(f, f->pos >> cluster_shift_, false);
         if (s != Status::ok) return done ? Status::ok : s;
         const uint32_t in_cluster = f->pos & (cluster_size_ - 1);
-        const uint32_t sector_in_cluster = in_cluster / 512;
-        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
         const uint32_t in_sector = in_cluster % 512;
         std::size_t step = 0;
         if (in_sector == 0 && left >= 512) {
-            uint32_t want =
-                static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
-            uint32_t got;
-            s = contiguous(f, sector_in_cluster, want, got);
-            if (s == Status::ok) s = cache_.write_back_range(lba, got);
-            if (s == Status::ok) s = io_->read(lba, got, out + done);
+            s = read_direct(f, out + done, left, step);
             if (s != Status::ok) return done ? Status::ok : s;
-            step = std::size_t{got} * 512;
-            jump_in_run(f, step);
-        } else {
-            uint8_t* p;
-            uint32_t ahead;
-            s = contiguous(f, sector_in_cluster, readahead_, ahead);
-            if (s == Status::ok) s = cache_.read_ahead(lba, ahead);
-            if (s == Status::ok) s = cache_.get(lba, p);
-            if (s != Status::ok) return done ? Status::ok : s;
-            step = 512 - in_sector < left ? 512 - in_sector : left;
-            memcpy(out + done, p + in_sector, step);
+            done += step;
+            continue;  // f->pos moved; the loop finds its cluster
         }
+        const uint32_t sector_in_cluster = in_cluster / 512;
+        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
+        uint8_t* p;
+        uint32_t ahead;
+        s = contiguous(f, sector_in_cluster, readahead_, ahead);
+        if (s == Status::ok) s = cache_.read_ahead(lba, ahead);
+        if (s == Status::ok) s = cache_.get(lba, p);
+        if (s != Status::ok) return done ? Status::ok : s;
+        step = 512 - in_sector < left ? 512 - in_sector : left;
+        memcpy(out + done, p + in_sector, step);
         // Advance; the cluster position follows when a step crosses clusters.
         const uint32_t old_index = f->pos >> cluster_shift_;
         f->pos += static_cast<uint32_t>(step);

@@ -184,6 +184,7 @@ private:
     Status seek_cluster(FatFile* f, uint32_t index, bool grow);
     Status contiguous(FatFile* f, uint32_t sector_in_cluster, uint32_t want, uint32_t& got);
     void jump_in_run(FatFile* f, std::size_t bytes);
+    Status read_direct(FatFile* f, uint8_t* out, std::size_t bytes, std::size_t& got);
     Status write_locked(FatFile* f, const uint8_t* in, std::size_t n, std::size_t& done);
     Status grow_for(FatFile* f, uint32_t sectors);
 

@@ -154,7 +154,8 @@ TEST_P(FatRead, LargeReadSeesSectorsDirtyInTheCache) {
 }
 
 // Two files grown in turn, a few clusters at a time: their chains
-// interleave, runs of 1 to 4 clusters.
+// interleave, runs of 1 to 4 clusters. A large read puts up to 16 of them in
+// flight together.
 TEST_P(FatRead, FragmentedFiles) {
     const Kind k = GetParam();
     Vol vol(fstest::mkfs(k.mkfs, k.mib));
@@ -177,6 +178,12 @@ TEST_P(FatRead, FragmentedFiles) {
     }
     ASSERT_EQ(vol.v->close(fa), Status::ok);
     ASSERT_EQ(vol.v->close(fb), Status::ok);
+    // Large reads put many runs in flight together.
+    const unsigned long reads = vol.disk.reads, batches = vol.disk.batches;
+    std::string whole;
+    ASSERT_EQ(vol.get("a.bin", whole, 1u << 20), Status::ok);
+    EXPECT_TRUE(whole == a);
+    EXPECT_GE(vol.disk.reads - reads, 8 * (vol.disk.batches - batches));
     for (int pass = 0; pass < 2; ++pass) {  // the second with the runs known
         for (std::size_t chunk : kChunks) {
             if (chunk == 1) continue;
