@@ -118,8 +118,8 @@ def drive_args(a, tmp):
                 f.write(chunk)
             f.truncate(size)
         drive = f'file={path},if=none,format=raw,cache=none,aio=threads,id=io0'
-    device = (qemu_cmd.virtio_device('blk', a.io_transport) + ',drive=io0' +
-              (f',num-queues={a.queues}' if a.queues > 1 else ''))
+    # Always named: virtio-blk-pci's default is a queue per vCPU.
+    device = qemu_cmd.virtio_device('blk', a.io_transport) + f',drive=io0,num-queues={a.queues}'
     accel = ['-accel', 'tcg,thread=multi'] if a.smp > 1 else []
     return accel + ['-drive', drive, '-device', device]
 
