@@ -203,16 +203,18 @@ void overflow_entry(void*) { recurse(0); }
 
 // A destructive command: `entry` runs in a thread called `name` on a
 // 4096-byte stack and must end in a panic; returning is the failure. An
-// argument pins the thread to that CPU (a panic on a secondary CPU must
-// stop the others too, docs/smp.md).
+// argument pins the thread to that secondary CPU (1..N-1: a panic there
+// must stop the others too, docs/smp.md); 0 is refused, so that a stray
+// "0" does not end the system (the shell's CPUs run it without one).
 int run_must_panic(int argc, char** argv, const char* name, Thread::Entry entry, const char* what) {
     if (argc > 2) return selftest::kUsage;
     CpuMask where = 0;  // the shell's CPUs
     if (argc == 2) {
         unsigned long long cpu = 0;
         if (!parse_u64(argv[1], cpu)) return selftest::kUsage;
-        if (cpu >= kMaxCpus || !(smp::online_mask() & cpu_mask(static_cast<unsigned>(cpu)))) {
-            printk("ktest-%s: cpu %llu is not online\n", name, cpu);
+        if (cpu == 0 || cpu >= kMaxCpus ||
+            !(smp::online_mask() & cpu_mask(static_cast<unsigned>(cpu)))) {
+            printk("ktest-%s: cpu %llu is not a secondary CPU online\n", name, cpu);
             return 1;
         }
         where = cpu_mask(static_cast<unsigned>(cpu));
