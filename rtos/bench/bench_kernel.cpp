@@ -1,9 +1,10 @@
 // Kernel primitives: context switch, semaphore wake-up, mutex, message
-// queue, heap; across CPUs, a wake-up, an IPI and parallel work. Each run times `n` operations
-// between two counter reads; the first run of each benchmark is a warm-up and is not recorded. A
-// run is about a third of a tick's worth of instructions (fewer operations at tick rates above 1000
-// Hz), and a run a tick fell into is repeated (up to kTries times), so the numbers are the
-// operation alone.
+// queue, heap; across CPUs, a wake-up, an IPI and parallel work. Each run
+// times `n` operations between two counter reads; the first run of each
+// benchmark is a warm-up and is not recorded. A run is about a third of a
+// tick's worth of instructions (fewer operations at tick rates above 1000
+// Hz), and a run a tick fell into is repeated (up to kTries times), so the
+// numbers are the operation alone.
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
 #include <rtos/heap.hpp>
@@ -320,12 +321,13 @@ void smp_wake_pingpong(Result& r) {
         return;
     }
     PinnedTo here(0);
+    if (!here.ok()) return r.fail("cannot pin to CPU 0");
     constexpr unsigned kRounds = ops(100);
     PingPong p;
     Thread* far =
         Thread::create({.name = "bench-far", .priority = kRunPriority, .affinity = cpu_mask(1)},
                        pong_entry, &p, kStackSize);
-    if (!here.ok() || !far) return r.fail("no memory for the thread");
+    if (!far) return r.fail("no memory for the thread");
     bool ok = true;
     time_loop(r, kRounds, [&] {
         p.ping.give();

@@ -1,7 +1,8 @@
 // The kernel's own test suite and benchmarks, for a command line to start.
 // The shell registers them as its commands ktest, ktest-overflow,
-// ktest-panic, ktest-guard, bench and tm (components/shell/selftest_commands.cpp); the
-// kernel itself includes nothing of the shell.
+// ktest-panic, ktest-guard, bench and tm
+// (components/shell/selftest_commands.cpp); the kernel itself includes
+// nothing of the shell.
 //
 // Each takes a command's arguments (argv[0] is the command's name), prints
 // its report on the console and returns 0, 1 (a failure it printed),
