@@ -845,16 +845,12 @@ void set_soft_interrupt_hook(void (*hook)(void*), void* arg) {
 }
 
 #if defined(CONFIG_RTOS_SMP)
-namespace {
-[[gnu::always_inline]] inline void run_soft_hook() {
-    if (auto hook = soft_hook) hook(soft_hook_arg);
-}
-
-// The reasons other CPUs leave (IPIs), out of line: a CPU that raised only
-// its own software interrupt (irq::raise_soft, Thread-Metric's interrupt
-// tests) takes a leaf path that tail-calls the hook.
-[[gnu::noinline]] void ipi_reasons_from_isr(arch::CpuLocal& cpu, uint32_t reasons) {
-    ++cpu.ipis;
+// This CPU's software interrupt: whatever reasons other CPUs (or this one,
+// raise_soft_interrupt) left in its CpuLocal.
+void soft_interrupt_from_isr() {
+    auto& cpu = arch::this_cpu();
+    uint32_t reasons = __atomic_exchange_n(&cpu.ipi_reasons, 0, __ATOMIC_ACQUIRE);
+    if (reasons & (arch::kIpiReschedule | arch::kIpiCall | arch::kIpiStop)) ++cpu.ipis;
     if (reasons & arch::kIpiStop) panic_stop_this_cpu();
     if (reasons & arch::kIpiReschedule) cpu.switch_pending = 1;  // the trap exit picks again
     if (reasons & arch::kIpiCall) {
@@ -863,18 +859,8 @@ namespace {
         __atomic_store_n(&cpu.call_fn, nullptr, __ATOMIC_RELEASE);  // the slot is free again
         if (fn) fn(arg);
     }
-    if (reasons & arch::kIpiSoft) run_soft_hook();
-}
-}  // namespace
-
-// This CPU's software interrupt: whatever reasons other CPUs (or this one,
-// raise_soft_interrupt) left in its CpuLocal.
-void soft_interrupt_from_isr() {
-    auto& cpu = arch::this_cpu();
-    uint32_t reasons = __atomic_exchange_n(&cpu.ipi_reasons, 0, __ATOMIC_ACQUIRE);
-    if (reasons & ~uint32_t{arch::kIpiSoft}) [[unlikely]]
-        return ipi_reasons_from_isr(cpu, reasons);
-    if (reasons) run_soft_hook();
+    if (reasons & arch::kIpiSoft)
+        if (auto hook = soft_hook) hook(soft_hook_arg);
 }
 #else
 void soft_interrupt_from_isr() {
