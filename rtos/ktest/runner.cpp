@@ -214,7 +214,8 @@ int run_must_panic(int argc, char** argv, const char* name, Thread::Entry entry,
         if (!parse_u64(argv[1], cpu)) return selftest::kUsage;
         if (cpu == 0 || cpu >= kMaxCpus ||
             !(smp::online_mask() & cpu_mask(static_cast<unsigned>(cpu)))) {
-            printk("ktest-%s: cpu %llu is not a secondary CPU online\n", name, cpu);
+            // Not "ktest-<name>: ...": a refusal must not read as its report.
+            printk("cpu %llu is not a secondary CPU (%u online)\n", cpu, smp::cpu_count());
             return 1;
         }
         where = cpu_mask(static_cast<unsigned>(cpu));
