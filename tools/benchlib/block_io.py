@@ -7,7 +7,8 @@ host ran the guest).
                  [--io-size MIB] [--io-dir DIR] [--only NAME] [--json FILE]
                  [--bsp BSP] [--build DIR] [--legacy | --modern | --packed]
                  [--smp N] [--queues N] [--io-jobs N] [--io-transport mmio|pci-modern]
---smp N boots N CPUs with multi-threaded TCG (a host thread per vCPU);
+--smp N (tools/bench.py's) boots N CPUs, with multi-threaded TCG (a host
+thread per vCPU) for --io;
 --queues N gives the disk N request queues (num-queues); --io-jobs N runs
 each test in N threads, thread k pinned to CPU k (iobench -j), and the line
 sums them. --io-transport pci-modern puts the disk on virtio-pci (modern),
@@ -70,8 +71,6 @@ def add_arguments(p):
                    help='disk size (default 256 MiB)')
     g.add_argument('--io-dir', metavar='DIR', help='where the file backend\'s image goes '
                    '(default: the temporary directory)')
-    g.add_argument('--smp', type=int, default=1, metavar='N',
-                   help='CPUs of the guest (default 1); above 1 with multi-threaded TCG')
     g.add_argument('--queues', type=int, default=1, metavar='N',
                    help='request queues of the disk (num-queues; default 1)')
     g.add_argument('--io-transport', choices=('mmio', 'pci-modern'), default='mmio',
@@ -120,7 +119,7 @@ def drive_args(a, tmp):
         drive = f'file={path},if=none,format=raw,cache=none,aio=threads,id=io0'
     # Always named: virtio-blk-pci's default is a queue per vCPU.
     device = qemu_cmd.virtio_device('blk', a.io_transport) + f',drive=io0,num-queues={a.queues}'
-    accel = ['-accel', 'tcg,thread=multi'] if a.smp > 1 else []
+    accel = ['-accel', 'tcg,thread=multi'] if (a.smp or 1) > 1 else []
     return accel + ['-drive', drive, '-device', device]
 
 
@@ -182,7 +181,7 @@ def run(a, session_class, error_class):
         except ValueError as e:
             raise error_class(str(e)) from None
         argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False, extra=extra,
-                                smp=a.smp, transport=a.io_transport)
+                                smp=a.smp or 1, transport=a.io_transport)
         print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
         log = open(a.log, 'w') if a.log else None
         s = session_class(argv, deadline, log)
@@ -230,7 +229,7 @@ def run(a, session_class, error_class):
         'backend': backend,
         'icount': None,
         'amount': amount,
-        'smp': a.smp,
+        'smp': a.smp or 1,
         'queues': int(q.group(1)) if (q := QUEUES_RE.search(boot)) else None,
         'jobs': a.io_jobs,
         'qemu': argv,
