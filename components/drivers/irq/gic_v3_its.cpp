@@ -152,7 +152,10 @@ private:
     MappedDevice* map_device(uint32_t id, unsigned count);
     bool submit(const Command* cmds, unsigned n);
     void report_stuck();
-    Command sync(unsigned cpu = 0) const { return {{kSync, 0, rdbase_[cpu], 0}}; }
+    // To CPU `cpu`'s redistributor (an LPI's recorded collection is always a CPU's).
+    Command sync(unsigned cpu = 0) const {
+        return {{kSync, 0, rdbase_[cpu < kMaxCpus ? cpu : 0], 0}};
+    }
     uint64_t rdbase_of(uintptr_t rd) const;
     void* alloc(std::size_t size, std::size_t align, const char* what);
 
