@@ -492,6 +492,20 @@ bool scheduler_locked() {
     IrqLock lock;
     return is_started && sched_lock_depth() > 0;
 }
+}  // namespace rtos::kernel
+
+// The last SpinLock this CPU held is dropped and a thread woken meanwhile
+// may outrank the running one: pick again (as scheduler_unlock()).
+void rtos::smp::switch_held_back() {
+    using namespace kernel;
+    KernelLock lock;
+    if (sched_lock_depth() != 0 || !switch_deferred()) return;
+    switch_deferred() = false;
+    arch::this_cpu().switch_pending = 1;
+    reschedule();
+}
+
+namespace rtos::kernel {
 #else
 void defer_switches_begin() { ++sched_lock_depth(); }
 void defer_switches_end() {

@@ -281,6 +281,37 @@ KTEST(smp_priority_inheritance_across_cpus) {
     KT_EXPECT(m.owner() == nullptr);
 }
 
+// A thread woken on a CPU that holds a SpinLock (a give in thread context
+// under a driver's lock) gets that CPU once the lock is dropped, never
+// inside the critical section, where the lock would stay held by a thread
+// that does not run (rtos/spinlock.hpp).
+KTEST(smp_woken_thread_waits_for_the_spinlock_to_drop) {
+    if (!smp::active()) return;  // one CPU: no lock to hold, the switch is at once
+    static SpinLock lock;
+    Semaphore wake{0};
+    static volatile bool holding, ran_inside, ran;
+    holding = ran_inside = ran = false;
+    const CpuMask there = cpu_mask(nth_cpu(1));
+    // Higher and on the same CPU: it runs first and waits on `wake`.
+    kt::Worker waiter({"waiter", kt::prio(-2), 0, 8192, there}, [&] {
+        KT_EXPECT_EQ(wake.take(Timeout::ticks(kt::join_limit())), Status::ok);
+        ran_inside = holding;
+        ran = true;
+    });
+    kt::Worker holder({"holder", kt::prio(-1), 0, 8192, there}, [&] {
+        SpinLockGuard g(lock);
+        holding = true;
+        wake.give();  // the waiter outranks this thread on this CPU
+        for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+        }
+        holding = false;
+    });
+    holder.join();
+    waiter.join();
+    KT_EXPECT(ran);
+    KT_EXPECT(!ran_inside);
+}
+
 // Sleeps and software timers on every CPU: a thread pinned to each sleeps
 // 1..5 ticks 40 times and runs one-shot timers: no sleep returns early, no
 // timer fires early, every one fires exactly once, and each thread wakes on
