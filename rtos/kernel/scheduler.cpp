@@ -906,8 +906,11 @@ extern "C" void rtos_kernel_preempt() {
     lock_kernel();
     auto& cpu = arch::this_cpu();
     Thread* cur = current();
-    // The lock holds the running thread; scheduler_unlock() reschedules.
+    // A scheduler lock or a SpinLock holds the running thread: the switch
+    // is held back, not forgotten, and made when the CPU's last one is
+    // dropped (scheduler_unlock(), smp::switch_held_back()).
     if (sched_lock_depth() > 0 && cur->run_state == ThreadState::ready) {
+        switch_deferred() = true;
         unlock_kernel();
         return;
     }
