@@ -298,18 +298,117 @@ KTEST(smp_woken_thread_waits_for_the_spinlock_to_drop) {
         ran_inside = holding;
         ran = true;
     });
+    static volatile bool ran_at_drop;
+    ran_at_drop = false;
     kt::Worker holder({"holder", kt::prio(-1), 0, 8192, there}, [&] {
-        SpinLockGuard g(lock);
-        holding = true;
-        wake.give();  // the waiter outranks this thread on this CPU
-        for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+        {
+            SpinLockGuard g(lock);
+            holding = true;
+            wake.give();  // the waiter outranks this thread on this CPU
+            for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+            }
+            holding = false;
         }
-        holding = false;
+        ran_at_drop = ran;  // the switch came with the drop, not a tick later
     });
     holder.join();
     waiter.join();
     KT_EXPECT(ran);
     KT_EXPECT(!ran_inside);
+    KT_EXPECT(ran_at_drop);
+}
+
+// The other reasons to switch that reach a CPU holding a SpinLock are held
+// back the same way, and honoured when it drops the lock: a wake-up from
+// another CPU (its IPI), a priority raise and an affinity change.
+KTEST(smp_switches_held_back_by_a_spinlock_happen_at_the_drop) {
+    if (cpus() < 2) return;
+    static SpinLock lock;
+    static volatile bool holding, ran_inside, ran, given, ran_at_drop;
+    const unsigned cpu = nth_cpu(1), other = nth_cpu(2);  // different (with two: 1, 0)
+    const CpuMask here = cpu_mask(cpu);
+    auto hold_a_while = [] {
+        for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+        }
+    };
+
+    // Woken from another CPU while the lock is held here: the IPI waits
+    // for interrupts to be on again, after the drop.
+    {
+        Semaphore wake{0};
+        holding = ran_inside = ran = given = false;
+        kt::Worker waiter({"waiter", kt::prio(-2), 0, 8192, here}, [&] {
+            KT_EXPECT_EQ(wake.take(Timeout::ticks(kt::join_limit())), Status::ok);
+            ran_inside = holding;
+            ran = true;
+        });
+        kt::Worker holder({"holder", kt::prio(-1), 0, 8192, here}, [&] {
+            SpinLockGuard g(lock);
+            holding = true;
+            // Until the giver is done (bounded: a second).
+            const uint64_t end = arch::counter_read() + arch::counter_frequency();
+            while (!given && arch::counter_read() < end) arch::cpu_relax();
+            hold_a_while();
+            holding = false;
+        });
+        kt::Worker giver({"giver", kt::prio(-1), 0, 8192, cpu_mask(other)}, [&] {
+            KT_EXPECT(kt::wait_for([&] { return holding; }));
+            KT_EXPECT_EQ(wake.give(), Status::ok);
+            given = true;
+        });
+        giver.join();
+        holder.join();
+        waiter.join();
+        KT_EXPECT(given);
+        KT_EXPECT(ran);
+        KT_EXPECT(!ran_inside);
+    }
+
+    // Raised above the holder by the holder, under the lock.
+    {
+        Semaphore start{0};
+        holding = ran_inside = ran = ran_at_drop = false;
+        kt::Worker waiter({"waiter", kt::prio(+1), 0, 8192, here}, [&] {
+            KT_EXPECT_EQ(start.take(Timeout::ticks(kt::join_limit())), Status::ok);
+            ran_inside = holding;
+            ran = true;
+        });
+        kt::Worker holder({"holder", kt::prio(-1), 0, 8192, here}, [&] {
+            start.give();  // ready, below this thread: it waits
+            {
+                SpinLockGuard g(lock);
+                holding = true;
+                waiter->set_priority(kt::prio(-2));
+                hold_a_while();
+                holding = false;
+            }
+            ran_at_drop = ran;
+        });
+        holder.join();
+        waiter.join();
+        KT_EXPECT(ran);
+        KT_EXPECT(!ran_inside);
+        KT_EXPECT(ran_at_drop);
+    }
+
+    // Moved off this CPU by its own affinity change, under the lock: it
+    // stays until the drop, and is on the other CPU right after.
+    {
+        static volatile unsigned inside, after;
+        inside = after = kMaxCpus;
+        kt::Worker mover({"mover", kt::prio(-1), 0, 8192, here}, [&] {
+            {
+                SpinLockGuard g(lock);
+                Thread::current()->set_affinity(cpu_mask(other));
+                hold_a_while();
+                inside = smp::cpu_id();
+            }
+            after = smp::cpu_id();
+        });
+        mover.join();
+        KT_EXPECT_EQ(inside, cpu);
+        KT_EXPECT_EQ(after, other);
+    }
 }
 
 // Sleeps and software timers on every CPU: a thread pinned to each sleeps
