@@ -9,12 +9,14 @@
 // interrupts masked on this CPU (the guard does), or an interrupt handler
 // that wants it on the same CPU would spin forever. Not recursive.
 //
-// A CPU holding a SpinLock does not switch threads: a thread woken meanwhile
-// (Semaphore::give in thread context) gets the CPU when the last SpinLock the
-// CPU holds is dropped, never while the lock is held by a thread that would
-// then not run (the others would spin on it with interrupts masked). A
-// SpinLock counts in the CPU's scheduler-lock depth for that; blocking while
-// holding one panics, as under a SchedulerLock.
+// A CPU holding a SpinLock does not switch threads: a switch asked of it
+// meanwhile (a thread woken or raised here by Semaphore::give in thread
+// context, a priority or affinity change, another CPU's IPI or the tick, both
+// taken once interrupts are on again) is made when the last SpinLock the CPU
+// holds is dropped, never while the lock is held by a thread that would then
+// not run (the others would spin on it with interrupts masked). A SpinLock
+// counts in the CPU's scheduler-lock depth for that; blocking while holding
+// one panics, as under a SchedulerLock.
 //
 // While only one CPU runs (booted with -smp 1, and before the others are
 // started: smp::active(), rtos/smp.hpp) the lock itself is skipped: masking interrupts is then all
