@@ -337,6 +337,13 @@ KTEST(smp_switches_held_back_by_a_spinlock_happen_at_the_drop) {
     {
         Semaphore wake{0};
         holding = ran_inside = ran = given = false;
+        // First: the holder, spinning until the give, may start on this
+        // thread's CPU and keep it.
+        kt::Worker giver({"giver", kt::prio(-1), 0, 8192, cpu_mask(other)}, [&] {
+            KT_EXPECT(kt::wait_for([&] { return holding; }));
+            KT_EXPECT_EQ(wake.give(), Status::ok);
+            given = true;
+        });
         kt::Worker waiter({"waiter", kt::prio(-2), 0, 8192, here}, [&] {
             KT_EXPECT_EQ(wake.take(Timeout::ticks(kt::join_limit())), Status::ok);
             ran_inside = holding;
@@ -350,11 +357,6 @@ KTEST(smp_switches_held_back_by_a_spinlock_happen_at_the_drop) {
             while (!given && arch::counter_read() < end) arch::cpu_relax();
             hold_a_while();
             holding = false;
-        });
-        kt::Worker giver({"giver", kt::prio(-1), 0, 8192, cpu_mask(other)}, [&] {
-            KT_EXPECT(kt::wait_for([&] { return holding; }));
-            KT_EXPECT_EQ(wake.give(), Status::ok);
-            given = true;
         });
         giver.join();
         holder.join();
