@@ -9,10 +9,10 @@ interrupt runs on whichever CPU its line goes to, checked from the host.
   written by the host afterwards.
 
 Under -icount (deterministic, and no lock-holder preemption on this 2-core
-host: tests/system/test_smp.py). aarch64 only for now: on riscv64 the same
-run at -smp 4 sometimes stops with every CPU spinning on the kernel lock in
-its trap path (docs/smp.md, "Known limits"; also seen on main before the
-driver locks, after its ring broke)."""
+host: tests/system/test_smp.py). riscv64 runs the one-queue MMIO case: it
+used to stop with every CPU spinning on the kernel lock while the queued
+waiter next in line waited for its round-robin turn, until the spinlock
+stopped queueing waiters at once (docs/smp.md, "Locks")."""
 import re
 
 import pytest
@@ -30,6 +30,7 @@ def boot4(boot, bsp, extra, **kw):
 
 BLK_CASES = [
     pytest.param('qemu-virt64-aarch64', 'modern', 1, id='aarch64-mmio-1queue'),
+    pytest.param('qemu-virt64-riscv', 'modern', 1, id='riscv-mmio-1queue'),
     pytest.param('qemu-virt64-aarch64', 'pci', 2, id='aarch64-pci-2queues'),
 ]
 
