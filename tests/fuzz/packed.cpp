@@ -28,6 +28,7 @@
 //   - reset + reclaim gives back exactly the requests in flight.
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "drivers/virtio/device.hpp"
@@ -193,6 +194,7 @@ struct Script {
             d.len > it->second->writable) {
             FUZZ_CHECK(c.error == Error::device_error);
             FUZZ_CHECK(q.broken() && q.has_used());
+            FUZZ_CHECK(host_hal::log().find("broken: ") != std::string::npos);  // and said why
             broken = true;
             return;
         }
