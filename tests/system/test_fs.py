@@ -328,7 +328,7 @@ def test_fs_churn_one_directory(boot, tmp_path, bsp):
     disk('mkfat', img, '40M', '--fat', '32')
     g = boot_smp4(boot, bsp, img)
     g.run('mkdir /vda/churn')
-    threads, rounds = 4, 30
+    threads, rounds = 4, 24
     out = g.run(f'fstest churn /vda/churn {threads} {rounds}', timeout=240)
     assert f'fstest: {threads} threads x {rounds} rounds, 0 errors, cpus 0xf' in out, out
     power_off_and_fsck(g, img)

@@ -83,6 +83,8 @@ struct StressJob {
     volatile CpuMask cpus;
     volatile unsigned errors;
     volatile unsigned long long bytes;
+    volatile long failure;  // what the failed write returned
+    volatile unsigned failed_line;
 };
 
 std::size_t stress_line(char* line, std::size_t cap, unsigned t, unsigned j) {
@@ -105,9 +107,12 @@ void stress_thread(void* arg) {
     for (unsigned i = 0; i < j->lines && !shell::interrupted(); ++i) {
         const std::size_t n = stress_line(line, sizeof(line), j->index, i);
         j->cpus = j->cpus | cpu_mask(smp::cpu_id());
-        // 5 s for the host to read: a line cut short would mix with another's.
-        const long r = write(j->port, line, n, Timeout::ticks(clock::ms_to_ticks(5000)));
+        // 30 s for the host to read (a loaded host with 4 vCPUs on 2 cores is
+        // slow): a line cut short would mix with another's.
+        const long r = write(j->port, line, n, Timeout::ticks(clock::ms_to_ticks(30000)));
         if (r != static_cast<long>(n)) {
+            j->failure = r;
+            j->failed_line = i;
             j->errors = j->errors + 1;
             break;
         }
@@ -129,7 +134,7 @@ int stress(const char* name, char** argv) {
     Thread* workers[kStressThreads];
     unsigned started = 0;
     for (unsigned i = 0; i < threads; ++i) {
-        jobs[i] = {port, i, static_cast<unsigned>(lines), 0, 0, 0};
+        jobs[i] = {port, i, static_cast<unsigned>(lines), 0, 0, 0, 0, 0};
         workers[i] = Thread::create({.name = "vcon-stress",
                                      .priority = Thread::current()->priority(),
                                      .affinity = cpu_mask(i % smp::cpu_count())},
@@ -145,6 +150,10 @@ int stress(const char* name, char** argv) {
         errors += jobs[i].errors;
         bytes += jobs[i].bytes;
         cpus |= jobs[i].cpus;
+        if (jobs[i].errors)
+            printk("vcon stress: thread %u line %u: %s\n", i, jobs[i].failed_line,
+                   jobs[i].failure < 0 ? status_name(static_cast<Status>(jobs[i].failure))
+                                       : "cut short");
     }
     close(port);
     printk("vcon stress: %s%u threads x %llu lines, %llu bytes to %s, %u errors, cpus 0x%x\n",
