@@ -119,8 +119,10 @@ def test_console_port_writers_on_every_cpu(boot, sockdir, bsp):
         reader.join(120)
     finally:
         s.close()
+    # On failure, the queues' counters (a stall: the device kept the
+    # transmit buffers, or returned them unseen) go into the message.
     assert (f'vcon stress: {threads} threads x {lines} lines, {total} bytes to org.rtos.stress, '
-            '0 errors, cpus 0xf') in out, out
+            '0 errors, cpus 0xf') in out, out + g.run('virtio stat') + g.run('vcon list')
     assert got, 'the host did not receive every byte'
     per = {t: [] for t in range(threads)}
     for line in got[0].splitlines(keepends=True):
