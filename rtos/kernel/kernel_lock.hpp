@@ -1,4 +1,4 @@
-// The kernel lock (docs/smp.md, "Locks"): one ticket spinlock over the
+// The kernel lock (docs/smp.md, "Locks"): one spinlock (rtos/spinlock.hpp) over the
 // scheduler (ready lists, the timeout list, every CPU's current thread),
 // every kernel object (wait queues, semaphores, mutexes, queues, event
 // flags, condition variables, memory pools), the software timers and the

@@ -10,8 +10,8 @@ run. Separate boots: power cuts (QEMU killed during fsync'ed writes; fsck.fat
 -a repairs, every file synced before the cut is intact) and, at -smp 4 on
 both boards, threads pinned one per CPU writing one directory, and threads
 creating, appending, renaming and deleting long-named files in one
-directory at once. The SMP boots run without -icount (riscv64 at -smp 4
-under -icount livelocks in QEMU: docs/smp.md, "Known limits").
+directory at once. The SMP boots run without -icount: the vCPUs run in
+parallel.
 
 More power cuts than the suite's 5 per board:
   FS_POWER_CUTS=100 python3 -m pytest tests/system/test_fs.py -k power_cut

@@ -9,10 +9,10 @@ interrupt runs on whichever CPU its line goes to, checked from the host.
   written by the host afterwards.
 
 Under -icount (deterministic, and no lock-holder preemption on this 2-core
-host: tests/system/test_smp.py). aarch64 only for now: on riscv64 the same
-run at -smp 4 sometimes stops with every CPU spinning on the kernel lock in
-its trap path (docs/smp.md, "Known limits"; also seen on main before the
-driver locks, after its ring broke).
+host: tests/system/test_smp.py). riscv64 runs the one-queue MMIO case: it
+used to stop with every CPU spinning on the kernel lock while the queued
+waiter next in line waited for its round-robin turn, until the spinlock
+stopped queueing waiters at once (docs/smp.md, "Locks").
 
 - virtio-console: `vcon stress` writes lines to a named port from threads
   pinned one per CPU while the transmit interrupt reclaims buffers wherever
@@ -22,8 +22,7 @@ driver locks, after its ring broke).
   each piece is put back at its offset in the stream, and the CRC-32 of the
   whole must be that of the host's file at that offset.
 
-These two boot both boards without -icount (riscv64 at -smp 4 under -icount
-livelocks in QEMU under I/O: docs/smp.md, "Known limits")."""
+These two boot both boards without -icount: the vCPUs run in parallel."""
 import random
 import re
 import shutil
@@ -47,6 +46,7 @@ def boot4(boot, bsp, extra, **kw):
 
 BLK_CASES = [
     pytest.param('qemu-virt64-aarch64', 'modern', 1, id='aarch64-mmio-1queue'),
+    pytest.param('qemu-virt64-riscv', 'modern', 1, id='riscv-mmio-1queue'),
     pytest.param('qemu-virt64-aarch64', 'pci', 2, id='aarch64-pci-2queues'),
 ]
 

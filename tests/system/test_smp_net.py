@@ -57,18 +57,11 @@ def echo_stream(s, data, result, k):
     result[k] = err or bytes(got)
 
 
-# riscv64: main's kernel (before these driver locks too) was seen to hang
-# here, every CPU spinning on the kernel lock in a trap with no holder
-# running, or one echo thread left marked running on a CPU that runs its
-# idle thread; the kernel's, not the drivers' (docs/smp.md, "Driver locks").
-KERNEL_HANG = pytest.mark.xfail(reason='riscv64 kernel lock hang under network load at -smp 4',
-                                strict=False)
 A64 = 'qemu-virt64-aarch64'
 # (bsp, virtio mode, boot() options, MSI controller the boot log names):
 # virtio-mmio with wired interrupts on both boards, and virtio-net-pci with
 # MSI-X through the GICv2m and the GICv3 ITS.
-CASES = [pytest.param(b, 'modern', {}, None, id=arch(b),
-                      marks=[KERNEL_HANG] if 'riscv' in b else []) for b in BSPS] + [
+CASES = [pytest.param(b, 'modern', {}, None, id=arch(b)) for b in BSPS] + [
     pytest.param(A64, 'pci', {}, 'gic-v2m', id='aarch64-pci-gicv2m'),
     pytest.param(A64, 'pci', {'cpu': 'cortex-a72', 'machine_opts': 'gic-version=3'}, 'gic-v3-its',
                  id='aarch64-pci-its'),

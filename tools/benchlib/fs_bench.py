@@ -21,7 +21,12 @@ Each prints
 
 and the aim: seqread within 80 % of the raw seqread-1m of the same disk. The
 file system's read and the raw read alternate 3 times in the boot; the
-table shows the medians (the JSON every sample).
+table shows the medians (the JSON every sample). Beside each seqread, the
+reading thread's CPU time per MiB (`cpu ns/MiB`): with --fs-icount the boots
+run under -icount shift=0 and that figure is the guest's instructions per MiB
+read, which the host's load does not move (the MB/s figures then mean little).
+Not sleep=off as tools/bench.py's: while the guest waits for the host's I/O
+virtual time must follow real time, or the driver's request timeouts expire.
 """
 import json
 import os
@@ -43,6 +48,8 @@ META_EXTRA = 2 << 20  # bytes of data area on the metadata file (null-co run): t
 NUM = r'(\d+(?:\.\d+)?)'
 RATE_RE = re.compile(rf'^fs: (seq(?:write|read)-\d+m) (\S+) {NUM} MB/s$')
 CREATE_RE = re.compile(r'^fs: create-small (\S+) (\d+) files/s$')
+ICOUNT = ['-icount', 'shift=0']  # sleep on: see above
+CPU_RE = re.compile(r'^fs: (seq(?:write|read)-\d+m) (\S+) cpu (\d+) ns/MiB$')
 FAILED_RE = re.compile(r'^(?:fs|io): (\S+) failed \((.*)\)$')
 
 
@@ -55,6 +62,9 @@ def add_arguments(p):
                    help='size of the sequential file (default 16 MiB)')
     g.add_argument('--fs-files', type=int, default=200, metavar='N',
                    help='small files created (default 200)')
+    g.add_argument('--fs-icount', action='store_true',
+                   help='boot under -icount: the cpu ns/MiB of seqread is then an instruction '
+                        'count per MiB read (the rates are not wall clock)')
 
 
 def make_image(path, size, fill=True):
@@ -92,6 +102,8 @@ def parse(output, backend):
         line = line.strip()
         if m := RATE_RE.match(line):
             samples.setdefault(m.group(1), []).append({'mb_s': float(m.group(3))})
+        elif (m := CPU_RE.match(line)) and samples.get(m.group(1)):
+            samples[m.group(1)][-1]['cpu_ns_mib'] = int(m.group(3))
         elif m := CREATE_RE.match(line):
             samples.setdefault('create-small', []).append({'files_s': int(m.group(2))})
         elif m := block_io.RESULT_RE.match(line):
@@ -104,6 +116,10 @@ def parse(output, backend):
         key = 'files_s' if 'files_s' in runs[0] else 'mb_s'
         ordered = sorted(runs, key=lambda r: r[key])
         results[name] = dict(ordered[len(ordered) // 2], runs=[r[key] for r in runs])
+        cpu = sorted(r['cpu_ns_mib'] for r in runs if 'cpu_ns_mib' in r)
+        if cpu:
+            results[name]['cpu_ns_mib'] = cpu[len(cpu) // 2]
+            results[name]['cpu_runs'] = [r.get('cpu_ns_mib') for r in runs]
     return results, failed
 
 
@@ -128,6 +144,8 @@ def run_backend(a, backend, tmp, session_class, error_class):
             extra = drive(image, 'vol')
             label, mount, disk = 'file', '/vda', 'vda'
             prepare, pad = [], ''
+        if a.fs_icount:
+            extra = ICOUNT + extra
         argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False, extra=extra)
         print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
         log = open(a.log + f'.{backend}', 'w') if a.log else None
@@ -151,7 +169,7 @@ def run_backend(a, backend, tmp, session_class, error_class):
                 out.append(text)
                 for line in text.splitlines():
                     if RATE_RE.match(line.strip()) or CREATE_RE.match(line.strip()) or \
-                            block_io.RESULT_RE.match(line.strip()):
+                            CPU_RE.match(line.strip()) or block_io.RESULT_RE.match(line.strip()):
                         print(line.strip(), flush=True)
         finally:
             s.close()
@@ -205,8 +223,13 @@ def main(a, session_class, error_class, git_revision):
                 print(f'bench.py: {e}', file=sys.stderr)
                 return 1
     print(f"{a.bsp} (virtio {a.virtio or 'default'}, FAT32 {VOLUME_MIB} MiB, 4 KiB clusters, "
-          f"no -icount, git {git_revision() or '?'})")
+          f"{'-icount ' + ICOUNT[1] if a.fs_icount else 'no -icount'}, "
+          f"git {git_revision() or '?'})")
     print_table(runs, a.fs_size)
+    for run in runs:
+        if cpu := run['results'].get(f'seqread-{a.fs_size}m', {}).get('cpu_ns_mib'):
+            what = 'instructions' if a.fs_icount else 'ns of CPU time'
+            print(f"{run['backend']}: seqread costs {cpu} {what} per MiB read")
     status = 0
     targets = []
     for run in runs:
@@ -221,6 +244,7 @@ def main(a, session_class, error_class, git_revision):
     if a.json:
         with open(a.json, 'w') as f:
             json.dump({'bsp': a.bsp, 'virtio': a.virtio or 'default', 'git': git_revision(),
+                       'icount': ICOUNT[1] if a.fs_icount else None,
                        'runs': runs, 'targets': targets}, f, indent=2)
             f.write('\n')
     return status

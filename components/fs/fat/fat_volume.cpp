@@ -360,6 +360,7 @@ Status FatVolume::fat_set(uint32_t n, uint32_t value) {
 // chain; corrupt when the entry is free, reserved, bad or off the volume.
 Status FatVolume::next_cluster(uint32_t c, uint32_t& next, bool& end) {
     if (c < 2 || c >= clusters_ + 2) return fail(Status::corrupt);
+    ++chain_steps_;
     uint32_t v;
     const Status s = fat_get(c, v);
     if (s != Status::ok) return s;
@@ -496,27 +497,45 @@ Status FatVolume::free_chain(uint32_t first, uint32_t max) {
 // The chain of a file of `size` bytes must have exactly the clusters the
 // size needs: a loop, a chain off the volume, too short or too long is
 // damage.
-Status FatVolume::check_chain(uint32_t first, uint32_t size) {
-    for (unsigned i = 0; i < checked_count_; ++i)
-        if (checked_[i].first == first && checked_[i].size == size) return Status::ok;
-    const Status s = walk_chain(first, size);
+Status FatVolume::check_chain(uint32_t first, uint32_t size, const Checked** known) {
+    if (known) *known = nullptr;
+    for (unsigned i = 0; i < checked_count_; ++i) {
+        if (checked_[i].first == first && checked_[i].size == size) {
+            if (known) *known = &checked_[i];
+            return Status::ok;
+        }
+    }
+    Checked c{first, size, 0, 0, 0};
+    const Status s = walk_chain(first, size, &c);
     if (s == Status::ok && first) {
-        checked_[checked_count_ < 4 ? checked_count_++ : first % 4] = {first, size};
+        Checked& slot = checked_[checked_count_ < 4 ? checked_count_++ : first % 4];
+        slot = c;
+        if (known) *known = &slot;
     }
     return s;
 }
 
-Status FatVolume::walk_chain(uint32_t first, uint32_t size) {
+// Follows the whole chain; `learn` (when given) gets its longest run.
+Status FatVolume::walk_chain(uint32_t first, uint32_t size, Checked* learn) {
     const uint32_t need =
         static_cast<uint32_t>((uint64_t{size} + cluster_size_ - 1) >> cluster_shift_);
     if (!first) return need ? fail(Status::corrupt) : Status::ok;
     if (!need) return fail(Status::corrupt);
-    uint32_t c = first;
+    uint32_t c = first, run_index = 0, run_cluster = first;
     for (uint32_t i = 1;; ++i) {
         uint32_t next = 0;
         bool end = false;
         const Status s = next_cluster(c, next, end);
         if (s != Status::ok) return s;
+        if (end || next != c + 1) {  // the run run_index..i - 1 ends at c
+            if (learn && i - run_index > learn->run_len) {
+                learn->run_index = run_index;
+                learn->run_cluster = run_cluster;
+                learn->run_len = i - run_index;
+            }
+            run_index = i;
+            run_cluster = next;
+        }
         if (end) return i == need ? Status::ok : fail(Status::corrupt);
         if (i >= need) return fail(Status::corrupt);
         c = next;
@@ -968,6 +987,11 @@ SectorCache::Stats FatVolume::cache_stats() {
     return cache_.stats();
 }
 
+uint64_t FatVolume::chain_steps() {
+    Guard g(lock_);
+    return chain_steps_;
+}
+
 Status FatVolume::stat(const char* path, Stat& out) {
     Guard g(lock_);
     uint32_t parent;
@@ -1037,9 +1061,16 @@ Status FatVolume::open(const char* path, unsigned flags, FatFile*& out) {
             if (!nodes_[i].refs) node = &nodes_[i];
         if (!node) return Status::too_many;  // cannot happen: as many nodes as files
         const uint32_t first = entry_first(f.raw), size = le32(f.raw + 28);
-        s = check_chain(first, size);
+        const Checked* known;
+        s = check_chain(first, size, &known);
         if (s != Status::ok) return s;
         *node = {f.sfn.lba, f.sfn.off, first, size, f.raw[11], 0, 0, 0, 0, 0};
+        if (known && known->run_len) {  // the run the chain check saw
+            node->run_index = known->run_index;
+            node->run_cluster = known->run_cluster;
+            node->run_len = known->run_len;
+            node->run_gen = fat_gen_;
+        }
     }
     if ((flags & kTruncate) && (flags & kWrite) && (node->size || node->first)) {
         s = begin_modify();
@@ -1090,6 +1121,13 @@ Status FatVolume::seek_cluster(FatFile* f, uint32_t index, bool grow) {
         if (s != Status::ok) return s;
         f->cl = c;
         f->cl_index = 0;
+    }
+    // Inside the node's known run: the cluster by arithmetic.
+    if (node->run_len && node->run_gen == fat_gen_ && index >= node->run_index &&
+        index - node->run_index < node->run_len) {
+        f->cl = node->run_cluster + (index - node->run_index);
+        f->cl_index = index;
+        return Status::ok;
     }
     if (f->cl == 0 || index < f->cl_index) {
         f->cl = node->first;
@@ -1171,6 +1209,47 @@ Status FatVolume::contiguous(FatFile* f, uint32_t offset_in_cluster_sectors, uin
     return Status::ok;
 }
 
+// Whole sectors of f from f->pos (a sector boundary), at most `bytes` (>= 512,
+// within the file): one request per run of consecutive clusters (up to
+// 1 MiB), straight into `out`, up to kBatch of them in flight together (a
+// fragmented file); dirty cached sectors among them are written back first.
+// f->pos moves by `got`. ok with got > 0, or the failure with nothing moved.
+Status FatVolume::read_direct(FatFile* f, uint8_t* out, std::size_t bytes, std::size_t& got) {
+    constexpr uint32_t kMaxRequest = 2048;  // sectors: 1 MiB
+    constexpr unsigned kBatch = 16;
+    BlockIo::Transfer batch[kBatch];
+    unsigned k = 0;
+    const uint32_t pos0 = f->pos, cl0 = f->cl, index0 = f->cl_index;
+    got = 0;
+    Status s = Status::ok;
+    while (k < kBatch && bytes - got >= 512) {
+        // A damaged chain past the first run: what was gathered is read,
+        // the next call meets the damage.
+        if (got && seek_cluster(f, f->pos >> cluster_shift_, false) != Status::ok) break;
+        const uint32_t sector_in_cluster = (f->pos & (cluster_size_ - 1)) / 512;
+        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
+        const std::size_t left = (bytes - got) / 512;
+        uint32_t sectors;
+        s = contiguous(f, sector_in_cluster,
+                       left < kMaxRequest ? static_cast<uint32_t>(left) : kMaxRequest, sectors);
+        if (s == Status::ok) s = cache_.write_back_range(lba, sectors);
+        if (s != Status::ok) break;
+        batch[k++] = {false, lba, sectors, out + got};
+        jump_in_run(f, std::size_t{sectors} * 512);
+        f->pos += sectors * 512;
+        got += std::size_t{sectors} * 512;
+    }
+    if (k) s = io_->run(std::span<const BlockIo::Transfer>(batch, k));
+    if (s != Status::ok || !k) {
+        f->pos = pos0;
+        f->cl = cl0;
+        f->cl_index = index0;
+        got = 0;
+        return s != Status::ok ? s : Status::corrupt;
+    }
+    return Status::ok;
+}
+
 Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) {
     done = 0;
     if (!f || f->volume != this || !buf) return Status::invalid;
@@ -1178,37 +1257,30 @@ Status FatVolume::read(FatFile* f, void* buf, std::size_t n, std::size_t& done) 
     if (!f->used || !(f->flags & kRead)) return Status::invalid;
     FatNode* node = f->node;
     auto* out = static_cast<uint8_t*>(buf);
-    constexpr uint32_t kMaxDirect = 2048;  // sectors per request: 1 MiB
     while (done < n && f->pos < node->size) {
         std::size_t left = n - done;
         if (left > node->size - f->pos) left = node->size - f->pos;
         Status s = seek_cluster(f, f->pos >> cluster_shift_, false);
         if (s != Status::ok) return done ? Status::ok : s;
         const uint32_t in_cluster = f->pos & (cluster_size_ - 1);
-        const uint32_t sector_in_cluster = in_cluster / 512;
-        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
         const uint32_t in_sector = in_cluster % 512;
         std::size_t step = 0;
         if (in_sector == 0 && left >= 512) {
-            uint32_t want =
-                static_cast<uint32_t>(left / 512 < kMaxDirect ? left / 512 : kMaxDirect);
-            uint32_t got;
-            s = contiguous(f, sector_in_cluster, want, got);
-            if (s == Status::ok) s = cache_.write_back_range(lba, got);
-            if (s == Status::ok) s = io_->read(lba, got, out + done);
+            s = read_direct(f, out + done, left, step);
             if (s != Status::ok) return done ? Status::ok : s;
-            step = std::size_t{got} * 512;
-            jump_in_run(f, step);
-        } else {
-            uint8_t* p;
-            uint32_t ahead;
-            s = contiguous(f, sector_in_cluster, readahead_, ahead);
-            if (s == Status::ok) s = cache_.read_ahead(lba, ahead);
-            if (s == Status::ok) s = cache_.get(lba, p);
-            if (s != Status::ok) return done ? Status::ok : s;
-            step = 512 - in_sector < left ? 512 - in_sector : left;
-            memcpy(out + done, p + in_sector, step);
+            done += step;
+            continue;  // f->pos moved; the loop finds its cluster
         }
+        const uint32_t sector_in_cluster = in_cluster / 512;
+        const uint64_t lba = cluster_lba(f->cl) + sector_in_cluster;
+        uint8_t* p;
+        uint32_t ahead;
+        s = contiguous(f, sector_in_cluster, readahead_, ahead);
+        if (s == Status::ok) s = cache_.read_ahead(lba, ahead);
+        if (s == Status::ok) s = cache_.get(lba, p);
+        if (s != Status::ok) return done ? Status::ok : s;
+        step = 512 - in_sector < left ? 512 - in_sector : left;
+        memcpy(out + done, p + in_sector, step);
         // Advance; the cluster position follows when a step crosses clusters.
         const uint32_t old_index = f->pos >> cluster_shift_;
         f->pos += static_cast<uint32_t>(step);

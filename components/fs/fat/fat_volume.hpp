@@ -113,6 +113,9 @@ public:
     bool damaged() const { return damaged_; }
     uint64_t size_bytes() const { return uint64_t{clusters_} * cluster_size_; }
     SectorCache::Stats cache_stats();
+    /// FAT entries followed so far (chain walks): what a read costs beyond
+    /// its device requests (tests, benchmarks).
+    uint64_t chain_steps();
 
     Status stat(const char* path, Stat& out);
     Status open(const char* path, unsigned flags, FatFile*& out);
@@ -153,8 +156,9 @@ private:
     Status set_clean_bit(bool clean);
     Status alloc_cluster(uint32_t prev, uint32_t& out);
     Status free_chain(uint32_t first, uint32_t max);
-    Status check_chain(uint32_t first, uint32_t size);
-    Status walk_chain(uint32_t first, uint32_t size);
+    struct Checked;
+    Status check_chain(uint32_t first, uint32_t size, const Checked** known = nullptr);
+    Status walk_chain(uint32_t first, uint32_t size, Checked* learn = nullptr);
     uint64_t cluster_lba(uint32_t c) const;
     uint32_t clusters_for(uint32_t size) const;
     Status write_cluster_direct(uint32_t c, const uint8_t* data);
@@ -180,6 +184,7 @@ private:
     Status seek_cluster(FatFile* f, uint32_t index, bool grow);
     Status contiguous(FatFile* f, uint32_t sector_in_cluster, uint32_t want, uint32_t& got);
     void jump_in_run(FatFile* f, std::size_t bytes);
+    Status read_direct(FatFile* f, uint8_t* out, std::size_t bytes, std::size_t& got);
     Status write_locked(FatFile* f, const uint8_t* in, std::size_t n, std::size_t& done);
     Status grow_for(FatFile* f, uint32_t sectors);
 
@@ -204,13 +209,18 @@ private:
     // chain walks read it without a cache lookup.
     const uint8_t* fat_hot_ = nullptr;
     // Chains check_chain() found sound since the FAT last changed (a file
-    // opened again is not walked again): first cluster and size.
+    // opened again is not walked again): first cluster and size, and the
+    // longest run of consecutive clusters the walk saw (clusters run_index..
+    // run_index + run_len - 1 of the file are run_cluster.. on the disk): a
+    // file opened again reads that run without following the FAT.
     struct Checked {
         uint32_t first, size;
+        uint32_t run_index, run_cluster, run_len;
     };
     Checked checked_[4] = {};
     unsigned checked_count_ = 0;
     uint32_t fat_gen_ = 1;  // changes with every FAT change (FatNode's run)
+    uint64_t chain_steps_ = 0;
     uint64_t fat_hot_lba_ = 0;
     uint32_t fat_hot_epoch_ = 0;
     bool read_only_ = false, damaged_ = false;

@@ -4,8 +4,18 @@
 //   rtos::SpinLock lock;                  // beside the data it protects
 //   { rtos::SpinLockGuard g(lock); ... }  // masks interrupts here, then spins
 //
-// A SpinLock is a ticket lock: CPUs get it in the order they asked, so none
-// starves. Hold it briefly and never across a blocking call; take it with
+// A SpinLock is a ticket lock that a waiter first tries to take only when
+// it is free (test and test-and-set). A waiter that has seen
+// kSpinLockBargeLimit critical sections of other CPUs pass takes a ticket
+// and is served in order from then on, so none starves: it waits for about
+// kSpinLockBargeLimit + (CPUs - 1) critical sections at most. Why not queue
+// at once: under QEMU TCG each vCPU is a host thread, and with more vCPUs
+// than host cores a queued waiter that the host has descheduled holds up
+// every waiter behind it (a pure ticket lock let a -smp 4 guest on 2 host
+// cores pass the kernel lock about a hundred times a second; Linux guests
+// fall back to test-and-set for the same reason, virt_spin_lock()).
+//
+// Hold it briefly and never across a blocking call; take it with
 // interrupts masked on this CPU (the guard does), or an interrupt handler
 // that wants it on the same CPU would spin forever. Not recursive.
 //
@@ -40,6 +50,9 @@ namespace rtos {
 
 #if defined(CONFIG_RTOS_SMP)
 
+/// Critical sections of other CPUs a waiter lets pass before it queues.
+inline constexpr unsigned kSpinLockBargeLimit = 8;
+
 class SpinLock {
 public:
     constexpr SpinLock() = default;
@@ -73,7 +86,24 @@ public:
     // the previous owner's release store (C++ memory model; riscv64 RVWMO
     // and aarch64 LDAR/STLR implement exactly these orders). Only the
     // holder writes owner_.
+    //
+    // Taking it while free is taking the ticket that is being served
+    // (next_ == owner_): one compare-and-swap. Every owner_ change a waiter
+    // sees is another CPU's critical section ending.
     void lock_always() {
+        uint32_t seen = __atomic_load_n(&owner_, __ATOMIC_RELAXED);
+        for (unsigned passed = 0; passed < kSpinLockBargeLimit; arch::cpu_relax()) {
+            uint32_t owner = __atomic_load_n(&owner_, __ATOMIC_RELAXED);
+            if (owner != seen) {
+                passed += owner - seen;
+                seen = owner;
+            }
+            uint32_t expected = owner;
+            if (__atomic_load_n(&next_, __ATOMIC_RELAXED) == owner &&
+                __atomic_compare_exchange_n(&next_, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED))
+                return;
+        }
         uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
         while (__atomic_load_n(&owner_, __ATOMIC_ACQUIRE) != ticket) arch::cpu_relax();
     }

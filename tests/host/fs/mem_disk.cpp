@@ -11,6 +11,7 @@
 namespace fstest {
 
 rtos::Status MemDisk::run(std::span<const Transfer> transfers) {
+    ++batches;
     for (const Transfer& t : transfers) {
         if (fail_io) return rtos::Status::io_error;
         if (t.lba >= sectors() || t.count > sectors() - t.lba || !t.buf)

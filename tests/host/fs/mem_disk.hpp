@@ -24,7 +24,8 @@ public:
     std::vector<uint8_t> data;
     bool ro = false;
     unsigned long reads = 0, writes = 0, flushes = 0;
-    long cut_after = -1;  // >= 0: sector writes after this many are lost (a power cut)
+    unsigned long batches = 0;  // run() calls: transfers in flight together
+    long cut_after = -1;        // >= 0: sector writes after this many are lost (a power cut)
     bool fail_io = false;
 };
 
