@@ -8,6 +8,7 @@
 #include <rtos/heap.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/semaphore.hpp>
 #include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
@@ -31,12 +32,15 @@ void print_result(unsigned long long n, unsigned long long offset, const std::ui
 }
 
 // random -t: the bytes still to ask for are handed out in pieces under
-// `lock`; each reader puts what it got at its offset in the stream.
+// `lock`; each reader puts what it got at its offset in the stream. Each
+// claims its first piece before they all start (`ready`, `go`), so every
+// CPU reads however the host schedules the vCPUs.
 struct Shared {
     std::uint8_t* buf;
     unsigned long long base, n;
     unsigned long long unclaimed;  // under lock
     Mutex lock;
+    Semaphore ready{0}, go{0};
 };
 
 struct Reader {
@@ -58,13 +62,15 @@ void reader_thread(void* arg) {
     auto* r = static_cast<Reader*>(arg);
     Shared& sh = *r->sh;
     std::uint8_t chunk[512];
-    unsigned long long back = 0;
-    while (!shell::interrupted()) {
-        const unsigned long long k = claim(sh, sizeof(chunk), back);
-        if (k == 0) break;
+    unsigned long long k = claim(sh, sizeof(chunk), 0);
+    sh.ready.give();
+    sh.go.take();
+    long got = 0;
+    for (; k > 0 && !shell::interrupted();
+         k = claim(sh, sizeof(chunk), k - static_cast<unsigned long long>(got))) {
         std::uint64_t at = 0;
-        const long got = virtio::rng_read_at(chunk, static_cast<std::size_t>(k),
-                                             Timeout::ticks(clock::ms_to_ticks(5000)), at);
+        got = virtio::rng_read_at(chunk, static_cast<std::size_t>(k),
+                                  Timeout::ticks(clock::ms_to_ticks(5000)), at);
         r->cpus = r->cpus | cpu_mask(smp::cpu_id());
         // Another reader of the stream (or a device handing out more than
         // asked) would put bytes outside the range: an error, not a write.
@@ -73,7 +79,6 @@ void reader_thread(void* arg) {
             break;
         }
         memcpy(sh.buf + (at - sh.base), chunk, static_cast<std::size_t>(got));
-        back = k - static_cast<unsigned long long>(got);
     }
 }
 
@@ -106,6 +111,8 @@ int threaded(char** argv) {
         if (!workers[i]) break;
         ++started;
     }
+    for (unsigned i = 0; i < started; ++i) sh.ready.take();
+    for (unsigned i = 0; i < started; ++i) sh.go.give();
     unsigned errors = started == threads ? 0 : 1;
     CpuMask cpus = 0;
     for (unsigned i = 0; i < started; ++i) {
