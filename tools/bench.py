@@ -5,6 +5,8 @@
                  [--disk FILE[,ro] | --disk-size MIB | --no-disk]
                  [--json FILE] [--compare OLD.json] [--from-json FILE]
   tools/bench.py --thread-metric [--period S] [--only NAME] [...]
+  tools/bench.py --smp N [--only NAME] [...]
+  tools/bench.py --speedup [--smp N] [--repeat R] [...]
   tools/bench.py --check-baseline | --update-baseline [...]
   tools/bench.py --net [--net-size MIB] [--net-requests N] [--only NAME] [...]
   tools/bench.py --fs [--fs-size MIB] [--fs-files N] [--io-dir DIR] [...]
@@ -27,6 +29,15 @@ tools/bench-baseline/<bsp>.json and fails on a figure more than 2 % worse;
 a build of the network demo without -icount and measures TCP through
 virtio-net from the host, in wall-clock time.
 
+--smp N boots N CPUs and runs the benchmarks across CPUs, which `bench`
+runs only on request (`bench smp_`: smp_wake_pingpong, smp_ipi_roundtrip,
+smp_parallel_work), under -icount as the others. --speedup times
+smp_parallel_work (fixed work split over one thread pinned to each CPU)
+without -icount, one host thread per vCPU (-accel tcg,thread=multi), at
+-smp 1 and at -smp N (default 2) alternately, --repeat times, and prints
+the ratio of the medians: the parallel speed-up by wall clock (it depends
+on how busy the host is; the load average is printed beside it).
+
 Examples:
   scons BSP=qemu-virt64-riscv && tools/bench.py --json before.json
   # ... change the code, rebuild ...
@@ -34,6 +45,8 @@ Examples:
   tools/bench.py --bsp qemu-virt64-aarch64 --modern --only blk
   tools/bench.py --from-json after.json --compare before.json   # no boot
   tools/bench.py --thread-metric --only interrupt --period 0.1
+  tools/bench.py --smp 4 --bsp qemu-virt64-aarch64    # cross-CPU wake-up and IPI
+  tools/bench.py --speedup --repeat 5                 # -smp 2 over -smp 1, wall clock
   scons BSP=qemu-virt64-riscv -j2 && scons BSP=qemu-virt64-aarch64 -j2 && tools/bench.py --update-baseline
   scons BSP=qemu-virt64-riscv BUILD=build/net-riscv CONFIG=examples/net/net.conf && tools/bench.py --net --build build/net-riscv
   tools/bench.py --io --backend null --modern     # wall-clock I/O (tools/benchlib/block_io.py)
@@ -49,6 +62,7 @@ import os
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +74,8 @@ import qemu_cmd  # noqa: E402
 from benchlib import baseline, block_io, chart, fs_bench, net, thread_metric  # noqa: E402
 
 ICOUNT = ['-icount', 'shift=0,sleep=off']
+MULTI = ['-accel', 'tcg,thread=multi']  # --speedup: one host thread per vCPU, real time
+ON_REQUEST = 'on request'  # `bench -l`: the benchmarks listed after this line run on request
 PROMPT = 'msh> '
 NUM = r'(\d+(?:\.\d+)?)'
 RESULT_RE = re.compile(rf'^bench: (\w+) {NUM} insn/op \(min {NUM}, (\d+) runs(?:, (\d+) B/op)?\)$')
@@ -174,8 +190,10 @@ def run_benchmarks(a):
             with open(path, 'wb') as f:
                 f.truncate(a.disk_size << 20)
             disks = [path + ',unsafe']
+        wall_clock = getattr(a, 'wall_clock', False)
         argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False,
-                                disks=disks, extra=ICOUNT)
+                                disks=disks, extra=MULTI if wall_clock else ICOUNT,
+                                smp=a.smp or 1)
         print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
         log = open(a.log, 'w') if a.log else None
         s = Session(argv, deadline, log)
@@ -187,15 +205,21 @@ def run_benchmarks(a):
                         'arch': arch_of(a.bsp), 'icount': ICOUNT[1], 'git': git_revision(),
                         'qemu': argv, 'thread_metric': tm,
                         'results': {}, 'skipped': {}, 'failed': {}}
-            listed = [m.group(1) for line in s.run('bench -l', 'the benchmark list').splitlines()
-                      if (m := LIST_RE.match(line))]
+            listing = s.run('bench -l', 'the benchmark list')
+            kernel_set, _, on_request = listing.partition(ON_REQUEST)
+            listed = [m.group(1) for line in kernel_set.splitlines() if (m := LIST_RE.match(line))]
             if not listed:
                 raise BenchError('`bench -l` listed no benchmarks')
-            selected = [n for n in listed if not a.only or a.only in n]
+            # A filter also selects the benchmarks run on request; --smp's default is theirs.
+            only = a.only or ('smp_' if a.smp or wall_clock else '')
+            if only:
+                listed += [m.group(1) for line in on_request.splitlines()
+                           if (m := LIST_RE.match(line))]
+            selected = [n for n in listed if not only or only in n]
             if not selected:
-                raise BenchError(f'no benchmark name contains {a.only!r}; there are: '
+                raise BenchError(f'no benchmark name contains {only!r}; there are: '
                                  + ', '.join(listed))
-            out = s.run('bench ' + a.only if a.only else 'bench', 'the benchmark results')
+            out = s.run('bench ' + only if only else 'bench', 'the benchmark results')
         finally:
             s.close()
             if log:
@@ -210,7 +234,8 @@ def run_benchmarks(a):
         'bsp': a.bsp,
         'build': qemu_cmd.build_dir(a.bsp, a.build),
         'virtio': a.virtio or 'default',
-        'icount': ICOUNT[1],
+        'icount': 'off' if wall_clock else ICOUNT[1],
+        'smp': a.smp or 1,
         'git': git_revision(),
         'counter_hz': counter,
         'qemu': argv,
@@ -235,7 +260,7 @@ def mib_per_s_at_1gips(r):
 
 def print_table(data):
     print(f"{data['bsp']} (virtio {data['virtio']}, -icount {data['icount']}, "
-          f"git {data.get('git') or '?'})")
+          f"-smp {data.get('smp', 1)}, git {data.get('git') or '?'})")
     print(f"{'benchmark':<22} {'insn/op':>10} {'min':>10} {'runs':>5}  {'MiB/s@1Ginsn/s':>14}")
     names = data.get('order') or sorted(set(data['results']) | set(data['skipped'])
                                         | set(data['failed']))
@@ -295,6 +320,41 @@ def remeasure(a, data, base):
             for n, r in run_benchmarks(b)['results'].items():
                 if n in data['results'] and r['min'] < data['results'][n]['min']:
                     data['results'][n]['min'] = r['min']
+
+
+def speedup(a):
+    """--speedup: smp_parallel_work by wall clock at -smp 1 and -smp N,
+    alternating, a.repeat times; the speed-up is the ratio of the medians."""
+    name = 'smp_parallel_work'
+    times = {1: [], a.smp: []}
+    loads = []
+    for i in range(a.repeat):
+        for n in times:
+            b = argparse.Namespace(**vars(a))
+            b.smp, b.wall_clock, b.only, b.no_disk, b.disk = n, True, name, True, None
+            loads.append(os.getloadavg()[0])
+            r = run_benchmarks(b)['results'].get(name)
+            if not r:
+                raise BenchError(f'{name} gave no result at -smp {n}')
+            times[n].append(r['insn_per_op'])
+            print(f'repetition {i + 1}: -smp {n}: {r["insn_per_op"]:.1f} ns per 1000 iterations '
+                  f'(min {r["min"]:.1f}; load average {loads[-1]:.2f})', file=sys.stderr,
+                  flush=True)
+    med = {n: statistics.median(v) for n, v in times.items()}
+    ratio = med[1] / med[a.smp]
+    print(f"{a.bsp}: {name} by wall clock (-accel tcg,thread=multi), {a.repeat} boots each, "
+          f"git {git_revision() or '?'}")
+    for n, v in times.items():
+        print(f"  -smp {n}: median {med[n]:.1f} ns per 1000 iterations "
+              f"({', '.join(f'{x:.1f}' for x in v)})")
+    best = min(times[1]) / min(times[a.smp])
+    print(f"  fastest boots: {min(times[1]):.1f} / {min(times[a.smp]):.1f} = {best:.2f}x")
+    print(f"  speed-up -smp {a.smp} over -smp 1: {ratio:.2f}x "
+          f"(host load average {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs)")
+    return {'bsp': a.bsp, 'git': git_revision(), 'benchmark': name, 'smp': a.smp,
+            'ns_per_1000': {str(n): v for n, v in times.items()}, 'speedup': ratio,
+            'speedup_fastest': best,
+            'loadavg': loads}
 
 
 def update_baseline(p, a):
@@ -368,6 +428,14 @@ def main():
     gate.add_argument('--update-baseline', action='store_true',
                       help='rewrite tools/bench-baseline/<bsp>.json (bench and Thread-Metric) '
                            'for --bsp/--build, else for every board from build/<bsp>')
+    p.add_argument('--smp', type=int, metavar='N',
+                   help='boot N CPUs and run the benchmarks across CPUs (smp_*); with '
+                        '--speedup: the CPU count timed against -smp 1 (default 2)')
+    p.add_argument('--speedup', action='store_true',
+                   help='parallel speed-up by wall clock: smp_parallel_work at -smp 1 and '
+                        '-smp N without -icount (-accel tcg,thread=multi)')
+    p.add_argument('--repeat', type=int, default=3, metavar='R',
+                   help='--speedup: boots per CPU count (default 3); the medians are compared')
     p.add_argument('--period', type=float, default=None, metavar='S',
                    help=f'Thread-Metric: {thread_metric.PERIODS} periods of S virtual seconds '
                         '(default 1); scores are scaled to 5 s')
@@ -378,6 +446,30 @@ def main():
     if a.disk_size < 1:
         p.error('--disk-size must be at least 1 MiB')
     a.progress = sys.stderr
+    if a.smp is not None and not 1 <= a.smp <= 8:
+        p.error('--smp must be 1..8')
+    if (a.smp or a.speedup) and (a.thread_metric or a.check_baseline or a.update_baseline
+                                 or a.net or a.io or a.fs):
+        p.error('--smp and --speedup run `bench` only: not with --thread-metric, the '
+                'baseline, --net, --io or --fs')
+    if a.speedup:
+        if a.from_json or a.compare or a.repeat < 1:
+            p.error('--speedup boots (no --from-json / --compare) and needs --repeat >= 1')
+        a.smp = a.smp or 2
+        if a.smp < 2:
+            p.error('--speedup compares -smp N (N >= 2) with -smp 1')
+        qemu_cmd.resolve_board(p, a)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            data = speedup(a)
+        except BenchError as e:
+            print(f'bench.py: {e}', file=sys.stderr)
+            return 1
+        if a.json:
+            with open(a.json, 'w') as f:
+                json.dump(data, f, indent=2)
+                f.write('\n')
+        return 0
     if a.update_baseline:
         return update_baseline(p, a)
     if a.check_baseline and not a.from_json:

@@ -30,22 +30,28 @@ SHELL_COMMAND(ktest, "[-l | filter]", "run the on-target kernel tests", rtos::sh
 
 // The name has a '-', which SHELL_COMMAND cannot spell: the entry by hand.
 [[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
-    shell_command_ktest_overflow{"ktest-overflow", "",
-                                 "overflow a thread's stack (destructive: the kernel panics)",
-                                 rtos::selftest::ktest_overflow};
+    shell_command_ktest_overflow{
+        "ktest-overflow", "[cpu]",
+        "overflow a thread's stack, on cpu if given (destructive: the kernel panics)",
+        rtos::selftest::ktest_overflow};
+[[gnu::used,
+  gnu::section(
+      ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_panic{
+    "ktest-panic", "[cpu]", "a thread, on cpu if given, calls panic() (destructive)",
+    rtos::selftest::ktest_panic};
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
 [[gnu::used,
   gnu::section(
       ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_guard{
-    "ktest-guard", "", "store below a thread's stack (destructive: the kernel panics)",
+    "ktest-guard", "[cpu]", "store below a thread's stack (destructive: the kernel panics)",
     rtos::selftest::ktest_guard};
 #endif
 #if defined(CONFIG_RTOS_UBSAN)
 [[gnu::used,
   gnu::section(
       ".rtos_shell_commands")]] static constexpr ::rtos::shell::Command shell_command_ktest_ubsan{
-    "ktest-ubsan", "",
+    "ktest-ubsan", "[cpu]",
     "a signed overflow (destructive: the sanitizer reports it, the kernel panics)",
     rtos::selftest::ktest_ubsan};
 #endif

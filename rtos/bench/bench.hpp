@@ -113,6 +113,10 @@ void msgq_send_recv(Result& r);
 void heap_alloc_free_64(Result& r);
 void tick(Result& r);
 void tick_timer_fire(Result& r);
+// On request (`bench smp_`; runner.cpp's second table): across CPUs.
+void smp_wake_pingpong(Result& r);
+void smp_ipi_roundtrip(Result& r);
+void smp_parallel_work(Result& r);
 
 }  // namespace rtos::bench
 

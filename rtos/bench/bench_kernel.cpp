@@ -1,18 +1,21 @@
 // Kernel primitives: context switch, semaphore wake-up, mutex, message
-// queue, heap. Each run times `n` operations between two counter reads; the
-// first run of each benchmark is a warm-up and is not recorded. A run is
-// about a third of a tick's worth of instructions (fewer operations at tick
-// rates above 1000 Hz), and a run a tick fell into is repeated (up to
-// kTries times), so the numbers are the operation alone.
+// queue, heap; across CPUs, a wake-up, an IPI and parallel work. Each run
+// times `n` operations between two counter reads; the first run of each
+// benchmark is a warm-up and is not recorded. A run is about a third of a
+// tick's worth of instructions (fewer operations at tick rates above 1000
+// Hz), and a run a tick fell into is repeated (up to kTries times), so the
+// numbers are the operation alone.
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/message_queue.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/thread.hpp>
 
 #include "bench/bench.hpp"
+#include "kernel/scheduler.hpp"
 
 namespace rtos::bench {
 namespace {
@@ -232,6 +235,164 @@ void heap_alloc_free_64(Result& r) {
         heap::free(p);
     });
     if (!ok) r.fail("out of memory");
+}
+
+}  // namespace rtos::bench
+
+// ---- Across CPUs (on request: `bench smp_`, tools/bench.py --smp / --speedup)
+// Run under -icount with several vCPUs, QEMU runs them one at a time and
+// virtual time is the instructions of all of them together: a figure is
+// what every CPU retired per operation (a CPU waiting in its idle thread's
+// wait-for-interrupt retires nothing). docs/benchmarks.md.
+
+namespace rtos::bench {
+namespace {
+
+/// Pins the calling thread to `cpu` for the benchmark's length.
+class PinnedTo {
+public:
+    explicit PinnedTo(unsigned cpu) : was_(Thread::current()->affinity()) {
+        ok_ = Thread::current()->set_affinity(cpu_mask(cpu)) == Status::ok;
+    }
+    ~PinnedTo() { Thread::current()->set_affinity(was_); }
+    PinnedTo(const PinnedTo&) = delete;
+    PinnedTo& operator=(const PinnedTo&) = delete;
+    bool ok() const { return ok_; }
+
+private:
+    CpuMask was_;
+    bool ok_;
+};
+
+const char* needs_two_cpus() {
+#if defined(CONFIG_RTOS_SMP)
+    if (smp::cpu_count() >= 2) return nullptr;
+    return "needs 2 CPUs online: tools/bench.py --smp N";
+#else
+    return "CONFIG_RTOS_SMP is off";
+#endif
+}
+
+#if defined(CONFIG_RTOS_SMP)
+// ---- smp_ipi_roundtrip ---------------------------------------------------------
+// CPU 0 asks CPU 1 (idle, in wait-for-interrupt) to run ipi_answer in its
+// software interrupt (kernel::ipi_call), which asks CPU 0 to run ipi_seen
+// the same way; CPU 0 waits in wait-for-interrupt. One round trip: two
+// IPIs, each a trap on its CPU. CPU 0 does not spin: under -icount a
+// spinning vCPU keeps its turn (riscv64's `pause` does not end it), so the
+// figure would be QEMU's time slice.
+
+void ipi_seen(void* arg) { __atomic_fetch_add(static_cast<uint64_t*>(arg), 1, __ATOMIC_RELEASE); }
+void ipi_answer(void* arg) { kernel::ipi_call(0, ipi_seen, arg); }
+#endif
+
+// ---- smp_parallel_work ----------------------------------------------------------
+// kWork iterations of an integer mix, split evenly over one thread pinned to
+// each CPU online; a run is from the first thread's creation to the last
+// join. Without -icount (tools/bench.py --speedup) the figure is wall-clock
+// nanoseconds per 1000 iterations for the machine as a whole: the ratio of
+// -smp 1 to -smp 2 is the parallel speed-up.
+
+constexpr uint64_t kWork = 1u << 22;
+constexpr unsigned kWorkRuns = 8;
+
+struct Share {
+    uint64_t iterations;
+    uint64_t seed;
+    volatile uint64_t result;
+};
+
+void work_entry(void* arg) {
+    auto* s = static_cast<Share*>(arg);
+    uint64_t x = s->seed;
+    for (uint64_t i = 0; i < s->iterations; ++i) {  // xorshift64: registers only
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    s->result = x;
+}
+
+}  // namespace
+
+void smp_wake_pingpong(Result& r) {
+    if (const char* why = needs_two_cpus()) {
+        r.skipped = why;
+        return;
+    }
+    PinnedTo here(0);
+    if (!here.ok()) return r.fail("cannot pin to CPU 0");
+    constexpr unsigned kRounds = ops(100);
+    PingPong p;
+    Thread* far =
+        Thread::create({.name = "bench-far", .priority = kRunPriority, .affinity = cpu_mask(1)},
+                       pong_entry, &p, kStackSize);
+    if (!far) return r.fail("no memory for the thread");
+    bool ok = true;
+    time_loop(r, kRounds, [&] {
+        p.ping.give();
+        if (p.pong.take() != Status::ok) ok = false;
+    });
+    p.stop = true;
+    p.ping.give();
+    far->join();
+    if (!ok) r.fail("take failed");
+}
+
+void smp_ipi_roundtrip(Result& r) {
+    if (const char* why = needs_two_cpus()) {
+        r.skipped = why;
+        return;
+    }
+#if defined(CONFIG_RTOS_SMP)
+    PinnedTo here(0);
+    if (!here.ok()) return r.fail("cannot pin to CPU 0");
+    uint64_t answers = 0;
+    time_loop(r, ops(100), [&] {
+        const uint64_t want = __atomic_load_n(&answers, __ATOMIC_RELAXED) + 1;
+        kernel::ipi_call(1, ipi_answer, &answers);
+        // Masked, the wait still ends when the IPI is pending; it is taken
+        // at irq_restore (no answer lost between the check and the wait).
+        for (;;) {
+            const auto s = arch::irq_save();
+            const bool seen = __atomic_load_n(&answers, __ATOMIC_ACQUIRE) == want;
+            if (!seen) arch::wait_for_interrupt();
+            arch::irq_restore(s);
+            if (seen) break;
+        }
+    });
+#endif
+}
+
+void smp_parallel_work(Result& r) {
+    unsigned n = 0;
+    Share shares[kMaxCpus];
+    Thread* threads[kMaxCpus] = {};
+    for (unsigned run = 0; run <= kWorkRuns; ++run) {
+        const CpuMask online = smp::online_mask();
+        n = 0;
+        for (unsigned c = 0; c < kMaxCpus; ++c) n += (online >> c) & 1;
+        const uint64_t t0 = arch::counter_read();
+        // CPU 0's thread last: created first, it would take CPU 0 before the
+        // others exist (equal priority: it does not preempt us, but we join).
+        for (unsigned c = kMaxCpus; c-- > 0;) {
+            if (!(online & cpu_mask(c))) continue;
+            shares[c] = {kWork / n, 0x9e3779b97f4a7c15ull + c, 0};
+            threads[c] = Thread::create(
+                {.name = "bench-work", .priority = kRunPriority, .affinity = cpu_mask(c)},
+                work_entry, &shares[c], kStackSize);
+        }
+        bool ok = true;
+        for (unsigned c = 0; c < kMaxCpus; ++c) {
+            if (!(online & cpu_mask(c))) continue;
+            if (threads[c]) threads[c]->join();
+            else ok = false;
+            threads[c] = nullptr;
+        }
+        const uint64_t t1 = arch::counter_read();
+        if (!ok) return r.fail("no memory for the threads");
+        if (run > 0) r.add_run(t1 - t0, kWork / 1000);
+    }
 }
 
 }  // namespace rtos::bench

@@ -1,7 +1,8 @@
 // `bench [-l | filter]` (rtos/selftest.hpp; the shell command of the same
 // name): runs every benchmark, the kernel's and then those added with
-// BENCHMARKS() (or those whose name contains `filter`; -l lists them), each
-// in a fresh thread, and prints after each one
+// BENCHMARKS() (or those whose name contains `filter`, the ones run only on
+// request among them; -l lists them), each in a fresh thread, and prints
+// after each one
 //
 //   bench: <name> <median> insn/op (min <min>, <runs> runs[, <bytes> B/op])
 //   bench: <name> skipped (<why>)
@@ -62,11 +63,30 @@ constexpr Benchmark kBenchmarks[] = {
      tick_timer_fire},
 };
 
-/// Calls fn(b) for every benchmark in order: the kernel's, then the added ones.
+// Run only when a filter names them (`bench smp_`): across CPUs, they
+// skip or mean little on one CPU, and smp_parallel_work takes a while.
+// tools/bench.py --smp N and --speedup run them.
+constexpr Benchmark kOnRequest[] = {
+    {"smp_wake_pingpong",
+     "CPU 0 gives a thread pinned to CPU 1, which gives back; per round trip (2 cross-CPU "
+     "wake-ups)",
+     smp_wake_pingpong},
+    {"smp_ipi_roundtrip",
+     "CPU 0 interrupts idle CPU 1, whose handler interrupts CPU 0 back; per round trip",
+     smp_ipi_roundtrip},
+    {"smp_parallel_work",
+     "fixed integer work split over a thread pinned to each CPU; per 1000 iterations",
+     smp_parallel_work},
+};
+
+/// Calls fn(b) for every benchmark in order: the kernel's, then the added
+/// ones, then (with `on_request`) those run on request.
 template <typename Fn>
-void for_each_benchmark(Fn fn) {
+void for_each_benchmark(bool on_request, Fn fn) {
     for (const Benchmark& b : kBenchmarks) fn(b);
     for (const Benchmark* b = __benchmarks_start; b < __benchmarks_end; ++b) fn(*b);
+    if (on_request)
+        for (const Benchmark& b : kOnRequest) fn(b);
 }
 
 /// Generous: the slowest benchmark takes well under a second of virtual time.
@@ -150,12 +170,16 @@ Outcome run_one(const Benchmark& b) {
 int run(int argc, char** argv, bool (*stop)()) {
     if (argc > 2) return selftest::kUsage;
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
-        for_each_benchmark([](const Benchmark& b) { printk("  %-20s %s\n", b.name, b.what); });
+        for_each_benchmark(false,
+                           [](const Benchmark& b) { printk("  %-20s %s\n", b.name, b.what); });
+        printk("on request (bench <filter>):\n");
+        for (const Benchmark& b : kOnRequest) printk("  %-20s %s\n", b.name, b.what);
         return 0;
     }
     const char* filter = argc == 2 ? argv[1] : "";
     unsigned selected = 0;
-    for_each_benchmark([&](const Benchmark& b) { selected += contains(b.name, filter); });
+    const bool named = *filter != '\0';
+    for_each_benchmark(named, [&](const Benchmark& b) { selected += contains(b.name, filter); });
     if (selected == 0) {  // a typo must not look like a clean run
         printk("bench: no benchmark matches '%s' (bench -l lists them)\n", filter);
         return 1;
@@ -165,7 +189,7 @@ int run(int argc, char** argv, bool (*stop)()) {
            static_cast<unsigned long long>(f), static_cast<unsigned long long>(1000000000ull / f));
     unsigned measured = 0, skipped = 0, failed = 0;
     bool done = false;
-    for_each_benchmark([&](const Benchmark& b) {
+    for_each_benchmark(named, [&](const Benchmark& b) {
         if (done || !contains(b.name, filter)) return;
         if (stop()) {
             done = true;

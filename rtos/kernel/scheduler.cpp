@@ -158,7 +158,7 @@ template <typename F>
     uintptr_t sp = arch::stack_pointer();
     uintptr_t limit = cpu.stack_limit;
     if (sp < limit || *reinterpret_cast<const uint64_t*>(limit - kGuardBytes) != kStackFillWord)
-        stack_overflow(cur, reinterpret_cast<const void*>(sp), nullptr);
+        stack_overflow_locked(cur, reinterpret_cast<const void*>(sp));
 #endif
     uint64_t now = arch::counter_read();
     cur->cpu_counter += now - cpu.switch_time;
@@ -570,6 +570,17 @@ void report_returned() { arch::fail_exit(); }
 
 }  // namespace
 
+void stack_overflow_locked(Thread* t, const void* sp) {
+    arch::irq_save();
+#if defined(CONFIG_RTOS_SMP)
+    // The report never gives the lock back: another CPU spinning on it with
+    // interrupts masked would never take the panic's stop IPI (nor print its
+    // state). Dropped, it gets the lock, and the IPI once it unmasks.
+    if (smp::active()) kernel_spinlock.unlock_always();
+#endif
+    stack_overflow(t, sp, nullptr);
+}
+
 void stack_overflow(Thread* t, const void* sp, const void* frame, bool frame_readable) {
     arch::irq_save();
 #if defined(CONFIG_RTOS_SMP)
@@ -801,7 +812,7 @@ void check_all_stacks() {
     KernelLock lock;
     for_each_thread([](Thread* t) {
         if (t->run_state != ThreadState::exited && t->stack_base && stack_guard_broken(t))
-            stack_overflow(t, t->sp, nullptr);
+            stack_overflow_locked(t, t->sp);
     });
 #endif
 }

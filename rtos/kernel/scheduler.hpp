@@ -127,6 +127,9 @@ bool stack_guard_broken(const Thread* t);
 /// on a stack of its own. Interrupts masked.
 [[noreturn]] void stack_overflow(Thread* t, const void* sp, const void* frame,
                                  bool frame_readable = false);
+/// stack_overflow(t, sp, nullptr) for an overflow found under the kernel
+/// lock (KernelLock or a switch); it drops the lock first.
+[[noreturn]] void stack_overflow_locked(Thread* t, const void* sp);
 /// Bytes at the bottom of every stack that a thread must never reach. Larger
 /// than a trap frame, so a trap taken just above it still lands inside the stack.
 constexpr std::size_t kGuardBytes = 256;

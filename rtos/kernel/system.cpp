@@ -16,7 +16,7 @@ Snapshot threads(ThreadInfo* out, std::size_t max) {
 #if defined(CONFIG_RTOS_STACK_GUARD_CHECK)
         // The full guard-band scan, as idle does: a broken band panics.
         if (t->state() != ThreadState::exited && kernel::stack_guard_broken(t))
-            kernel::stack_overflow(t, t->sp, nullptr);
+            kernel::stack_overflow_locked(t, t->sp);
 #endif
         ++s.total;
         if (s.stored == max) return;

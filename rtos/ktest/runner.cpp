@@ -22,7 +22,10 @@
 // shell thread, raised to priority 0) waits for it with a time limit. After
 // each test the runner checks that the heap and the thread list are as the
 // test found them.
+#include <rtos/format.hpp>
+#include <rtos/panic.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 
 #include "ktest/ktest.hpp"
@@ -199,19 +202,44 @@ volatile unsigned overflow_limit = ~0u;  // volatile: the recursion is not prova
 void overflow_entry(void*) { recurse(0); }
 
 // A destructive command: `entry` runs in a thread called `name` on a
-// 4096-byte stack and must end in a panic; returning is the failure.
-int run_must_panic(int argc, const char* name, Thread::Entry entry, const char* what) {
-    if (argc != 1) return selftest::kUsage;
+// 4096-byte stack and must end in a panic; returning is the failure. An
+// argument pins the thread to that secondary CPU (1..N-1: a panic there
+// must stop the others too, docs/smp.md); 0 is refused, so that a stray
+// "0" does not end the system (the shell's CPUs run it without one).
+int run_must_panic(int argc, char** argv, const char* name, Thread::Entry entry, const char* what) {
+    if (argc > 2) return selftest::kUsage;
+    CpuMask where = 0;  // the shell's CPUs
+    if (argc == 2) {
+        unsigned long long cpu = 0;
+        if (!parse_u64(argv[1], cpu)) return selftest::kUsage;
+        if (cpu == 0 || cpu >= kMaxCpus ||
+            !(smp::online_mask() & cpu_mask(static_cast<unsigned>(cpu)))) {
+            // Not "ktest-<name>: ...": a refusal must not read as its report.
+            printk("cpu %llu is not a secondary CPU (%u online)\n", cpu, smp::cpu_count());
+            return 1;
+        }
+        where = cpu_mask(static_cast<unsigned>(cpu));
+        printk("ktest-%s: on cpu %llu\n", name, cpu);
+    }
     printk("ktest-%s: %s a 4096-byte stack; the kernel must panic\n", name, what);
-    Thread* t = Thread::create({.name = name, .priority = kBase}, entry, nullptr, 4096);
+    Thread* t =
+        Thread::create({.name = name, .priority = kBase, .affinity = where}, entry, nullptr, 4096);
     if (!t) return 1;
     t->join(Timeout::ticks(5 * clock::tick_hz()));
     printk("ktest-%s: FAILED: it was not caught\n", name);
     return 1;
 }
 
-int cmd_overflow(int argc, char**) {
-    return run_must_panic(argc, "overflow", overflow_entry, "overflowing");
+int cmd_overflow(int argc, char** argv) {
+    return run_must_panic(argc, argv, "overflow", overflow_entry, "overflowing");
+}
+
+// ---- ktest-panic -----------------------------------------------------------------
+
+void panic_entry(void*) { panic("ktest-panic: raised on cpu %u", smp::cpu_id()); }
+
+int cmd_panic(int argc, char** argv) {
+    return run_must_panic(argc, argv, "panic", panic_entry, "calling panic() on");
 }
 
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
@@ -225,8 +253,8 @@ void guard_entry(void*) {
     *reinterpret_cast<volatile uint64_t*>(page - 64) = local;
 }
 
-int cmd_guard(int argc, char**) {
-    return run_must_panic(argc, "guard", guard_entry, "storing below");
+int cmd_guard(int argc, char** argv) {
+    return run_must_panic(argc, argv, "guard", guard_entry, "storing below");
 }
 #endif
 
@@ -241,8 +269,8 @@ void ubsan_entry(void*) {
     printk("ktest-ubsan: INT_MAX + 1 = %d went unreported\n", v);
 }
 
-int cmd_ubsan(int argc, char**) {
-    return run_must_panic(argc, "ubsan", ubsan_entry, "a signed overflow on");
+int cmd_ubsan(int argc, char** argv) {
+    return run_must_panic(argc, argv, "ubsan", ubsan_entry, "a signed overflow on");
 }
 #endif
 
@@ -254,6 +282,9 @@ int rtos::selftest::ktest(int argc, char** argv, StopFn stop) {
 }
 int rtos::selftest::ktest_overflow(int argc, char** argv) {
     return rtos::ktest::cmd_overflow(argc, argv);
+}
+int rtos::selftest::ktest_panic(int argc, char** argv) {
+    return rtos::ktest::cmd_panic(argc, argv);
 }
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
 int rtos::selftest::ktest_guard(int argc, char** argv) {

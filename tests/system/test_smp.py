@@ -18,6 +18,9 @@
   vCPUs than host cores a vCPU holding the kernel lock is descheduled by the
   host while the others spin (lock-holder preemption), and the torture's
   progress then depends on the host, not the kernel (docs/smp.md).
+- A panic and a stack overflow on a secondary CPU (`ktest-panic 3`,
+  `ktest-overflow 3` at -smp 4): the report names that CPU, every other CPU
+  stops by IPI and prints its state, and QEMU exits with a failure status.
 - CPUs beyond CONFIG_RTOS_MAX_CPUS stay parked with a line saying why.
 - CONFIG_RTOS_SMP=n (tests/configs/smp-off.conf) is the uniprocessor kernel.
 """
@@ -97,6 +100,30 @@ def test_smp_ktests_repeat(boot, bsp):
         g.send('poweroff\r')
         assert g.wait_exit() == 0, f'repetition {i + 1} of {repeat}'
     print(f'{bsp}: {repeat} of {repeat} passed, boots per boot cpu {sorted(boot_cpus.items())}')
+
+
+PANICS = {
+    'ktest-panic': r'PANIC: ktest-panic: raised on cpu {cpu}\r*\n\s*thread: panic on cpu {cpu}\s',
+    'ktest-overflow': r"PANIC: stack overflow in thread 'overflow' \(stack \S+, sp \S+\)\r*\n"
+                      r'\s*thread: overflow on cpu {cpu}\s',
+}
+
+
+@pytest.mark.parametrize('command', PANICS)
+@pytest.mark.parametrize('bsp', BSPS)
+def test_panic_on_a_secondary_cpu_stops_the_others(boot, bsp, command):
+    n, cpu = 4, 3
+    g, _ = boot_smp(boot, bsp, build(bsp), n, ICOUNT)
+    g.send(f'{command} {cpu}\r')
+    g.expect(PANICS[command].format(cpu=cpu), timeout=120)
+    status = g.wait_exit(timeout=120)
+    out = re.sub(r'\r+\n', '\n', g.output())
+    assert status != 0, f'QEMU exited with status 0 after the panic:\n{out}'
+    report = out[out.index('PANIC: '):]
+    stopped = re.findall(r'^  cpu (\d+) \(hw \S+\): stopped in (?:thread|an interrupt of) '
+                         r"'[^']*', pc 0x[0-9a-f]+, sp 0x[0-9a-f]+$", report, re.M)
+    assert sorted(int(c) for c in stopped) == [c for c in range(n) if c != cpu], report
+    assert 'did not stop' not in report and 'not caught' not in report, report
 
 
 def test_cpus_beyond_max_stay_parked(boot):

@@ -1,7 +1,8 @@
 // The kernel's own test suite and benchmarks, for a command line to start.
 // The shell registers them as its commands ktest, ktest-overflow,
-// ktest-guard, bench and tm (components/shell/selftest_commands.cpp); the
-// kernel itself includes nothing of the shell.
+// ktest-panic, ktest-guard, bench and tm
+// (components/shell/selftest_commands.cpp); the kernel itself includes
+// nothing of the shell.
 //
 // Each takes a command's arguments (argv[0] is the command's name), prints
 // its report on the console and returns 0, 1 (a failure it printed),
@@ -25,8 +26,12 @@ using SleepFn = bool (*)(Tick deadline);
 #if defined(CONFIG_RTOS_KTEST)
 /// `ktest [-l | filter]`: the kernel tests (rtos/ktest/runner.cpp).
 int ktest(int argc, char** argv, StopFn stop);
-/// `ktest-overflow`: a thread overflows its stack; the kernel must panic.
+/// `ktest-overflow [cpu]`: a thread (pinned to `cpu`) overflows its stack;
+/// the kernel must panic.
 int ktest_overflow(int argc, char** argv);
+/// `ktest-panic [cpu]`: a thread (pinned to `cpu`) calls panic(); every
+/// other CPU must stop and print its state.
+int ktest_panic(int argc, char** argv);
 #if defined(CONFIG_RTOS_STACK_GUARD_PAGES)
 /// `ktest-guard`: a thread stores into its stack's guard page; the kernel must panic.
 int ktest_guard(int argc, char** argv);
