@@ -31,7 +31,11 @@ int cmd_virtio(int argc, char** argv) {
             const Virtqueue::Stats s{get(live.kicks), get(live.suppressed), get(live.irqs),
                                      get(live.used), get(live.inflight_max)};
             if (reset) {
-                rtos::IrqLock lock;  // this CPU's handlers: not halfway through a count
+                // An IrqLock, not a spinlock: the counters' lock is their
+                // driver's, which this command cannot name. Masking keeps
+                // this CPU's handlers from being halfway through a count;
+                // another CPU's increment may be lost, as said above.
+                rtos::IrqLock lock;
                 q.reset_stats();
             }
             rtos::printk("%s q%u kicks=%u suppressed=%u irqs=%u used=%u inflight_max=%u\n",

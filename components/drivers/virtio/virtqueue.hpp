@@ -8,9 +8,10 @@
 // word. Driver-side bookkeeping (free list, chain links, tokens) lives in
 // private memory the device never sees.
 //
-// Not thread-safe: a driver serialises calls on one queue (e.g. with an
-// IrqLock when its interrupt callback also pops). add_buffer(), kick() and
-// pop_used() do not allocate and may run in interrupt context.
+// Not thread-safe: a driver serialises calls on one queue (with a
+// SpinLock when its interrupt callback also pops: docs/smp.md).
+// add_buffer(), kick() and pop_used() do not allocate and may run in
+// interrupt context.
 #pragma once
 
 #include <cstddef>
