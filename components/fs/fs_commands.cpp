@@ -8,6 +8,7 @@
 #include <rtos/format.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 
@@ -381,46 +382,107 @@ unsigned write_file(const char* path, uint32_t seed, uint32_t bytes, uint32_t ch
 
 struct Job {
     const char* dir;
-    unsigned index, files;
+    unsigned index, count;  // files (threads) or rounds (churn)
     uint32_t bytes;
     volatile unsigned errors;
+    volatile CpuMask cpus;  // where the thread ran its file operations
 };
 
 void job_thread(void* arg) {
     auto* j = static_cast<Job*>(arg);
     char path[kPathMax];
-    for (unsigned i = 0; i < j->files && !shell::interrupted(); ++i) {
+    for (unsigned i = 0; i < j->count && !shell::interrupted(); ++i) {
         snprintf(path, sizeof(path), "%s/t%u-%u.bin", j->dir, j->index, i);
+        j->cpus = j->cpus | cpu_mask(smp::cpu_id());
         // Odd chunk sizes: writes cross sectors and clusters unaligned.
         j->errors = j->errors + write_file(path, j->index * 1000 + i, j->bytes,
                                            1000 + 333 * (j->index % 4), false, true);
     }
 }
 
-int fstest_threads(char** a) {
-    unsigned long long threads, files, bytes;
-    if (!shell::parse_u64(a[1], threads) || !shell::parse_u64(a[2], files) ||
-        !shell::parse_u64(a[3], bytes) || threads == 0 || threads > 16 || bytes > (64u << 20))
+// fstest churn: round r of thread t writes "t<t> r<r> <kChurnTmp>" (its
+// first part, the pattern of seed t * 1000 + r, 700 + 37 r bytes), appends
+// the pattern of seed t * 1000 + r + 500 (300 + 11 t bytes), renames it to
+// "t<t> r<r> <kChurnFinal>", and in rounds r % 3 == 2 deletes round r - 1's
+// file. Long names (several directory entries each, crossing sectors) and
+// every thread in the same directory at once: entry slots freed and taken
+// again by other threads (tests/system/test_fs.py checks the result).
+constexpr const char* kChurnTmp = "a rather long temporary name, several entries.tmp";
+constexpr const char* kChurnFinal = "renamed to its final and even longer name, with spaces.bin";
+
+unsigned append_part(const char* path, uint32_t seed, uint32_t bytes) {
+    Buffer buf(bytes ? bytes : 1);
+    if (!buf.p) return 1;
+    uint32_t x = 0;
+    fill_pattern(buf.p, bytes, seed, 0, x);
+    int fd;
+    if (vfs().open(path, kWrite | kAppend, fd) != Status::ok) return 1;
+    std::size_t done;
+    unsigned errors = vfs().write(fd, buf.p, bytes, done) != Status::ok || done != bytes ? 1 : 0;
+    if (vfs().close(fd) != Status::ok) ++errors;
+    return errors;
+}
+
+void churn_thread(void* arg) {
+    auto* j = static_cast<Job*>(arg);
+    char tmp[kPathMax], final[kPathMax];
+    const unsigned t = j->index;
+    for (unsigned r = 0; r < j->count && !shell::interrupted(); ++r) {
+        j->cpus = j->cpus | cpu_mask(smp::cpu_id());
+        snprintf(tmp, sizeof(tmp), "%s/t%u r%u %s", j->dir, t, r, kChurnTmp);
+        snprintf(final, sizeof(final), "%s/t%u r%u %s", j->dir, t, r, kChurnFinal);
+        unsigned e = write_file(tmp, t * 1000 + r, 700 + 37 * r, 256 + 64 * t, false, false);
+        if (!e) e = append_part(tmp, t * 1000 + r + 500, 300 + 11 * t);
+        if (!e && vfs().rename(tmp, final) != Status::ok) e = 1;
+        if (!e && r % 3 == 2) {
+            snprintf(final, sizeof(final), "%s/t%u r%u %s", j->dir, t, r - 1, kChurnFinal);
+            if (vfs().unlink(final) != Status::ok) e = 1;
+        }
+        if (e) {
+            j->errors = j->errors + e;
+            return;
+        }
+    }
+}
+
+// Threads pinned one per CPU (thread t on CPU t modulo the CPUs online), all
+// in one directory; the line names the CPUs that ran them.
+int fstest_run(char** a, const char* what, void (*body)(void*), uint32_t bytes) {
+    unsigned long long threads, count;
+    if (!shell::parse_u64(a[1], threads) || !shell::parse_u64(a[2], count) || threads == 0 ||
+        threads > 16 || count > 100000)
         return shell::kUsage;
     Job jobs[16];
     Thread* workers[16];
     unsigned started = 0;
     for (unsigned i = 0; i < threads; ++i) {
-        jobs[i] = {a[0], i, static_cast<unsigned>(files), static_cast<uint32_t>(bytes), 0};
-        workers[i] = Thread::create({.name = "fstest", .priority = Thread::current()->priority()},
-                                    job_thread, &jobs[i], 16384);
+        jobs[i] = {a[0], i, static_cast<unsigned>(count), bytes, 0, 0};
+        workers[i] = Thread::create({.name = "fstest",
+                                     .priority = Thread::current()->priority(),
+                                     .affinity = cpu_mask(i % smp::cpu_count())},
+                                    body, &jobs[i], 16384);
         if (!workers[i]) break;
         ++started;
     }
     unsigned errors = started == threads ? 0 : 1;
+    CpuMask cpus = 0;
     for (unsigned i = 0; i < started; ++i) {
         workers[i]->join();
         errors += jobs[i].errors;
+        cpus |= jobs[i].cpus;
     }
-    printk("fstest: %s%u threads x %llu files of %llu bytes, %u errors\n",
-           shell::interrupted() ? "interrupted: " : "", started, files, bytes, errors);
+    printk("fstest: %s%u threads x %llu %s", shell::interrupted() ? "interrupted: " : "", started,
+           count, what);
+    if (body == job_thread) printk(" of %llu bytes", static_cast<unsigned long long>(bytes));
+    printk(", %u errors, cpus 0x%x\n", errors, static_cast<unsigned>(cpus));
     if (shell::interrupted()) return shell::kInterrupted;
     return errors ? 1 : 0;
+}
+
+int fstest_threads(char** a) {
+    unsigned long long bytes;
+    if (!shell::parse_u64(a[3], bytes) || bytes > (64u << 20)) return shell::kUsage;
+    return fstest_run(a, "files", job_thread, static_cast<uint32_t>(bytes));
 }
 
 // Files written and fsync'ed one after another, each announced once it is
@@ -448,6 +510,8 @@ int fstest_stream(char** a) {
 int cmd_fstest(int argc, char** argv) {
     if (argc == 6 && !strcmp(argv[1], "threads")) return fstest_threads(argv + 2);
     if (argc == 5 && !strcmp(argv[1], "stream")) return fstest_stream(argv + 2);
+    if (argc == 5 && !strcmp(argv[1], "churn"))
+        return fstest_run(argv + 2, "rounds", churn_thread, 0);
     return shell::kUsage;
 }
 
@@ -469,7 +533,11 @@ SHELL_COMMAND(append, "<file> <text>...", "add a line of text to a file (created
               cmd_append);
 SHELL_COMMAND(crc32, "<file>|<dir>",
               "CRC-32 (zlib's) and size of a file (of each file in a directory)", cmd_crc32);
-SHELL_COMMAND(fstest, "threads <dir> <threads> <files> <bytes> | stream <dir> <files> <bytes>",
-              "file-system workloads: threads writing and verifying, fsync'ed stream", cmd_fstest);
+SHELL_COMMAND(fstest,
+              "threads <dir> <threads> <files> <bytes> | churn <dir> <threads> <rounds> | "
+              "stream <dir> <files> <bytes>",
+              "file-system workloads: threads writing and verifying, threads creating, appending, "
+              "renaming and deleting in one directory, fsync'ed stream",
+              cmd_fstest);
 
 }  // namespace rtos::fs

@@ -221,6 +221,8 @@ int cmd_hang(int argc, char** argv) {
         }
     }
     printk("hang: interrupts masked, spinning forever\n");
+    // This CPU only, on purpose (an IrqLock, not a spinlock): it is the one
+    // that must stop; nothing is shared with the other CPUs.
     IrqLock lock;
     for (;;) {
     }

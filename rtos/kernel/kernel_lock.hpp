@@ -36,7 +36,11 @@ extern SpinLock kernel_spinlock;
 /// Sends the IPIs this CPU deferred while it held the lock.
 [[gnu::noinline, gnu::cold]] void send_deferred_ipis();
 /// Takes / drops the kernel lock; interrupts masked.
-inline void lock_kernel() { kernel_spinlock.lock(); }
+// lock_always(): not counted as a SpinLock this CPU holds (rtos/spinlock.hpp),
+// since the kernel lock passes from thread to thread across a switch.
+inline void lock_kernel() {
+    if (smp::active()) kernel_spinlock.lock_always();
+}
 inline void unlock_kernel() {
     if (smp::active()) {
         kernel_spinlock.unlock_always();

@@ -492,6 +492,20 @@ bool scheduler_locked() {
     IrqLock lock;
     return is_started && sched_lock_depth() > 0;
 }
+}  // namespace rtos::kernel
+
+// The last SpinLock this CPU held is dropped and a thread woken meanwhile
+// may outrank the running one: pick again (as scheduler_unlock()).
+void rtos::smp::switch_held_back() {
+    using namespace kernel;
+    KernelLock lock;
+    if (sched_lock_depth() != 0 || !switch_deferred()) return;
+    switch_deferred() = false;
+    arch::this_cpu().switch_pending = 1;
+    reschedule();
+}
+
+namespace rtos::kernel {
 #else
 void defer_switches_begin() { ++sched_lock_depth(); }
 void defer_switches_end() {
@@ -903,8 +917,11 @@ extern "C" void rtos_kernel_preempt() {
     lock_kernel();
     auto& cpu = arch::this_cpu();
     Thread* cur = current();
-    // The lock holds the running thread; scheduler_unlock() reschedules.
+    // A scheduler lock or a SpinLock holds the running thread: the switch
+    // is held back, not forgotten, and made when the CPU's last one is
+    // dropped (scheduler_unlock(), smp::switch_held_back()).
     if (sched_lock_depth() > 0 && cur->run_state == ThreadState::ready) {
+        switch_deferred() = true;
         unlock_kernel();
         return;
     }

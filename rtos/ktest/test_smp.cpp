@@ -281,6 +281,106 @@ KTEST(smp_priority_inheritance_across_cpus) {
     KT_EXPECT(m.owner() == nullptr);
 }
 
+// A thread woken on a CPU that holds a SpinLock (a give in thread context
+// under a driver's lock) gets that CPU once the lock is dropped, never
+// inside the critical section, where the lock would stay held by a thread
+// that does not run (rtos/spinlock.hpp).
+KTEST(smp_woken_thread_waits_for_the_spinlock_to_drop) {
+    if (!smp::active()) return;  // one CPU: no lock to hold, the switch is at once
+    static SpinLock lock;
+    Semaphore wake{0};
+    static volatile bool holding, ran_inside, ran;
+    holding = ran_inside = ran = false;
+    const CpuMask there = cpu_mask(nth_cpu(1));
+    // Higher and on the same CPU: it runs first and waits on `wake`.
+    kt::Worker waiter({"waiter", kt::prio(-2), 0, 8192, there}, [&] {
+        KT_EXPECT_EQ(wake.take(Timeout::ticks(kt::join_limit())), Status::ok);
+        ran_inside = holding;
+        ran = true;
+    });
+    static volatile bool ran_at_drop;
+    ran_at_drop = false;
+    kt::Worker holder({"holder", kt::prio(-1), 0, 8192, there}, [&] {
+        {
+            SpinLockGuard g(lock);
+            holding = true;
+            wake.give();  // the waiter outranks this thread on this CPU
+            for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+            }
+            holding = false;
+        }
+        ran_at_drop = ran;  // the switch came with the drop, not a tick later
+    });
+    holder.join();
+    waiter.join();
+    KT_EXPECT(ran);
+    KT_EXPECT(!ran_inside);
+    KT_EXPECT(ran_at_drop);
+}
+
+// The other reasons to switch that reach a CPU holding a SpinLock are held
+// back the same way, and honoured when it drops the lock: a priority raise
+// and an affinity change. (Another CPU's IPI is not here: it stays pending
+// while the holder masks interrupts, and a holder spinning masked until it
+// arrives starves that CPU's vCPU under -icount, docs/smp.md.)
+KTEST(smp_switches_held_back_by_a_spinlock_happen_at_the_drop) {
+    if (cpus() < 2) return;
+    static SpinLock lock;
+    static volatile bool holding, ran_inside, ran, ran_at_drop;
+    const unsigned cpu = nth_cpu(1), other = nth_cpu(2);  // different (with two: 1, 0)
+    const CpuMask here = cpu_mask(cpu);
+    auto hold_a_while = [] {
+        for (volatile unsigned i = 0; i < 1000; i = i + 1) {
+        }
+    };
+
+    // Raised above the holder by the holder, under the lock.
+    {
+        Semaphore start{0};
+        holding = ran_inside = ran = ran_at_drop = false;
+        kt::Worker waiter({"waiter", kt::prio(+1), 0, 8192, here}, [&] {
+            KT_EXPECT_EQ(start.take(Timeout::ticks(kt::join_limit())), Status::ok);
+            ran_inside = holding;
+            ran = true;
+        });
+        kt::Worker holder({"holder", kt::prio(-1), 0, 8192, here}, [&] {
+            start.give();  // ready, below this thread: it waits
+            {
+                SpinLockGuard g(lock);
+                holding = true;
+                waiter->set_priority(kt::prio(-2));
+                hold_a_while();
+                holding = false;
+            }
+            ran_at_drop = ran;
+        });
+        holder.join();
+        waiter.join();
+        KT_EXPECT(ran);
+        KT_EXPECT(!ran_inside);
+        KT_EXPECT(ran_at_drop);
+    }
+
+    // Moved off this CPU by its own affinity change, under the lock: it
+    // stays until the drop, and is on the other CPU right after.
+    {
+        static volatile unsigned inside, after;
+        inside = after = kMaxCpus;
+        kt::Worker mover({"mover", kt::prio(-1), 0, 8192, here}, [&] {
+            {
+                SpinLockGuard g(lock);
+                Thread::current()->set_affinity(cpu_mask(other));
+                hold_a_while();
+                inside = smp::cpu_id();
+            }
+            after = smp::cpu_id();
+        });
+        mover.join();
+        KT_EXPECT_EQ(inside, cpu);
+        KT_EXPECT_EQ(after, other);
+    }
+}
+
 // Sleeps and software timers on every CPU: a thread pinned to each sleeps
 // 1..5 ticks 40 times and runs one-shot timers: no sleep returns early, no
 // timer fires early, every one fires exactly once, and each thread wakes on

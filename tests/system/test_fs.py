@@ -7,8 +7,11 @@ file back byte for byte and fsck.fat -n finds each volume clean. One boot per
 (board, virtio mode) covers FAT12 (vda, whole disk), FAT16 in an MBR
 partition made by sfdisk (vdb1) and FAT32 (vdc, whole disk), and a disk-full
 run. Separate boots: power cuts (QEMU killed during fsync'ed writes; fsck.fat
--a repairs, every file synced before the cut is intact) and threads writing
-one directory on 4 CPUs.
+-a repairs, every file synced before the cut is intact) and, at -smp 4 on
+both boards, threads pinned one per CPU writing one directory, and threads
+creating, appending, renaming and deleting long-named files in one
+directory at once. The SMP boots run without -icount: the vCPUs run in
+parallel.
 
 More power cuts than the suite's 5 per board:
   FS_POWER_CUTS=100 python3 -m pytest tests/system/test_fs.py -k power_cut
@@ -273,33 +276,76 @@ def test_fs_power_cut(boot, tmp_path, bsp):
                 assert vol.read(f'c{c}/s{i}.bin') == pattern(i, size), (cut, c, i)
 
 
-@pytest.mark.parametrize('bsp', BSPS, ids=arch_name)
-def test_fs_threads_one_directory(boot, tmp_path, bsp):
-    """Threads writing and verifying their own files in one directory; the
-    host checks every file.
-    TODO(lead): boot both boards with the SMP option of tests/system/guest.py
-    (smp=4) once the SMP kernel lands. Until then aarch64 gets a plain
-    `-smp 4` (PSCI keeps the extra CPUs off, the threads share CPU 0) and
-    riscv64 one CPU: with several harts OpenSBI's boot-hart lottery may start
-    the kernel on a hart other than 0, whose PLIC context gets no console
-    interrupt (the shell then never sees input)."""
-    img = str(tmp_path / 'threads.img')
-    disk('mkfat', img, '40M', '--fat', '32')
-    extra = ('-smp', '4') if 'aarch64' in bsp else ()
-    g = boot(bsp, build(bsp), disks=[img], extra=extra)
-    g.run('mkdir /vda/shared')
-    threads, files, size = 4, 5, 30000
-    out = g.run(f'fstest threads /vda/shared {threads} {files} {size}', timeout=180)
-    assert f'fstest: {threads} threads x {files} files of {size} bytes, 0 errors' in out, out
+def boot_smp4(boot, bsp, img):
+    """A guest with 4 CPUs online at the prompt, img as vda."""
+    g = boot(bsp, build(bsp), disks=[img], smp=4, wait_prompt=False)
+    log = g.wait_prompt(timeout=90)
+    assert re.search(r'^smp: 4 cpus online', log, re.M), log
+    return g
+
+
+def power_off_and_fsck(g, img):
     assert g.run('sync').strip() == ''
     g.send('poweroff\r')
     assert g.wait_exit() == 0
     clean, report = fsck(img)
     assert clean, report
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch_name)
+def test_fs_threads_one_directory(boot, tmp_path, bsp):
+    """Threads pinned one per CPU (-smp 4) writing and verifying their own
+    files in one directory; every CPU took part; the host checks every
+    file."""
+    img = str(tmp_path / 'threads.img')
+    disk('mkfat', img, '40M', '--fat', '32')
+    g = boot_smp4(boot, bsp, img)
+    g.run('mkdir /vda/shared')
+    threads, files, size = 4, 5, 30000
+    out = g.run(f'fstest threads /vda/shared {threads} {files} {size}', timeout=240)
+    assert (f'fstest: {threads} threads x {files} files of {size} bytes, 0 errors, '
+            'cpus 0xf') in out, out
+    power_off_and_fsck(g, img)
     vol = Volume(img, '/vda')
     for t in range(threads):
         for i in range(files):
             assert vol.read(f'shared/t{t}-{i}.bin') == pattern(t * 1000 + i, size), (t, i)
+
+
+CHURN_TMP = 'a rather long temporary name, several entries.tmp'
+CHURN_FINAL = 'renamed to its final and even longer name, with spaces.bin'
+
+
+@pytest.mark.parametrize('bsp', BSPS, ids=arch_name)
+def test_fs_churn_one_directory(boot, tmp_path, bsp):
+    """Threads pinned one per CPU (-smp 4) creating, appending to, renaming
+    and deleting long-named files in one directory at once (fstest churn):
+    directory-entry slots freed and taken again by other threads, long-name
+    entries crossing sectors, the directory growing by clusters. The host
+    finds exactly the files that must remain (none of the temporary names),
+    each byte for byte, and fsck.fat -n finds the volume clean."""
+    img = str(tmp_path / 'churn.img')
+    disk('mkfat', img, '40M', '--fat', '32')
+    g = boot_smp4(boot, bsp, img)
+    g.run('mkdir /vda/churn')
+    threads, rounds = 4, 24
+    out = g.run(f'fstest churn /vda/churn {threads} {rounds}', timeout=240)
+    assert f'fstest: {threads} threads x {rounds} rounds, 0 errors, cpus 0xf' in out, out
+    power_off_and_fsck(g, img)
+    want = {}
+    for t in range(threads):
+        for r in range(rounds):
+            if r % 3 == 1 and r + 1 < rounds:
+                continue  # deleted in round r + 1
+            want[f't{t} r{r} {CHURN_FINAL}'] = (pattern(t * 1000 + r, 700 + 37 * r)
+                                               + pattern(t * 1000 + r + 500, 300 + 11 * t))
+    r = mtools('mdir', '-b', '-i', img, '::churn')
+    listed = sorted(os.path.basename(line.rstrip('/'))
+                    for line in r.stdout.decode().splitlines() if line.strip())
+    assert listed == sorted(want), sorted(set(listed) ^ set(want))
+    vol = Volume(img, '/vda')
+    for name, data in want.items():
+        assert vol.read(f'churn/{name}') == data, name
 
 
 @pytest.mark.parametrize('bsp', BSPS, ids=arch_name)

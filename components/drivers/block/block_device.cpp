@@ -2,6 +2,7 @@
 
 #include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
+#include <rtos/thread.hpp>
 
 namespace rtos::block {
 namespace {
@@ -38,7 +39,7 @@ Status BlockDevice::submit(std::span<BlockRequest* const> requests) {
     Status first = Status::ok;
     bool any = false;
     for (BlockRequest* r : requests) {
-        r->done_ = false;
+        r->done_ = BlockRequest::kPending;
         Status s = check(*r);
         // Nothing to make durable without a write cache: done at once.
         if (s == Status::ok && r->op == BlockRequest::Op::flush && !info_.flush) {
@@ -62,7 +63,19 @@ Status BlockDevice::wait(BlockRequest& r) {
     // always goes to the driver, which ends the polling.
     if (r.done() && !r.polling) r.completed.take(Timeout::none());
     else do_wait(r);
+    settle(r);
     return r.status;
+}
+
+// With several CPUs a waiter may see done() while the interrupt handler
+// that completed the request, on another CPU, is still giving its
+// semaphore: the request (often on the waiter's stack) must outlive that.
+// A few instructions, unless the completer is a thread this one preempted
+// (a give under a spinlock switches at once: docs/smp.md): then sleep.
+void BlockDevice::settle(const BlockRequest& r) {
+    for (unsigned spins = 0; __atomic_load_n(&r.done_, __ATOMIC_ACQUIRE) == BlockRequest::kDone;
+         ++spins)
+        if (spins >= 1000) Thread::sleep(1);
 }
 
 // The blocking calls: one request on the caller's stack, checked here once,
@@ -80,6 +93,7 @@ Status BlockDevice::run(BlockRequest::Op op, uint64_t lba, uint32_t count, void*
     do_submit_one(r);
     // Done already: the token its completion left dies with r, no take.
     if (!r.done()) do_wait(r);
+    settle(r);
     return r.status;
 }
 

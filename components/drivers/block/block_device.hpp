@@ -45,10 +45,15 @@ struct BlockRequest {
     /// unsupported, out_of_range, invalid, timeout.
     Status status = Status::ok;
     // Acquire: what the completing CPU wrote (status, the data) is seen.
-    bool done() const { return __atomic_load_n(&done_, __ATOMIC_ACQUIRE); }
+    bool done() const { return __atomic_load_n(&done_, __ATOMIC_ACQUIRE) != kPending; }
 
     // Bookkeeping of the block layer and the driver.
-    bool done_ = false;  // atomic once submitted (done(), complete())
+    // Atomic once submitted (done(), complete()). kDone: the status is
+    // written, but the completer (an interrupt on another CPU) may still be
+    // giving `completed`; kSettled: it no longer touches the request, which
+    // its waiter may then free (BlockDevice::settle()).
+    static constexpr uint8_t kPending = 0, kDone = 1, kSettled = 2;
+    uint8_t done_ = kPending;
     /// Driver: polled for (the device's interrupt held off) until wait()
     /// hands it to the driver, also once done.
     bool polling = false;
@@ -136,10 +141,17 @@ protected:
     /// Marks a request done with `s` and delivers its completion.
     static void complete(BlockRequest& r, Status s) {
         r.status = s;
-        __atomic_store_n(&r.done_, true, __ATOMIC_RELEASE);  // after status (done())
-        if (r.on_done) r.on_done(r);
-        else r.completed.give_from_isr();  // the waiter may free r from here on
+        if (r.on_done) {
+            __atomic_store_n(&r.done_, BlockRequest::kSettled, __ATOMIC_RELEASE);  // after status
+            return r.on_done(r);
+        }
+        __atomic_store_n(&r.done_, BlockRequest::kDone, __ATOMIC_RELEASE);  // after status (done())
+        r.completed.give_from_isr();
+        // From here on the waiter may free r (settle()).
+        __atomic_store_n(&r.done_, BlockRequest::kSettled, __ATOMIC_RELEASE);
     }
+    /// Waits until the completion of a done request no longer touches it.
+    static void settle(const BlockRequest& r);
 
     char name_[16] = "blk?";
     Info info_{};

@@ -36,7 +36,11 @@ int cmd_virtio(int argc, char** argv) {
                                      get(live.used), get(live.inflight_max)};
             const std::uint32_t cpus = d->irq_cpus(i);
             if (reset) {
-                rtos::IrqLock lock;  // this CPU's handlers: not halfway through a count
+                // An IrqLock, not a spinlock: the counters' lock is their
+                // driver's, which this command cannot name. Masking keeps
+                // this CPU's handlers from being halfway through a count;
+                // another CPU's increment may be lost, as said above.
+                rtos::IrqLock lock;
                 q.reset_stats();
                 d->reset_irq_cpus(i);
             }

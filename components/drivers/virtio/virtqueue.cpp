@@ -143,8 +143,7 @@ Error Virtqueue::arm() {
     } else {
         avail_idx_ = 0;
         watch_ = &used_->idx;
-        watch_mask_ = 0xffff;
-        watch_idle_ = 0;  // the split ring's last_used_idx
+        watching_ = {0xffff, 0};  // idle: the split ring's last_used_idx
         e = transport_->setup_queue(index_, size_, phys(desc_), phys(avail_), phys(used_));
     }
     if (e != Error::ok)
@@ -160,6 +159,7 @@ Error Virtqueue::rearm() {
 }
 
 void Virtqueue::free_memory() {
+    watch_ = &kWatchQuiet;  // not the rings about to be freed
     watch_nothing();
     hal::dma_free(memory_);
     hal::dma_free(slots_);
@@ -274,7 +274,7 @@ Result<Completion> Virtqueue::break_queue() {
 
 Result<Completion> Virtqueue::take_used() {
     if (broken_) return {Error::broken, {nullptr, 0}};
-    std::uint16_t& last_used = watch_idle_;  // see watch_
+    std::uint16_t& last_used = watching_.idle;  // see watch_
     const std::uint16_t used_idx = read_once(&used_->idx);
     if (used_idx == last_used) return {Error::empty, {nullptr, 0}};
     // 2.7.14: entries are valid once idx covers them.
@@ -326,7 +326,7 @@ std::uint16_t Virtqueue::next_used_event() const {
     // used_event is the index of the used entry that triggers the interrupt:
     // never beyond the last request in flight, or it would never come.
     const std::uint16_t ahead = batch_interrupts_ ? static_cast<std::uint16_t>(in_flight_ / 2) : 0;
-    return static_cast<std::uint16_t>(watch_idle_ + (ahead ? ahead - 1 : 0));
+    return static_cast<std::uint16_t>(watching_.idle + (ahead ? ahead - 1 : 0));
 }
 
 // inline: part of every take_used().

@@ -8,9 +8,10 @@
 // word. Driver-side bookkeeping (free list, chain links, tokens) lives in
 // private memory the device never sees.
 //
-// Not thread-safe: a driver serialises calls on one queue (e.g. with an
-// IrqLock when its interrupt callback also pops). add_buffer(), kick() and
-// pop_used() do not allocate and may run in interrupt context.
+// Not thread-safe: a driver serialises calls on one queue (with a
+// SpinLock when its interrupt callback also pops: docs/smp.md).
+// add_buffer(), kick() and pop_used() do not allocate and may run in
+// interrupt context.
 #pragma once
 
 #include <cstddef>
@@ -133,9 +134,7 @@ public:
     /// True when pop_used() has something to return (or an error to report).
     /// Inline: every interrupt asks it of every queue. One device-written
     /// word, whatever the layout (see watch_).
-    bool has_used() const {
-        return (*static_cast<const volatile std::uint16_t*>(watch_) & watch_mask_) != watch_idle_;
-    }
+    bool has_used() const { return (watched() & watching_.mask) != watching_.idle; }
 
     /// Used buffer notifications (interrupts) off / on (2.7.7). With EVENT_IDX
     /// "off" puts used_event half the index space ahead of the next entry
@@ -209,22 +208,20 @@ private:
     std::uint16_t next_used_event() const;
     // Interrupts off with EVENT_IDX: an entry the device reaches only after
     // 2^15 more completions (QEMU then signals once; the index wraps).
-    // (Split only: watch_idle_ is its last used index, see watch_.)
+    // (Split only: watching_.idle is its last used index, see watch_.)
     std::uint16_t far_used_event() const {
-        return static_cast<std::uint16_t>(watch_idle_ + 0x8000);
+        return static_cast<std::uint16_t>(watching_.idle + 0x8000);
     }
     Result<Completion> break_queue();
     void free_memory();
-    // has_used() on a queue without rings or nothing to watch (false), or
-    // on a broken one (true).
-    void watch_nothing() {
-        watch_ = &kWatchQuiet;  // 0 under any mask
-        watch_idle_ = 0;
-    }
+    // has_used() with nothing to watch (false: any word is 0 under mask 0;
+    // watch_ stays on a readable word), or on a broken queue (true).
+    void watch_nothing() { watching_ = {0, 0}; }
     void watch_broken() {
-        watch_ = &kWatchBroken;  // not 0 under any mask
-        watch_idle_ = 0;
+        watch_ = &kWatchBroken;  // not 0 under mask 0xffff
+        watching_ = {0xffff, 0};
     }
+    std::uint16_t watched() const { return *static_cast<const volatile std::uint16_t*>(watch_); }
     Error arm();
 
     // The packed ring (virtqueue_packed.cpp); called where packed_ is set.
@@ -232,7 +229,7 @@ private:
     Result<std::uint16_t> add_packed(std::span<const OutSegment> out, std::span<const InSegment> in,
                                      void* token);
     bool kick_packed();
-    Result<Completion> take_used_packed();
+    Result<Completion> take_used_packed();  // pop_used() once has_used()
     void set_interrupts_packed(bool on);
     std::uint16_t next_used_event_packed() const;
     void free_id(std::uint16_t id);
@@ -275,16 +272,22 @@ private:
     Slot* slots_ = nullptr;
     VirtqDesc* indirect_pool_ = nullptr;  // size_ * kIndirectMax, or nullptr
 
-    // has_used() is (*watch_ & watch_mask_) != watch_idle_: split, used->idx
-    // against the index read up to (mask 0xffff; watch_idle_ is the
-    // split ring's last_used_idx); packed, the flags of the next used
-    // descriptor against those of the driver's own available one (mask
-    // AVAIL|USED), or a constant word while nothing is in flight; a broken
-    // queue watches a word that always differs. No branch on the layout in
-    // the hottest call.
+    // has_used() is (*watch_ & watching_.mask) != watching_.idle: split,
+    // used->idx against the index read up to (mask 0xffff; idle is the
+    // split ring's last_used_idx); packed, the flags of the descriptor at
+    // next_used_ against those of the driver's own available one (mask
+    // AVAIL|USED), masked to nothing while nothing is in flight (what the
+    // last lap left there is not looked at); a queue without rings
+    // watches kWatchQuiet under mask 0, a broken one a word that always
+    // differs. No branch on the layout in the hottest call. The pair is
+    // one 4-byte value, so that switching it is one store (packed: twice
+    // per request at queue depth 1, from watch_next_).
+    struct alignas(4) Watch {
+        std::uint16_t mask;
+        std::uint16_t idle;
+    };
     const std::uint16_t* watch_ = &kWatchQuiet;
-    std::uint16_t watch_mask_ = 0xffff;
-    std::uint16_t watch_idle_ = 0;
+    Watch watching_{0xffff, 0};
 
     VirtqDesc* desc_ = nullptr;
     VirtqAvail* avail_ = nullptr;
@@ -327,6 +330,7 @@ private:
     std::uint16_t next_used_ = 0;
     std::uint16_t avail_marks_ = 0;
     std::uint16_t used_marks_ = 0;
+    Watch watch_next_{0, 0};  // watching_ while requests are in flight (follows used_marks_)
 };
 
 }  // namespace virtio

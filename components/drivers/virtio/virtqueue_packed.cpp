@@ -41,13 +41,22 @@ std::uint64_t phys(const void* p) { return hal::virt_to_phys(p); }
 // available has them different: the used marks with USED flipped.
 constexpr std::uint16_t kMarks = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 
+// A PvirtqEventSuppress read as one 32-bit word: desc in the low half,
+// flags in the high half (2.8.14, little-endian like every VirtIO 1.x
+// structure and both our targets).
+using EventWord = std::uint32_t __attribute__((may_alias));
+static_assert(sizeof(PvirtqEventSuppress) == sizeof(EventWord) &&
+              offsetof(PvirtqEventSuppress, flags) == 2 &&
+              __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+
 }  // namespace
 
 Error Virtqueue::arm_packed() {
     next_avail_ = next_used_ = 0;
     avail_marks_ = VIRTQ_DESC_F_AVAIL;  // 2.8.1: both wrap counters start at 1
     used_marks_ = kMarks;
-    watch_mask_ = kMarks;
+    watch_next_ = {kMarks, VIRTQ_DESC_F_AVAIL};  // our available marks in the lap of 1
+    watch_ = &ring_[0].flags;
     watch_nothing();  // nothing in flight
     // 2.8.10: interrupts on; with EVENT_IDX at the first used descriptor.
     write_once(&driver_event_->desc, pvirtq_off_wrap(0, true));
@@ -61,11 +70,12 @@ Error Virtqueue::arm_packed() {
 // end if they are of one size (the split ring's half of them; never beyond
 // the last of them, or the interrupt would never come). Only this file uses it.
 inline std::uint16_t Virtqueue::next_used_event_packed() const {
-    std::uint32_t pos = next_used_;
-    if (batch_interrupts_ && in_flight_ >= 2) {
-        const std::uint32_t descs = size_ - num_free_;
-        pos += (in_flight_ / 2u) * descs / in_flight_ - 1;
-    }
+    // The wrap bit of off_wrap is where USED is in the used marks (bit 15).
+    static_assert(VIRTQ_DESC_F_USED == 1u << RING_EVENT_WRAP_SHIFT);
+    const auto next = static_cast<std::uint16_t>(next_used_ | (used_marks_ & VIRTQ_DESC_F_USED));
+    if (in_flight_ < 2 || !batch_interrupts_) return next;
+    const std::uint32_t descs = size_ - num_free_;
+    std::uint32_t pos = next_used_ + (in_flight_ / 2u) * descs / in_flight_ - 1;
     bool wrap = used_marks_ != 0;
     if (pos >= size_) {
         pos -= size_;
@@ -137,14 +147,13 @@ Result<std::uint16_t> Virtqueue::add_packed(std::span<const OutSegment> out,
     s.writable = writable;
     s.count = needed;
     s.in_flight = true;
-    if (in_flight_++ == 0) {
-        // Watch the next used descriptor: ours, about to be made available.
-        watch_ = &ring_[next_used_].flags;
-        watch_idle_ = used_marks_ ^ VIRTQ_DESC_F_USED;
-    }
+    // Watch the next used descriptor (watch_ is on it): ours, about to be
+    // made available.
+    if (in_flight_++ == 0) watching_ = watch_next_;
     if (in_flight_ > stats_.inflight_max) stats_.inflight_max = in_flight_;
 
-    // 2.8.21.1: the list, a barrier, then the head's flags that publish it.
+    // 2.8.21.1: the list, a barrier, then the head's flags that publish it
+    // (store-store: dmb ishst on aarch64, as Linux's virtio_wmb()).
     barrier::write();
     write_once(&ring_[head].flags, head_flags);
     num_added_ = static_cast<std::uint16_t>(num_added_ + needed);
@@ -159,28 +168,36 @@ bool Virtqueue::kick_packed() {
     // the split ring's kick()).
     if (in_flight_ >= 4 && batch_interrupts_ && event_idx_ && interrupts_on_)
         write_once(&driver_event_->desc, next_used_event_packed());
-    // 2.8.21.3.1: the flags we published before the device's event word.
+    // 2.8.21.3.1: the flags we published before the device's event word
+    // (a store then a load: only a full barrier orders those, dmb ish on
+    // aarch64, as Linux's virtio_mb()).
     barrier::full();
     const auto old_pos = static_cast<std::uint16_t>(next_avail_ - num_added_);
     num_added_ = 0;
+    // The device's structure in one read (as Linux's snapshot in
+    // virtqueue_kick_prepare_packed()): a desc and flags the device wrote
+    // together.
+    const std::uint32_t event = read_once(reinterpret_cast<const EventWord*>(device_event_));
+    const auto flags = static_cast<std::uint16_t>(event >> 16);
     // DESC is only for EVENT_IDX; a device that uses it anyway is taken at
     // its word (at worst it misses a notification it asked not to get).
-    const std::uint16_t flags = read_once(&device_event_->flags);
     bool needed = flags != RING_EVENT_FLAGS_DISABLE;  // ENABLE, or nonsense
     if (flags == RING_EVENT_FLAGS_DESC)
-        needed = pvirtq_need_event(read_once(&device_event_->desc), size_,
+        needed = pvirtq_need_event(static_cast<std::uint16_t>(event), size_,
                                    (avail_marks_ & VIRTQ_DESC_F_AVAIL) != 0, next_avail_, old_pos);
     return notify(needed);
 }
 
-// pop_used() once has_used(): broken, or the descriptor at next_used_ is
-// not the one we made available there.
+// pop_used() once has_used(): broken, or the descriptor at next_used_ (at
+// watch_; its flags read once here, whatever has_used() saw) is not the one
+// we made available there.
 Result<Completion> Virtqueue::take_used_packed() {
     if (broken_) return {Error::broken, {nullptr, 0}};
-    PvirtqDesc& d = ring_[next_used_];
-    const std::uint16_t marks = read_once(&d.flags) & kMarks;
-    if (marks == watch_idle_) return {Error::empty, {nullptr, 0}};
+    const std::uint16_t marks = watched() & kMarks;
     if (marks != used_marks_) {
+        // Still ours (the device changed it back since has_used()), or not
+        // a descriptor of this lap.
+        if (marks == watching_.idle) return {Error::empty, {nullptr, 0}};
         rtos::printk(
             "%s: queue %u broken: descriptor %u has AVAIL %u USED %u, ring wrap counter "
             "%u\n",
@@ -188,8 +205,10 @@ Result<Completion> Virtqueue::take_used_packed() {
             (marks & VIRTQ_DESC_F_USED) != 0, used_marks_ != 0);
         return break_queue();
     }
-    // 2.8.22: the rest of the used descriptor once its flags say it is used.
+    // 2.8.22: the rest of the used descriptor once its flags say it is used
+    // (a load-load order: dmb ishld on aarch64, as Linux's virtio_rmb()).
     barrier::read();
+    const PvirtqDesc& d = ring_[next_used_];
     const std::uint16_t id = read_once(&d.id);
     const std::uint32_t len = read_once(&d.len);  // also without WRITE: QEMU sets none
     if (id >= size_) {
@@ -214,23 +233,18 @@ Result<Completion> Virtqueue::take_used_packed() {
     if (next_used_ >= size_) {
         next_used_ = static_cast<std::uint16_t>(next_used_ - size_);
         used_marks_ ^= kMarks;
+        watch_next_.idle ^= kMarks;  // our available marks flip with the lap
     }
     void* token = s.token;
     free_id(id);
-    if (in_flight_ == 0) {
-        watch_nothing();
-    } else {
-        watch_ = &ring_[next_used_].flags;
-        watch_idle_ = used_marks_ ^ VIRTQ_DESC_F_USED;
-    }
+    watch_ = &ring_[next_used_].flags;
+    watching_ = in_flight_ == 0 ? Watch{0, 0} : watch_next_;
     ++stats_.used;
     if (event_idx_ && interrupts_on_) {
         // Interrupt us at the next used descriptor (or, batching, the next
-        // half of those in flight).
-        write_once(&driver_event_->desc, batch_interrupts_
-                                             ? next_used_event_packed()
-                                             : static_cast<std::uint16_t>(
-                                                   next_used_ | (used_marks_ & VIRTQ_DESC_F_USED)));
+        // half of those in flight); visible before our next look at the
+        // ring (a store then a load: full barrier, Linux's virtio_store_mb()).
+        write_once(&driver_event_->desc, next_used_event_packed());
         barrier::full();
     }
     return {Error::ok, {token, len}};

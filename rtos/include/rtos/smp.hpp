@@ -78,6 +78,9 @@ inline unsigned cpu_id() {
 }
 /// CPUs online (1 before the others are started, and with SMP off).
 unsigned cpu_count();
+/// The switch this CPU held back while it held SpinLocks, now that it holds
+/// none (rtos/spinlock.hpp; the kernel's scheduler). Interrupts masked.
+void switch_held_back();
 /// The CPUs online, as a mask.
 CpuMask online_mask();
 /// Hardware id of logical CPU `cpu` (riscv64: hart id; aarch64: MPIDR_EL1

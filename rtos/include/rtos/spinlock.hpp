@@ -19,6 +19,15 @@
 // interrupts masked on this CPU (the guard does), or an interrupt handler
 // that wants it on the same CPU would spin forever. Not recursive.
 //
+// A CPU holding a SpinLock does not switch threads: a switch asked of it
+// meanwhile (a thread woken or raised here by Semaphore::give in thread
+// context, a priority or affinity change, another CPU's IPI or the tick, both
+// taken once interrupts are on again) is made when the last SpinLock the CPU
+// holds is dropped, never while the lock is held by a thread that would then
+// not run (the others would spin on it with interrupts masked). A SpinLock
+// counts in the CPU's scheduler-lock depth for that; blocking while holding
+// one panics, as under a SchedulerLock.
+//
 // While only one CPU runs (booted with -smp 1, and before the others are
 // started: smp::active(), rtos/smp.hpp) the lock itself is skipped: masking interrupts is then all
 // the exclusion there is to have. With CONFIG_RTOS_SMP=n it is always skipped and SpinLockGuard is
@@ -31,7 +40,7 @@
 //      drivers, input, network device list, irq attach, GIC ITS / v2m),
 //      never two of them at once unless named here
 //   2. the kernel lock (rtos/kernel/kernel_lock.hpp: scheduler, every
-//      kernel object, software timers): interrupt handlers call kernel services
+//      kernel object, software timers): drivers call kernel services
 //      (Semaphore::give...) while holding their own lock
 //   3. the heap lock and the console locks (printk output, console input):
 //      leaves, nothing is taken inside them (console drivers' putc write
@@ -61,18 +70,27 @@ public:
 
     /// Takes the lock; interrupts must be masked on this CPU.
     void lock() {
-        if (smp::active()) lock_always();
+        if (smp::active()) {
+            lock_always();
+            hold_cpu();
+        }
     }
     void unlock() {
-        if (smp::active()) unlock_always();
+        if (smp::active()) {
+            unlock_always();
+            release_cpu();
+        }
     }
     /// True when it took the lock.
     bool try_lock() {
         if (!smp::active()) return true;
         uint32_t owner = __atomic_load_n(&owner_, __ATOMIC_RELAXED);
         uint32_t expected = owner;
-        return __atomic_compare_exchange_n(&next_, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
-                                           __ATOMIC_RELAXED);
+        if (!__atomic_compare_exchange_n(&next_, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
+                                         __ATOMIC_RELAXED))
+            return false;
+        hold_cpu();
+        return true;
     }
     /// Held by some CPU (a snapshot, for assertions).
     bool is_locked() const {
@@ -112,6 +130,15 @@ public:
     }
 
 private:
+    // This CPU keeps its thread while it holds a SpinLock (the top of this
+    // file); the kernel lock, handed from thread to thread across a switch,
+    // takes lock_always() and is not counted.
+    static void hold_cpu() { ++arch::this_cpu().sched_lock_depth; }
+    static void release_cpu() {
+        arch::CpuLocal& cpu = arch::this_cpu();
+        if (--cpu.sched_lock_depth == 0 && cpu.switch_deferred) smp::switch_held_back();
+    }
+
     uint32_t next_ = 0;
     uint32_t owner_ = 0;
 };

@@ -15,16 +15,22 @@
 //
 // The device is untrusted: control messages are length-checked, port ids
 // bounded, names copied up to the used length and terminated here.
+//
+// Locks (docs/smp.md): each device's `lock_`, a spinlock, guards its queues
+// and every port's state between threads and the interrupt handlers, which
+// may run on other CPUs at the same moment. Nothing is printed under it: a
+// broken device is reported, and its waiters woken, once it is dropped
+// (after_fail()); control messages are copied out and handled outside it.
 #include <new>
 
 #include <rtos/clock.hpp>
 #include <rtos/config.hpp>
 #include <rtos/console.hpp>
-#include <rtos/critical.hpp>
 #include <rtos/format.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 #include <rtos/thread.hpp>
 
@@ -96,11 +102,14 @@ unsigned index_of(void* token) {
     return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(token) - 1);
 }
 
+// Written by the probes (one at a time, before any port is opened), read
+// after: no lock.
 Console* devices[kMaxDevices];
 unsigned devices_found = 0;
 
 }  // namespace
 
+// Everything below but the semaphores and mutexes is under the owner's lock_.
 struct Port {
     Console* owner = nullptr;
     unsigned id = 0;
@@ -144,6 +153,20 @@ public:
     void close(Port& p);
 
     Port* port(unsigned id) { return id < nports_ ? &ports_[id] : nullptr; }
+    bool present(Port& p) {
+        SpinLockGuard guard(lock_);
+        return p.present;
+    }
+    bool named(Port& p, const char* name) {
+        SpinLockGuard guard(lock_);
+        return p.present && p.name[0] && !strcmp(p.name, name);
+    }
+    void info(unsigned id, unsigned device, PortInfo& out) {
+        SpinLockGuard guard(lock_);
+        const Port& p = ports_[id];
+        out = {device,      p.id,   p.name, p.present,  p.console, p.host_open,
+               p.users > 0, p.cols, p.rows, p.rx_bytes, p.tx_bytes};
+    }
     unsigned port_count() const { return nports_; }
     bool multiport() const { return multiport_; }
     unsigned index() const { return index_; }
@@ -156,19 +179,34 @@ private:
         static_cast<Console*>(ctx)->fail("the device needs a reset (DEVICE_NEEDS_RESET)");
     }
 
+    // The outcome of queueing a control message (send_control_locked).
+    enum class Sent { ok, full, not_sent };
+
     void receive(Port& p, Virtqueue& q);
     void reap_tx(Port& p, Virtqueue& q);
     void receive_control(Virtqueue& q);
     void handle_control(const std::uint8_t* msg, std::uint32_t len);
     void reap_control_tx();
-    bool send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value);
+    Sent send_control_locked(std::uint32_t id, std::uint16_t event, std::uint16_t value);
+    void send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value);
+    void report_sent(Sent s, std::uint32_t id, std::uint16_t event);
     void post_rx(Port& p, unsigned buffer);
     void post_control_rx(unsigned buffer);
     void read_size();
+    void stop(const char* why);
+    void after_fail();
     void fail(const char* why);
     void attach_system_console(Port& p);
 
     virtio::Device dev_;
+    // lock_: every queue, the ports' buffers, counts and flags, the control
+    // slots, broken_ and why_, between threads and the interrupt handlers
+    // on any CPUs. Level 1 of docs/smp.md's lock order (a driver lock): only
+    // the virtqueues' calls, a device reset, the kernel console's input
+    // (console::rx_from_isr) and gives from the interrupt handler inside it.
+    SpinLock lock_;
+    const char* why_ = nullptr;  // the device stopped: to be reported (after_fail())
+    bool control_busy_ = false;  // a context is handling control messages
     // 5.3.2: port 0's two queues, the control pair, two per further port.
     virtio::Device::QueueSlot queue_table_[2 + 2 * kMaxPorts];
     unsigned index_ = 0;
@@ -195,33 +233,63 @@ bool printable(char c) { return c >= 0x20 && c < 0x7f; }
 
 void Console::on_queue(void* ctx, Virtqueue& q) {
     auto* self = static_cast<Console*>(ctx);
-    if (self->broken_) return;
     const std::uint16_t i = q.index();
     if (i == kControlRx && self->multiport_) return self->receive_control(q);
-    if (i == kControlTx && self->multiport_) return self->reap_control_tx();
-    const unsigned port = i < 2 ? 0 : (i - 2) / 2;
-    if (port >= self->nports_) return;
-    if (i % 2 == 0) self->receive(self->ports_[port], q);
-    else self->reap_tx(self->ports_[port], q);
+    {
+        SpinLockGuard guard(self->lock_);
+        if (self->broken_) return;
+        if (i == kControlTx && self->multiport_) {
+            self->reap_control_tx();
+        } else {
+            const unsigned port = i < 2 ? 0 : (i - 2) / 2;
+            if (port >= self->nports_) return;
+            if (i % 2 == 0) self->receive(self->ports_[port], q);
+            else self->reap_tx(self->ports_[port], q);
+        }
+    }
+    self->after_fail();
 }
 
 void Console::on_config(void* ctx) { static_cast<Console*>(ctx)->read_size(); }
 
-// Stops the device (no more DMA into our buffers) and wakes every waiter.
-void Console::fail(const char* why) {
-    if (!broken_) printk("%s: %s; device stopped\n", dev_.name(), why);
+// lock_ held: stops the device (no more DMA into our buffers); the first
+// reason waits for after_fail().
+void Console::stop(const char* why) {
+    if (!broken_) why_ = why;
     broken_ = true;
     dev_.reset();
+}
+
+// lock_ dropped: once the device stopped, says why (once) and wakes every
+// waiter (they see broken_).
+void Console::after_fail() {
+    if (!broken_) return;
+    const char* why;
+    {
+        SpinLockGuard guard(lock_);
+        why = why_;
+        why_ = nullptr;
+    }
+    if (!why) return;
+    printk("%s: %s; device stopped\n", dev_.name(), why);
     for (unsigned i = 0; i < nports_; ++i) {
         ports_[i].rx_ready.give_from_isr();
         ports_[i].tx_slots.give_from_isr();
     }
 }
 
+void Console::fail(const char* why) {
+    {
+        SpinLockGuard guard(lock_);
+        stop(why);
+    }
+    after_fail();
+}
+
 void Console::post_rx(Port& p, unsigned buffer) {
     const InSegment in[] = {{p.rx_mem + std::size_t{buffer} * kBufSize, kBufSize}};
     if (!dev_.queue(rx_queue(p.id)).add_buffer({}, in, token_of(buffer)).ok())
-        fail("cannot return a receive buffer");
+        stop("cannot return a receive buffer");
 }
 
 void Console::receive(Port& p, Virtqueue& q) {
@@ -229,7 +297,7 @@ void Console::receive(Port& p, Virtqueue& q) {
     for (;;) {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) break;
-        if (!c.ok()) return fail("the device broke the receive ring");  // logged by the queue
+        if (!c.ok()) return stop("the device broke the receive ring");  // logged by the queue
         const unsigned b = index_of(c.value.token);
         if (p.system_console && c.value.len > 0) {
             // Shell input: the kernel console's own buffer takes it.
@@ -258,7 +326,7 @@ void Console::reap_tx(Port& p, Virtqueue& q) {
     for (;;) {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) return;
-        if (!c.ok()) return fail("the device broke the transmit ring");
+        if (!c.ok()) return stop("the device broke the transmit ring");
         p.tx_free[p.tx_free_count++] = static_cast<std::uint16_t>(index_of(c.value.token));
         p.tx_slots.give_from_isr();
     }
@@ -267,21 +335,42 @@ void Console::reap_tx(Port& p, Virtqueue& q) {
 void Console::post_control_rx(unsigned buffer) {
     const InSegment in[] = {{control_rx_ + std::size_t{buffer} * kCtrlBufSize, kCtrlBufSize}};
     if (!dev_.queue(kControlRx).add_buffer({}, in, token_of(buffer)).ok())
-        fail("cannot return a control buffer");
+        stop("cannot return a control buffer");
 }
 
+// Each message is copied out and its buffer returned under lock_, then
+// handled with the lock dropped (handling prints). One context at a time
+// (control_busy_), so messages are handled in the device's order.
 void Console::receive_control(Virtqueue& q) {
-    bool reposted = false;
-    while (!broken_) {
-        Result<Completion> c = q.pop_used();
-        if (c.error == Error::empty) break;
-        if (!c.ok()) return fail("the device broke the control ring");
-        const unsigned b = index_of(c.value.token);
-        handle_control(control_rx_ + std::size_t{b} * kCtrlBufSize, c.value.len);
-        post_control_rx(b);
-        reposted = true;
+    {
+        SpinLockGuard guard(lock_);
+        if (control_busy_ || broken_) return;
+        control_busy_ = true;
     }
-    if (reposted && !broken_) q.kick();
+    std::uint8_t msg[kCtrlBufSize];
+    for (;;) {
+        std::uint32_t len = 0;
+        {
+            SpinLockGuard guard(lock_);
+            Result<Completion> c = broken_ ? Result<Completion>{Error::empty, {}} : q.pop_used();
+            if (c.error == Error::empty) {
+                control_busy_ = false;
+                break;
+            }
+            if (!c.ok()) {
+                stop("the device broke the control ring");
+                control_busy_ = false;
+                break;
+            }
+            const unsigned b = index_of(c.value.token);
+            len = c.value.len < kCtrlBufSize ? c.value.len : kCtrlBufSize;
+            memcpy(msg, control_rx_ + std::size_t{b} * kCtrlBufSize, len);
+            post_control_rx(b);
+            if (!broken_) q.kick();
+        }
+        handle_control(msg, len);
+    }
+    after_fail();
 }
 
 void Console::reap_control_tx() {
@@ -289,31 +378,46 @@ void Console::reap_control_tx() {
     for (;;) {
         Result<Completion> c = q.pop_used();
         if (c.error == Error::empty) return;
-        if (!c.ok()) return fail("the device broke the control transmit ring");
+        if (!c.ok()) return stop("the device broke the control transmit ring");
         control_free_[control_free_count_++] = static_cast<std::uint16_t>(index_of(c.value.token));
     }
 }
 
-// Any context; interrupts masked by the caller or here.
-bool Console::send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value) {
-    IrqLock lock;
-    if (broken_ || !multiport_) return false;
+// lock_ held; the caller reports the outcome (report_sent()) once it is dropped.
+Console::Sent Console::send_control_locked(std::uint32_t id, std::uint16_t event,
+                                           std::uint16_t value) {
+    if (broken_ || !multiport_) return Sent::not_sent;
     reap_control_tx();
-    if (control_free_count_ == 0) {
-        printk("%s: control queue full, event %u for port %u dropped\n", dev_.name(), event, id);
-        return false;
-    }
+    if (control_free_count_ == 0) return Sent::full;
     const unsigned slot = control_free_[--control_free_count_];
     control_tx_[slot] = {id, event, value};
     const OutSegment out[] = {{&control_tx_[slot], sizeof(Control)}};
     if (!dev_.queue(kControlTx).add_buffer(out, {}, token_of(slot)).ok()) {
         control_free_[control_free_count_++] = static_cast<std::uint16_t>(slot);
-        return false;
+        return Sent::not_sent;
     }
     dev_.queue(kControlTx).kick();
-    return true;
+    return Sent::ok;
 }
 
+void Console::report_sent(Sent s, std::uint32_t id, std::uint16_t event) {
+    if (s == Sent::full)
+        printk("%s: control queue full, event %u for port %u dropped\n", dev_.name(), event, id);
+    after_fail();  // reap_control_tx() may have found the ring broken
+}
+
+// Any context, lock_ not held.
+void Console::send_control(std::uint32_t id, std::uint16_t event, std::uint16_t value) {
+    Sent s;
+    {
+        SpinLockGuard guard(lock_);
+        s = send_control_locked(id, event, value);
+    }
+    report_sent(s, id, event);
+}
+
+// lock_ not held: takes it for each change of the port's state, prints
+// with it dropped.
 void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
     if (len < sizeof(Control)) {
         printk("%s: control message of %u bytes ignored (at least %zu)\n", dev_.name(), len,
@@ -331,43 +435,71 @@ void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
         return;
     }
     Port& p = ports_[c.id];
-    if (c.event != VIRTIO_CONSOLE_PORT_ADD && !p.present) {
+    bool present;
+    {
+        SpinLockGuard guard(lock_);
+        present = p.present;
+    }
+    if (c.event != VIRTIO_CONSOLE_PORT_ADD && !present) {
         printk("%s: control event %u for port %u, which was never added; ignored\n", dev_.name(),
                c.event, c.id);
         return;
     }
     switch (c.event) {
-    case VIRTIO_CONSOLE_PORT_ADD:
-        if (p.present) {
+    case VIRTIO_CONSOLE_PORT_ADD: {
+        if (present) {
             printk("%s: port %u added twice; ignored\n", dev_.name(), c.id);
             return;
         }
-        p.present = true;
-        p.host_open = false;
-        send_control(c.id, VIRTIO_CONSOLE_PORT_READY, 1);
-        if (p.users > 0) send_control(c.id, VIRTIO_CONSOLE_PORT_OPEN, 1);  // re-added while open
+        Sent ready, reopen = Sent::ok;
+        {
+            SpinLockGuard guard(lock_);
+            p.present = true;
+            p.host_open = false;
+            ready = send_control_locked(c.id, VIRTIO_CONSOLE_PORT_READY, 1);
+            if (p.users > 0)  // re-added while open
+                reopen = send_control_locked(c.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+        }
+        report_sent(ready, c.id, VIRTIO_CONSOLE_PORT_READY);
+        report_sent(reopen, c.id, VIRTIO_CONSOLE_PORT_OPEN);
         attach_system_console(p);
         return;
-    case VIRTIO_CONSOLE_PORT_REMOVE:
-        printk("%s: port %u (%s) removed\n", dev_.name(), c.id, p.name);
-        p.present = false;
-        p.host_open = false;
-        p.console = false;
-        p.name[0] = '\0';
+    }
+    case VIRTIO_CONSOLE_PORT_REMOVE: {
+        char name[kNameMax + 1];
+        {
+            SpinLockGuard guard(lock_);
+            memcpy(name, p.name, sizeof(name));
+            p.present = false;
+            p.host_open = false;
+            p.console = false;
+            p.name[0] = '\0';
+        }
+        printk("%s: port %u (%s) removed\n", dev_.name(), c.id, name);
         p.rx_ready.give_from_isr();  // readers see the removal
         return;
-    case VIRTIO_CONSOLE_CONSOLE_PORT: p.console = true; return;
+    }
+    case VIRTIO_CONSOLE_CONSOLE_PORT: {
+        SpinLockGuard guard(lock_);
+        p.console = true;
+        return;
+    }
     case VIRTIO_CONSOLE_RESIZE: {
         // 5.3.6.2: followed by struct virtio_console_resize { le16 cols; le16 rows; }.
         if (len < sizeof(Control) + 4) {
             printk("%s: short resize message for port %u ignored\n", dev_.name(), c.id);
             return;
         }
+        SpinLockGuard guard(lock_);
         memcpy(&p.cols, msg + sizeof(Control), 2);
         memcpy(&p.rows, msg + sizeof(Control) + 2, 2);
         return;
     }
-    case VIRTIO_CONSOLE_PORT_OPEN: p.host_open = c.value != 0; return;
+    case VIRTIO_CONSOLE_PORT_OPEN: {
+        SpinLockGuard guard(lock_);
+        p.host_open = c.value != 0;
+        return;
+    }
     case VIRTIO_CONSOLE_PORT_NAME: {
         // The name fills the rest of the used length; QEMU adds a NUL, a
         // device need not (or truncates to our buffer). Stop at either end.
@@ -380,12 +512,17 @@ void Console::handle_control(const std::uint8_t* msg, std::uint32_t len) {
             printk("%s: port %u name of %zu bytes cut to %zu\n", dev_.name(), c.id, n, kNameMax);
             n = kNameMax;
         }
+        char name[kNameMax + 1];
         for (std::size_t k = 0; k < n; ++k) {
             const char ch = static_cast<char>(msg[sizeof(Control) + k]);
-            p.name[k] = printable(ch) && ch != ' ' ? ch : '?';
+            name[k] = printable(ch) && ch != ' ' ? ch : '?';
         }
-        p.name[n] = '\0';
-        printk("%s: port %u name %s\n", dev_.name(), c.id, p.name);
+        name[n] = '\0';
+        {
+            SpinLockGuard guard(lock_);
+            memcpy(p.name, name, n + 1);
+        }
+        printk("%s: port %u name %s\n", dev_.name(), c.id, name);
         return;
     }
     default:
@@ -402,6 +539,7 @@ void Console::read_size() {
             rows = t.config_read16(kCfgRows);
         }) != Error::ok)
         return;
+    SpinLockGuard guard(lock_);
     ports_[0].cols = cols;
     ports_[0].rows = rows;
 }
@@ -415,10 +553,14 @@ namespace {
 // mirror thread hands it to the port; bytes that do not fit are dropped
 // (the UART still has them).
 constexpr std::size_t kMirrorSize = 4096;
+// mirror_lock: the ring, between printk on any CPU (the sink runs inside the
+// console output lock) and the mirror thread. A leaf below that lock:
+// nothing is taken inside it.
+SpinLock mirror_lock;
 char mirror_ring[kMirrorSize];
 std::size_t mirror_head = 0, mirror_count = 0;
 Semaphore mirror_ready(0, 1);
-Port* mirror_port = nullptr;
+Port* mirror_port = nullptr;  // set once, before the sink is installed
 
 void mirror_put(char c) {
     if (mirror_count == kMirrorSize) return;
@@ -426,9 +568,12 @@ void mirror_put(char c) {
 }
 
 void mirror_sink(void*, const char* s, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        if (s[i] == '\n') mirror_put('\r');
-        mirror_put(s[i]);
+    {
+        SpinLockGuard guard(mirror_lock);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (s[i] == '\n') mirror_put('\r');
+            mirror_put(s[i]);
+        }
     }
     if (n) mirror_ready.give_from_isr();
 }
@@ -440,7 +585,7 @@ void mirror_main(void*) {
         for (;;) {
             std::size_t n = 0;
             {
-                IrqLock lock;
+                SpinLockGuard guard(mirror_lock);
                 while (n < sizeof(chunk) && mirror_count > 0) {
                     chunk[n++] = mirror_ring[mirror_head];
                     mirror_head = (mirror_head + 1) % kMirrorSize;
@@ -459,10 +604,16 @@ void mirror_main(void*) {
 
 void Console::attach_system_console(Port& p) {
 #if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
-    if (index_ != 0 || p.id != 0 || p.system_console) return;
-    p.system_console = true;
-    ++p.users;
-    send_control(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    if (index_ != 0 || p.id != 0) return;
+    Sent s;
+    {
+        SpinLockGuard guard(lock_);
+        if (p.system_console) return;
+        p.system_console = true;
+        ++p.users;
+        s = send_control_locked(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    }
+    report_sent(s, 0, VIRTIO_CONSOLE_PORT_OPEN);
     mirror_port = &p;
     console::set_mirror(&mirror_sink, nullptr);
 #else
@@ -472,15 +623,25 @@ void Console::attach_system_console(Port& p) {
 
 // ---- thread side ----------------------------------------------------------------
 
+// The message goes out under lock_, so an open and a close on two CPUs
+// reach the device in the order of the count.
 void Console::open(Port& p) {
-    IrqLock lock;
-    if (p.users++ == 0) send_control(p.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    Sent s = Sent::ok;
+    {
+        SpinLockGuard guard(lock_);
+        if (p.users++ == 0) s = send_control_locked(p.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    }
+    report_sent(s, p.id, VIRTIO_CONSOLE_PORT_OPEN);
 }
 
 void Console::close(Port& p) {
-    IrqLock lock;
-    if (p.users == 0) return;
-    if (--p.users == 0) send_control(p.id, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    Sent s = Sent::ok;
+    {
+        SpinLockGuard guard(lock_);
+        if (p.users == 0) return;
+        if (--p.users == 0) s = send_control_locked(p.id, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    }
+    report_sent(s, p.id, VIRTIO_CONSOLE_PORT_OPEN);
 }
 
 long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
@@ -493,7 +654,7 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
             unsigned b;
             std::uint32_t avail, offset;
             {
-                IrqLock lock;
+                SpinLockGuard guard(lock_);
                 if (broken_ || p.filled_count == 0) break;
                 b = p.filled[p.filled_head];
                 offset = p.head_offset;
@@ -503,7 +664,7 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
             const std::size_t k = avail < n - done ? avail : n - done;
             memcpy(out + done, p.rx_mem + std::size_t{b} * kBufSize + offset, k);
             done += k;
-            IrqLock lock;
+            SpinLockGuard guard(lock_);
             if (broken_) break;
             if (k == avail) {
                 p.filled_head = (p.filled_head + 1) % kBuffers;
@@ -516,9 +677,10 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
             }
         }
         if (reposted) {
-            IrqLock lock;
+            SpinLockGuard guard(lock_);
             if (!broken_) dev_.queue(rx_queue(p.id)).kick();
         }
+        after_fail();  // post_rx() may have stopped the device
         if (done > 0) return static_cast<long>(done);
         if (broken_) return static_cast<long>(Status::io_error);
         if (multiport_ && !p.present) return static_cast<long>(Status::deleted);
@@ -539,8 +701,8 @@ long Console::write(Port& p, const void* buf, std::size_t n, Timeout timeout) {
         if (p.tx_slots.take(timeout) != Status::ok) break;
         unsigned b;
         {
-            IrqLock lock;
-            if (broken_ || p.tx_free_count == 0) break;  // woken by fail()
+            SpinLockGuard guard(lock_);
+            if (broken_ || p.tx_free_count == 0) break;  // woken by after_fail()
             b = p.tx_free[--p.tx_free_count];
         }
         const std::uint32_t k =
@@ -548,17 +710,18 @@ long Console::write(Port& p, const void* buf, std::size_t n, Timeout timeout) {
         std::uint8_t* data = p.tx_mem + std::size_t{b} * kBufSize;
         memcpy(data, in + done, k);
         const OutSegment out[] = {{data, k}};
-        IrqLock lock;
+        SpinLockGuard guard(lock_);
         if (broken_) break;
         Virtqueue& q = dev_.queue(rx_queue(p.id) + 1u);
         if (!q.add_buffer(out, {}, token_of(b)).ok()) {
-            fail("cannot queue a transmit buffer");
+            stop("cannot queue a transmit buffer");
             break;
         }
         q.kick();
         p.tx_bytes += k;
         done += k;
     }
+    after_fail();
     if (done > 0) return static_cast<long>(done);
     return static_cast<long>(broken_ ? Status::io_error : Status::timeout);
 }
@@ -651,6 +814,7 @@ bool Console::start(const virtio::Found& found) {
     dev_.driver_ok();
     for (unsigned i = 0; i < nports_; ++i) dev_.queue(rx_queue(i)).kick();
     if (multiport_) dev_.queue(kControlRx).kick();
+    after_fail();  // a buffer the device did not take
 
     if (!dev_.attach_interrupts()) {
         printk("%s: no interrupt; device not used\n", dev_.name());
@@ -670,8 +834,10 @@ bool Console::start(const virtio::Found& found) {
         // boot line knows the ports (later ones arrive by interrupt).
         send_control(0xffffffffu, VIRTIO_CONSOLE_DEVICE_READY, 1);
         for (int round = 0; round < 64; ++round) {
-            IrqLock lock;
-            if (!dev_.queue(kControlRx).has_used()) break;
+            {
+                SpinLockGuard guard(lock_);
+                if (!dev_.queue(kControlRx).has_used()) break;
+            }
             receive_control(dev_.queue(kControlRx));
         }
     } else {
@@ -698,19 +864,18 @@ bool is_number(const char* s) {
 }
 
 Port* find(const char* name) {
-    IrqLock lock;
     if (is_number(name)) {
         unsigned id = 0;
         for (const char* s = name; *s && id < 1000; ++s)
             id = id * 10 + static_cast<unsigned>(*s - '0');
         Port* p = devices_found > 0 && devices[0] ? devices[0]->port(id) : nullptr;
-        return p && p->present ? p : nullptr;
+        return p && devices[0]->present(*p) ? p : nullptr;
     }
     for (unsigned d = 0; d < devices_found && d < kMaxDevices; ++d) {
         if (!devices[d]) continue;
         for (unsigned i = 0; i < devices[d]->port_count(); ++i) {
             Port* p = devices[d]->port(i);
-            if (p->present && p->name[0] && !strcmp(p->name, name)) return p;
+            if (devices[d]->named(*p, name)) return p;
         }
     }
     return nullptr;
@@ -770,10 +935,7 @@ bool port_info(unsigned index, PortInfo& info) {
             index -= devices[d]->port_count();
             continue;
         }
-        IrqLock lock;
-        const Port& p = *devices[d]->port(index);
-        info = {d,           p.id,   p.name, p.present,  p.console, p.host_open,
-                p.users > 0, p.cols, p.rows, p.rx_bytes, p.tx_bytes};
+        devices[d]->info(index, d, info);
         return true;
     }
     return false;

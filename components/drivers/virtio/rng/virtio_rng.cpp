@@ -5,12 +5,17 @@
 // fetched ahead of a reader: a request asks the device only for what the
 // reader still needs, and buffers a timed-out reader leaves in flight are
 // the first bytes the next reader gets.
+//
+// Locks (docs/smp.md): `lock_`, a mutex, lets one reader at a time ask the
+// device; `queue_lock_`, a spinlock, guards the queue and the buffer lists
+// between that reader and the interrupt handler, which may run on another
+// CPU at the same moment.
 #include <new>
 
-#include <rtos/critical.hpp>
 #include <rtos/mutex.hpp>
 #include <rtos/printk.hpp>
 #include <rtos/semaphore.hpp>
+#include <rtos/spinlock.hpp>
 #include <rtos/string.hpp>
 
 #include "drivers/entropy/entropy.hpp"
@@ -34,14 +39,15 @@ class VirtioRng {
 public:
     explicit VirtioRng(Transport& t) : dev_(t) {}
     bool start(const Found& found);
-    long read(void* buf, std::size_t n, rtos::Timeout timeout);
+    long read(void* buf, std::size_t n, rtos::Timeout timeout, std::uint64_t* at = nullptr);
     bool usable() const { return !broken_; }
     std::uint64_t delivered() const { return delivered_; }
 
 private:
     static void on_requestq(void* ctx, Virtqueue& q);
     static void on_needs_reset(void* ctx);
-    void fail(const char* why);
+    bool stop();
+    void report(const char* why, bool first);
 
     Device dev_;
     std::uint8_t* mem_ = nullptr;
@@ -56,69 +62,101 @@ private:
     unsigned filled_head_ = 0, filled_count_ = 0;
     std::uint32_t head_offset_ = 0;
     rtos::BinarySemaphore arrived_;
-    rtos::Mutex lock_;
-    std::uint64_t delivered_ = 0;  // bytes handed to readers since boot
+    rtos::Mutex lock_;  // one reader at a time
+    // queue_lock_: the queue, free_, size_, asked_, the filled list and
+    // broken_, between the reader and the interrupt handler on any CPUs.
+    // Level 1 of docs/smp.md's lock order (a driver lock): only the
+    // virtqueue's calls, a device reset and arrived_.give_from_isr() (from
+    // the interrupt handler) inside it; nothing printed.
+    rtos::SpinLock queue_lock_;
+    std::uint64_t delivered_ = 0;  // bytes handed to readers since boot; under lock_
     volatile bool broken_ = false;
 };
 
 VirtioRng* the_rng = nullptr;
 
-void VirtioRng::fail(const char* why) {
-    if (!broken_) rtos::printk("%s: %s; device stopped\n", dev_.name(), why);
+// Stops the device (no more DMA into our buffers); queue_lock_ held. True
+// the first time: the caller reports it (with report()) once the lock is
+// dropped, and wakes the reader.
+bool VirtioRng::stop() {
+    const bool first = !broken_;
     broken_ = true;
     dev_.reset();
-    arrived_.give_from_isr();
+    return first;
+}
+
+void VirtioRng::report(const char* why, bool first) {
+    if (first) rtos::printk("%s: %s; device stopped\n", dev_.name(), why);
 }
 
 // DEVICE_NEEDS_RESET (from the interrupt): reset, take every buffer back
 // (what was asked is asked again) and initialise the device again on the
-// same ring; offline (fail) when that does not work.
+// same ring; offline (stop) when that does not work.
 void VirtioRng::on_needs_reset(void* ctx) {
     auto* self = static_cast<VirtioRng*>(ctx);
     const char* why = "the device needs a reset (DEVICE_NEEDS_RESET)";
-    self->dev_.reset();
     unsigned n = 0;
-    for (Result<void*> t = self->dev_.queue(0).reclaim(); t.ok();
-         t = self->dev_.queue(0).reclaim(), ++n)
-        self->free_[self->free_count_++] = static_cast<std::uint16_t>(index_of(t.value));
-    self->asked_ = 0;
-    if (self->dev_.reinit() != Error::ok) return self->fail(why);
+    bool ok, first = false;
+    {
+        rtos::SpinLockGuard guard(self->queue_lock_);
+        self->dev_.reset();
+        for (Result<void*> t = self->dev_.queue(0).reclaim(); t.ok();
+             t = self->dev_.queue(0).reclaim(), ++n)
+            self->free_[self->free_count_++] = static_cast<std::uint16_t>(index_of(t.value));
+        self->asked_ = 0;
+        ok = self->dev_.reinit() == Error::ok;
+        if (!ok) first = self->stop();
+        self->arrived_.give_from_isr();  // a waiting reader asks again, or sees broken_
+    }
+    if (!ok) return self->report(why, first);
     rtos::printk("%s: %s; device reset, %u requests dropped, re-initialised\n", self->dev_.name(),
                  why, n);
-    self->arrived_.give_from_isr();  // a waiting reader asks again
 }
 
 void VirtioRng::on_requestq(void* ctx, Virtqueue& q) {
     auto* self = static_cast<VirtioRng*>(ctx);
-    bool any = false;
-    for (;;) {
-        Result<Completion> c = q.pop_used();
-        if (c.error == Error::empty) break;
-        if (!c.ok()) return self->fail("the device broke the request ring");
-        const unsigned b = index_of(c.value.token);
-        self->asked_ -= self->size_[b];
-        if (c.value.len == 0) {  // nothing delivered: the buffer is free again
-            self->free_[self->free_count_++] = static_cast<std::uint16_t>(b);
-        } else {
-            const unsigned slot = (self->filled_head_ + self->filled_count_) % kMaxBuffers;
-            self->filled_[slot] = static_cast<std::uint16_t>(b);
-            self->filled_len_[slot] = c.value.len;
-            ++self->filled_count_;
+    bool broke = false, first = false;
+    {
+        rtos::SpinLockGuard guard(self->queue_lock_);
+        bool any = false;
+        for (;;) {
+            Result<Completion> c = q.pop_used();
+            if (c.error == Error::empty) break;
+            if (!c.ok()) {
+                broke = true;
+                first = self->stop();
+                any = true;
+                break;
+            }
+            const unsigned b = index_of(c.value.token);
+            self->asked_ -= self->size_[b];
+            if (c.value.len == 0) {  // nothing delivered: the buffer is free again
+                self->free_[self->free_count_++] = static_cast<std::uint16_t>(b);
+            } else {
+                const unsigned slot = (self->filled_head_ + self->filled_count_) % kMaxBuffers;
+                self->filled_[slot] = static_cast<std::uint16_t>(b);
+                self->filled_len_[slot] = c.value.len;
+                ++self->filled_count_;
+            }
+            any = true;
         }
-        any = true;
+        if (any) self->arrived_.give_from_isr();
     }
-    if (any) self->arrived_.give_from_isr();
+    if (broke) self->report("the device broke the request ring", first);
 }
 
-long VirtioRng::read(void* buf, std::size_t n, rtos::Timeout timeout) {
+long VirtioRng::read(void* buf, std::size_t n, rtos::Timeout timeout, std::uint64_t* at) {
     if (n == 0) return 0;
     if (lock_.lock(timeout) != rtos::Status::ok) return static_cast<long>(rtos::Status::timeout);
+    if (at) *at = delivered_;
     auto* out = static_cast<std::uint8_t*>(buf);
     std::size_t done = 0;
     rtos::Status status = rtos::Status::ok;
     while (done < n) {
+        bool first = false;
         {
-            rtos::IrqLock lock;
+            // The copies too: the filled list is short (a queue's worth).
+            rtos::SpinLockGuard guard(queue_lock_);
             if (broken_) {
                 status = rtos::Status::io_error;
                 break;
@@ -149,14 +187,20 @@ long VirtioRng::read(void* buf, std::size_t n, rtos::Timeout timeout) {
                 const unsigned b = free_[--free_count_];
                 const InSegment in[] = {{mem_ + std::size_t{b} * kChunk, k}};
                 if (!dev_.queue(0).add_buffer({}, in, token_of(b)).ok()) {
-                    fail("cannot queue a request");
+                    free_[free_count_++] = static_cast<std::uint16_t>(b);
+                    first = stop();
                     break;
                 }
                 size_[b] = k;
                 asked_ += k;
                 added = true;
             }
-            if (added) dev_.queue(0).kick();
+            if (added && !broken_) dev_.queue(0).kick();
+        }
+        if (broken_) {
+            report("cannot queue a request", first);
+            status = rtos::Status::io_error;
+            break;
         }
         if (arrived_.take(timeout) != rtos::Status::ok) {
             status = rtos::Status::timeout;
@@ -211,6 +255,12 @@ bool probe(const Found& found) {
 VIRTIO_DRIVER(rng, VIRTIO_ID_ENTROPY, probe);
 
 std::uint64_t rng_bytes_delivered() { return the_rng ? the_rng->delivered() : 0; }
+
+long rng_read_at(void* buf, std::size_t n, rtos::Timeout timeout, std::uint64_t& offset) {
+    if (!the_rng) return static_cast<long>(rtos::Status::unsupported);
+    if (!buf && n) return static_cast<long>(rtos::Status::invalid);
+    return the_rng->read(buf, n, timeout, &offset);
+}
 
 }  // namespace virtio
 
