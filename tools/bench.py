@@ -430,7 +430,8 @@ def main():
                            'for --bsp/--build, else for every board from build/<bsp>')
     p.add_argument('--smp', type=int, metavar='N',
                    help='boot N CPUs and run the benchmarks across CPUs (smp_*); with '
-                        '--speedup: the CPU count timed against -smp 1 (default 2)')
+                        '--speedup: the CPU count timed against -smp 1 (default 2); with '
+                        '--io: the guest\'s CPUs, multi-threaded TCG above 1')
     p.add_argument('--speedup', action='store_true',
                    help='parallel speed-up by wall clock: smp_parallel_work at -smp 1 and '
                         '-smp N without -icount (-accel tcg,thread=multi)')
@@ -448,10 +449,14 @@ def main():
     a.progress = sys.stderr
     if a.smp is not None and not 1 <= a.smp <= 8:
         p.error('--smp must be 1..8')
-    if (a.smp or a.speedup) and (a.thread_metric or a.check_baseline or a.update_baseline
-                                 or a.net or a.io or a.fs):
-        p.error('--smp and --speedup run `bench` only: not with --thread-metric, the '
-                'baseline, --net, --io or --fs')
+    if a.speedup and (a.thread_metric or a.check_baseline or a.update_baseline
+                      or a.net or a.io or a.fs):
+        p.error('--speedup runs `bench` only: not with --thread-metric, the baseline, --net, '
+                '--io or --fs')
+    # --io boots its own guest at --smp (block_io.py); the others run `bench` only.
+    if a.smp and (a.thread_metric or a.check_baseline or a.update_baseline or a.net or a.fs):
+        p.error('--smp runs `bench` or --io only: not with --thread-metric, the baseline, '
+                '--net or --fs')
     if a.speedup:
         if a.from_json or a.compare or a.repeat < 1:
             p.error('--speedup boots (no --from-json / --compare) and needs --repeat >= 1')

@@ -5,7 +5,14 @@ host ran the guest).
 
   tools/bench.py --io [--backend null|file] [--io-seconds S | --io-count N]
                  [--io-size MIB] [--io-dir DIR] [--only NAME] [--json FILE]
-                 [--bsp BSP] [--build DIR] [--legacy | --modern]
+                 [--bsp BSP] [--build DIR] [--legacy | --modern | --packed]
+                 [--smp N] [--queues N] [--io-jobs N] [--io-transport mmio|pci-modern]
+--smp N (tools/bench.py's) boots N CPUs, with multi-threaded TCG (a host
+thread per vCPU) for --io;
+--queues N gives the disk N request queues (num-queues); --io-jobs N runs
+each test in N threads, thread k pinned to CPU k (iobench -j), and the line
+sums them. --io-transport pci-modern puts the disk on virtio-pci (modern),
+with an MSI-X vector per queue where the board has an MSI controller.
 
 Backends: `null` is QEMU's null-co driver (no data kept, no host I/O: the
 cost of the guest and QEMU's virtio path); `file` is a temporary raw file,
@@ -43,8 +50,10 @@ FAILED_RE = re.compile(r'^io: (\S+) failed \((.*)\)$')
 SKIPPED_RE = re.compile(r'^io: (\S+) skipped \((.*)\)$')
 RUNNING_RE = re.compile(r'^io: (\S+) running$')
 CPU_RE = re.compile(r'^io: cpu-ref (\d+) kloops/s$')
+QUEUES_RE = re.compile(r'virtio-blk: .* sectors queues (\d+)')
 # The disk's boot line: interface, queue size, and the negotiated features in words.
-BOOT_RE = re.compile(r'virtio-blk: mmio (\w+) @0x[0-9a-f]+ irq \d+ queue (\d+) .* features ([a-z0-9_ ]+)')
+BOOT_RE = re.compile(r'virtio-blk: (?:mmio|pci) (\w+) \S+ (?:irq|msix) \d+ queue (\d+) ring (\w+) '
+                     r'.* features ([a-z0-9_ ]+)')
 
 
 def add_arguments(p):
@@ -62,6 +71,12 @@ def add_arguments(p):
                    help='disk size (default 256 MiB)')
     g.add_argument('--io-dir', metavar='DIR', help='where the file backend\'s image goes '
                    '(default: the temporary directory)')
+    g.add_argument('--queues', type=int, default=1, metavar='N',
+                   help='request queues of the disk (num-queues; default 1)')
+    g.add_argument('--io-transport', choices=('mmio', 'pci-modern'), default='mmio',
+                   help='bus of the disk (default mmio)')
+    g.add_argument('--io-jobs', type=int, default=1, metavar='N',
+                   help='threads per test, thread k pinned to CPU k (iobench -j; default 1)')
 
 
 def check_o_direct(directory):
@@ -102,7 +117,10 @@ def drive_args(a, tmp):
                 f.write(chunk)
             f.truncate(size)
         drive = f'file={path},if=none,format=raw,cache=none,aio=threads,id=io0'
-    return ['-drive', drive, '-device', 'virtio-blk-device,drive=io0']
+    # Always named: virtio-blk-pci's default is a queue per vCPU.
+    device = qemu_cmd.virtio_device('blk', a.io_transport) + f',drive=io0,num-queues={a.queues}'
+    accel = ['-accel', 'tcg,thread=multi'] if (a.smp or 1) > 1 else []
+    return accel + ['-drive', drive, '-device', device]
 
 
 def parse(output):
@@ -155,13 +173,15 @@ def run(a, session_class, error_class):
     deadline = time.monotonic() + a.timeout
     amount = (f'-n {a.io_count}' if a.io_count else f'-t {int((a.io_seconds or 2) * 1000)}')
     backend = BACKENDS[a.backend]
-    command = f'iobench -b {backend} {amount}' + (f' {a.only}' if a.only else '')
+    jobs = f' -j {a.io_jobs}' if a.io_jobs > 1 else ''
+    command = f'iobench -b {backend} {amount}{jobs}' + (f' {a.only}' if a.only else '')
     with tempfile.TemporaryDirectory(prefix='tern-iobench-') as tmp:
         try:
             extra = drive_args(a, tmp)
         except ValueError as e:
             raise error_class(str(e)) from None
-        argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False, extra=extra)
+        argv = qemu_cmd.command(a.bsp, a.build, virtio=a.virtio, interactive=False, extra=extra,
+                                smp=a.smp or 1, transport=a.io_transport)
         print('+ ' + shlex.join(argv), file=sys.stderr, flush=True)
         log = open(a.log, 'w') if a.log else None
         s = session_class(argv, deadline, log)
@@ -193,7 +213,7 @@ def run(a, session_class, error_class):
                           'CONFIG_RTOS_BENCH=y and CONFIG_BLOCK=y')
     results, failed, skipped, cpu = parse(output)
     m = BOOT_RE.search(boot)
-    features = m.group(3).split() if m else []
+    features = m.group(4).split() if m else []
     selected = [t for t in TESTS if not a.only or a.only == 'all' or a.only in t]
     for name in selected:
         if name not in results and name not in failed and name not in skipped:
@@ -202,11 +222,16 @@ def run(a, session_class, error_class):
         'bsp': a.bsp,
         'build': qemu_cmd.build_dir(a.bsp, a.build),
         'virtio': a.virtio or 'default',
-        'ring': m.group(1) if m else None,
+        'transport': a.io_transport,
+        'ring': m.group(1) if m else None,  # the interface: legacy or modern
+        'layout': m.group(3) if m else None,  # split or packed
         'event_idx': 'event_idx' in features,
         'backend': backend,
         'icount': None,
         'amount': amount,
+        'smp': a.smp or 1,
+        'queues': int(q.group(1)) if (q := QUEUES_RE.search(boot)) else None,
+        'jobs': a.io_jobs,
         'qemu': argv,
         'cpu_ref_kloops_per_s': cpu,
         'order': selected,
@@ -225,9 +250,11 @@ def main(a, session_class, error_class, git_revision):
         print(f'bench.py: {e}', file=sys.stderr)
         return 1
     data['git'] = git_revision()
-    print(f"{data['bsp']} (virtio {data['virtio']}, {data['ring'] or '?'} ring, EVENT_IDX "
+    print(f"{data['bsp']} (virtio {data['virtio']}, {data['ring'] or '?'} {data['layout'] or '?'} "
+          f"ring over {data['transport']}, EVENT_IDX "
           f"{'on' if data['event_idx'] else 'off'}, backend {data['backend']}, "
-          f"{data['amount']}, no -icount, CPU reference {data['cpu_ref_kloops_per_s']} kloops/s, "
+          f"{data['amount']}, smp {data['smp']}, queues {data['queues']}, jobs {data['jobs']}, "
+          f"no -icount, CPU reference {data['cpu_ref_kloops_per_s']} kloops/s, "
           f"git {data['git'] or '?'})")
     for name, why in data['failed'].items():
         print(f'io: {name} FAILED ({why})')

@@ -18,14 +18,19 @@
 // randwrite-4k-qd1-poll: the depth-1 tests with polled completions
 // (BlockRequest::poll, CONFIG_BLK_POLL; skipped without it), each right
 // after its interrupt-driven twin. The write tests overwrite the disk.
-// Each test issues -n requests, or runs for -t milliseconds.
+// Each test issues -n requests, or runs for -t milliseconds. -j N runs each
+// test in N threads at once, thread k pinned to CPU k modulo the CPUs online
+// (with a queue per CPU, each on its own queue), each at the test's depth
+// on its own random offsets; the line sums them (-n split between them).
 #include <new>
 #include <span>
 
 #include <rtos/clock.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
+#include <rtos/thread.hpp>
 
 #include "drivers/block/block_device.hpp"
 #include "shell/shell.hpp"
@@ -37,6 +42,7 @@ using block::BlockDevice;
 using block::BlockRequest;
 
 constexpr unsigned kMaxDepth = 32;
+constexpr unsigned kMaxJobs = 16;
 constexpr uint32_t kSmall = 8;     // sectors: 4 KiB
 constexpr uint32_t kLarge = 2048;  // sectors: 1 MiB
 constexpr uint64_t kCpuLoops = 2000000;
@@ -92,85 +98,29 @@ void cpu_reference() {
            static_cast<unsigned long long>(ns ? kCpuLoops * 1000000ull / ns : 0));
 }
 
+// One thread's share of a test: its own requests and buffers.
 class Runner {
 public:
-    Runner(BlockDevice& dev, const Test& t, uint64_t count, uint64_t ms)
-        : dev_(dev), t_(t), count_(count), ms_(ms) {}
+    Runner(BlockDevice& dev, const Test& t, uint64_t count, uint64_t deadline, uint32_t seed)
+        : dev_(dev), t_(t), count_(count), deadline_(deadline), rng_(seed) {
+        slots_ = dev.info().sectors / t.sectors;
+    }
+    ~Runner() { heap::free(buf_); }
 
-    // False (printed why) when the test could not run to the end.
-    bool run(const char* label) {
-        const BlockDevice::Info& info = dev_.info();
-        slots_ = info.sectors / t_.sectors;
-        if (slots_ == 0) return failed("the disk is smaller than one request");
-        if (t_.op == BlockRequest::Op::write && info.read_only) return failed("read-only disk");
+    // False (printed why) when the buffers cannot be had.
+    bool setup() {
         const std::size_t bytes = std::size_t{t_.sectors} * BlockDevice::kSectorSize;
         buf_ = static_cast<uint8_t*>(heap::alloc_aligned(bytes * t_.depth, 64, false));
         if (!buf_) return failed("no memory for the buffers");
         memset(buf_, 0xa5, bytes * t_.depth);
-
-        BlockDevice::Counters c0{}, c1{};
-        const bool counted = dev_.counters(c0);
-        const uint64_t t0 = clock::now_ns();
-        deadline_ = ms_ ? t0 + ms_ * 1000000ull : 0;
-        const bool ok = loop();
-        const uint64_t ns = clock::now_ns() - t0;
-        dev_.counters(c1);
-        heap::free(buf_);
-        if (!ok) return false;
-        if (shell::interrupted()) {  // a partial run: no figures that read like a measurement
-            printk("io: %s interrupted after %llu requests\n", t_.name,
-                   static_cast<unsigned long long>(completed_));
-            return true;
-        }
-
-        const uint64_t bytes_done = completed_ * bytes;
-        printk("io: %s %s %llu IOPS ", t_.name, label,
-               static_cast<unsigned long long>(ns ? completed_ * 1000000000ull / ns : 0));
-        // MB/s = bytes / ns * 1000, to one decimal.
-        const uint64_t mb10 = ns ? bytes_done * 10000 / ns : 0;
-        printk("%llu.%llu MB/s ", static_cast<unsigned long long>(mb10 / 10),
-               static_cast<unsigned long long>(mb10 % 10));
-        if (counted) {
-            print_milli("%llu.%03llu kicks/req ", c1.kicks - c0.kicks, completed_);
-            print_milli("%llu.%03llu irqs/req\n", c1.irqs - c0.irqs, completed_);
-        } else {
-            printk("- kicks/req - irqs/req\n");
-        }
         return true;
     }
-
-private:
-    bool failed(const char* why) {
-        printk("io: %s failed (%s)\n", t_.name, why);
-        return false;
-    }
-
-    bool more() const {
-        if (deadline_) return clock::now_ns() < deadline_;
-        return issued_ < count_;
-    }
-
-    uint64_t next_lba() {
-        if (t_.sequential) return (seq_++ % slots_) * t_.sectors;
-        rng_ ^= rng_ << 13;
-        rng_ ^= rng_ >> 7;
-        rng_ ^= rng_ << 17;
-        return (rng_ % slots_) * t_.sectors;
-    }
-
-    void prepare(unsigned i) {
-        BlockRequest& r = reqs_[i];
-        r.op = t_.op;
-        r.lba = next_lba();
-        r.count = t_.sectors;
-        r.buf = buf_ + std::size_t{i} * t_.sectors * BlockDevice::kSectorSize;
-        r.poll = t_.poll;
-        in_flight_[i] = true;
-        ++issued_;
-    }
+    uint64_t completed() const { return completed_; }
+    void set_deadline(uint64_t ns) { deadline_ = ns; }
 
     // Keeps depth requests in flight: waits for one, takes every finished
-    // one, resubmits those as one batch (one notification at most).
+    // one, resubmits those as one batch (one notification at most). False
+    // (printed) when a request failed.
     bool loop() {
         BlockRequest* batch[kMaxDepth];
         unsigned n = 0;
@@ -207,12 +157,41 @@ private:
         return ok;
     }
 
+private:
+    bool failed(const char* why) {
+        printk("io: %s failed (%s)\n", t_.name, why);
+        return false;
+    }
+
+    bool more() const {
+        if (deadline_) return clock::now_ns() < deadline_;
+        return issued_ < count_;
+    }
+
+    uint64_t next_lba() {
+        if (t_.sequential) return (seq_++ % slots_) * t_.sectors;
+        rng_ ^= rng_ << 13;
+        rng_ ^= rng_ >> 7;
+        rng_ ^= rng_ << 17;
+        return (rng_ % slots_) * t_.sectors;
+    }
+
+    void prepare(unsigned i) {
+        BlockRequest& r = reqs_[i];
+        r.op = t_.op;
+        r.lba = next_lba();
+        r.count = t_.sectors;
+        r.buf = buf_ + std::size_t{i} * t_.sectors * BlockDevice::kSectorSize;
+        r.poll = t_.poll;
+        in_flight_[i] = true;
+        ++issued_;
+    }
+
     BlockDevice& dev_;
     const Test& t_;
-    uint64_t count_, ms_;
-    uint64_t deadline_ = 0;
+    uint64_t count_, deadline_;
     uint64_t slots_ = 0, seq_ = 0, issued_ = 0, completed_ = 0;
-    uint32_t rng_ = 0x2545f491;
+    uint32_t rng_;
     uint8_t* buf_ = nullptr;
     BlockRequest reqs_[kMaxDepth];
     bool in_flight_[kMaxDepth] = {};
@@ -225,12 +204,115 @@ bool contains(const char* s, const char* part) {
     return false;
 }
 
-Runner* runner;  // large (32 requests): not on the shell's stack
+struct Job {
+    Runner* runner;
+    bool ok;
+};
+
+void job_thread(void* arg) {
+    auto* j = static_cast<Job*>(arg);
+    j->ok = j->runner->loop();
+}
+
+// Each Runner is large (32 requests): on the heap, not on a stack.
+// Runs `runners[0..jobs)` at once, the first in this thread when alone.
+bool run_jobs(Runner* const* runners, unsigned jobs) {
+    if (jobs == 1) return runners[0]->loop();
+    Job job[kMaxJobs];
+    Thread* workers[kMaxJobs];
+    const unsigned cpus = smp::cpu_count();
+    bool ok = true;
+    unsigned started = 0;
+    for (; started < jobs; ++started) {
+        job[started] = {runners[started], false};
+        workers[started] = Thread::create({.name = "iobench",
+                                           .priority = Thread::current()->priority(),
+                                           .affinity = cpu_mask(started % cpus)},
+                                          job_thread, &job[started], 8192);
+        if (!workers[started]) {
+            printk("iobench: cannot create thread %u\n", started);
+            ok = false;
+            break;
+        }
+    }
+    for (unsigned k = 0; k < started; ++k) {
+        workers[k]->join();
+        ok = ok && job[k].ok;
+    }
+    return ok;
+}
+
+// One test in `jobs` threads; false (printed why) when it could not run to the end.
+bool run_test(BlockDevice& dev, const Test& t, uint64_t count, uint64_t ms, unsigned jobs,
+              const char* label) {
+    const BlockDevice::Info& info = dev.info();
+    if (info.sectors / t.sectors == 0) {
+        printk("io: %s failed (the disk is smaller than one request)\n", t.name);
+        return false;
+    }
+    if (t.op == BlockRequest::Op::write && info.read_only) {
+        printk("io: %s failed (read-only disk)\n", t.name);
+        return false;
+    }
+    Runner* runners[kMaxJobs] = {};
+    unsigned made = 0;
+    bool ok = true;
+    const uint64_t share = count ? (count + jobs - 1) / jobs : 0;
+    // The deadline is set once every runner exists (below).
+    for (; made < jobs && ok; ++made) {
+        void* mem = heap::alloc(sizeof(Runner));
+        if (!mem) {
+            printk("io: %s failed (no memory)\n", t.name);
+            ok = false;
+            break;
+        }
+        runners[made] = new (mem) Runner(dev, t, share, 0, 0x2545f491u + 0x9e3779b9u * made);
+        ok = runners[made]->setup();
+    }
+    uint64_t done = 0, ns = 0;
+    BlockDevice::Counters c0{}, c1{};
+    bool counted = false;
+    if (ok) {
+        counted = dev.counters(c0);
+        const uint64_t t0 = clock::now_ns();
+        for (unsigned k = 0; k < jobs; ++k) runners[k]->set_deadline(ms ? t0 + ms * 1000000ull : 0);
+        ok = run_jobs(runners, jobs);
+        ns = clock::now_ns() - t0;
+        dev.counters(c1);
+        for (unsigned k = 0; k < jobs; ++k) done += runners[k]->completed();
+    }
+    for (unsigned k = 0; k < made; ++k) {
+        if (!runners[k]) continue;
+        runners[k]->~Runner();
+        heap::free(runners[k]);
+    }
+    if (!ok) return false;
+    if (shell::interrupted()) {  // a partial run: no figures that read like a measurement
+        printk("io: %s interrupted after %llu requests\n", t.name,
+               static_cast<unsigned long long>(done));
+        return true;
+    }
+    const std::size_t bytes = std::size_t{t.sectors} * BlockDevice::kSectorSize;
+    const uint64_t bytes_done = done * bytes;
+    printk("io: %s %s %llu IOPS ", t.name, label,
+           static_cast<unsigned long long>(ns ? done * 1000000000ull / ns : 0));
+    // MB/s = bytes / ns * 1000, to one decimal.
+    const uint64_t mb10 = ns ? bytes_done * 10000 / ns : 0;
+    printk("%llu.%llu MB/s ", static_cast<unsigned long long>(mb10 / 10),
+           static_cast<unsigned long long>(mb10 % 10));
+    if (counted) {
+        print_milli("%llu.%03llu kicks/req ", c1.kicks - c0.kicks, done);
+        print_milli("%llu.%03llu irqs/req\n", c1.irqs - c0.irqs, done);
+    } else {
+        printk("- kicks/req - irqs/req\n");
+    }
+    return true;
+}
 
 int cmd_iobench(int argc, char** argv) {
     BlockDevice* dev = BlockDevice::first();
     const char* label = "-";
-    unsigned long long count = 0, ms = 0;
+    unsigned long long count = 0, ms = 0, jobs = 1;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; ++i) {
         if (i + 1 >= argc) return shell::kUsage;
@@ -248,6 +330,8 @@ int cmd_iobench(int argc, char** argv) {
             if (!shell::parse_u64(val, count) || count == 0) return shell::kUsage;
         } else if (!strcmp(opt, "-t")) {
             if (!shell::parse_u64(val, ms) || ms == 0) return shell::kUsage;
+        } else if (!strcmp(opt, "-j")) {
+            if (!shell::parse_u64(val, jobs) || jobs == 0 || jobs > kMaxJobs) return shell::kUsage;
         } else {
             return shell::kUsage;
         }
@@ -275,16 +359,7 @@ int cmd_iobench(int argc, char** argv) {
             continue;
         }
         printk("io: %s running\n", t.name);
-        void* mem = heap::alloc(sizeof(Runner));
-        if (!mem) {
-            printk("io: %s failed (no memory)\n", t.name);
-            result = 1;
-            continue;
-        }
-        runner = new (mem) Runner(*dev, t, count, ms);
-        if (!runner->run(label)) result = 1;
-        runner->~Runner();
-        heap::free(mem);
+        if (!run_test(*dev, t, count, ms, static_cast<unsigned>(jobs), label)) result = 1;
     }
     if (shell::interrupted()) return shell::kInterrupted;
     printk("io: done\n");
@@ -294,6 +369,7 @@ int cmd_iobench(int argc, char** argv) {
 }  // namespace
 }  // namespace rtos::bench
 
-SHELL_COMMAND(iobench, "[-d dev] [-b label] [-n requests | -t ms] [all | name-part]",
-              "wall-clock block I/O at queue depth 1 (also polled) and 32 (tools/bench.py --io)",
+SHELL_COMMAND(iobench, "[-d dev] [-b label] [-n requests | -t ms] [-j threads] [all | name-part]",
+              "wall-clock block I/O at queue depth 1 (also polled) and 32, in -j threads "
+              "(tools/bench.py --io)",
               rtos::bench::cmd_iobench);

@@ -135,12 +135,13 @@ public:
     const char* name() const override { return "gic-v3"; }
 
     // ---- SMP: each CPU's redistributor and CPU interface; SPIs by
-    // ---- GICD_IROUTER; SGIs by affinity. LPIs stay with the boot CPU: the
-    // ---- ITS's one collection targets its redistributor (gic_v3_its.cpp).
+    // ---- GICD_IROUTER; SGIs by affinity; LPIs by the ITS's collection of
+    // ---- each CPU (gic_v3_its.cpp).
     void init_cpu(unsigned cpu) override {
         if (cpu >= kMaxCpus) return;
         uintptr_t rd = setup_redistributor();
         rds_[cpu] = rd;
+        its::add_cpu(cpu, rd);
         for (unsigned i = 0; i < kSpiBase; ++i)
             if (banked_priority_[i]) mmio::write8(rd + GICR_IPRIORITYR + i, banked_priority_[i]);
         mmio::write32(rd + GICR_ISENABLER0, banked_enabled_);
@@ -152,6 +153,7 @@ public:
     // IHI 0069 12.9.22: Interrupt_Routing_Mode 0, the target's Aff3.Aff2.Aff1.Aff0
     // (the layout of our hardware ids).
     bool route(unsigned irq, unsigned cpu) override {
+        if (irq >= lines_ && irq < count_) return its::route(irq - lines_, cpu);
         if (irq < kSpiBase || irq >= lines_ || cpu >= kMaxCpus) return false;
         write64(dist_ + GICD_IROUTER + 8 * irq, smp::hw_id(cpu) & 0xff00ffffffull);
         return true;

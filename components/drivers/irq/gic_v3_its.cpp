@@ -6,13 +6,13 @@
 // writer's DeviceID (PCI: its requester ID through the tree's msi-map), into
 // an LPI through two tables in memory: the device table (DeviceID -> the
 // device's interrupt translation table, ITT) and the ITT (EventID -> LPI
-// and collection). One collection (ICID 0) targets this CPU's
-// redistributor. Tables are flat; the device table holds kMaxDevices IDs
-// (PCI buses 0-31), a larger DeviceID is refused. Each device's EventIDs
-// are 0..n-1 in allocation order; its ITT is sized at the first allocation
-// (rounded up to a power of two, at least what 256 bytes hold) and carved
-// from an arena allocated at start-up, so later allocations never touch
-// the heap.
+// and collection). Collection c (ICID c) targets CPU c's redistributor, one
+// per CPU online when the ITS starts (they all start before it); every LPI
+// starts on the boot CPU's and route() moves it (MOVI). Tables are flat; the device table holds
+// kMaxDevices IDs (PCI buses 0-31), a larger DeviceID is refused. Each device's EventIDs are 0..n-1
+// in allocation order; its ITT is sized at the first allocation (rounded up to a power of two, at
+// least what 256 bytes hold) and carved from an arena allocated at start-up, so later allocations
+// never touch the heap.
 //
 // Every table is inner-shareable write-back memory, like the kernel's own;
 // an ITS that does not keep that (it would need cache maintenance, which
@@ -24,6 +24,7 @@
 #include <rtos/init.hpp>
 #include <rtos/irq.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/spinlock.hpp>
 
 #include "arch/aarch64/sysreg.hpp"
@@ -87,7 +88,14 @@ constexpr unsigned kIttAlign = 256;
 constexpr unsigned kSpinLimit = 1000000;  // register polls before the ITS counts as stuck
 
 // Commands (6.3): four doublewords, the command number in DW0[7:0].
-enum : uint8_t { kSync = 0x05, kMapd = 0x08, kMapc = 0x09, kMapti = 0x0a, kInv = 0x0c };
+enum : uint8_t {
+    kMovi = 0x01,
+    kSync = 0x05,
+    kMapd = 0x08,
+    kMapc = 0x09,
+    kMapti = 0x0a,
+    kInv = 0x0c
+};
 struct Command {
     uint64_t dw[4];
 };
@@ -118,6 +126,7 @@ struct MappedDevice {
 struct Lpi {
     uint16_t device;  ///< index into devices
     uint16_t event;
+    uint16_t cpu;  ///< its collection: the CPU it is delivered to
 };
 // Both under Its::lock_ once the ITS runs.
 MappedDevice devices[CONFIG_GIC_V3_ITS_LPIS];  // a device holds at least one LPI
@@ -128,6 +137,10 @@ public:
     unsigned probe(const platform::Device& gic, uintptr_t rd, unsigned lines, bool two_states);
     void start();
     void set_enabled(unsigned k, bool on);
+    bool route(unsigned k, unsigned cpu);
+    void add_cpu(unsigned cpu, uintptr_t rd) {
+        if (cpu < kMaxCpus) rds_[cpu] = rd;
+    }
     unsigned allocate(uint32_t device_id, unsigned count, unsigned* irqs,
                       irq::MsiMessage* messages) override;
     const char* name() const override { return "gic-v3-its"; }
@@ -135,18 +148,27 @@ public:
 private:
     bool setup_tables();
     bool setup_baser(unsigned n, uint64_t baser);
-    bool setup_redistributor();
+    bool setup_redistributor(uintptr_t rd);
     MappedDevice* map_device(uint32_t id, unsigned count);
     bool submit(const Command* cmds, unsigned n);
     void report_stuck();
-    Command sync() const { return {{kSync, 0, rdbase_, 0}}; }
+    // To CPU `cpu`'s redistributor (an LPI's recorded collection is always a CPU's).
+    Command sync(unsigned cpu = 0) const {
+        return {{kSync, 0, rdbase_[cpu < kMaxCpus ? cpu : 0], 0}};
+    }
+    uint64_t rdbase_of(uintptr_t rd) const;
     void* alloc(std::size_t size, std::size_t align, const char* what);
 
     uintptr_t base_ = 0, rd_ = 0;
     unsigned lines_ = 0, lpis_ = 0;
     bool pta_ = false;
     unsigned ite_bytes_ = 0, max_event_bits_ = 0, devices_max_ = 0;
-    uint64_t rdbase_ = 0;  ///< the collection's target, as commands encode it
+    // Each CPU's redistributor (recorded as it starts, before start()) and
+    // its collection's target as commands encode it (valid where `mapped_`
+    // has the CPU's bit: processor number 0 encodes as 0).
+    uintptr_t rds_[kMaxCpus] = {};
+    uint64_t rdbase_[kMaxCpus] = {};
+    CpuMask mapped_ = 0;
     uint8_t* config_ = nullptr;
     uint8_t* queue_ = nullptr;
     unsigned write_ = 0;  ///< next command slot
@@ -226,7 +248,7 @@ bool Its::setup_baser(unsigned n, uint64_t baser) {
     unsigned entry = static_cast<unsigned>((baser >> kBaserEntrySizeShift) & 0x1f) + 1;
     unsigned ids;
     if (type == kBaserTypeDevice) ids = devices_max_;
-    else if (type == kBaserTypeCollection) ids = 1;
+    else if (type == kBaserTypeCollection) ids = kMaxCpus;
     else return true;
     uint64_t attrs = kItsCacheWb | kShareInner;
     write64(reg, (baser & kBaserRoFields) | attrs);  // page size 0: 4 KiB
@@ -291,50 +313,72 @@ bool Its::setup_tables() {
     return itt_arena_ != nullptr;
 }
 
-// The LPI configuration and pending tables of this CPU's redistributor,
-// then LPIs on. The pending table goes first: its 64 KiB alignment leaves a
-// gap the heap can hand out again.
-bool Its::setup_redistributor() {
+// A redistributor's LPI tables, then LPIs on: the configuration table is
+// the one every redistributor shares (allocated for the first), the pending
+// table its own. The pending table goes first: its 64 KiB alignment leaves
+// a gap the heap can hand out again.
+bool Its::setup_redistributor(uintptr_t rd) {
     void* pending = alloc(kPendingBytes, kPendingAlign, "LPI pending table");
-    config_ = static_cast<uint8_t*>(alloc(kConfigBytes, 4096, "LPI configuration table"));
+    if (!config_) {
+        config_ = static_cast<uint8_t*>(alloc(kConfigBytes, 4096, "LPI configuration table"));
+        if (config_)
+            for (unsigned k = 0; k < kConfigBytes; ++k) config_[k] = kLpiConfig;  // all disabled
+    }
     if (!pending || !config_) return false;
-    for (unsigned k = 0; k < kConfigBytes; ++k) config_[k] = kLpiConfig;  // all disabled
     arch::aarch64::dsb_ish();  // tables written before the GIC reads them
     uint64_t prop = reinterpret_cast<uintptr_t>(config_) | kRdCacheWb | kShareInner | (kIdBits - 1);
-    write64(rd_ + GICR_PROPBASER, prop);
+    write64(rd + GICR_PROPBASER, prop);
     uint64_t pend = reinterpret_cast<uintptr_t>(pending) | kRdCacheWb | kShareInner | kPendbaserPtz;
-    write64(rd_ + GICR_PENDBASER, pend);
-    if ((read64(rd_ + GICR_PROPBASER) & kShareMask) != kShareInner ||
-        (read64(rd_ + GICR_PENDBASER) & kShareMask) != kShareInner) {
+    write64(rd + GICR_PENDBASER, pend);
+    if ((read64(rd + GICR_PROPBASER) & kShareMask) != kShareInner ||
+        (read64(rd + GICR_PENDBASER) & kShareMask) != kShareInner) {
         printk("gic-v3-its: LPI tables not inner-shareable: no MSIs\n");
         return false;
     }
-    mmio::write32(rd_ + GICR_CTLR, mmio::read32(rd_ + GICR_CTLR) | kRCtlrEnableLpis);
+    mmio::write32(rd + GICR_CTLR, mmio::read32(rd + GICR_CTLR) | kRCtlrEnableLpis);
     arch::aarch64::dsb_sy();
     return true;
 }
 
+// A collection's target (6.3.8, RDbase): by physical address or by
+// processor number, as GITS_TYPER.PTA says.
+uint64_t Its::rdbase_of(uintptr_t rd) const {
+    return pta_ ? (rd & ~uintptr_t{0xffff}) : ((read64(rd + GICR_TYPER) >> 8) & 0xffff) << 16;
+}
+
 void Its::start() {
     if (!base_) return;  // probe() found none (or no GICv3 at all)
-    if (!setup_tables() || !setup_redistributor()) return;
-    // Collection 0 -> this CPU's redistributor: by physical address or by
-    // processor number, as GITS_TYPER.PTA says (6.3.8, RDbase).
-    rdbase_ = pta_ ? (rd_ & ~uintptr_t{0xffff}) : ((read64(rd_ + GICR_TYPER) >> 8) & 0xffff) << 16;
+    rds_[0] = rd_;       // the boot CPU's (probe())
+    if (!setup_tables() || !setup_redistributor(rd_)) return;
     mmio::write32(base_ + GITS_CTLR, kCtlrEnabled);
-    const Command mapc[] = {{{kMapc, 0, uint64_t{1} << 63 | rdbase_ | 0 /* ICID */, 0}}, sync()};
-    bool mapped;
+    // Collection c -> CPU c's redistributor. A CPU whose tables cannot be
+    // had keeps LPIs off (route() refuses it).
+    CpuMask usable = cpu_mask(0);
+    for (unsigned c = 1; c < kMaxCpus; ++c)
+        if (rds_[c] && setup_redistributor(rds_[c])) usable |= cpu_mask(c);
+    bool mapped = true;
+    unsigned cpus = 0;
     {
         SpinLockGuard guard(lock_);
-        mapped = submit(mapc, 2);
+        for (unsigned c = 0; c < kMaxCpus && mapped; ++c) {
+            if (!(usable & cpu_mask(c))) continue;
+            rdbase_[c] = rdbase_of(rds_[c]);
+            const Command mapc[] = {{{kMapc, 0, uint64_t{1} << 63 | rdbase_[c] | c, 0}}, sync(c)};
+            mapped = submit(mapc, 2);
+            if (mapped) {
+                mapped_ |= cpu_mask(c);
+                ++cpus;
+            }
+        }
         ready_ = mapped;
     }
     if (!mapped) {
         report_stuck();
         return;
     }
-    printk("gic-v3-its: @0x%lx lpis %u (intid %u-%u, irq %u-%u) devices %u\n",
+    printk("gic-v3-its: @0x%lx lpis %u (intid %u-%u, irq %u-%u) devices %u cpus %u\n",
            static_cast<unsigned long>(base_), lpis_, kLpiBase, kLpiBase + lpis_ - 1, lines_,
-           lines_ + lpis_ - 1, devices_max_);
+           lines_ + lpis_ - 1, devices_max_, cpus);
     irq::set_msi_controller(this);
 }
 
@@ -435,7 +479,7 @@ unsigned Its::allocate(uint32_t device_id, unsigned count, unsigned* irqs,
                     n = i;
                     break;
                 }
-                lpi_map[k] = {static_cast<uint16_t>(d - devices), static_cast<uint16_t>(event)};
+                lpi_map[k] = {static_cast<uint16_t>(d - devices), static_cast<uint16_t>(event), 0};
                 ++used_lpis_;
                 ++d->next;
                 irqs[i] = lines_ + k;
@@ -458,10 +502,31 @@ void Its::set_enabled(unsigned k, bool on) {
         arch::aarch64::dsb_ish();  // the byte in memory before the INV reads it
         const Lpi& l = lpi_map[k];
         const Command inv[] = {{{kInv | uint64_t{devices[l.device].id} << 32, l.event, 0, 0}},
-                               sync()};
+                               sync(l.cpu)};
         if (submit(inv, 2)) return;
     }
     report_stuck();
+}
+
+// 6.3.14 MOVI: the LPI's event to collection `cpu`; SYNC to the old target
+// and the new, so neither holds it when this returns.
+bool Its::route(unsigned k, unsigned cpu) {
+    {
+        SpinLockGuard guard(lock_);
+        if (!ready_ || k >= used_lpis_ || cpu >= kMaxCpus || !(mapped_ & cpu_mask(cpu)))
+            return false;
+        Lpi& l = lpi_map[k];
+        if (l.cpu == cpu) return true;
+        const Command movi[] = {{{kMovi | uint64_t{devices[l.device].id} << 32, l.event, cpu, 0}},
+                                sync(l.cpu),
+                                sync(cpu)};
+        if (submit(movi, 3)) {
+            l.cpu = static_cast<uint16_t>(cpu);
+            return true;
+        }
+    }
+    report_stuck();
+    return false;
 }
 
 void gic_v3_its_start() { its.start(); }
@@ -473,6 +538,8 @@ unsigned probe(const platform::Device& gic, uintptr_t rd, unsigned lines, bool t
 }
 
 void set_enabled(unsigned k, bool on) { its.set_enabled(k, on); }
+bool route(unsigned k, unsigned cpu) { return its.route(k, cpu); }
+void add_cpu(unsigned cpu, uintptr_t rd) { its.add_cpu(cpu, rd); }
 
 // Before the drivers (level driver) that allocate MSIs.
 RTOS_INIT(gic_v3_its_start, platform);

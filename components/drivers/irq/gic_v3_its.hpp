@@ -32,10 +32,21 @@ unsigned probe(const platform::Device& gic, uintptr_t rd, unsigned lines, bool t
 /// through the ITS). Callable with interrupts masked and from handlers.
 void set_enabled(unsigned k, bool on);
 
+/// LPI kLpiBase + k to CPU `cpu` from now on (MOVI to its collection).
+/// False when that CPU has no collection or the LPI is not allocated.
+bool route(unsigned k, unsigned cpu);
+
+/// CPU `cpu` (not the boot CPU) started with its redistributor at `rd`:
+/// the ITS's start-up gives it LPI tables and a collection. CPUs that start
+/// after that take no LPIs.
+void add_cpu(unsigned cpu, uintptr_t rd);
+
 #else
 
 inline unsigned probe(const platform::Device&, uintptr_t, unsigned, bool) { return 0; }
 inline void set_enabled(unsigned, bool) {}
+inline bool route(unsigned, unsigned) { return false; }
+inline void add_cpu(unsigned, uintptr_t) {}
 
 #endif
 

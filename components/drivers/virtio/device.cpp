@@ -2,6 +2,8 @@
 #include "drivers/virtio/device.hpp"
 
 #include <rtos/format.hpp>
+#include <rtos/irq.hpp>
+#include <rtos/smp.hpp>
 
 #include "drivers/virtio/config.hpp"
 #include "drivers/virtio/hal.hpp"
@@ -233,11 +235,39 @@ Error Device::config_unstable() {
 
 namespace {
 // One queue's share of an interrupt (inlined in both paths below).
+// Notes this CPU in the queue's irq_cpus: an atomic OR only the first time.
+[[gnu::noinline]] void note_cpu(Device::QueueSlot& s) {
+    const std::uint32_t bit = rtos::cpu_mask(rtos::smp::cpu_id());
+    if (!(__atomic_load_n(&s.irq_cpus, __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&s.irq_cpus, bit, __ATOMIC_RELAXED);
+}
+
 void dispatch(Device::QueueSlot& s) {
-    if (s.queue.has_used()) s.queue.count_interrupt();
+    if (s.queue.has_used()) {
+        s.queue.count_interrupt();
+        if (rtos::smp::active()) note_cpu(s);  // one CPU: a no-op (virtio stat prints none)
+    }
     if (s.on_used != nullptr) s.on_used(s.context, s.queue);
 }
 }  // namespace
+
+bool Device::route_queue(std::size_t index, unsigned cpu) {
+    unsigned irq;
+    bool own;
+    if (index >= queue_count_ ||
+        !transport_.queue_interrupt(static_cast<std::uint16_t>(index), irq, own) || !own)
+        return false;
+    return rtos::irq::route(irq, cpu);
+}
+
+bool Device::queue_cpu(std::size_t index, unsigned& cpu, bool& own) const {
+    unsigned irq;
+    if (index >= queue_count_ ||
+        !transport_.queue_interrupt(static_cast<std::uint16_t>(index), irq, own))
+        return false;
+    cpu = rtos::irq::cpu_of(irq);
+    return true;
+}
 
 void Device::on_queue_interrupt(std::uint16_t index) {
     if (index >= queue_count_) return;  // a vector the transport did not map to a queue

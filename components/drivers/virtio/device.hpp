@@ -80,6 +80,9 @@ public:
         Virtqueue queue;
         QueueCallback on_used = nullptr;
         void* context = nullptr;
+        /// The CPUs an interrupt that found used entries here ran on
+        /// (`virtio stat`): atomic ORs, from any CPU's handler.
+        std::uint32_t irq_cpus = 0;
     };
 
     constexpr explicit Device(Transport& transport) : transport_(transport) {}
@@ -189,6 +192,22 @@ public:
     /// transport's choice) to the callbacks; after setup_queues(). False when
     /// the device has no usable interrupt (the driver polls or gives up).
     bool attach_interrupts() { return transport_.attach_interrupts(*this); }
+    /// After attach_interrupts(): delivers queue `index`'s interrupt to CPU
+    /// `cpu` (rtos::irq::route()) when the queue has one of its own (an
+    /// MSI-X vector); false when it shares one with the other queues (a
+    /// line), has none, or the controller cannot move it.
+    bool route_queue(std::size_t index, unsigned cpu);
+    /// Where queue `index`'s interrupt is delivered, and whether the queue
+    /// has it to itself (`own`); false: it has none.
+    bool queue_cpu(std::size_t index, unsigned& cpu, bool& own) const;
+    /// The CPUs queue `index`'s interrupts ran on since the last reset_irq_cpus()
+    /// (a mask; noted only once a second CPU has started).
+    std::uint32_t irq_cpus(std::size_t index) const {
+        return __atomic_load_n(&slots_[index].irq_cpus, __ATOMIC_RELAXED);
+    }
+    void reset_irq_cpus(std::size_t index) {
+        __atomic_store_n(&slots_[index].irq_cpus, 0u, __ATOMIC_RELAXED);
+    }
 
     /// A line's interrupt: reads and acknowledges InterruptStatus, then calls
     /// the config-change callback and every queue's callback (counting an

@@ -2,9 +2,12 @@
 // queue of every live device, one line each (a contract of the system tests
 // and tools/bench.py, see docs/virtio.md, "Statistics"):
 //   <device> q<n> kicks=<n> suppressed=<n> irqs=<n> used=<n> inflight_max=<n>
-// -r prints them, then zeroes them.
+// and with several CPUs online " irq_cpus=0x<mask>": the CPUs the queue's
+// interrupts ran on. -r prints them, then zeroes them.
 #include <rtos/critical.hpp>
+#include <rtos/format.hpp>
 #include <rtos/printk.hpp>
+#include <rtos/smp.hpp>
 #include <rtos/string.hpp>
 
 #include "drivers/virtio/device.hpp"
@@ -18,6 +21,7 @@ int cmd_virtio(int argc, char** argv) {
     const bool reset = argc == 3 && strcmp(argv[2], "-r") == 0;
     if (argc > 3 || (argc == 3 && !reset)) return rtos::shell::kUsage;
     unsigned lines = 0;
+    const bool smp = rtos::smp::cpu_count() > 1;
     for (Device* d = Device::first(); d; d = d->next()) {
         for (std::size_t i = 0; i < d->queue_count(); ++i) {
             Virtqueue& q = d->queue(i);
@@ -30,6 +34,7 @@ int cmd_virtio(int argc, char** argv) {
             auto get = [](const std::uint32_t& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); };
             const Virtqueue::Stats s{get(live.kicks), get(live.suppressed), get(live.irqs),
                                      get(live.used), get(live.inflight_max)};
+            const std::uint32_t cpus = d->irq_cpus(i);
             if (reset) {
                 // An IrqLock, not a spinlock: the counters' lock is their
                 // driver's, which this command cannot name. Masking keeps
@@ -37,10 +42,13 @@ int cmd_virtio(int argc, char** argv) {
                 // another CPU's increment may be lost, as said above.
                 rtos::IrqLock lock;
                 q.reset_stats();
+                d->reset_irq_cpus(i);
             }
-            rtos::printk("%s q%u kicks=%u suppressed=%u irqs=%u used=%u inflight_max=%u\n",
+            char where[24] = "";  // one printk: lines never interleave
+            if (smp) snprintf(where, sizeof(where), " irq_cpus=0x%x", static_cast<unsigned>(cpus));
+            rtos::printk("%s q%u kicks=%u suppressed=%u irqs=%u used=%u inflight_max=%u%s\n",
                          d->name(), static_cast<unsigned>(i), s.kicks, s.suppressed, s.irqs, s.used,
-                         s.inflight_max);
+                         s.inflight_max, where);
             ++lines;
         }
     }

@@ -44,4 +44,7 @@ bool attach(unsigned, Handler handler, void* arg) {
 }
 void enable(unsigned) {}
 void disable(unsigned) {}
+// One CPU: every interrupt is delivered to CPU 0.
+unsigned cpu_of(unsigned) { return 0; }
+bool route(unsigned, unsigned cpu) { return cpu == 0; }
 }  // namespace rtos::irq

@@ -6,4 +6,7 @@ namespace rtos::irq {
 bool attach(unsigned, Handler, void*) { return false; }
 void enable(unsigned) {}
 void disable(unsigned) {}
+// One CPU: every interrupt is delivered to CPU 0.
+unsigned cpu_of(unsigned) { return 0; }
+bool route(unsigned, unsigned cpu) { return cpu == 0; }
 }  // namespace rtos::irq

@@ -518,6 +518,17 @@ TEST(PciMsix, EachQueueItsOwnVectorWhenThereAreEnough) {
     char text[24];
     r.t.describe_interrupts(text, sizeof text);
     EXPECT_STREQ(text, "msix 4");
+    // Each queue's interrupt is its vector's, its own (what Device::route_queue() moves).
+    for (std::uint16_t q = 0; q < 3; ++q) {
+        unsigned irq = 0;
+        bool own = false;
+        ASSERT_TRUE(r.t.queue_interrupt(q, irq, own));
+        EXPECT_EQ(irq, 101u + q);
+        EXPECT_TRUE(own);
+    }
+    unsigned irq = 0;
+    bool own = false;
+    EXPECT_FALSE(r.t.queue_interrupt(3, irq, own));  // no such queue
 }
 
 TEST(PciMsix, QueuesShareOneVectorWhenThereAreFewer) {
@@ -534,6 +545,11 @@ TEST(PciMsix, QueuesShareOneVectorWhenThereAreFewer) {
     char text[24];
     r.t.describe_interrupts(text, sizeof text);
     EXPECT_STREQ(text, "msix 2");
+    unsigned irq = 0;
+    bool own = true;
+    ASSERT_TRUE(r.t.queue_interrupt(2, irq, own));  // the shared vector: not the queue's own
+    EXPECT_EQ(irq, 101u);
+    EXPECT_FALSE(own);
 }
 
 TEST(PciMsix, OneVectorIsNotEnough) {
@@ -574,6 +590,11 @@ TEST(PciMsix, RefusedMappingFallsBackToIntx) {
     EXPECT_STREQ(text, "irq 33");
     fire(33);
     EXPECT_EQ(sink.events, "S");
+    unsigned irq = 0;
+    bool own = true;
+    ASSERT_TRUE(r.t.queue_interrupt(0, irq, own));  // INTx: the line, shared by every queue
+    EXPECT_EQ(irq, 33u);
+    EXPECT_FALSE(own);
 }
 
 #if defined(CONFIG_VIRTIO_LEGACY)
@@ -606,5 +627,8 @@ bool attach(unsigned irq, Handler handler, void* arg) {
 }
 void enable(unsigned) {}
 void disable(unsigned) {}
+// One CPU: every interrupt is delivered to CPU 0.
+unsigned cpu_of(unsigned) { return 0; }
+bool route(unsigned, unsigned cpu) { return cpu == 0; }
 MsiController* msi_controller() { return fake_msi; }
 }  // namespace rtos::irq

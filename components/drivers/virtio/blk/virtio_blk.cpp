@@ -4,8 +4,11 @@
 // checked before they are believed. With VIRTIO_BLK_F_MQ, up to
 // CONFIG_VIRTIO_BLK_MAX_QUEUES request queues, each with its own request
 // slots (and polled requests): a CPU submits on its own queue (blk-mq).
-// Its completion interrupt may still run on another CPU, and a thread that
-// moved keeps the queue it picked: each queue has its own SpinLock (Lane).
+// Queue i's interrupt goes to CPU i where the transport gives each queue
+// its own (MSI-X vectors); a line (MMIO, INTx) serves every queue from one
+// CPU, whose handler completes each queue's requests under that queue's
+// lock and wakes their waiters on their CPUs. A thread that moved keeps the
+// queue it picked: each queue has its own SpinLock (Lane).
 // A device that stops completing (request timeout) or asks for a reset
 // (DEVICE_NEEDS_RESET) is reset, its requests in flight fail, and it is
 // initialised again; one that breaks the ring protocol, or cannot be
@@ -26,14 +29,7 @@
 #include "drivers/virtio/driver.hpp"
 #include "drivers/virtio/hal.hpp"
 
-// The CPU the caller runs on: rtos::smp::cpu_id() once the SMP kernel
-// (issue 19) provides it, CPU 0 until then.
-#if __has_include(<rtos/smp.hpp>)
 #include <rtos/smp.hpp>
-#define VIRTIO_BLK_CPU_ID() ::rtos::smp::cpu_id()
-#else
-#define VIRTIO_BLK_CPU_ID() 0u
-#endif
 
 namespace virtio {
 namespace {
@@ -160,7 +156,7 @@ private:
     // submission: a thread that moves to another CPU meanwhile finishes on
     // the queue it picked (still correct, only not local).
     Lane& this_cpu_lane() {
-        return lanes_[lanes_count_ == 1 ? 0 : VIRTIO_BLK_CPU_ID() % lanes_count_];
+        return lanes_[lanes_count_ == 1 ? 0 : rtos::smp::cpu_id() % lanes_count_];
     }
     void not_queued(Lane& l, rtos::block::BlockRequest& r, std::uint32_t parts, bool had_slot);
     bool add_part(Request* slot, rtos::block::BlockRequest& r, std::uint32_t type,
@@ -220,6 +216,7 @@ private:
         if (self->interrupts_ && self->polled_lanes_ == 0) t.stop();
     }
     unsigned queues_from_config();
+    void route_queues(char* buf, std::size_t size);
 
     Device dev_;
     // More queues than a Device holds itself: lent to it (start()).
@@ -597,6 +594,30 @@ unsigned VirtioBlk::queues_from_config() {
     return n < kMaxQueues ? n : kMaxQueues;
 }
 
+// Queue i to CPU i (its submitter, this_cpu_lane()) where each queue has an
+// interrupt of its own; says in `buf` where each queue's interrupt goes, for
+// the boot line: " irq-cpus 0,1,2,3", or " (one irq, cpu 0)" when they share
+// one. Nothing until a second CPU has started (the boot line stays as
+// without SMP).
+void VirtioBlk::route_queues(char* buf, std::size_t size) {
+    buf[0] = '\0';
+    if (!rtos::smp::active() || !interrupts_) return;
+    if (lanes_count_ > 1)  // a CPU that is not online refuses its queue (irq::route())
+        for (unsigned i = 0; i < lanes_count_ && i < rtos::kMaxCpus; ++i) dev_.route_queue(i, i);
+    unsigned cpu = 0;
+    bool own = false;
+    if (!dev_.queue_cpu(0, cpu, own)) return;
+    if (!own) {
+        snprintf(buf, size, " (one irq, cpu %u)", cpu);
+        return;
+    }
+    std::size_t at = static_cast<std::size_t>(snprintf(buf, size, " irq-cpus %u", cpu));
+    for (unsigned i = 1; i < lanes_count_ && at < size; ++i) {
+        if (!dev_.queue_cpu(i, cpu, own)) break;
+        at += static_cast<std::size_t>(snprintf(buf + at, size - at, ",%u", cpu));
+    }
+}
+
 bool VirtioBlk::start(const Found& found) {
     snprintf(name_, sizeof(name_), "vd%c", 'a' + static_cast<char>(found.index % 26));
     if constexpr (kMaxQueues > Device::kMaxQueues) dev_.use_queue_table(queue_table_);
@@ -677,9 +698,11 @@ bool VirtioBlk::start(const Found& found) {
     for (std::size_t i = 0; i < dev_.queue_count(); ++i)
         dev_.queue(i).set_interrupt_batching(interrupts_);
 
-    char extra[64];  // a read-only disk shows the feature word ro
-    snprintf(extra, sizeof(extra), " %s %llu sectors queues %u", name_,
-             static_cast<unsigned long long>(capacity), lanes_count_);
+    char cpus[64];
+    route_queues(cpus, sizeof(cpus));
+    char extra[128];  // a read-only disk shows the feature word ro
+    snprintf(extra, sizeof(extra), " %s %llu sectors queues %u%s", name_,
+             static_cast<unsigned long long>(capacity), lanes_count_, cpus);
     announce(found, dev_, kFeatureNames, extra);
     rtos::block::BlockDevice::add(this);
     return true;

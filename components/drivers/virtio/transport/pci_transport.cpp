@@ -367,6 +367,14 @@ bool PciTransport::attach_interrupts(InterruptSink& sink) {
     return attach_line(sink);
 }
 
+bool PciTransport::queue_interrupt(std::uint16_t index, unsigned& irq, bool& own) const {
+    if (!msix_vectors_) return Transport::queue_interrupt(index, irq, own);
+    if (index >= planned_queues_) return false;
+    irq = msix_irq_[queue_vector(index)];
+    own = per_queue_;
+    return true;
+}
+
 void PciTransport::describe_interrupts(char* buf, std::size_t size) const {
     if (msix_vectors_) std::snprintf(buf, size, "msix %u", vectors_in_use());
     else Transport::describe_interrupts(buf, size);

@@ -99,6 +99,7 @@ public:
     void plan_interrupts(std::uint16_t queues) override;
     bool attach_interrupts(InterruptSink& sink) override;
     void describe_interrupts(char* buf, std::size_t size) const override;
+    bool queue_interrupt(std::uint16_t index, unsigned& irq, bool& own) const override;
 
     std::uint8_t config_read8(std::uint32_t offset) override;
     std::uint16_t config_read16(std::uint32_t offset) override;

@@ -41,6 +41,12 @@ void Transport::describe_interrupts(char* buf, std::size_t size) const {
     else std::snprintf(buf, size, "irq -");
 }
 
+bool Transport::queue_interrupt(std::uint16_t, unsigned& irq, bool& own) const {
+    irq = line_;
+    own = false;
+    return has_line_;
+}
+
 std::uint64_t Transport::config_read64(std::uint32_t offset) {
     std::uint64_t lo = config_read32(offset);
     std::uint64_t hi = config_read32(offset + 4);

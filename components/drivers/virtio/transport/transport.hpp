@@ -86,6 +86,11 @@ public:
     /// For boot lines: "irq 33" (a line, shared or not), "msix 3" (vectors in
     /// use: configuration + one per queue, or + one shared), "irq -" (none).
     virtual void describe_interrupts(char* buf, std::size_t size) const;
+    /// Queue `index`'s interrupt once attach_interrupts() succeeded: its
+    /// number for rtos/irq.hpp, and whether the queue has it to itself (an
+    /// MSI-X vector of its own) rather than sharing it with the device's
+    /// other queues (a line, one shared vector). False: none.
+    virtual bool queue_interrupt(std::uint16_t index, unsigned& irq, bool& own) const;
     /// The line the bus routed the device's interrupt to (its probe sets it).
     void set_interrupt_line(unsigned line) {
         line_ = line;
