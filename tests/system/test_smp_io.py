@@ -15,16 +15,13 @@ interrupt runs on whichever CPU its line goes to, checked from the host.
   and every queue's completions, all taken there, still wake their
   waiters on the other CPUs.
 
-Under -icount (deterministic, and no lock-holder preemption on this 2-core
-host: tests/system/test_smp.py). riscv64 runs the one-queue MMIO case: it
-used to stop with every CPU spinning on the kernel lock while the queued
-waiter next in line waited for its round-robin turn, until the spinlock
-stopped queueing waiters at once (docs/smp.md, "Locks"). The queue-per-CPU
-cases run without -icount (multi-threaded TCG), on both boards: under
--icount with sleep=off, when every CPU idles waiting for the host to finish
-a disk request, QEMU jumps the clock to the next timer, which can be the
-driver's 10 s request timeout (seen once in 20 runs; the -icount cases
-above fail that way now and then, on main too).
+Without -icount (multi-threaded TCG, the vCPUs in parallel), on both
+boards. Under -icount with sleep=off, when every CPU idles waiting for the
+host to finish a disk request, QEMU jumps the clock to the next timer,
+which can be the driver's 10 s request timeout (these cases failed that way
+about 1 run in 5). Four vCPUs on this 2-core host used to crawl without
+-icount, every CPU spinning on the kernel lock behind a descheduled waiter,
+until the spinlock stopped queueing waiters at once (docs/smp.md, "Locks").
 
 - virtio-console: `vcon stress` writes lines to a named port from threads
   pinned one per CPU while the transmit interrupt reclaims buffers wherever
@@ -46,12 +43,12 @@ import pytest
 from conftest import BSPS, arch_name, build, virtio_dev, virtio_kw
 from test_blk import SECTOR, make_image, stamp
 from test_console import connect, recv_exactly, wait_listing
-from test_smp import ICOUNT, MULTI
+from test_smp import MULTI
 
 
-def boot4(boot, bsp, extra, clock=ICOUNT, **kw):
+def boot4(boot, bsp, extra, **kw):
     """A guest with 4 CPUs online at the prompt, and its boot log."""
-    g = boot(bsp, build(bsp), smp=4, extra=clock + extra, wait_prompt=False, **kw)
+    g = boot(bsp, build(bsp), smp=4, extra=MULTI + extra, wait_prompt=False, **kw)
     log = g.wait_prompt(timeout=60)
     assert re.search(r'^smp: 4 cpus online', log, re.M), log
     return g, log
@@ -102,7 +99,7 @@ def test_blk_queue_per_cpu(boot, tmp_path, bsp, mode, machine, irq):
     data = make_image(img, 2 << 20, 23)
     g, log = boot4(boot, bsp, ['-drive', f'file={img},if=none,format=raw,id=d0',
                                '-device', f'{virtio_dev("blk", mode)},drive=d0,num-queues=4'],
-                   clock=MULTI, **machine, **virtio_kw(mode))
+                   **machine, **virtio_kw(mode))
     if irq == 'msix':  # configuration + a vector per queue, each on its queue's CPU
         assert re.search(r' msix 5 .* vda \d+ sectors queues 4 irq-cpus 0,1,2,3 features ', log), log
         line_cpu = None
