@@ -330,7 +330,8 @@ def test_ctrl_c_stops_file_commands(boot, tmp_path, bsp):
     g.run('mkdir /vda/t')
     out = g.interrupt('fstest threads /vda/t 2 100 1000000', r'fstest threads .*\r*\n',
                       'fstest: interrupted', timeout=30)
-    assert re.search(r'^fstest: interrupted: 2 threads x 100 files of 1000000 bytes, 0 errors\n'
+    assert re.search(r'^fstest: interrupted: 2 threads x 100 files of 1000000 bytes, 0 errors, '
+                     r'cpus 0x[0-9a-f]+\n'
                      r'\^C$', out, re.M), out
     # The volume is fine and the file intact.
     assert g.run('crc32 /vda/s0.bin', timeout=30) == (
@@ -384,4 +385,5 @@ def test_ctrl_c_stops_ktest_bench_tm_and_random(boot, bsp):
     assert re.search(r'^random: \d+ of 100000 bytes read\n\^C$', out, re.M), out
     # A size over the limit names the limit.
     out = g.run('random 100000000')
-    assert out == 'random: <bytes> is 1 to 16777216 (16 MiB)\nusage: random <bytes>\n', out
+    assert out == ('random: <bytes> is 1 to 16777216 (16 MiB)\n'
+                   'usage: random <bytes> | -t <threads> <bytes>\n'), out

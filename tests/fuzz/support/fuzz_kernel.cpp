@@ -233,6 +233,9 @@ bool attach(unsigned, Handler h, void* arg) {
 }
 void enable(unsigned) {}
 void disable(unsigned) {}
+// One CPU: every interrupt is delivered to CPU 0.
+unsigned cpu_of(unsigned) { return 0; }
+bool route(unsigned, unsigned cpu) { return cpu == 0; }
 }  // namespace irq
 
 Status Semaphore::take(Timeout timeout) {
