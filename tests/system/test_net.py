@@ -39,15 +39,22 @@ def arch(bsp):
 
 
 def free_ports(n, kind):
-    """n distinct free ports on 127.0.0.1 (TCP or UDP)."""
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, kind)
-        s.bind(('127.0.0.1', 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
+    """n distinct free ports on 127.0.0.1 (TCP or UDP), drawn at random below
+    Linux's ephemeral range (32768-60999): the kernel numbers sockets from
+    that range itself (the other worker's clients, QEMU's own), so a port
+    found free there could be taken before QEMU binds it ("Could not set up
+    host forwarding rule")."""
+    rng = random.SystemRandom()
+    ports = []
+    while len(ports) < n:
+        port = rng.randrange(20000, 32768)
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
     return ports
 
 
