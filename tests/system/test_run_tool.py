@@ -212,6 +212,7 @@ def test_hostfwd_reaches_the_guest_from_127_0_0_1(tmp_path):
                       encoding='utf-8', codec_errors='replace', timeout=60, echo=False)
     try:
         g.expect(r'net: dhcp bound 10\.0\.2\.15')
+        g.send('\r')  # the first prompt may have come before the lease
         g.expect('msh> ')
         # The server thread may still be between start and listen: retry a
         # refused or reset connection for a few seconds.
