@@ -207,9 +207,9 @@ def add_transport_argument(parser):
 def disk_args(disks, transport='mmio'):
     """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
     'path,ro' for a read-only disk, or 'path,unsafe' for a scratch disk whose
-    flushes QEMU need not make durable (cache=unsafe: under -icount with
-    sleep=off a slow host fdatasync lets virtual time jump past the guest's
-    request timeout). The first one becomes vda."""
+    flushes QEMU need not make durable (cache=unsafe: no host fdatasync per
+    flush). Under -icount, boot with sleep on when a disk is attached (see
+    tools/bench.py's ICOUNT_IO). The first one becomes vda."""
     argv = []
     for i, spec in enumerate(disks):
         path, _, flag = spec.partition(',')
