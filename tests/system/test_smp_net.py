@@ -14,7 +14,8 @@ import threading
 
 import pytest
 from conftest import BSPS, build, virtio_kw
-from test_net import DEMO, arch, connect, counters, free_ports, user_net
+from qemu_cmd import free_ports
+from test_net import DEMO, arch, connect, counters, user_net
 
 ICOUNT = ['-icount', 'shift=4,sleep=off']
 CPUS = 4
