@@ -90,9 +90,11 @@ def udp_echo(port, count, rnd):
         s.close()
 
 
-def tcp_echo(port, data):
-    s = connect(port)
-    s.settimeout(30)
+def echo_back(s, data):
+    """Sends `data` on the connected socket `s` from a helper thread while
+    reading the echo (the guest echoes as it receives: sending all first
+    could fill both windows); returns what came back, short when the guest
+    closed. An error of either side is raised."""
     err = []
 
     def sender():
@@ -114,12 +116,25 @@ def tcp_echo(port, data):
             got += chunk
     finally:
         t.join(60)
-        s.close()
-    assert not err, err
-    assert len(got) == len(data), f'{len(got)} of {len(data)} bytes echoed'
+    if err:
+        raise err[0]
+    return bytes(got)
+
+
+def check_echo(got, data, what='echoed stream'):
+    assert len(got) == len(data), f'{what}: {len(got)} of {len(data)} bytes echoed'
     if got != data:
         first = next(i for i in range(len(data)) if got[i] != data[i])
-        pytest.fail(f'echoed stream differs from byte {first}')
+        pytest.fail(f'{what} differs from byte {first}')
+
+
+def tcp_echo(port, data):
+    s = connect(port)
+    s.settimeout(30)
+    try:
+        check_echo(echo_back(s, data), data)
+    finally:
+        s.close()
 
 
 def counters(text):
