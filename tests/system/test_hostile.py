@@ -30,9 +30,10 @@ import pytest
 from conftest import BSPS, ROOT, build
 from guest import PROMPT
 from hostile import Frames
+from qemu_cmd import free_ports
 from test_console import connect as unix_connect
 from test_console import echo_round, recv_until, serial_args, sockdir, upper_round  # noqa: F401
-from test_net import free_ports, tcp_echo
+from test_net import tcp_echo
 
 # One image for the three tests: every device driver, the network servers
 # and the console services, the shell mirrored on virtio-console port 0.
