@@ -32,7 +32,12 @@ import pytest
 from conftest import BSPS, ROOT, build
 from test_ktest import run_ktest
 
-ICOUNT = ['-icount', 'shift=4,sleep=off']
+# shift=5, not test_ktest.py's 4: QEMU 7.2's round robin under -icount can
+# stop running one vCPU for good (docs/smp.md, "Known limits"), and which
+# shifts meet it depends on the image. main's smp_switch_torture at -smp 4
+# on aarch64 passed at shifts 4 and 5 and hung at 2, 3, 6, 7 and 8; with
+# the software interrupt's leaf path it hangs at 4 and passes at 5.
+ICOUNT = ['-icount', 'shift=5,sleep=off']
 MULTI = ['-accel', 'tcg,thread=multi']
 SMP_OFF = ('tests/configs/smp-off.conf',)
 
