@@ -37,8 +37,9 @@ ICOUNT = ['-icount', 'shift=4,sleep=off']
 # -icount can stop running one vCPU for good (docs/smp.md, "Known
 # limits"), and which shifts meet it depends on the image and on what ran
 # before. On aarch64 main's smp_switch_torture alone hung at shifts 2, 3,
-# 6, 7, 8, and `ktest smp_` failed at 5; with the software interrupt's leaf path
-# the whole suite hangs at 4 and passes at 5, `ktest smp_` the reverse.
+# 6, 7 and 8, and `ktest smp_` failed at 5; with the software interrupt's
+# leaf path the whole suite hangs at 4 and passes at 5, `ktest smp_` the
+# reverse.
 ICOUNT_SUITE = ['-icount', 'shift=5,sleep=off']
 MULTI = ['-accel', 'tcg,thread=multi']
 SMP_OFF = ('tests/configs/smp-off.conf',)
