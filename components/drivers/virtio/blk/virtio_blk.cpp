@@ -75,6 +75,14 @@ constexpr std::uint32_t kDefaultMaxBytes = 128 * 1024;
 constexpr std::uint32_t kRequestTimeoutMs = CONFIG_VIRTIO_BLK_TIMEOUT_MS;
 #if defined(CONFIG_BLK_POLL)
 constexpr std::uint64_t kPollNs = std::uint64_t{CONFIG_BLK_POLL_US} * 1000;
+// A polled wait looks at the clock after this many passes, then about when
+// half the rest of kPollNs is spent at the pace it measured: a few looks in
+// a wait, none of them while a fast device completes. A counter read is not
+// cheap everywhere: under QEMU's TCG an aarch64 CNTVCT_EL0 read takes QEMU's
+// big lock, which its device models need to complete the request, and a
+// spin reading it every pass held off the very completion it waited for
+// (docs/performance.md#polled-completions-at-depth-1).
+constexpr std::uint64_t kPollFirstLook = 1024;
 #endif
 
 constexpr std::uint64_t kDriverFeatures =
@@ -379,7 +387,7 @@ bool VirtioBlk::disarm_poll(Lane& l, rtos::block::BlockRequest& r) {
     return l.vq->enable_interrupts();
 }
 
-// A polled request's wait: spin on its queue's used ring for up to kPollNs,
+// A polled request's wait: spin on its queue's used ring for about kPollNs,
 // completing whatever finishes there (other threads' requests too), then
 // hand the queue back to the interrupt (for r too, if it is still in
 // flight). The queue it was armed on, not this CPU's: the thread may have
@@ -387,13 +395,19 @@ bool VirtioBlk::disarm_poll(Lane& l, rtos::block::BlockRequest& r) {
 void VirtioBlk::poll_for(rtos::block::BlockRequest& r) {
     Lane& l = lanes_[r.queue];
     Virtqueue& q = *l.vq;
-    const std::uint64_t end = rtos::clock::now_ns() + kPollNs;
+    const std::uint64_t start = rtos::clock::now_ns();
+    std::uint64_t spins = 0, next_look = kPollFirstLook;
     while (!r.done() && !broken()) {
         if (q.has_used()) {
             complete_used(l);
-        } else if (rtos::clock::now_ns() >= end) {
-            break;
+            continue;
         }
+        if (++spins < next_look) continue;
+        const std::uint64_t spent = rtos::clock::now_ns() - start;
+        if (spent >= kPollNs) break;
+        // The next look when about half the rest is spent at this pace
+        // (a counter too coarse to have moved: twice as far).
+        next_look = spins + (spent ? spins * (kPollNs - spent) / (2 * spent) : spins);
     }
     bool used;
     {
