@@ -3,10 +3,12 @@ and booting it in QEMU."""
 import fcntl
 import json
 import os
+import random
 import re
 import subprocess
 import sys
 import uuid
+import zlib
 
 import pytest
 
@@ -234,6 +236,26 @@ def ubsan_build(bsp):
     --ubsan (test_soak.py) soaks the same folder; test_reliability.py runs
     ktest in it, test_hostile_ubsan.py hostile input."""
     return build(bsp, 'soak-ubsan')
+
+
+def paste_64k_arrives_intact(g, write):
+    """64 KiB of random printable text pasted at once into `paste 500`, a
+    reader that starts late: the command and the text go through write(bytes)
+    (the UART, or virtio-console port 0 as the shell's input), the count and
+    CRC-32 the shell prints are read on the UART (g) and compared with the
+    host's. The console's input ring holds 1 KiB, so this only passes when
+    the input's flow control holds the rest back while the ring is full."""
+    rnd = random.Random(21)
+    alphabet = bytes(range(0x20, 0x7f))
+    data = bytes(rnd.choice(alphabet) for _ in range(64 * 1024))
+    write(b'paste 500\r')
+    g.expect(r'paste 500\r*\n')
+    write(data + b'\x04')
+    g.expect(r'paste: (\d+) bytes crc32=([0-9a-f]{8})', timeout=120)
+    n, crc = int(g.p.match.group(1)), int(g.p.match.group(2), 16)
+    assert (n, crc) == (len(data), zlib.crc32(data)), (n, hex(crc))
+    g.wait_prompt()
+    assert g.run('echo still here').strip() == 'still here'
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """Builds the QEMU command line for a BSP: one place, used by tools/run.py,
 tools/bench.py and the system tests, so what the tests boot is what a user
 boots. Also the options those tools share (board, build folder, virtio mode,
-disks) and how they are checked."""
+disks) and how they are checked, and the free ports QEMU binds for them."""
 
 import os
+import random
 import re
 import shlex
+import socket
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -207,9 +209,9 @@ def add_transport_argument(parser):
 def disk_args(disks, transport='mmio'):
     """-drive/-device pairs for virtio-blk disks. Each entry is a path, or
     'path,ro' for a read-only disk, or 'path,unsafe' for a scratch disk whose
-    flushes QEMU need not make durable (cache=unsafe: under -icount with
-    sleep=off a slow host fdatasync lets virtual time jump past the guest's
-    request timeout). The first one becomes vda."""
+    flushes QEMU need not make durable (cache=unsafe: no host fdatasync per
+    flush). Under -icount, boot with sleep on when a disk is attached (see
+    tools/bench.py's ICOUNT_IO). The first one becomes vda."""
     argv = []
     for i, spec in enumerate(disks):
         path, _, flag = spec.partition(',')
@@ -268,6 +270,27 @@ def command(bsp, build=None, virtio=None, cpu=None, memory=None, machine_opts=No
         argv += ['-gdb', f'tcp:127.0.0.1:{gdb_port}', '-S']
     argv += list(extra)
     return argv
+
+
+def free_ports(n, kind=socket.SOCK_STREAM):
+    """n distinct free ports on 127.0.0.1 (TCP or UDP) for QEMU to bind (host
+    forwards, its gdb server, socket back-ends), drawn at random below
+    Linux's ephemeral range (32768-60999): the kernel numbers sockets from
+    that range itself (the other worker's clients, QEMU's own), so a port
+    found free there could be taken before QEMU binds it ("Could not set up
+    host forwarding rule")."""
+    rng = random.SystemRandom()
+    ports = []
+    while len(ports) < n:
+        port = rng.randrange(20000, 32768)
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
+    return ports
 
 
 def gdb_command(bsp, build=None, gdb_port=1234):

@@ -92,14 +92,6 @@ def build(bsp, jobs, ubsan, builds):
     return out
 
 
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def recv_exactly(s, n):
     buf = bytearray()
     while len(buf) < n:
@@ -156,7 +148,8 @@ class Board:
                            text=True)
         if r.returncode:
             raise RuntimeError(f'tools/disk.py mkfat: {r.stdout}')
-        self.tcp, self.udp = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
+        self.tcp = qemu_cmd.free_ports(1)[0]
+        self.udp = qemu_cmd.free_ports(1, socket.SOCK_DGRAM)[0]
         fwd = f'hostfwd=tcp:127.0.0.1:{self.tcp}-:7,hostfwd=udp:127.0.0.1:{self.udp}-:7'
         extra = ['-netdev', f'user,id=n0,{fwd}', '-device', 'virtio-net-device,netdev=n0',
                  '-device', 'virtio-serial-device']

@@ -454,16 +454,10 @@ int fstest_run(char** a, const char* what, void (*body)(void*), uint32_t bytes) 
         return shell::kUsage;
     Job jobs[16];
     Thread* workers[16];
-    unsigned started = 0;
-    for (unsigned i = 0; i < threads; ++i) {
+    for (unsigned i = 0; i < threads; ++i)
         jobs[i] = {a[0], i, static_cast<unsigned>(count), bytes, 0, 0};
-        workers[i] = Thread::create({.name = "fstest",
-                                     .priority = Thread::current()->priority(),
-                                     .affinity = cpu_mask(i % smp::cpu_count())},
-                                    body, &jobs[i], 16384);
-        if (!workers[i]) break;
-        ++started;
-    }
+    const unsigned started =
+        create_pinned("fstest", body, jobs, static_cast<unsigned>(threads), 16384, workers);
     unsigned errors = started == threads ? 0 : 1;
     CpuMask cpus = 0;
     for (unsigned i = 0; i < started; ++i) {

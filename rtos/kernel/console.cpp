@@ -27,9 +27,10 @@ void* mirror_ctx = nullptr;
 // Received bytes wait here until a thread reads them. Room for several whole
 // shell lines: a pasted line arrives in one burst, possibly before the
 // reader runs. When it is full, a flow-controlled UART is held (rx_held:
-// its receive interrupt masked, bytes left in its FIFO) until readers have
-// emptied half of it; a source without flow control loses the byte.
-// Lock: rx_lock (below), rx_held and the UART's hold state too.
+// its receive interrupt masked, bytes left in its FIFO) and the pushed
+// source keeps its bytes (rx_source_waiting) until readers have emptied
+// half of it. Nothing is dropped.
+// Lock: rx_lock (below), rx_held, the UART's hold state and the source too.
 constexpr unsigned kRxSize = 1024;
 char rx_ring[kRxSize];
 volatile unsigned rx_head = 0;  // written by the ISR
@@ -40,6 +41,12 @@ Semaphore rx_ready(0, kRxSize);
 SpinLock rx_lock;
 
 volatile bool rx_held = false;  // rx_lock
+// The pushed source (set_rx_source()) and whether it keeps bytes the full
+// ring refused: rx_lock. resume runs with rx_lock dropped (it takes the
+// source's lock, which is above rx_lock).
+void (*rx_resume)(void*) = nullptr;
+void* rx_resume_ctx = nullptr;
+bool rx_source_waiting = false;
 
 unsigned rx_queued() { return (rx_head + kRxSize - rx_tail) % kRxSize; }  // rx_lock held
 
@@ -117,17 +124,19 @@ void puts(const char* s) {
     write(s, n);
 }
 
+// rx_lock held: whether the ring is full (one slot stays free).
+bool full_locked() { return rx_queued() == kRxSize - 1; }
+
 // Queues a received byte, or takes Ctrl-C as an interrupt; false when
-// nothing was queued (Ctrl-C, or the ring full: dropped). rx_lock held.
+// nothing was queued (Ctrl-C). rx_lock held; the callers checked
+// full_locked() (a Ctrl-C taken as the interrupt needs no room).
 bool put_locked(char c) {
     if (c == kCtrlC && interrupt_armed) {
         interrupt_at(rx_head);
         return false;
     }
-    unsigned next = (rx_head + 1) % kRxSize;
-    if (next == rx_tail) return false;  // full: drop, the reader is too slow
     rx_ring[rx_head] = c;
-    rx_head = next;
+    rx_head = (rx_head + 1) % kRxSize;
     return true;
 }
 
@@ -140,7 +149,7 @@ void rx_poll_from_isr() {
     {
         SpinLockGuard lock(rx_lock);
         while (!rx_held) {
-            if (rx_queued() == kRxSize - 1) {  // full: the rest stays in the UART
+            if (full_locked()) {  // the rest stays in the UART
                 rx_held = true;
                 driver->rx_hold(driver->ctx, true);
                 break;
@@ -153,13 +162,28 @@ void rx_poll_from_isr() {
     while (queued-- > 0) rx_ready.give_from_isr();
 }
 
-void rx_from_isr(char c) {
-    bool queued;
+void set_rx_source(void (*resume)(void* ctx), void* ctx) {
+    SpinLockGuard lock(rx_lock);
+    rx_resume = resume;
+    rx_resume_ctx = ctx;
+    rx_source_waiting = false;
+}
+
+std::size_t rx_push_from_isr(const char* s, std::size_t n) {
+    std::size_t taken = 0;
+    unsigned queued = 0;
     {
         SpinLockGuard lock(rx_lock);
-        queued = put_locked(c);
+        for (; taken < n; ++taken) {
+            if (full_locked() && !(s[taken] == kCtrlC && interrupt_armed)) {
+                rx_source_waiting = true;  // getc() resumes the source
+                break;
+            }
+            if (put_locked(s[taken])) ++queued;
+        }
     }
-    if (queued) rx_ready.give_from_isr();
+    while (queued-- > 0) rx_ready.give_from_isr();
+    return taken;
 }
 
 int getc(Timeout timeout) {
@@ -167,16 +191,25 @@ int getc(Timeout timeout) {
         if (rx_ready.take(timeout) != Status::ok) return -1;
         char c;
         bool drop, unheld = false;
+        void (*resume)(void*) = nullptr;
+        void* resume_ctx = nullptr;
         {
             SpinLockGuard lock(rx_lock);
             c = rx_ring[rx_tail];
             drop = discarding && rx_tail != discard_end;
             if (!drop) discarding = false;
             rx_tail = (rx_tail + 1) % kRxSize;
-            if (rx_held && rx_queued() <= kRxSize / 2) {
-                rx_held = false;
-                driver->rx_hold(driver->ctx, false);
-                unheld = true;
+            if (rx_queued() <= kRxSize / 2) {
+                if (rx_held) {
+                    rx_held = false;
+                    driver->rx_hold(driver->ctx, false);
+                    unheld = true;
+                }
+                if (rx_source_waiting) {
+                    rx_source_waiting = false;
+                    resume = rx_resume;
+                    resume_ctx = rx_resume_ctx;
+                }
             }
         }
         if (unheld) {
@@ -185,6 +218,9 @@ int getc(Timeout timeout) {
             IrqLock irq;
             rx_poll_from_isr();
         }
+        // The source pushes what it kept (and waits again if the ring
+        // fills); its own lock orders it against its interrupt handler.
+        if (resume) resume(resume_ctx);
         if (!drop) return static_cast<unsigned char>(c);
     }
 }

@@ -4,23 +4,17 @@ through a trap frame into the interrupted thread and through a context
 switch into a sleeping thread; `tern threads` agrees with the shell's `ps`."""
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 from conftest import BSPS, ROOT, build
+from qemu_cmd import free_ports
 
 RESUME = {'qemu-virt64-riscv': 'rtos_riscv_resume', 'qemu-virt64-aarch64': 'rtos_aarch64_resume'}
 START = {'qemu-virt64-riscv': 'rtos_riscv_thread_start',
          'qemu-virt64-aarch64': 'rtos_aarch64_thread_start'}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def frames(text):
@@ -35,7 +29,7 @@ def frames(text):
 @pytest.mark.parametrize('bsp', BSPS)
 def test_gdb_backtraces_and_thread_list(boot, bsp):
     out = build(bsp)
-    port = free_port()
+    (port,) = free_ports(1)
     g = boot(bsp, out, extra=['-gdb', f'tcp:127.0.0.1:{port}'])
     ps = g.run('ps')
 

@@ -18,6 +18,7 @@ must keep working, checked from the host.
   runs long stops on Ctrl-C; none crashes the guest.
 
 Each test prints its counts (`hostile: ...`)."""
+import contextlib
 import os
 import random
 import re
@@ -30,9 +31,10 @@ import pytest
 from conftest import BSPS, ROOT, build
 from guest import PROMPT
 from hostile import Frames
+from qemu_cmd import free_ports
 from test_console import connect as unix_connect
 from test_console import echo_round, recv_until, serial_args, sockdir, upper_round  # noqa: F401
-from test_net import free_ports, tcp_echo
+from test_net import tcp_echo
 
 # One image for the three tests: every device driver, the network servers
 # and the console services, the shell mirrored on virtio-console port 0.
@@ -146,6 +148,29 @@ def test_hostile_frames(boot, bsp):
            f'tcp echo {rounds + 1} x {ECHO_ROUND} bytes exact')
 
 
+@contextlib.contextmanager
+def uart_drained(g):
+    """Reads the guest's UART output in a thread meanwhile: unread, it fills
+    the terminal, QEMU blocks on it, and the shell, stuck in its echo, stops
+    taking input."""
+    stop = threading.Event()
+
+    def read_echo():
+        while not stop.is_set():
+            try:
+                g.p.read_nonblocking(65536, timeout=0.05)
+            except Exception:  # pexpect.TIMEOUT: nothing yet
+                pass
+
+    reader = threading.Thread(target=read_echo)
+    reader.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        reader.join(10)
+
+
 @pytest.mark.parametrize('bsp', BSPS, ids=arch)
 def test_hostile_console_bytes(boot, sockdir, bsp):  # noqa: F811 (the fixture)
     out = image(bsp)
@@ -163,18 +188,7 @@ def test_hostile_console_bytes(boot, sockdir, bsp):  # noqa: F811 (the fixture)
     # terminal and stops taking input).
     fd = g.p.child_fd
     sent = 0
-    stop = threading.Event()
-
-    def read_echo():
-        while not stop.is_set():
-            try:
-                g.p.read_nonblocking(65536, timeout=0.05)
-            except Exception:  # pexpect.TIMEOUT: nothing yet
-                pass
-
-    reader = threading.Thread(target=read_echo)
-    reader.start()
-    try:
+    with uart_drained(g):
         while sent < UART_BYTES:
             chunk = rnd.randbytes(rnd.randrange(1, 512))
             for off in range(0, len(chunk), 64):
@@ -182,9 +196,6 @@ def test_hostile_console_bytes(boot, sockdir, bsp):  # noqa: F811 (the fixture)
                 os.write(fd, chunk[off:off + 64])
             sent += len(chunk)
             time.sleep(0.005)
-    finally:
-        stop.set()
-        reader.join(10)
     counts['uart'] = sent
     g.send('\x03\x15\r')
     time.sleep(1)
@@ -192,33 +203,36 @@ def test_hostile_console_bytes(boot, sockdir, bsp):  # noqa: F811 (the fixture)
     g.expect(r'uart survived\r*\n' + re.escape(PROMPT), timeout=60)
 
     # Every port: port 0 (the shell), the echo service, the upper-case one.
-    for port in ('c0', 'echo', 'upper'):
-        s = unix_connect(f'{sockdir}/{port}')
-        sent = 0
-        stop = threading.Event()
+    # Port 0 takes only what the shell reads (flow control), and the shell
+    # echoes on the UART too: that is read meanwhile, as above.
+    with uart_drained(g):
+        for port in ('c0', 'echo', 'upper'):
+            s = unix_connect(f'{sockdir}/{port}')
+            sent = 0
+            stop = threading.Event()
 
-        def drain(s=s):
-            while not stop.is_set():
-                try:
-                    if not s.recv(65536):
+            def drain(s=s):
+                while not stop.is_set():
+                    try:
+                        if not s.recv(65536):
+                            return
+                    except OSError:
                         return
-                except OSError:
-                    return
 
-        t = threading.Thread(target=drain)
-        t.start()
-        try:
-            while sent < PORT_BYTES:
-                chunk = rnd.randbytes(rnd.randrange(1, 2048))
-                s.sendall(chunk)
-                sent += len(chunk)
-        finally:
-            time.sleep(0.5)
-            stop.set()
-            s.shutdown(socket.SHUT_RDWR)
-            s.close()
-            t.join(30)
-        counts[port] = sent
+            t = threading.Thread(target=drain)
+            t.start()
+            try:
+                while sent < PORT_BYTES:
+                    chunk = rnd.randbytes(rnd.randrange(1, 2048))
+                    s.sendall(chunk)
+                    sent += len(chunk)
+            finally:
+                time.sleep(0.5)
+                stop.set()
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+                t.join(30)
+            counts[port] = sent
 
     # The services answer exactly, once what is left of the noise is through
     # (a marker line; the upper-case service may still hold a partial line

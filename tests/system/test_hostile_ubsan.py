@@ -22,6 +22,7 @@ import time
 import pytest
 from conftest import BSPS, ROOT, ubsan_build
 from guest import PROMPT
+from qemu_cmd import free_ports
 
 # Lines that end or stop the system, or run for minutes, on purpose (and
 # every command whose help says "destructive"): tried only with arguments
@@ -52,14 +53,6 @@ def devices(workdir, net):
         extra += ['-chardev', f'socket,path={workdir}/{cid},server=on,wait=off,id={cid}',
                   '-device', f'virtserialport,chardev={cid},name={name}']
     return dict(virtio='modern', disks=[disk + ',unsafe', fat + ',unsafe'], extra=extra)
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def alive(g, tag):
@@ -322,8 +315,8 @@ def test_malformed_frames_while_tcp_echo_echoes(boot, workdir, bsp):
     user network's: QEMU 7.2 with libslirp 4.7 dies of SIGBUS on the first
     IPv4 fragment that reaches slirp (docs/reliability.md); restrict=on keeps
     the guest's answers to the forged sources inside."""
-    tcp_port = free_port(socket.SOCK_STREAM)
-    inject, qemu_side = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    (tcp_port,) = free_ports(1, socket.SOCK_STREAM)
+    inject, qemu_side = free_ports(2, socket.SOCK_DGRAM)
     net = ['-netdev', f'user,id=u0,restrict=on,hostfwd=tcp:127.0.0.1:{tcp_port}-:7',
            '-device', 'virtio-net-device,netdev=u0,mac=52:54:00:12:34:56',
            '-netdev', f'socket,id=s0,udp=127.0.0.1:{inject},localaddr=127.0.0.1:{qemu_side}',

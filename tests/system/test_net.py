@@ -19,6 +19,7 @@ import pytest
 from conftest import (ALL_PCI_PACKED_CASES, BSPS, boot_line, bsp_modes, build, check_features,
                       expected_features, ring_layout, virtio_dev, virtio_kw)
 from guest import PROMPT
+from qemu_cmd import free_ports
 from qmp import QMP, qmp_args
 
 # mode -> (virtio mode (conftest.VIRTIO_MODES), -device options, header bytes the driver must pick)
@@ -36,26 +37,6 @@ STATIC = ('examples/net/net.conf', 'tests/configs/net-static.conf')
 
 def arch(bsp):
     return 'riscv' if 'riscv' in bsp else 'aarch64'
-
-
-def free_ports(n, kind):
-    """n distinct free ports on 127.0.0.1 (TCP or UDP), drawn at random below
-    Linux's ephemeral range (32768-60999): the kernel numbers sockets from
-    that range itself (the other worker's clients, QEMU's own), so a port
-    found free there could be taken before QEMU binds it ("Could not set up
-    host forwarding rule")."""
-    rng = random.SystemRandom()
-    ports = []
-    while len(ports) < n:
-        port = rng.randrange(20000, 32768)
-        with socket.socket(socket.AF_INET, kind) as s:
-            try:
-                s.bind(('127.0.0.1', port))
-            except OSError:
-                continue
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 def free_udp_port_pair():
@@ -109,9 +90,11 @@ def udp_echo(port, count, rnd):
         s.close()
 
 
-def tcp_echo(port, data):
-    s = connect(port)
-    s.settimeout(30)
+def echo_back(s, data):
+    """Sends `data` on the connected socket `s` from a helper thread while
+    reading the echo (the guest echoes as it receives: sending all first
+    could fill both windows); returns what came back, short when the guest
+    closed. An error of either side is raised."""
     err = []
 
     def sender():
@@ -133,12 +116,25 @@ def tcp_echo(port, data):
             got += chunk
     finally:
         t.join(60)
-        s.close()
-    assert not err, err
-    assert len(got) == len(data), f'{len(got)} of {len(data)} bytes echoed'
+    if err:
+        raise err[0]
+    return bytes(got)
+
+
+def check_echo(got, data, what='echoed stream'):
+    assert len(got) == len(data), f'{what}: {len(got)} of {len(data)} bytes echoed'
     if got != data:
         first = next(i for i in range(len(data)) if got[i] != data[i])
-        pytest.fail(f'echoed stream differs from byte {first}')
+        pytest.fail(f'{what} differs from byte {first}')
+
+
+def tcp_echo(port, data):
+    s = connect(port)
+    s.settimeout(30)
+    try:
+        check_echo(echo_back(s, data), data)
+    finally:
+        s.close()
 
 
 def counters(text):

@@ -5,7 +5,6 @@ a debugger that stops in the kernel with symbols."""
 import os
 import re
 import shlex
-import socket
 import subprocess
 import time
 import urllib.error
@@ -65,16 +64,10 @@ def test_dry_run_transport_puts_devices_on_pci(tmp_path, transport, globals_):
     assert 'virtio-blk-device' not in out and 'force-legacy' not in out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize('bsp', BSPS)
 def test_gdb_mode_stops_in_the_kernel(bsp):
     build(bsp)
-    port = free_port()
+    (port,) = qemu_cmd.free_ports(1)
     qemu = subprocess.Popen(RUN + ['--bsp', bsp, '--gdb', '--gdb-port', str(port)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -199,7 +192,7 @@ def test_hostfwd_reaches_the_guest_from_127_0_0_1(tmp_path):
     user network and forwards 127.0.0.1:HOSTPORT (never another address): the
     net example's status page answers there. Bad forms are refused."""
     out = build('qemu-virt64-riscv', 'riscv-net-demo', ('examples/net/net.conf',))
-    port = free_port()
+    (port,) = qemu_cmd.free_ports(1)
     r = run('--build', out, '--hostfwd', f'tcp:{port}:80', '--hostfwd', 'udp:7007:7', '--dry-run')
     assert (f'-netdev user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80,'
             'hostfwd=udp:127.0.0.1:7007-:7 -device virtio-net-device,netdev=n0') in r.stdout

@@ -14,7 +14,8 @@ import threading
 
 import pytest
 from conftest import BSPS, build, virtio_kw
-from test_net import DEMO, arch, connect, counters, free_ports, user_net
+from qemu_cmd import free_ports
+from test_net import DEMO, arch, check_echo, connect, counters, echo_back, user_net
 
 ICOUNT = ['-icount', 'shift=4,sleep=off']
 CPUS = 4
@@ -27,34 +28,6 @@ def at_smp4(boot):
     def start(bsp, build_dir=None, extra=(), **kw):
         return boot(bsp, build_dir, smp=CPUS, extra=ICOUNT + list(extra), **kw)
     return start
-
-
-def echo_stream(s, data, result, k):
-    """Sends `data` on `s` from a helper thread while reading the echo;
-    result[k] is what came back (or the error)."""
-    err = []
-
-    def sender():
-        try:
-            view = memoryview(data)
-            for off in range(0, len(data), 16384):
-                s.sendall(view[off:off + 16384])
-        except OSError as e:
-            err.append(e)
-
-    t = threading.Thread(target=sender)
-    t.start()
-    got = bytearray()
-    try:
-        while len(got) < len(data):
-            chunk = s.recv(1 << 16)
-            if not chunk:
-                break
-            got += chunk
-    except OSError as e:
-        err.append(e)
-    t.join(120)
-    result[k] = err or bytes(got)
 
 
 A64 = 'qemu-virt64-aarch64'
@@ -101,8 +74,14 @@ def test_tcp_echo_from_every_cpu(boot, bsp, mode, machine, msi):
         rnd = random.Random(f'smp-net-{bsp}')
         data = [rnd.randbytes(STREAM) for _ in range(CPUS)]
         result = [None] * CPUS
-        threads = [threading.Thread(target=echo_stream, args=(socks[k], data[k], result, k))
-                   for k in range(CPUS)]
+
+        def stream(k):  # result[k]: what came back, or the error
+            try:
+                result[k] = echo_back(socks[k], data[k])
+            except OSError as e:
+                result[k] = e
+
+        threads = [threading.Thread(target=stream, args=(k,)) for k in range(CPUS)]
         for t in threads:
             t.start()
         for t in threads:
@@ -113,10 +92,7 @@ def test_tcp_echo_from_every_cpu(boot, bsp, mode, machine, msi):
             pytest.fail(f'connections {failed}: {[result[k] for k in failed]}, '
                         f'others {[len(r) for r in result if isinstance(r, bytes)]} bytes\n{state}')
         for k in range(CPUS):
-            assert len(result[k]) == STREAM, f'connection {k}: {len(result[k])} of {STREAM} bytes'
-            if result[k] != data[k]:
-                first = next(i for i in range(STREAM) if result[k][i] != data[k][i])
-                pytest.fail(f'connection {k}: echoed stream differs from byte {first}')
+            check_echo(result[k], data[k], f'connection {k}: echoed stream')
     finally:
         for s in socks:
             s.close()

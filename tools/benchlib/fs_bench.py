@@ -25,8 +25,9 @@ table shows the medians (the JSON every sample). Beside each seqread, the
 reading thread's CPU time per MiB (`cpu ns/MiB`): with --fs-icount the boots
 run under -icount shift=0 and that figure is the guest's instructions per MiB
 read, which the host's load does not move (the MB/s figures then mean little).
-Not sleep=off as tools/bench.py's: while the guest waits for the host's I/O
-virtual time must follow real time, or the driver's request timeouts expire.
+Not sleep=off, as tools/bench.py with a disk (its ICOUNT_IO): while the guest
+waits for the host's I/O virtual time must follow real time, or the
+driver's request timeouts expire.
 """
 import json
 import os

@@ -31,6 +31,7 @@ import threading
 import time
 
 import qemu_cmd
+from qemu_cmd import free_ports  # net.free_ports(n): TCP; the linux-net anchor calls it by this name
 
 GUEST_PORTS = {'echo': ('CONFIG_EXAMPLE_NET_ECHO_PORT', 7), 'sink': ('CONFIG_EXAMPLE_NET_SINK_PORT', 9)}
 RR_SIZE = 64
@@ -66,17 +67,6 @@ def guest_config(folder):
     except OSError:
         pass
     return cfg
-
-
-def free_ports(n):
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(('127.0.0.1', 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def connect(port, deadline):

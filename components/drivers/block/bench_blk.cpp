@@ -8,17 +8,18 @@
 // (WaitMeter): the block layer, the driver's submission and notification,
 // the completion interrupt, the wake-up and both context switches. The
 // device's own latency has no instruction count: QEMU does the I/O in host
-// time while the halted guest's virtual time stands still (or, with
-// sleep=off, jumps to the next timer deadline).
+// time while the halted guest's virtual time follows host time
+// (tools/bench.py boots with sleep on when a disk is attached: with
+// sleep=off it would jump to the next timer deadline, the request's
+// timeout, before the host is done; docs/benchmarks.md).
 //
 // Only requests whose thread actually waited, and during which no tick
 // came, are counted. On real hardware nearly every request waits; under
 // QEMU the host sometimes completes one before the submitting thread
-// reaches its wait (which skips two context switches), and sometimes QEMU
-// first jumps virtual time to the next tick, whose interrupt then arrives
-// together with the completion. Both are races with host threads and
-// would make the numbers follow the host's load, so those requests are
-// issued but not timed.
+// reaches its wait (which skips two context switches), and sometimes a
+// tick falls into the wait, its interrupt arriving together with the
+// completion. Both are races with host threads and would make the numbers
+// follow the host's load, so those requests are issued but not timed.
 #include <rtos/clock.hpp>
 #include <rtos/heap.hpp>
 #include <rtos/string.hpp>

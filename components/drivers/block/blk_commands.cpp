@@ -265,16 +265,13 @@ int do_stress(BlockDevice& d, char** args) {
                    0,
                    0,
                    0};
-        workers[i] = Thread::create({.name = "blk-stress",
-                                     .priority = Thread::current()->priority(),
-                                     .affinity = cpu_mask(i % smp::cpu_count())},
-                                    stress_thread, &jobs[i], 8192);
-        if (!workers[i]) {
-            printk("blk: cannot create thread %u\n", i);
-            for (unsigned k = 0; k < i; ++k) go.give();
-            threads = i;
-            break;
-        }
+    }
+    const unsigned started = create_pinned("blk-stress", stress_thread, jobs,
+                                           static_cast<unsigned>(threads), 8192, workers);
+    if (started < threads) {
+        printk("blk: cannot create thread %u\n", started);
+        for (unsigned k = 0; k < started; ++k) go.give();
+        threads = started;
     }
     for (unsigned i = 0; i < threads; ++i) phase1.take();
     for (unsigned i = 0; i < threads; ++i) go.give();

@@ -11,7 +11,8 @@
 // connecting or going away), which read() survives: buffered bytes stay,
 // new ones arrive after the host reconnects. Reads take what has arrived;
 // the device gets a receive buffer back only when its bytes are read, so a
-// slow reader stalls the host instead of losing bytes.
+// slow reader stalls the host instead of losing bytes. Port 0 as the
+// shell's input works the same way, with the kernel console as its reader.
 #pragma once
 
 #include <cstddef>
@@ -47,7 +48,8 @@ void close(Port* port);
 /// to `timeout` until bytes have arrived, then copies up to n of them.
 /// Returns the count (> 0) or a negative Status: timeout, invalid (null
 /// port, n 0), deleted (the device removed the port and nothing is left),
-/// io_error (the device broke the protocol).
+/// io_error (the device broke the protocol), busy (port 0 is the shell's
+/// input, CONFIG_VIRTIO_CONSOLE_SHELL: the kernel console reads it).
 long read(Port* port, void* buf, std::size_t n, Timeout timeout = Timeout::forever());
 
 /// Queues n bytes to the host, waiting up to `timeout` for another writer

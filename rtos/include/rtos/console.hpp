@@ -1,7 +1,9 @@
 // The system console: output is polled (works before interrupts and in a
-// panic); input is buffered from the UART's receive interrupt, with flow
-// control: while the input ring is full the UART keeps its bytes in its FIFO
-// (and its FIFO, full, holds the sender back) instead of losing them.
+// panic); input is buffered from the UART's receive interrupt and from one
+// pushed source (virtio-console port 0), with flow control: while the input
+// ring is full the UART keeps its bytes in its FIFO and the source in its
+// own buffers (and either, full, holds the sender back) instead of losing
+// them.
 #pragma once
 
 #include <cstddef>
@@ -18,8 +20,7 @@ struct Driver {
     void* ctx;
     /// Receive flow control: hold=true masks the UART's receive interrupt
     /// (the input ring is full: bytes stay in the FIFO), false unmasks it.
-    /// Called with interrupts masked. nullptr: the driver pushes bytes
-    /// with rx_from_isr() and a full ring drops them.
+    /// Called with interrupts masked. nullptr: polled input only.
     void (*rx_hold)(void* ctx, bool hold);
 };
 
@@ -44,9 +45,18 @@ int getc(Timeout timeout = Timeout::forever());
 /// emptied half of it, then takes the rest itself (rx_hold(false)).
 void rx_poll_from_isr();
 
-/// Queues one received byte (a source without flow control: virtio-console
-/// port 0); dropped when the input ring is full.
-void rx_from_isr(char c);
+/// The pushed input source (virtio-console port 0 as the shell; one at a
+/// time, the last set wins): `resume(ctx)` is called once readers have
+/// emptied half of a ring that rx_push_from_isr() found full, from the
+/// reader's getc() with no console lock held, so that the source pushes
+/// what it kept. It may take the source's own lock and push again.
+void set_rx_source(void (*resume)(void* ctx), void* ctx);
+
+/// Queues up to n received bytes of the pushed source, in order, and
+/// returns how many were taken (a Ctrl-C taken as the interrupt counts).
+/// Fewer than n: the ring is full; the source keeps the rest (and holds
+/// its sender back) until resume. Any context, interrupts masked.
+std::size_t rx_push_from_isr(const char* s, std::size_t n);
 
 /// Ctrl-C for a foreground command (the shell arms it around each command).
 /// While armed, a received Ctrl-C (0x03) is not queued as input: it raises

@@ -160,4 +160,22 @@ public:
     using Thread::start;
 };
 
+/// Work spread over every CPU (the shell's stress commands): creates
+/// `count` threads from the heap (Thread::create) named `name`, at the
+/// caller's priority, thread i pinned to CPU i modulo the CPUs online and
+/// running entry(&args[i]). Stops at the first that cannot be created and
+/// returns how many were: threads[0..n) for the caller to join.
+template <typename Arg>
+unsigned create_pinned(const char* name, Thread::Entry entry, Arg* args, unsigned count,
+                       std::size_t stack_size, Thread** threads) {
+    const unsigned priority = Thread::current()->priority();
+    for (unsigned i = 0; i < count; ++i) {
+        threads[i] = Thread::create(
+            {.name = name, .priority = priority, .affinity = cpu_mask(i % smp::cpu_count())}, entry,
+            &args[i], stack_size);
+        if (!threads[i]) return i;
+    }
+    return count;
+}
+
 }  // namespace rtos

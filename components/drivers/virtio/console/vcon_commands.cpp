@@ -132,16 +132,10 @@ int stress(const char* name, char** argv) {
     }
     StressJob jobs[kStressThreads];
     Thread* workers[kStressThreads];
-    unsigned started = 0;
-    for (unsigned i = 0; i < threads; ++i) {
+    for (unsigned i = 0; i < threads; ++i)
         jobs[i] = {port, i, static_cast<unsigned>(lines), 0, 0, 0, 0, 0};
-        workers[i] = Thread::create({.name = "vcon-stress",
-                                     .priority = Thread::current()->priority(),
-                                     .affinity = cpu_mask(i % smp::cpu_count())},
-                                    stress_thread, &jobs[i], 4096);
-        if (!workers[i]) break;
-        ++started;
-    }
+    const unsigned started = create_pinned("vcon-stress", stress_thread, jobs,
+                                           static_cast<unsigned>(threads), 4096, workers);
     unsigned errors = started == threads ? 0 : 1;
     unsigned long long bytes = 0;
     CpuMask cpus = 0;

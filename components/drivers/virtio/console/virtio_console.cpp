@@ -9,9 +9,12 @@
 // nothing is allocated in interrupt context.
 //
 // Flow control: a receive buffer the device filled goes back to the device
-// only once a reader has taken all its bytes. With every buffer full the
-// device has nowhere to write and QEMU stops reading its chardev: a slow
-// reader stalls the host, nothing is dropped.
+// only once its consumer has taken all its bytes: a thread's read(), or for
+// port 0 as the shell the kernel console's input ring (which takes what
+// fits and calls resume_console() when it has room again). One queue of
+// filled buffers per port serves both (unread(), consumed()). With every
+// buffer full the device has nowhere to write and QEMU stops reading its
+// chardev: a slow reader stalls the host, nothing is dropped.
 //
 // The device is untrusted: control messages are length-checked, port ids
 // bounded, names copied up to the used length and terminated here.
@@ -123,7 +126,8 @@ struct Port {
     std::uint64_t rx_bytes = 0, tx_bytes = 0;
 
     // Receive: buffers the device filled, oldest first, and how far the
-    // oldest one has been read.
+    // oldest one has been read (by read(), or the console for port 0 as
+    // the shell). Each is the device's again only once read to its end.
     std::uint8_t* rx_mem = nullptr;
     std::uint16_t filled[kBuffers] = {};
     std::uint32_t filled_len[kBuffers] = {};
@@ -183,6 +187,10 @@ private:
     enum class Sent { ok, full, not_sent };
 
     void receive(Port& p, Virtqueue& q);
+    const std::uint8_t* unread(Port& p, std::uint32_t& n);
+    bool consumed(Port& p, std::uint32_t k);
+    bool feed_console(Port& p);
+    static void resume_console(void* ctx);
     void reap_tx(Port& p, Virtqueue& q);
     void receive_control(Virtqueue& q);
     void handle_control(const std::uint8_t* msg, std::uint32_t len);
@@ -203,7 +211,9 @@ private:
     // slots, broken_ and why_, between threads and the interrupt handlers
     // on any CPUs. Level 1 of docs/smp.md's lock order (a driver lock): only
     // the virtqueues' calls, a device reset, the kernel console's input
-    // (console::rx_from_isr) and gives from the interrupt handler inside it.
+    // (console::rx_push_from_isr, a leaf) and gives from the interrupt
+    // handler inside it. The console calls resume_console() with its own
+    // lock dropped.
     SpinLock lock_;
     const char* why_ = nullptr;  // the device stopped: to be reported (after_fail())
     bool control_busy_ = false;  // a context is handling control messages
@@ -292,6 +302,9 @@ void Console::post_rx(Port& p, unsigned buffer) {
         stop("cannot return a receive buffer");
 }
 
+// lock_ held: appends what the device filled to the port's filled
+// buffers; the console takes port 0's as the shell's input at once, a
+// reader is woken for any other port's.
 void Console::receive(Port& p, Virtqueue& q) {
     bool arrived = false, reposted = false;
     for (;;) {
@@ -299,14 +312,11 @@ void Console::receive(Port& p, Virtqueue& q) {
         if (c.error == Error::empty) break;
         if (!c.ok()) return stop("the device broke the receive ring");  // logged by the queue
         const unsigned b = index_of(c.value.token);
-        if (p.system_console && c.value.len > 0) {
-            // Shell input: the kernel console's own buffer takes it.
-            const std::uint8_t* data = p.rx_mem + std::size_t{b} * kBufSize;
-            for (std::uint32_t k = 0; k < c.value.len; ++k)
-                console::rx_from_isr(static_cast<char>(data[k]));
-            p.rx_bytes += c.value.len;
-            c.value.len = 0;
-        }
+        // The queue checked the length against the buffer it was given;
+        // the driver's own bounds again, as they index its memory.
+        if (b >= buffers_ || p.filled_count == buffers_)
+            return stop("the device returned a receive buffer it does not have");
+        if (c.value.len > kBufSize) return stop("the device wrote past a receive buffer");
         if (c.value.len == 0) {
             post_rx(p, b);
             reposted = true;
@@ -318,8 +328,30 @@ void Console::receive(Port& p, Virtqueue& q) {
         p.rx_bytes += c.value.len;
         arrived = true;
     }
-    if (reposted) q.kick();
-    if (arrived) p.rx_ready.give_from_isr();
+    if (p.system_console && feed_console(p)) reposted = true;
+    if (reposted && !broken_) q.kick();
+    if (arrived && !p.system_console) p.rx_ready.give_from_isr();
+}
+
+// lock_ held: the oldest filled buffer's bytes not yet taken (n of them),
+// or nullptr when there is none.
+const std::uint8_t* Console::unread(Port& p, std::uint32_t& n) {
+    if (broken_ || p.filled_count == 0) return nullptr;
+    n = p.filled_len[p.filled_head] - p.head_offset;
+    return p.rx_mem + std::size_t{p.filled[p.filled_head]} * kBufSize + p.head_offset;
+}
+
+// lock_ held: k bytes of unread() taken. A buffer taken to its end goes
+// back to the device; true when one did (the caller kicks).
+bool Console::consumed(Port& p, std::uint32_t k) {
+    p.head_offset += k;
+    if (p.head_offset < p.filled_len[p.filled_head]) return false;
+    const unsigned b = p.filled[p.filled_head];
+    p.filled_head = (p.filled_head + 1) % kBuffers;
+    --p.filled_count;
+    p.head_offset = 0;
+    post_rx(p, b);
+    return true;
 }
 
 void Console::reap_tx(Port& p, Virtqueue& q) {
@@ -605,13 +637,20 @@ void mirror_main(void*) {
 void Console::attach_system_console(Port& p) {
 #if defined(CONFIG_VIRTIO_CONSOLE_SHELL)
     if (index_ != 0 || p.id != 0) return;
-    Sent s;
     {
         SpinLockGuard guard(lock_);
         if (p.system_console) return;
+    }
+    // The console's input first: from the moment system_console is set,
+    // the receive path pushes port 0's bytes there.
+    console::set_rx_source(&Console::resume_console, this);
+    Sent s;
+    {
+        SpinLockGuard guard(lock_);
         p.system_console = true;
         ++p.users;
         s = send_control_locked(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+        if (feed_console(p) && !broken_) dev_.queue(rx_queue(0)).kick();  // bytes from before
     }
     report_sent(s, 0, VIRTIO_CONSOLE_PORT_OPEN);
     mirror_port = &p;
@@ -619,6 +658,33 @@ void Console::attach_system_console(Port& p) {
 #else
     (void)p;
 #endif
+}
+
+// lock_ held: hands port 0's unread bytes to the kernel console (the
+// shell's input) until its ring is full; what it refuses stays in the
+// buffers, which stay the driver's, until resume_console(). True when a
+// buffer went back to the device (the caller kicks).
+bool Console::feed_console(Port& p) {
+    bool reposted = false;
+    std::uint32_t n = 0;
+    while (const std::uint8_t* data = unread(p, n)) {
+        const std::size_t took = console::rx_push_from_isr(reinterpret_cast<const char*>(data), n);
+        if (took > 0 && consumed(p, static_cast<std::uint32_t>(took))) reposted = true;
+        if (took < n) break;
+    }
+    return reposted;
+}
+
+// The kernel console's resume (console::set_rx_source): its ring has room
+// again. A reader's context, no lock held.
+void Console::resume_console(void* ctx) {
+    auto* self = static_cast<Console*>(ctx);
+    {
+        SpinLockGuard guard(self->lock_);
+        if (self->feed_console(self->ports_[0]) && !self->broken_)
+            self->dev_.queue(rx_queue(0)).kick();
+    }
+    self->after_fail();  // post_rx() may have stopped the device
 }
 
 // ---- thread side ----------------------------------------------------------------
@@ -649,32 +715,25 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
     auto* out = static_cast<std::uint8_t*>(buf);
     for (;;) {
         std::size_t done = 0;
-        bool reposted = false;
+        bool reposted = false, shell = false;
         while (done < n) {
-            unsigned b;
-            std::uint32_t avail, offset;
+            const std::uint8_t* data;
+            std::uint32_t avail = 0;
             {
                 SpinLockGuard guard(lock_);
-                if (broken_ || p.filled_count == 0) break;
-                b = p.filled[p.filled_head];
-                offset = p.head_offset;
-                avail = p.filled_len[p.filled_head] - offset;
+                shell = p.system_console;
+                data = shell ? nullptr : unread(p, avail);
             }
-            // The buffer is ours until reposted: copy with interrupts on.
-            const std::size_t k = avail < n - done ? avail : n - done;
-            memcpy(out + done, p.rx_mem + std::size_t{b} * kBufSize + offset, k);
-            done += k;
+            if (!data) break;
+            // The buffer is ours until consumed: copy with interrupts on.
+            // Only this reader (p.reader) takes from this port.
+            const std::uint32_t k = avail < n - done ? avail : static_cast<std::uint32_t>(n - done);
+            memcpy(out + done, data, k);
             SpinLockGuard guard(lock_);
+            if ((shell = p.system_console)) break;  // became the shell's: the console took them
+            done += k;
             if (broken_) break;
-            if (k == avail) {
-                p.filled_head = (p.filled_head + 1) % kBuffers;
-                --p.filled_count;
-                p.head_offset = 0;
-                post_rx(p, b);
-                reposted = true;
-            } else {
-                p.head_offset += static_cast<std::uint32_t>(k);
-            }
+            if (consumed(p, k)) reposted = true;
         }
         if (reposted) {
             SpinLockGuard guard(lock_);
@@ -682,6 +741,7 @@ long Console::read(Port& p, void* buf, std::size_t n, Timeout timeout) {
         }
         after_fail();  // post_rx() may have stopped the device
         if (done > 0) return static_cast<long>(done);
+        if (shell) return static_cast<long>(Status::busy);
         if (broken_) return static_cast<long>(Status::io_error);
         if (multiport_ && !p.present) return static_cast<long>(Status::deleted);
         if (p.rx_ready.take(timeout) != Status::ok) return static_cast<long>(Status::timeout);

@@ -101,16 +101,9 @@ int threaded(char** argv) {
     Shared sh{buf, virtio::rng_bytes_delivered(), n, n, {}};
     Reader readers[kMaxThreads];
     Thread* workers[kMaxThreads];
-    unsigned started = 0;
-    for (unsigned i = 0; i < threads; ++i) {
-        readers[i] = {&sh, 0, 0};
-        workers[i] = Thread::create({.name = "random",
-                                     .priority = Thread::current()->priority(),
-                                     .affinity = cpu_mask(i % smp::cpu_count())},
-                                    reader_thread, &readers[i], 4096);
-        if (!workers[i]) break;
-        ++started;
-    }
+    for (unsigned i = 0; i < threads; ++i) readers[i] = {&sh, 0, 0};
+    const unsigned started = create_pinned("random", reader_thread, readers,
+                                           static_cast<unsigned>(threads), 4096, workers);
     for (unsigned i = 0; i < started; ++i) sh.ready.take();
     for (unsigned i = 0; i < started; ++i) sh.go.give();
     unsigned errors = started == threads ? 0 : 1;
