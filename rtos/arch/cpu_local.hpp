@@ -19,9 +19,9 @@
 namespace rtos::arch {
 
 /// Reasons a CPU was sent its software interrupt (ipi_reasons), handled by
-/// kernel::soft_interrupt_from_isr() on that CPU.
+/// kernel::soft_interrupt_from_isr() on that CPU. (Bit 0 was the software
+/// interrupt a CPU raises on itself: that is CpuLocal::soft_pending now.)
 enum IpiReason : uint32_t {
-    kIpiSoft = 1u << 0,        ///< raise_soft_interrupt() on this CPU (test / benchmark hook)
     kIpiReschedule = 1u << 1,  ///< pick the next thread again
     kIpiStop = 1u << 2,        ///< another CPU panicked: report and stop
     kIpiCall = 1u << 3,        ///< run the function left in the call slot
@@ -58,6 +58,10 @@ struct CpuLocal {
     uint32_t pending_prio;
     bool switch_deferred;
     bool online;
+    /// raise_soft_interrupt() on this CPU, not yet handled. Only this CPU
+    /// writes and reads it, with interrupts masked (no atomics: the
+    /// Thread-Metric interrupt tests' path stays as short as with SMP off).
+    bool soft_pending;
     /// This CPU's idle thread (kernel).
     void* idle;
     /// Call slot for kIpiCall (kernel::ipi_call).

@@ -155,8 +155,12 @@ void stop_other_cpus() {
         arch::send_ipi(c);
     }
     // Each prints its line and halts; a CPU spinning with interrupts masked
-    // (on a lock this one holds, say) never takes the interrupt.
-    const uint64_t wait = arch::counter_frequency() / 10;  // 100 ms
+    // (on a lock this one holds, say) never takes the interrupt. A second in
+    // all: hardware answers in microseconds, but QEMU's round-robin TCG
+    // (-icount) kicks the running vCPU only every 100 ms of virtual time, so
+    // a 100 ms wait could end before a stopped CPU had its turn (once seen in
+    // test_smp.py's panic test, not traced further).
+    const uint64_t wait = arch::counter_frequency();  // 1 s
     const uint64_t t0 = arch::counter_read();
     for (unsigned c = 0; c < kMaxCpus; ++c) {
         if (c == self || !arch::cpu_local(c).online) continue;

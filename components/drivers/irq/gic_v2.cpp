@@ -62,15 +62,15 @@ public:
         unsigned id = iar & 0x3ff;
         // An SGI's EOI must name its source CPU (IAR bits 12:10, IHI 0048B
         // 4.4.5): kept for complete(). SGIs do not nest in each other. With
-        // one CPU the source is always this one, number 0.
+        // SMP off the source is always this one, number 0.
         if constexpr (kMaxCpus > 1)
-            if (id < kSgiCount) sgi_source_[this_cpu()] = static_cast<uint8_t>((iar >> 10) & 7);
+            if (id < kSgiCount) sgi_source() = static_cast<uint8_t>((iar >> 10) & 7);
         return id < lines_ ? id : lines_;
     }
     void complete(unsigned irq) override {
         uint32_t v = irq;
         if constexpr (kMaxCpus > 1)
-            if (irq < kSgiCount) v |= uint32_t{sgi_source_[this_cpu()]} << 10;
+            if (irq < kSgiCount) v |= uint32_t{sgi_source()} << 10;
         mmio::write32(cpu_ + GICC_EOIR, v);
     }
     // SGIs and PPIs are banked per CPU in the distributor itself: the boot
@@ -119,7 +119,12 @@ public:
     }
 
 private:
-    static unsigned this_cpu() { return kMaxCpus == 1 ? 0 : smp::cpu_id(); }
+    // Where this CPU keeps the source of the SGI it handles: its own slot
+    // with several CPUs running; alone, slot 0 (no per-CPU read on the
+    // single-CPU path). claim() and complete() run with interrupts masked.
+    uint8_t& sgi_source() {
+        return smp::active() ? sgi_source_[smp::cpu_id_masked()] : sgi_source_[0];
+    }
     // This CPU's target bit, from a banked SGI target byte (RAZ on a
     // uniprocessor GIC, where targets do not matter).
     uint8_t target_of_this_cpu() const {

@@ -262,10 +262,18 @@ void run_irq_handler(unsigned irq, void (*handler)(void*), void* arg) {
 }
 
 #if defined(CONFIG_RTOS_SMP)
-// The SGI is also the inter-processor interrupt: the reason says which.
+// The SGI is also the inter-processor interrupt: the flag says this CPU
+// raised it (masked: the flag and the SGI on one CPU).
 void raise_soft_interrupt() {
+    // One CPU: nothing can move the thread in between (the others start
+    // at boot, before anything raises one: a test and benchmark hook).
+    if (!smp::active()) {
+        this_cpu().soft_pending = true;
+        irq::controller()->raise(kSoftInterruptSgi);
+        return;
+    }
     IrqState s = irq_save();
-    __atomic_fetch_or(&this_cpu().ipi_reasons, kIpiSoft, __ATOMIC_RELAXED);
+    this_cpu().soft_pending = true;
     irq::controller()->raise(kSoftInterruptSgi);
     irq_restore(s);
 }

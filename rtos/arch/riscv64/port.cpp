@@ -216,10 +216,18 @@ unsigned last_tick_nesting() {
 void run_irq_handler(unsigned, void (*handler)(void*), void* arg) { handler(arg); }
 
 #if defined(CONFIG_RTOS_SMP)
-// SSIP is also the inter-processor interrupt: the reason says which.
+// SSIP is also the inter-processor interrupt: the flag says this hart
+// raised it (masked: the flag and SSIP on one hart).
 void raise_soft_interrupt() {
+    // One CPU: nothing can move the thread in between (the others start
+    // at boot, before anything raises one: a test and benchmark hook).
+    if (!smp::active()) {
+        this_cpu().soft_pending = true;
+        asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory");
+        return;
+    }
     IrqState s = irq_save();
-    __atomic_fetch_or(&this_cpu().ipi_reasons, kIpiSoft, __ATOMIC_RELAXED);
+    this_cpu().soft_pending = true;
     asm volatile("csrs sip, %0" ::"r"(kSieSsie) : "memory");
     irq_restore(s);
 }

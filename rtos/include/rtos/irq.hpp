@@ -35,6 +35,7 @@ public:
     virtual void enable(unsigned irq) = 0;
     virtual void disable(unsigned irq) = 0;
     /// Returns the pending interrupt, or count() when none is pending.
+    /// claim() and complete() run in irq::dispatch(), interrupts masked.
     virtual unsigned claim() = 0;
     virtual void complete(unsigned irq) = 0;
     /// Puts `irq` in priority class `p`. False when the controller cannot

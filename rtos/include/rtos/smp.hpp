@@ -76,6 +76,16 @@ inline unsigned cpu_id() {
     return 0;
 #endif
 }
+/// cpu_id() for a caller that has interrupts masked already (an interrupt
+/// handler, an interrupt controller's claim and complete): the same
+/// answer without masking them again, and it cannot go stale meanwhile.
+inline unsigned cpu_id_masked() {
+#if defined(CONFIG_RTOS_SMP)
+    return arch::this_cpu().id;
+#else
+    return 0;
+#endif
+}
 /// CPUs online (1 before the others are started, and with SMP off).
 unsigned cpu_count();
 /// The switch this CPU held back while it held SpinLocks, now that it holds
