@@ -26,15 +26,12 @@
 //   - the driver's event word (2.8.10) says DISABLE while interrupts are off,
 //     ENABLE or (EVENT_IDX) DESC at a descriptor the device will still use;
 //   - reset + reclaim gives back exactly the requests in flight.
+#include <bitset>
+#include <deque>
 #include <map>
-#include <set>
 #include <string>
-#include <vector>
 
-#include "drivers/virtio/device.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
-#include "fake_mmio_device.hpp"
-#include "harness.hpp"
+#include "ring_script.hpp"
 
 using namespace virtio;
 
@@ -43,7 +40,6 @@ namespace {
 constexpr std::uint16_t kMarks = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 
 struct Request {
-    std::vector<std::vector<std::uint8_t>> outs, ins;
     std::uint64_t writable = 0;
     std::uint16_t count = 0;  // ring descriptors it takes
 };
@@ -60,7 +56,7 @@ struct Pos {
         }
         at = static_cast<std::uint16_t>(p);
     }
-    bool operator<(const Pos& o) const { return at != o.at ? at < o.at : wrap < o.wrap; }
+    unsigned index() const { return at * 2u + wrap; }  // one bit of Added each
 };
 
 enum Op : std::uint8_t { add, kick, pop, use, move, suppress, interrupts, batching, reset, kOps };
@@ -85,41 +81,40 @@ struct Script {
           event_idx(event_idx_),
           indirect(indirect_) {}
 
+    // Positions (each lap's) made available since the last kick.
+    struct Added {
+        std::bitset<2 * 256> at;
+        unsigned count = 0;
+        void insert(Pos p) {
+            if (!at.test(p.index())) ++count;
+            at.set(p.index());
+        }
+        bool contains(Pos p) const { return p.at < 256 && at.test(p.index()); }
+        bool empty() const { return count == 0; }
+        void clear() {
+            at.reset();
+            count = 0;
+        }
+    };
+
     std::map<std::uint16_t, Request*> in_flight;  // by Buffer ID
-    std::vector<Request*> all;
+    std::deque<Request> all;
     Pos next_avail, next_used;  // the driver's, as the spec says they move
     Pos device_used;            // where the scripted device writes next
-    std::set<Pos> added;        // made available since the last kick
+    Added added;
     std::uint16_t in_flight_descs = 0;
     bool interrupts_on = true;
     bool broken = false;
 
-    ~Script() {
-        for (Request* r : all) delete r;
-    }
-
     std::uint32_t kicks() const { return q.stats().kicks + q.stats().suppressed; }
 
     void add_request() {
-        auto* r = new Request;
-        all.push_back(r);
-        const unsigned nout = in.ConsumeIntegralInRange<unsigned>(0, 4);
-        const unsigned nin = in.ConsumeIntegralInRange<unsigned>(nout == 0 ? 1 : 0, 4);
-        std::vector<OutSegment> out;
-        std::vector<InSegment> ins;
-        for (unsigned k = 0; k < nout; ++k) {
-            r->outs.emplace_back(in.ConsumeIntegralInRange<std::size_t>(1, 600), 0x5a);
-            out.push_back(
-                {r->outs.back().data(), static_cast<std::uint32_t>(r->outs.back().size())});
-        }
-        for (unsigned k = 0; k < nin; ++k) {
-            r->ins.emplace_back(in.ConsumeIntegralInRange<std::size_t>(1, 600), 0);
-            ins.push_back({r->ins.back().data(), static_cast<std::uint32_t>(r->ins.back().size())});
-            r->writable += r->ins.back().size();
-        }
-        const unsigned total = nout + nin;
+        const fuzz::Segments seg(in);
+        Request* r = &all.emplace_back();
+        r->writable = seg.writable;
+        const unsigned total = seg.total();
         const std::uint32_t kicks_before = kicks();
-        const Result<std::uint16_t> res = q.add_buffer(out, ins, r);
+        const Result<std::uint16_t> res = q.add_buffer(seg.outs(), seg.ins(), r);
         if (broken) {
             FUZZ_CHECK(res.error == Error::broken);
             return;
@@ -163,7 +158,7 @@ struct Script {
         const PvirtqEventSuppress e = *device_event;
         const bool nothing = broken || added.empty();
         const Pos asked{static_cast<std::uint16_t>(e.desc & 0x7fff), (e.desc >> 15) != 0};
-        const bool in_range = added.count(asked) != 0;
+        const bool in_range = added.contains(asked);
         const bool notified = q.kick();
         added.clear();
         if (nothing) return FUZZ_CHECK(!notified);
@@ -341,22 +336,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (event_idx) o.features |= feature_bit(VIRTIO_RING_F_EVENT_IDX);
     if (indirect) o.features |= feature_bit(VIRTIO_RING_F_INDIRECT_DESC);
     const auto qsize = static_cast<std::uint16_t>(1u << in.ConsumeIntegralInRange<unsigned>(0, 8));
-    fake::FakeMmioDevice dev(o);
-    dev.process_on_notify = false;  // the script is the device
-    MmioTransport transport(dev);
-    Device device(transport);
-    FUZZ_CHECK(transport.probe() == Error::ok);
-    const Device::QueueSpec spec[] = {{qsize, nullptr, nullptr}};
-    FUZZ_CHECK(device.start({.features = o.features, .queues = spec}) == Error::ok);
-    Virtqueue& q = device.queue(0);
-    FUZZ_CHECK(q.packed() && q.size() == qsize);
-    const fake::FakeMmioDevice::QueueView view = dev.queue(0);
-    Script s{in, q, device, qsize, event_idx, indirect && q.uses_indirect()};
-    s.ring = reinterpret_cast<PvirtqDesc*>(static_cast<std::uintptr_t>(view.desc));
-    s.driver_event =
-        reinterpret_cast<const PvirtqEventSuppress*>(static_cast<std::uintptr_t>(view.avail));
-    s.device_event = reinterpret_cast<PvirtqEventSuppress*>(static_cast<std::uintptr_t>(view.used));
+    fuzz::RingUnderTest t(o, qsize);
+    FUZZ_CHECK(t.q.packed() && t.q.size() == qsize);
+    Script s{in, t.q, t.device, qsize, event_idx, indirect && t.q.uses_indirect()};
+    s.ring = t.area<PvirtqDesc>(t.view.desc);
+    s.driver_event = t.area<const PvirtqEventSuppress>(t.view.avail);
+    s.device_event = t.area<PvirtqEventSuppress>(t.view.used);
     s.run();
-    device.shutdown();
     return 0;
 }

@@ -14,21 +14,16 @@
 // every completion is a request in flight with at most its writable bytes,
 // a bad entry breaks the queue (and it stays broken), reset + reclaim gives
 // back exactly the requests in flight, and the descriptors all come home.
-#include <cstring>
+#include <deque>
 #include <map>
-#include <vector>
 
-#include "drivers/virtio/device.hpp"
-#include "drivers/virtio/transport/mmio_transport.hpp"
-#include "fake_mmio_device.hpp"
-#include "harness.hpp"
+#include "ring_script.hpp"
 
 using namespace virtio;
 
 namespace {
 
 struct Request {
-    std::vector<std::vector<std::uint8_t>> outs, ins;
     std::uint64_t writable = 0;
     std::uint16_t head = 0;
 };
@@ -56,38 +51,21 @@ struct Script {
     std::uint16_t size;
     std::uint16_t used_idx = 0;  // what the device has published
     std::map<void*, Request*> in_flight;
-    std::vector<Request*> all;
+    std::deque<Request> all;
     bool broken = false;
 
-    ~Script() {
-        for (Request* r : all) delete r;
-    }
-
     void add_request() {
-        auto* r = new Request;
-        all.push_back(r);
-        const unsigned nout = in.ConsumeIntegralInRange<unsigned>(0, 4);
-        const unsigned nin = in.ConsumeIntegralInRange<unsigned>(nout == 0 ? 1 : 0, 4);
-        std::vector<OutSegment> out;
-        std::vector<InSegment> ins;
-        for (unsigned k = 0; k < nout; ++k) {
-            r->outs.emplace_back(in.ConsumeIntegralInRange<std::size_t>(1, 600), 0x5a);
-            out.push_back(
-                {r->outs.back().data(), static_cast<std::uint32_t>(r->outs.back().size())});
-        }
-        for (unsigned k = 0; k < nin; ++k) {
-            r->ins.emplace_back(in.ConsumeIntegralInRange<std::size_t>(1, 600), 0);
-            ins.push_back({r->ins.back().data(), static_cast<std::uint32_t>(r->ins.back().size())});
-            r->writable += r->ins.back().size();
-        }
-        const Result<std::uint16_t> res = q.add_buffer(out, ins, r);
+        const fuzz::Segments seg(in);
+        Request* r = &all.emplace_back();
+        r->writable = seg.writable;
+        const Result<std::uint16_t> res = q.add_buffer(seg.outs(), seg.ins(), r);
         if (broken) {
             FUZZ_CHECK(res.error == Error::broken);
             return;
         }
         if (res.error == Error::no_space) return;
         if (res.error == Error::invalid_argument) {
-            FUZZ_CHECK(nout + nin > size);  // the only thing invalid about it
+            FUZZ_CHECK(seg.total() > size);  // the only thing invalid about it
             return;
         }
         FUZZ_CHECK(res.ok());
@@ -202,19 +180,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.ConsumeBool()) o.features |= feature_bit(VIRTIO_RING_F_EVENT_IDX);
     if (in.ConsumeBool()) o.features |= feature_bit(VIRTIO_RING_F_INDIRECT_DESC);
     const auto qsize = static_cast<std::uint16_t>(1u << in.ConsumeIntegralInRange<unsigned>(0, 8));
-    fake::FakeMmioDevice dev(o);
-    dev.process_on_notify = false;  // the script is the device
-    MmioTransport transport(dev);
-    Device device(transport);
-    FUZZ_CHECK(transport.probe() == Error::ok);
-    const Device::QueueSpec spec[] = {{qsize, nullptr, nullptr}};
-    FUZZ_CHECK(device.start({.features = o.features, .queues = spec}) == Error::ok);
-    Virtqueue& q = device.queue(0);
-    const fake::FakeMmioDevice::QueueView view = dev.queue(0);
-    auto* used = reinterpret_cast<VirtqUsed*>(static_cast<std::uintptr_t>(view.used));
-    Script s{in,       q, device, used, reinterpret_cast<VirtqUsedElem*>(used + 1),
-             q.size(), 0, {},     {},   false};
+    fuzz::RingUnderTest t(o, qsize);
+    auto* used = t.area<VirtqUsed>(t.view.used);
+    Script s{in,         t.q, t.device, used, reinterpret_cast<VirtqUsedElem*>(used + 1),
+             t.q.size(), 0,   {},       {},   false};
     s.run();
-    device.shutdown();
     return 0;
 }

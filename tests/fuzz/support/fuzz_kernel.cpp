@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <vector>
 
 #include <rtos/clock.hpp>
@@ -44,7 +45,10 @@ struct Coroutine {
 // it held unreachable (a "leak" whenever the last input made fewer threads
 // than an earlier one).
 std::vector<Coroutine*>& threads = *new std::vector<Coroutine*>;
-std::vector<char*>& spare_stacks = *new std::vector<char*>;  // of threads forgotten by reset()
+// Threads forgotten by reset(), each with its stack, for the next inputs:
+// an input then frees what it allocates (libFuzzer re-runs an input that
+// allocated more than it freed, to look for a leak).
+std::vector<Coroutine*>& spare = *new std::vector<Coroutine*>;
 std::vector<rtos::Timer*>& timers = *new std::vector<rtos::Timer*>;  // armed ones
 Coroutine* running = nullptr;  // nullptr: the harness (main context)
 ucontext_t main_context;
@@ -133,8 +137,7 @@ void reset() {
 #ifdef FUZZ_ASAN
         ASAN_UNPOISON_MEMORY_REGION(c->stack, kStack);  // frames that never returned
 #endif
-        spare_stacks.push_back(c->stack);
-        delete c;
+        spare.push_back(c);
     }
     threads.clear();
     timers.clear();  // of drivers of earlier inputs: never fire again
@@ -271,12 +274,17 @@ Status Mutex::unlock() {
 }
 
 Thread* Thread::create(const Params&, Entry entry, void* arg, std::size_t, bool) {
-    auto* c = new Coroutine;
-    if (spare_stacks.empty()) {
+    Coroutine* c;
+    if (spare.empty()) {
+        c = new Coroutine;
         c->stack = static_cast<char*>(std::malloc(kStack));
     } else {
-        c->stack = spare_stacks.back();
-        spare_stacks.pop_back();
+        c = spare.back();
+        spare.pop_back();
+        char* const stack = c->stack;
+        c->~Coroutine();
+        new (c) Coroutine;
+        c->stack = stack;
     }
     c->entry = entry;
     c->arg = arg;
@@ -287,6 +295,13 @@ Thread* Thread::create(const Params&, Entry entry, void* arg, std::size_t, bool)
     const auto p = reinterpret_cast<std::uintptr_t>(c);
     makecontext(&c->context, reinterpret_cast<void (*)()>(&trampoline), 2, static_cast<unsigned>(p),
                 static_cast<unsigned>(p >> 32));
+    // The stack is set up. Left in the context, AddressSanitizer's
+    // swapcontext() would clear the shadow of all 256 KiB on every switch
+    // into the thread (a memset per switch, and the redzones of the live
+    // frames lost); the stack's shadow is already clear (fresh from malloc,
+    // or unpoisoned by reset()).
+    c->context.uc_stack.ss_sp = nullptr;
+    c->context.uc_stack.ss_size = 0;
     threads.push_back(c);
     return &c->thread;
 }

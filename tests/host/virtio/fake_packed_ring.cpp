@@ -169,8 +169,16 @@ void FakeMmioDevice::push_used_packed(Queue& q, const Chain& chain, std::uint32_
         break;
     }
     write_used_packed(q, id, len, chain.ring_slots, fault == UsedFault::wrong_wrap);
-    if (fault == UsedFault::idx_jump)  // used descriptors for buffers it never had
-        for (std::uint16_t k = 0; k < fault_jump_; ++k) write_used_packed(q, id, len, 1);
+    if (fault == UsedFault::idx_jump) {  // used descriptors for buffers it never had
+        // Only the last lap of them is left in the ring: the laps before are
+        // skipped (same descriptors, same position and wrap counter after).
+        std::uint32_t n = fault_jump_;
+        if (n > q.num) {
+            advance(q.used_idx, q.used_wrap, n - q.num, q.num);
+            n = q.num;
+        }
+        for (std::uint32_t k = 0; k < n; ++k) write_used_packed(q, id, len, 1);
+    }
     if (id == chain.head) q.outstanding.erase(chain.head);
     count_chain(q, chain);
     if (should_notify_packed(q)) {
