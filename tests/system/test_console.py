@@ -219,8 +219,8 @@ def test_console_single_port_shell(boot, sockdir, bsp, mode):
     assert re.search(r'^0\s+0\s+-\s+open\s+open\s+\d+', g.run('vcon list'), re.M)
 
 
-# MMIO split and packed, PCI modern-only; both boards.
-@pytest.mark.parametrize('bsp, mode', bsp_modes(('modern', 'packed'),
+# MMIO legacy, split and packed, PCI modern-only; both boards.
+@pytest.mark.parametrize('bsp, mode', bsp_modes(('legacy', 'modern', 'packed'),
                                                 [(b, 'pci-modern') for b in BSPS]))
 def test_console_port0_paste_64k_arrives_intact(boot, sockdir, bsp, mode):
     """The UART test's paste through port 0's socket instead: the driver
