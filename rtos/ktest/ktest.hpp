@@ -209,7 +209,8 @@ private:
 struct Spec {
     const char* name;
     unsigned priority;
-    unsigned timeslice = 0;  ///< 0: CONFIG_RTOS_TIMESLICE_TICKS
+    /// 0: CONFIG_RTOS_TIMESLICE_TICKS (on the host's clock, that + lateness())
+    unsigned timeslice = 0;
     std::size_t stack = 8192;
     /// 0: the test thread's CPU (the runner pins each test to one CPU; the
     /// SMP tests give their threads others).

@@ -129,9 +129,10 @@ KTEST(round_robin_is_fair) {
     const Tick span = round_up(clock::tick_hz(), kThreads * slice);  // whole rounds
     Spinners s;
     {
-        kt::Worker a({"rr0", kt::prio(+1)}, [&] { s.run(0); });
-        kt::Worker b({"rr1", kt::prio(+1)}, [&] { s.run(1); });
-        kt::Worker c({"rr2", kt::prio(+1)}, [&] { s.run(2); });
+        const auto slice_ticks = static_cast<unsigned>(slice);
+        kt::Worker a({"rr0", kt::prio(+1), slice_ticks}, [&] { s.run(0); });
+        kt::Worker b({"rr1", kt::prio(+1), slice_ticks}, [&] { s.run(1); });
+        kt::Worker c({"rr2", kt::prio(+1), slice_ticks}, [&] { s.run(2); });
         Thread::sleep_until(kt::now() + span);  // they run while we sleep
         s.stop = true;
     }
