@@ -23,6 +23,8 @@ const char* volatile abort_reason = nullptr;
 // a run's first test and cleared after its last (one run at a time), read by
 // the tests it runs.
 selftest::StopFn volatile stop_check = nullptr;
+// Set by the runner with stop_check (`ktest -w`), read by the tests it runs.
+volatile bool on_host_clock = false;
 
 const char* basename(const char* path) {
     const char* b = path;
@@ -71,6 +73,7 @@ unsigned failures() { return failure_count; }
 const Failure& failure(unsigned i) { return records[i]; }
 const char* aborted() { return abort_reason; }
 void set_stop_check(selftest::StopFn stop) { stop_check = stop; }
+void set_host_clock(bool host) { on_host_clock = host; }
 
 // ---- Records (test side) -----------------------------------------------------
 
@@ -95,6 +98,9 @@ bool streq(const char* a, const char* b) { return a && b ? strcmp(a, b) == 0 : a
 
 // ---- Time --------------------------------------------------------------------
 
+bool host_clock() { return on_host_clock; }
+Tick lateness() { return on_host_clock ? ms(100) : 0; }
+
 void spin_until(Tick deadline) {
     while (clock::ticks() < deadline) {
     }
@@ -103,9 +109,14 @@ void spin_until(Tick deadline) {
 // ---- Threads -----------------------------------------------------------------
 
 void WorkerBase::launch(const Spec& spec, Thread::Entry entry, void* arg) {
+    // On the host's clock a late tick can end a slice at any instruction,
+    // which would reorder threads of one priority in tests about something
+    // else: their slices outlast the lateness. Tests of slices ask for theirs.
+    unsigned slice = spec.timeslice;
+    if (slice == 0 && host_clock()) slice = CONFIG_RTOS_TIMESLICE_TICKS + lateness();
     thread_ = Thread::create({.name = spec.name,
                               .priority = spec.priority,
-                              .timeslice = spec.timeslice,
+                              .timeslice = slice,
                               .affinity = spec.affinity},
                              entry, arg, spec.stack);
     if (!thread_) ktest_fail(__FILE__, __LINE__, "could not create thread '%s'", spec.name);
@@ -162,3 +173,4 @@ extern "C" void ktest_fail(const char* file, int line, const char* fmt, ...) {
 }
 
 extern "C" int ktest_failed(void) { return rtos::ktest::failures() != 0; }
+extern "C" unsigned long ktest_lateness(void) { return rtos::ktest::lateness(); }

@@ -28,6 +28,8 @@ void ktest_fail(const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Non-zero once the running test has failed. */
 int ktest_failed(void);
+/* The ticks a wake-up may come late (kt::lateness()): 0 on an exact clock. */
+unsigned long ktest_lateness(void);
 
 #define KTEST_BASE_PRIORITY 12 /* the test thread; tests place theirs around it */
 

@@ -146,6 +146,17 @@ bool streq(const char* a, const char* b);
 // ---- Time -----------------------------------------------------------------
 
 inline Tick now() { return clock::ticks(); }
+
+/// True when this run measures time on the host's clock (`ktest -w`: QEMU
+/// without -icount, as the suite runs at -smp 2; docs/testing.md). A vCPU
+/// the host deschedules then takes its timer interrupt late while the
+/// guest's clock runs on, so the timing tests check the same rules with
+/// that lateness allowed: nothing early, the order exact, their upper bounds
+/// stretched by lateness(). Under -icount (the default) every check is exact.
+bool host_clock();
+/// Ticks a wake-up, a timer or the end of a time slice may come after the
+/// tick it is due: 0 on an exact clock, 100 ms of ticks on the host's.
+Tick lateness();
 /// Milliseconds in ticks (rounded up: 10 ms is 10 ticks at 1000 Hz, 1 at 100 Hz).
 inline Tick ms(unsigned m) { return clock::ms_to_ticks(m); }
 /// Burns CPU until the tick count reaches `deadline`.
@@ -159,6 +170,14 @@ bool wait_for(P pred, Tick limit = join_limit()) {
         Thread::sleep(1);
     }
     return true;
+}
+
+/// On the host's clock waits (at most lateness()) for what `pred` says is
+/// due by now, which a late CPU may not have done yet; on an exact clock it
+/// returns at once, so the check after it sees the state as it is.
+template <typename P>
+void settle(P pred) {
+    if (host_clock()) wait_for(pred, lateness());
 }
 
 // ---- Event log: threads append one character per event; tests compare the
@@ -190,7 +209,8 @@ private:
 struct Spec {
     const char* name;
     unsigned priority;
-    unsigned timeslice = 0;  ///< 0: CONFIG_RTOS_TIMESLICE_TICKS
+    /// 0: CONFIG_RTOS_TIMESLICE_TICKS (on the host's clock, that + lateness())
+    unsigned timeslice = 0;
     std::size_t stack = 8192;
     /// 0: the test thread's CPU (the runner pins each test to one CPU; the
     /// SMP tests give their threads others).

@@ -1,8 +1,11 @@
 // The commands of the kernel test suite (rtos/selftest.hpp; the shell
 // registers them under these names):
 //
-//   ktest [-l | filter]   run every test (or those whose name contains
-//                         `filter`); -l lists them. Prints per test
+//   ktest [-l | [-w] filter]
+//                         run every test (or those whose name contains
+//                         `filter`); -l lists them; -w: the clock is the
+//                         host's (QEMU without -icount), the timing tests
+//                         allow its lateness (kt::host_clock()). Prints per test
 //                           [ RUN  ] name
 //                           [ PASS ] name (1 tick | N ticks)   or
 //                           [ FAIL ] name: message (file:line)
@@ -139,13 +142,18 @@ bool run_one(const ktest_case* tc, unsigned cpu) {
 }
 
 int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
-    if (argc > 2) return selftest::kUsage;
     unsigned total = collect();
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
         for (unsigned i = 0; i < total; ++i) printk("%s\n", sorted[i]->name);
         printk("ktest: %u tests\n", total);
         return 0;
     }
+    bool host_clock = argc >= 2 && strcmp(argv[1], "-w") == 0;
+    if (host_clock) {
+        --argc;
+        ++argv;
+    }
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) return selftest::kUsage;
     const char* filter = argc == 2 ? argv[1] : "";
     if (aborted()) {
         printk("ktest: an earlier run left threads behind (%s); reboot first\n", aborted());
@@ -161,6 +169,7 @@ int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
     unsigned old_priority = self->base_priority();
     self->set_priority(0);  // above every test thread, so a runaway test cannot starve us
     set_stop_check(stop);
+    set_host_clock(host_clock);
     for (unsigned i = 0; i < total; ++i) {
         if (!contains(sorted[i]->name, filter)) continue;
         if (stop()) break;
@@ -172,6 +181,7 @@ int cmd_ktest(int argc, char** argv, selftest::StopFn stop) {
         }
     }
     set_stop_check(nullptr);
+    set_host_clock(false);
     self->set_priority(old_priority);
     // Interrupted: the summary says it is partial (also when Ctrl-C cut the last one short).
     if (stop()) {

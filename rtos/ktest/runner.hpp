@@ -22,5 +22,7 @@ const Failure& failure(unsigned i);
 const char* aborted();
 /// The check stop_requested() asks during the run (nullptr between runs).
 void set_stop_check(selftest::StopFn stop);
+/// Whether the run in progress measures time on the host's clock (`ktest -w`).
+void set_host_clock(bool host);
 
 }  // namespace rtos::ktest

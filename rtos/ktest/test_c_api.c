@@ -46,7 +46,7 @@ KTEST_C(c_api_thread_semaphore_queue_join) {
     rtos_tick_t t0 = rtos_tick_get();
     KT_C_EXPECT_EQ(rtos_queue_receive(c.queue, &v, 3), RTOS_TIMEOUT);
     rtos_tick_t took = rtos_tick_get() - t0;
-    KT_C_EXPECT(took == 3 || took == 4);
+    KT_C_EXPECT(took >= 3 && took <= 4 + ktest_lateness());
     for (uint32_t i = 0; i < 4; ++i)
         KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &i, RTOS_NO_WAIT), RTOS_OK);
     KT_C_EXPECT_EQ(rtos_queue_send(c.queue, &v, RTOS_NO_WAIT), RTOS_OVERFLOW);
@@ -92,10 +92,14 @@ KTEST_C(c_api_mutex_event_timer_heap) {
     volatile unsigned fired = 0;
     rtos_timer_t* tm = rtos_timer_create(timer_fired, (void*)&fired);
     KT_C_ASSERT(tm != NULL);
+    rtos_tick_t start = rtos_tick_get();
     KT_C_EXPECT_EQ(rtos_timer_start(tm, 2, 1), RTOS_OK);
     rtos_sleep(2 * 5 + 1);
+    /* On the host's clock a late CPU may not have run the fifth yet. */
+    for (unsigned long i = 0; fired < 5 && i < ktest_lateness(); ++i) rtos_sleep(1);
     rtos_timer_stop(tm);
-    KT_C_EXPECT(fired == 5 || fired == 6);
+    rtos_tick_t periods = (rtos_tick_get() - start) / 2;
+    KT_C_EXPECT(fired == 5 || fired == 6 || (ktest_lateness() && fired > 6 && fired <= periods));
     KT_C_EXPECT_EQ(rtos_timer_start(tm, 0, 0), RTOS_INVALID);
     rtos_timer_delete(tm);
 

@@ -20,7 +20,8 @@ using namespace rtos;
 namespace {
 
 /// A spin gives up after this many tick periods (counter time) without a
-/// tick, or after this many ticks.
+/// tick (plus kt::lateness(): on the host's clock QEMU may raise the tick
+/// late), or after this many ticks.
 constexpr uint64_t kSpinLimitTicks = 20;
 /// And after this many iterations, should the counter misbehave as well.
 constexpr unsigned long kMaxSpins = 1ul << 28;
@@ -36,14 +37,14 @@ template <typename P>
 bool spin_until(P done) {
     const Tick first = kernel::cpu_ticks();
     Tick seen = first;
-    uint64_t quiet_until = deadline_ns(kSpinLimitTicks);
+    uint64_t quiet_until = deadline_ns(kSpinLimitTicks + kt::lateness());
     for (unsigned long i = 0; i < kMaxSpins; ++i) {
         if (done()) return true;
         Tick t = kernel::cpu_ticks();
         if (t != seen) {
             if (t - first > kSpinLimitTicks) break;
             seen = t;
-            quiet_until = deadline_ns(kSpinLimitTicks);
+            quiet_until = deadline_ns(kSpinLimitTicks + kt::lateness());
         } else if (i % 256 == 0 && clock::now_ns() > quiet_until) {
             break;  // no tick for kSpinLimitTicks periods: it does not nest
         }

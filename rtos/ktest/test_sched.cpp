@@ -75,23 +75,41 @@ KTEST(wakeups_run_in_priority_then_fifo_order) {
 namespace {
 
 // Busy threads of one priority counting loop iterations; a "turn" starts
-// whenever a thread finds that another one ran since its last iteration.
+// whenever a thread finds that another one ran since its last iteration, and
+// the ticks from one turn's start to the next are the turn's (`held`).
 // run() is out of line so every thread executes the very same loop (inlined
 // with a constant id, the code, and so the iteration rate, would differ).
+// The threads share one CPU (the test's), so one runs at a time.
 struct Spinners {
     volatile bool stop = false;
     volatile int last = -1;
+    volatile Tick turn_start = 0;
     volatile unsigned long count[4] = {};
     volatile unsigned long turns[4] = {};
+    volatile Tick held[4] = {};
 
     [[gnu::noinline]] void run(int id) {
         while (!stop) {
             count[id] = count[id] + 1;
             if (last != id) {
+                Tick t = kt::now();
+                if (last >= 0) held[last] = held[last] + (t - turn_start);
+                turn_start = t;
                 last = id;
                 turns[id] = turns[id] + 1;
             }
         }
+    }
+    // On the host's clock: the threads take turns, each at least half as
+    // many as the one with most. (Not within one of each other: a turn can
+    // pass unseen when the host holds the vCPU back past a whole slice.)
+    void expect_rotation(unsigned threads) {
+        unsigned long lo = ~0ul, hi = 0;
+        for (unsigned i = 0; i < threads; ++i) {
+            lo = turns[i] < lo ? turns[i] : lo;
+            hi = turns[i] > hi ? turns[i] : hi;
+        }
+        if (lo < 2 || 2 * lo < hi) KT_FAIL("turns from %lu to %lu: not rotating", lo, hi);
     }
 };
 
@@ -101,22 +119,34 @@ Tick round_up(Tick v, Tick m) { return (v + m - 1) / m * m; }
 
 // Three busy threads of equal priority for ~1 s share the CPU in slices of
 // CONFIG_RTOS_TIMESLICE_TICKS: each gets a third (within 10 %) in the
-// expected number of turns.
+// expected number of turns. On the host's clock, where a slice ends when its
+// late tick comes, iterations are no measure of time: the threads rotate,
+// a slice is never cut short (no more turns than rounds) and none holds
+// the CPU past its slice and the host's lateness.
 KTEST(round_robin_is_fair) {
     constexpr unsigned kThreads = 3;
     const Tick slice = CONFIG_RTOS_TIMESLICE_TICKS;
     const Tick span = round_up(clock::tick_hz(), kThreads * slice);  // whole rounds
     Spinners s;
     {
-        kt::Worker a({"rr0", kt::prio(+1)}, [&] { s.run(0); });
-        kt::Worker b({"rr1", kt::prio(+1)}, [&] { s.run(1); });
-        kt::Worker c({"rr2", kt::prio(+1)}, [&] { s.run(2); });
+        const auto slice_ticks = static_cast<unsigned>(slice);
+        kt::Worker a({"rr0", kt::prio(+1), slice_ticks}, [&] { s.run(0); });
+        kt::Worker b({"rr1", kt::prio(+1), slice_ticks}, [&] { s.run(1); });
+        kt::Worker c({"rr2", kt::prio(+1), slice_ticks}, [&] { s.run(2); });
         Thread::sleep_until(kt::now() + span);  // they run while we sleep
         s.stop = true;
     }
+    const unsigned long rounds = span / (kThreads * slice);
+    if (kt::host_clock()) {
+        s.expect_rotation(kThreads);
+        for (unsigned i = 0; i < kThreads; ++i) {
+            KT_EXPECT_LE(s.turns[i], rounds + 1);
+            KT_EXPECT_LE(s.held[i], s.turns[i] * (slice + 1 + kt::lateness()));
+        }
+        return;
+    }
     unsigned long total = s.count[0] + s.count[1] + s.count[2];
     unsigned long mean = total / kThreads;
-    const unsigned long rounds = span / (kThreads * slice);
     for (unsigned i = 0; i < kThreads; ++i) {
         unsigned long c = s.count[i];
         unsigned long dev = c > mean ? c - mean : mean - c;
@@ -127,7 +157,9 @@ KTEST(round_robin_is_fair) {
 }
 
 // A thread created with its own time slice keeps the CPU that long: slices
-// of 6 and 3 ticks give a 2:1 share and one turn each per round.
+// of 6 and 3 ticks give a 2:1 share and one turn each per round. On the
+// host's clock (each slice a late tick longer): they rotate, and the long
+// slice holds the CPU longer than the short one.
 KTEST(timeslice_per_thread) {
     const Tick long_slice = 6, short_slice = 3;
     const Tick span = round_up(clock::tick_hz(), long_slice + short_slice);
@@ -139,13 +171,19 @@ KTEST(timeslice_per_thread) {
         Thread::sleep_until(kt::now() + span);
         s.stop = true;
     }
+    const unsigned long rounds = span / (long_slice + short_slice);
+    if (kt::host_clock()) {
+        s.expect_rotation(2);
+        KT_EXPECT_LE(s.turns[0], rounds + 1);
+        KT_EXPECT_GT(s.held[0], s.held[1]);
+        return;
+    }
     unsigned long a = s.count[0], b = s.count[1];
     // a / b == 2 within 10 %
     unsigned long dev = a > 2 * b ? a - 2 * b : 2 * b - a;
     if (b == 0 || dev * 10 > 2 * b)
         KT_FAIL("share %lu:%lu in %lu:%lu turns, expected 2:1 within 10%%", a, b, s.turns[0],
                 s.turns[1]);
-    const unsigned long rounds = span / (long_slice + short_slice);
     KT_EXPECT_IN(s.turns[0], rounds - 1, rounds + 1);
     KT_EXPECT_IN(s.turns[1], rounds - 1, rounds + 1);
 }
