@@ -26,7 +26,8 @@ int cmd_tm(int argc, char** argv) { return selftest::thread_metric(argc, argv, s
 }  // namespace rtos::shell
 
 #if defined(CONFIG_RTOS_KTEST)
-SHELL_COMMAND(ktest, "[-l | [-w] filter]", "run the on-target kernel tests", rtos::shell::cmd_ktest);
+SHELL_COMMAND(ktest, "[-l | [-w] filter]", "run the on-target kernel tests",
+              rtos::shell::cmd_ktest);
 
 // The name has a '-', which SHELL_COMMAND cannot spell: the entry by hand.
 [[gnu::used, gnu::section(".rtos_shell_commands")]] static constexpr ::rtos::shell::Command
