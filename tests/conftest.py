@@ -7,6 +7,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import uuid
 import zlib
 
@@ -250,9 +251,24 @@ def paste_64k_arrives_intact(g, write):
     data = bytes(rnd.choice(alphabet) for _ in range(64 * 1024))
     write(b'paste 500\r')
     g.expect(r'paste 500\r*\n')
-    write(data + b'\x04')
+    # The text goes from a second thread while this one reads the UART: a
+    # write that flow control holds back is then bounded by the wait below
+    # (a stalled guest fails the test instead of blocking the run), and the
+    # guest's output never fills up unread meanwhile.
+    failure = []
+
+    def writer():
+        try:
+            write(data + b'\x04')
+        except Exception as e:  # noqa: BLE001 (reported by the test below)
+            failure.append(e)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
     g.expect(r'paste: (\d+) bytes crc32=([0-9a-f]{8})', timeout=120)
     n, crc = int(g.p.match.group(1)), int(g.p.match.group(2), 16)
+    t.join(timeout=30)
+    assert not t.is_alive() and not failure, f'the paste was not all written: {failure}'
     assert (n, crc) == (len(data), zlib.crc32(data)), (n, hex(crc))
     g.wait_prompt()
     assert g.run('echo still here').strip() == 'still here'

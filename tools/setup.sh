@@ -22,10 +22,10 @@ declare -A PACKAGES=(
   # tools/format.py and tools/lint.py; dosfstools (mkfs.fat, fsck.fat), mtools
   # (mcopy, mdir) and fdisk (sfdisk): FAT images made and checked on the host
   # (tools/disk.py, the fs tests); clang-14, libfuzzer-14-dev: the fuzz targets
-  # (tools/fuzz.py).
-  [test]="python3-pytest python3-pytest-xdist python3-pexpect g++ cmake libgtest-dev
-          device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format cppcheck
-          dosfstools mtools fdisk clang-14 libfuzzer-14-dev"
+  # (tools/fuzz.py); python3-pytest-timeout: a hung test fails (tests/pytest.ini).
+  [test]="python3-pytest python3-pytest-xdist python3-pytest-timeout python3-pexpect g++ cmake
+          libgtest-dev device-tree-compiler gdb-multiarch ccache python3-matplotlib clang-format
+          cppcheck dosfstools mtools fdisk clang-14 libfuzzer-14-dev"
 )
 
 groups=("$@")

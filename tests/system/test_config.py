@@ -541,6 +541,7 @@ def compiler_flag_options():
         return set(re.findall(r"cfg\.enabled\('(\w+)'\)", f.read()))
 
 
+@pytest.mark.timeout(2400)  # a build per bool option
 @pytest.mark.parametrize('bsp', BSPS)
 def test_each_bool_flipped_builds(bsp, tmp_path):
     """Each option menuconfig offers, turned on (or off, when it is on by default)

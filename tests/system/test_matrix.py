@@ -8,12 +8,14 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
 from conftest import ROOT, ensure_built
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import build_matrix  # noqa: E402
 
 
+@pytest.mark.timeout(3600)  # every configuration: ~8 min warm, longer from a cold ccache
 def test_every_configuration_builds_on_every_board(capsys):
     junit = os.path.join(ROOT, 'build', 'test-results', 'matrix-junit.xml')
 

@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -64,6 +65,22 @@ def test_dry_run_transport_puts_devices_on_pci(tmp_path, transport, globals_):
     assert 'virtio-blk-device' not in out and 'force-legacy' not in out
 
 
+def read_lines(stream, n, timeout):
+    """The first n lines of stream, waiting at most timeout seconds for them
+    (a reader thread: readline itself cannot time out)."""
+    lines = []
+
+    def reader():
+        for _ in range(n):
+            lines.append(stream.readline())
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f'{len(lines)} of {n} lines in {timeout} s: {lines}'
+    return ''.join(lines)
+
+
 @pytest.mark.parametrize('bsp', BSPS)
 def test_gdb_mode_stops_in_the_kernel(bsp):
     build(bsp)
@@ -72,7 +89,7 @@ def test_gdb_mode_stops_in_the_kernel(bsp):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
-        banner = qemu.stdout.readline() + qemu.stdout.readline() + qemu.stdout.readline()
+        banner = read_lines(qemu.stdout, 3, timeout=60)
         assert '-gdb tcp:127.0.0.1:%d -S' % port in banner
         gdb_line = [l for l in banner.splitlines() if l.strip().startswith('gdb-multiarch')][0]
         assert f'target remote 127.0.0.1:{port}' in gdb_line

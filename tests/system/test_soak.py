@@ -12,9 +12,11 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import BSPS, ROOT
 
 
+@pytest.mark.timeout(2000)  # its soak.py run is bounded at 1800 s
 def test_soak_60_seconds_ubsan():
     r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'soak.py'), '--minutes', '1',
                         '--ubsan', '--smp', '4', '--builds', os.path.join(ROOT, 'build', 'test')],
