@@ -17,6 +17,15 @@ PROMPT = 'msh> '
 WIDTH_QUERY = '\x1b7\x1b[999C\x1b[6n\x1b8'
 
 
+def echo_pattern(command):
+    """Regex of the shell's echo of a typed command. A line the kernel prints
+    meanwhile (a port named, a service started: on PCI these often come after
+    the first prompt) may cut it between any two characters; such lines are
+    whole (printk never interleaves mid-line), so they are skipped whole."""
+    cut = r'(?:[^\n]*\n)*?'
+    return cut.join(re.escape(c) for c in command) + r'\r*\n'
+
+
 class Guest:
     def __init__(self, bsp, build_dir, log_name='guest', virtio=None, cpu=None, memory=None,
                  machine_opts=None, disks=(), extra=(), timeout=30, flash=False,
@@ -58,7 +67,7 @@ class Guest:
     def run(self, command, timeout=None):
         """Types a command, returns its output (without the echo and prompt)."""
         self.p.send(command + '\r')
-        self.expect(re.escape(command) + r'\r*\n', timeout)  # the echo
+        self.expect(echo_pattern(command), timeout)
         out = self.expect(re.escape(PROMPT), timeout)
         return re.sub(r'\r+\n', '\n', out[:-len(PROMPT)])
 
